@@ -1,0 +1,228 @@
+package lab
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Operation is a parsed bank operation.
+type Operation struct {
+	Account string
+	Amount  int
+	Kind    string // "deposit" or "withdraw"
+}
+
+func (o Operation) String() string {
+	return fmt.Sprintf("account=%s,amount=%d,operation=%s", o.Account, o.Amount, o.Kind)
+}
+
+// ParseOperation reads "account=alice,amount=100,operation=deposit"; the
+// keys may come in any order. It checks the form only; whether the bank can
+// apply the operation is Bank.Validate's question.
+func ParseOperation(s string) (Operation, error) {
+	var op Operation
+	seen := map[string]bool{}
+	for field := range strings.SplitSeq(strings.TrimSpace(s), ",") {
+		key, value, ok := strings.Cut(strings.TrimSpace(field), "=")
+		if !ok {
+			return op, fmt.Errorf("operation %q: %q is not key=value", s, field)
+		}
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		if seen[key] {
+			return op, fmt.Errorf("operation %q: %s given twice", s, key)
+		}
+		seen[key] = true
+		switch key {
+		case "account":
+			op.Account = value
+		case "amount":
+			n, err := strconv.Atoi(value)
+			if err != nil {
+				return op, fmt.Errorf("operation %q: amount %q is not a whole number", s, value)
+			}
+			op.Amount = n
+		case "operation":
+			op.Kind = value
+		default:
+			return op, fmt.Errorf("operation %q: unknown key %q (want account, amount, operation)", s, key)
+		}
+	}
+	switch {
+	case op.Account == "":
+		return op, fmt.Errorf("operation %q: no account", s)
+	case !seen["amount"]:
+		return op, fmt.Errorf("operation %q: no amount", s)
+	case op.Kind == "":
+		return op, fmt.Errorf("operation %q: no operation", s)
+	}
+	return op, nil
+}
+
+// ErrOutOfOrder is returned by Bank.Execute when a sequence number is not
+// the one after the last executed.
+var ErrOutOfOrder = errors.New("executed out of sequence order")
+
+// Bank is the replicated state machine: account balances, plus the last
+// request timestamp executed for each client, which is what lets a replica
+// execute a request at most once. It belongs to the kit; a replica creates
+// one with NewBank and drives it only through Execute and Restore.
+type Bank struct {
+	balances map[string]int
+	clients  map[string]int64
+	last     int
+	observe  func(Execution)
+}
+
+// Execution is what a bank reports to its observer each time a replica
+// executes a sequence number or restores a snapshot. The simulator's safety
+// checks are built on it.
+type Execution struct {
+	Seq      int
+	Digest   string // of the request executed, or of the snapshot restored
+	Restored bool   // a snapshot was restored rather than a request executed
+	Err      error  // why the bank refused, as for an out-of-order execution
+}
+
+// NewBank returns a bank holding the given starting balances, at sequence
+// number 0. The runtime passes observe to watch execution; it may be nil.
+func NewBank(balances map[string]int, observe func(Execution)) *Bank {
+	b := &Bank{balances: map[string]int{}, clients: map[string]int64{}, observe: observe}
+	for k, v := range balances {
+		b.balances[k] = v
+	}
+	return b
+}
+
+// Validate says whether op would be applied to the bank as it is now: a
+// known operation, a positive amount, and no overdraft.
+func (b *Bank) Validate(op string) error {
+	o, err := ParseOperation(op)
+	if err != nil {
+		return err
+	}
+	if o.Kind != "deposit" && o.Kind != "withdraw" {
+		return fmt.Errorf("unknown operation %q (want deposit or withdraw)", o.Kind)
+	}
+	if o.Amount <= 0 {
+		return fmt.Errorf("amount %d is not positive", o.Amount)
+	}
+	if o.Kind == "withdraw" && b.balances[o.Account] < o.Amount {
+		return fmt.Errorf("insufficient funds: %s has %d, withdraw %d", o.Account, b.balances[o.Account], o.Amount)
+	}
+	return nil
+}
+
+// Execute applies the request decided at seq and returns its result. A nil
+// request (a null request, or an aborted entry) applies nothing but still
+// uses up seq. Sequence numbers must come in order, each once; otherwise
+// Execute changes nothing and returns ErrOutOfOrder. An invalid operation or
+// a request the client already had executed leaves the balances as they are
+// and says why in the result.
+func (b *Bank) Execute(seq int, r *Request) (string, error) {
+	if seq != b.last+1 {
+		err := fmt.Errorf("seq %d after seq %d: %w", seq, b.last, ErrOutOfOrder)
+		if b.observe != nil {
+			b.observe(Execution{Seq: seq, Digest: Digest(r), Err: err})
+		}
+		return "", err
+	}
+	b.last = seq
+	result := b.apply(r)
+	if b.observe != nil {
+		b.observe(Execution{Seq: seq, Digest: Digest(r)})
+	}
+	return result, nil
+}
+
+func (b *Bank) apply(r *Request) string {
+	if r == nil {
+		return "no-op"
+	}
+	if ts, ok := b.clients[r.Client]; ok && r.Timestamp <= ts {
+		return "duplicate: already executed"
+	}
+	b.clients[r.Client] = r.Timestamp
+	if err := b.Validate(r.Op); err != nil {
+		return "rejected: " + err.Error()
+	}
+	o, _ := ParseOperation(r.Op)
+	if o.Kind == "deposit" {
+		b.balances[o.Account] += o.Amount
+	} else {
+		b.balances[o.Account] -= o.Amount
+	}
+	return fmt.Sprintf("%s=%d", o.Account, b.balances[o.Account])
+}
+
+// Executed reports whether the request (client, timestamp) or a later one
+// from the same client has already been executed.
+func (b *Bank) Executed(client string, timestamp int64) bool {
+	ts, ok := b.clients[client]
+	return ok && timestamp <= ts
+}
+
+// LastExecuted is the sequence number of the last request executed.
+func (b *Bank) LastExecuted() int { return b.last }
+
+// Balance returns the balance of account.
+func (b *Bank) Balance(account string) int { return b.balances[account] }
+
+// Balances returns a copy of every balance.
+func (b *Bank) Balances() map[string]int { return maps.Clone(b.balances) }
+
+// Digest is a short hash of the state: balances and client table, in a
+// fixed order so that equal states have equal digests on every replica.
+func (b *Bank) Digest() string {
+	h := sha256.New()
+	for _, k := range slices.Sorted(maps.Keys(b.balances)) {
+		fmt.Fprintf(h, "b\x00%s\x00%d\x00", k, b.balances[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(b.clients)) {
+		fmt.Fprintf(h, "c\x00%s\x00%d\x00", k, b.clients[k])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// Snapshot is the state at a sequence number, as checkpoints and state
+// transfer carry it.
+type Snapshot struct {
+	Seq      int
+	Digest   string
+	Balances map[string]int
+	Clients  map[string]int64
+}
+
+// Snapshot returns a copy of the state as it is after LastExecuted.
+func (b *Bank) Snapshot() Snapshot {
+	return Snapshot{Seq: b.last, Digest: b.Digest(), Balances: maps.Clone(b.balances), Clients: maps.Clone(b.clients)}
+}
+
+// Restore replaces the state with s, as a recovering replica does once f+1
+// replicas vouch for it. It refuses a snapshot whose digest does not match
+// its contents, and one older than the state it has.
+func (b *Bank) Restore(s Snapshot) error {
+	if s.Seq < b.last {
+		return fmt.Errorf("snapshot at seq %d is older than the state at seq %d", s.Seq, b.last)
+	}
+	nb := &Bank{balances: maps.Clone(s.Balances), clients: maps.Clone(s.Clients)}
+	if nb.balances == nil {
+		nb.balances = map[string]int{}
+	}
+	if nb.clients == nil {
+		nb.clients = map[string]int64{}
+	}
+	if d := nb.Digest(); d != s.Digest {
+		return fmt.Errorf("snapshot at seq %d: digest %s does not match its contents (%s)", s.Seq, s.Digest, d)
+	}
+	b.balances, b.clients, b.last = nb.balances, nb.clients, s.Seq
+	if b.observe != nil {
+		b.observe(Execution{Seq: s.Seq, Digest: s.Digest, Restored: true})
+	}
+	return nil
+}

@@ -1,0 +1,320 @@
+package lab
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+)
+
+// The wire format is a kind byte followed by the message's fields in a fixed
+// order: integers as varints, strings and lists prefixed by their length. It
+// is compact and fast enough that the simulator can encode every message it
+// carries, which is how it guarantees that replicas share no memory.
+
+// maxList bounds every length read from the wire, so a corrupt or hostile
+// frame cannot make the decoder allocate without limit.
+const maxList = 1 << 20
+
+// Encode returns the wire form of m.
+func Encode(m Message) []byte {
+	w := writer{buf: make([]byte, 0, 64)}
+	w.byte(byte(m.kind()))
+	switch m := m.(type) {
+	case *Request:
+		w.request(m)
+	case *PrePrepare:
+		w.prePrepare(m)
+	case *Prepare:
+		w.prepare(m)
+	case *Commit:
+		w.int(m.View)
+		w.int(m.Seq)
+		w.str(m.Digest)
+		w.int(int(m.Replica))
+		w.bool(m.Commit)
+	case *Reply:
+		w.int(m.View)
+		w.int(m.Seq)
+		w.int64(m.Timestamp)
+		w.str(m.Client)
+		w.int(int(m.Replica))
+		w.bool(m.Committed)
+		w.str(m.Result)
+	case *Checkpoint:
+		w.checkpoint(m)
+	case *ViewChange:
+		w.viewChange(m)
+	case *NewView:
+		w.int(m.View)
+		w.int(len(m.ViewChanges))
+		for i := range m.ViewChanges {
+			w.viewChange(&m.ViewChanges[i])
+		}
+		w.int(len(m.PrePrepares))
+		for i := range m.PrePrepares {
+			w.prePrepare(&m.PrePrepares[i])
+		}
+	case *StateRequest:
+		w.int(int(m.Replica))
+		w.int(m.Nonce)
+	case *StateReply:
+		w.int(int(m.Replica))
+		w.int(m.Nonce)
+		w.int(m.View)
+		w.snapshot(&m.Checkpoint)
+		w.int(len(m.Committed))
+		for i := range m.Committed {
+			w.prePrepare(&m.Committed[i])
+		}
+	default:
+		panic(fmt.Sprintf("lab.Encode: unknown message type %T", m))
+	}
+	return w.buf
+}
+
+// Decode reads a message written by Encode.
+func Decode(b []byte) (Message, error) {
+	r := reader{buf: b}
+	var m Message
+	switch Kind(r.byte()) {
+	case KindRequest:
+		m = r.request()
+	case KindPrePrepare:
+		m = r.prePrepare()
+	case KindPrepare:
+		m = r.prepare()
+	case KindCommit:
+		m = &Commit{View: r.int(), Seq: r.int(), Digest: r.str(), Replica: ID(r.int()), Commit: r.bool()}
+	case KindReply:
+		m = &Reply{View: r.int(), Seq: r.int(), Timestamp: r.int64(), Client: r.str(), Replica: ID(r.int()), Committed: r.bool(), Result: r.str()}
+	case KindCheckpoint:
+		m = r.checkpoint()
+	case KindViewChange:
+		m = r.viewChange()
+	case KindNewView:
+		nv := &NewView{View: r.int()}
+		for n := r.len(); n > 0 && r.err == nil; n-- {
+			nv.ViewChanges = append(nv.ViewChanges, *r.viewChange())
+		}
+		for n := r.len(); n > 0 && r.err == nil; n-- {
+			nv.PrePrepares = append(nv.PrePrepares, *r.prePrepare())
+		}
+		m = nv
+	case KindStateRequest:
+		m = &StateRequest{Replica: ID(r.int()), Nonce: r.int()}
+	case KindStateReply:
+		sr := &StateReply{Replica: ID(r.int()), Nonce: r.int(), View: r.int(), Checkpoint: r.snapshot()}
+		for n := r.len(); n > 0 && r.err == nil; n-- {
+			sr.Committed = append(sr.Committed, *r.prePrepare())
+		}
+		m = sr
+	default:
+		if r.err == nil {
+			r.err = fmt.Errorf("unknown message kind %d", b[0])
+		}
+	}
+	if r.err == nil && len(r.buf) != 0 {
+		r.err = fmt.Errorf("%d bytes left over", len(r.buf))
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("decode: %w", r.err)
+	}
+	return m, nil
+}
+
+type writer struct{ buf []byte }
+
+func (w *writer) byte(b byte)   { w.buf = append(w.buf, b) }
+func (w *writer) int(v int)     { w.buf = binary.AppendVarint(w.buf, int64(v)) }
+func (w *writer) int64(v int64) { w.buf = binary.AppendVarint(w.buf, v) }
+func (w *writer) str(s string)  { w.int(len(s)); w.buf = append(w.buf, s...) }
+func (w *writer) bool(b bool) {
+	if b {
+		w.byte(1)
+	} else {
+		w.byte(0)
+	}
+}
+
+func (w *writer) request(r *Request) {
+	w.str(r.Client)
+	w.int64(r.Timestamp)
+	w.str(r.Op)
+}
+
+func (w *writer) prePrepare(p *PrePrepare) {
+	w.int(p.View)
+	w.int(p.Seq)
+	w.str(p.Digest)
+	w.bool(p.Request != nil)
+	if p.Request != nil {
+		w.request(p.Request)
+	}
+}
+
+func (w *writer) prepare(p *Prepare) {
+	w.int(p.View)
+	w.int(p.Seq)
+	w.str(p.Digest)
+	w.int(int(p.Replica))
+	w.bool(p.Yes)
+}
+
+func (w *writer) checkpoint(c *Checkpoint) {
+	w.int(c.Seq)
+	w.str(c.Digest)
+	w.int(int(c.Replica))
+}
+
+func (w *writer) viewChange(v *ViewChange) {
+	w.int(v.View)
+	w.int(v.StableSeq)
+	w.int(len(v.Checkpoints))
+	for i := range v.Checkpoints {
+		w.checkpoint(&v.Checkpoints[i])
+	}
+	w.int(len(v.Prepared))
+	for i := range v.Prepared {
+		w.prePrepare(&v.Prepared[i].PrePrepare)
+		w.int(len(v.Prepared[i].Prepares))
+		for j := range v.Prepared[i].Prepares {
+			w.prepare(&v.Prepared[i].Prepares[j])
+		}
+	}
+	w.int(int(v.Replica))
+}
+
+func (w *writer) snapshot(s *Snapshot) {
+	w.int(s.Seq)
+	w.str(s.Digest)
+	w.int(len(s.Balances))
+	for _, k := range slices.Sorted(maps.Keys(s.Balances)) {
+		w.str(k)
+		w.int(s.Balances[k])
+	}
+	w.int(len(s.Clients))
+	for _, k := range slices.Sorted(maps.Keys(s.Clients)) {
+		w.str(k)
+		w.int64(s.Clients[k])
+	}
+}
+
+var errShort = errors.New("message truncated")
+
+type reader struct {
+	buf []byte
+	err error
+}
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+	r.buf = nil
+}
+
+func (r *reader) byte() byte {
+	if len(r.buf) < 1 {
+		r.fail(errShort)
+		return 0
+	}
+	b := r.buf[0]
+	r.buf = r.buf[1:]
+	return b
+}
+
+func (r *reader) int64() int64 {
+	v, n := binary.Varint(r.buf)
+	if n <= 0 {
+		r.fail(errShort)
+		return 0
+	}
+	r.buf = r.buf[n:]
+	return v
+}
+
+func (r *reader) int() int { return int(r.int64()) }
+
+func (r *reader) len() int {
+	n := r.int()
+	if n < 0 || n > maxList || n > len(r.buf) {
+		r.fail(fmt.Errorf("bad length %d", n))
+		return 0
+	}
+	return n
+}
+
+func (r *reader) str() string {
+	n := r.len()
+	s := string(r.buf[:n])
+	r.buf = r.buf[n:]
+	return s
+}
+
+func (r *reader) bool() bool {
+	switch r.byte() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	r.fail(errors.New("bad boolean"))
+	return false
+}
+
+func (r *reader) request() *Request {
+	return &Request{Client: r.str(), Timestamp: r.int64(), Op: r.str()}
+}
+
+func (r *reader) prePrepare() *PrePrepare {
+	p := &PrePrepare{View: r.int(), Seq: r.int(), Digest: r.str()}
+	if r.bool() {
+		p.Request = r.request()
+	}
+	return p
+}
+
+func (r *reader) prepare() *Prepare {
+	return &Prepare{View: r.int(), Seq: r.int(), Digest: r.str(), Replica: ID(r.int()), Yes: r.bool()}
+}
+
+func (r *reader) checkpoint() *Checkpoint {
+	return &Checkpoint{Seq: r.int(), Digest: r.str(), Replica: ID(r.int())}
+}
+
+func (r *reader) viewChange() *ViewChange {
+	v := &ViewChange{View: r.int(), StableSeq: r.int()}
+	for n := r.len(); n > 0 && r.err == nil; n-- {
+		v.Checkpoints = append(v.Checkpoints, *r.checkpoint())
+	}
+	for n := r.len(); n > 0 && r.err == nil; n-- {
+		p := Prepared{PrePrepare: *r.prePrepare()}
+		for k := r.len(); k > 0 && r.err == nil; k-- {
+			p.Prepares = append(p.Prepares, *r.prepare())
+		}
+		v.Prepared = append(v.Prepared, p)
+	}
+	v.Replica = ID(r.int())
+	return v
+}
+
+func (r *reader) snapshot() Snapshot {
+	s := Snapshot{Seq: r.int(), Digest: r.str()}
+	if n := r.len(); n > 0 {
+		s.Balances = make(map[string]int, n)
+		for ; n > 0 && r.err == nil; n-- {
+			k := r.str()
+			s.Balances[k] = r.int()
+		}
+	}
+	if n := r.len(); n > 0 {
+		s.Clients = make(map[string]int64, n)
+		for ; n > 0 && r.err == nil; n-- {
+			k := r.str()
+			s.Clients[k] = r.int64()
+		}
+	}
+	return s
+}

@@ -1,0 +1,598 @@
+// Package script reads the case language: the lab's console transcripts made
+// executable. A case file has header lines, then one console line per step
+// in the form "targets: command", then expect lines that say what must hold
+// at the end:
+//
+//	title: Case 1 - deposit
+//	points: 10
+//	phases: pre-prepare, prepare, commit
+//	balances: alice=0
+//	votes: manual
+//
+//	client: send account=alice,amount=100,operation=deposit
+//	P0 (primary): tx
+//	P1, P2: prepare yes
+//	P3: prepare to P0 yes
+//	P0, P1, P2, P3: progress
+//
+//	expect P0, P1, P2: request 1 committed
+//	expect P0, P1, P2: balance alice=100
+//
+// Text in parentheses after a replica's name, "(primary)" or "(replica,
+// Byzantine)", is a note for the reader and is ignored, so a transcript can
+// be pasted as it was printed. Blank lines and lines starting with # are
+// skipped. The same command parser serves the cluster console.
+package script
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"pbftlab/lab"
+)
+
+// Case is a parsed case file.
+type Case struct {
+	File      string
+	Title     string
+	Points    int
+	Phases    []string
+	Balances  map[string]int
+	Manual    bool // votes are typed (the lab's way) rather than automatic
+	N         int  // replicas; 4 unless the header says otherwise
+	Byzantine []lab.ID
+	// Checkpoint interval K and log window L; zero means the kit's default.
+	CheckpointInterval int
+	Window             int
+	Steps              []Step
+	Expects            []Expect
+}
+
+// Honest reports whether id is not among the case's Byzantine replicas.
+func (c *Case) Honest(id lab.ID) bool { return !slices.Contains(c.Byzantine, id) }
+
+// Action is what a step does.
+type Action int
+
+const (
+	// Send: the client sends Op, Times times (each a new request).
+	Send Action = iota + 1
+	// Do: the targets carry out Cmd.
+	Do
+	// VoteTo: a Byzantine target sends one vote (Cmd.Op is OpPrepare or
+	// OpAck, Cmd.Yes the vote) to the single replica To.
+	VoteTo
+	// Crash: the targets stop; nothing is delivered to them until recover.
+	Crash
+	// Recover: the targets come back and catch up.
+	Recover
+	// Show: "status" or "list"; changes nothing, prints the replica's state.
+	Show
+	// Tick: every live replica's clock advances Ticks times, the network
+	// settling after each.
+	Tick
+)
+
+// Step is one console line.
+type Step struct {
+	Line    int
+	Text    string   // the command as written, after the colon
+	Targets []lab.ID // empty for the client and for tick
+	Client  bool
+	Action  Action
+	Cmd     lab.Command
+	To      lab.ID
+	Op      string
+	Times   int
+	Ticks   int
+}
+
+// ExpectKind is what an expect line checks.
+type ExpectKind int
+
+const (
+	// ExpectOutcome: request N (counted from 1 in the order the client sent
+	// them) ended committed or aborted.
+	ExpectOutcome ExpectKind = iota + 1
+	// ExpectBalance: the listed balances.
+	ExpectBalance
+	// ExpectView: the replica is in view View, led by Primary.
+	ExpectView
+	// ExpectExecuted: the last sequence number executed.
+	ExpectExecuted
+	// ExpectStable: the last stable checkpoint is at sequence number N.
+	ExpectStable
+	// ExpectStableCount: N checkpoints became stable during the run.
+	ExpectStableCount
+	// ExpectLogAtMost: the log holds at most N entries.
+	ExpectLogAtMost
+	// ExpectCheckpointFile: the primary's final checkpoint file names every
+	// replica.
+	ExpectCheckpointFile
+)
+
+// Expect is one expect line, applied to each of its targets.
+type Expect struct {
+	Line      int
+	Text      string
+	Targets   []lab.ID
+	Client    bool
+	Kind      ExpectKind
+	Request   int
+	Committed bool
+	Balances  map[string]int
+	View      int
+	Primary   lab.ID
+	N         int
+}
+
+// Error is a problem in a case file, reported as file:line: message.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// Parse reads a case. file names it in error messages.
+func Parse(file, text string) (*Case, error) {
+	c := &Case{File: file, N: 4, Manual: true, Balances: map[string]int{}}
+	seen := map[string]bool{}
+	for i, raw := range strings.Split(text, "\n") {
+		line := strings.TrimSpace(raw)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fail := func(format string, args ...any) error {
+			return &Error{File: file, Line: i + 1, Msg: fmt.Sprintf(format, args...)}
+		}
+		left, right, ok := strings.Cut(line, ":")
+		if !ok {
+			return nil, fail("want \"targets: command\", \"key: value\" or \"expect targets: what\", got %q", line)
+		}
+		left, right = strings.TrimSpace(left), strings.TrimSpace(right)
+		key := strings.ToLower(left)
+		switch {
+		case strings.HasPrefix(key, "expect ") || key == "expect":
+			e, err := parseExpect(c, strings.TrimSpace(left[len("expect"):]), right)
+			if err != nil {
+				return nil, fail("%v", err)
+			}
+			e.Line = i + 1
+			c.Expects = append(c.Expects, e)
+		case isHeader(key):
+			if len(c.Steps) > 0 || len(c.Expects) > 0 {
+				return nil, fail("header %q after the first step; headers come first", left)
+			}
+			if seen[key] {
+				return nil, fail("header %q given twice", left)
+			}
+			seen[key] = true
+			if err := c.header(key, right); err != nil {
+				return nil, fail("%s: %v", left, err)
+			}
+		case key == "tick":
+			n, err := positive(right)
+			if err != nil {
+				return nil, fail("tick: %v", err)
+			}
+			if len(c.Expects) > 0 {
+				return nil, fail("step after the first expect line; expect lines come last")
+			}
+			c.Steps = append(c.Steps, Step{Line: i + 1, Text: "tick " + right, Action: Tick, Ticks: n})
+		default:
+			if len(c.Expects) > 0 {
+				return nil, fail("step after the first expect line; expect lines come last")
+			}
+			s, err := ParseStep(left, right)
+			if err != nil {
+				return nil, fail("%v", err)
+			}
+			for _, id := range s.Targets {
+				if int(id) >= c.N {
+					return nil, fail("%s is not a replica of this %d-replica cluster", id, c.N)
+				}
+			}
+			if s.Action == VoteTo && int(s.To) >= c.N {
+				return nil, fail("%s is not a replica of this %d-replica cluster", s.To, c.N)
+			}
+			if s.Action == VoteTo {
+				for _, id := range s.Targets {
+					if c.Honest(id) {
+						return nil, fail("only a Byzantine replica sends a vote to one replica; %s is honest (add it to the byzantine header)", id)
+					}
+				}
+			}
+			s.Line = i + 1
+			c.Steps = append(c.Steps, s)
+		}
+	}
+	if c.Title == "" {
+		return nil, &Error{File: file, Line: 1, Msg: "no title header"}
+	}
+	if !seen["points"] {
+		return nil, &Error{File: file, Line: 1, Msg: "no points header"}
+	}
+	if len(c.Phases) == 0 {
+		return nil, &Error{File: file, Line: 1, Msg: "no phases header"}
+	}
+	if len(c.Expects) == 0 {
+		return nil, &Error{File: file, Line: 1, Msg: "no expect lines: a case must say what has to hold"}
+	}
+	sends := 0
+	for _, s := range c.Steps {
+		if s.Action == Send {
+			sends += s.Times
+		}
+	}
+	for _, e := range c.Expects {
+		if e.Kind == ExpectOutcome && e.Request > sends {
+			return nil, &Error{File: file, Line: e.Line, Msg: fmt.Sprintf("request %d is never sent (the client sends %d)", e.Request, sends)}
+		}
+		for _, id := range e.Targets {
+			if int(id) >= c.N {
+				return nil, &Error{File: file, Line: e.Line, Msg: fmt.Sprintf("%s is not a replica of this %d-replica cluster", id, c.N)}
+			}
+		}
+	}
+	return c, nil
+}
+
+// Phases a case may name; they are the TODO phases of the skeleton.
+var Phases = []string{"pre-prepare", "prepare", "commit", "view-change", "checkpoint", "recovery"}
+
+var headers = []string{"title", "points", "phases", "balances", "votes", "replicas", "byzantine", "checkpoint-interval", "window"}
+
+func isHeader(key string) bool { return slices.Contains(headers, key) }
+
+func (c *Case) header(key, v string) error {
+	switch key {
+	case "title":
+		if v == "" {
+			return fmt.Errorf("empty title")
+		}
+		c.Title = v
+	case "points":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a whole number of points", v)
+		}
+		c.Points = n
+	case "phases":
+		for _, p := range splitList(v) {
+			if !slices.Contains(Phases, p) {
+				return fmt.Errorf("unknown phase %q (phases are %s)", p, strings.Join(Phases, ", "))
+			}
+			c.Phases = append(c.Phases, p)
+		}
+	case "balances":
+		b, err := parseBalances(v)
+		if err != nil {
+			return err
+		}
+		c.Balances = b
+	case "votes":
+		switch v {
+		case "manual":
+			c.Manual = true
+		case "auto", "automatic":
+			c.Manual = false
+		default:
+			return fmt.Errorf("%q: want manual or auto", v)
+		}
+	case "replicas":
+		n, err := positive(v)
+		if err != nil {
+			return err
+		}
+		if n < 4 {
+			return fmt.Errorf("%d replicas tolerate no fault; use at least 4", n)
+		}
+		c.N = n
+	case "byzantine":
+		ids, err := parseIDs(v)
+		if err != nil {
+			return err
+		}
+		c.Byzantine = ids
+	case "checkpoint-interval":
+		n, err := positive(v)
+		if err != nil {
+			return err
+		}
+		c.CheckpointInterval = n
+	case "window":
+		n, err := positive(v)
+		if err != nil {
+			return err
+		}
+		c.Window = n
+	}
+	return nil
+}
+
+// ParseStep reads a console line already split at its first colon: the
+// targets ("P0, P1 (replica)" or "client") and the command.
+func ParseStep(targets, command string) (Step, error) {
+	s := Step{Text: command}
+	if strings.EqualFold(strings.TrimSpace(targets), "client") {
+		s.Client = true
+		op, times, err := parseSend(command)
+		if err != nil {
+			return s, err
+		}
+		s.Action, s.Op, s.Times = Send, op, times
+		return s, nil
+	}
+	ids, err := parseIDs(targets)
+	if err != nil {
+		return s, err
+	}
+	s.Targets = ids
+	if err := s.parseCommand(command); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// ParseCommand reads a replica console command on its own ("prepare yes",
+// "ack to P1 abort", "view change", ...), as typed at one replica's console.
+func ParseCommand(command string) (Step, error) {
+	s := Step{Text: command}
+	err := s.parseCommand(command)
+	return s, err
+}
+
+// Commands lists the replica commands, for help texts and error messages.
+const Commands = "tx [OPERATION], prepare yes|no, prepare to PX yes|no, ack commit|abort, ack to PX commit|abort, progress, crash, recover, view change, checkpoint, status, list"
+
+func (s *Step) parseCommand(command string) error {
+	w := strings.Fields(strings.ToLower(command))
+	if len(w) == 0 {
+		return fmt.Errorf("no command (commands: %s)", Commands)
+	}
+	switch {
+	case w[0] == "tx":
+		s.Action, s.Cmd = Do, lab.Command{Op: lab.OpPropose}
+		if len(w) > 1 {
+			op := strings.TrimSpace(strings.TrimSpace(command)[2:])
+			if _, err := lab.ParseOperation(op); err != nil {
+				return err
+			}
+			s.Cmd.Arg = op
+		}
+	case w[0] == "prepare" || w[0] == "ack":
+		op, yes, no := lab.OpPrepare, "yes", "no"
+		if w[0] == "ack" {
+			op, yes, no = lab.OpAck, "commit", "abort"
+		}
+		usage := fmt.Errorf("want %q, %q or %q", w[0]+" "+yes, w[0]+" "+no, w[0]+" to PX "+yes+"|"+no)
+		var vote string
+		switch {
+		case len(w) == 2:
+			s.Action, vote = Do, w[1]
+		case len(w) == 4 && w[1] == "to":
+			to, err := lab.ParseID(w[2])
+			if err != nil || to == lab.Client {
+				return usage
+			}
+			s.Action, s.To, vote = VoteTo, to, w[3]
+		default:
+			return usage
+		}
+		switch vote {
+		case yes:
+			s.Cmd = lab.Command{Op: op, Yes: true}
+		case no:
+			s.Cmd = lab.Command{Op: op}
+		default:
+			return usage
+		}
+	case len(w) == 1 && w[0] == "progress":
+		s.Action, s.Cmd = Do, lab.Command{Op: lab.OpProgress}
+	case len(w) == 1 && w[0] == "checkpoint":
+		s.Action, s.Cmd = Do, lab.Command{Op: lab.OpCheckpoint}
+	case len(w) == 2 && w[0] == "view" && w[1] == "change", len(w) == 1 && w[0] == "viewchange":
+		s.Action, s.Cmd = Do, lab.Command{Op: lab.OpViewChange}
+	case len(w) == 1 && w[0] == "crash":
+		s.Action = Crash
+	case len(w) == 1 && w[0] == "recover":
+		s.Action, s.Cmd = Recover, lab.Command{Op: lab.OpRecover}
+	case len(w) == 1 && (w[0] == "status" || w[0] == "list"):
+		s.Action = Show
+	default:
+		return fmt.Errorf("unknown command %q (commands: %s)", strings.TrimSpace(command), Commands)
+	}
+	return nil
+}
+
+// parseSend reads the client's "send OPERATION [times N]"; "send" and "tx"
+// may be left out, as in the lab's transcripts.
+func parseSend(command string) (string, int, error) {
+	text := strings.TrimSpace(command)
+	for _, verb := range []string{"send ", "tx "} {
+		if strings.HasPrefix(strings.ToLower(text), verb) {
+			text = strings.TrimSpace(text[len(verb):])
+			break
+		}
+	}
+	times := 1
+	if op, n, ok := strings.Cut(text, " times "); ok {
+		t, err := positive(strings.TrimSpace(n))
+		if err != nil {
+			return "", 0, fmt.Errorf("times: %v", err)
+		}
+		text, times = strings.TrimSpace(op), t
+	}
+	if _, err := lab.ParseOperation(text); err != nil {
+		return "", 0, fmt.Errorf("client: want \"send account=A,amount=N,operation=deposit|withdraw [times N]\": %v", err)
+	}
+	return text, times, nil
+}
+
+func parseExpect(c *Case, targets, what string) (Expect, error) {
+	e := Expect{Text: what}
+	switch {
+	case targets == "":
+		return e, fmt.Errorf("expect names no target: want \"expect P0, P1: what\"")
+	case strings.EqualFold(targets, "client"):
+		e.Client = true
+	default:
+		ids, err := parseIDs(targets)
+		if err != nil {
+			return e, err
+		}
+		e.Targets = ids
+	}
+	w := strings.Fields(strings.ToLower(what))
+	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted, balance ACCOUNT=N ..., view V primary PX, executed N, stable checkpoint N, stable checkpoints N, log at most N, checkpoint file)", what)
+	if len(w) == 0 {
+		return e, usage
+	}
+	if e.Client && w[0] != "request" {
+		return e, fmt.Errorf("the client can only expect \"request N committed|aborted\"")
+	}
+	var err error
+	switch {
+	case w[0] == "request" && len(w) == 3:
+		e.Kind = ExpectOutcome
+		if e.Request, err = positive(w[1]); err != nil {
+			return e, fmt.Errorf("request: %v", err)
+		}
+		switch w[2] {
+		case "committed":
+			e.Committed = true
+		case "aborted":
+		default:
+			return e, fmt.Errorf("request %s: want committed or aborted, got %q", w[1], w[2])
+		}
+	case w[0] == "balance" && len(w) >= 2:
+		e.Kind = ExpectBalance
+		if e.Balances, err = parseBalances(strings.Join(w[1:], ",")); err != nil {
+			return e, err
+		}
+	case w[0] == "view" && len(w) == 4 && w[2] == "primary":
+		e.Kind = ExpectView
+		if e.View, err = strconv.Atoi(w[1]); err != nil || e.View < 0 {
+			return e, fmt.Errorf("view %q is not a view number", w[1])
+		}
+		if e.Primary, err = lab.ParseID(w[3]); err != nil {
+			return e, err
+		}
+		if lab.Primary(e.View, c.N) != e.Primary {
+			return e, fmt.Errorf("view %d is led by %s, not %s", e.View, lab.Primary(e.View, c.N), e.Primary)
+		}
+	case w[0] == "executed" && len(w) == 2:
+		e.Kind = ExpectExecuted
+		e.N, err = nonNegative(w[1])
+	case w[0] == "stable" && len(w) == 3 && w[1] == "checkpoint":
+		e.Kind = ExpectStable
+		e.N, err = nonNegative(w[2])
+	case w[0] == "stable" && len(w) == 3 && w[1] == "checkpoints":
+		e.Kind = ExpectStableCount
+		e.N, err = nonNegative(w[2])
+	case len(w) == 4 && w[0] == "log" && w[1] == "at" && w[2] == "most":
+		e.Kind = ExpectLogAtMost
+		e.N, err = nonNegative(w[3])
+	case len(w) == 2 && w[0] == "checkpoint" && w[1] == "file":
+		e.Kind = ExpectCheckpointFile
+	default:
+		return e, usage
+	}
+	return e, err
+}
+
+// parseIDs reads "P0 (primary), P1 (replica), P2" or "all" is not accepted:
+// a case names its replicas, as the lab's transcripts do.
+func parseIDs(s string) ([]lab.ID, error) {
+	var ids []lab.ID
+	seen := map[lab.ID]bool{}
+	for _, item := range splitList(stripNotes(s)) {
+		id, err := lab.ParseID(item)
+		if err != nil {
+			return nil, err
+		}
+		if id == lab.Client {
+			return nil, fmt.Errorf("the client cannot be listed with replicas")
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("%s listed twice", id)
+		}
+		seen[id] = true
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("no replica named")
+	}
+	return ids, nil
+}
+
+// stripNotes removes parenthesised notes such as "(replica, Byzantine)".
+func stripNotes(s string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func parseBalances(s string) (map[string]int, error) {
+	b := map[string]int{}
+	for _, item := range splitList(s) {
+		acct, amt, ok := strings.Cut(item, "=")
+		if !ok || strings.TrimSpace(acct) == "" {
+			return nil, fmt.Errorf("%q: want ACCOUNT=AMOUNT", item)
+		}
+		n, err := nonNegative(strings.TrimSpace(amt))
+		if err != nil {
+			return nil, fmt.Errorf("%q: %v", item, err)
+		}
+		b[strings.TrimSpace(acct)] = n
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("no balances given")
+	}
+	return b, nil
+}
+
+func positive(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a positive whole number", s)
+	}
+	return n, nil
+}
+
+func nonNegative(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a whole number", s)
+	}
+	return n, nil
+}
