@@ -1,0 +1,107 @@
+package solution
+
+import (
+	"errors"
+
+	"pbftlab/lab"
+)
+
+// ackCommand is "ack commit|abort": this replica's commit-phase answer on
+// the oldest prepared request it has not acknowledged.
+func (r *Replica) ackCommand(commit bool) error {
+	for _, e := range r.entries() {
+		if e.phase == lab.PhasePrepared && !e.acked {
+			r.ack(e, commit)
+			return nil
+		}
+	}
+	return errors.New("no prepared request is waiting for this replica's ack")
+}
+
+// ack records this replica's own commit ack and sends it to every other.
+func (r *Replica) ack(e *entry, commit bool) {
+	// BEGIN TODO(commit): send your COMMIT (view, seq, digest, your id, commit or abort) to every other replica, record it in your own log, and mark that you acked
+	e.acked = true
+	c := lab.Commit{View: e.pp.View, Seq: e.seq, Digest: e.pp.Digest, Replica: r.id, Commit: commit}
+	e.addCommit(c)
+	r.env.Broadcast(&c)
+	// END TODO
+	r.env.Logf("ack %s on v%d n%d", yesNo(commit, "commit", "abort"), e.pp.View, e.seq)
+	if !r.cfg.Manual {
+		r.evaluateCommit(e, false)
+	}
+}
+
+// onCommit records another replica's commit ack.
+func (r *Replica) onCommit(from lab.ID, c *lab.Commit) {
+	// BEGIN TODO(commit): keep a commit only if it really comes from its sender, is for the current view and inside the watermarks; keep one ack per sender
+	if c.Replica != from || c.View != r.view || !r.inWindow(c.Seq) {
+		return
+	}
+	e := r.entry(c.Seq)
+	if !e.addCommit(*c) {
+		return
+	}
+	// END TODO
+	if !r.cfg.Manual {
+		r.evaluateCommit(e, false)
+	}
+}
+
+// evaluateCommit decides the commit phase of a prepared entry: committed
+// with a quorum of commit acks from distinct replicas, aborted once more
+// than f acked abort, or on "progress" (force) short of a quorum.
+func (r *Replica) evaluateCommit(e *entry, force bool) bool {
+	if e.phase != lab.PhasePrepared {
+		return false
+	}
+	// BEGIN TODO(commit): count commit and abort acks by distinct sender; with 2f+1 commit acks the entry is committed, with more than f aborts (or on progress short of 2f+1) it is aborted
+	yes, no := e.commitVotes()
+	switch {
+	case len(yes) >= r.quorum():
+		e.phase = lab.PhaseCommitted
+	case lab.Blocking(r.n, len(no)) || force:
+		e.phase = lab.PhaseAborted
+	default:
+		return false
+	}
+	// END TODO
+	r.env.Logf("%s v%d n%d: %d commit, %d abort", e.phase, e.pp.View, e.seq, len(yes), len(no))
+	r.execute()
+	return true
+}
+
+// execute runs decided entries in sequence order: an entry runs only once
+// every lower sequence number has. A committed request is applied to the
+// bank; an aborted one uses up its sequence number and changes nothing.
+// Either way the client hears how it ended.
+func (r *Replica) execute() {
+	for {
+		e := r.log[r.bank.LastExecuted()+1]
+		// BEGIN TODO(commit): execute decided entries strictly in sequence order (committed ones apply their request, aborted ones apply nothing), record the outcome and reply to the client
+		if e == nil || !e.decided() || e.executed {
+			break
+		}
+		var req *lab.Request
+		if e.phase == lab.PhaseCommitted {
+			req = e.pp.Request
+		}
+		result, err := r.bank.Execute(e.seq, req)
+		if err != nil {
+			r.env.Logf("execute n%d: %v", e.seq, err)
+			return
+		}
+		e.executed = true
+		if e.pp.Request == nil {
+			continue
+		}
+		committed := e.phase == lab.PhaseCommitted
+		if !committed {
+			result = "aborted"
+		}
+		r.history = append(r.history, lab.Outcome{View: e.pp.View, Seq: e.seq, Request: *e.pp.Request, Committed: committed, Result: result})
+		r.env.Reply(lab.Reply{View: r.view, Seq: e.seq, Timestamp: e.pp.Request.Timestamp, Client: e.pp.Request.Client, Replica: r.id, Committed: committed, Result: result})
+		// END TODO
+	}
+	r.autoVote()
+}
