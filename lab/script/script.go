@@ -108,9 +108,6 @@ const (
 	ExpectStableCount
 	// ExpectLogAtMost: the log holds at most N entries.
 	ExpectLogAtMost
-	// ExpectCheckpointFile: the primary's final checkpoint file names every
-	// replica.
-	ExpectCheckpointFile
 )
 
 // Expect is one expect line, applied to each of its targets.
@@ -453,7 +450,7 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		e.Targets = ids
 	}
 	w := strings.Fields(strings.ToLower(what))
-	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted, balance ACCOUNT=N ..., view V primary PX, executed N, stable checkpoint N, stable checkpoints N, log at most N, checkpoint file)", what)
+	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted, balance ACCOUNT=N ..., view V primary PX, executed N, stable checkpoint N, stable checkpoints N, log at most N)", what)
 	if len(w) == 0 {
 		return e, usage
 	}
@@ -502,8 +499,6 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 	case len(w) == 4 && w[0] == "log" && w[1] == "at" && w[2] == "most":
 		e.Kind = ExpectLogAtMost
 		e.N, err = nonNegative(w[3])
-	case len(w) == 2 && w[0] == "checkpoint" && w[1] == "file":
-		e.Kind = ExpectCheckpointFile
 	default:
 		return e, usage
 	}

@@ -1,0 +1,90 @@
+package grader
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"pbftlab/lab/script"
+)
+
+// CaseExt is the extension of case files.
+const CaseExt = ".case"
+
+// LoadCases parses every case file in dir, sorted by file name. A malformed
+// file is an error naming file and line; so is a folder with no cases.
+func LoadCases(dir string) ([]*script.Case, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading cases: %w", err)
+	}
+	var cases []*script.Case
+	var errs []error
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), CaseExt) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		text, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c, err := script.Parse(path, string(text))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		cases = append(cases, c)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("no %s files in %s", CaseExt, dir)
+	}
+	slices.SortFunc(cases, func(a, b *script.Case) int { return strings.Compare(a.File, b.File) })
+	return cases, nil
+}
+
+// Name is a case's short name: its file name without the extension. Specs
+// carry it as the label "case:NAME", which selects one case to rerun.
+func Name(c *script.Case) string {
+	return strings.TrimSuffix(filepath.Base(c.File), CaseExt)
+}
+
+// CasesDir finds the case folder: $PBFTLAB_CASES when set, otherwise the
+// cases/ folder at the root of the module that contains the working
+// directory.
+func CasesDir() (string, error) {
+	if d := os.Getenv("PBFTLAB_CASES"); d != "" {
+		return filepath.Abs(d)
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "cases"), nil
+}
+
+// ModuleRoot walks up from the working directory to the folder that holds
+// go.mod.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}

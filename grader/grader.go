@@ -1,0 +1,167 @@
+// Package grader is the Ginkgo suite that grades a tree. Each tree binds
+// itself to it with a one-line test:
+//
+//	func TestGrade(t *testing.T) { grader.Run(t, solution.New) }
+//
+// The suite makes one spec per case file, labelled with the case's points
+// and phases, and runs each case in the simulator under several seeds. The
+// score is computed from the suite's report, never from printed text.
+package grader
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+
+	"pbftlab/lab"
+	"pbftlab/lab/script"
+	"pbftlab/lab/sim"
+)
+
+// Settings read from the environment, so that make targets and the grade
+// driver can pass them through ginkgo to the test binary.
+type Settings struct {
+	Seed      uint64  // first seed; PBFTLAB_SEED, default 1
+	Runs      int     // seeds per case; PBFTLAB_RUNS, default 3
+	Duplicate float64 // chance a message is delivered twice; PBFTLAB_DUPLICATE, default 0.2
+}
+
+// ReadSettings reads the settings from the environment.
+func ReadSettings() (Settings, error) {
+	s := Settings{Seed: 1, Runs: 3, Duplicate: 0.2}
+	if v := os.Getenv("PBFTLAB_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return s, fmt.Errorf("PBFTLAB_SEED=%q is not a seed (a whole number)", v)
+		}
+		s.Seed = n
+	}
+	if v := os.Getenv("PBFTLAB_RUNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return s, fmt.Errorf("PBFTLAB_RUNS=%q is not a positive number of runs", v)
+		}
+		s.Runs = n
+	}
+	if v := os.Getenv("PBFTLAB_DUPLICATE"); v != "" {
+		p, err := strconv.ParseFloat(v, 64)
+		if err != nil || p < 0 || p >= 1 {
+			return s, fmt.Errorf("PBFTLAB_DUPLICATE=%q is not a probability in [0, 1)", v)
+		}
+		s.Duplicate = p
+	}
+	return s, nil
+}
+
+// CaseTimeout bounds one case's spec, all its seeds included. A correct
+// replica needs a small fraction of it; a replica stuck in a loop fails
+// the spec at this point and the suite goes on.
+const CaseTimeout = 60 * time.Second
+
+// Run grades the tree whose constructor is newReplica.
+func Run(t *testing.T, newReplica lab.New) {
+	t.Helper()
+	settings, err := ReadSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := CasesDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := LoadCases(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gomega.RegisterFailHandler(Fail)
+	Describe("PBFT lab", func() {
+		for _, c := range cases {
+			It(c.Title, CaseLabels(c), func(ctx SpecContext) {
+				runCase(ctx, c, newReplica, settings)
+			}, SpecTimeout(CaseTimeout))
+		}
+	})
+	ReportAfterSuite("score", func(r Report) {
+		sc := Score(r)
+		fmt.Fprint(GinkgoWriter, sc.Table())
+	})
+	RunSpecs(t, "pbftlab grade")
+}
+
+// CaseLabels are a case's spec labels: its points, its phases and its name.
+func CaseLabels(c *script.Case) Labels {
+	l := Labels{fmt.Sprintf("points:%d", c.Points), "case:" + Name(c), "kind:case"}
+	for _, p := range c.Phases {
+		l = append(l, "phase:"+p)
+	}
+	return l
+}
+
+// runCase plays the case under each seed in turn and fails the spec on the
+// first seed that breaks it. The replica code runs on its own goroutine so
+// that a replica stuck in a loop costs this spec only.
+func runCase(ctx SpecContext, c *script.Case, newReplica lab.New, st Settings) {
+	for i := range st.Runs {
+		seed := st.Seed + uint64(i)
+		done := make(chan string, 1)
+		go func() {
+			defer func() {
+				if v := recover(); v != nil {
+					done <- fmt.Sprintf("the grader itself failed on this case: %v", v)
+				}
+			}()
+			done <- playOnce(c, newReplica, st, seed)
+		}()
+		select {
+		case msg := <-done:
+			if msg != "" {
+				Fail(msg)
+			}
+		case <-ctx.Done():
+			Fail(fmt.Sprintf("%s did not finish with seed %d: the replica is stuck (an endless loop?)\nreproduce: %s", Name(c), seed, Reproduce(c, seed)))
+		}
+	}
+}
+
+// playOnce runs the case with one seed and returns "" when every
+// expectation holds, or the message explaining what went wrong.
+func playOnce(c *script.Case, newReplica lab.New, st Settings, seed uint64) string {
+	s, failures, err := sim.RunCase(c, newReplica, sim.Options{Seed: seed, Duplicate: st.Duplicate})
+	if err == nil && len(failures) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s failed with seed %d\n", Name(c), seed)
+	if err != nil {
+		fmt.Fprintf(&b, "  %v\n", err)
+		if pe, ok := errors.AsType[*sim.PanicError](err); ok {
+			fmt.Fprintf(&b, "\n%s\n", pe.Stack)
+		}
+	}
+	for _, f := range failures {
+		fmt.Fprintf(&b, "  %v\n", f)
+	}
+	fmt.Fprintf(&b, "\nreproduce: %s\n\ntranscript (seed %d):\n%s", Reproduce(c, seed), seed, Tail(s.Trace().Transcript(true), 400))
+	return b.String()
+}
+
+// Reproduce is the command that reruns one case with one seed.
+func Reproduce(c *script.Case, seed uint64) string {
+	return fmt.Sprintf("make grade CASE=%s SEED=%d RUNS=1", Name(c), seed)
+}
+
+// Tail keeps the last n lines of s, saying how many it left out.
+func Tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) <= n {
+		return s
+	}
+	return fmt.Sprintf("... %d earlier lines left out ...\n%s\n", len(lines)-n, strings.Join(lines[len(lines)-n:], "\n"))
+}

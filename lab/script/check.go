@@ -1,0 +1,167 @@
+package script
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"pbftlab/lab"
+)
+
+// Failure is an expectation that did not hold at one replica.
+type Failure struct {
+	Line     int
+	Expect   string // the expect line's text
+	Replica  lab.ID // lab.Client for the client
+	View     int
+	Seq      int // 0 when no sequence number is involved
+	Expected string
+	Found    string
+}
+
+func (f Failure) Error() string {
+	where := f.Replica.String()
+	if f.Replica != lab.Client {
+		where = fmt.Sprintf("%s (view %d", f.Replica, f.View)
+		if f.Seq > 0 {
+			where += fmt.Sprintf(", seq %d", f.Seq)
+		}
+		where += ")"
+	}
+	return fmt.Sprintf("line %d, %s: expected %s, found %s", f.Line, where, f.Expected, f.Found)
+}
+
+// Check evaluates c's expect lines against cl and returns every one that
+// does not hold, at each replica it names.
+func Check(c *Case, cl Cluster) []Failure {
+	var out []Failure
+	for _, e := range c.Expects {
+		if e.Client {
+			if f, ok := checkClient(cl, e); !ok {
+				out = append(out, f)
+			}
+			continue
+		}
+		for _, id := range e.Targets {
+			if f, ok := checkReplica(cl, e, id); !ok {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+func checkClient(cl Cluster, e Expect) (Failure, bool) {
+	f := Failure{Line: e.Line, Expect: e.Text, Replica: lab.Client, Expected: fmt.Sprintf("request %d %s", e.Request, outcomeWord(e.Committed))}
+	done, committed := cl.Outcome(e.Request)
+	switch {
+	case !done:
+		f.Found = fmt.Sprintf("no outcome: fewer than f+1 = %d replicas replied alike", lab.Weak(cl.N()))
+	case committed != e.Committed:
+		f.Found = outcomeWord(committed)
+	default:
+		return f, true
+	}
+	return f, false
+}
+
+func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
+	f := Failure{Line: e.Line, Expect: e.Text, Replica: id}
+	st, err := cl.Status(id)
+	if err != nil {
+		f.Expected = e.Text
+		f.Found = "no status: " + err.Error()
+		return f, false
+	}
+	f.View = st.View
+	switch e.Kind {
+	case ExpectOutcome:
+		return checkOutcome(f, cl.Request(e.Request), e, st, cl.N())
+	case ExpectBalance:
+		got := cl.Balances(id)
+		var want, have []string
+		for _, k := range slices.Sorted(maps.Keys(e.Balances)) {
+			want = append(want, fmt.Sprintf("%s=%d", k, e.Balances[k]))
+			have = append(have, fmt.Sprintf("%s=%d", k, got[k]))
+		}
+		f.Expected, f.Found = "balance "+strings.Join(want, " "), "balance "+strings.Join(have, " ")
+		if f.Expected == f.Found {
+			return f, true
+		}
+		f.Found += fmt.Sprintf(" (executed up to n%d)", st.LastExecuted)
+	case ExpectView:
+		f.Expected = fmt.Sprintf("view %d led by %s", e.View, e.Primary)
+		f.Found = fmt.Sprintf("view %d led by %s", st.View, st.Primary)
+		if st.ViewChanging {
+			f.Found += " with a view change under way"
+		}
+		if st.View == e.View && st.Primary == e.Primary && !st.ViewChanging {
+			return f, true
+		}
+	case ExpectExecuted:
+		f.Expected = fmt.Sprintf("executed up to n%d", e.N)
+		f.Found = fmt.Sprintf("executed up to n%d", st.LastExecuted)
+		if st.LastExecuted == e.N {
+			return f, true
+		}
+	case ExpectStable:
+		f.Expected = fmt.Sprintf("stable checkpoint at n%d", e.N)
+		f.Found = fmt.Sprintf("stable checkpoint at n%d", st.StableSeq)
+		if st.StableSeq == e.N {
+			return f, true
+		}
+	case ExpectStableCount:
+		seqs := cl.StableCheckpoints(id)
+		distinct := len(slices.Compact(slices.Sorted(slices.Values(seqs))))
+		f.Expected = fmt.Sprintf("%d stable checkpoints", e.N)
+		f.Found = fmt.Sprintf("%d stable checkpoints %v", distinct, seqs)
+		if distinct == e.N {
+			return f, true
+		}
+	case ExpectLogAtMost:
+		f.Expected = fmt.Sprintf("at most %d log entries", e.N)
+		f.Found = fmt.Sprintf("%d log entries", len(st.Log))
+		if len(st.Log) <= e.N {
+			return f, true
+		}
+	}
+	return f, false
+}
+
+// checkOutcome looks for the request in the replica's history, and when it
+// is not decided there explains where it stands in the log.
+func checkOutcome(f Failure, req lab.Request, e Expect, st lab.Status, n int) (Failure, bool) {
+	f.Expected = fmt.Sprintf("request %d (%s) %s", e.Request, req.Op, outcomeWord(e.Committed))
+	for _, o := range st.History {
+		if o.Request.Client == req.Client && o.Request.Timestamp == req.Timestamp {
+			f.Seq = o.Seq
+			if o.Committed == e.Committed {
+				return f, true
+			}
+			f.Found = fmt.Sprintf("%s in view %d (%s)", outcomeWord(o.Committed), o.View, o.Result)
+			if le, ok := logEntry(st, o.Seq); ok {
+				f.Found += "; votes: " + describeVotes(le)
+			}
+			return f, false
+		}
+	}
+	for _, le := range st.Log {
+		if le.Request != nil && le.Request.Client == req.Client && le.Request.Timestamp == req.Timestamp {
+			f.Seq = le.Seq
+			f.Found = fmt.Sprintf("not decided: %s (a quorum is %d)", describeVotes(le), lab.Quorum(n))
+			return f, false
+		}
+	}
+	f.Found = "the request is in neither the history nor the log (no pre-prepare for it arrived)"
+	return f, false
+}
+
+func logEntry(st lab.Status, seq int) (lab.Entry, bool) {
+	for _, e := range st.Log {
+		if e.Seq == seq {
+			return e, true
+		}
+	}
+	return lab.Entry{}, false
+}

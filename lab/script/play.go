@@ -1,0 +1,194 @@
+package script
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"pbftlab/lab"
+)
+
+// Cluster is what a case runs against: the simulator when grading, the TCP
+// cluster when a case is replayed at the keyboard.
+type Cluster interface {
+	N() int
+	// Send has the client send a new request and returns its number.
+	Send(op string) int
+	// Request returns request n as the client sent it.
+	Request(n int) lab.Request
+	// Outcome says whether the client accepted an outcome for request n.
+	Outcome(n int) (done, committed bool)
+	Do(id lab.ID, c lab.Command) error
+	VoteTo(from, to lab.ID, op lab.Op, yes bool) error
+	Crash(id lab.ID)
+	Recover(id lab.ID) error
+	Tick()
+	Status(id lab.ID) (lab.Status, error)
+	Balances(id lab.ID) map[string]int
+	// StableCheckpoints lists the sequence numbers replica id reported
+	// stable, in order.
+	StableCheckpoints(id lab.ID) []int
+	// Err is the first safety violation or replica failure, if any.
+	Err() error
+}
+
+// Play runs c's steps against cl, writing each line to log in the lab's
+// transcript format. A replica refusing a command is part of the story and
+// does not stop the case; a safety violation or a replica failure does,
+// and Play returns it.
+func Play(c *Case, cl Cluster, log func(line string)) error {
+	for _, st := range c.Steps {
+		log(FormatStep(c, cl, st))
+		switch st.Action {
+		case Send:
+			for range st.Times {
+				cl.Send(st.Op)
+			}
+		case Do:
+			for _, id := range st.Targets {
+				_ = cl.Do(id, st.Cmd) // a refusal is traced by the cluster
+			}
+		case VoteTo:
+			for _, id := range st.Targets {
+				if err := cl.VoteTo(id, st.To, st.Cmd.Op, st.Cmd.Yes); err != nil {
+					log(fmt.Sprintf("    ! %v", err))
+				}
+			}
+		case Crash:
+			for _, id := range st.Targets {
+				cl.Crash(id)
+			}
+		case Recover:
+			for _, id := range st.Targets {
+				_ = cl.Recover(id)
+			}
+		case Show:
+			for _, id := range st.Targets {
+				log(indent(ShowStatus(cl, id)))
+			}
+		case Tick:
+			for range st.Ticks {
+				cl.Tick()
+			}
+		}
+		if err := cl.Err(); err != nil {
+			return fmt.Errorf("after line %d (%s): %w", st.Line, strings.TrimSpace(st.Text), err)
+		}
+	}
+	return nil
+}
+
+// FormatStep renders a step as the lab's transcripts do, each replica
+// followed by its role: "P0 (primary), P3 (replica, Byzantine): progress".
+func FormatStep(c *Case, cl Cluster, st Step) string {
+	if st.Client {
+		return "client: " + st.Text
+	}
+	if st.Action == Tick {
+		return st.Text
+	}
+	names := make([]string, len(st.Targets))
+	for i, id := range st.Targets {
+		names[i] = fmt.Sprintf("%s (%s)", id, Role(c, cl, id))
+	}
+	return strings.Join(names, ", ") + ": " + st.Text
+}
+
+// Role is "primary" or "replica", with ", Byzantine" for a Byzantine one.
+func Role(c *Case, cl Cluster, id lab.ID) string {
+	role := "replica"
+	if st, err := cl.Status(id); err == nil && st.Primary == id {
+		role = "primary"
+	}
+	if !c.Honest(id) {
+		role += ", Byzantine"
+	}
+	return role
+}
+
+// ShowStatus renders what the lab's "status" command prints.
+func ShowStatus(cl Cluster, id lab.ID) string {
+	st, err := cl.Status(id)
+	if err != nil {
+		return fmt.Sprintf("%s: no status: %v", id, err)
+	}
+	return FormatStatus(st, cl.Balances(id))
+}
+
+// FormatStatus renders a status report as a console shows it.
+func FormatStatus(st lab.Status, balances map[string]int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: view %d, primary %s", st.ID, st.View, st.Primary)
+	if st.ViewChanging {
+		b.WriteString(" (view change under way)")
+	}
+	fmt.Fprintf(&b, ", executed up to n%d, stable checkpoint n%d, watermarks (%d, %d]\n", st.LastExecuted, st.StableSeq, st.Low, st.High)
+	accounts := make([]string, 0, len(balances))
+	for k := range balances {
+		accounts = append(accounts, k)
+	}
+	slices.Sort(accounts)
+	b.WriteString("  balances:")
+	if len(accounts) == 0 {
+		b.WriteString(" none")
+	}
+	for _, k := range accounts {
+		fmt.Fprintf(&b, " %s=%d", k, balances[k])
+	}
+	b.WriteByte('\n')
+	b.WriteString("  history:")
+	if len(st.History) == 0 {
+		b.WriteString(" none")
+	}
+	b.WriteByte('\n')
+	for _, o := range st.History {
+		fmt.Fprintf(&b, "    n%d v%d %s#%d %s: %s (%s)\n", o.Seq, o.View, o.Request.Client, o.Request.Timestamp, o.Request.Op, outcomeWord(o.Committed), o.Result)
+	}
+	for _, e := range st.Log {
+		if e.Executed {
+			continue
+		}
+		fmt.Fprintf(&b, "  pending n%d v%d %s: %s\n", e.Seq, e.View, describeRequest(e.Request), describeVotes(e))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func outcomeWord(committed bool) string {
+	if committed {
+		return "committed"
+	}
+	return "aborted"
+}
+
+func describeRequest(r *lab.Request) string {
+	if r == nil {
+		return "null request"
+	}
+	return fmt.Sprintf("%s#%d %s", r.Client, r.Timestamp, r.Op)
+}
+
+// describeVotes renders an entry's phase and votes: "pre-prepared; prepare
+// yes P0 P3, no P1; commit none".
+func describeVotes(e lab.Entry) string {
+	phase := "no pre-prepare yet"
+	if e.Phase != 0 {
+		phase = e.Phase.String()
+	}
+	return fmt.Sprintf("%s; prepare yes %s, no %s; commit %s, abort %s", phase,
+		ids(e.PrepareYes), ids(e.PrepareNo), ids(e.CommitYes), ids(e.CommitNo))
+}
+
+func ids(list []lab.ID) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	s := make([]string, len(list))
+	for i, id := range list {
+		s[i] = id.String()
+	}
+	return strings.Join(s, " ")
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}

@@ -1,0 +1,413 @@
+// Package sim runs a cluster of replicas inside one goroutine, under a
+// scheduler whose every choice comes from a seeded random source: the same
+// seed always gives the same run. It is the home replicas are graded in.
+//
+// Every message is encoded when sent and decoded when delivered, so replicas
+// share no memory. The network keeps each link FIFO unless told otherwise,
+// may duplicate messages, and drops whatever is addressed to a crashed
+// replica. After every delivery the simulator checks safety: honest replicas
+// must execute in sequence order and never decide differently at one
+// sequence number. A panic in replica code is caught and reported as that
+// replica's failure, with its stack.
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"slices"
+
+	"pbftlab/lab"
+)
+
+// Options configure a simulated cluster.
+type Options struct {
+	N         int            // replicas; 4 when zero
+	Manual    bool           // votes are typed, as in the lab
+	Balances  map[string]int // starting balances of every replica
+	Byzantine []lab.ID       // replicas whose decisions are not checked
+	// CheckpointInterval and Window pass through to lab.Config.
+	CheckpointInterval int
+	Window             int
+	ViewChangeTimeout  int
+	BatchSize          int
+	Seed               uint64
+	// Duplicate is the chance that a message is delivered twice.
+	Duplicate float64
+	// Drop is the chance that a message between replicas is lost.
+	Drop float64
+	// Reorder lets messages on one link overtake each other.
+	Reorder bool
+	// MaxDeliveries bounds how many messages one settle may deliver, so a
+	// replica that floods the network fails instead of running forever.
+	MaxDeliveries int
+	// ClientTimeout is how many ticks the client waits for an answer before
+	// sending its request to every replica; 0 means 10.
+	ClientTimeout int
+	// Quiet skips formatting trace lines; for benchmarks.
+	Quiet bool
+	// Files receives the lab's checkpoint files; nil keeps none.
+	Files Files
+}
+
+// Files is where the runtime writes the lab's checkpoint logs.
+type Files interface {
+	Append(name, text string)
+}
+
+// Sim is a simulated cluster.
+type Sim struct {
+	opts   Options
+	rng    *rand.Rand
+	nodes  []*node
+	client *Client
+	net    network
+	trace  Trace
+	now    int // ticks elapsed
+	err    error
+	// decided maps a sequence number to the first honest execution at it.
+	decided map[int]decision
+	// stable counts the checkpoints each replica reported stable.
+	delivered int
+}
+
+type decision struct {
+	replica lab.ID
+	digest  string
+}
+
+// New builds a cluster of replicas made by newReplica.
+func New(newReplica lab.New, opts Options) *Sim {
+	if opts.N == 0 {
+		opts.N = 4
+	}
+	if opts.MaxDeliveries == 0 {
+		opts.MaxDeliveries = 2_000_000
+	}
+	if opts.ClientTimeout == 0 {
+		opts.ClientTimeout = 10
+	}
+	s := &Sim{
+		opts:    opts,
+		rng:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		decided: map[int]decision{},
+	}
+	s.trace.quiet = opts.Quiet
+	s.net.init(opts.N + 1)
+	for i := range opts.N {
+		n := &node{sim: s, id: lab.ID(i), honest: !slices.Contains(opts.Byzantine, lab.ID(i))}
+		n.bank = lab.NewBank(opts.Balances, n.observe)
+		cfg := lab.Config{
+			ID:                 n.id,
+			N:                  opts.N,
+			Manual:             opts.Manual,
+			Bank:               n.bank,
+			CheckpointInterval: opts.CheckpointInterval,
+			Window:             opts.Window,
+			ViewChangeTimeout:  opts.ViewChangeTimeout,
+			BatchSize:          opts.BatchSize,
+		}
+		s.nodes = append(s.nodes, n)
+		n.call("building the replica", func() { n.replica = newReplica(cfg, n) })
+		if n.replica == nil && n.failure == nil {
+			n.fail(errors.New("the constructor returned a nil replica"), nil)
+		}
+	}
+	s.client = newClient(s)
+	return s
+}
+
+// N is the number of replicas.
+func (s *Sim) N() int { return s.opts.N }
+
+// Err returns the first safety violation or replica failure, if any.
+func (s *Sim) Err() error { return s.err }
+
+// Client returns the simulated client.
+func (s *Sim) Client() *Client { return s.client }
+
+// Trace returns the run's trace.
+func (s *Sim) Trace() *Trace { return &s.trace }
+
+// Now is the number of ticks elapsed.
+func (s *Sim) Now() int { return s.now }
+
+// Bank returns replica id's copy of the state.
+func (s *Sim) Bank(id lab.ID) *lab.Bank { return s.nodes[id].bank }
+
+// Crashed reports whether replica id is crashed.
+func (s *Sim) Crashed(id lab.ID) bool { return s.nodes[id].crashed }
+
+// Failure returns the panic or other failure of replica id, if it failed.
+func (s *Sim) Failure(id lab.ID) error { return s.nodes[id].failure }
+
+// Checkpoints returns the snapshots replica id reported, in order.
+func (s *Sim) Checkpoints(id lab.ID) []CheckpointReport { return slices.Clone(s.nodes[id].checkpoints) }
+
+// Status asks replica id for its status; a replica that panics doing so is
+// marked failed and its error returned.
+func (s *Sim) Status(id lab.ID) (lab.Status, error) {
+	n := s.nodes[id]
+	if n.failure != nil {
+		return lab.Status{}, n.failure
+	}
+	var st lab.Status
+	n.call("Status", func() { st = n.replica.Status() })
+	if n.failure != nil {
+		return lab.Status{}, n.failure
+	}
+	return st, nil
+}
+
+// Do hands replica id a command; the network then settles. The replica's
+// refusal, if any, is returned and written to the trace.
+func (s *Sim) Do(id lab.ID, c lab.Command) error {
+	n := s.nodes[id]
+	if n.failure != nil {
+		return n.failure
+	}
+	if n.crashed && c.Op != lab.OpRecover {
+		return fmt.Errorf("%s is crashed", id)
+	}
+	var err error
+	n.call("Do("+c.String()+")", func() { err = n.replica.Do(c) })
+	if err != nil {
+		s.trace.note("%s refused %q: %v", id, c.String(), err)
+	}
+	s.Settle()
+	return err
+}
+
+// Crash stops replica id: it handles nothing until Recover, and messages
+// addressed to it meanwhile are lost.
+func (s *Sim) Crash(id lab.ID) {
+	s.nodes[id].crashed = true
+	s.trace.event(Event{Kind: EventCrash, From: id, To: id})
+}
+
+// Recover brings replica id back and tells it to catch up.
+func (s *Sim) Recover(id lab.ID) error {
+	n := s.nodes[id]
+	n.crashed = false
+	s.trace.event(Event{Kind: EventRecover, From: id, To: id})
+	return s.Do(id, lab.Command{Op: lab.OpRecover})
+}
+
+// VoteTo sends, in Byzantine replica from's name, one vote to replica to
+// about the last pre-prepare from received. Byzantine replicas repeat
+// themselves, so the vote goes twice.
+func (s *Sim) VoteTo(from, to lab.ID, op lab.Op, yes bool) error {
+	n := s.nodes[from]
+	if n.lastPP == nil {
+		return fmt.Errorf("%s has received no pre-prepare to vote on", from)
+	}
+	m := lab.Forge(from, *n.lastPP, op, yes)
+	s.send(from, to, m, true)
+	s.send(from, to, m, true)
+	s.Settle()
+	return nil
+}
+
+// Tick advances every live replica's clock and the client's by one, then
+// lets the network settle.
+func (s *Sim) Tick() {
+	s.now++
+	s.trace.now = s.now
+	for _, n := range s.nodes {
+		if n.live() {
+			n.call("Tick", n.replica.Tick)
+		}
+	}
+	s.client.tick()
+	s.Settle()
+}
+
+// Settle delivers messages, one at a time in an order the seed chooses,
+// until none is in flight or the run has failed.
+func (s *Sim) Settle() {
+	budget := s.opts.MaxDeliveries
+	for s.err == nil && s.net.pending() > 0 {
+		if budget == 0 {
+			s.fail(fmt.Errorf("the network did not settle: %d messages delivered in one step and %d still in flight (a replica may be sending in a loop)", s.opts.MaxDeliveries, s.net.pending()))
+			return
+		}
+		budget--
+		s.deliverOne()
+	}
+}
+
+// deliverOne delivers one message chosen by the seed.
+func (s *Sim) deliverOne() {
+	from, to, data := s.net.pop(s.rng, s.opts.Reorder)
+	m, err := lab.Decode(data)
+	if err != nil {
+		s.fail(fmt.Errorf("a message from %s to %s did not decode: %v", from, to, err))
+		return
+	}
+	s.delivered++
+	if to == lab.Client {
+		s.trace.deliver(from, to, m, false)
+		s.client.receive(from, m)
+		return
+	}
+	n := s.nodes[to]
+	if !n.live() {
+		s.trace.deliver(from, to, m, true)
+		return
+	}
+	s.trace.deliver(from, to, m, false)
+	if pp, ok := m.(*lab.PrePrepare); ok {
+		n.lastPP = pp
+	}
+	n.call("Receive("+lab.KindOf(m).String()+")", func() { n.replica.Receive(from, m) })
+}
+
+// Delivered counts the messages delivered so far.
+func (s *Sim) Delivered() int { return s.delivered }
+
+// send puts m on the link from → to, perhaps twice, perhaps not at all.
+func (s *Sim) send(from, to lab.ID, m lab.Message, forged bool) {
+	if to != lab.Client && (int(to) < 0 || int(to) >= s.opts.N) {
+		s.trace.note("%s sent %s to %s, which is not a replica; dropped", from, lab.KindOf(m), to)
+		return
+	}
+	if to == from {
+		s.trace.note("%s sent %s to itself; dropped (record your own vote directly)", from, lab.KindOf(m))
+		return
+	}
+	data := lab.Encode(m)
+	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.rng.Float64() < s.opts.Drop {
+		s.trace.event(Event{Kind: EventDrop, From: from, To: to, Msg: m})
+		return
+	}
+	s.net.push(from, to, data)
+	s.trace.send(from, to, m, forged)
+	if s.opts.Duplicate > 0 && s.rng.Float64() < s.opts.Duplicate {
+		s.net.push(from, to, data)
+	}
+}
+
+// fail records the first error that ends the run.
+func (s *Sim) fail(err error) {
+	if s.err == nil {
+		s.err = err
+		s.trace.note("RUN STOPPED: %v", err)
+	}
+}
+
+// node is one replica and what the simulator knows about it.
+type node struct {
+	sim         *Sim
+	id          lab.ID
+	honest      bool
+	replica     lab.Replica
+	bank        *lab.Bank
+	crashed     bool
+	failure     error
+	lastPP      *lab.PrePrepare
+	checkpoints []CheckpointReport
+}
+
+// CheckpointReport is one checkpoint a replica reported through its Env.
+type CheckpointReport struct {
+	Snapshot lab.Snapshot
+	Stable   bool
+	Time     int
+}
+
+func (n *node) live() bool { return !n.crashed && n.failure == nil }
+
+// PanicError is a panic raised by replica code.
+type PanicError struct {
+	Replica lab.ID
+	Call    string
+	Value   any
+	Stack   string
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("%s panicked in %s: %v", e.Replica, e.Call, e.Value)
+}
+
+// call runs replica code, turning a panic into the replica's failure.
+func (n *node) call(what string, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			n.fail(&PanicError{Replica: n.id, Call: what, Value: v, Stack: string(debug.Stack())}, nil)
+		}
+	}()
+	f()
+}
+
+func (n *node) fail(err error, _ []byte) {
+	if n.failure == nil {
+		n.failure = err
+		n.sim.fail(err)
+	}
+}
+
+// observe is the bank's report of an execution: the safety checks.
+func (n *node) observe(e lab.Execution) {
+	s := n.sim
+	if e.Err != nil {
+		if n.honest {
+			s.fail(fmt.Errorf("%s executed out of order: %v", n.id, e.Err))
+		}
+		return
+	}
+	if e.Restored || !n.honest {
+		return
+	}
+	d, ok := s.decided[e.Seq]
+	if !ok {
+		s.decided[e.Seq] = decision{replica: n.id, digest: e.Digest}
+		return
+	}
+	if d.digest != e.Digest {
+		s.fail(fmt.Errorf("safety violated at seq %d: %s executed %s but %s executed %s", e.Seq, d.replica, digestName(d.digest), n.id, digestName(e.Digest)))
+	}
+}
+
+func digestName(d string) string {
+	if d == lab.NullDigest {
+		return "nothing (null or aborted)"
+	}
+	return "request " + d
+}
+
+// The Env a replica sees.
+
+func (n *node) Send(to lab.ID, m lab.Message) {
+	if n.live() {
+		n.sim.send(n.id, to, m, false)
+	}
+}
+
+func (n *node) Broadcast(m lab.Message) {
+	if !n.live() {
+		return
+	}
+	for i := range n.sim.opts.N {
+		if lab.ID(i) != n.id {
+			n.sim.send(n.id, lab.ID(i), m, false)
+		}
+	}
+}
+
+func (n *node) Reply(r lab.Reply) {
+	if n.live() {
+		n.sim.send(n.id, lab.Client, &r, false)
+	}
+}
+
+func (n *node) Logf(format string, args ...any) {
+	if !n.sim.trace.quiet {
+		n.sim.trace.log(n.id, fmt.Sprintf(format, args...))
+	}
+}
+
+func (n *node) Checkpointed(snap lab.Snapshot, stable bool) {
+	n.checkpoints = append(n.checkpoints, CheckpointReport{Snapshot: snap, Stable: stable, Time: n.sim.now})
+	n.sim.trace.event(Event{Kind: EventCheckpoint, From: n.id, To: n.id, Seq: snap.Seq, Stable: stable, Text: snap.Digest})
+}
