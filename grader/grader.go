@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
 
 	"pbftlab/lab"
@@ -80,24 +80,24 @@ func Run(t *testing.T, newReplica lab.New) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gomega.RegisterFailHandler(Fail)
-	Describe("PBFT lab", func() {
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	ginkgo.Describe("PBFT lab", func() {
 		for _, c := range cases {
-			It(c.Title, CaseLabels(c), func(ctx SpecContext) {
+			ginkgo.It(c.Title, CaseLabels(c), func(ctx ginkgo.SpecContext) {
 				runCase(ctx, c, newReplica, settings)
-			}, SpecTimeout(CaseTimeout))
+			}, ginkgo.SpecTimeout(CaseTimeout))
 		}
 	})
-	ReportAfterSuite("score", func(r Report) {
+	ginkgo.ReportAfterSuite("score", func(r ginkgo.Report) {
 		sc := Score(r)
-		fmt.Fprint(GinkgoWriter, sc.Table())
+		fmt.Fprint(ginkgo.GinkgoWriter, sc.Table())
 	})
-	RunSpecs(t, "pbftlab grade")
+	ginkgo.RunSpecs(t, "pbftlab grade")
 }
 
 // CaseLabels are a case's spec labels: its points, its phases and its name.
-func CaseLabels(c *script.Case) Labels {
-	l := Labels{fmt.Sprintf("points:%d", c.Points), "case:" + Name(c), "kind:case"}
+func CaseLabels(c *script.Case) ginkgo.Labels {
+	l := ginkgo.Labels{fmt.Sprintf("points:%d", c.Points), "case:" + Name(c), "kind:case"}
 	for _, p := range c.Phases {
 		l = append(l, "phase:"+p)
 	}
@@ -107,7 +107,7 @@ func CaseLabels(c *script.Case) Labels {
 // runCase plays the case under each seed in turn and fails the spec on the
 // first seed that breaks it. The replica code runs on its own goroutine so
 // that a replica stuck in a loop costs this spec only.
-func runCase(ctx SpecContext, c *script.Case, newReplica lab.New, st Settings) {
+func runCase(ctx ginkgo.SpecContext, c *script.Case, newReplica lab.New, st Settings) {
 	for i := range st.Runs {
 		seed := st.Seed + uint64(i)
 		done := make(chan string, 1)
@@ -122,10 +122,10 @@ func runCase(ctx SpecContext, c *script.Case, newReplica lab.New, st Settings) {
 		select {
 		case msg := <-done:
 			if msg != "" {
-				Fail(msg)
+				ginkgo.Fail(msg)
 			}
 		case <-ctx.Done():
-			Fail(fmt.Sprintf("%s did not finish with seed %d: the replica is stuck (an endless loop?)\nreproduce: %s", Name(c), seed, Reproduce(c, seed)))
+			ginkgo.Fail(fmt.Sprintf("%s did not finish with seed %d: the replica is stuck (an endless loop?)\nreproduce: %s", Name(c), seed, Reproduce(c, seed)))
 		}
 	}
 }

@@ -202,7 +202,12 @@ func Digest(r *Request) string {
 	if r == nil {
 		return NullDigest
 	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%d\x00%s", r.Client, r.Timestamp, r.Op)
-	return hex.EncodeToString(h.Sum(nil)[:8])
+	var buf [128]byte
+	b := append(buf[:0], r.Client...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, r.Timestamp, 10)
+	b = append(b, 0)
+	b = append(b, r.Op...)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }

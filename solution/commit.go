@@ -95,6 +95,7 @@ func (r *Replica) execute() {
 		if e.pp.Request == nil {
 			continue
 		}
+		delete(r.ordered, keyOf(e.pp.Request))
 		committed := e.phase == lab.PhaseCommitted
 		if !committed {
 			result = "aborted"

@@ -3,6 +3,10 @@ package solution_test
 import (
 	"testing"
 
+	// The grader builds the suite; importing Ginkgo here is what tells the
+	// ginkgo command that this package holds one.
+	_ "github.com/onsi/ginkgo/v2"
+
 	"pbftlab/grader"
 	"pbftlab/solution"
 )

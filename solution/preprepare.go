@@ -34,13 +34,16 @@ func (r *Replica) known(req lab.Request) bool {
 			return true
 		}
 	}
-	for _, e := range r.log {
-		if e.pp != nil && e.pp.Request != nil && e.pp.Request.Client == req.Client && e.pp.Request.Timestamp == req.Timestamp {
-			return true
-		}
-	}
-	return false
+	return r.ordered[keyOf(&req)]
 }
+
+// reqKey identifies a request: a client numbers its requests.
+type reqKey struct {
+	client    string
+	timestamp int64
+}
+
+func keyOf(r *lab.Request) reqKey { return reqKey{r.Client, r.Timestamp} }
 
 // proposeCommand is "tx" at the console: order the oldest pending request,
 // or the operation typed after tx.
@@ -81,6 +84,7 @@ func (r *Replica) propose() bool {
 	pp := &lab.PrePrepare{View: r.view, Seq: r.seq, Digest: lab.Digest(&req), Request: &req}
 	e := r.entry(pp.Seq)
 	e.pp, e.phase = pp, lab.PhasePrePrepared
+	r.ordered[keyOf(&req)] = true
 	r.env.Broadcast(pp)
 	r.env.Logf("pre-prepare v%d n%d %s", pp.View, pp.Seq, req.Op)
 	return true
@@ -104,6 +108,9 @@ func (r *Replica) onPrePrepare(from lab.ID, pp *lab.PrePrepare) {
 		return
 	}
 	e.pp, e.phase = pp, lab.PhasePrePrepared
+	if pp.Request != nil {
+		r.ordered[keyOf(pp.Request)] = true
+	}
 	r.dropPending(pp.Request)
 	r.env.Logf("accepted pre-prepare v%d n%d", pp.View, pp.Seq)
 	// END TODO

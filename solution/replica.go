@@ -29,6 +29,9 @@ type Replica struct {
 	log map[int]*entry
 	// pending holds requests received but not yet ordered, oldest first.
 	pending []lab.Request
+	// ordered holds the requests in the log and not yet executed, so that
+	// a retransmitted request is not ordered twice.
+	ordered map[reqKey]bool
 	// history records every decided request, in sequence order.
 	history []lab.Outcome
 	// consoleTS numbers requests typed at the primary's console.
@@ -39,12 +42,13 @@ type Replica struct {
 func New(cfg lab.Config, env lab.Env) lab.Replica {
 	cfg = cfg.WithDefaults()
 	return &Replica{
-		cfg:  cfg,
-		env:  env,
-		bank: cfg.Bank,
-		id:   cfg.ID,
-		n:    cfg.N,
-		log:  map[int]*entry{},
+		cfg:     cfg,
+		env:     env,
+		bank:    cfg.Bank,
+		id:      cfg.ID,
+		n:       cfg.N,
+		log:     map[int]*entry{},
+		ordered: map[reqKey]bool{},
 	}
 }
 
@@ -143,7 +147,8 @@ func (r *Replica) entries() []*entry {
 func (r *Replica) entry(seq int) *entry {
 	e, ok := r.log[seq]
 	if !ok {
-		e = &entry{seq: seq, view: r.view}
+		e = &entry{seq: seq, view: r.view,
+			prepares: make([]lab.Prepare, 0, r.n), commits: make([]lab.Commit, 0, r.n)}
 		r.log[seq] = e
 	}
 	return e

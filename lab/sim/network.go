@@ -61,9 +61,15 @@ func (nw *network) pop(rng *rand.Rand, reorder bool) (from, to lab.ID, data []by
 		i = rng.IntN(len(q))
 	}
 	data = q[i]
-	copy(q[i:], q[i+1:])
-	q[len(q)-1] = nil
-	q = q[:len(q)-1]
+	if i == 0 {
+		// Taking the head needs no copy; append reuses the space later.
+		q[0] = nil
+		q = q[1:]
+	} else {
+		copy(q[i:], q[i+1:])
+		q[len(q)-1] = nil
+		q = q[:len(q)-1]
+	}
 	nw.queues[link] = q
 	nw.count--
 	if len(q) == 0 {

@@ -161,7 +161,8 @@ func (s *Sim) Status(id lab.ID) (lab.Status, error) {
 }
 
 // Do hands replica id a command; the network then settles. The replica's
-// refusal, if any, is returned and written to the trace.
+// refusal, if any, is returned and written to the trace; so is a failure
+// of the run while the network settled.
 func (s *Sim) Do(id lab.ID, c lab.Command) error {
 	n := s.nodes[id]
 	if n.failure != nil {
@@ -176,6 +177,9 @@ func (s *Sim) Do(id lab.ID, c lab.Command) error {
 		s.trace.note("%s refused %q: %v", id, c.String(), err)
 	}
 	s.Settle()
+	if err == nil {
+		err = s.err
+	}
 	return err
 }
 

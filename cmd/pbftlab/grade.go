@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"pbftlab/grader"
+)
+
+func init() {
+	register(command{name: "grade", summary: "grade a tree against the cases and write reports/", run: runGrade})
+}
+
+// gradeOptions say what to grade and how.
+type gradeOptions struct {
+	root    string // module root; commands run there
+	tree    string // the tree's package folder, relative to root
+	cases   string // case folder (absolute)
+	only    string // one case name, or ""
+	phase   string // one phase, or ""
+	seed    string
+	runs    string
+	reports string // report folder (absolute)
+	verbose bool
+	log     io.Writer // the suite's own output goes here too
+}
+
+func runGrade(args []string, stdout, stderr io.Writer) int {
+	root, err := grader.ModuleRoot()
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab grade:", err)
+		return exitUsage
+	}
+	o := gradeOptions{root: root}
+	fs := newFlags("grade", "grade [-tree DIR] [-cases DIR] [-case NAME] [-phase PHASE] [-seed N] [-runs N] [-reports DIR] [-v]", stderr)
+	fs.StringVar(&o.tree, "tree", "solution", "the tree to grade: a folder of the module holding a grade test")
+	fs.StringVar(&o.cases, "cases", filepath.Join(root, "cases"), "the folder of case files")
+	fs.StringVar(&o.only, "case", "", "grade this case only (its file name without .case)")
+	fs.StringVar(&o.phase, "phase", "", "grade only the specs of this phase ("+strings.Join(phaseNames(), ", ")+")")
+	fs.StringVar(&o.seed, "seed", "", "first seed of the message order (default 1)")
+	fs.StringVar(&o.runs, "runs", "", "seeds per case (default 3)")
+	fs.StringVar(&o.reports, "reports", filepath.Join(root, "reports"), "where to write the reports")
+	fs.BoolVar(&o.verbose, "v", false, "show the suite's own output as it runs")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if o.phase != "" && !validPhase(o.phase) {
+		fmt.Fprintf(stderr, "pbftlab grade: unknown phase %q (phases: %s)\n", o.phase, strings.Join(phaseNames(), ", "))
+		return exitUsage
+	}
+	for _, p := range []*string{&o.cases, &o.reports} {
+		if *p, err = filepath.Abs(*p); err != nil {
+			fmt.Fprintln(stderr, "pbftlab grade:", err)
+			return exitUsage
+		}
+	}
+	if err := os.MkdirAll(o.reports, 0o755); err != nil {
+		fmt.Fprintln(stderr, "pbftlab grade:", err)
+		return exitUsage
+	}
+	logFile, err := os.Create(filepath.Join(o.reports, "suite.log"))
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab grade:", err)
+		return exitUsage
+	}
+	defer logFile.Close()
+	o.log = logFile
+	if o.verbose {
+		o.log = io.MultiWriter(logFile, stdout)
+	}
+
+	start := time.Now()
+	res, err := grade(o, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "pbftlab grade: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprint(stdout, res.Table())
+	printFailures(stdout, res)
+	if err := writeScore(o, res, time.Since(start)); err != nil {
+		fmt.Fprintln(stderr, "pbftlab grade:", err)
+		return exitUsage
+	}
+	if !res.Passed() {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// grade runs the suite on the tree and returns the result. An error means
+// grading could not run at all: bad cases, a tree that does not build.
+func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
+	var res grader.Result
+	cases, err := grader.LoadCases(o.cases)
+	if err != nil {
+		return res, err
+	}
+	if o.only != "" && !hasCase(cases, o.only) {
+		return res, fmt.Errorf("no case named %q in %s", o.only, o.cases)
+	}
+	pkg, err := treePackage(o)
+	if err != nil {
+		return res, err
+	}
+	filter := labelFilter(o)
+
+	// A dry run lists the specs without running any tree code, so that a
+	// spec lost to a crashed process is still known and scored as lost.
+	listed, out, err := runSuite(o, pkg, filter, true)
+	if err != nil {
+		return res, err
+	}
+	if len(listed) == 0 {
+		return res, fmt.Errorf("the tree %s did not build or holds no grade suite:\n%s", o.tree, tail(out, 60))
+	}
+	var specs []types.SpecReport
+	for _, sr := range listed {
+		if sr.State != types.SpecStateSkipped {
+			specs = append(specs, sr)
+		}
+	}
+	if len(specs) == 0 {
+		return res, fmt.Errorf("no spec matches %s", filter)
+	}
+	fmt.Fprintf(progress, "grading %s: %d specs, cases from %s\n", o.tree, len(specs), o.cases)
+
+	ran, out, err := runSuite(o, pkg, filter, false)
+	if err != nil {
+		return res, err
+	}
+	byName := map[string]types.SpecReport{}
+	for _, sr := range ran {
+		byName[specName(sr)] = sr
+	}
+	for _, want := range specs {
+		name := specName(want)
+		sr, ok := byName[name]
+		if !ok {
+			// The run died before this spec reported: grade it alone, so
+			// that whatever killed the process costs only its own spec.
+			fmt.Fprintf(progress, "the suite process stopped early; grading %s on its own\n", name)
+			alone, aloneOut, err := runSuite(o, pkg, "case: consistsOf {"+name+"}", false)
+			if err != nil {
+				return res, err
+			}
+			for _, a := range alone {
+				if specName(a) == name {
+					sr, ok = a, true
+				}
+			}
+			if !ok {
+				row, _ := grader.RowOf(want)
+				row.Points, row.State, row.Time = 0, "crashed", 0
+				row.Message = "the test process died while running this spec (an os.Exit, or a panic in a goroutine?); its last output:\n" + tail(aloneOut, 40)
+				res.Add(row)
+				continue
+			}
+		}
+		if row, ok := grader.RowOf(sr); ok {
+			res.Add(row)
+		}
+	}
+	_ = out
+	return res, nil
+}
+
+// runSuite runs the ginkgo CLI on the tree's package and returns the spec
+// reports of its JSON report (none if the process left no report) and the
+// process output.
+func runSuite(o gradeOptions, pkg, filter string, dry bool) ([]types.SpecReport, string, error) {
+	dir, err := os.MkdirTemp("", "pbftlab-grade-")
+	if err != nil {
+		return nil, "", err
+	}
+	defer os.RemoveAll(dir)
+	args := []string{"tool", "ginkgo", "run", "--no-color", "--silence-skips",
+		"--json-report=report.json", "--output-dir=" + dir,
+		"--timeout=30m", "--grace-period=2s"}
+	if dry {
+		args = append(args, "--dry-run")
+	}
+	if filter != "" {
+		args = append(args, "--label-filter="+filter)
+	}
+	args = append(args, "./"+pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = o.root
+	cmd.Env = append(os.Environ(), "PBFTLAB_CASES="+o.cases)
+	if o.seed != "" {
+		cmd.Env = append(cmd.Env, "PBFTLAB_SEED="+o.seed)
+	}
+	if o.runs != "" {
+		cmd.Env = append(cmd.Env, "PBFTLAB_RUNS="+o.runs)
+	}
+	var buf bytes.Buffer
+	cmd.Stdout = io.MultiWriter(&buf, o.log)
+	cmd.Stderr = cmd.Stdout
+	runErr := cmd.Run()
+	if runErr != nil && !errors.As(runErr, new(*exec.ExitError)) {
+		return nil, buf.String(), fmt.Errorf("running ginkgo: %w", runErr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		return nil, buf.String(), nil
+	}
+	var reports []types.Report
+	if err := json.Unmarshal(data, &reports); err != nil {
+		return nil, buf.String(), nil
+	}
+	var specs []types.SpecReport
+	for _, r := range reports {
+		for _, sr := range r.SpecReports {
+			if sr.LeafNodeType == types.NodeTypeIt {
+				specs = append(specs, sr)
+			}
+		}
+	}
+	return specs, buf.String(), nil
+}
+
+// treePackage checks that the tree is a folder of the module with a grade
+// test, and returns its path relative to the root.
+func treePackage(o gradeOptions) (string, error) {
+	dir := o.tree
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(o.root, dir)
+	}
+	rel, err := filepath.Rel(o.root, dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return "", fmt.Errorf("tree %s is not inside the kit at %s", o.tree, o.root)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	if len(matches) == 0 {
+		return "", fmt.Errorf("tree %s has no grade test (want a file like %s/grade_test.go)", o.tree, rel)
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// labelFilter turns -case and -phase into a ginkgo label filter.
+func labelFilter(o gradeOptions) string {
+	var parts []string
+	if o.only != "" {
+		parts = append(parts, "case: consistsOf {"+o.only+"}")
+	}
+	if o.phase != "" {
+		parts = append(parts, "phase: containsAny {"+o.phase+"}")
+	}
+	return strings.Join(parts, " && ")
+}
+
+// specName is the spec's case label, which names it uniquely.
+func specName(sr types.SpecReport) string {
+	for _, l := range sr.Labels() {
+		if name, ok := strings.CutPrefix(l, "case:"); ok {
+			return name
+		}
+	}
+	return sr.LeafNodeText
+}
+
+func hasCase(cases []*caseT, name string) bool {
+	for _, c := range cases {
+		if grader.Name(c) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// printFailures shows, under the table, why each failing spec failed.
+func printFailures(w io.Writer, res grader.Result) {
+	for _, row := range res.Rows {
+		if row.State == "passed" || row.Message == "" {
+			continue
+		}
+		fmt.Fprintf(w, "\n--- %s (%s): %s\n%s\n", row.Name, row.Title, row.State, strings.TrimRight(tail(row.Message, 80), "\n"))
+	}
+}
+
+// scoreFile is what reports/score.json holds.
+type scoreFile struct {
+	Tree     string        `json:"tree"`
+	Seed     string        `json:"seed"`
+	Runs     string        `json:"runs"`
+	Duration time.Duration `json:"duration_ns"`
+	grader.Result
+}
+
+func writeScore(o gradeOptions, res grader.Result, d time.Duration) error {
+	seed, runs := o.seed, o.runs
+	if seed == "" {
+		seed = "1"
+	}
+	if runs == "" {
+		runs = "3"
+	}
+	return writeJSON(filepath.Join(o.reports, "score.json"), scoreFile{Tree: o.tree, Seed: seed, Runs: runs, Duration: d, Result: res})
+}
+
+// writeJSON writes v to path through a temporary file, so a reader never
+// sees half a report.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// tail keeps the last n lines of s.
+func tail(s string, n int) string { return grader.Tail(s, n) }

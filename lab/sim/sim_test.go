@@ -1,0 +1,246 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/lab"
+)
+
+// fake is a scriptable replica for testing the simulator itself.
+type fake struct {
+	id   lab.ID
+	env  lab.Env
+	bank *lab.Bank
+	got  []string
+	// onDo and onReceive override the default behaviour when set.
+	onDo      func(f *fake, c lab.Command) error
+	onReceive func(f *fake, from lab.ID, m lab.Message)
+}
+
+func (f *fake) Receive(from lab.ID, m lab.Message) {
+	f.got = append(f.got, fmt.Sprintf("%s:%s", from, lab.Describe(m)))
+	if f.onReceive != nil {
+		f.onReceive(f, from, m)
+	}
+}
+func (f *fake) Tick() {}
+func (f *fake) Do(c lab.Command) error {
+	if f.onDo != nil {
+		return f.onDo(f, c)
+	}
+	return nil
+}
+func (f *fake) Status() lab.Status { return lab.Status{ID: f.id} }
+
+// cluster builds a simulator of fakes, configured by setup.
+func cluster(t *testing.T, opts Options, setup func(f *fake)) (*Sim, []*fake) {
+	t.Helper()
+	var fakes []*fake
+	s := New(func(cfg lab.Config, env lab.Env) lab.Replica {
+		f := &fake{id: cfg.ID, env: env, bank: cfg.Bank}
+		if setup != nil {
+			setup(f)
+		}
+		fakes = append(fakes, f)
+		return f
+	}, opts)
+	require.NoError(t, s.Err())
+	return s, fakes
+}
+
+func broadcastOnDo(f *fake, c lab.Command) error {
+	for i := range 3 {
+		f.env.Broadcast(&lab.Prepare{Seq: i + 1, Replica: f.id, Yes: true})
+	}
+	return nil
+}
+
+func TestLinksAreFIFO(t *testing.T) {
+	for seed := range uint64(20) {
+		s, fakes := cluster(t, Options{Seed: seed}, func(f *fake) { f.onDo = broadcastOnDo })
+		require.NoError(t, s.Do(0, lab.Command{Op: lab.OpProgress}))
+		for _, f := range fakes[1:] {
+			assert.Equal(t, []string{"P0:PREPARE v0 n1 yes", "P0:PREPARE v0 n2 yes", "P0:PREPARE v0 n3 yes"}, f.got, "seed %d at %s", seed, f.id)
+		}
+		assert.Empty(t, fakes[0].got, "a broadcast does not reach its sender")
+	}
+}
+
+func TestMessagesAreCopiedInTransit(t *testing.T) {
+	s, fakes := cluster(t, Options{}, func(f *fake) {
+		f.onDo = func(f *fake, c lab.Command) error {
+			p := &lab.Prepare{Seq: 1, Replica: f.id, Yes: true}
+			f.env.Send(1, p)
+			p.Seq = 99 // changing it after sending must not reach the receiver
+			return nil
+		}
+	})
+	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpProgress}))
+	assert.Equal(t, []string{"P0:PREPARE v0 n1 yes"}, fakes[1].got)
+}
+
+func TestPanicIsTheReplicasFailure(t *testing.T) {
+	s, fakes := cluster(t, Options{}, func(f *fake) {
+		f.onReceive = func(f *fake, from lab.ID, m lab.Message) {
+			if f.id == 2 {
+				var table map[string]int
+				table["boom"]++ // assignment to a nil map panics
+			}
+		}
+		f.onDo = broadcastOnDo
+	})
+	err := s.Do(0, lab.Command{Op: lab.OpProgress})
+	require.Error(t, err)
+	var pe *PanicError
+	require.True(t, errors.As(s.Err(), &pe), "got %v", s.Err())
+	assert.Equal(t, lab.ID(2), pe.Replica)
+	assert.Contains(t, pe.Error(), "P2 panicked in Receive(PREPARE)")
+	assert.Contains(t, pe.Stack, "sim_test.go", "the stack points into the replica's code")
+	assert.Equal(t, s.Failure(2), s.Err())
+	assert.Len(t, fakes[2].got, 1, "a failed replica gets nothing more")
+	_, err = s.Status(2)
+	assert.Error(t, err)
+}
+
+func TestFloodingFailsInsteadOfHanging(t *testing.T) {
+	s, _ := cluster(t, Options{MaxDeliveries: 1000}, func(f *fake) {
+		f.onDo = broadcastOnDo
+		f.onReceive = func(f *fake, from lab.ID, m lab.Message) { f.env.Send(from, m) }
+	})
+	_ = s.Do(0, lab.Command{Op: lab.OpProgress})
+	require.Error(t, s.Err())
+	assert.Contains(t, s.Err().Error(), "did not settle")
+}
+
+func TestCrashedReplicaLosesMessages(t *testing.T) {
+	s, fakes := cluster(t, Options{}, func(f *fake) { f.onDo = broadcastOnDo })
+	s.Crash(1)
+	assert.True(t, s.Crashed(1))
+	assert.Error(t, s.Do(1, lab.Command{Op: lab.OpProgress}), "a crashed replica takes no commands")
+	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpProgress}))
+	assert.Empty(t, fakes[1].got)
+	assert.Len(t, fakes[2].got, 3)
+	require.NoError(t, s.Recover(1))
+	assert.False(t, s.Crashed(1))
+	assert.Contains(t, s.Trace().Transcript(true), "(lost: P1 is down)")
+}
+
+func TestSafetyChecks(t *testing.T) {
+	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
+	tests := []struct {
+		name      string
+		byzantine []lab.ID
+		exec      func(f *fake)
+		want      string
+	}{
+		{
+			name: "out of order",
+			exec: func(f *fake) { f.bank.Execute(2, nil) },
+			want: "executed out of order",
+		},
+		{
+			name: "honest replicas disagree",
+			exec: func(f *fake) {
+				if f.id == 1 {
+					f.bank.Execute(1, nil)
+				} else {
+					f.bank.Execute(1, req)
+				}
+			},
+			want: "safety violated at seq 1",
+		},
+		{
+			name:      "only the Byzantine replica differs",
+			byzantine: []lab.ID{1},
+			exec: func(f *fake) {
+				if f.id == 1 {
+					f.bank.Execute(1, nil)
+				} else {
+					f.bank.Execute(1, req)
+				}
+			},
+		},
+		{
+			name: "all agree",
+			exec: func(f *fake) { f.bank.Execute(1, req) },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := cluster(t, Options{Byzantine: tt.byzantine}, func(f *fake) {
+				f.onDo = func(f *fake, c lab.Command) error { tt.exec(f); return nil }
+			})
+			for i := range 4 {
+				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpProgress})
+			}
+			if tt.want == "" {
+				assert.NoError(t, s.Err())
+			} else {
+				require.Error(t, s.Err())
+				assert.Contains(t, s.Err().Error(), tt.want)
+			}
+		})
+	}
+}
+
+func TestVoteToForgesAboutTheLastPrePrepare(t *testing.T) {
+	s, fakes := cluster(t, Options{Byzantine: []lab.ID{3}}, func(f *fake) {
+		f.onDo = func(f *fake, c lab.Command) error {
+			f.env.Broadcast(&lab.PrePrepare{View: 0, Seq: 4, Digest: "d"})
+			return nil
+		}
+	})
+	assert.ErrorContains(t, s.VoteTo(3, 1, lab.OpPrepare, true), "no pre-prepare")
+	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpPropose}))
+	require.NoError(t, s.VoteTo(3, 1, lab.OpAck, false))
+	assert.Equal(t, []string{"P0:PRE-PREPARE v0 n4 null", "P3:COMMIT v0 n4 abort", "P3:COMMIT v0 n4 abort"}, fakes[1].got,
+		"a forged vote arrives twice, about the pre-prepare P3 last received")
+}
+
+// chatty replicas answer every message, so the order of delivery shows in
+// the trace.
+func chatty(f *fake) {
+	f.onDo = broadcastOnDo
+	f.onReceive = func(f *fake, from lab.ID, m lab.Message) {
+		if p, ok := m.(*lab.Prepare); ok && p.Seq < 3 {
+			f.env.Broadcast(&lab.Commit{Seq: p.Seq, Replica: f.id, Commit: true})
+		}
+	}
+}
+
+func TestSameSeedSameTranscript(t *testing.T) {
+	run := func(seed uint64) string {
+		s, _ := cluster(t, Options{Seed: seed, Duplicate: 0.3}, chatty)
+		for i := range 4 {
+			require.NoError(t, s.Do(lab.ID(i), lab.Command{Op: lab.OpProgress}))
+		}
+		return s.Trace().Transcript(true)
+	}
+	a, b := run(42), run(42)
+	assert.Equal(t, a, b)
+	assert.Greater(t, strings.Count(a, "\n"), 50)
+	differs := false
+	for seed := range uint64(5) {
+		differs = differs || run(seed) != a
+	}
+	assert.True(t, differs, "other seeds deliver in other orders")
+}
+
+func TestDuplicatesAndDrops(t *testing.T) {
+	count := func(opts Options) int {
+		s, fakes := cluster(t, opts, func(f *fake) { f.onDo = broadcastOnDo })
+		for range 50 {
+			require.NoError(t, s.Do(0, lab.Command{Op: lab.OpProgress}))
+		}
+		return len(fakes[1].got)
+	}
+	assert.Equal(t, 150, count(Options{}))
+	assert.Greater(t, count(Options{Duplicate: 0.5, Seed: 3}), 150)
+	assert.Less(t, count(Options{Drop: 0.5, Seed: 3}), 150)
+}
