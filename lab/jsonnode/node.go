@@ -513,10 +513,10 @@ func (n *node) name(id lab.ID) string {
 
 // clip shortens a line for the log.
 func clip(b []byte) string {
-	const max = 200
+	const limit = 200
 	b = bytes.TrimSpace(b)
-	if len(b) > max {
-		return string(b[:max]) + "..."
+	if len(b) > limit {
+		return string(b[:limit]) + "..."
 	}
 	return string(b)
 }

@@ -189,6 +189,9 @@ type proc struct {
 
 func startCluster(t *testing.T, bin string, ids []string) *cluster {
 	c := &cluster{t: t, nodes: map[string]*proc{}, wake: make(chan struct{}, 1), nextID: 100}
+	// Every node is in c.nodes before the first router, which reads it,
+	// starts.
+	stdouts := map[string]io.Reader{}
 	for _, id := range ids {
 		p := &proc{id: id, cmd: exec.Command(bin), done: make(chan struct{})}
 		p.cmd.Stderr = &p.stderr
@@ -196,9 +199,13 @@ func startCluster(t *testing.T, bin string, ids []string) *cluster {
 		require.NoError(t, err)
 		stdout, err := p.cmd.StdoutPipe()
 		require.NoError(t, err)
-		p.stdin = stdin
-		require.NoError(t, p.cmd.Start(), "starting %s", id)
+		p.stdin, stdouts[id] = stdin, stdout
 		c.nodes[id] = p
+	}
+	for _, id := range ids {
+		p := c.nodes[id]
+		require.NoError(t, p.cmd.Start(), "starting %s", id)
+		go c.route(p, stdouts[id])
 		t.Cleanup(func() {
 			p.mu.Lock()
 			p.dead = true
@@ -207,7 +214,6 @@ func startCluster(t *testing.T, bin string, ids []string) *cluster {
 			<-p.done
 			_ = p.cmd.Wait()
 		})
-		go c.route(p, stdout)
 	}
 	t.Cleanup(func() {
 		c.mu.Lock()
