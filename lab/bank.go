@@ -27,36 +27,37 @@ func (o Operation) String() string {
 // apply the operation is Bank.Validate's question.
 func ParseOperation(s string) (Operation, error) {
 	var op Operation
-	seen := map[string]bool{}
+	var haveAccount, haveAmount, haveKind bool
 	for field := range strings.SplitSeq(strings.TrimSpace(s), ",") {
 		key, value, ok := strings.Cut(strings.TrimSpace(field), "=")
 		if !ok {
 			return op, fmt.Errorf("operation %q: %q is not key=value", s, field)
 		}
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		if seen[key] {
-			return op, fmt.Errorf("operation %q: %s given twice", s, key)
-		}
-		seen[key] = true
+		var seen *bool
 		switch key {
 		case "account":
-			op.Account = value
+			seen, op.Account = &haveAccount, value
 		case "amount":
 			n, err := strconv.Atoi(value)
 			if err != nil {
 				return op, fmt.Errorf("operation %q: amount %q is not a whole number", s, value)
 			}
-			op.Amount = n
+			seen, op.Amount = &haveAmount, n
 		case "operation":
-			op.Kind = value
+			seen, op.Kind = &haveKind, value
 		default:
 			return op, fmt.Errorf("operation %q: unknown key %q (want account, amount, operation)", s, key)
 		}
+		if *seen {
+			return op, fmt.Errorf("operation %q: %s given twice", s, key)
+		}
+		*seen = true
 	}
 	switch {
 	case op.Account == "":
 		return op, fmt.Errorf("operation %q: no account", s)
-	case !seen["amount"]:
+	case !haveAmount:
 		return op, fmt.Errorf("operation %q: no amount", s)
 	case op.Kind == "":
 		return op, fmt.Errorf("operation %q: no operation", s)

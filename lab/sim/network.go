@@ -12,7 +12,7 @@ import (
 // any of its messages).
 type network struct {
 	size   int // endpoints: replicas plus the client
-	queues [][][]byte
+	queues []queue
 	busy   []int // indices of links with messages in flight
 	where  []int // where[link] is its position in busy, or -1
 	count  int
@@ -20,7 +20,7 @@ type network struct {
 
 func (nw *network) init(size int) {
 	nw.size = size
-	nw.queues = make([][][]byte, size*size)
+	nw.queues = make([]queue, size*size)
 	nw.where = make([]int, size*size)
 	for i := range nw.where {
 		nw.where[i] = -1
@@ -45,7 +45,8 @@ func (nw *network) pending() int { return nw.count }
 
 func (nw *network) push(from, to lab.ID, data []byte) {
 	link := nw.endpoint(from)*nw.size + nw.endpoint(to)
-	nw.queues[link] = append(nw.queues[link], data)
+	q := &nw.queues[link]
+	q.buf = append(q.buf, data)
 	if nw.where[link] < 0 {
 		nw.where[link] = len(nw.busy)
 		nw.busy = append(nw.busy, link)
@@ -55,24 +56,10 @@ func (nw *network) push(from, to lab.ID, data []byte) {
 
 func (nw *network) pop(rng *rand.Rand, reorder bool) (from, to lab.ID, data []byte) {
 	link := nw.busy[rng.IntN(len(nw.busy))]
-	q := nw.queues[link]
-	i := 0
-	if reorder && len(q) > 1 {
-		i = rng.IntN(len(q))
-	}
-	data = q[i]
-	if i == 0 {
-		// Taking the head needs no copy; append reuses the space later.
-		q[0] = nil
-		q = q[1:]
-	} else {
-		copy(q[i:], q[i+1:])
-		q[len(q)-1] = nil
-		q = q[:len(q)-1]
-	}
-	nw.queues[link] = q
+	q := &nw.queues[link]
+	data = q.take(rng, reorder)
 	nw.count--
-	if len(q) == 0 {
+	if q.len() == 0 {
 		// Swap the link out of the busy list.
 		pos, last := nw.where[link], nw.busy[len(nw.busy)-1]
 		nw.busy[pos] = last
@@ -81,4 +68,28 @@ func (nw *network) pop(rng *rand.Rand, reorder bool) (from, to lab.ID, data []by
 		nw.where[link] = -1
 	}
 	return nw.id(link / nw.size), nw.id(link % nw.size), data
+}
+
+// queue is one link's messages in flight: buf[head:], oldest first. Taking
+// the oldest only moves head; the space is reused once the queue empties.
+type queue struct {
+	buf  [][]byte
+	head int
+}
+
+func (q *queue) len() int { return len(q.buf) - q.head }
+
+func (q *queue) take(rng *rand.Rand, reorder bool) []byte {
+	i := q.head
+	if reorder && q.len() > 1 {
+		i += rng.IntN(q.len())
+	}
+	data := q.buf[i]
+	copy(q.buf[q.head+1:i+1], q.buf[q.head:i])
+	q.buf[q.head] = nil
+	q.head++
+	if q.head == len(q.buf) {
+		q.buf, q.head = q.buf[:0], 0
+	}
+	return data
 }

@@ -264,7 +264,7 @@ func (s *Sim) deliverOne() {
 	if pp, ok := m.(*lab.PrePrepare); ok {
 		n.lastPP = pp
 	}
-	n.call("Receive("+lab.KindOf(m).String()+")", func() { n.replica.Receive(from, m) })
+	n.receive(from, m)
 }
 
 // Delivered counts the messages delivered so far.
@@ -272,6 +272,12 @@ func (s *Sim) Delivered() int { return s.delivered }
 
 // send puts m on the link from → to, perhaps twice, perhaps not at all.
 func (s *Sim) send(from, to lab.ID, m lab.Message, forged bool) {
+	s.sendEncoded(from, to, m, nil, forged)
+}
+
+// sendEncoded is send with m's encoding, when the caller has it already:
+// a broadcast encodes its message once for every receiver.
+func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bool) {
 	if to != lab.Client && (int(to) < 0 || int(to) >= s.opts.N) {
 		s.trace.note("%s sent %s to %s, which is not a replica; dropped", from, lab.KindOf(m), to)
 		return
@@ -280,7 +286,9 @@ func (s *Sim) send(from, to lab.ID, m lab.Message, forged bool) {
 		s.trace.note("%s sent %s to itself; dropped (record your own vote directly)", from, lab.KindOf(m))
 		return
 	}
-	data := lab.Encode(m)
+	if data == nil {
+		data = lab.Encode(m)
+	}
 	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.rng.Float64() < s.opts.Drop {
 		s.trace.event(Event{Kind: EventDrop, From: from, To: to, Msg: m})
 		return
@@ -336,12 +344,24 @@ func (e *PanicError) Error() string {
 
 // call runs replica code, turning a panic into the replica's failure.
 func (n *node) call(what string, f func()) {
-	defer func() {
-		if v := recover(); v != nil {
-			n.fail(&PanicError{Replica: n.id, Call: what, Value: v, Stack: string(debug.Stack())}, nil)
-		}
-	}()
+	defer n.catch(what, nil)
 	f()
+}
+
+// receive hands m to the replica; it is call for the hot path, naming the
+// call only if it panics.
+func (n *node) receive(from lab.ID, m lab.Message) {
+	defer n.catch("", m)
+	n.replica.Receive(from, m)
+}
+
+func (n *node) catch(what string, m lab.Message) {
+	if v := recover(); v != nil {
+		if m != nil {
+			what = "Receive(" + lab.KindOf(m).String() + ")"
+		}
+		n.fail(&PanicError{Replica: n.id, Call: what, Value: v, Stack: string(debug.Stack())}, nil)
+	}
 }
 
 func (n *node) fail(err error, _ []byte) {
@@ -392,9 +412,10 @@ func (n *node) Broadcast(m lab.Message) {
 	if !n.live() {
 		return
 	}
+	data := lab.Encode(m) // read-only from here on, so the receivers may share it
 	for i := range n.sim.opts.N {
 		if lab.ID(i) != n.id {
-			n.sim.send(n.id, lab.ID(i), m, false)
+			n.sim.sendEncoded(n.id, lab.ID(i), m, data, false)
 		}
 	}
 }
