@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"pbftlab/grader"
+	"pbftlab/internal/skelgen"
+)
+
+func init() {
+	register(command{name: "skeleton", summary: "write skeleton/ from solution/ (-check: only compare)", run: runSkeleton})
+}
+
+func runSkeleton(args []string, stdout, stderr io.Writer) int {
+	root, err := grader.ModuleRoot()
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab skeleton:", err)
+		return exitUsage
+	}
+	o := skelgen.Options{Root: root}
+	var check bool
+	fs := newFlags("skeleton", "skeleton [-from DIR] [-to DIR] [-check]", stderr)
+	fs.StringVar(&o.From, "from", "solution", "the reference tree, with BEGIN TODO ... END TODO markers")
+	fs.StringVar(&o.To, "to", "skeleton", "the tree to write")
+	fs.BoolVar(&check, "check", false, "write nothing; fail when the tree differs from what would be written")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	files, err := skelgen.Generate(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "pbftlab skeleton: %v\n", err)
+		return exitUsage
+	}
+	dir := filepath.Join(root, o.To)
+	if check {
+		diffs, err := files.Diff(dir)
+		if err != nil {
+			fmt.Fprintln(stderr, "pbftlab skeleton:", err)
+			return exitUsage
+		}
+		if len(diffs) > 0 {
+			fmt.Fprintf(stderr, "pbftlab skeleton: %s/ is not what %s/ generates (run make skeleton):\n", o.To, o.From)
+			for _, d := range diffs {
+				fmt.Fprintf(stderr, "  %s/%s\n", o.To, d)
+			}
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "%s/ is up to date with %s/ (%d files)\n", o.To, o.From, len(files))
+		return exitOK
+	}
+	if err := files.Write(dir); err != nil {
+		fmt.Fprintln(stderr, "pbftlab skeleton:", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "wrote %s/ from %s/ (%d files)\n", o.To, o.From, len(files))
+	return exitOK
+}
