@@ -255,7 +255,7 @@ func parseState(w []string) (seq int, digest string, balances map[string]int, er
 func field(s, key string) (string, error) {
 	v, ok := strings.CutPrefix(s, key+"=")
 	if !ok {
-		return "", fmt.Errorf("%q: want %s=...", s, key)
+		return "", fmt.Errorf("%q: want %s=VALUE", s, key)
 	}
 	return v, nil
 }

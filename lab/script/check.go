@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"pbftlab/lab"
+	"pbftlab/lab/ckptfile"
 )
 
 // Failure is an expectation that did not hold at one replica.
@@ -37,19 +38,33 @@ func (f Failure) Error() string {
 func Check(c *Case, cl Cluster) []Failure {
 	var out []Failure
 	for _, e := range c.Expects {
-		if e.Client {
-			if f, ok := checkClient(cl, e); !ok {
-				out = append(out, f)
-			}
-			continue
+		out = append(out, checkExpect(cl, e)...)
+	}
+	return out
+}
+
+// checkExpect evaluates one expect or check line at each replica it names.
+func checkExpect(cl Cluster, e Expect) []Failure {
+	if e.Client {
+		if f, ok := checkClient(cl, e); !ok {
+			return []Failure{f}
 		}
-		for _, id := range e.Targets {
-			if f, ok := checkReplica(cl, e, id); !ok {
-				out = append(out, f)
-			}
+		return nil
+	}
+	var out []Failure
+	for _, id := range e.Targets {
+		if f, ok := checkReplica(cl, e, id); !ok {
+			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// CheckpointFiles is implemented by clusters that keep the lab's
+// checkpoint files where a case can read them back.
+type CheckpointFiles interface {
+	// FinalCheckpoint reads the newest final checkpoint file.
+	FinalCheckpoint() (name string, f ckptfile.Final, err error)
 }
 
 func checkClient(cl Cluster, e Expect) (Failure, bool) {
@@ -106,6 +121,7 @@ func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
 			return f, true
 		}
 	case ExpectStable:
+		f.Seq = st.StableSeq
 		f.Expected = fmt.Sprintf("stable checkpoint at n%d", e.N)
 		f.Found = fmt.Sprintf("stable checkpoint at n%d", st.StableSeq)
 		if st.StableSeq == e.N {
@@ -114,6 +130,7 @@ func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
 	case ExpectStableCount:
 		seqs := cl.StableCheckpoints(id)
 		distinct := len(slices.Compact(slices.Sorted(slices.Values(seqs))))
+		f.Seq = st.StableSeq
 		f.Expected = fmt.Sprintf("%d stable checkpoints", e.N)
 		f.Found = fmt.Sprintf("%d stable checkpoints %v", distinct, seqs)
 		if distinct == e.N {
@@ -125,6 +142,38 @@ func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
 		if len(st.Log) <= e.N {
 			return f, true
 		}
+		f.Seq = st.Log[0].Seq
+		f.Found += fmt.Sprintf(" from n%d to n%d (stable checkpoint n%d)", st.Log[0].Seq, st.Log[len(st.Log)-1].Seq, st.StableSeq)
+	case ExpectInFinalCheckpoint:
+		return checkFinal(f, cl, id, st)
+	}
+	return f, false
+}
+
+// checkFinal looks for the replica's snapshot in the newest final
+// checkpoint file, read back from the cluster.
+func checkFinal(f Failure, cl Cluster, id lab.ID, st lab.Status) (Failure, bool) {
+	f.Seq = st.StableSeq
+	f.Expected = fmt.Sprintf("a snapshot of %s matching the stable digest in the final checkpoint file", id)
+	files, ok := cl.(CheckpointFiles)
+	if !ok {
+		f.Found = "a cluster that keeps no checkpoint files"
+		return f, false
+	}
+	name, final, err := files.FinalCheckpoint()
+	if err != nil {
+		f.Found = err.Error()
+		return f, false
+	}
+	f.Seq = final.Seq
+	snap, ok := final.Has(id)
+	switch {
+	case !ok:
+		f.Found = fmt.Sprintf("%s (n%d) lists %s as missing", name, final.Seq, id)
+	case !snap.Match:
+		f.Found = fmt.Sprintf("%s (n%d) holds digest %s for %s, the stable one is %s", name, final.Seq, snap.Digest, id, final.Digest)
+	default:
+		return f, true
 	}
 	return f, false
 }

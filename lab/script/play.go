@@ -35,8 +35,26 @@ type Cluster interface {
 // Play runs c's steps against cl, writing each line to log in the lab's
 // transcript format. A replica refusing a command is part of the story and
 // does not stop the case; a safety violation or a replica failure does,
-// and Play returns it.
+// and Play returns it. A check line that does not hold is logged.
 func Play(c *Case, cl Cluster, log func(line string)) error {
+	_, err := play(c, cl, log)
+	return err
+}
+
+// Run plays c against cl and evaluates its expect lines. It returns every
+// check and expect line that did not hold, and the safety violation or
+// replica failure that stopped the case, if one did; the expect lines are
+// then left unevaluated.
+func Run(c *Case, cl Cluster, log func(line string)) ([]Failure, error) {
+	failures, err := play(c, cl, log)
+	if err != nil {
+		return failures, err
+	}
+	return append(failures, Check(c, cl)...), nil
+}
+
+func play(c *Case, cl Cluster, log func(line string)) ([]Failure, error) {
+	var failures []Failure
 	for _, st := range c.Steps {
 		log(FormatStep(c, cl, st))
 		switch st.Action {
@@ -70,12 +88,17 @@ func Play(c *Case, cl Cluster, log func(line string)) error {
 			for range st.Ticks {
 				cl.Tick()
 			}
+		case Assert:
+			for _, f := range checkExpect(cl, *st.Expect) {
+				log(fmt.Sprintf("    ! check failed: %v", f))
+				failures = append(failures, f)
+			}
 		}
 		if err := cl.Err(); err != nil {
-			return fmt.Errorf("after line %d (%s): %w", st.Line, strings.TrimSpace(st.Text), err)
+			return failures, fmt.Errorf("after line %d (%s): %w", st.Line, strings.TrimSpace(st.Text), err)
 		}
 	}
-	return nil
+	return failures, nil
 }
 
 // FormatStep renders a step as the lab's transcripts do, each replica
@@ -84,7 +107,7 @@ func FormatStep(c *Case, cl Cluster, st Step) string {
 	if st.Client {
 		return "client: " + st.Text
 	}
-	if st.Action == Tick {
+	if st.Action == Tick || st.Action == Assert {
 		return st.Text
 	}
 	names := make([]string, len(st.Targets))

@@ -18,6 +18,11 @@
 //	expect P0, P1, P2: request 1 committed
 //	expect P0, P1, P2: balance alice=100
 //
+// A "check" line among the steps is an expect line evaluated at that point
+// of the case, for outcomes that later steps change, such as the view:
+//
+//	check P1, P2, P3: view 1 primary P1
+//
 // Text in parentheses after a replica's name, "(primary)" or "(replica,
 // Byzantine)", is a note for the reader and is ignored, so a transcript can
 // be pasted as it was printed. Blank lines and lines starting with # are
@@ -73,6 +78,9 @@ const (
 	// Tick: every live replica's clock advances Ticks times, the network
 	// settling after each.
 	Tick
+	// Assert: a check line; Expect is evaluated now, in the middle of the
+	// case.
+	Assert
 )
 
 // Step is one console line.
@@ -87,6 +95,7 @@ type Step struct {
 	Op      string
 	Times   int
 	Ticks   int
+	Expect  *Expect // for Assert
 }
 
 // ExpectKind is what an expect line checks.
@@ -108,6 +117,9 @@ const (
 	ExpectStableCount
 	// ExpectLogAtMost: the log holds at most N entries.
 	ExpectLogAtMost
+	// ExpectInFinalCheckpoint: the newest final checkpoint file holds the
+	// replica's snapshot, with the stable checkpoint's digest.
+	ExpectInFinalCheckpoint
 )
 
 // Expect is one expect line, applied to each of its targets.
@@ -176,6 +188,19 @@ func Parse(file, text string) (*Case, error) {
 			if err := c.header(key, right); err != nil {
 				return nil, fail("%s: %v", left, err)
 			}
+		case strings.HasPrefix(key, "check "):
+			if len(c.Expects) > 0 {
+				return nil, fail("step after the first expect line; expect lines come last")
+			}
+			e, err := parseExpect(c, strings.TrimSpace(left[len("check"):]), right)
+			if err != nil {
+				return nil, fail("%v", err)
+			}
+			e.Line = i + 1
+			if err := c.checkExpect(e); err != nil {
+				return nil, fail("%v", err)
+			}
+			c.Steps = append(c.Steps, Step{Line: i + 1, Text: line, Targets: e.Targets, Client: e.Client, Action: Assert, Expect: &e})
 		case key == "tick":
 			n, err := positive(right)
 			if err != nil {
@@ -224,23 +249,32 @@ func Parse(file, text string) (*Case, error) {
 	if len(c.Expects) == 0 {
 		return nil, &Error{File: file, Line: 1, Msg: "no expect lines: a case must say what has to hold"}
 	}
+	for _, e := range c.Expects {
+		if err := c.checkExpect(e); err != nil {
+			return nil, &Error{File: file, Line: e.Line, Msg: err.Error()}
+		}
+	}
+	return c, nil
+}
+
+// checkExpect checks an expect or check line against the steps before it:
+// the replicas it names exist and the request it names has been sent.
+func (c *Case) checkExpect(e Expect) error {
 	sends := 0
 	for _, s := range c.Steps {
 		if s.Action == Send {
 			sends += s.Times
 		}
 	}
-	for _, e := range c.Expects {
-		if e.Kind == ExpectOutcome && e.Request > sends {
-			return nil, &Error{File: file, Line: e.Line, Msg: fmt.Sprintf("request %d is never sent (the client sends %d)", e.Request, sends)}
-		}
-		for _, id := range e.Targets {
-			if int(id) >= c.N {
-				return nil, &Error{File: file, Line: e.Line, Msg: fmt.Sprintf("%s is not a replica of this %d-replica cluster", id, c.N)}
-			}
+	if e.Kind == ExpectOutcome && e.Request > sends {
+		return fmt.Errorf("request %d is never sent before this line (the client sends %d)", e.Request, sends)
+	}
+	for _, id := range e.Targets {
+		if int(id) >= c.N {
+			return fmt.Errorf("%s is not a replica of this %d-replica cluster", id, c.N)
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // Phases a case may name; they are the TODO phases of the skeleton.
@@ -450,7 +484,7 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		e.Targets = ids
 	}
 	w := strings.Fields(strings.ToLower(what))
-	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted, balance ACCOUNT=N ..., view V primary PX, executed N, stable checkpoint N, stable checkpoints N, log at most N)", what)
+	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted, balance ACCOUNT=N ..., view V primary PX, executed N, stable checkpoint N, stable checkpoints N, log at most N, snapshot in final checkpoint file)", what)
 	if len(w) == 0 {
 		return e, usage
 	}
@@ -499,6 +533,8 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 	case len(w) == 4 && w[0] == "log" && w[1] == "at" && w[2] == "most":
 		e.Kind = ExpectLogAtMost
 		e.N, err = nonNegative(w[3])
+	case strings.Join(w, " ") == "snapshot in final checkpoint file":
+		e.Kind = ExpectInFinalCheckpoint
 	default:
 		return e, usage
 	}

@@ -60,9 +60,6 @@ func RunCase(c *script.Case, newReplica lab.New, opts Options) (*Sim, []script.F
 	if err := s.Err(); err != nil {
 		return s, nil, err
 	}
-	err := script.Play(c, s, s.trace.Step)
-	if err != nil {
-		return s, nil, err
-	}
-	return s, script.Check(c, s), nil
+	failures, err := script.Run(c, s, s.trace.Step)
+	return s, failures, err
 }

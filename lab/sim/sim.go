@@ -19,6 +19,7 @@ import (
 	"slices"
 
 	"pbftlab/lab"
+	"pbftlab/lab/ckptfile"
 )
 
 // Options configure a simulated cluster.
@@ -47,13 +48,9 @@ type Options struct {
 	ClientTimeout int
 	// Quiet skips formatting trace lines; for benchmarks.
 	Quiet bool
-	// Files receives the lab's checkpoint files; nil keeps none.
-	Files Files
-}
-
-// Files is where the runtime writes the lab's checkpoint logs.
-type Files interface {
-	Append(name, text string)
+	// Files receives the lab's checkpoint files; nil keeps them in memory,
+	// where CheckpointFiles and FinalCheckpoint read them.
+	Files ckptfile.FS
 }
 
 // Sim is a simulated cluster.
@@ -68,7 +65,9 @@ type Sim struct {
 	err    error
 	// decided maps a sequence number to the first honest execution at it.
 	decided map[int]decision
-	// stable counts the checkpoints each replica reported stable.
+	// ckpt holds the lab's checkpoint files and what the stable-checkpoint
+	// check needs.
+	ckpt      checkpointState
 	delivered int
 }
 
@@ -95,6 +94,7 @@ func New(newReplica lab.New, opts Options) *Sim {
 	}
 	s.trace.quiet = opts.Quiet
 	s.net.init(opts.N + 1)
+	s.initCheckpoints()
 	for i := range opts.N {
 		n := &node{sim: s, id: lab.ID(i), honest: !slices.Contains(opts.Byzantine, lab.ID(i))}
 		n.bank = lab.NewBank(opts.Balances, n.observe)
@@ -433,6 +433,7 @@ func (n *node) Logf(format string, args ...any) {
 }
 
 func (n *node) Checkpointed(snap lab.Snapshot, stable bool) {
-	n.checkpoints = append(n.checkpoints, CheckpointReport{Snapshot: snap, Stable: stable, Time: n.sim.now})
-	n.sim.trace.event(Event{Kind: EventCheckpoint, From: n.id, To: n.id, Seq: snap.Seq, Stable: stable, Text: snap.Digest})
+	if n.live() {
+		n.sim.checkpointed(n, snap, stable)
+	}
 }

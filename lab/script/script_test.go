@@ -1,0 +1,124 @@
+package script
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/lab"
+	"pbftlab/lab/ckptfile"
+)
+
+const header = "title: t\npoints: 1\nphases: view-change\n"
+
+func TestParseCheckLines(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		err  string // "" when the case parses
+	}{
+		{"a check between steps", "P1: view change\ncheck P1, P2: view 1 primary P1\nP2: status\nexpect P1: view 1 primary P1\n", ""},
+		{"a check of a request already sent", "client: send account=a,amount=1,operation=deposit\ncheck client: request 1 committed\nexpect P0: executed 1\n", ""},
+		{"a check after the expect lines", "P1: view change\nexpect P1: view 1 primary P1\ncheck P1: view 1 primary P1\n", "expect lines come last"},
+		{"a check of a request not sent yet", "check P0: request 1 committed\nclient: send account=a,amount=1,operation=deposit\nexpect P0: executed 1\n", "request 1 is never sent before this line"},
+		{"a check of a replica that does not exist", "check P4: executed 0\nexpect P0: executed 0\n", "P4 is not a replica"},
+		{"a check with a wrong primary", "check P1: view 1 primary P2\nexpect P0: executed 0\n", "view 1 is led by P1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("x.case", header+tt.body)
+			if tt.err == "" {
+				assert.NoError(t, err)
+			} else {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+			}
+		})
+	}
+}
+
+func TestParseFinalCheckpointExpectation(t *testing.T) {
+	c, err := Parse("x.case", header+"P0: checkpoint\nexpect P0, P3: snapshot in final checkpoint file\n")
+	require.NoError(t, err)
+	require.Len(t, c.Expects, 1)
+	assert.Equal(t, ExpectInFinalCheckpoint, c.Expects[0].Kind)
+	assert.Equal(t, []lab.ID{0, 3}, c.Expects[0].Targets)
+
+	_, err = Parse("x.case", header+"expect P0: snapshot in the final file\n")
+	assert.ErrorContains(t, err, "snapshot in final checkpoint file", "the usage names the expectation")
+}
+
+// stub is a cluster whose replicas only change view, and which may keep a
+// final checkpoint file.
+type stub struct {
+	view  int
+	final *ckptfile.Final
+}
+
+func (s *stub) N() int                                    { return 4 }
+func (s *stub) Send(string) int                           { return 1 }
+func (s *stub) Request(int) lab.Request                   { return lab.Request{} }
+func (s *stub) Outcome(int) (bool, bool)                  { return false, false }
+func (s *stub) VoteTo(lab.ID, lab.ID, lab.Op, bool) error { return nil }
+func (s *stub) Crash(lab.ID)                              {}
+func (s *stub) Recover(lab.ID) error                      { return nil }
+func (s *stub) Tick()                                     {}
+func (s *stub) Balances(lab.ID) map[string]int            { return nil }
+func (s *stub) StableCheckpoints(lab.ID) []int            { return nil }
+func (s *stub) Err() error                                { return nil }
+func (s *stub) Status(id lab.ID) (lab.Status, error) {
+	return lab.Status{ID: id, View: s.view, Primary: lab.Primary(s.view, 4), StableSeq: 100}, nil
+}
+func (s *stub) Do(_ lab.ID, c lab.Command) error {
+	if c.Op == lab.OpViewChange {
+		s.view++
+	}
+	return nil
+}
+
+// withFiles is the stub with the lab's checkpoint files.
+type withFiles struct{ stub }
+
+func (s *withFiles) FinalCheckpoint() (string, ckptfile.Final, error) {
+	return "final_checkpoint_x.log", *s.final, nil
+}
+
+func TestRunEvaluatesChecksWhereTheyStand(t *testing.T) {
+	c, err := Parse("x.case", header+`check P1: view 0 primary P0
+check P1: view 1 primary P1
+P1: view change
+check P1: view 1 primary P1
+expect P1: view 1 primary P1
+`)
+	require.NoError(t, err)
+	var lines []string
+	failures, err := Run(c, &stub{}, func(l string) { lines = append(lines, l) })
+	require.NoError(t, err)
+	require.Len(t, failures, 1, "only the check before the view change fails")
+	assert.Equal(t, 5, failures[0].Line)
+	assert.Contains(t, failures[0].Error(), "P1 (view 0): expected view 1 led by P1, found view 0 led by P0")
+	assert.Contains(t, strings.Join(lines, "\n"), "! check failed: line 5")
+}
+
+func TestFinalCheckpointExpectation(t *testing.T) {
+	c, err := Parse("x.case", header+"P0: checkpoint\nexpect P0, P1, P2, P3: snapshot in final checkpoint file\n")
+	require.NoError(t, err)
+	final := &ckptfile.Final{Seq: 100, Digest: "d", Replicas: []ckptfile.Snapshot{
+		{Replica: 0, Digest: "d", Match: true},
+		{Replica: 1, Digest: "d", Match: true},
+		{Replica: 2, Digest: "e"},
+		{Replica: 3, Missing: true},
+	}}
+	failures, err := Run(c, &withFiles{stub{final: final}}, func(string) {})
+	require.NoError(t, err)
+	require.Len(t, failures, 2)
+	assert.Equal(t, "line 5, P2 (view 0, seq 100): expected a snapshot of P2 matching the stable digest in the final checkpoint file, found final_checkpoint_x.log (n100) holds digest e for P2, the stable one is d", failures[0].Error())
+	assert.Contains(t, failures[1].Error(), "lists P3 as missing")
+
+	failures, err = Run(c, &stub{}, func(string) {})
+	require.NoError(t, err)
+	require.Len(t, failures, 4)
+	assert.Contains(t, failures[0].Error(), "keeps no checkpoint files")
+}
