@@ -76,33 +76,51 @@ func (r *Replica) evaluateCommit(e *entry, force bool) bool {
 // bank; an aborted one uses up its sequence number and changes nothing.
 // Either way the client hears how it ended.
 func (r *Replica) execute() {
-	for {
-		e := r.log[r.bank.LastExecuted()+1]
-		// BEGIN TODO(commit): execute decided entries strictly in sequence order (committed ones apply their request, aborted ones apply nothing), record the outcome and reply to the client
-		if e == nil || !e.decided() || e.executed {
-			break
-		}
-		var req *lab.Request
-		if e.phase == lab.PhaseCommitted {
-			req = e.pp.Request
-		}
-		result, err := r.bank.Execute(e.seq, req)
-		if err != nil {
-			r.env.Logf("execute n%d: %v", e.seq, err)
-			return
-		}
-		e.executed = true
-		if e.pp.Request == nil {
-			continue
-		}
-		delete(r.ordered, keyOf(e.pp.Request))
-		committed := e.phase == lab.PhaseCommitted
-		if !committed {
-			result = "aborted"
-		}
-		r.history = append(r.history, lab.Outcome{View: e.pp.View, Seq: e.seq, Request: *e.pp.Request, Committed: committed, Result: result})
-		r.env.Reply(lab.Reply{View: r.view, Seq: e.seq, Timestamp: e.pp.Request.Timestamp, Client: e.pp.Request.Client, Replica: r.id, Committed: committed, Result: result})
-		// END TODO
+	for r.executeNext() {
+		r.afterExecute(r.bank.LastExecuted())
 	}
 	r.autoVote()
+}
+
+// executeNext executes the entry after the last executed one, if it is
+// decided, and reports whether it did.
+func (r *Replica) executeNext() bool {
+	// BEGIN TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request, an aborted one applies nothing), record the outcome, reply to the client, and report whether you executed it
+	e := r.log[r.bank.LastExecuted()+1]
+	if e == nil || !e.decided() || e.executed {
+		return false
+	}
+	var req *lab.Request
+	if e.phase == lab.PhaseCommitted {
+		req = e.pp.Request
+	}
+	result, err := r.bank.Execute(e.seq, req)
+	if err != nil {
+		r.env.Logf("execute n%d: %v", e.seq, err)
+		return false
+	}
+	e.executed = true
+	if e.pp.Request == nil {
+		return true
+	}
+	delete(r.ordered, keyOf(e.pp.Request))
+	committed := e.phase == lab.PhaseCommitted
+	if !committed {
+		result = "aborted"
+	}
+	r.history = append(r.history, lab.Outcome{View: e.pp.View, Seq: e.seq, Request: *e.pp.Request, Committed: committed, Result: result})
+	r.env.Reply(lab.Reply{View: r.view, Seq: e.seq, Timestamp: e.pp.Request.Timestamp, Client: e.pp.Request.Client, Replica: r.id, Committed: committed, Result: result})
+	return true
+	// END TODO
+}
+
+// afterExecute follows every execution: the replica made progress, so its
+// view-change timer starts over, and it takes a checkpoint when one is due,
+// every K sequence numbers or where the primary asked for one.
+func (r *Replica) afterExecute(seq int) {
+	r.progressed()
+	if seq%r.cfg.CheckpointInterval == 0 || r.follow[seq] {
+		delete(r.follow, seq)
+		r.takeCheckpoint()
+	}
 }

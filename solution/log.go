@@ -14,17 +14,22 @@ type entry struct {
 	voted    bool          // this replica sent its prepare
 	acked    bool          // this replica sent its commit ack
 	executed bool
+	// cert is the last prepared certificate this replica held for the
+	// sequence number in an earlier view. A view change must report it even
+	// when the request has not prepared again in the views since.
+	cert *lab.Prepared
 }
 
 func (e *entry) decided() bool {
 	return e.phase == lab.PhaseCommitted || e.phase == lab.PhaseAborted
 }
 
-// addPrepare keeps p unless its sender already voted on this entry: a
-// sender's second vote, whether a copy or a change of mind, never counts.
+// addPrepare keeps p unless its sender already voted on this entry in the
+// same view: a sender's second vote, whether a copy or a change of mind,
+// never counts. A vote in a later view is a new vote.
 func (e *entry) addPrepare(p lab.Prepare) bool {
 	for _, q := range e.prepares {
-		if q.Replica == p.Replica {
+		if q.Replica == p.Replica && q.View == p.View {
 			return false
 		}
 	}
@@ -34,7 +39,7 @@ func (e *entry) addPrepare(p lab.Prepare) bool {
 
 func (e *entry) addCommit(c lab.Commit) bool {
 	for _, q := range e.commits {
-		if q.Replica == c.Replica {
+		if q.Replica == c.Replica && q.View == c.View {
 			return false
 		}
 	}
@@ -79,6 +84,27 @@ func (e *entry) commitVotes() (yes, no []lab.ID) {
 		}
 	}
 	return yes, no
+}
+
+// certificate returns the proof that e prepared in the view of its
+// pre-prepare: the pre-prepare and the matching yes prepares of at least 2f
+// backups other than that view's primary. It falls back on the certificate
+// kept from an earlier view, and is nil when there is neither.
+func (e *entry) certificate(n int) *lab.Prepared {
+	if e.pp == nil {
+		return e.cert
+	}
+	primary := lab.Primary(e.pp.View, n)
+	var yes []lab.Prepare
+	for _, p := range e.prepares {
+		if p.Yes && p.View == e.pp.View && p.Seq == e.seq && p.Digest == e.pp.Digest && p.Replica != primary {
+			yes = append(yes, p)
+		}
+	}
+	if len(yes) < lab.Quorum(n)-1 {
+		return e.cert
+	}
+	return &lab.Prepared{PrePrepare: *e.pp, Prepares: yes}
 }
 
 func (e *entry) status(primary lab.ID) lab.Entry {

@@ -21,11 +21,16 @@ type Replica struct {
 	id   lab.ID
 	n    int
 
-	view int
+	// view is the view this replica is in, or the one it is changing to
+	// while viewChanging; active is the last view it actually entered.
+	view, active int
+	viewChanging bool
+	// viewChanges holds the valid VIEW-CHANGE messages for views above the
+	// active one, by view and sender.
+	viewChanges map[int]map[lab.ID]*lab.ViewChange
 	// seq is the last sequence number this replica assigned as primary.
 	seq int
-	// log holds one entry per sequence number of the current view that is
-	// not yet garbage collected.
+	// log holds one entry per sequence number above the stable checkpoint.
 	log map[int]*entry
 	// pending holds requests received but not yet ordered, oldest first.
 	pending []lab.Request
@@ -36,20 +41,28 @@ type Replica struct {
 	history []lab.Outcome
 	// consoleTS numbers requests typed at the primary's console.
 	consoleTS int64
+
+	checkpoints
+	timer
+	recovery
 }
 
 // New builds a replica; it is the tree's lab.New.
 func New(cfg lab.Config, env lab.Env) lab.Replica {
 	cfg = cfg.WithDefaults()
-	return &Replica{
-		cfg:     cfg,
-		env:     env,
-		bank:    cfg.Bank,
-		id:      cfg.ID,
-		n:       cfg.N,
-		log:     map[int]*entry{},
-		ordered: map[reqKey]bool{},
+	r := &Replica{
+		cfg:         cfg,
+		env:         env,
+		bank:        cfg.Bank,
+		id:          cfg.ID,
+		n:           cfg.N,
+		log:         map[int]*entry{},
+		ordered:     map[reqKey]bool{},
+		viewChanges: map[int]map[lab.ID]*lab.ViewChange{},
 	}
+	r.checkpoints.init(r.bank.Snapshot())
+	r.timeout = cfg.ViewChangeTimeout
+	return r
 }
 
 var _ lab.New = New
@@ -57,31 +70,58 @@ var _ lab.New = New
 func (r *Replica) primary() lab.ID       { return lab.Primary(r.view, r.n) }
 func (r *Replica) isPrimary() bool       { return r.primary() == r.id }
 func (r *Replica) quorum() int           { return lab.Quorum(r.n) }
-func (r *Replica) low() int              { return 0 }
+func (r *Replica) low() int              { return r.stableSeq }
 func (r *Replica) high() int             { return r.low() + r.cfg.Window }
 func (r *Replica) inWindow(seq int) bool { return seq > r.low() && seq <= r.high() }
 
 // Receive dispatches a message to the phase that handles it.
+//
+// While a view change is under way the replica takes no part in the old
+// view: it ignores pre-prepares, and prepares and commits are kept only
+// when they are for the view being entered (the prepare and commit
+// handlers accept the current view only, and during a view change that is
+// the new one). Those are counted once NEW-VIEW arrives: a backup that
+// entered the view first may already be voting on the re-issued requests.
 func (r *Replica) Receive(from lab.ID, m lab.Message) {
 	switch m := m.(type) {
 	case *lab.Request:
 		r.onRequest(from, *m)
 	case *lab.PrePrepare:
+		if r.viewChanging {
+			r.env.Logf("ignored PRE-PREPARE v%d n%d from %s: changing to view %d", m.View, m.Seq, from, r.view)
+			return
+		}
 		r.onPrePrepare(from, m)
 	case *lab.Prepare:
 		r.onPrepare(from, m)
 	case *lab.Commit:
 		r.onCommit(from, m)
+	case *lab.Checkpoint:
+		r.onCheckpoint(from, m)
+	case *lab.ViewChange:
+		r.onViewChange(from, m)
+	case *lab.NewView:
+		r.onNewView(from, m)
+	case *lab.StateRequest:
+		r.onStateRequest(from, m)
+	case *lab.StateReply:
+		r.onStateReply(from, m)
 	default:
 		r.env.Logf("ignored %s from %s", lab.KindOf(m), from)
 	}
 }
 
-// Tick advances the replica's clock.
-func (r *Replica) Tick() {}
-
 // Do carries out a console command.
 func (r *Replica) Do(c lab.Command) error {
+	switch c.Op {
+	case lab.OpViewChange:
+		return r.viewChangeCommand()
+	case lab.OpRecover:
+		return r.recoverCommand()
+	}
+	if r.viewChanging {
+		return fmt.Errorf("a view change to view %d is under way: %s waits for its NEW-VIEW", r.view, r.id)
+	}
 	switch c.Op {
 	case lab.OpPropose:
 		return r.proposeCommand(c.Arg)
@@ -91,6 +131,8 @@ func (r *Replica) Do(c lab.Command) error {
 		return r.ackCommand(c.Yes)
 	case lab.OpProgress:
 		return r.progress()
+	case lab.OpCheckpoint:
+		return r.checkpointCommand()
 	}
 	return fmt.Errorf("%s: not supported by this replica", c.Op)
 }
@@ -122,8 +164,11 @@ func (r *Replica) Status() lab.Status {
 		ID:           r.id,
 		View:         r.view,
 		Primary:      r.primary(),
+		ViewChanging: r.viewChanging,
 		History:      slices.Clone(r.history),
 		LastExecuted: r.bank.LastExecuted(),
+		StableSeq:    r.stableSeq,
+		StableDigest: r.stableDigest,
 		Low:          r.low(),
 		High:         r.high(),
 	}
