@@ -251,16 +251,16 @@ func (s *Sim) deliverOne() {
 	}
 	s.delivered++
 	if to == lab.Client {
-		s.trace.deliver(from, to, m, false)
+		s.trace.deliver(from, to, m, false, data)
 		s.client.receive(from, m)
 		return
 	}
 	n := s.nodes[to]
 	if !n.live() {
-		s.trace.deliver(from, to, m, true)
+		s.trace.deliver(from, to, m, true, data)
 		return
 	}
-	s.trace.deliver(from, to, m, false)
+	s.trace.deliver(from, to, m, false, data)
 	if pp, ok := m.(*lab.PrePrepare); ok {
 		n.lastPP = pp
 	}
@@ -294,9 +294,10 @@ func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bo
 		return
 	}
 	s.net.push(from, to, data)
-	s.trace.send(from, to, m, forged)
+	s.trace.send(from, to, m, forged, data)
 	if s.opts.Duplicate > 0 && s.rng.Float64() < s.opts.Duplicate {
 		s.net.push(from, to, data)
+		s.trace.duplicate(from, to)
 	}
 }
 

@@ -44,7 +44,18 @@ type Trace struct {
 	now    int
 	events []Event
 	// sends waiting for delivery, per link, for pairing deliveries with sends
-	inflight map[[2]lab.ID][]int
+	inflight map[[2]lab.ID][]pending
+}
+
+// pending is a send not yet delivered: its event and the first byte of its
+// encoding, which identifies it. The network hands the same bytes back when
+// it delivers the message (copies times, when it duplicated it), and no
+// other message on the link shares them. An encoding is never empty: it
+// starts with the message's kind.
+type pending struct {
+	idx    int
+	data   *byte
+	copies int
 }
 
 // Events returns the trace's events.
@@ -59,19 +70,31 @@ func (t *Trace) event(e Event) {
 	t.events = append(t.events, e)
 }
 
-func (t *Trace) send(from, to lab.ID, m lab.Message, forged bool) {
+func (t *Trace) send(from, to lab.ID, m lab.Message, forged bool, data []byte) {
 	if t.quiet {
 		return
 	}
 	if t.inflight == nil {
-		t.inflight = map[[2]lab.ID][]int{}
+		t.inflight = map[[2]lab.ID][]pending{}
 	}
 	k := [2]lab.ID{from, to}
-	t.inflight[k] = append(t.inflight[k], len(t.events))
+	t.inflight[k] = append(t.inflight[k], pending{idx: len(t.events), data: &data[0], copies: 1})
 	t.event(Event{Kind: EventSend, From: from, To: to, Msg: m, Forged: forged})
 }
 
-func (t *Trace) deliver(from, to lab.ID, m lab.Message, lost bool) {
+// duplicate records that the network carries the last send from → to twice.
+func (t *Trace) duplicate(from, to lab.ID) {
+	if t.quiet {
+		return
+	}
+	if q := t.inflight[[2]lab.ID{from, to}]; len(q) > 0 {
+		q[len(q)-1].copies++
+	}
+}
+
+// deliver records a delivery and pairs it with its send: the send on the
+// same link with the same encoding. A duplicate pairs with the same send.
+func (t *Trace) deliver(from, to lab.ID, m lab.Message, lost bool, data []byte) {
 	if t.quiet {
 		return
 	}
@@ -81,14 +104,17 @@ func (t *Trace) deliver(from, to lab.ID, m lab.Message, lost bool) {
 	}
 	sendIdx := -1
 	k := [2]lab.ID{from, to}
-	// Match the oldest send on this link with the same encoding; duplicates
-	// pair with the same send.
-	for i, idx := range t.inflight[k] {
-		if lab.Describe(t.events[idx].Msg) == lab.Describe(m) {
-			sendIdx = idx
-			t.inflight[k] = append(t.inflight[k][:i:i], t.inflight[k][i+1:]...)
-			break
+	q := t.inflight[k]
+	for i := range q {
+		if q[i].data != &data[0] {
+			continue
 		}
+		sendIdx = q[i].idx
+		if q[i].copies--; q[i].copies == 0 {
+			copy(q[i:], q[i+1:])
+			t.inflight[k] = q[:len(q)-1]
+		}
+		break
 	}
 	e := Event{Kind: kind, From: from, To: to, Msg: m}
 	e.Index = len(t.events)
