@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"pbftlab/lab"
+	"pbftlab/lab/console"
+	"pbftlab/lab/tcp"
+)
+
+func runCluster(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("cluster", "cluster [flags]\n\nRuns every replica and the client in this process, on the lab's ports, with one\nconsole that takes the case language: \"P1, P2: prepare yes\", \"client: send ...\".", stderr)
+	var c common
+	var r replicaFlags
+	c.register(fs)
+	r.register(fs)
+	name := fs.String("name", "client", "the client's `name` in its requests")
+	retry := fs.Duration("retry", 0, "send a request unanswered for this long to every replica (0: never)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("cluster takes no arguments")
+	}
+	peers, err := c.peers()
+	if err != nil {
+		return err
+	}
+	keys, err := c.keys()
+	if err != nil {
+		return err
+	}
+	if err := r.check(peers.N()); err != nil {
+		return usageError{err}
+	}
+	if peers.Client != "" {
+		hold, err := holdPort(peers.Client)
+		if err != nil {
+			return err
+		}
+		defer hold.Close()
+	}
+	out := console.NewOut(stdout)
+	cl, err := tcp.StartCluster(tcp.ClusterConfig{
+		Peers: &peers, Keys: keys, New: newReplica, Replica: r.config(),
+		Balances: r.balances, Byzantine: r.byzantine, Tick: r.tick,
+		ClientName: *name, Retry: *retry,
+		Observer: func(id lab.ID) tcp.Observer {
+			ev := console.NewEvents(out, id.String()+": ", id, peers.N())
+			ev.Logs = r.logs
+			return ev
+		},
+		ClientObserver: console.NewClientEvents(out, "client: "),
+		Checkpointed:   newClusterFiles(r.dir, peers.N(), func(line string) { out.Print("", "-- "+line) }).report,
+	})
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	var where []string
+	for i := range cl.N() {
+		where = append(where, fmt.Sprintf("%s %s", lab.ID(i), cl.Nodes[i].Addr()))
+	}
+	votes := "automatic votes"
+	if r.manual {
+		votes = "manual votes"
+	}
+	byz := idsFlag(r.byzantine)
+	out.Printf("", "cluster of %d replicas (%s) and client %s; %s; Byzantine: %s; one line per step, as \"P1: prepare yes\"; type help for the commands",
+		cl.N(), strings.Join(where, ", "), *name, votes, byz.String())
+	prompt := ""
+	if interactive(stdin) {
+		prompt = "> "
+	}
+	return untilInterrupted(out, func() error { return console.RunCluster(console.ClusterOf(cl), stdin, out, prompt) })
+}

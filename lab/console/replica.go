@@ -1,0 +1,270 @@
+package console
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"pbftlab/lab"
+	"pbftlab/lab/script"
+	"pbftlab/lab/tcp"
+)
+
+// Replica is what a replica's console drives; *tcp.Node is one.
+type Replica interface {
+	ID() lab.ID
+	N() int
+	Peers() tcp.Peers
+	Byzantine() []lab.ID
+	Do(c lab.Command) error
+	VoteTo(to lab.ID, op lab.Op, yes bool) error
+	Crash() error
+	Recover() error
+	Tick() error
+	Crashed() bool
+	Status() (lab.Status, error)
+	Balances() map[string]int
+	Network
+}
+
+// Network is what the net command reports on.
+type Network interface {
+	Links() []tcp.LinkInfo
+	Sent() map[string]uint64
+	Handled() map[string]uint64
+	Rejected() uint64
+}
+
+var _ Replica = (*tcp.Node)(nil)
+
+// RunReplica reads commands for r from in until quit or the end of the
+// input. prompt, when not empty, is printed before each line is read (for
+// a person at a terminal; a script does not need it).
+func RunReplica(r Replica, in io.Reader, out *Out, prompt string) error {
+	return loop(in, out, prompt, func(line string) bool {
+		text, quit, err := ReplicaCommand(r, line)
+		switch {
+		case err != nil:
+			out.Print("", "error: "+oneLine(err))
+		case text != "":
+			out.Print("", text)
+		}
+		return quit
+	})
+}
+
+// loop reads lines and hands each non-blank one to do until it says quit.
+func loop(in io.Reader, out *Out, prompt string, do func(line string) (quit bool)) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for {
+		out.prompt(prompt)
+		if !sc.Scan() {
+			return sc.Err()
+		}
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if do(line) {
+			return nil
+		}
+	}
+}
+
+// ReplicaCommand carries out one console line at replica r and returns what
+// to print, whether the line was quit, or the error to show.
+func ReplicaCommand(r Replica, line string) (text string, quit bool, err error) {
+	words := strings.Fields(strings.ToLower(line))
+	if len(words) == 0 {
+		return "", false, nil
+	}
+	switch words[0] {
+	case "help", "?":
+		return replicaHelp, false, nil
+	case "quit", "exit":
+		return "", true, nil
+	case "net":
+		if len(words) > 1 {
+			return "", false, fmt.Errorf("net takes no argument")
+		}
+		return NetReport(r), false, nil
+	case "tick":
+		k, err := tickCount(words)
+		if err != nil {
+			return "", false, err
+		}
+		for range k {
+			if err := r.Tick(); err != nil {
+				return "", false, err
+			}
+		}
+		return fmt.Sprintf("ok: %d tick(s)", k), false, nil
+	case "send":
+		return "", false, fmt.Errorf("send is the client's command; at the primary, tx [OPERATION] orders a request")
+	}
+	st, err := script.ParseCommand(line)
+	if err != nil {
+		return "", false, err
+	}
+	return replicaStep(r, st)
+}
+
+// replicaStep carries out a parsed command at r.
+func replicaStep(r Replica, st script.Step) (string, bool, error) {
+	var err error
+	switch st.Action {
+	case script.Do:
+		err = r.Do(st.Cmd)
+	case script.VoteTo:
+		err = r.VoteTo(st.To, st.Cmd.Op, st.Cmd.Yes)
+	case script.Crash:
+		err = r.Crash()
+	case script.Recover:
+		err = r.Recover()
+	case script.Show:
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(st.Text)), "list") {
+			return Members(r), false, nil
+		}
+		return StatusReport(r), false, nil
+	default:
+		return "", false, fmt.Errorf("%q is not a replica command", st.Text)
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return "ok: " + strings.Join(strings.Fields(st.Text), " "), false, nil
+}
+
+// StatusReport is what status prints: the kit's status format, and whether
+// the replica is crashed.
+func StatusReport(r Replica) string {
+	st, err := r.Status()
+	if err != nil {
+		return fmt.Sprintf("%s: no status: %v", r.ID(), err)
+	}
+	text := script.FormatStatus(st, r.Balances())
+	if r.Crashed() {
+		text += "\n  crashed: handling nothing until recover"
+	}
+	return text
+}
+
+// Members is what list prints: every replica, where it listens, its role
+// and whether this replica is connected to it.
+func Members(r Replica) string {
+	st, err := r.Status()
+	primary := lab.Primary(0, r.N())
+	if err == nil {
+		primary = st.Primary
+	}
+	up := map[lab.ID]bool{}
+	for _, l := range r.Links() {
+		if l.Outbound {
+			up[l.Peer] = l.Up
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "members of the cluster (N = %d, f = %d, quorum %d):", r.N(), lab.Faulty(r.N()), lab.Quorum(r.N()))
+	for i := range r.N() {
+		id := lab.ID(i)
+		role := "replica"
+		if id == primary {
+			role = "primary"
+		}
+		if slices.Contains(r.Byzantine(), id) {
+			role += ", Byzantine"
+		}
+		link := "this replica"
+		if id != r.ID() {
+			link = word(up[id], "connected", "not connected")
+		}
+		fmt.Fprintf(&b, "\n  %s (%s) at %s: %s", id, role, r.Peers().Addr(id), link)
+	}
+	if len(r.Byzantine()) == 0 {
+		b.WriteString("\n  no replica is marked Byzantine")
+	}
+	return b.String()
+}
+
+// NetReport is what net prints: each connection, then the message counts.
+// Its last line is the one scripts read: messages sent to and handled from
+// each peer.
+func NetReport(n Network) string {
+	var b strings.Builder
+	b.WriteString("links:")
+	for _, l := range n.Links() {
+		b.WriteString("\n  ")
+		switch {
+		case l.Outbound && l.Up:
+			fmt.Fprintf(&b, "to %s at %s: up", l.Peer, l.Addr)
+		case l.Outbound:
+			fmt.Fprintf(&b, "to %s at %s: down", l.Peer, l.Addr)
+			if l.Err != "" {
+				fmt.Fprintf(&b, " (%s)", l.Err)
+			}
+		default:
+			fmt.Fprintf(&b, "from %s at %s: up", whoLink(l), l.Addr)
+		}
+		if l.Queued > 0 {
+			fmt.Fprintf(&b, ", %d queued", l.Queued)
+		}
+	}
+	fmt.Fprintf(&b, "\nmessages: sent %s; handled %s; rejected %d", countList(n.Sent()), countList(n.Handled()), n.Rejected())
+	return b.String()
+}
+
+func whoLink(l tcp.LinkInfo) string {
+	if l.Peer == lab.Client {
+		return "client " + l.Name
+	}
+	return l.Peer.String()
+}
+
+// countList renders counters by peer name in a fixed order: P0, P1, ...,
+// then client.
+func countList(m map[string]uint64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return peerOrder(a) - peerOrder(b) })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func peerOrder(name string) int {
+	id, err := lab.ParseID(name)
+	if err != nil || id == lab.Client {
+		return 1 << 30
+	}
+	return int(id)
+}
+
+func tickCount(words []string) (int, error) {
+	switch len(words) {
+	case 1:
+		return 1, nil
+	case 2:
+		k, err := strconv.Atoi(words[1])
+		if err != nil || k < 1 || k > 100000 {
+			return 0, fmt.Errorf("tick: %q is not a number of ticks (1 to 100000)", words[1])
+		}
+		return k, nil
+	}
+	return 0, fmt.Errorf("want \"tick\" or \"tick N\"")
+}
+
+// oneLine keeps an error on one console line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

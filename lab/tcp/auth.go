@@ -1,0 +1,147 @@
+package tcp
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"pbftlab/lab"
+)
+
+// DefaultKey is the cluster key used when no key file is given. It is printed
+// here for all to read, so it keeps apart processes of different clusters
+// and shows the mechanism at work, but it protects nothing: give every
+// process the same --key file when the network is not your own machine.
+const DefaultKey = "pbftlab lab default cluster key (published, loopback use only)"
+
+// ErrAuth is the error for a frame or a greeting whose tag does not verify,
+// or that was seen before. Such a frame is dropped, never delivered.
+var ErrAuth = errors.New("authentication failed")
+
+const (
+	nonceSize = 16
+	tagSize   = sha256.Size
+	// counterSize is the frame counter in front of every message.
+	counterSize = 8
+)
+
+type nonce [nonceSize]byte
+
+// Keyring derives the key of every pair of endpoints from the cluster key.
+// The client counts as one endpoint, lab.Client, whatever its name.
+type Keyring struct {
+	cluster []byte
+	mu      sync.Mutex
+	pairs   map[[2]lab.ID][]byte
+}
+
+// NewKeyring builds a keyring from a cluster secret.
+func NewKeyring(secret []byte) (*Keyring, error) {
+	if len(bytes.TrimSpace(secret)) == 0 {
+		return nil, errors.New("the cluster key is empty")
+	}
+	sum := sha256.Sum256(append([]byte("pbftlab cluster key\x00"), bytes.TrimSpace(secret)...))
+	return &Keyring{cluster: sum[:], pairs: map[[2]lab.ID][]byte{}}, nil
+}
+
+// DefaultKeyring is the keyring of DefaultKey.
+func DefaultKeyring() *Keyring {
+	k, _ := NewKeyring([]byte(DefaultKey))
+	return k
+}
+
+// LoadKeyring reads a cluster key file: any text or bytes, of which leading
+// and trailing white space is ignored, so "openssl rand -hex 32 > key" is a
+// good way to make one.
+func LoadKeyring(path string) (*Keyring, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cluster key: %w", err)
+	}
+	k, err := NewKeyring(b)
+	if err != nil {
+		return nil, fmt.Errorf("cluster key file %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// pair returns the key shared by a and b, the same whichever asks.
+func (k *Keyring) pair(a, b lab.ID) []byte {
+	if b < a {
+		a, b = b, a
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if key, ok := k.pairs[[2]lab.ID{a, b}]; ok {
+		return key
+	}
+	m := hmac.New(sha256.New, k.cluster)
+	fmt.Fprintf(m, "pair\x00%s\x00%s", a, b)
+	key := m.Sum(nil)
+	k.pairs[[2]lab.ID{a, b}] = key
+	return key
+}
+
+// tag computes the HMAC of body as sent by from to to, bound to the
+// receiver's nonce and to what the bytes are (label).
+func tag(key []byte, label string, from, to lab.ID, n nonce, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	var ids [8]byte
+	binary.BigEndian.PutUint32(ids[:4], uint32(int32(from)))
+	binary.BigEndian.PutUint32(ids[4:], uint32(int32(to)))
+	m.Write([]byte(label))
+	m.Write(ids[:])
+	m.Write(n[:])
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+const frameLabel = "pbftlab frame\x00"
+
+// sealer authenticates what one side of a connection sends.
+type sealer struct {
+	key      []byte
+	from, to lab.ID
+	nonce    nonce // the receiver's
+	counter  uint64
+}
+
+// seal returns the frame body for payload: counter, payload, tag.
+func (s *sealer) seal(payload []byte) []byte {
+	s.counter++
+	body := make([]byte, counterSize, counterSize+len(payload)+tagSize)
+	binary.BigEndian.PutUint64(body, s.counter)
+	body = append(body, payload...)
+	return append(body, tag(s.key, frameLabel, s.from, s.to, s.nonce, body)...)
+}
+
+// opener checks what one side of a connection receives.
+type opener struct {
+	key      []byte
+	from, to lab.ID
+	nonce    nonce // our own, sent when the connection opened
+	last     uint64
+}
+
+// open verifies a frame body and returns its payload. A frame is accepted
+// only with a valid tag and a counter above the last accepted one.
+func (o *opener) open(frame []byte) ([]byte, error) {
+	if len(frame) < counterSize+tagSize {
+		return nil, fmt.Errorf("%w: a %d-byte frame is too short to carry a tag", ErrAuth, len(frame))
+	}
+	body, got := frame[:len(frame)-tagSize], frame[len(frame)-tagSize:]
+	if !hmac.Equal(got, tag(o.key, frameLabel, o.from, o.to, o.nonce, body)) {
+		return nil, fmt.Errorf("%w: the tag does not match (another cluster key, or altered on the way)", ErrAuth)
+	}
+	c := binary.BigEndian.Uint64(body)
+	if c <= o.last {
+		return nil, fmt.Errorf("%w: frame %d after frame %d (a replay)", ErrAuth, c, o.last)
+	}
+	o.last = c
+	return body[counterSize:], nil
+}

@@ -1,0 +1,39 @@
+// Package tcp runs replicas and a client over real TCP connections: the lab
+// at the keyboard, as opposed to the simulator the grader uses.
+//
+// # Links
+//
+// Every replica listens on its own port and keeps one connection open to
+// every other replica, which it dials itself and uses for what it sends; the
+// connections it accepts carry what the others send it. A client dials every
+// replica and gets its replies back on the same connections, so a client needs
+// no port of its own. A connection that cannot be made, or that breaks, is
+// dialled again with a growing pause (backoff) between attempts; what was sent
+// meanwhile waits in a bounded queue and goes out once the peer is back.
+//
+// # Frames and authentication
+//
+// A frame is a 4-byte big-endian length followed by that many bytes. When a
+// connection opens, the side that accepted it sends its replica ID and a
+// fresh random nonce; the dialling side answers with its own ID (and, for a
+// client, its name), its own nonce, and an HMAC-SHA256 tag over both.
+// Every later frame carries a counter, a message in the lab.Encode form and a
+// tag over the sender, the receiver, the receiver's nonce, the counter and the
+// message. The tag's key belongs to the pair of endpoints: it is derived from
+// the cluster key, so a replica cannot speak in another's name, and a frame
+// cannot be replayed on another connection (other nonce) or twice on the
+// same one (counter not above the last). A frame whose tag does not verify
+// is dropped and logged; it never reaches the replica. Clients share one key
+// per replica: a replica knows that a request came from a client, not which.
+//
+// The cluster key comes from a key file given to every process, or, when
+// none is given, from DefaultKey: a published value that is only good enough
+// for a lab on the loopback interface.
+//
+// # The replica's goroutine
+//
+// A Node owns its replica on a single goroutine: deliveries, ticks from a
+// ticker, console commands and status requests all arrive on channels and
+// are handled one at a time, which is what the lab.Replica contract
+// requires. The replica's Env enqueues outgoing messages and never blocks.
+package tcp

@@ -1,0 +1,229 @@
+package tcp
+
+import (
+	"bufio"
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"pbftlab/lab"
+)
+
+// handshakeTimeout bounds the greeting, so a stray connection (a browser, a
+// port scanner, a process of another program) cannot hold a slot open.
+const handshakeTimeout = 5 * time.Second
+
+const (
+	welcomeMagic = "PBFT1"
+	helloLabel   = "pbftlab hello\x00"
+	maxName      = 64
+)
+
+// incarnation tells apart the runs of one endpoint: a process that
+// restarts numbers its messages from 1 again, under a new incarnation.
+type incarnation [8]byte
+
+func newIncarnation() incarnation {
+	var i incarnation
+	_, _ = rand.Read(i[:])
+	return i
+}
+
+// link is an open, authenticated connection to one peer. One goroutine
+// writes to it and one reads from it.
+type link struct {
+	conn net.Conn
+	r    *bufio.Reader
+	self lab.ID
+	peer lab.ID
+	name string      // the client's name, when the peer is a client
+	inc  incarnation // the peer's
+
+	seal sealer
+	open opener
+
+	// ackOwed is the highest message number received, to be acknowledged
+	// by the writer; ackSent the last one it acknowledged.
+	ackOwed atomic.Uint64
+	ackSent uint64
+	wake    chan struct{}
+}
+
+func newLink(conn net.Conn, r *bufio.Reader, self, peer lab.ID, name string, inc incarnation, seal sealer, open opener) *link {
+	return &link{conn: conn, r: r, self: self, peer: peer, name: name, inc: inc, seal: seal, open: open, wake: make(chan struct{}, 1)}
+}
+
+// What a frame carries, after its counter: a message with its number in
+// the sender's queue, or the acknowledgement of every message up to a
+// number.
+const (
+	frameMessage byte = 'm'
+	frameAck     byte = 'a'
+)
+
+// sendMessage writes message no as one authenticated frame.
+func (l *link) sendMessage(no uint64, payload []byte) error {
+	b := make([]byte, 9, 9+len(payload))
+	b[0] = frameMessage
+	binary.BigEndian.PutUint64(b[1:], no)
+	return writeFrame(l.conn, l.seal.seal(append(b, payload...)))
+}
+
+// sendAck acknowledges every message up to no.
+func (l *link) sendAck(no uint64) error {
+	b := make([]byte, 9)
+	b[0] = frameAck
+	binary.BigEndian.PutUint64(b[1:], no)
+	return writeFrame(l.conn, l.seal.seal(b))
+}
+
+// owe records that messages up to no have arrived and wakes the writer to
+// say so.
+func (l *link) owe(no uint64) {
+	if no > l.ackOwed.Load() {
+		l.ackOwed.Store(no)
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// receive returns the next frame. An error wrapping ErrAuth concerns that
+// frame alone and the link stays usable; any other error ends the link.
+func (l *link) receive() (kind byte, no uint64, payload []byte, err error) {
+	frame, err := readFrame(l.r)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	body, err := l.open.open(frame)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if len(body) < 9 || (body[0] != frameMessage && body[0] != frameAck) || body[0] == frameAck && len(body) != 9 {
+		return 0, 0, nil, errors.New("a malformed frame (an authenticated peer running other code?)")
+	}
+	return body[0], binary.BigEndian.Uint64(body[1:9]), body[9:], nil
+}
+
+func (l *link) close() { _ = l.conn.Close() }
+
+// greet is the dialling side of the handshake: it reads the welcome, checks
+// that the process it reached is want, and answers with its own identity
+// and nonce, tagged with the pair's key.
+func greet(conn net.Conn, keys *Keyring, self lab.ID, name string, inc incarnation, want lab.ID) (*link, error) {
+	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	defer func() { _ = conn.SetDeadline(time.Time{}) }()
+	r := bufio.NewReader(conn)
+	frame, err := readFrame(r)
+	if err != nil {
+		return nil, fmt.Errorf("no greeting from the process listening there: %w", err)
+	}
+	peer, theirs, peerInc, err := parseWelcome(frame)
+	if err != nil {
+		return nil, err
+	}
+	if peer != want {
+		return nil, fmt.Errorf("the process listening there is %s, not %s (check the ports)", peer, want)
+	}
+	var ours nonce
+	_, _ = rand.Read(ours[:])
+	body := helloBody(self, name, ours, inc)
+	key := keys.pair(self, want)
+	if err := writeFrame(conn, append(body, tag(key, helloLabel, self, want, theirs, body)...)); err != nil {
+		return nil, err
+	}
+	return newLink(conn, r, self, want, "", peerInc,
+		sealer{key: key, from: self, to: want, nonce: theirs},
+		opener{key: key, from: want, to: self, nonce: ours}), nil
+}
+
+// welcome is the accepting side of the handshake: it sends its identity and
+// a fresh nonce, then checks the dialler's answer. valid says whether the
+// claimed identity may connect at all; the tag proves the claim.
+func welcome(conn net.Conn, keys *Keyring, self lab.ID, inc incarnation, valid func(id lab.ID, name string) error) (*link, error) {
+	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	defer func() { _ = conn.SetDeadline(time.Time{}) }()
+	var ours nonce
+	_, _ = rand.Read(ours[:])
+	if err := writeFrame(conn, welcomeBody(self, ours, inc)); err != nil {
+		return nil, err
+	}
+	r := bufio.NewReader(conn)
+	frame, err := readFrame(r)
+	if err != nil {
+		return nil, fmt.Errorf("no greeting: %w", err)
+	}
+	if len(frame) < tagSize {
+		return nil, fmt.Errorf("%w: greeting too short", ErrAuth)
+	}
+	body, got := frame[:len(frame)-tagSize], frame[len(frame)-tagSize:]
+	peer, name, theirs, peerInc, err := parseHello(body)
+	if err != nil {
+		return nil, err
+	}
+	if err := valid(peer, name); err != nil {
+		return nil, err
+	}
+	key := keys.pair(peer, self)
+	if !hmac.Equal(got, tag(key, helloLabel, peer, self, ours, body)) {
+		return nil, fmt.Errorf("%w: greeting claiming to be %s does not verify (is it using the same cluster key?)", ErrAuth, who(peer, name))
+	}
+	return newLink(conn, r, self, peer, name, peerInc,
+		sealer{key: key, from: self, to: peer, nonce: theirs},
+		opener{key: key, from: peer, to: self, nonce: ours}), nil
+}
+
+func welcomeBody(self lab.ID, n nonce, inc incarnation) []byte {
+	b := append([]byte(welcomeMagic), 0, 0, 0, 0)
+	binary.BigEndian.PutUint32(b[len(welcomeMagic):], uint32(int32(self)))
+	b = append(b, n[:]...)
+	return append(b, inc[:]...)
+}
+
+func parseWelcome(b []byte) (id lab.ID, n nonce, inc incarnation, err error) {
+	if len(b) != len(welcomeMagic)+4+nonceSize+len(inc) || string(b[:len(welcomeMagic)]) != welcomeMagic {
+		return 0, n, inc, errors.New("the process listening there does not speak this lab's protocol")
+	}
+	b = b[len(welcomeMagic):]
+	id = lab.ID(int32(binary.BigEndian.Uint32(b)))
+	copy(n[:], b[4:])
+	copy(inc[:], b[4+nonceSize:])
+	return id, n, inc, nil
+}
+
+func helloBody(self lab.ID, name string, n nonce, inc incarnation) []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(int32(self)))
+	b = append(b, byte(len(name)))
+	b = append(b, name...)
+	b = append(b, n[:]...)
+	return append(b, inc[:]...)
+}
+
+func parseHello(b []byte) (id lab.ID, name string, n nonce, inc incarnation, err error) {
+	if len(b) < 5 {
+		return 0, "", n, inc, errors.New("greeting too short")
+	}
+	id = lab.ID(int32(binary.BigEndian.Uint32(b)))
+	k := int(b[4])
+	if k > maxName || len(b) != 5+k+nonceSize+len(inc) {
+		return 0, "", n, inc, errors.New("malformed greeting")
+	}
+	name = string(b[5 : 5+k])
+	copy(n[:], b[5+k:])
+	copy(inc[:], b[5+k+nonceSize:])
+	return id, name, n, inc, nil
+}
+
+// who names a peer in messages: "P2", or "client alice" for a client.
+func who(id lab.ID, name string) string {
+	if id == lab.Client && name != "" {
+		return "client " + name
+	}
+	return id.String()
+}

@@ -1,0 +1,488 @@
+package tcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"pbftlab/lab"
+)
+
+// Observer hears what a node does; the console prints it. Every method but
+// Noted is called from the node's own goroutine, in the order things
+// happen; Noted may come from any goroutine.
+type Observer interface {
+	// Delivered: m is about to be handed to the replica.
+	Delivered(from lab.ID, m lab.Message)
+	// Stepped: the replica's status after it handled a message, a tick or
+	// a command.
+	Stepped(st lab.Status)
+	// Logged: a line the replica wrote with Env.Logf.
+	Logged(line string)
+	// Checkpointed: a checkpoint the replica reported through its Env.
+	Checkpointed(s lab.Snapshot, stable bool)
+	// Noted: what the runtime has to say: connections, crashes, frames
+	// dropped, a replica that panicked.
+	Noted(line string)
+}
+
+// NodeConfig configures a replica process, or one replica of an in-process
+// cluster.
+type NodeConfig struct {
+	ID    lab.ID
+	Peers Peers
+	Keys  *Keyring // nil means DefaultKeyring
+	// Listener, when set, is used instead of listening on Peers.Addr(ID).
+	Listener net.Listener
+	New      lab.New
+	// Replica is passed to New, with ID, N and Bank filled in.
+	Replica  lab.Config
+	Balances map[string]int
+	// Byzantine lists the cluster's Byzantine replicas; only those may send
+	// a vote to a single replica.
+	Byzantine []lab.ID
+	// Tick is the period of the ticker that drives Replica.Tick; zero means
+	// no ticker, and the clock moves only on Node.Tick.
+	Tick time.Duration
+	// Observer, when set, hears every step; computing the status after
+	// each one costs time, so benchmarks leave it nil.
+	Observer Observer
+	// QuietLinks keeps the links that come up from the observer; only
+	// trouble is noted. An in-process cluster, whose links always come up
+	// at once, uses it.
+	QuietLinks bool
+	Inflight   *Inflight
+	// Executed watches the node's bank (the safety checks of an in-process
+	// cluster).
+	Executed func(lab.Execution)
+	// Checkpointed is called with every checkpoint the replica reports; the
+	// command line writes the lab's checkpoint files from it.
+	Checkpointed func(s lab.Snapshot, stable bool)
+
+	MinBackoff, MaxBackoff time.Duration
+	QueueLimit             int
+}
+
+// ErrClosed is returned by a node or client that has been closed.
+var ErrClosed = errors.New("closed")
+
+// Node runs one replica: its transport, and the single goroutine that owns
+// the replica.
+type Node struct {
+	cfg    NodeConfig
+	tr     *Transport
+	inbox  chan delivery
+	calls  chan func()
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	handled counts
+
+	// Owned by the loop goroutine.
+	replica lab.Replica
+	bank    *lab.Bank
+	crashed bool
+	failure error
+	lastPP  *lab.PrePrepare
+	stable  []int
+}
+
+type delivery struct {
+	from lab.ID
+	m    lab.Message
+}
+
+// Listen opens a listener on addr and explains the usual failure.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("cannot listen on %s: the port is already in use (is this replica already running? stop the other process or choose another port)", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// StartNode builds the replica and starts serving it.
+func StartNode(cfg NodeConfig) (*Node, error) {
+	if cfg.ID < 0 || int(cfg.ID) >= cfg.Peers.N() {
+		return nil, fmt.Errorf("%s is not a replica of this %d-replica cluster", cfg.ID, cfg.Peers.N())
+	}
+	ln := cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = Listen(cfg.Peers.Addr(cfg.ID)); err != nil {
+			return nil, err
+		}
+	}
+	n := &Node{
+		cfg:   cfg,
+		inbox: make(chan delivery, 1024),
+		calls: make(chan func()),
+		done:  make(chan struct{}),
+		bank:  lab.NewBank(cfg.Balances, cfg.Executed),
+	}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	rc := cfg.Replica
+	rc.ID, rc.N, rc.Bank = cfg.ID, cfg.Peers.N(), n.bank
+	n.guard("building the replica", func() { n.replica = cfg.New(rc, env{n}) })
+	if n.failure == nil && n.replica == nil {
+		n.failure = errors.New("the constructor returned a nil replica")
+	}
+	if n.failure != nil {
+		_ = ln.Close()
+		return nil, n.failure
+	}
+	n.tr = StartTransport(TransportConfig{
+		Self: cfg.ID, Peers: cfg.Peers, Keys: cfg.Keys, Listener: ln,
+		Deliver: n.deliver, Note: n.note, Connected: n.connected, Inflight: cfg.Inflight,
+		MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff, QueueLimit: cfg.QueueLimit,
+	})
+	go n.loop()
+	return n, nil
+}
+
+// ID is the replica's ID.
+func (n *Node) ID() lab.ID { return n.cfg.ID }
+
+// N is the number of replicas in the cluster.
+func (n *Node) N() int { return n.cfg.Peers.N() }
+
+// Addr is where the node listens.
+func (n *Node) Addr() net.Addr { return n.tr.Addr() }
+
+// Peers is the cluster's address book.
+func (n *Node) Peers() Peers { return n.cfg.Peers }
+
+// Byzantine lists the cluster's Byzantine replicas.
+func (n *Node) Byzantine() []lab.ID { return slices.Clone(n.cfg.Byzantine) }
+
+// Links describes the node's connections.
+func (n *Node) Links() []LinkInfo { return n.tr.Links() }
+
+// Sent counts messages sent, by receiver; Handled counts those handled (or
+// dropped because the replica is crashed), by sender; Rejected counts
+// frames that failed authentication.
+func (n *Node) Sent() map[string]uint64    { return n.tr.Sent() }
+func (n *Node) Handled() map[string]uint64 { return n.handled.snapshot() }
+func (n *Node) Rejected() uint64           { return n.tr.Rejected() }
+
+// Close stops the node and waits for its goroutines.
+func (n *Node) Close() {
+	n.cancel()
+	n.tr.Close()
+	<-n.done
+}
+
+func (n *Node) note(line string) {
+	if n.cfg.Observer != nil {
+		n.cfg.Observer.Noted(line)
+	}
+}
+
+func (n *Node) connected(line string) {
+	if !n.cfg.QuietLinks {
+		n.note(line)
+	}
+}
+
+// WaitConnected returns once the node's links to every other replica are up.
+func (n *Node) WaitConnected(ctx context.Context) error { return n.tr.WaitConnected(ctx) }
+
+// deliver runs on a connection's reader goroutine: it decodes and queues
+// the message for the loop.
+func (n *Node) deliver(from lab.ID, client string, payload []byte) {
+	m, err := lab.Decode(payload)
+	if err == nil && from == lab.Client && lab.KindOf(m) != lab.KindRequest {
+		err = fmt.Errorf("a client may only send requests, not %s", lab.KindOf(m))
+	}
+	if err != nil {
+		n.handled.add(from.String())
+		n.cfg.Inflight.add(-1)
+		n.note(fmt.Sprintf("dropped a message from %s: %v", who(from, client), err))
+		return
+	}
+	select {
+	case n.inbox <- delivery{from: from, m: m}:
+	case <-n.ctx.Done():
+	}
+}
+
+func (n *Node) loop() {
+	defer close(n.done)
+	var tick <-chan time.Time
+	if n.cfg.Tick > 0 {
+		t := time.NewTicker(n.cfg.Tick)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case d := <-n.inbox:
+			n.handle(d)
+		case f := <-n.calls:
+			f()
+		case <-tick:
+			n.tick()
+		case <-n.ctx.Done():
+			return
+		}
+	}
+}
+
+func (n *Node) handle(d delivery) {
+	defer n.cfg.Inflight.add(-1)
+	n.handled.add(d.from.String())
+	if n.crashed || n.failure != nil {
+		return
+	}
+	if pp, ok := d.m.(*lab.PrePrepare); ok {
+		n.lastPP = pp
+	}
+	if n.cfg.Observer != nil {
+		n.cfg.Observer.Delivered(d.from, d.m)
+	}
+	n.guard("Receive("+lab.KindOf(d.m).String()+")", func() { n.replica.Receive(d.from, d.m) })
+	n.stepped()
+}
+
+func (n *Node) tick() {
+	if n.crashed || n.failure != nil {
+		return
+	}
+	n.guard("Tick", n.replica.Tick)
+	n.stepped()
+}
+
+// stepped tells the observer the replica's status after a step.
+func (n *Node) stepped() {
+	if n.cfg.Observer == nil || n.failure != nil {
+		return
+	}
+	var st lab.Status
+	n.guard("Status", func() { st = n.replica.Status() })
+	if n.failure == nil {
+		n.cfg.Observer.Stepped(st)
+	}
+}
+
+// guard runs replica code, turning a panic into the replica's failure: the
+// process stays up, says what happened, and the replica does nothing more.
+func (n *Node) guard(what string, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			n.failure = fmt.Errorf("%s failed: panic in %s: %v", n.cfg.ID, what, v)
+			n.note(fmt.Sprintf("%v\n%s", n.failure, debug.Stack()))
+		}
+	}()
+	f()
+}
+
+// call runs f on the loop goroutine and returns its error.
+func (n *Node) call(f func() error) error {
+	res := make(chan error, 1)
+	select {
+	case n.calls <- func() { res <- f() }:
+	case <-n.done:
+		return ErrClosed
+	}
+	return <-res
+}
+
+// Do hands the replica a console command.
+func (n *Node) Do(c lab.Command) error {
+	return n.call(func() error {
+		if n.failure != nil {
+			return n.failure
+		}
+		if n.crashed && c.Op != lab.OpRecover {
+			return fmt.Errorf("%s is crashed: type recover first", n.cfg.ID)
+		}
+		var err error
+		n.guard("Do("+c.String()+")", func() { err = n.replica.Do(c) })
+		if n.failure != nil {
+			return n.failure
+		}
+		n.stepped()
+		return err
+	})
+}
+
+// VoteTo sends, in this Byzantine replica's name, one vote to replica to
+// about the last pre-prepare it received, whatever the replica's own code
+// would do. Byzantine replicas repeat themselves, so it goes twice, as in
+// the simulator: an honest receiver must count it once.
+func (n *Node) VoteTo(to lab.ID, op lab.Op, yes bool) error {
+	return n.call(func() error {
+		switch {
+		case !slices.Contains(n.cfg.Byzantine, n.cfg.ID):
+			return fmt.Errorf("only a Byzantine replica sends a vote to a single replica, and %s is honest here", n.cfg.ID)
+		case to == n.cfg.ID || to < 0 || int(to) >= n.N():
+			return fmt.Errorf("%s is not another replica of this cluster", to)
+		case n.crashed:
+			return fmt.Errorf("%s is crashed: type recover first", n.cfg.ID)
+		case n.lastPP == nil:
+			return fmt.Errorf("%s has received no pre-prepare to vote on", n.cfg.ID)
+		}
+		payload := lab.Encode(lab.Forge(n.cfg.ID, *n.lastPP, op, yes))
+		n.tr.Send(to, payload)
+		n.tr.Send(to, payload)
+		return nil
+	})
+}
+
+// Crash stops the replica without stopping the process: from now on it is
+// handed nothing (what arrives is dropped), it does not tick, and it sends
+// nothing, until Recover.
+func (n *Node) Crash() error {
+	return n.call(func() error {
+		if n.crashed {
+			return fmt.Errorf("%s is already crashed", n.cfg.ID)
+		}
+		n.crashed = true
+		n.note(fmt.Sprintf("%s crashed: it drops whatever arrives and sends nothing until recover", n.cfg.ID))
+		return nil
+	})
+}
+
+// Recover brings the replica back and tells it to catch up.
+func (n *Node) Recover() error {
+	return n.call(func() error {
+		if n.failure != nil {
+			return n.failure
+		}
+		if n.crashed {
+			n.crashed = false
+			n.note(fmt.Sprintf("%s recovered: asking the others for the state it missed", n.cfg.ID))
+		}
+		var err error
+		n.guard("Do(recover)", func() { err = n.replica.Do(lab.Command{Op: lab.OpRecover}) })
+		if n.failure != nil {
+			return n.failure
+		}
+		n.stepped()
+		return err
+	})
+}
+
+// Tick advances the replica's clock by one, as the ticker does.
+func (n *Node) Tick() error {
+	return n.call(func() error {
+		n.tick()
+		return n.failure
+	})
+}
+
+// Crashed reports whether the replica is crashed.
+func (n *Node) Crashed() bool {
+	var c bool
+	_ = n.call(func() error { c = n.crashed; return nil })
+	return c
+}
+
+// Failure is the panic that stopped the replica, if any.
+func (n *Node) Failure() error {
+	var err error
+	if n.call(func() error { err = n.failure; return nil }) == ErrClosed {
+		return ErrClosed
+	}
+	return err
+}
+
+// Status asks the replica for its status.
+func (n *Node) Status() (lab.Status, error) {
+	var st lab.Status
+	err := n.call(func() error {
+		if n.failure != nil {
+			return n.failure
+		}
+		n.guard("Status", func() { st = n.replica.Status() })
+		return n.failure
+	})
+	return st, err
+}
+
+// Balances returns the replica's balances.
+func (n *Node) Balances() map[string]int {
+	var b map[string]int
+	_ = n.call(func() error { b = n.bank.Balances(); return nil })
+	return b
+}
+
+// StableCheckpoints lists the sequence numbers the replica reported stable.
+func (n *Node) StableCheckpoints() []int {
+	var s []int
+	_ = n.call(func() error { s = slices.Clone(n.stable); return nil })
+	return s
+}
+
+// env is the replica's Env. Its methods run on the loop goroutine, inside
+// calls to the replica.
+type env struct{ n *Node }
+
+func (e env) silent() bool { return e.n.crashed || e.n.failure != nil }
+
+func (e env) Send(to lab.ID, m lab.Message) {
+	if e.silent() {
+		return
+	}
+	if to == e.n.cfg.ID {
+		e.n.note(fmt.Sprintf("%s sent %s to itself; dropped (record your own vote directly)", to, lab.KindOf(m)))
+		return
+	}
+	e.n.tr.Send(to, lab.Encode(m))
+}
+
+func (e env) Broadcast(m lab.Message) {
+	if e.silent() {
+		return
+	}
+	payload := lab.Encode(m)
+	for i := range e.n.N() {
+		if lab.ID(i) != e.n.cfg.ID {
+			e.n.tr.Send(lab.ID(i), payload)
+		}
+	}
+}
+
+func (e env) Reply(r lab.Reply) {
+	if e.silent() {
+		return
+	}
+	if err := e.n.tr.SendClient(r.Client, lab.Encode(&r)); err != nil && !isConsoleClient(r.Client) {
+		e.n.note(fmt.Sprintf("reply for request %s#%d not sent: %v", r.Client, r.Timestamp, err))
+	}
+}
+
+func (e env) Logf(format string, args ...any) {
+	if e.n.cfg.Observer != nil {
+		e.n.cfg.Observer.Logged(fmt.Sprintf(format, args...))
+	}
+}
+
+func (e env) Checkpointed(s lab.Snapshot, stable bool) {
+	if stable {
+		e.n.stable = append(e.n.stable, s.Seq)
+	}
+	if e.n.cfg.Checkpointed != nil {
+		e.n.cfg.Checkpointed(s, stable)
+	}
+	if e.n.cfg.Observer != nil {
+		e.n.cfg.Observer.Checkpointed(s, stable)
+	}
+}
+
+// isConsoleClient recognises the requests typed at the primary's own console
+// ("tx OPERATION"): the reference replica names their client console-P0,
+// and nobody is connected under that name to hear the reply.
+func isConsoleClient(name string) bool {
+	return strings.HasPrefix(name, "console-")
+}

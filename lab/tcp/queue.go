@@ -1,0 +1,114 @@
+package tcp
+
+import "sync"
+
+// DefaultQueueLimit is how many messages may wait for one peer. A replica
+// that is down for long enough to fill it loses the oldest ones; PBFT copes
+// with lost messages, and a replica that comes back catches up by recovery.
+const DefaultQueueLimit = 10000
+
+// queue is what one endpoint has for one peer, oldest first: messages not
+// yet written, and messages written but not yet acknowledged. Each message
+// is numbered when queued. The peer acknowledges the numbers it has
+// received; a connection that breaks leaves the unacknowledged ones queued,
+// and the next connection writes them again (rewind). The receiver drops
+// numbers it has already delivered, so a message sent twice that way is
+// still delivered once.
+type queue struct {
+	mu    sync.Mutex
+	items []item
+	limit int
+	last  uint64 // number of the last message queued
+	next  uint64 // number of the next message to write on this connection
+	gen   int    // counts rewinds: a writer of an older connection is ignored
+	wake  chan struct{}
+}
+
+type item struct {
+	no      uint64
+	payload []byte
+}
+
+func newQueue(limit int) *queue {
+	if limit <= 0 {
+		limit = DefaultQueueLimit
+	}
+	return &queue{limit: limit, wake: make(chan struct{}, 1)}
+}
+
+// push appends p and reports whether the oldest message had to go to make
+// room for it.
+func (q *queue) push(p []byte) (dropped bool) {
+	q.mu.Lock()
+	if len(q.items) >= q.limit {
+		q.items[0] = item{}
+		q.items = q.items[1:]
+		dropped = true
+	}
+	q.last++
+	q.items = append(q.items, item{no: q.last, payload: p})
+	q.mu.Unlock()
+	q.signal()
+	return dropped
+}
+
+func (q *queue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// rewind starts a new connection: everything not acknowledged is to be
+// written again. It returns the generation the connection's writer uses.
+func (q *queue) rewind() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.gen++
+	q.next = 0
+	return q.gen
+}
+
+// peek returns the next message to write on the connection of generation
+// gen; stale says a newer connection has taken the queue over.
+func (q *queue) peek(gen int) (it item, ok, stale bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if gen != q.gen {
+		return item{}, false, true
+	}
+	for _, it := range q.items {
+		if it.no >= q.next {
+			return it, true, false
+		}
+	}
+	return item{}, false, false
+}
+
+// written records that message no went out on the connection of gen.
+func (q *queue) written(gen int, no uint64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if gen == q.gen && no >= q.next {
+		q.next = no + 1
+	}
+}
+
+// ack drops every message numbered up to no: the peer has them.
+func (q *queue) ack(no uint64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	k := 0
+	for k < len(q.items) && q.items[k].no <= no {
+		q.items[k] = item{}
+		k++
+	}
+	q.items = q.items[k:]
+}
+
+// len is the number of messages queued, written or not.
+func (q *queue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}

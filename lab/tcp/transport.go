@@ -1,0 +1,574 @@
+package tcp
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"pbftlab/lab"
+)
+
+// Reconnection backoff: the first retry comes quickly, so processes started
+// one after another find each other at once; later ones slow down, so a
+// peer that is gone for good costs little.
+const (
+	DefaultMinBackoff = 25 * time.Millisecond
+	DefaultMaxBackoff = 2 * time.Second
+	dialTimeout       = 2 * time.Second
+)
+
+// TransportConfig configures one endpoint's transport.
+type TransportConfig struct {
+	Self  lab.ID // a replica, or lab.Client
+	Name  string // the client's name; replicas leave it empty
+	Peers Peers
+	Keys  *Keyring // nil means DefaultKeyring
+	// Listener is where the endpoint accepts connections; a client has none.
+	Listener net.Listener
+	// Deliver receives every authenticated payload, from the goroutine that
+	// reads its connection. client is the client's name when from is
+	// lab.Client.
+	Deliver func(from lab.ID, client string, payload []byte)
+	// Note receives what the transport has to say about trouble: a peer
+	// unreachable, a connection lost or refused, a frame rejected.
+	// Connected receives the good news: a link up, a client connected.
+	// Both may be called from any goroutine.
+	Note      func(line string)
+	Connected func(line string)
+	// Inflight, when set, counts every message sent until its receiver has
+	// handled it; the receiver calls its Done.
+	Inflight *Inflight
+	// Backoff bounds between reconnection attempts; zero means the defaults.
+	MinBackoff, MaxBackoff time.Duration
+	QueueLimit             int
+}
+
+// clientBox holds the replies for one client, across its connections: a
+// client that reconnects gets what was not yet acknowledged.
+type clientBox struct {
+	q    *queue
+	link *link // the newest connection, nil while there is none
+}
+
+// origin is one run of one sender, for dropping messages delivered twice.
+type origin struct {
+	peer lab.ID
+	name string
+	inc  incarnation
+}
+
+// Transport is one endpoint's connections: a listener for what others send,
+// and a persistent, reconnecting link to every replica for what it sends.
+type Transport struct {
+	cfg    TransportConfig
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	dialers map[lab.ID]*dialer // fixed at start
+	inc     incarnation
+
+	mu        sync.Mutex
+	accepted  map[*link]bool        // links others dialled
+	clients   map[string]*clientBox // by name: what waits for each client
+	delivered map[origin]uint64     // the last message number delivered from each sender
+
+	sent     counts
+	rejected atomic.Uint64
+
+	// changed is closed and replaced whenever an outbound link goes up or
+	// down, for WaitConnected.
+	changed chan struct{}
+}
+
+// StartTransport starts listening (if cfg.Listener is set) and dialling
+// every replica other than cfg.Self.
+func StartTransport(cfg TransportConfig) *Transport {
+	if cfg.Keys == nil {
+		cfg.Keys = DefaultKeyring()
+	}
+	if cfg.Note == nil {
+		cfg.Note = func(string) {}
+	}
+	if cfg.Connected == nil {
+		cfg.Connected = func(string) {}
+	}
+	if cfg.Deliver == nil {
+		cfg.Deliver = func(lab.ID, string, []byte) {}
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = DefaultMinBackoff
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = max(DefaultMaxBackoff, cfg.MinBackoff)
+	}
+	t := &Transport{
+		cfg:       cfg,
+		dialers:   map[lab.ID]*dialer{},
+		inc:       newIncarnation(),
+		accepted:  map[*link]bool{},
+		clients:   map[string]*clientBox{},
+		delivered: map[origin]uint64{},
+		changed:   make(chan struct{}),
+	}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
+	for i := range cfg.Peers.N() {
+		id := lab.ID(i)
+		if id == cfg.Self {
+			continue
+		}
+		d := &dialer{t: t, peer: id, addr: cfg.Peers.Addr(id), q: newQueue(cfg.QueueLimit)}
+		t.dialers[id] = d
+		t.wg.Add(1)
+		go d.run()
+	}
+	if cfg.Listener != nil {
+		t.wg.Add(1)
+		go t.acceptLoop()
+	}
+	return t
+}
+
+// Addr is where the transport listens, or nil for a client.
+func (t *Transport) Addr() net.Addr {
+	if t.cfg.Listener == nil {
+		return nil
+	}
+	return t.cfg.Listener.Addr()
+}
+
+// Send queues payload for replica to. It never blocks.
+func (t *Transport) Send(to lab.ID, payload []byte) {
+	d, ok := t.dialers[to]
+	if !ok {
+		t.cfg.Note(fmt.Sprintf("dropped a message to %s: not a replica this endpoint sends to", to))
+		return
+	}
+	t.sent.add(to.String())
+	t.cfg.Inflight.add(1)
+	if d.q.push(payload) {
+		t.cfg.Inflight.add(-1)
+		t.cfg.Note(fmt.Sprintf("the queue to %s is full; dropped its oldest message", to))
+	}
+}
+
+// SendClient queues payload for the client called name. It never blocks.
+// A reply to a client that is connected, or was and may come back, waits
+// in that client's queue; one to a client never seen fails.
+func (t *Transport) SendClient(name string, payload []byte) error {
+	t.mu.Lock()
+	box := t.clients[name]
+	t.mu.Unlock()
+	if box == nil {
+		return fmt.Errorf("client %q has never connected to %s", name, t.cfg.Self)
+	}
+	t.sent.add(lab.Client.String())
+	t.cfg.Inflight.add(1)
+	if box.q.push(payload) {
+		t.cfg.Inflight.add(-1)
+		t.cfg.Note(fmt.Sprintf("the queue to client %s is full; dropped its oldest reply", name))
+	}
+	return nil
+}
+
+// Sent counts the messages queued so far, by receiver: "P1", ..., "client".
+func (t *Transport) Sent() map[string]uint64 { return t.sent.snapshot() }
+
+// Rejected counts the frames dropped because they failed authentication.
+func (t *Transport) Rejected() uint64 { return t.rejected.Load() }
+
+// LinkInfo describes one connection, for the console's "net" command.
+type LinkInfo struct {
+	Peer     lab.ID
+	Name     string // a client's name
+	Addr     string
+	Outbound bool // dialled by this endpoint, to send on
+	Up       bool
+	Queued   int    // messages waiting to be written
+	Err      string // why an outbound link is down
+}
+
+// Links describes the outbound links, replica by replica, then the inbound
+// ones.
+func (t *Transport) Links() []LinkInfo {
+	var out []LinkInfo
+	for i := range t.cfg.Peers.N() {
+		if d, ok := t.dialers[lab.ID(i)]; ok {
+			out = append(out, d.info())
+		}
+	}
+	t.mu.Lock()
+	var in []LinkInfo
+	for l := range t.accepted {
+		li := LinkInfo{Peer: l.peer, Name: l.name, Addr: l.conn.RemoteAddr().String(), Up: true}
+		if box := t.clients[l.name]; l.peer == lab.Client && box != nil {
+			li.Queued = box.q.len()
+		}
+		in = append(in, li)
+	}
+	t.mu.Unlock()
+	slices.SortFunc(in, func(a, b LinkInfo) int {
+		return cmp.Or(cmp.Compare(a.Peer, b.Peer), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Addr, b.Addr))
+	})
+	return append(out, in...)
+}
+
+// WaitConnected returns once every outbound link is up, or with an error
+// naming the links still down when ctx ends.
+func (t *Transport) WaitConnected(ctx context.Context) error {
+	for {
+		t.mu.Lock()
+		changed := t.changed
+		t.mu.Unlock()
+		var down []string
+		for i := range t.cfg.Peers.N() {
+			if d, ok := t.dialers[lab.ID(i)]; ok {
+				if li := d.info(); !li.Up {
+					down = append(down, fmt.Sprintf("%s at %s (%s)", li.Peer, li.Addr, cmp.Or(li.Err, "not yet tried")))
+				}
+			}
+		}
+		if len(down) == 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%s cannot reach %s", who(t.cfg.Self, t.cfg.Name), strings.Join(down, ", "))
+		}
+	}
+}
+
+// Close stops listening and dialling, closes every connection and waits
+// for the transport's goroutines to end.
+func (t *Transport) Close() {
+	t.cancel()
+	if t.cfg.Listener != nil {
+		_ = t.cfg.Listener.Close()
+	}
+	t.mu.Lock()
+	for l := range t.accepted {
+		l.close()
+	}
+	t.mu.Unlock()
+	// A writer blocked on a peer that stopped reading wakes up only when its
+	// connection closes.
+	for _, d := range t.dialers {
+		d.mu.Lock()
+		if d.cur != nil {
+			d.cur.close()
+		}
+		d.mu.Unlock()
+	}
+	t.wg.Wait()
+}
+
+func (t *Transport) acceptLoop() {
+	defer t.wg.Done()
+	for {
+		conn, err := t.cfg.Listener.Accept()
+		if err != nil {
+			if t.ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				t.cfg.Note(fmt.Sprintf("stopped accepting connections: %v", err))
+			}
+			return
+		}
+		t.wg.Add(1)
+		go t.serveAccepted(conn)
+	}
+}
+
+// validPeer says who may connect: another replica of the cluster, or a
+// client that gives a name.
+func (t *Transport) validPeer(id lab.ID, name string) error {
+	switch {
+	case id == lab.Client && name == "":
+		return errors.New("a client connected without a name")
+	case id == lab.Client:
+		return nil
+	case id == t.cfg.Self:
+		return fmt.Errorf("a process claims to be %s, which is this replica (two started with the same ID?)", id)
+	case id < 0 || int(id) >= t.cfg.Peers.N():
+		return fmt.Errorf("%s is not a replica of this %d-replica cluster", id, t.cfg.Peers.N())
+	}
+	return nil
+}
+
+func (t *Transport) serveAccepted(conn net.Conn) {
+	defer t.wg.Done()
+	// Closing the transport must not wait for a handshake to time out.
+	stop := context.AfterFunc(t.ctx, func() { _ = conn.Close() })
+	l, err := welcome(conn, t.cfg.Keys, t.cfg.Self, t.inc, t.validPeer)
+	stop()
+	if err != nil {
+		_ = conn.Close()
+		if t.ctx.Err() == nil {
+			if errors.Is(err, ErrAuth) {
+				t.rejected.Add(1)
+			}
+			t.cfg.Note(fmt.Sprintf("refused a connection from %s: %v", conn.RemoteAddr(), err))
+		}
+		return
+	}
+	var q *queue
+	t.mu.Lock()
+	if t.ctx.Err() != nil {
+		t.mu.Unlock()
+		l.close()
+		return
+	}
+	t.accepted[l] = true
+	if l.peer == lab.Client {
+		box := t.clients[l.name]
+		if box == nil {
+			box = &clientBox{q: newQueue(t.cfg.QueueLimit)}
+			t.clients[l.name] = box
+		}
+		if box.link != nil {
+			box.link.close() // a client has one connection; the newest wins
+		}
+		box.link, q = l, box.q
+	}
+	t.mu.Unlock()
+	if q != nil {
+		t.cfg.Connected(fmt.Sprintf("client %s connected", l.name))
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- t.readLoop(l, q) }()
+	_ = t.writeLoop(l, q, done)
+	l.close()
+
+	t.mu.Lock()
+	delete(t.accepted, l)
+	if box := t.clients[l.name]; l.peer == lab.Client && box.link == l {
+		box.link = nil
+	}
+	t.mu.Unlock()
+}
+
+// writeLoop writes on l, until the link ends (done delivers the end of its
+// reader) or the transport closes, the acknowledgements owed for what l
+// received and the messages of q, if any. It returns once the reader has
+// ended.
+func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
+	fail := func(err error) error {
+		l.close()
+		<-done
+		return err
+	}
+	var gen int
+	var more <-chan struct{}
+	if q != nil {
+		gen, more = q.rewind(), q.wake
+	}
+	for {
+		if a := l.ackOwed.Load(); a > l.ackSent {
+			if err := l.sendAck(a); err != nil {
+				return fail(err)
+			}
+			l.ackSent = a
+			continue
+		}
+		if q != nil {
+			it, ok, stale := q.peek(gen)
+			if stale {
+				q.signal() // the newer connection's writer may have missed it
+				return fail(errors.New("replaced by a newer connection"))
+			}
+			if ok {
+				if err := l.sendMessage(it.no, it.payload); err != nil {
+					return fail(err)
+				}
+				q.written(gen, it.no)
+				continue
+			}
+		}
+		select {
+		case <-more:
+		case <-l.wake:
+		case err := <-done:
+			return err
+		case <-t.ctx.Done():
+			return fail(t.ctx.Err())
+		}
+	}
+}
+
+// readLoop hands each message that arrives on l to Deliver, once: a
+// message sent again after a reconnection is acknowledged but not
+// delivered twice. Acknowledgements that arrive release the messages of q.
+// A frame that fails authentication is counted, reported and skipped.
+func (t *Transport) readLoop(l *link, q *queue) error {
+	from := origin{peer: l.peer, name: l.name, inc: l.inc}
+	for {
+		kind, no, payload, err := l.receive()
+		if errors.Is(err, ErrAuth) {
+			t.rejected.Add(1)
+			t.cfg.Note(fmt.Sprintf("dropped a frame from %s: %v", who(l.peer, l.name), err))
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if kind == frameAck {
+			if q != nil {
+				q.ack(no)
+			}
+			continue
+		}
+		t.mu.Lock()
+		last := t.delivered[from]
+		fresh := no > last
+		if fresh {
+			t.delivered[from] = no
+			last = no
+		}
+		t.mu.Unlock()
+		if fresh {
+			t.cfg.Deliver(l.peer, l.name, payload)
+		}
+		l.owe(last)
+	}
+}
+
+// dialer keeps the link to one replica: it connects, writes its queue,
+// and when the connection breaks it connects again.
+type dialer struct {
+	t    *Transport
+	peer lab.ID
+	addr string
+	q    *queue
+
+	mu  sync.Mutex
+	cur *link // the open connection, if any
+	up  bool
+	err string
+}
+
+func (d *dialer) info() LinkInfo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return LinkInfo{Peer: d.peer, Addr: d.addr, Outbound: true, Up: d.up, Queued: d.q.len(), Err: d.err}
+}
+
+func (d *dialer) set(up bool, err error) {
+	d.mu.Lock()
+	d.up, d.err = up, ""
+	if err != nil {
+		d.err = err.Error()
+	}
+	d.mu.Unlock()
+	d.t.mu.Lock()
+	close(d.t.changed)
+	d.t.changed = make(chan struct{})
+	d.t.mu.Unlock()
+}
+
+func (d *dialer) run() {
+	t := d.t
+	defer t.wg.Done()
+	wait := t.cfg.MinBackoff
+	told := false // the peer's absence has been reported since it was last up
+	for t.ctx.Err() == nil {
+		l, err := d.connect()
+		if err != nil {
+			d.set(false, err)
+			if !told && t.ctx.Err() == nil {
+				t.cfg.Note(fmt.Sprintf("cannot reach %s at %s yet (%v); retrying in the background", d.peer, d.addr, err))
+				told = true
+			}
+			select {
+			case <-t.ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, t.cfg.MaxBackoff)
+			continue
+		}
+		wait, told = t.cfg.MinBackoff, false
+		d.set(true, nil)
+		t.cfg.Connected(fmt.Sprintf("connected to %s at %s", d.peer, d.addr))
+		err = d.serve(l)
+		d.set(false, err)
+		if t.ctx.Err() != nil {
+			return
+		}
+		t.cfg.Note(fmt.Sprintf("lost the connection to %s (%v); reconnecting", d.peer, err))
+	}
+}
+
+func (d *dialer) connect() (*link, error) {
+	var nd net.Dialer
+	ctx, cancel := context.WithTimeout(d.t.ctx, dialTimeout)
+	defer cancel()
+	conn, err := nd.DialContext(ctx, "tcp", d.addr)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(d.t.ctx, func() { _ = conn.Close() })
+	l, err := greet(conn, d.t.cfg.Keys, d.t.cfg.Self, d.t.cfg.Name, d.t.inc, d.peer)
+	stop()
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// serve writes the queue to l and reads what the peer sends back (replies,
+// for a client) until the connection breaks or the transport closes.
+func (d *dialer) serve(l *link) error {
+	d.mu.Lock()
+	d.cur = l
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.cur = nil
+		d.mu.Unlock()
+	}()
+	if d.t.ctx.Err() != nil {
+		l.close()
+		return d.t.ctx.Err()
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.t.readLoop(l, d.q) }()
+	err := d.t.writeLoop(l, d.q, done)
+	l.close()
+	if err == nil {
+		err = errors.New("closed")
+	}
+	return err
+}
+
+// counts is a set of counters by name.
+type counts struct {
+	mu sync.Mutex
+	m  map[string]uint64
+}
+
+func (c *counts) add(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]uint64{}
+	}
+	c.m[name]++
+}
+
+func (c *counts) snapshot() map[string]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]uint64, len(c.m))
+	for k, v := range c.m {
+		out[k] = v
+	}
+	return out
+}

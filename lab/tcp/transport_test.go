@@ -1,0 +1,366 @@
+package tcp
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/lab"
+)
+
+// deadline bounds every wait in these tests; nothing waits for it to pass.
+const deadline = 10 * time.Second
+
+type received struct {
+	from    lab.ID
+	payload string
+}
+
+// endpoint is a transport under test and what it received.
+type endpoint struct {
+	tr    *Transport
+	got   chan received
+	mu    sync.Mutex
+	notes []string
+}
+
+func (e *endpoint) note(line string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.notes = append(e.notes, line)
+}
+
+func (e *endpoint) expect(t *testing.T, from lab.ID, payload string) {
+	t.Helper()
+	select {
+	case r := <-e.got:
+		assert.Equal(t, received{from, payload}, r)
+	case <-time.After(deadline):
+		t.Fatalf("nothing arrived within %v (expected %q from %s)", deadline, payload, from)
+	}
+}
+
+// expectAfter is expect for a peer that was restarted: the new process may
+// first get again what the old one received but had not yet acknowledged
+// when it died (at-least-once across restarts; exactly once within one).
+func (e *endpoint) expectAfter(t *testing.T, from lab.ID, payload string, earlier ...string) {
+	t.Helper()
+	for {
+		select {
+		case r := <-e.got:
+			if r == (received{from, payload}) {
+				return
+			}
+			require.Contains(t, earlier, r.payload, "unexpected delivery %+v while waiting for %q", r, payload)
+		case <-time.After(deadline):
+			t.Fatalf("nothing arrived within %v (expected %q from %s)", deadline, payload, from)
+		}
+	}
+}
+
+// start starts replica self of peers, listening on ln (nil for none).
+func start(t *testing.T, self lab.ID, peers Peers, keys *Keyring, ln net.Listener) *endpoint {
+	t.Helper()
+	e := &endpoint{got: make(chan received, 100)}
+	e.tr = StartTransport(TransportConfig{
+		Self: self, Peers: peers, Keys: keys, Listener: ln,
+		Deliver:    func(from lab.ID, _ string, p []byte) { e.got <- received{from, string(p)} },
+		Note:       e.note,
+		MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+	})
+	t.Cleanup(e.tr.Close)
+	return e
+}
+
+// freeAddrs reserves n loopback addresses and frees them again, for
+// processes started later.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var out []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		out = append(out, ln.Addr().String())
+		require.NoError(t, ln.Close())
+	}
+	return out
+}
+
+func listen(t *testing.T, addr string) net.Listener {
+	t.Helper()
+	ln, err := Listen(addr)
+	require.NoError(t, err)
+	return ln
+}
+
+// TestReconnect sends from P0 to P1 while P1 comes and goes: whatever P0
+// sends reaches P1 once it is (back) up.
+func TestReconnect(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T, p0 *endpoint, startP1 func() *endpoint)
+	}{
+		{"the peer starts after the sender", func(t *testing.T, p0 *endpoint, startP1 func() *endpoint) {
+			p0.tr.Send(1, []byte("sent before P1 existed"))
+			p1 := startP1()
+			p1.expect(t, 0, "sent before P1 existed")
+		}},
+		{"the peer is killed and started again", func(t *testing.T, p0 *endpoint, startP1 func() *endpoint) {
+			p1 := startP1()
+			p0.tr.Send(1, []byte("one"))
+			p1.expect(t, 0, "one")
+			p1.tr.Close()
+			p0.tr.Send(1, []byte("two"))
+			p0.tr.Send(1, []byte("three"))
+			p1 = startP1()
+			p1.expectAfter(t, 0, "two", "one")
+			p1.expect(t, 0, "three")
+		}},
+		{"the peer restarts twice", func(t *testing.T, p0 *endpoint, startP1 func() *endpoint) {
+			sent := []string{}
+			for _, m := range []string{"a", "b", "c"} {
+				p1 := startP1()
+				p0.tr.Send(1, []byte(m))
+				p1.expectAfter(t, 0, m, sent...)
+				p1.tr.Close()
+				sent = append(sent, m)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addrs := freeAddrs(t, 4)
+			peers := Peers{Replicas: addrs}
+			keys := keyring(t, "cluster")
+			p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
+			tc.run(t, p0, func() *endpoint { return start(t, 1, peers, keys, listen(t, addrs[1])) })
+		})
+	}
+}
+
+func TestWaitConnected(t *testing.T) {
+	addrs := freeAddrs(t, 4)
+	peers := Peers{Replicas: addrs}
+	keys := keyring(t, "cluster")
+	var eps []*endpoint
+	for i := range 4 {
+		eps = append(eps, start(t, lab.ID(i), peers, keys, listen(t, addrs[i])))
+	}
+	ctx, cancel := contextWithDeadline()
+	defer cancel()
+	for _, e := range eps {
+		require.NoError(t, e.tr.WaitConnected(ctx))
+	}
+	for _, l := range eps[0].tr.Links() {
+		if l.Outbound {
+			assert.True(t, l.Up, "link to %s", l.Peer)
+		}
+	}
+}
+
+func TestWrongKeyIsNeverDelivered(t *testing.T) {
+	addrs := freeAddrs(t, 4)
+	peers := Peers{Replicas: addrs}
+	p1 := start(t, 1, peers, keyring(t, "cluster"), listen(t, addrs[1]))
+	intruder := start(t, 0, peers, keyring(t, "intruder"), nil)
+	intruder.tr.Send(1, []byte("forged"))
+
+	// An honest P2 sends after the intruder; it arrives, the forgery never.
+	p2 := start(t, 2, peers, keyring(t, "cluster"), nil)
+	p2.tr.Send(1, []byte("honest"))
+	p1.expect(t, 2, "honest")
+	for p1.tr.Rejected() == 0 {
+		select {
+		case r := <-p1.got:
+			t.Fatalf("a frame sealed with another key was delivered: %+v", r)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	p1.mu.Lock()
+	defer p1.mu.Unlock()
+	assert.Contains(t, strings.Join(p1.notes, "\n"), "authentication failed")
+}
+
+func TestClientGetsRepliesOnItsOwnConnection(t *testing.T) {
+	addrs := freeAddrs(t, 4)
+	peers := Peers{Replicas: addrs}
+	keys := keyring(t, "cluster")
+	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
+	got := make(chan received, 10)
+	client := StartTransport(TransportConfig{
+		Self: lab.Client, Name: "alice", Peers: peers, Keys: keys,
+		Deliver:    func(from lab.ID, _ string, p []byte) { got <- received{from, string(p)} },
+		MinBackoff: time.Millisecond,
+	})
+	defer client.Close()
+
+	client.Send(0, []byte("request"))
+	p0.expect(t, lab.Client, "request")
+	require.NoError(t, p0.tr.SendClient("alice", []byte("reply")))
+	select {
+	case r := <-got:
+		assert.Equal(t, received{0, "reply"}, r)
+	case <-time.After(deadline):
+		t.Fatal("no reply")
+	}
+	assert.Error(t, p0.tr.SendClient("bob", []byte("reply")), "no client of that name is connected")
+}
+
+func TestQueue(t *testing.T) {
+	payloads := func(q *queue, gen int) []string {
+		var out []string
+		for {
+			it, ok, _ := q.peek(gen)
+			if !ok {
+				return out
+			}
+			out = append(out, string(it.payload))
+			q.written(gen, it.no)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(q *queue) []string
+		want []string
+	}{
+		{"writes in order", func(q *queue) []string {
+			q.push([]byte("a"))
+			q.push([]byte("b"))
+			return payloads(q, q.rewind())
+		}, []string{"a", "b"}},
+		{"a new connection writes again what was not acknowledged", func(q *queue) []string {
+			q.push([]byte("a"))
+			q.push([]byte("b"))
+			q.push([]byte("c"))
+			payloads(q, q.rewind())
+			q.ack(1)
+			return payloads(q, q.rewind())
+		}, []string{"b", "c"}},
+		{"acknowledged messages are gone", func(q *queue) []string {
+			q.push([]byte("a"))
+			q.push([]byte("b"))
+			payloads(q, q.rewind())
+			q.ack(2)
+			return payloads(q, q.rewind())
+		}, nil},
+		{"a full queue drops its oldest", func(q *queue) []string {
+			for _, p := range []string{"a", "b", "c", "d"} {
+				q.push([]byte(p))
+			}
+			return payloads(q, q.rewind())
+		}, []string{"b", "c", "d"}},
+		{"an older connection's writer gets nothing", func(q *queue) []string {
+			q.push([]byte("a"))
+			old := q.rewind()
+			q.rewind()
+			_, ok, stale := q.peek(old)
+			if ok || !stale {
+				return []string{"the old writer was served"}
+			}
+			return nil
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.run(newQueue(3)))
+		})
+	}
+}
+
+// TestBrokenConnectionLosesAndRepeatsNothing breaks the connection under a
+// stream of messages: the sender writes again what was not acknowledged,
+// and the receiver, the same process, delivers each message exactly once,
+// in order.
+func TestBrokenConnectionLosesAndRepeatsNothing(t *testing.T) {
+	addrs := freeAddrs(t, 4)
+	peers := Peers{Replicas: addrs}
+	keys := keyring(t, "cluster")
+	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
+	p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
+	p1.got = make(chan received, 1000)
+	const total = 300
+	for i := range total {
+		p0.tr.Send(1, []byte(fmt.Sprint(i)))
+	}
+	for i := range total {
+		if i == total/3 || i == 2*total/3 {
+			p1.tr.mu.Lock()
+			for l := range p1.tr.accepted {
+				l.close()
+			}
+			p1.tr.mu.Unlock()
+		}
+		p1.expect(t, 0, fmt.Sprint(i))
+	}
+	p0.tr.Send(1, []byte("end"))
+	p1.expect(t, 0, "end")
+	p0.mu.Lock()
+	defer p0.mu.Unlock()
+	assert.Contains(t, strings.Join(p0.notes, "\n"), "lost the connection to P1")
+}
+
+func TestPeersFile(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		text string
+		want Peers
+		err  string
+	}{
+		{name: "the lab's layout", text: "# name address\nP0 127.0.0.1:5000\nP1 127.0.0.1:5001\nP2 127.0.0.1:5002\nP3 127.0.0.1:5003\nclient 127.0.0.1:7000\n",
+			want: DefaultPeers(4)},
+		{name: "any order, no client", text: "P3 h:4\nP1 h:2\nP0 h:1 # the first primary\nP2 h:3",
+			want: Peers{Replicas: []string{"h:1", "h:2", "h:3", "h:4"}}},
+		{name: "a gap", text: "P0 h:1\nP1 h:2\nP2 h:3\nP4 h:5", err: "P3 is missing"},
+		{name: "too few", text: "P0 h:1\nP1 h:2\nP2 h:3", err: "at least 4"},
+		{name: "twice", text: "P0 h:1\nP0 h:2", err: "given twice"},
+		{name: "no port", text: "P0 localhost", err: "not HOST:PORT"},
+		{name: "a bad name", text: "Q0 h:1", err: "not a replica name"},
+		{name: "extra words", text: "P0 h:1 h:2", err: "want \"NAME HOST:PORT\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ParsePeers(tc.text)
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, p)
+			again, err := ParsePeers(p.String())
+			require.NoError(t, err)
+			assert.Equal(t, p, again, "String writes what ParsePeers reads")
+		})
+	}
+}
+
+func TestPeersWithPort(t *testing.T) {
+	p := DefaultPeers(4).WithPort(2, 6002).WithPort(lab.Client, 7100)
+	assert.Equal(t, "127.0.0.1:6002", p.Addr(2))
+	assert.Equal(t, "127.0.0.1:5001", p.Addr(1))
+	assert.Equal(t, "127.0.0.1:7100", p.Client)
+	assert.Equal(t, "127.0.0.1:5002", DefaultPeers(4).Addr(2), "the original is unchanged")
+}
+
+func TestInflight(t *testing.T) {
+	f := NewInflight()
+	ctx, cancel := contextWithDeadline()
+	defer cancel()
+	require.NoError(t, f.Wait(ctx), "nothing in flight")
+	f.add(2)
+	done := make(chan error)
+	go func() { done <- f.Wait(ctx) }()
+	f.add(-1)
+	assert.Equal(t, 1, f.Pending())
+	f.add(-1)
+	require.NoError(t, <-done)
+	f.add(-1)
+	assert.Zero(t, f.Pending(), "never below zero")
+	f.add(1)
+	short, stop := context.WithCancel(context.Background())
+	stop()
+	assert.Error(t, f.Wait(short), "a wait ends with its context")
+}
