@@ -5,6 +5,11 @@
 #   make grade CASE=case2_withdraw SEED=7 RUNS=1   rerun one case with one seed
 #   make grade PHASE=prepare   only the specs of one phase
 #   make grade CASES=dir       grade another folder of case files
+#   make grade SUBMISSION=dir  grade a student's files (dir or dir/skeleton)
+#                              in a clean copy of the kit
+#   make phase PHASE=prepare   grade the student tree on one phase's cases
+#   make skeleton              regenerate skeleton/ from solution/'s markers
+#   make handout [DEST=dir]    write the student release (default dist/handout)
 #   make test                  check the kit itself
 #   make bench                 benchmarks
 #
@@ -12,10 +17,12 @@
 # needs installing.
 
 GO      ?= go
-TREE    ?= solution
+# A student's copy of the kit has no solution/: there the skeleton is graded.
+HAVE_SOLUTION := $(wildcard solution/grade_test.go)
+TREE    ?= $(if $(HAVE_SOLUTION),solution,skeleton)
 REPORTS ?= reports
 
-GRADE_FLAGS = -tree $(TREE) -reports $(REPORTS) \
+GRADE_FLAGS = $(if $(SUBMISSION),-submission $(SUBMISSION),-tree $(TREE)) -reports $(REPORTS) \
 	$(if $(CASES),-cases $(CASES)) \
 	$(if $(CASE),-case $(CASE)) \
 	$(if $(PHASE),-phase $(PHASE)) \
@@ -23,17 +30,17 @@ GRADE_FLAGS = -tree $(TREE) -reports $(REPORTS) \
 	$(if $(RUNS),-runs $(RUNS)) \
 	$(if $(V),-v)
 
-.PHONY: all grade test fmt-check vet lint unit grade-solution bench help
+.PHONY: all grade test fmt-check vet lint unit grade-solution bench help phase skeleton skeleton-check handout
 
 all: test
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
 
 grade:
 	$(GO) run ./cmd/pbftlab grade $(GRADE_FLAGS)
 
-test: fmt-check vet lint unit grade-solution
+test: fmt-check vet lint unit $(if $(HAVE_SOLUTION),skeleton-check grade-solution)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -46,11 +53,30 @@ lint:
 	$(GO) tool staticcheck ./...
 
 unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/skeleton$$' -e '/skeleton/')
 
 # The reference must earn every point.
 grade-solution:
 	$(GO) run ./cmd/pbftlab grade -tree solution -reports $(REPORTS)
+
+# One phase at a time: the student tree (or SUBMISSION) on the cases that
+# exercise PHASE.
+phase:
+	@test -n "$(PHASE)" || { echo "usage: make phase PHASE=pre-prepare|prepare|commit|view-change|checkpoint|recovery"; exit 2; }
+	$(GO) run ./cmd/pbftlab grade $(if $(SUBMISSION),-submission $(SUBMISSION),-tree skeleton) -phase $(PHASE) -reports $(REPORTS) \
+		$(if $(CASES),-cases $(CASES)) $(if $(SEED),-seed $(SEED)) $(if $(RUNS),-runs $(RUNS)) $(if $(V),-v)
+
+skeleton:
+	@test -n "$(HAVE_SOLUTION)" || { echo "make skeleton needs solution/, which a student copy of the kit does not have"; exit 2; }
+	$(GO) run ./cmd/pbftlab skeleton
+
+# skeleton/ must be exactly what make skeleton writes.
+skeleton-check:
+	$(GO) run ./cmd/pbftlab skeleton -check
+
+handout:
+	@test -n "$(HAVE_SOLUTION)" || { echo "make handout needs solution/, which a student copy of the kit does not have"; exit 2; }
+	$(GO) run ./cmd/pbftlab handout $(if $(DEST),-dest $(DEST))
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./lab/...

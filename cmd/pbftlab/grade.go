@@ -42,8 +42,9 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	o := gradeOptions{root: root}
-	fs := newFlags("grade", "grade [-tree DIR] [-cases DIR] [-case NAME] [-phase PHASE] [-seed N] [-runs N] [-reports DIR] [-v]", stderr)
-	fs.StringVar(&o.tree, "tree", "solution", "the tree to grade: a folder of the module holding a grade test")
+	fs := newFlags("grade", "grade [-tree DIR | -submission DIR] [-cases DIR] [-case NAME] [-phase PHASE] [-seed N] [-runs N] [-reports DIR] [-v]", stderr)
+	fs.StringVar(&o.tree, "tree", defaultTree(root), "the tree to grade: a folder of the module holding a grade test")
+	sub := submissionFlag(fs)
 	fs.StringVar(&o.cases, "cases", filepath.Join(root, "cases"), "the folder of case files")
 	fs.StringVar(&o.only, "case", "", "grade this case only (its file name without .case)")
 	fs.StringVar(&o.phase, "phase", "", "grade only the specs of this phase ("+strings.Join(phaseNames(), ", ")+")")
@@ -63,6 +64,13 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "pbftlab grade:", err)
 			return exitUsage
 		}
+	}
+	if *sub != "" {
+		ws, code := openSubmission(&o, *sub, fs, stdout, stderr)
+		if ws == nil {
+			return code
+		}
+		defer ws.Close()
 	}
 	if err := os.MkdirAll(o.reports, 0o755); err != nil {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)

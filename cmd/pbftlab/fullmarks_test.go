@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/grader"
+	"pbftlab/internal/submission"
+)
+
+// The skeleton is the solution with its marked regions taken out, so the
+// solution's files, moved into package skeleton, are the skeleton with
+// every region filled in: handed in as a submission they must earn every
+// point. This also runs the whole submission path: the checks, the clean
+// copy and grading there.
+func TestSolutionRegionsGiveFullMarks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("grades a whole tree")
+	}
+	root, err := grader.ModuleRoot()
+	require.NoError(t, err)
+	editable, err := submission.Editable(filepath.Join(root, submission.Tree))
+	require.NoError(t, err)
+	dir := filepath.Join(t.TempDir(), "handin", submission.Tree)
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	clause := regexp.MustCompile(`(?m)^package solution$`)
+	for _, name := range editable {
+		src, err := os.ReadFile(filepath.Join(root, "solution", name))
+		require.NoError(t, err)
+		out := clause.ReplaceAll(src, []byte("package skeleton"))
+		require.NotEqual(t, src, out, "%s names its package", name)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), out, 0o644))
+	}
+
+	reports := filepath.Join(t.TempDir(), "reports")
+	var stdout, stderr bytes.Buffer
+	code := dispatch([]string{"grade", "-submission", filepath.Dir(dir), "-reports", reports}, &stdout, &stderr)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	assert.Contains(t, stdout.String(), "submission "+dir+": taking ")
+
+	var sc struct {
+		Score, Max, RobScore, RobMax int
+		Rows                         []grader.Row `json:"cases"`
+	}
+	data, err := os.ReadFile(filepath.Join(reports, "score.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &sc))
+	assert.Positive(t, sc.Max)
+	assert.Equal(t, sc.Max, sc.Score)
+	assert.Equal(t, sc.RobMax, sc.RobScore)
+	for _, row := range sc.Rows {
+		assert.Equal(t, "passed", row.State, row.Name)
+	}
+}

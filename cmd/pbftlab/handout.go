@@ -1,0 +1,180 @@
+package main
+
+import (
+	"fmt"
+	"go/parser"
+	"go/token"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"pbftlab/grader"
+	"pbftlab/internal/skelgen"
+	"pbftlab/internal/submission"
+)
+
+func init() {
+	register(command{name: "handout", summary: "write the student release: the kit without solution/ and TA material", run: runHandout})
+}
+
+// taOnly is what a student release leaves out besides solution/: the tools
+// that need the reference (the skeleton generator, this command and their
+// tests), the maintainers' notes and CI, and what a run leaves behind.
+var taOnly = []string{
+	"solution",
+	"internal/skelgen",
+	"cmd/pbftlab/skeleton.go",
+	"cmd/pbftlab/handout.go",
+	"cmd/pbftlab/handout_test.go",
+	"cmd/pbftlab/fullmarks_test.go",
+	"README.md",
+	".ci",
+	"e2e",
+	"dist",
+	"reports",
+	"checkpoints",
+}
+
+func runHandout(args []string, stdout, stderr io.Writer) int {
+	root, err := grader.ModuleRoot()
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab handout:", err)
+		return exitUsage
+	}
+	var dest string
+	fs := newFlags("handout", "handout [-dest DIR]", stderr)
+	fs.StringVar(&dest, "dest", filepath.Join(root, "dist", "handout"), "where to write the release")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if dest, err = filepath.Abs(dest); err != nil {
+		fmt.Fprintln(stderr, "pbftlab handout:", err)
+		return exitUsage
+	}
+	h, err := writeHandout(root, dest)
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab handout:", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "wrote the student release to %s (%d files)\n", dest, h.files)
+	fmt.Fprintf(stdout, "  left out: %s\n", strings.Join(taOnly, ", "))
+	if len(h.dropped) > 0 {
+		fmt.Fprintf(stdout, "  left out, as they test the reference: %s\n", strings.Join(h.dropped, ", "))
+	}
+	fmt.Fprintf(stdout, "try it: cd %s && go build ./... && make grade\n", dest)
+	return exitOK
+}
+
+type handout struct {
+	files   int
+	dropped []string // tests that import the solution
+}
+
+// writeHandout copies the kit at root to dest, less the TA material. It
+// refuses when skeleton/ is stale, and when a file students get would need
+// solution/ to build.
+func writeHandout(root, dest string) (handout, error) {
+	var h handout
+	generated, err := skelgen.Generate(skelgen.Options{Root: root, From: "solution", To: submission.Tree})
+	if err != nil {
+		return h, err
+	}
+	if diffs, err := generated.Diff(filepath.Join(root, submission.Tree)); err != nil {
+		return h, err
+	} else if len(diffs) > 0 {
+		return h, fmt.Errorf("skeleton/ is not what solution/ generates (%s); run make skeleton first", strings.Join(diffs, "; "))
+	}
+	module, err := submission.ModulePath(root)
+	if err != nil {
+		return h, err
+	}
+	if err := clearDest(dest); err != nil {
+		return h, err
+	}
+	files, err := submission.KitFiles(root)
+	if err != nil {
+		return h, err
+	}
+	destRel, err := filepath.Rel(root, dest)
+	if err != nil {
+		return h, err
+	}
+	destRel = filepath.ToSlash(destRel)
+	keep := map[string]bool{}
+	for _, rel := range files {
+		if under(rel, taOnly...) || under(rel, destRel) {
+			continue
+		}
+		if strings.HasSuffix(rel, ".go") {
+			needs, err := importsSolution(filepath.Join(root, filepath.FromSlash(rel)), module)
+			if err != nil {
+				return h, err
+			}
+			if needs && strings.HasSuffix(rel, "_test.go") {
+				h.dropped = append(h.dropped, rel)
+				continue
+			}
+			if needs {
+				return h, fmt.Errorf("%s imports %s/solution, which students do not get", rel, module)
+			}
+		}
+		keep[rel] = true
+	}
+	err = submission.CopyKit(root, dest, func(rel string) bool { return !keep[rel] })
+	h.files = len(keep)
+	return h, err
+}
+
+// clearDest makes dest an empty folder. It removes an earlier release but
+// nothing else: a folder with other files in it is refused.
+func clearDest(dest string) error {
+	entries, err := os.ReadDir(dest)
+	if os.IsNotExist(err) {
+		return os.MkdirAll(dest, 0o755)
+	}
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	for _, marker := range []string{"HANDOUT.md", "go.mod", submission.Tree} {
+		if _, err := os.Stat(filepath.Join(dest, marker)); err != nil {
+			return fmt.Errorf("%s is not empty and does not hold an earlier release; choose another DEST", dest)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dest, "solution")); err == nil {
+		return fmt.Errorf("%s holds a solution/ folder, so it is a kit and not a release; choose another DEST", dest)
+	}
+	if err := os.RemoveAll(dest); err != nil {
+		return err
+	}
+	return os.MkdirAll(dest, 0o755)
+}
+
+// importsSolution reports whether the Go file imports the solution.
+func importsSolution(path, module string) (bool, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+	if err != nil {
+		return false, err
+	}
+	for _, spec := range f.Imports {
+		ip, _ := strconv.Unquote(spec.Path.Value)
+		if ip == module+"/solution" || strings.HasPrefix(ip, module+"/solution/") {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// under reports whether the slash path rel is one of dirs or inside one.
+func under(rel string, dirs ...string) bool {
+	for _, d := range dirs {
+		if rel == d || strings.HasPrefix(rel, d+"/") {
+			return true
+		}
+	}
+	return false
+}

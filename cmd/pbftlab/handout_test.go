@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/grader"
+	"pbftlab/internal/submission"
+)
+
+// run runs a command in dir and returns its exit code and output.
+func run(t *testing.T, dir string, name string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if exit, ok := errors.AsType[*exec.ExitError](err); ok {
+		return exit.ExitCode(), out.String()
+	}
+	require.NoError(t, err)
+	return 0, out.String()
+}
+
+// The student release, on its own in a folder of its own, builds, and
+// grading it scores the skeleton at zero with every case failing on an
+// expectation: no panic, no timeout, no crash, and a message for each.
+func TestHandoutBuildsAndGradesTheSkeletonAtZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and grades a copy of the kit")
+	}
+	root, err := grader.ModuleRoot()
+	require.NoError(t, err)
+	dest := filepath.Join(t.TempDir(), "handout")
+	_, err = writeHandout(root, dest)
+	require.NoError(t, err)
+
+	for _, gone := range []string{"solution", "internal/skelgen", "cmd/pbftlab/skeleton.go", "cmd/pbftlab/handout.go"} {
+		assert.NoFileExists(t, filepath.Join(dest, gone))
+		assert.NoDirExists(t, filepath.Join(dest, gone))
+	}
+	for _, kept := range []string{"HANDOUT.md", "Makefile", "go.mod", "go.sum", "skeleton/grade_test.go", "cases"} {
+		_, err := os.Stat(filepath.Join(dest, kept))
+		assert.NoError(t, err, kept)
+	}
+
+	code, out := run(t, dest, "go", "build", "./...")
+	require.Equal(t, 0, code, out)
+	code, out = run(t, dest, "go", "vet", "./...")
+	require.Equal(t, 0, code, out)
+	code, out = run(t, dest, "make", "-n", "grade", "test")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "grade -tree skeleton", "the release grades the skeleton by default")
+	assert.NotContains(t, out, "solution", "make test needs no solution/")
+
+	reports := filepath.Join(t.TempDir(), "reports")
+	code, out = run(t, dest, "go", "run", "./cmd/pbftlab", "grade", "-reports", reports)
+	require.Equal(t, exitFailed, code, out)
+	var sc struct {
+		Tree        string
+		Score, Max  int
+		RobustScore int          `json:"robustness_score"`
+		Rows        []grader.Row `json:"cases"`
+	}
+	data, err := os.ReadFile(filepath.Join(reports, "score.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &sc))
+	assert.Equal(t, "skeleton", sc.Tree)
+	assert.Zero(t, sc.Score)
+	assert.Zero(t, sc.RobustScore)
+	assert.Positive(t, sc.Max)
+	require.NotEmpty(t, sc.Rows)
+	for _, row := range sc.Rows {
+		assert.Equal(t, "failed", row.State, "%s failed by an expectation, not by a panic, a timeout or a crash:\n%s", row.Name, row.Message)
+		assert.NotEmpty(t, row.Message, row.Name)
+		assert.NotContains(t, row.Message, "panic", row.Name)
+	}
+}
+
+func TestHandoutRefusesAFolderThatIsNotARelease(t *testing.T) {
+	dest := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dest, "notes.txt"), []byte("mine\n"), 0o644))
+	assert.ErrorContains(t, clearDest(dest), "does not hold an earlier release")
+	assert.FileExists(t, filepath.Join(dest, "notes.txt"))
+}
+
+func TestHandoutReplacesAnEarlierRelease(t *testing.T) {
+	dest := t.TempDir()
+	for _, name := range []string{"HANDOUT.md", "go.mod", "stale.txt"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dest, name), nil, 0o644))
+	}
+	require.NoError(t, os.Mkdir(filepath.Join(dest, "skeleton"), 0o755))
+	require.NoError(t, clearDest(dest))
+	entries, err := os.ReadDir(dest)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+}
+
+// HANDOUT.md states the points, the files taken and the imports allowed;
+// they must be what the kit does.
+func TestHandoutMatchesTheKit(t *testing.T) {
+	root, err := grader.ModuleRoot()
+	require.NoError(t, err)
+	data, err := os.ReadFile(filepath.Join(root, "HANDOUT.md"))
+	require.NoError(t, err)
+	doc := string(data)
+
+	t.Run("points table", func(t *testing.T) {
+		cases, err := grader.LoadCases(filepath.Join(root, "cases"))
+		require.NoError(t, err)
+		var want []string
+		total := 0
+		for _, c := range cases {
+			want = append(want, fmt.Sprintf("| `%s` | %s | %d |", grader.Name(c), strings.Join(c.Phases, ", "), c.Points))
+			total += c.Points
+		}
+		var got []string
+		for line := range strings.Lines(doc) {
+			if strings.HasPrefix(line, "| `") {
+				got = append(got, strings.TrimSpace(line))
+			}
+		}
+		assert.Equal(t, want, got)
+		assert.Contains(t, doc, fmt.Sprintf("| **total** | | **%d** |", total))
+	})
+
+	t.Run("files taken", func(t *testing.T) {
+		editable, err := submission.Editable(filepath.Join(root, submission.Tree))
+		require.NoError(t, err)
+		assert.Equal(t, editable, backticked(t, doc, "`skeleton/`, except tests:", "They are copied"))
+	})
+
+	t.Run("imports allowed", func(t *testing.T) {
+		got := backticked(t, doc, "it imports only", ";")
+		assert.Equal(t, append([]string{"pbftlab/lab"}, submission.Standard...), got)
+	})
+}
+
+// backticked returns the `quoted` words of doc between the first from and
+// the next to after it.
+func backticked(t *testing.T, doc, from, to string) []string {
+	t.Helper()
+	_, rest, ok := strings.Cut(doc, from)
+	require.True(t, ok, "HANDOUT.md has no %q", from)
+	text, _, ok := strings.Cut(rest, to)
+	require.True(t, ok, "HANDOUT.md has no %q after %q", to, from)
+	var words []string
+	for i, part := range strings.Split(text, "`") {
+		if i%2 == 1 {
+			words = append(words, part)
+		}
+	}
+	return words
+}

@@ -1,0 +1,5 @@
+package skeleton
+
+func later(f func()) {
+	go f()
+}

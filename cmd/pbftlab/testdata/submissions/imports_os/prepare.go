@@ -1,0 +1,8 @@
+package skeleton
+
+import (
+	"fmt"
+	"os"
+)
+
+func shout() { fmt.Fprintln(os.Stderr, "prepared") }

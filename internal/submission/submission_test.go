@@ -1,0 +1,144 @@
+package submission
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func violations(t *testing.T, path string) []string {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var out []string
+	for _, v := range Rules(path, src, "skeleton", "pbftlab") {
+		out = append(out, v.String())
+	}
+	return out
+}
+
+func TestRules(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string
+	}{{
+		file: "testdata/clean/skeleton/prepare.go",
+	}, {
+		file: "testdata/imports/prepare.go",
+		want: []string{
+			`testdata/imports/prepare.go:5: import "os" is not allowed: a replica does no I/O of its own: it talks through lab.Env`,
+			`testdata/imports/prepare.go:6: import "time" is not allowed: it is not on the allowlist`,
+			`testdata/imports/prepare.go:8: import "net/http" is not allowed: a replica does no I/O of its own`,
+			`testdata/imports/prepare.go:10: import "pbftlab/lab/sim" is not allowed: of the kit, only pbftlab/lab may be imported`,
+			`testdata/imports/prepare.go:11: import "reflect" is not allowed`,
+			`testdata/imports/prepare.go:12: import "runtime/debug" is not allowed: a replica may not reach into the Go runtime`,
+		},
+	}, {
+		file: "testdata/gostmt/commit.go",
+		want: []string{
+			"testdata/gostmt/commit.go:4: go statement: a replica may not start goroutines",
+			"testdata/gostmt/commit.go:6: go statement",
+		},
+	}, {
+		file: "testdata/package/prepare.go",
+		want: []string{"testdata/package/prepare.go:1: package solution: every file must be in package skeleton"},
+	}, {
+		file: "testdata/cgo/prepare.go",
+		want: []string{
+			`testdata/cgo/prepare.go:3: import "C" is not allowed: cgo is not allowed`,
+			`testdata/cgo/prepare.go:5: import "unsafe" is not allowed: a replica may not step around the type system`,
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got := violations(t, tt.file)
+			require.Len(t, got, len(tt.want), "%q", got)
+			for i, w := range tt.want {
+				assert.True(t, strings.HasPrefix(got[i], w), "got %q, want it to start with %q", got[i], w)
+			}
+		})
+	}
+}
+
+func TestRulesOnAFileThatDoesNotParse(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "prepare.go")
+	vs := Rules(p, []byte("package skeleton\n\nfunc broken( {\n"), "skeleton", "pbftlab")
+	require.Len(t, vs, 1)
+	assert.Equal(t, 3, vs[0].Line)
+	assert.Contains(t, vs[0].String(), "prepare.go:3: the file does not parse")
+}
+
+func TestRead(t *testing.T) {
+	editable := []string{"commit.go", "prepare.go", "replica.go"}
+	for _, dir := range []string{"testdata/clean", "testdata/clean/skeleton"} {
+		t.Run(dir, func(t *testing.T) {
+			found, vs, err := Read(dir, editable, "pbftlab")
+			require.NoError(t, err)
+			assert.Empty(t, vs)
+			assert.Equal(t, filepath.Join("testdata", "clean", "skeleton"), found.Dir, "a skeleton/ folder inside is where the files are")
+			assert.ElementsMatch(t, []string{"commit.go", "prepare.go"}, keys(found.Files))
+			assert.Equal(t, []string{"replica.go"}, found.Missing)
+			assert.Equal(t, []string{"notes.go"}, found.Ignored)
+		})
+	}
+	_, vs, err := Read("testdata/gostmt", editable, "pbftlab")
+	require.NoError(t, err)
+	require.Len(t, vs, 2)
+	assert.Equal(t, 4, vs[0].Line)
+
+	_, _, err = Read("testdata/kit/cases", editable, "pbftlab")
+	assert.ErrorContains(t, err, "holds none of the files")
+}
+
+func TestReadRefusesLinks(t *testing.T) {
+	dir := t.TempDir()
+	target, err := filepath.Abs("testdata/clean/skeleton/prepare.go")
+	require.NoError(t, err)
+	require.NoError(t, os.Symlink(target, filepath.Join(dir, "prepare.go")))
+	_, vs, err := Read(dir, []string{"prepare.go"}, "pbftlab")
+	require.NoError(t, err)
+	require.Len(t, vs, 1)
+	assert.Contains(t, vs[0].Rule, "not a regular file")
+}
+
+func TestPrepare(t *testing.T) {
+	w, vs, err := Prepare("testdata/kit", "testdata/clean")
+	require.NoError(t, err)
+	require.Empty(t, vs)
+	t.Cleanup(func() { assert.NoError(t, w.Close()) })
+
+	read := func(rel string) string {
+		data, err := os.ReadFile(filepath.Join(w.Root, filepath.FromSlash(rel)))
+		require.NoError(t, err)
+		return string(data)
+	}
+	clean, err := os.ReadFile("testdata/clean/skeleton/commit.go")
+	require.NoError(t, err)
+	assert.Equal(t, string(clean), read("skeleton/commit.go"), "the submitted file is taken")
+	assert.Contains(t, read("skeleton/prepare.go"), "package skeleton", "a file the submission holds is taken")
+	assert.Contains(t, read("skeleton/grade_test.go"), "package skeleton_test", "the grade test stays the kit's")
+	assert.Equal(t, "title: x\n", read("cases/x.case"))
+	assert.NoFileExists(t, filepath.Join(w.Root, "skeleton", "notes.go"), "a file the kit does not have is not taken")
+	assert.NoDirExists(t, filepath.Join(w.Root, "solution"))
+	assert.NoDirExists(t, filepath.Join(w.Root, "reports"))
+}
+
+func TestPrepareCopiesNothingOnAViolation(t *testing.T) {
+	w, vs, err := Prepare("testdata/kit", "testdata/gostmt")
+	require.NoError(t, err)
+	assert.Nil(t, w)
+	require.Len(t, vs, 2)
+	assert.Contains(t, vs[0].String(), filepath.Join("testdata", "gostmt", "commit.go")+":4: go statement")
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

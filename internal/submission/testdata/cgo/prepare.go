@@ -1,0 +1,7 @@
+package skeleton
+
+import "C"
+
+import "unsafe"
+
+var _ = unsafe.Sizeof(0)

@@ -1,0 +1,3 @@
+package skeleton
+
+func acked() bool { return true }

@@ -1,0 +1,8 @@
+package skeleton
+
+func later(f func()) {
+	go f()
+	func() {
+		go func() {}()
+	}()
+}

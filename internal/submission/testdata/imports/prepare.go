@@ -1,0 +1,24 @@
+package skeleton
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"net/http"
+	"pbftlab/lab"
+	"pbftlab/lab/sim"
+	"reflect"
+	"runtime/debug"
+)
+
+var (
+	_ = fmt.Sprint
+	_ = os.Exit
+	_ = time.Now
+	_ lab.ID
+	_ = sim.New
+	_ = reflect.TypeOf
+	_ = http.Get
+	_ = debug.Stack
+)

@@ -1,0 +1,3 @@
+module pbftlab
+
+go 1.26

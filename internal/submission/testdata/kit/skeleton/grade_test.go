@@ -1,0 +1,1 @@
+package skeleton_test

@@ -1,0 +1,277 @@
+package submission
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Tree is the folder of the kit that a submission replaces: the student's
+// replica, graded by its grade test.
+const Tree = "skeleton"
+
+// Editable lists the files of the tree a student may change: the Go files
+// at its top, except tests. The grade test, the commands under cmd/ and
+// anything else stay the kit's.
+func Editable(treeDir string) ([]string, error) {
+	entries, err := os.ReadDir(treeDir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.Type().IsRegular() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s holds no Go files to edit", treeDir)
+	}
+	return names, nil
+}
+
+// Source is the folder of a submission that holds the student's files:
+// dir itself, or dir/skeleton when the student handed in the whole tree.
+func Source(dir string) (string, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("%s is not a folder", dir)
+	}
+	sub := filepath.Join(dir, Tree)
+	if gos, _ := filepath.Glob(filepath.Join(sub, "*.go")); len(gos) > 0 {
+		return sub, nil
+	}
+	return dir, nil
+}
+
+// Found is what a submission folder offers.
+type Found struct {
+	Dir     string            // where the files were read
+	Files   map[string][]byte // the editable files it holds, by name
+	Missing []string          // editable files it lacks; the kit's stay
+	Ignored []string          // Go files it holds that a student may not edit
+}
+
+// Read takes the editable files from a submission folder and checks each
+// one. Violations come back sorted by file and line; the files are only
+// worth grading when there are none.
+func Read(dir string, editable []string, module string) (*Found, []Violation, error) {
+	src, err := Source(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	found := &Found{Dir: src, Files: map[string][]byte{}}
+	var vs []Violation
+	for _, name := range editable {
+		p := filepath.Join(src, name)
+		if _, err := os.Lstat(p); os.IsNotExist(err) {
+			found.Missing = append(found.Missing, name)
+			continue
+		}
+		data, v := readChecked(p)
+		if v != nil {
+			vs = append(vs, *v)
+			continue
+		}
+		vs = append(vs, Rules(p, data, Tree, module)...)
+		found.Files[name] = data
+	}
+	if len(found.Files) == 0 && len(vs) == 0 {
+		return nil, nil, fmt.Errorf("%s holds none of the files a submission may contain (%s)", src, strings.Join(editable, ", "))
+	}
+	gos, _ := filepath.Glob(filepath.Join(src, "*.go"))
+	for _, p := range gos {
+		if !slices.Contains(editable, filepath.Base(p)) {
+			found.Ignored = append(found.Ignored, filepath.Base(p))
+		}
+	}
+	slices.SortFunc(vs, func(a, b Violation) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
+	return found, vs, nil
+}
+
+// Workspace is a clean copy of the kit with a submission's files in its
+// tree. Grading runs there, so nothing the submission holds besides its
+// editable files can reach the grader, the cases or the reports.
+type Workspace struct {
+	Root  string // the copy's module root
+	Found *Found
+}
+
+// Close removes the copy.
+func (w *Workspace) Close() error { return os.RemoveAll(w.Root) }
+
+// Prepare checks the submission in dir against the kit at kitRoot and,
+// when it breaks no rule, copies the kit and the submission's files into a
+// fresh folder. Violations mean nothing was copied.
+func Prepare(kitRoot, dir string) (*Workspace, []Violation, error) {
+	module, err := ModulePath(kitRoot)
+	if err != nil {
+		return nil, nil, err
+	}
+	editable, err := Editable(filepath.Join(kitRoot, Tree))
+	if err != nil {
+		return nil, nil, err
+	}
+	found, vs, err := Read(dir, editable, module)
+	if err != nil || len(vs) > 0 {
+		return nil, vs, err
+	}
+	root, err := os.MkdirTemp("", "pbftlab-submission-")
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &Workspace{Root: root, Found: found}
+	if err := CopyKit(kitRoot, root, skipForGrading); err != nil {
+		w.Close()
+		return nil, nil, err
+	}
+	for name, data := range found.Files {
+		if err := os.WriteFile(filepath.Join(root, Tree, name), data, 0o644); err != nil {
+			w.Close()
+			return nil, nil, err
+		}
+	}
+	return w, nil, nil
+}
+
+// skipForGrading leaves out of the copy what grading a student tree does
+// not need: the reference and earlier reports.
+func skipForGrading(rel string) bool {
+	return underAny(rel, "solution", "reports", "dist", "checkpoints")
+}
+
+// underAny reports whether the slash path rel is one of dirs or inside one.
+func underAny(rel string, dirs ...string) bool {
+	for _, d := range dirs {
+		if rel == d || strings.HasPrefix(rel, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// KitFiles lists the kit's files as slash paths relative to root: those git
+// tracks or would track when root is a git work tree, otherwise every file
+// below root but version control, build output and reports.
+func KitFiles(root string) ([]string, error) {
+	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	cmd.Dir = root
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if cmd.Run() == nil && isTopLevel(root) {
+		var files []string
+		for _, f := range strings.Split(out.String(), "\x00") {
+			if f == "" {
+				continue
+			}
+			if fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(f))); err == nil && fi.Mode().IsRegular() {
+				files = append(files, f)
+			}
+		}
+		slices.Sort(files)
+		return slices.Compact(files), nil
+	}
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if rel != "." && (strings.HasPrefix(d.Name(), ".git") || underAny(rel, "reports", "dist", "checkpoints")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() && !strings.HasSuffix(rel, ".test") && !strings.HasSuffix(rel, ".out") {
+			files = append(files, rel)
+		}
+		return nil
+	})
+	return files, err
+}
+
+// isTopLevel reports whether root is the top of its git work tree, so that
+// git's listing is the kit's and not some enclosing repository's.
+func isTopLevel(root string) bool {
+	cmd := exec.Command("git", "rev-parse", "--show-toplevel")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return false
+	}
+	top, err1 := filepath.EvalSymlinks(strings.TrimSpace(string(out)))
+	abs, err2 := filepath.EvalSymlinks(root)
+	return err1 == nil && err2 == nil && top == abs
+}
+
+// CopyKit copies the kit's files from root to dest, leaving out those skip
+// names.
+func CopyKit(root, dest string, skip func(rel string) bool) error {
+	files, err := KitFiles(root)
+	if err != nil {
+		return err
+	}
+	for _, rel := range files {
+		if skip != nil && skip(rel) {
+			continue
+		}
+		if err := copyFile(filepath.Join(root, filepath.FromSlash(rel)), filepath.Join(dest, filepath.FromSlash(rel))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// ModulePath reads the module line of root/go.mod.
+func ModulePath(root string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`), nil
+		}
+	}
+	return "", fmt.Errorf("%s/go.mod has no module line", root)
+}

@@ -1,0 +1,80 @@
+package skeleton
+
+import (
+	"errors"
+
+	"pbftlab/lab"
+)
+
+// ackCommand is "ack commit|abort": this replica's commit-phase answer on
+// the oldest prepared request it has not acknowledged.
+func (r *Replica) ackCommand(commit bool) error {
+	for _, e := range r.entries() {
+		if e.phase == lab.PhasePrepared && !e.acked {
+			r.ack(e, commit)
+			return nil
+		}
+	}
+	return errors.New("no prepared request is waiting for this replica's ack")
+}
+
+// ack records this replica's own commit ack and sends it to every other.
+func (r *Replica) ack(e *entry, commit bool) {
+	// TODO(commit): send your COMMIT (view, seq, digest, your id, commit or abort) to every other replica, record it in your own log, and mark that you acked
+	r.env.Logf("ack %s on v%d n%d", yesNo(commit, "commit", "abort"), e.pp.View, e.seq)
+	if !r.cfg.Manual {
+		r.evaluateCommit(e, false)
+	}
+}
+
+// onCommit records another replica's commit ack.
+func (r *Replica) onCommit(from lab.ID, c *lab.Commit) {
+	// TODO(commit): keep a commit only if it really comes from its sender, is for the current view and inside the watermarks; keep one ack per sender
+	var e *entry
+	if !r.cfg.Manual {
+		r.evaluateCommit(e, false)
+	}
+}
+
+// evaluateCommit decides the commit phase of a prepared entry: committed
+// with a quorum of commit acks from distinct replicas, aborted once more
+// than f acked abort, or on "progress" (force) short of a quorum.
+func (r *Replica) evaluateCommit(e *entry, force bool) bool {
+	if e.phase != lab.PhasePrepared {
+		return false
+	}
+	// TODO(commit): count commit and abort acks by distinct sender; with 2f+1 commit acks the entry is committed, with more than f aborts (or on progress short of 2f+1) it is aborted
+	var yes, no []lab.ID
+	r.env.Logf("%s v%d n%d: %d commit, %d abort", e.phase, e.pp.View, e.seq, len(yes), len(no))
+	r.execute()
+	return true
+}
+
+// execute runs decided entries in sequence order: an entry runs only once
+// every lower sequence number has. A committed request is applied to the
+// bank; an aborted one uses up its sequence number and changes nothing.
+// Either way the client hears how it ended.
+func (r *Replica) execute() {
+	for r.executeNext() {
+		r.afterExecute(r.bank.LastExecuted())
+	}
+	r.autoVote()
+}
+
+// executeNext executes the entry after the last executed one, if it is
+// decided, and reports whether it did.
+func (r *Replica) executeNext() bool {
+	// TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request, an aborted one applies nothing), record the outcome, reply to the client, and report whether you executed it
+	return false
+}
+
+// afterExecute follows every execution: the replica made progress, so its
+// view-change timer starts over, and it takes a checkpoint when one is due,
+// every K sequence numbers or where the primary asked for one.
+func (r *Replica) afterExecute(seq int) {
+	r.progressed()
+	if seq%r.cfg.CheckpointInterval == 0 || r.follow[seq] {
+		delete(r.follow, seq)
+		r.takeCheckpoint()
+	}
+}

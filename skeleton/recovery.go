@@ -1,0 +1,151 @@
+package skeleton
+
+import (
+	"maps"
+	"slices"
+
+	"pbftlab/lab"
+)
+
+// recovery is a replica's state transfer: after a crash, or when it finds
+// a stable checkpoint above what it executed, it asks the others for their
+// state and adopts what f+1 of them report alike, since at least one of
+// those is honest.
+type recovery struct {
+	nonce   int
+	replies map[lab.ID]*lab.StateReply // answers to the latest request, one per sender
+}
+
+// recoverCommand is the first call a replica gets after a crash.
+func (r *Replica) recoverCommand() error {
+	r.waited = 0
+	r.askForState()
+	return nil
+}
+
+// askForState starts a new round of state transfer.
+func (r *Replica) askForState() {
+	// TODO(recovery): start a new round: a fresh nonce, no replies yet, and a STATE-REQUEST (your id, the nonce) to every other replica
+	r.env.Logf("asked the others for their state (#%d)", r.nonce)
+}
+
+// onStateRequest answers a replica that is catching up. A replica that does
+// not hold the state of its own stable checkpoint has nothing to vouch for.
+func (r *Replica) onStateRequest(from lab.ID, q *lab.StateRequest) {
+	if q.Replica != from || r.stableSnap == nil {
+		return
+	}
+	// TODO(recovery): answer with the nonce, the view you are in, your stable checkpoint's snapshot and, in sequence order, what you executed above it (see executedAt)
+}
+
+// executedAt describes what this replica executed at seq, as a state reply
+// carries it: the pre-prepare of a committed request; for an aborted one
+// the request with the null digest, since it executed as nothing; the null
+// request where no request ran.
+func (r *Replica) executedAt(seq int) lab.PrePrepare {
+	o, ok := r.outcome(seq)
+	if !ok {
+		pp := lab.PrePrepare{Seq: seq, Digest: lab.NullDigest}
+		if e := r.log[seq]; e != nil && e.pp != nil {
+			pp.View = e.pp.View
+		}
+		return pp
+	}
+	req := o.Request
+	pp := lab.PrePrepare{View: o.View, Seq: seq, Digest: lab.NullDigest, Request: &req}
+	if o.Committed {
+		pp.Digest = lab.Digest(&req)
+	}
+	return pp
+}
+
+// onStateReply keeps one answer per replica to the latest request and
+// adopts whatever f+1 of them now agree on.
+func (r *Replica) onStateReply(from lab.ID, rep *lab.StateReply) {
+	if rep.Replica != from || rep.Nonce != r.nonce || r.replies == nil {
+		return
+	}
+	if _, dup := r.replies[from]; dup {
+		return
+	}
+	r.replies[from] = rep
+	replies := make([]*lab.StateReply, 0, len(r.replies))
+	for _, id := range slices.Sorted(maps.Keys(r.replies)) {
+		replies = append(replies, r.replies[id])
+	}
+	st, ok := agreedState(replies, lab.Weak(r.n))
+	if !ok {
+		return
+	}
+	r.adopt(st)
+	r.execute()
+}
+
+// agreed is the state f+1 state replies vouch for.
+type agreed struct {
+	checkpoint lab.Snapshot
+	entries    []lab.PrePrepare // executed above the checkpoint, in order, without gaps
+	view       int              // at least f+1 replicas are in this view or a later one
+}
+
+// agreedState works out what at least weak replies agree on: the latest
+// checkpoint that many report, the executed entries after it, each reported
+// alike by that many, and the view.
+func agreedState(replies []*lab.StateReply, weak int) (agreed, bool) {
+	var a agreed
+	if len(replies) < weak {
+		return a, false
+	}
+	// TODO(recovery): find the latest checkpoint (sequence number and digest) that f+1 replies report, then, from the sequence number after it, each entry f+1 replies report alike (same digest and request), stopping at the first gap; the view is the highest one that f+1 replies are in or past
+	return agreed{}, false
+}
+
+// executedIn finds what a state reply says ran at seq.
+func executedIn(rep *lab.StateReply, seq int) (lab.PrePrepare, bool) {
+	if i := seq - rep.Checkpoint.Seq - 1; i >= 0 && i < len(rep.Committed) && rep.Committed[i].Seq == seq {
+		return rep.Committed[i], true
+	}
+	for _, pp := range rep.Committed {
+		if pp.Seq == seq {
+			return pp, true
+		}
+	}
+	return lab.PrePrepare{}, false
+}
+
+// adopt brings this replica up to the agreed state: the checkpoint, when
+// it is ahead, replaces the state and becomes the stable one; the entries
+// above it are executed in order; and the agreed view is entered when it
+// is later than this replica's.
+func (r *Replica) adopt(st agreed) {
+	// TODO(recovery): restore the agreed checkpoint with bank.Restore when it is ahead of what you executed, make it your stable checkpoint (report it with env.Checkpointed(snapshot, true)), execute the agreed entries you have not executed in order (runTransferred), and enter the agreed view if it is later than yours
+}
+
+// runTransferred executes an entry that f+1 replicas report they executed,
+// and records it as they did.
+func (r *Replica) runTransferred(pp lab.PrePrepare) bool {
+	committed := pp.Digest != lab.NullDigest
+	var req *lab.Request
+	if committed {
+		req = pp.Request
+	}
+	result, err := r.bank.Execute(pp.Seq, req)
+	if err != nil {
+		r.env.Logf("state transfer: execute n%d: %v", pp.Seq, err)
+		return false
+	}
+	e := r.entry(pp.Seq)
+	e.pp = &lab.PrePrepare{View: pp.View, Seq: pp.Seq, Digest: lab.Digest(pp.Request), Request: pp.Request}
+	e.phase, e.executed = lab.PhaseCommitted, true
+	if pp.Request == nil {
+		return true
+	}
+	if !committed {
+		e.phase, result = lab.PhaseAborted, "aborted"
+	}
+	delete(r.ordered, keyOf(pp.Request))
+	r.dropPending(pp.Request)
+	r.history = append(r.history, lab.Outcome{View: pp.View, Seq: pp.Seq, Request: *pp.Request, Committed: committed, Result: result})
+	r.env.Logf("state transfer: executed n%d (%s)", pp.Seq, result)
+	return true
+}

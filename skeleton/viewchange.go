@@ -1,0 +1,244 @@
+package skeleton
+
+import (
+	"maps"
+	"slices"
+
+	"pbftlab/lab"
+)
+
+// viewChangeCommand is "view change": ask for the view after the one this
+// replica is in or changing to.
+func (r *Replica) viewChangeCommand() error {
+	r.startViewChange(r.view + 1)
+	return nil
+}
+
+// startViewChange stops this replica's part in its view and asks for view
+// v (PBFT §4.4). Until NEW-VIEW for v arrives, it handles only checkpoints,
+// view changes and new views.
+func (r *Replica) startViewChange(v int) {
+	// TODO(view-change): move to view v as a view change under way, then send VIEW-CHANGE (v, your provable stable checkpoint with its proof, a prepared certificate for every request prepared above it, your id) to every other replica and keep your own
+	r.waited = 0
+	r.env.Logf("view change to view %d (led by %s)", v, lab.Primary(v, r.n))
+	r.maybeNewView()
+}
+
+// viewChangeMessage builds this replica's VIEW-CHANGE for view v.
+func (r *Replica) viewChangeMessage(v int) *lab.ViewChange {
+	vc := &lab.ViewChange{View: v, StableSeq: r.proofSeq, Checkpoints: slices.Clone(r.proof), Replica: r.id}
+	for _, e := range r.entries() {
+		if e.seq <= r.proofSeq || e.seq > r.proofSeq+r.cfg.Window {
+			continue
+		}
+		if c := e.certificate(r.n); c != nil {
+			vc.Prepared = append(vc.Prepared, *c)
+		}
+	}
+	return vc
+}
+
+func (r *Replica) addViewChange(vc *lab.ViewChange) {
+	byReplica := r.viewChanges[vc.View]
+	if byReplica == nil {
+		byReplica = map[lab.ID]*lab.ViewChange{}
+		r.viewChanges[vc.View] = byReplica
+	}
+	if _, dup := byReplica[vc.Replica]; !dup {
+		byReplica[vc.Replica] = vc
+	}
+}
+
+// onViewChange keeps another replica's view change.
+func (r *Replica) onViewChange(from lab.ID, vc *lab.ViewChange) {
+	// TODO(view-change): keep a view change only if it really comes from its sender, asks for a view above the one you last entered, and is valid (see validViewChange)
+	r.joinViewChange()
+	r.maybeNewView()
+}
+
+// joinViewChange: with automatic votes, a replica that holds view changes
+// for views above its own from f+1 other replicas, at least one of them
+// honest, joins the smallest of those views rather than wait for its own
+// timer (PBFT §4.5.2). Typed votes leave view changes to the person at the
+// console.
+func (r *Replica) joinViewChange() {
+	if r.cfg.Manual {
+		return
+	}
+	senders := map[lab.ID]bool{}
+	next := 0
+	for v, byReplica := range r.viewChanges {
+		if v <= r.view {
+			continue
+		}
+		for id := range byReplica {
+			if id != r.id {
+				senders[id] = true
+			}
+		}
+		if next == 0 || v < next {
+			next = v
+		}
+	}
+	if len(senders) >= lab.Weak(r.n) {
+		r.startViewChange(next)
+	}
+}
+
+// maybeNewView: the primary of the view being changed to starts it once it
+// holds 2f+1 view changes for it, its own among them.
+func (r *Replica) maybeNewView() {
+	byReplica := r.viewChanges[r.view]
+	if !r.viewChanging || lab.Primary(r.view, r.n) != r.id || len(byReplica) < r.quorum() || byReplica[r.id] == nil {
+		return
+	}
+	// TODO(view-change): build NEW-VIEW from the view changes you hold for this view (in replica order), with the pre-prepares computed from them (newViewPrePrepares); send it to every other replica and install it yourself
+}
+
+// onNewView checks a NEW-VIEW and enters its view.
+func (r *Replica) onNewView(from lab.ID, nv *lab.NewView) {
+	// TODO(view-change): accept NEW-VIEW only from the primary of its view and for a view above the one you last entered, and only if checkNewView finds it right; then install it
+}
+
+// installNewView enters the view NEW-VIEW starts: the stable checkpoint
+// moves up to min-s if it was below, and the log takes the re-issued
+// pre-prepares.
+func (r *Replica) installNewView(nv *lab.NewView) {
+	minS, proof := 0, []lab.Checkpoint(nil)
+	for _, vc := range nv.ViewChanges {
+		if vc.StableSeq > minS {
+			minS, proof = vc.StableSeq, vc.Checkpoints
+		}
+	}
+	if minS > r.stableSeq {
+		votes := map[lab.ID]lab.Checkpoint{}
+		for _, c := range proof {
+			votes[c.Replica] = c
+		}
+		if matching, ok := stableProof(votes, r.quorum()); ok {
+			r.markStable(matching)
+		}
+	}
+	r.enterView(nv.View, nv.PrePrepares)
+	r.env.Logf("entered view %d led by %s, %d pre-prepares re-issued", nv.View, r.primary(), len(nv.PrePrepares))
+	if r.cfg.Manual {
+		return
+	}
+	if r.isPrimary() {
+		r.proposePending()
+	} else {
+		for _, e := range r.entries() {
+			switch {
+			case e.pp == nil || e.phase != lab.PhasePrePrepared:
+			case e.executed && !e.voted:
+				// A request this replica executed in an earlier view: it
+				// votes for what it executed there, so that the others can
+				// complete it, and against anything else.
+				r.vote(e, r.ran(e.seq) == e.pp.Digest)
+			default:
+				r.evaluatePrepare(e, false)
+			}
+		}
+	}
+	r.execute()
+}
+
+// enterView makes v the active view. pps are the pre-prepares its NEW-VIEW
+// re-issues; a view adopted from state replies has none. Entries this
+// replica executed stay until a checkpoint collects them; the rest of the
+// old view's log is dropped, except prepared certificates, which a later
+// view change must still report, and votes already cast in view v. A
+// request whose pre-prepare was dropped waits to be ordered again.
+func (r *Replica) enterView(v int, pps []lab.PrePrepare) {
+	r.view, r.active, r.viewChanging = v, v, false
+	r.waited = 0
+	for w := range r.viewChanges {
+		if w <= v {
+			delete(r.viewChanges, w)
+		}
+	}
+	old := r.log
+	r.log = make(map[int]*entry, len(old)+len(pps))
+	r.ordered = map[reqKey]bool{}
+	// A new primary numbers requests after everything the view changes
+	// carried and everything it executed.
+	r.seq = max(r.stableSeq, r.bank.LastExecuted())
+	for i := range pps {
+		pp := pps[i]
+		if pp.Seq <= r.stableSeq {
+			continue
+		}
+		e := r.carry(old[pp.Seq], pp.Seq, v)
+		e.pp, e.phase = &pp, lab.PhasePrePrepared
+		e.executed = pp.Seq <= r.bank.LastExecuted()
+		if pp.Request != nil && !e.executed {
+			r.ordered[keyOf(pp.Request)] = true
+			r.dropPending(pp.Request)
+		}
+		r.log[pp.Seq] = e
+		r.seq = max(r.seq, pp.Seq)
+	}
+	var lost []lab.Request
+	for _, seq := range slices.Sorted(maps.Keys(old)) {
+		e := old[seq]
+		switch {
+		case r.log[seq] != nil:
+		case e.executed:
+			r.log[seq] = e
+		default:
+			if e.pp != nil && e.pp.Request != nil {
+				lost = append(lost, *e.pp.Request)
+			}
+			if ne := r.carry(e, seq, v); ne.cert != nil || len(ne.prepares) > 0 || len(ne.commits) > 0 {
+				r.log[seq] = ne
+			}
+		}
+	}
+	var requeue []lab.Request
+	for _, req := range lost {
+		if !r.bank.Executed(req.Client, req.Timestamp) && !r.known(req) {
+			requeue = append(requeue, req)
+		}
+	}
+	r.pending = append(requeue, r.pending...)
+}
+
+// carry starts the entry for seq in view v from what e held in earlier
+// views: its prepared certificate and the votes already cast in view v.
+func (r *Replica) carry(e *entry, seq, v int) *entry {
+	ne := &entry{seq: seq, view: v}
+	if e == nil {
+		return ne
+	}
+	ne.cert = e.certificate(r.n)
+	for _, p := range e.prepares {
+		if p.View == v {
+			ne.prepares = append(ne.prepares, p)
+		}
+	}
+	for _, c := range e.commits {
+		if c.View == v {
+			ne.commits = append(ne.commits, c)
+		}
+	}
+	return ne
+}
+
+// ran returns the digest of what this replica executed at seq: the
+// request when it committed one there, the null digest when it aborted or
+// ran the null request.
+func (r *Replica) ran(seq int) string {
+	if o, ok := r.outcome(seq); ok && o.Committed {
+		return lab.Digest(&o.Request)
+	}
+	return lab.NullDigest
+}
+
+// outcome finds the history record for seq; history is in sequence order.
+func (r *Replica) outcome(seq int) (lab.Outcome, bool) {
+	i, ok := slices.BinarySearchFunc(r.history, seq, func(o lab.Outcome, seq int) int { return o.Seq - seq })
+	if !ok {
+		return lab.Outcome{}, false
+	}
+	return r.history[i], true
+}
