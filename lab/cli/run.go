@@ -86,6 +86,10 @@ func runCase(newReplica lab.New, args []string, _ io.Reader, stdout, stderr io.W
 	start := time.Now()
 	if err := script.Play(cs, cl, func(line string) { out.Print("", line) }); err != nil {
 		out.Printf("", "STOPPED: %v", err)
+		for _, n := range tc.Nodes {
+			out.Print("    "+n.ID().String()+": ", console.NetReport(n))
+		}
+		out.Print("    client: ", console.NetReport(tc.Client))
 		return errFailed
 	}
 	failures := script.Check(cs, cl)

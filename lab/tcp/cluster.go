@@ -194,7 +194,7 @@ func (c *Cluster) Settle() error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.SettleTimeout)
 	defer cancel()
 	if err := c.inflight.Wait(ctx); err != nil {
-		return fmt.Errorf("the network did not settle within %v: %d messages still in flight (a replica down for good, or one sending in a loop?)", c.cfg.SettleTimeout, c.inflight.Pending())
+		return fmt.Errorf("the network did not settle within %v: %d messages still in flight (a replica down for good, one sending in a loop, or one stuck in a call?)", c.cfg.SettleTimeout, c.inflight.Pending())
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -65,6 +67,10 @@ type NodeConfig struct {
 	// command line writes the lab's checkpoint files from it.
 	Checkpointed func(s lab.Snapshot, stable bool)
 
+	// StuckAfter is how long a call into the replica may last before the
+	// node reports it; zero means DefaultStuckAfter.
+	StuckAfter time.Duration
+
 	MinBackoff, MaxBackoff time.Duration
 	QueueLimit             int
 }
@@ -84,6 +90,8 @@ type Node struct {
 	done   chan struct{}
 
 	handled counts
+	// busy is the replica call under way, for the watchdog.
+	busy atomic.Pointer[call]
 
 	// Owned by the loop goroutine.
 	replica lab.Replica
@@ -93,6 +101,18 @@ type Node struct {
 	lastPP  *lab.PrePrepare
 	stable  []int
 }
+
+// call is a call into the replica: what it is and when it started.
+type call struct {
+	what  string
+	since time.Time
+}
+
+// DefaultStuckAfter is how long a call into the replica may take before the
+// node says so: a replica's calls take microseconds, so one that takes
+// seconds is almost surely in an endless loop, and the node handles nothing
+// meanwhile.
+const DefaultStuckAfter = 3 * time.Second
 
 type delivery struct {
 	from lab.ID
@@ -147,7 +167,28 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff, QueueLimit: cfg.QueueLimit,
 	})
 	go n.loop()
+	go n.watch()
 	return n, nil
+}
+
+// watch reports a call into the replica that does not return.
+func (n *Node) watch() {
+	stuckAfter := cmp.Or(n.cfg.StuckAfter, DefaultStuckAfter)
+	t := time.NewTicker(stuckAfter / 3)
+	defer t.Stop()
+	var told *call
+	for {
+		select {
+		case <-n.done:
+			return
+		case now := <-t.C:
+			c := n.busy.Load()
+			if c != nil && c != told && now.Sub(c.since) >= stuckAfter {
+				told = c
+				n.note(fmt.Sprintf("%s has been in %s for %v and handles nothing else meanwhile: is the replica in an endless loop?", n.cfg.ID, c.what, now.Sub(c.since).Round(time.Second)))
+			}
+		}
+	}
 }
 
 // ID is the replica's ID.
@@ -277,7 +318,9 @@ func (n *Node) stepped() {
 // guard runs replica code, turning a panic into the replica's failure: the
 // process stays up, says what happened, and the replica does nothing more.
 func (n *Node) guard(what string, f func()) {
+	n.busy.Store(&call{what: what, since: time.Now()})
 	defer func() {
+		n.busy.Store(nil)
 		if v := recover(); v != nil {
 			n.failure = fmt.Errorf("%s failed: panic in %s: %v", n.cfg.ID, what, v)
 			n.note(fmt.Sprintf("%v\n%s", n.failure, debug.Stack()))

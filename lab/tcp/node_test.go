@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -206,4 +207,45 @@ func sorted(s []string) []string {
 		}
 	}
 	return out
+}
+
+// stuck is a replica whose Do never returns until released.
+type stuck struct {
+	fake
+	release chan struct{}
+}
+
+func TestStuckReplicaIsReported(t *testing.T) {
+	release := make(chan struct{})
+	notes := make(chan string, 10)
+	addrs := freeAddrs(t, 4)
+	n, err := StartNode(NodeConfig{
+		ID: 1, Peers: Peers{Replicas: addrs}, StuckAfter: 30 * time.Millisecond,
+		New: func(cfg lab.Config, env lab.Env) lab.Replica {
+			return &stuck{fake: fake{cfg: cfg, env: env}, release: release}
+		},
+		Observer: noteObserver(func(line string) { notes <- line }),
+	})
+	require.NoError(t, err)
+	defer n.Close()
+	done := make(chan error)
+	go func() { done <- n.Do(lab.Command{Op: lab.OpProgress}) }()
+	for reported := false; !reported; {
+		select {
+		case line := <-notes:
+			if strings.Contains(line, "endless loop") {
+				assert.Contains(t, line, "P1 has been in Do(progress)")
+				reported = true
+			}
+		case <-time.After(deadline):
+			t.Fatal("the stuck call was never reported")
+		}
+	}
+	close(release)
+	require.NoError(t, <-done)
+}
+
+func (s *stuck) Do(lab.Command) error {
+	<-s.release
+	return nil
 }
