@@ -291,7 +291,7 @@ func printFailures(w io.Writer, res grader.Result) {
 		if row.State == "passed" || row.Message == "" {
 			continue
 		}
-		fmt.Fprintf(w, "\n--- %s (%s): %s\n%s\n", row.Name, row.Title, row.State, strings.TrimRight(tail(row.Message, 80), "\n"))
+		fmt.Fprintf(w, "\n--- %s (%s): %s\n%s\n", row.Name, row.Title, row.State, strings.TrimRight(failureText(row.Message, 60), "\n"))
 	}
 }
 
