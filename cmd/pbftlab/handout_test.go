@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,6 +139,39 @@ func TestHandoutMatchesTheKit(t *testing.T) {
 		assert.Contains(t, doc, fmt.Sprintf("| **total** | | **%d** |", total))
 	})
 
+	t.Run("TODOs by phase", func(t *testing.T) {
+		todos := skeletonTODOs(t, filepath.Join(root, submission.Tree))
+		require.NotEmpty(t, todos)
+		for phase, funcs := range todos {
+			section := phaseSection(doc, phase)
+			require.NotEmpty(t, section, "HANDOUT.md has no section for the phase %s", phase)
+			for _, fn := range funcs {
+				assert.Contains(t, section, "`"+fn+"`", "the %s section names the function holding a TODO(%s)", phase, phase)
+			}
+		}
+	})
+
+	t.Run("cases by phase", func(t *testing.T) {
+		cases, err := grader.LoadCases(filepath.Join(root, "cases"))
+		require.NoError(t, err)
+		for _, phase := range phaseNames() {
+			section := phaseSection(doc, phase)
+			require.NotEmpty(t, section, "HANDOUT.md has no section for the phase %s", phase)
+			var names []string
+			for _, c := range cases {
+				if slices.Contains(c.Phases, phase) {
+					names = append(names, grader.Name(c))
+				}
+			}
+			if len(names) == len(cases) && strings.Contains(section, "- Cases: all of them.") {
+				continue
+			}
+			for _, name := range names {
+				assert.Contains(t, section, "`"+name+"`", "the %s section names a case that needs it", phase)
+			}
+		}
+	})
+
 	t.Run("files taken", func(t *testing.T) {
 		editable, err := submission.Editable(filepath.Join(root, submission.Tree))
 		require.NoError(t, err)
@@ -162,4 +199,59 @@ func backticked(t *testing.T, doc, from, to string) []string {
 		}
 	}
 	return words
+}
+
+// skeletonTODOs maps each phase onto the functions of the tree that hold
+// one of its TODOs.
+func skeletonTODOs(t *testing.T, dir string) map[string][]string {
+	t.Helper()
+	fset := token.NewFileSet()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	require.NoError(t, err)
+	todos := map[string][]string{}
+	for _, p := range paths {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.ParseComments)
+		require.NoError(t, err)
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			for _, cg := range f.Comments {
+				if cg.Pos() < fn.Body.Pos() || cg.End() > fn.Body.End() {
+					continue
+				}
+				for _, c := range cg.List {
+					if rest, ok := strings.CutPrefix(c.Text, "// TODO("); ok {
+						phase, _, _ := strings.Cut(rest, ")")
+						if !slices.Contains(todos[phase], fn.Name.Name) {
+							todos[phase] = append(todos[phase], fn.Name.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	return todos
+}
+
+// phaseSection is the text of the handout's section "### N. phase".
+func phaseSection(doc, phase string) string {
+	for line := range strings.Lines(doc) {
+		if strings.HasPrefix(line, "### ") && strings.HasSuffix(strings.TrimSpace(line), ". "+phase) {
+			_, rest, _ := strings.Cut(doc, line)
+			end := len(rest)
+			if i := strings.Index(rest, "\n## "); i >= 0 {
+				end = i
+			}
+			if i := strings.Index(rest, "\n### "); i >= 0 && i < end {
+				end = i
+			}
+			return rest[:end]
+		}
+	}
+	return ""
 }
