@@ -103,7 +103,7 @@ func TestClientConsoleOverAPipe(t *testing.T) {
 	code, stdout, stderr := run(t, "send account=alice,amount=5,operation=deposit\nsend nothing\nstatus\n",
 		"client", "0", "-peers", writePeers(t, t.TempDir()))
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "sent request 1: account=alice,amount=5,operation=deposit")
+	assert.Contains(t, stdout, "ok: sent request 1: account=alice,amount=5,operation=deposit")
 	assert.Contains(t, stdout, "error: client: want")
 	assert.Contains(t, stdout, "request 1 client")
 	assert.Contains(t, stdout, "waiting; replies from none")
@@ -130,7 +130,7 @@ expect P0, P1: balance alice=100
 	assert.Equal(t, 1, code, stderr)
 	assert.Contains(t, stdout, "P1 (replica), P2 (replica): prepare yes")
 	assert.Contains(t, stdout, "expected balance alice=100, found balance alice=0")
-	assert.Contains(t, stdout, "FAIL: 2 of the case's expectations do not hold")
+	assert.Contains(t, stdout, "FAIL: 2 of the case's check and expect lines do not hold")
 
 	require.NoError(t, os.WriteFile(file, []byte("title: broken\n"), 0o644))
 	code, _, stderr = run(t, "", "run", file)

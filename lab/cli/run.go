@@ -84,7 +84,8 @@ func runCase(newReplica lab.New, args []string, _ io.Reader, stdout, stderr io.W
 	}
 	out.Printf("", "# %s\n# %s, over TCP: %s", cs.Title, cs.File, strings.Join(where, ", "))
 	start := time.Now()
-	if err := script.Play(cs, cl, func(line string) { out.Print("", line) }); err != nil {
+	failures, err := script.Run(cs, cl, func(line string) { out.Print("", line) })
+	if err != nil {
 		out.Printf("", "STOPPED: %v", err)
 		for _, n := range tc.Nodes {
 			out.Print("    "+n.ID().String()+": ", console.NetReport(n))
@@ -92,15 +93,14 @@ func runCase(newReplica lab.New, args []string, _ io.Reader, stdout, stderr io.W
 		out.Print("    client: ", console.NetReport(tc.Client))
 		return errFailed
 	}
-	failures := script.Check(cs, cl)
 	for _, f := range failures {
 		out.Printf("", "FAIL %s: %v", cs.File, f)
 	}
 	if len(failures) > 0 {
-		out.Printf("", "FAIL: %d of the case's expectations do not hold (%v)", len(failures), time.Since(start).Round(time.Millisecond))
+		out.Printf("", "FAIL: %d of the case's check and expect lines do not hold (%v)", len(failures), time.Since(start).Round(time.Millisecond))
 		return errFailed
 	}
-	out.Printf("", "PASS: every expect line of %s holds (%v)", cs.File, time.Since(start).Round(time.Millisecond))
+	out.Printf("", "PASS: every check and expect line of %s holds (%v)", cs.File, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

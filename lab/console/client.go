@@ -100,9 +100,9 @@ func clientStep(c Client, st script.Step) string {
 		nums = append(nums, fmt.Sprint(c.Send(st.Op)))
 	}
 	if len(nums) == 1 {
-		return fmt.Sprintf("sent request %s: %s", nums[0], st.Op)
+		return fmt.Sprintf("ok: sent request %s: %s", nums[0], st.Op)
 	}
-	return fmt.Sprintf("sent requests %s: %s", strings.Join(nums, ", "), st.Op)
+	return fmt.Sprintf("ok: sent requests %s: %s", strings.Join(nums, ", "), st.Op)
 }
 
 // ClientStatus lists every request the client sent and how it stands.

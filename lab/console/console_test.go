@@ -188,10 +188,10 @@ func TestClientCommand(t *testing.T) {
 		err  string
 		quit bool
 	}{
-		{line: "send " + op, sent: []string{op}, text: "sent request 1"},
+		{line: "send " + op, sent: []string{op}, text: "ok: sent request 1"},
 		{line: "tx " + op, sent: []string{op}},
 		{line: op, sent: []string{op}},
-		{line: "send " + op + " times 3", sent: []string{op, op, op}, text: "sent requests 1, 2, 3"},
+		{line: "send " + op + " times 3", sent: []string{op, op, op}, text: "ok: sent requests 1, 2, 3"},
 		{line: "send account=alice,amount=lots,operation=deposit", err: "not a whole number"},
 		{line: "send " + op + " times -1", err: "times"},
 		{line: "send", err: "client: want"},
@@ -245,7 +245,7 @@ func TestClusterCommand(t *testing.T) {
 		{line: "P0 (primary): tx", calls: map[lab.ID][]string{0: {"do tx"}}},
 		{line: "P3 (replica, Byzantine): prepare to P1 no", calls: map[lab.ID][]string{3: {"vote prepare to P1 false"}}},
 		{line: "p1: crash", calls: map[lab.ID][]string{1: {"crash"}}},
-		{line: "client: send account=alice,amount=100,operation=deposit", sent: 1, text: "client: sent request 1"},
+		{line: "client: send account=alice,amount=100,operation=deposit", sent: 1, text: "client: ok: sent request 1"},
 		{line: "client: status", text: "client: client client7000"},
 		{line: "tick: 2", calls: map[lab.ID][]string{0: {"tick", "tick"}, 1: {"tick", "tick"}, 2: {"tick", "tick"}, 3: {"tick", "tick"}}, text: "ok: 2 tick(s)"},
 		{line: "P1: net", text: "P1: links:"},
