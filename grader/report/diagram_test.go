@@ -1,0 +1,114 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// svgDoc is the part of a diagram the tests read back.
+type svgDoc struct {
+	Texts  []string  `xml:"text"`
+	Lines  []svgLine `xml:"line"`
+	Groups []svgG    `xml:"g"`
+}
+
+type svgLine struct {
+	Stroke string `xml:"stroke,attr"`
+	Dash   string `xml:"stroke-dasharray,attr"`
+}
+
+type svgG struct {
+	Title string    `xml:"title"`
+	Lines []svgLine `xml:"line"`
+	Texts []string  `xml:"text"`
+	Inner []svgG    `xml:"g"`
+}
+
+func parseSVG(t *testing.T, s string) svgDoc {
+	t.Helper()
+	var d svgDoc
+	require.NoError(t, xml.Unmarshal([]byte(s), &d), "the diagram must be well-formed")
+	return d
+}
+
+func TestDiagramDrawsOneArrowPerDelivery(t *testing.T) {
+	d := parseSVG(t, Diagram(equivocation(true)))
+	var arrows, labels []svgG
+	for _, g := range d.Groups {
+		if len(g.Lines) > 0 {
+			arrows = append(arrows, g)
+		} else if len(g.Texts) > 0 {
+			labels = append(labels, g)
+		}
+	}
+	// Two pre-prepares, P3's yes to P0, its no to P1, and the no lost at P2.
+	require.Len(t, arrows, 5)
+	require.Len(t, labels, 5)
+	var texts []string
+	for _, l := range labels {
+		texts = append(texts, l.Texts[0])
+	}
+	assert.Equal(t, []string{"PRE-PREPARE v0 n1", "PRE-PREPARE v0 n1", "PREPARE v0 n1 yes", "PREPARE v0 n1 no", "PREPARE v0 n1 no"}, texts)
+	assert.Equal(t, "P3 -> P1  PREPARE v0 n1 no  (Byzantine vote)", arrows[3].Title)
+	assert.Contains(t, arrows[4].Title, "(lost: P2 is down)")
+}
+
+func TestDiagramColoursByPhaseAndDashesNoVotes(t *testing.T) {
+	d := parseSVG(t, Diagram(equivocation(true)))
+	var arrows []svgLine
+	for _, g := range d.Groups {
+		arrows = append(arrows, g.Lines...)
+	}
+	require.Len(t, arrows, 5)
+	assert.Equal(t, phaseColors["PRE-PREPARE"], arrows[0].Stroke)
+	assert.Equal(t, phaseColors["PREPARE"], arrows[2].Stroke)
+	assert.Empty(t, arrows[2].Dash, "a yes vote is solid")
+	assert.NotEmpty(t, arrows[3].Dash, "a no vote is dashed")
+}
+
+func TestDiagramNamesLanesAndMarksCrashes(t *testing.T) {
+	d := parseSVG(t, Diagram(equivocation(true)))
+	all := strings.Join(d.Texts, "\n")
+	for _, want := range []string{"client", "P0 · first primary", "P1", "P2", "P3 (Byzantine)", "P2 crashed", "P2 recovered", "P3 (replica, Byzantine): prepare to P0 yes"} {
+		assert.Contains(t, all, want)
+	}
+}
+
+func TestDiagramMarksNewViews(t *testing.T) {
+	nv := &Msg{Kind: "NEW-VIEW", View: 1, Label: "v1", Text: "NEW-VIEW v1"}
+	tr := &Trace{Replicas: 4, Events: []Event{
+		{Kind: KindSend, Index: 0, Send: -1, From: "P1", To: "P0", Msg: nv},
+		{Kind: KindDeliver, Index: 1, Send: 0, From: "P1", To: "P0", Msg: nv},
+	}}
+	d := parseSVG(t, Diagram(tr))
+	assert.Contains(t, strings.Join(d.Texts, "\n"), "view 1: P1 is primary")
+}
+
+func TestDiagramStopsAtItsBound(t *testing.T) {
+	m := &Msg{Kind: "PREPARE", Label: "v0 n1 yes", Vote: "yes"}
+	tr := &Trace{Replicas: 4, Omitted: 7}
+	for i := range MaxDiagramRows + 100 {
+		tr.Events = append(tr.Events, Event{Kind: KindDeliver, Index: i, Send: -1, From: "P1", To: "P2", Msg: m})
+	}
+	out := Diagram(tr)
+	d := parseSVG(t, out)
+	arrows := 0
+	for _, g := range d.Groups {
+		if len(g.Lines) > 0 {
+			arrows++
+		}
+	}
+	assert.Equal(t, MaxDiagramRows, arrows)
+	assert.Contains(t, strings.Join(d.Texts, "\n"), fmt.Sprintf("%d more events are not drawn", 100+7))
+	assert.Less(t, len(out), 400_000, "a long case keeps a bounded diagram")
+}
+
+func TestDiagramOfNothing(t *testing.T) {
+	assert.Empty(t, Diagram(nil))
+	parseSVG(t, Diagram(&Trace{}))
+}

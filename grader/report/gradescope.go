@@ -1,0 +1,153 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Gradescope is results.json in the format of Gradescope's autograder
+// specification: a top-level score and one entry per test.
+type Gradescope struct {
+	Score         float64          `json:"score"`
+	ExecutionTime float64          `json:"execution_time"` // seconds
+	Output        string           `json:"output"`
+	OutputFormat  string           `json:"output_format"`
+	Tests         []GradescopeTest `json:"tests"`
+}
+
+// GradescopeTest is one case as Gradescope shows it.
+type GradescopeTest struct {
+	Name         string   `json:"name"`
+	Number       string   `json:"number"`
+	Score        float64  `json:"score"`
+	MaxScore     float64  `json:"max_score"`
+	Status       string   `json:"status"` // "passed" or "failed"
+	Tags         []string `json:"tags"`
+	Output       string   `json:"output"`
+	OutputFormat string   `json:"output_format"`
+	Visibility   string   `json:"visibility"`
+}
+
+// Gradescope visibility settings the kit uses: public cases are shown at
+// once, TA-only ones when the TA publishes the grades.
+const (
+	VisibilityVisible        = "visible"
+	VisibilityAfterPublished = "after_published"
+)
+
+// ToGradescope converts the run. A case that did not pass, for whatever
+// reason, is "failed" with no points: Gradescope has no other status.
+func ToGradescope(r Run) Gradescope {
+	g := Gradescope{
+		Score:         float64(r.Score()),
+		ExecutionTime: roundTo(r.Duration.Seconds(), 3),
+		Output:        overview(r),
+		OutputFormat:  "md",
+		Tests:         []GradescopeTest{},
+	}
+	if r.Error != "" {
+		g.Score = 0
+	}
+	for i, c := range r.Cases {
+		t := GradescopeTest{
+			Name:         c.Title + " (" + c.Name + ")",
+			Number:       strconv.Itoa(i + 1),
+			Score:        float64(c.Points),
+			MaxScore:     float64(c.Max),
+			Status:       "failed",
+			Tags:         append([]string{}, c.Phases...),
+			Output:       CaseMarkdown(c),
+			OutputFormat: "md",
+			Visibility:   VisibilityVisible,
+		}
+		if c.Title == "" {
+			t.Name = c.Name
+		}
+		if c.Kind == "robustness" {
+			t.Tags = append(t.Tags, "robustness")
+		}
+		if c.State == "passed" && r.Error == "" {
+			t.Status = "passed"
+		} else {
+			t.Score = 0
+		}
+		if c.Hidden {
+			t.Visibility = VisibilityAfterPublished
+		}
+		g.Tests = append(g.Tests, t)
+	}
+	return g
+}
+
+// overview is the text shown above the tests: the score and, when the
+// grade is not whole, why.
+func overview(r Run) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s**", r.Headline())
+	if r.Tree != "" {
+		fmt.Fprintf(&b, " for `%s`", r.Tree)
+	}
+	if r.Seed != "" {
+		fmt.Fprintf(&b, " (seeds from %s, %s per case)", r.Seed, r.Runs)
+	}
+	b.WriteString("\n")
+	if r.Error != "" {
+		fmt.Fprintf(&b, "\nGrading could not run:\n\n%s\n", fence(r.Error))
+	}
+	if n := r.count(NotRun); n > 0 {
+		fmt.Fprintf(&b, "\n%d case(s) did not run; they are listed with no points.\n", n)
+	}
+	return b.String()
+}
+
+// CaseMarkdown is a case's story in Markdown: its outcome, what differed,
+// the command that replays it, and the transcript of the run.
+func CaseMarkdown(c Case) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s**: %d/%d points", c.State, c.Points, c.Max)
+	if len(c.Phases) > 0 {
+		fmt.Fprintf(&b, " · phases: %s", strings.Join(c.Phases, ", "))
+	}
+	if c.Trace != nil {
+		fmt.Fprintf(&b, " · seed %d", c.Trace.Seed)
+	}
+	b.WriteString("\n")
+	if c.State != "passed" {
+		b.WriteString("\n#### What differed\n\n")
+		if c.Trace != nil && (len(c.Trace.Failures) > 0 || c.Trace.Error != "") {
+			var lines []string
+			if c.Trace.Error != "" {
+				lines = append(lines, c.Trace.Error)
+			}
+			lines = append(lines, c.Trace.Failures...)
+			b.WriteString(fence(strings.Join(lines, "\n")))
+		} else {
+			b.WriteString(fence(boundLines(c.reason(), 80, MaxLineLen)))
+		}
+	}
+	if c.Replay != "" {
+		fmt.Fprintf(&b, "\n#### Replay\n\n```\n%s\n```\n", c.Replay)
+	}
+	if c.Trace != nil && c.Trace.Transcript != "" {
+		fmt.Fprintf(&b, "\n#### Transcript (seed %d)\n\n%s", c.Trace.Seed, fence(c.Trace.Transcript))
+	}
+	return b.String()
+}
+
+// fence puts s in a code block whose fence no line of s can close.
+func fence(s string) string {
+	f := "```"
+	for strings.Contains(s, f) {
+		f += "`"
+	}
+	return f + "\n" + strings.TrimRight(s, "\n") + "\n" + f + "\n"
+}
+
+func roundTo(x float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(x*p+0.5)) / p
+}

@@ -1,0 +1,246 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"pbftlab/lab"
+	"pbftlab/lab/sim"
+)
+
+// TraceEntry is the name of the report entry under which the grader
+// attaches a case's Trace to its spec. The suite runs in its own process;
+// the entry is how the run's messages reach the driver, through Ginkgo's
+// JSON report and the progress file.
+const TraceEntry = "pbftlab-trace"
+
+// Bounds on what a trace carries, so that a case that runs long (thousands
+// of requests, a replica that floods the network) cannot blow up the
+// reports: the diagram and the transcript are for reading, and nobody reads
+// past a few hundred messages.
+const (
+	MaxEvents          = 1500 // events kept for the diagram
+	MaxTranscriptLines = 600  // transcript lines kept, head and tail
+	MaxLineLen         = 400  // characters kept of one transcript line
+)
+
+// Trace is one simulated run of a case, in a form that survives JSON: the
+// seed, what went wrong, the transcript in the lab's format and the events
+// the diagram is drawn from.
+type Trace struct {
+	Seed       uint64   `json:"seed"`
+	Passed     bool     `json:"passed"`
+	Replicas   int      `json:"replicas"`
+	Byzantine  []string `json:"byzantine,omitempty"`
+	Failures   []string `json:"failures,omitempty"` // expect lines that did not hold
+	Error      string   `json:"error,omitempty"`    // what stopped the run, if anything
+	Replay     string   `json:"replay,omitempty"`   // the command that reruns this seed
+	Transcript string   `json:"transcript"`
+	Events     []Event  `json:"events"`
+	Omitted    int      `json:"omitted,omitempty"` // events left out past MaxEvents
+}
+
+// String keeps Ginkgo's console and report from printing the whole trace a
+// second time as the entry's text form.
+func (t *Trace) String() string {
+	if t == nil {
+		return "no trace"
+	}
+	return fmt.Sprintf("trace of seed %d: %d events", t.Seed, len(t.Events))
+}
+
+// Event is one thing that happened in the run.
+type Event struct {
+	Kind  string `json:"kind"` // one of the Kind constants
+	Index int    `json:"i"`    // position in the full trace
+	Time  int    `json:"t"`    // simulator tick
+	From  string `json:"from,omitempty"`
+	To    string `json:"to,omitempty"`
+	// Send is, for a delivery, the Index of the send it completes, or -1
+	// when it is not in the trace.
+	Send   int    `json:"send"`
+	Dup    bool   `json:"dup,omitempty"`    // a second delivery of one send
+	Forged bool   `json:"forged,omitempty"` // a vote the kit sent in a Byzantine replica's name
+	Msg    *Msg   `json:"msg,omitempty"`
+	Text   string `json:"text,omitempty"`
+}
+
+// Event kinds.
+const (
+	KindStep       = "step"    // a script line
+	KindSend       = "send"    // a message put on the network
+	KindDeliver    = "deliver" // a message handed to its receiver
+	KindLost       = "lost"    // a message that reached a crashed replica
+	KindDrop       = "drop"    // a message the network lost
+	KindCrash      = "crash"
+	KindRecover    = "recover"
+	KindNote       = "note" // something the simulator said
+	KindCheckpoint = "checkpoint"
+)
+
+// Msg is a message as the diagram labels it.
+type Msg struct {
+	Kind  string `json:"kind"` // PREPARE, COMMIT, ...
+	View  int    `json:"view"`
+	Seq   int    `json:"seq"`
+	Vote  string `json:"vote,omitempty"` // yes, no, commit, abort, committed, aborted
+	Label string `json:"label"`          // what the arrow says: "v0 n1 no"
+	Text  string `json:"text"`           // the transcript's one-line rendering
+}
+
+// FromSim captures a finished run of s. The caller fills in the seed, the
+// outcome and the replay command, which the simulator does not know.
+func FromSim(s *sim.Sim) *Trace {
+	t := &Trace{Replicas: s.N()}
+	t.Transcript = boundLines(s.Trace().Transcript(true), MaxTranscriptLines, MaxLineLen)
+	all := s.Trace().Events()
+	// A delivery the simulator could not pair with its send is paired with
+	// the last matching send on its link, so the diagram can draw it; a
+	// second delivery of one send is marked as a duplicate.
+	lastSend := map[string]int{}
+	delivered := map[int]bool{} // sends delivered once already
+	for _, e := range all {
+		ev, ok := convert(e)
+		if !ok {
+			continue
+		}
+		if ev.Kind == KindSend {
+			lastSend[linkKey(e)] = e.Index
+		}
+		if ev.Kind == KindDeliver || ev.Kind == KindLost {
+			if ev.Send < 0 {
+				if i, ok := lastSend[linkKey(e)]; ok {
+					ev.Send = i
+				}
+			}
+			ev.Dup = ev.Send >= 0 && delivered[ev.Send]
+			if ev.Send >= 0 {
+				delivered[ev.Send] = true
+			}
+		}
+		if len(t.Events) >= MaxEvents {
+			t.Omitted++
+			continue
+		}
+		t.Events = append(t.Events, ev)
+	}
+	return t
+}
+
+func linkKey(e sim.Event) string {
+	return e.From.String() + ">" + e.To.String() + " " + lab.Describe(e.Msg)
+}
+
+// convert turns a simulator event into a report event; log lines stay in
+// the transcript only.
+func convert(e sim.Event) (Event, bool) {
+	ev := Event{Index: e.Index, Time: e.Time, Send: -1, Forged: e.Forged}
+	switch e.Kind {
+	case sim.EventStep:
+		ev.Kind, ev.Text = KindStep, e.Text
+		return ev, true
+	case sim.EventNote:
+		ev.Kind, ev.Text = KindNote, e.Text
+		return ev, true
+	case sim.EventCrash, sim.EventRecover:
+		ev.Kind = KindCrash
+		if e.Kind == sim.EventRecover {
+			ev.Kind = KindRecover
+		}
+		ev.From, ev.To = e.From.String(), e.From.String()
+		return ev, true
+	case sim.EventCheckpoint:
+		ev.Kind, ev.From, ev.To = KindCheckpoint, e.From.String(), e.From.String()
+		state := "taken"
+		if e.Stable {
+			state = "stable"
+		}
+		ev.Text = fmt.Sprintf("checkpoint n%d %s", e.Seq, state)
+		return ev, true
+	case sim.EventSend:
+		ev.Kind = KindSend
+	case sim.EventDeliver:
+		ev.Kind, ev.Send = KindDeliver, e.SendIdx
+	case sim.EventLost:
+		ev.Kind, ev.Send = KindLost, e.SendIdx
+	case sim.EventDrop:
+		ev.Kind = KindDrop
+	default:
+		return ev, false
+	}
+	ev.From, ev.To = e.From.String(), e.To.String()
+	if e.Msg != nil {
+		m := MsgOf(e.Msg)
+		ev.Msg = &m
+	}
+	return ev, true
+}
+
+// MsgOf describes m for the diagram: its kind, view, sequence number and
+// vote, and the label its arrow carries.
+func MsgOf(m lab.Message) Msg {
+	out := Msg{Kind: lab.KindOf(m).String(), Text: lab.Describe(m)}
+	switch m := m.(type) {
+	case *lab.Request:
+		out.Label = fmt.Sprintf("%s#%d", m.Client, m.Timestamp)
+	case *lab.PrePrepare:
+		out.View, out.Seq = m.View, m.Seq
+		out.Label = fmt.Sprintf("v%d n%d", m.View, m.Seq)
+	case *lab.Prepare:
+		out.View, out.Seq, out.Vote = m.View, m.Seq, pick(m.Yes, "yes", "no")
+		out.Label = fmt.Sprintf("v%d n%d %s", m.View, m.Seq, out.Vote)
+	case *lab.Commit:
+		out.View, out.Seq, out.Vote = m.View, m.Seq, pick(m.Commit, "commit", "abort")
+		out.Label = fmt.Sprintf("v%d n%d %s", m.View, m.Seq, out.Vote)
+	case *lab.Reply:
+		out.View, out.Seq, out.Vote = m.View, m.Seq, pick(m.Committed, "committed", "aborted")
+		out.Label = fmt.Sprintf("v%d n%d %s", m.View, m.Seq, out.Vote)
+	case *lab.Checkpoint:
+		out.Seq = m.Seq
+		out.Label = fmt.Sprintf("n%d", m.Seq)
+	case *lab.ViewChange:
+		out.View, out.Seq = m.View, m.StableSeq
+		out.Label = fmt.Sprintf("v%d", m.View)
+	case *lab.NewView:
+		out.View = m.View
+		out.Label = fmt.Sprintf("v%d", m.View)
+	case *lab.StateRequest:
+		out.Label = fmt.Sprintf("#%d", m.Nonce)
+	case *lab.StateReply:
+		out.View, out.Seq = m.View, m.Checkpoint.Seq
+		out.Label = fmt.Sprintf("v%d n%d", m.View, m.Checkpoint.Seq)
+	}
+	return out
+}
+
+func pick(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
+}
+
+// boundLines keeps the first and last lines of s when it has more than
+// max, and cuts lines longer than width, saying what it left out.
+func boundLines(s string, max, width int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if len(l) > width {
+			cut := width
+			for cut > 0 && !utf8.RuneStart(l[cut]) {
+				cut--
+			}
+			lines[i] = l[:cut] + fmt.Sprintf(" ... (%d more bytes)", len(l)-cut)
+		}
+	}
+	if len(lines) > max {
+		head, tail := max/4, max-max/4
+		cut := len(lines) - head - tail
+		lines = append(append(lines[:head:head], fmt.Sprintf("... %d lines left out ...", cut)), lines[len(lines)-tail:]...)
+	}
+	if len(lines) == 1 && lines[0] == "" {
+		return ""
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
