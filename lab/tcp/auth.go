@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"sync"
 
@@ -90,42 +91,71 @@ func (k *Keyring) pair(a, b lab.ID) []byte {
 // tag computes the HMAC of body as sent by from to to, bound to the
 // receiver's nonce and to what the bytes are (label).
 func tag(key []byte, label string, from, to lab.ID, n nonce, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	var ids [8]byte
-	binary.BigEndian.PutUint32(ids[:4], uint32(int32(from)))
-	binary.BigEndian.PutUint32(ids[4:], uint32(int32(to)))
-	m.Write([]byte(label))
-	m.Write(ids[:])
-	m.Write(n[:])
-	m.Write(body)
-	return m.Sum(nil)
+	return newMAC(key, label, from, to, n).sum(nil, body)
+}
+
+// mac is a keyed HMAC with the context every tag of one direction of a
+// connection starts with, kept so that each frame costs no key setup.
+type mac struct {
+	h      hash.Hash
+	prefix []byte
+}
+
+func newMAC(key []byte, label string, from, to lab.ID, n nonce) *mac {
+	p := append([]byte(label), 0, 0, 0, 0, 0, 0, 0, 0)
+	binary.BigEndian.PutUint32(p[len(label):], uint32(int32(from)))
+	binary.BigEndian.PutUint32(p[len(label)+4:], uint32(int32(to)))
+	return &mac{h: hmac.New(sha256.New, key), prefix: append(p, n[:]...)}
+}
+
+// sum appends the tag of body to dst.
+func (m *mac) sum(dst, body []byte) []byte {
+	m.h.Reset()
+	m.h.Write(m.prefix)
+	m.h.Write(body)
+	return m.h.Sum(dst)
 }
 
 const frameLabel = "pbftlab frame\x00"
 
-// sealer authenticates what one side of a connection sends.
+// sealer authenticates what one side of a connection sends. One goroutine
+// uses it at a time.
 type sealer struct {
 	key      []byte
 	from, to lab.ID
 	nonce    nonce // the receiver's
 	counter  uint64
+	mac      *mac
+}
+
+// frame returns a whole frame, length prefix included, for head and
+// payload: the counter, head, payload, and the tag over all three.
+func (s *sealer) frame(head, payload []byte) []byte {
+	if s.mac == nil {
+		s.mac = newMAC(s.key, frameLabel, s.from, s.to, s.nonce)
+	}
+	s.counter++
+	n := counterSize + len(head) + len(payload)
+	buf := make([]byte, 4+counterSize, 4+n+tagSize)
+	binary.BigEndian.PutUint32(buf, uint32(n+tagSize))
+	binary.BigEndian.PutUint64(buf[4:], s.counter)
+	buf = append(buf, head...)
+	buf = append(buf, payload...)
+	return s.mac.sum(buf, buf[4:])
 }
 
 // seal returns the frame body for payload: counter, payload, tag.
-func (s *sealer) seal(payload []byte) []byte {
-	s.counter++
-	body := make([]byte, counterSize, counterSize+len(payload)+tagSize)
-	binary.BigEndian.PutUint64(body, s.counter)
-	body = append(body, payload...)
-	return append(body, tag(s.key, frameLabel, s.from, s.to, s.nonce, body)...)
-}
+func (s *sealer) seal(payload []byte) []byte { return s.frame(nil, payload)[4:] }
 
-// opener checks what one side of a connection receives.
+// opener checks what one side of a connection receives. One goroutine
+// uses it at a time.
 type opener struct {
 	key      []byte
 	from, to lab.ID
 	nonce    nonce // our own, sent when the connection opened
 	last     uint64
+	mac      *mac
+	buf      []byte
 }
 
 // open verifies a frame body and returns its payload. A frame is accepted
@@ -134,8 +164,12 @@ func (o *opener) open(frame []byte) ([]byte, error) {
 	if len(frame) < counterSize+tagSize {
 		return nil, fmt.Errorf("%w: a %d-byte frame is too short to carry a tag", ErrAuth, len(frame))
 	}
+	if o.mac == nil {
+		o.mac = newMAC(o.key, frameLabel, o.from, o.to, o.nonce)
+	}
 	body, got := frame[:len(frame)-tagSize], frame[len(frame)-tagSize:]
-	if !hmac.Equal(got, tag(o.key, frameLabel, o.from, o.to, o.nonce, body)) {
+	o.buf = o.mac.sum(o.buf[:0], body)
+	if !hmac.Equal(got, o.buf) {
 		return nil, fmt.Errorf("%w: the tag does not match (another cluster key, or altered on the way)", ErrAuth)
 	}
 	c := binary.BigEndian.Uint64(body)

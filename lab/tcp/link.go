@@ -58,28 +58,32 @@ func newLink(conn net.Conn, r *bufio.Reader, self, peer lab.ID, name string, inc
 	return &link{conn: conn, r: r, self: self, peer: peer, name: name, inc: inc, seal: seal, open: open, wake: make(chan struct{}, 1)}
 }
 
-// What a frame carries, after its counter: a message with its number in
-// the sender's queue, or the acknowledgement of every message up to a
-// number.
+// What a frame carries, after its counter: a message, with its number in
+// the sender's queue and the acknowledgement of every message up to a
+// number the other way, or that acknowledgement alone.
 const (
 	frameMessage byte = 'm'
 	frameAck     byte = 'a'
 )
 
-// sendMessage writes message no as one authenticated frame.
-func (l *link) sendMessage(no uint64, payload []byte) error {
-	b := make([]byte, 9, 9+len(payload))
-	b[0] = frameMessage
-	binary.BigEndian.PutUint64(b[1:], no)
-	return writeFrame(l.conn, l.seal.seal(append(b, payload...)))
+// sendMessage writes message no, acknowledging every message up to ack, as
+// one authenticated frame.
+func (l *link) sendMessage(no, ack uint64, payload []byte) error {
+	var head [17]byte
+	head[0] = frameMessage
+	binary.BigEndian.PutUint64(head[1:], no)
+	binary.BigEndian.PutUint64(head[9:], ack)
+	_, err := l.conn.Write(l.seal.frame(head[:], payload))
+	return err
 }
 
-// sendAck acknowledges every message up to no.
-func (l *link) sendAck(no uint64) error {
-	b := make([]byte, 9)
-	b[0] = frameAck
-	binary.BigEndian.PutUint64(b[1:], no)
-	return writeFrame(l.conn, l.seal.seal(b))
+// sendAck acknowledges every message up to ack.
+func (l *link) sendAck(ack uint64) error {
+	var head [9]byte
+	head[0] = frameAck
+	binary.BigEndian.PutUint64(head[1:], ack)
+	_, err := l.conn.Write(l.seal.frame(head[:], nil))
+	return err
 }
 
 // owe records that messages up to no have arrived and wakes the writer to
@@ -94,21 +98,26 @@ func (l *link) owe(no uint64) {
 	}
 }
 
-// receive returns the next frame. An error wrapping ErrAuth concerns that
-// frame alone and the link stays usable; any other error ends the link.
-func (l *link) receive() (kind byte, no uint64, payload []byte, err error) {
+// receive returns the next frame: its kind, the message number of a
+// message, the acknowledgement it carries, and the message. An error
+// wrapping ErrAuth concerns that frame alone and the link stays usable; any
+// other error ends the link.
+func (l *link) receive() (kind byte, no, ack uint64, payload []byte, err error) {
 	frame, err := readFrame(l.r)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, 0, nil, err
 	}
 	body, err := l.open.open(frame)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, 0, nil, err
 	}
-	if len(body) < 9 || (body[0] != frameMessage && body[0] != frameAck) || body[0] == frameAck && len(body) != 9 {
-		return 0, 0, nil, errors.New("a malformed frame (an authenticated peer running other code?)")
+	switch {
+	case len(body) == 9 && body[0] == frameAck:
+		return frameAck, 0, binary.BigEndian.Uint64(body[1:]), nil, nil
+	case len(body) >= 17 && body[0] == frameMessage:
+		return frameMessage, binary.BigEndian.Uint64(body[1:]), binary.BigEndian.Uint64(body[9:]), body[17:], nil
 	}
-	return body[0], binary.BigEndian.Uint64(body[1:9]), body[9:], nil
+	return 0, 0, 0, nil, errors.New("a malformed frame (an authenticated peer running other code?)")
 }
 
 func (l *link) close() { _ = l.conn.Close() }

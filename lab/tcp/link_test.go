@@ -77,14 +77,18 @@ func TestHandshake(t *testing.T) {
 			assert.Equal(t, tc.client, a.name)
 
 			// Both directions carry authenticated frames.
-			go func() { _ = d.sendMessage(1, []byte("request")) }()
-			kind, no, got, err := a.receive()
+			go func() { _ = d.sendMessage(1, 0, []byte("request")) }()
+			kind, no, ack, got, err := a.receive()
 			require.NoError(t, err)
-			assert.Equal(t, []any{frameMessage, uint64(1), "request"}, []any{kind, no, string(got)})
-			go func() { _ = a.sendAck(1) }()
-			kind, no, _, err = d.receive()
+			assert.Equal(t, []any{frameMessage, uint64(1), uint64(0), "request"}, []any{kind, no, ack, string(got)})
+			go func() { _ = a.sendMessage(1, 1, []byte("reply")) }()
+			kind, no, ack, got, err = d.receive()
 			require.NoError(t, err)
-			assert.Equal(t, []any{frameAck, uint64(1)}, []any{kind, no})
+			assert.Equal(t, []any{frameMessage, uint64(1), uint64(1), "reply"}, []any{kind, no, ack, string(got)})
+			go func() { _ = d.sendAck(1) }()
+			kind, _, ack, _, err = a.receive()
+			require.NoError(t, err)
+			assert.Equal(t, []any{frameAck, uint64(1)}, []any{kind, ack})
 		})
 	}
 }
