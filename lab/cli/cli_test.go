@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"flag"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -193,4 +195,30 @@ func writePeers(t *testing.T, dir string) string {
 	file := filepath.Join(dir, "peers")
 	require.NoError(t, os.WriteFile(file, []byte(b.String()), 0o644))
 	return file
+}
+
+// TestStayRunsOnAfterItsInput checks -stay: the end of the input leaves the
+// replica running until it is interrupted.
+func TestStayRunsOnAfterItsInput(t *testing.T) {
+	r, w := io.Pipe()
+	done := make(chan int)
+	go func() {
+		done <- Run(newIdle, []string{"node", "P1", "0", "-stay", "-tick", "0", "-peers", writePeers(t, t.TempDir())}, strings.NewReader(""), w, io.Discard)
+		_ = w.Close()
+	}()
+	sc := bufio.NewScanner(r)
+	for sc.Scan() && !strings.Contains(sc.Text(), "running on without a console") {
+	}
+	select {
+	case <-done:
+		t.Fatal("the replica left at the end of its input")
+	default:
+	}
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "interrupt: stopping") {
+			break
+		}
+	}
+	assert.Equal(t, 0, <-done)
 }

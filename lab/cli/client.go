@@ -17,6 +17,7 @@ func runClient(_ lab.New, args []string, stdin io.Reader, stdout, stderr io.Writ
 	fs := newFlags("client", "client [PORT] [flags]\n\nRuns the client with its console: send account=alice,amount=100,operation=deposit.", stderr)
 	var c common
 	c.register(fs)
+	c.registerStay(fs)
 	name := fs.String("name", "", "the client's `name` in its requests (default client followed by its port)")
 	retry := fs.Duration("retry", 0, "send a request unanswered for this long to every replica, as PBFT clients do when the primary may be down (0: never)")
 	pos, err := parse(fs, args)
@@ -65,7 +66,7 @@ func runClient(_ lab.New, args []string, stdin io.Reader, stdout, stderr io.Writ
 	if interactive(stdin) {
 		prompt = "client> "
 	}
-	return untilInterrupted(out, func() error { return console.RunClient(client, stdin, out, prompt) })
+	return untilInterrupted(out, c.stay, func() error { return console.RunClient(client, stdin, out, prompt) })
 }
 
 // holdPort keeps the client's port open while it runs. The replicas answer

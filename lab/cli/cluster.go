@@ -15,6 +15,7 @@ func runCluster(newReplica lab.New, args []string, stdin io.Reader, stdout, stde
 	var c common
 	var r replicaFlags
 	c.register(fs)
+	c.registerStay(fs)
 	r.register(fs)
 	name := fs.String("name", "client", "the client's `name` in its requests")
 	retry := fs.Duration("retry", 0, "send a request unanswered for this long to every replica (0: never)")
@@ -75,5 +76,5 @@ func runCluster(newReplica lab.New, args []string, stdin io.Reader, stdout, stde
 	if interactive(stdin) {
 		prompt = "> "
 	}
-	return untilInterrupted(out, func() error { return console.RunCluster(console.ClusterOf(cl), stdin, out, prompt) })
+	return untilInterrupted(out, c.stay, func() error { return console.RunCluster(console.ClusterOf(cl), stdin, out, prompt) })
 }

@@ -16,11 +16,17 @@ import (
 type common struct {
 	peersFile string
 	keyFile   string
+	stay      bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.peersFile, "peers", "", "peers `file`: one \"NAME HOST:PORT\" line per replica (P0 ...) and the client (default: the lab's ports, P0-P3 on 127.0.0.1:5000-5003, client on 7000)")
 	fs.StringVar(&c.keyFile, "key", "", "cluster key `file`, the same for every process (default: the lab's published key, fit for loopback only)")
+}
+
+// registerStay adds -stay, for the commands with a console.
+func (c *common) registerStay(fs *flag.FlagSet) {
+	fs.BoolVar(&c.stay, "stay", false, "keep running when the input ends (a process started in the background, with no console), until interrupted")
 }
 
 func (c *common) peers() (tcp.Peers, error) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -15,6 +16,7 @@ func runPrimary(newReplica lab.New, args []string, stdin io.Reader, stdout, stde
 	var c common
 	var r replicaFlags
 	c.register(fs)
+	c.registerStay(fs)
 	r.register(fs)
 	port := fs.Int("port", -1, "`port` to listen on (default: P0's in the peers file, 5000)")
 	pos, err := parse(fs, args)
@@ -32,6 +34,7 @@ func runNode(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr 
 	var c common
 	var r replicaFlags
 	c.register(fs)
+	c.registerStay(fs)
 	r.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -91,7 +94,7 @@ func serveReplica(newReplica lab.New, id lab.ID, port int, c common, r replicaFl
 	if interactive(stdin) {
 		prompt = id.String() + "> "
 	}
-	return untilInterrupted(out, func() error { return console.RunReplica(node, stdin, out, prompt) })
+	return untilInterrupted(out, c.stay, func() error { return console.RunReplica(node, stdin, out, prompt) })
 }
 
 // banner is the first thing a replica prints: who it is, where it listens,
@@ -117,14 +120,24 @@ func banner(node *tcp.Node, r replicaFlags) string {
 }
 
 // untilInterrupted runs a console and returns when it ends or on Ctrl-C.
-func untilInterrupted(out *console.Out, run func() error) error {
+// With stay, the end of the input does not end the process: it runs on,
+// without a console, until interrupted.
+func untilInterrupted(out *console.Out, stay bool, run func() error) error {
 	sig, stop := interrupted()
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- run() }()
 	select {
 	case err := <-done:
-		return err
+		if !errors.Is(err, console.ErrEndOfInput) {
+			return err
+		}
+		if !stay {
+			return nil
+		}
+		out.Print("", "-- end of input: running on without a console until interrupted (-stay)")
+		out.Printf("", "-- %v: stopping", <-sig)
+		return nil
 	case s := <-sig:
 		out.Printf("", "-- %v: stopping", s)
 		return nil

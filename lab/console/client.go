@@ -57,7 +57,8 @@ func (e *ClientEvents) Decided(n int, o tcp.Outcome) {
 // Noted prints what the transport says.
 func (e *ClientEvents) Noted(line string) { e.out.Print(e.prefix, "-- "+line) }
 
-// RunClient reads client commands from in until quit or the end of input.
+// RunClient reads client commands from in until quit (nil) or the end of
+// the input (ErrEndOfInput).
 func RunClient(c Client, in io.Reader, out *Out, prompt string) error {
 	return loop(in, out, prompt, func(line string) bool {
 		text, quit, err := ClientCommand(c, line)

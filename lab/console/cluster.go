@@ -32,8 +32,8 @@ func (t tcpCluster) Client() Client            { return t.c.Client }
 func (t tcpCluster) Settle() error             { return t.c.Settle() }
 
 // RunCluster reads lines in the case language ("P1, P2: prepare yes",
-// "client: send ...") from in until quit or the end of input, and waits for
-// the network to settle after each.
+// "client: send ...") from in until quit (nil) or the end of the input
+// (ErrEndOfInput), and waits for the network to settle after each.
 func RunCluster(c Cluster, in io.Reader, out *Out, prompt string) error {
 	return loop(in, out, prompt, func(line string) bool {
 		quit := ClusterCommand(c, line, out)

@@ -154,7 +154,7 @@ func TestRunReplica(t *testing.T) {
 func TestRunReplicaEndsWithItsInput(t *testing.T) {
 	r := &fakeReplica{id: 1}
 	var out bytes.Buffer
-	require.NoError(t, RunReplica(r, strings.NewReader("crash"), NewOut(&out), "P1> "))
+	require.ErrorIs(t, RunReplica(r, strings.NewReader("crash"), NewOut(&out), "P1> "), ErrEndOfInput)
 	assert.Equal(t, []string{"crash"}, r.calls)
 	assert.Equal(t, "P1> ok: crash\nP1> ", out.String(), "a prompt before each line")
 }

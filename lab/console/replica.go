@@ -2,6 +2,7 @@ package console
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -40,9 +41,10 @@ type Network interface {
 
 var _ Replica = (*tcp.Node)(nil)
 
-// RunReplica reads commands for r from in until quit or the end of the
-// input. prompt, when not empty, is printed before each line is read (for
-// a person at a terminal; a script does not need it).
+// RunReplica reads commands for r from in until quit (it returns nil) or
+// the end of the input (ErrEndOfInput). prompt, when not empty, is printed
+// before each line is read (for a person at a terminal; a script does not
+// need it).
 func RunReplica(r Replica, in io.Reader, out *Out, prompt string) error {
 	return loop(in, out, prompt, func(line string) bool {
 		text, quit, err := ReplicaCommand(r, line)
@@ -56,14 +58,22 @@ func RunReplica(r Replica, in io.Reader, out *Out, prompt string) error {
 	})
 }
 
-// loop reads lines and hands each non-blank one to do until it says quit.
+// ErrEndOfInput is what a console returns when its input ends without a
+// quit.
+var ErrEndOfInput = errors.New("end of input")
+
+// loop reads lines and hands each non-blank one to do until it says quit
+// (nil) or the input ends (ErrEndOfInput).
 func loop(in io.Reader, out *Out, prompt string, do func(line string) (quit bool)) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for {
 		out.prompt(prompt)
 		if !sc.Scan() {
-			return sc.Err()
+			if err := sc.Err(); err != nil {
+				return err
+			}
+			return ErrEndOfInput
 		}
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
