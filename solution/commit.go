@@ -43,7 +43,7 @@ func (r *Replica) onCommit(from lab.ID, c *lab.Commit) {
 		return
 	}
 	// END TODO
-	if !r.cfg.Manual {
+	if !r.cfg.Manual && !r.viewChanging {
 		r.evaluateCommit(e, false)
 	}
 }

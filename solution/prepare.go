@@ -28,7 +28,7 @@ func (r *Replica) prepareCommand(yes bool) error {
 // that all honest replicas judge the request on the same state and vote
 // alike.
 func (r *Replica) autoVote() {
-	if r.cfg.Manual || r.isPrimary() {
+	if r.cfg.Manual || r.isPrimary() || r.viewChanging {
 		return
 	}
 	e := r.log[r.bank.LastExecuted()+1]
@@ -64,7 +64,7 @@ func (r *Replica) onPrepare(from lab.ID, p *lab.Prepare) {
 		return
 	}
 	// END TODO
-	if !r.cfg.Manual {
+	if !r.cfg.Manual && !r.viewChanging {
 		r.evaluatePrepare(e, false)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
 )
@@ -52,4 +53,26 @@ func TestTimerIdleWithoutRequests(t *testing.T) {
 		r.Tick()
 	}
 	assert.Empty(t, viewChangesSent(env), "nothing to wait for, nothing to suspect")
+}
+
+// Between asking for a view and entering it, a replica takes no part in
+// either view: it neither votes in the old one nor, as the next primary,
+// orders requests before its NEW-VIEW is out.
+func TestNothingOrderedOrVotedDuringViewChange(t *testing.T) {
+	// P1 leads view 1. It asks for view 1, then a request arrives.
+	p1, env := newTestReplica(1, false)
+	require.NoError(t, p1.Do(lab.Command{Op: lab.OpViewChange}))
+	p1.Receive(lab.Client, request(1))
+	assert.NotContains(t, env.sentKinds(), lab.KindPrePrepare, "no pre-prepare before NEW-VIEW")
+
+	// P2 accepted a pre-prepare in view 0 and waits to vote on it until
+	// the request before it executes; it asks for view 1 meanwhile.
+	p2, env2 := newTestReplica(2, false)
+	req := request(2)
+	p2.Receive(0, &lab.PrePrepare{View: 0, Seq: 2, Digest: lab.Digest(req), Request: req})
+	require.NoError(t, p2.Do(lab.Command{Op: lab.OpViewChange}))
+	_, err := p2.bank.Execute(1, nil)
+	require.NoError(t, err)
+	p2.execute()
+	assert.NotContains(t, env2.sentKinds(), lab.KindPrepare, "no vote in the old view during a view change")
 }
