@@ -20,6 +20,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
 
+	"pbftlab/grader/report"
 	"pbftlab/lab"
 	"pbftlab/lab/script"
 	"pbftlab/lab/sim"
@@ -88,6 +89,7 @@ func Run(t *testing.T, newReplica lab.New) {
 			}, ginkgo.SpecTimeout(CaseTimeout))
 		}
 	})
+	ginkgo.ReportAfterEach(recordProgress)
 	ginkgo.ReportAfterSuite("score", func(r ginkgo.Report) {
 		sc := Score(r)
 		fmt.Fprint(ginkgo.GinkgoWriter, sc.Table())
@@ -108,34 +110,43 @@ func CaseLabels(c *script.Case) ginkgo.Labels {
 // first seed that breaks it. The replica code runs on its own goroutine so
 // that a replica stuck in a loop costs this spec only.
 func runCase(ctx ginkgo.SpecContext, c *script.Case, newReplica lab.New, st Settings) {
+	var first *report.Trace // the reports show the failing seed, else the first
 	for i := range st.Runs {
 		seed := st.Seed + uint64(i)
-		done := make(chan string, 1)
+		done := make(chan played, 1)
 		go func() {
 			defer func() {
 				if v := recover(); v != nil {
-					done <- fmt.Sprintf("the grader itself failed on this case: %v", v)
+					done <- played{msg: fmt.Sprintf("the grader itself failed on this case: %v", v)}
 				}
 			}()
-			done <- playOnce(c, newReplica, st, seed)
+			msg, tr := playOnce(c, newReplica, st, seed)
+			done <- played{msg, tr}
 		}()
 		select {
-		case msg := <-done:
-			if msg != "" {
-				ginkgo.Fail(msg)
+		case p := <-done:
+			if p.msg != "" {
+				attachTrace(p.trace)
+				ginkgo.Fail(p.msg)
+			}
+			if first == nil {
+				first = p.trace
 			}
 		case <-ctx.Done():
 			ginkgo.Fail(fmt.Sprintf("%s did not finish with seed %d: the replica is stuck (an endless loop?)\nreproduce: %s", Name(c), seed, Reproduce(c, seed)))
 		}
 	}
+	attachTrace(first)
 }
 
 // playOnce runs the case with one seed and returns "" when every
-// expectation holds, or the message explaining what went wrong.
-func playOnce(c *script.Case, newReplica lab.New, st Settings, seed uint64) string {
+// expectation holds, or the message explaining what went wrong, and the
+// run's trace for the reports.
+func playOnce(c *script.Case, newReplica lab.New, st Settings, seed uint64) (string, *report.Trace) {
 	s, failures, err := sim.RunCase(c, newReplica, sim.Options{Seed: seed, Duplicate: st.Duplicate})
+	tr := traceOf(c, s, seed, failures, err)
 	if err == nil && len(failures) == 0 {
-		return ""
+		return "", tr
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s failed with seed %d\n", Name(c), seed)
@@ -149,7 +160,7 @@ func playOnce(c *script.Case, newReplica lab.New, st Settings, seed uint64) stri
 		fmt.Fprintf(&b, "  %v\n", f)
 	}
 	fmt.Fprintf(&b, "\nreproduce: %s\n\ntranscript (seed %d):\n%s", Reproduce(c, seed), seed, Tail(s.Trace().Transcript(true), 400))
-	return b.String()
+	return b.String(), tr
 }
 
 // Reproduce is the command that reruns one case with one seed.

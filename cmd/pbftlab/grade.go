@@ -32,7 +32,8 @@ type gradeOptions struct {
 	runs    string
 	reports string // report folder (absolute)
 	verbose bool
-	log     io.Writer // the suite's own output goes here too
+	log     io.Writer     // the suite's own output goes here too
+	rep     reportOptions // what the reports need, and the grade's progress (reports.go)
 }
 
 func runGrade(args []string, stdout, stderr io.Writer) int {
@@ -52,6 +53,7 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.runs, "runs", "", "seeds per case (default 3)")
 	fs.StringVar(&o.reports, "reports", filepath.Join(root, "reports"), "where to write the reports")
 	fs.BoolVar(&o.verbose, "v", false, "show the suite's own output as it runs")
+	addReportFlags(fs, &o.rep)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -66,8 +68,11 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *sub != "" {
-		ws, code := openSubmission(&o, *sub, fs, stdout, stderr)
+		var why bytes.Buffer
+		o.rep.from = *sub
+		ws, code := openSubmission(&o, *sub, fs, stdout, io.MultiWriter(stderr, &why))
 		if ws == nil {
+			reportFailure(o, why.String(), 0, stderr)
 			return code
 		}
 		defer ws.Close()
@@ -88,14 +93,20 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	}
 
 	start := time.Now()
+	defer followProgress(&o, stderr)()
 	res, err := grade(o, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "pbftlab grade: %v\n", err)
+		reportFailure(o, err.Error(), time.Since(start), stderr)
 		return exitUsage
 	}
 	fmt.Fprint(stdout, res.Table())
 	printFailures(stdout, res)
 	if err := writeScore(o, res, time.Since(start)); err != nil {
+		fmt.Fprintln(stderr, "pbftlab grade:", err)
+		return exitUsage
+	}
+	if err := writeReports(o, res, time.Since(start)); err != nil {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
 		return exitUsage
 	}
@@ -141,6 +152,7 @@ func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
 		return res, fmt.Errorf("no spec matches %s", filter)
 	}
 	fmt.Fprintf(progress, "grading %s: %d specs, cases from %s\n", o.tree, len(specs), o.cases)
+	o.rep.listed(specs)
 
 	ran, out, err := runSuite(o, pkg, filter, false)
 	if err != nil {
@@ -204,6 +216,9 @@ func runSuite(o gradeOptions, pkg, filter string, dry bool) ([]types.SpecReport,
 	cmd := exec.Command("go", args...)
 	cmd.Dir = o.root
 	cmd.Env = append(os.Environ(), "PBFTLAB_CASES="+o.cases)
+	if !dry {
+		cmd.Env = append(cmd.Env, o.rep.env()...)
+	}
 	if o.seed != "" {
 		cmd.Env = append(cmd.Env, "PBFTLAB_SEED="+o.seed)
 	}
@@ -213,7 +228,7 @@ func runSuite(o gradeOptions, pkg, filter string, dry bool) ([]types.SpecReport,
 	var buf bytes.Buffer
 	cmd.Stdout = io.MultiWriter(&buf, o.log)
 	cmd.Stderr = cmd.Stdout
-	runErr := cmd.Run()
+	runErr := o.rep.run(cmd)
 	if runErr != nil && !errors.As(runErr, new(*exec.ExitError)) {
 		return nil, buf.String(), fmt.Errorf("running ginkgo: %w", runErr)
 	}

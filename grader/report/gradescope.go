@@ -14,6 +14,24 @@ type Gradescope struct {
 	Output        string           `json:"output"`
 	OutputFormat  string           `json:"output_format"`
 	Tests         []GradescopeTest `json:"tests"`
+	ExtraData     RunData          `json:"extra_data"`
+}
+
+// RunData is what Gradescope stores beside the results without showing
+// it, and what a gradebook reads back: the run's own terms, not
+// Gradescope's.
+type RunData struct {
+	Tree    string `json:"tree"`
+	Error   string `json:"error,omitempty"`   // why grading could not run
+	Partial bool   `json:"partial,omitempty"` // some cases did not report
+}
+
+// TestData is a test's own terms: the case name and its spec state, which
+// "failed" alone does not tell apart.
+type TestData struct {
+	Case  string `json:"case"`
+	Kind  string `json:"kind"`
+	State string `json:"state"`
 }
 
 // GradescopeTest is one case as Gradescope shows it.
@@ -27,6 +45,7 @@ type GradescopeTest struct {
 	Output       string   `json:"output"`
 	OutputFormat string   `json:"output_format"`
 	Visibility   string   `json:"visibility"`
+	ExtraData    TestData `json:"extra_data"`
 }
 
 // Gradescope visibility settings the kit uses: public cases are shown at
@@ -45,6 +64,7 @@ func ToGradescope(r Run) Gradescope {
 		Output:        overview(r),
 		OutputFormat:  "md",
 		Tests:         []GradescopeTest{},
+		ExtraData:     RunData{Tree: r.Tree, Error: r.Error, Partial: r.Partial},
 	}
 	if r.Error != "" {
 		g.Score = 0
@@ -60,6 +80,7 @@ func ToGradescope(r Run) Gradescope {
 			Output:       CaseMarkdown(c),
 			OutputFormat: "md",
 			Visibility:   VisibilityVisible,
+			ExtraData:    TestData{Case: c.Name, Kind: c.Kind, State: c.State},
 		}
 		if c.Title == "" {
 			t.Name = c.Name

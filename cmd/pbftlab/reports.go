@@ -1,0 +1,439 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"pbftlab/grader"
+	"pbftlab/grader/report"
+)
+
+// HiddenEnv lists TA-only cases when -hidden is not given: comma-separated
+// case names or patterns ("hidden_*"). Gradescope shows them to students
+// only once the grades are published.
+const HiddenEnv = "PBFTLAB_HIDDEN"
+
+// followEvery is how often a grade in progress rereads the progress file
+// and rewrites results.json. The suite runs in another process and says
+// nothing but the lines it appends, so the driver looks; a second is quick
+// enough for a person and costs nothing next to a case.
+const followEvery = time.Second
+
+// reportOptions are the grade's report settings and, while it runs, its
+// progress.
+type reportOptions struct {
+	hidden string
+	label  string // what the reports call the graded tree, if not its folder
+	from   string // the submission folder, when grading one
+	live   *progress
+}
+
+// addReportFlags adds grade's report flags.
+func addReportFlags(fs *flag.FlagSet, r *reportOptions) {
+	fs.StringVar(&r.hidden, "hidden", os.Getenv(HiddenEnv), "TA-only cases, comma-separated names or patterns: results.json shows them to students once grades are published (default $"+HiddenEnv+")")
+	fs.StringVar(&r.label, "label", "", "what the reports call the graded tree (default: its folder)")
+}
+
+// followProgress starts following the grade, so that results.json stays
+// current and an interrupt still leaves reports; the returned function
+// stops it. Without a progress file the grade goes on, reporting at the end.
+func followProgress(o *gradeOptions, stderr io.Writer) func() {
+	live, err := startProgress(*o, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab grade: results will be written at the end only:", err)
+		return func() {}
+	}
+	o.rep.live = live
+	return live.close
+}
+
+// reportFailure writes the reports of a grade that could not run, and
+// says so if even that fails.
+func reportFailure(o gradeOptions, why string, d time.Duration, stderr io.Writer) {
+	if err := writeFailedReports(o, why, d); err != nil {
+		fmt.Fprintln(stderr, "pbftlab grade: writing the reports:", err)
+	}
+}
+
+// isHidden reports whether the case is TA-only.
+func (r reportOptions) isHidden(name string) bool {
+	for p := range strings.SplitSeq(r.hidden, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if ok, _ := path.Match(p, name); ok || p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// errStopped is what running a suite returns once the grade was stopped.
+var errStopped = errors.New("the grade was stopped")
+
+// run runs a suite process. While the grade is followed, the process gets
+// a process group of its own, so that stopping the grade stops it and the
+// test process under it, and none starts once the grade was stopped.
+func (r reportOptions) run(cmd *exec.Cmd) error {
+	p := r.live
+	if p == nil {
+		return cmd.Run()
+	}
+	ownGroup(cmd)
+	p.mu.Lock()
+	if p.finished {
+		p.mu.Unlock()
+		return errStopped
+	}
+	if err := cmd.Start(); err != nil {
+		p.mu.Unlock()
+		return err
+	}
+	p.children[cmd] = true
+	p.mu.Unlock()
+	err := cmd.Wait()
+	p.mu.Lock()
+	delete(p.children, cmd)
+	p.mu.Unlock()
+	return err
+}
+
+// env is what the suite process needs to report its progress.
+func (r reportOptions) env() []string {
+	if r.live == nil {
+		return nil
+	}
+	return []string{grader.ProgressEnv + "=" + r.live.file}
+}
+
+// listed tells the progress which specs the grade will run, and starts
+// keeping results.json current.
+func (r reportOptions) listed(specs []types.SpecReport) {
+	if r.live != nil {
+		r.live.start(specs)
+	}
+}
+
+// progress follows a grade while it runs: the suite appends a line per
+// finished spec to file, and progress turns what has finished, and what
+// has not, into results.json as it goes. If the grade is interrupted, the
+// reports it leaves say which cases did not run.
+type progress struct {
+	o     gradeOptions
+	dir   string // holds file; removed at the end
+	file  string
+	begin time.Time
+
+	mu       sync.Mutex
+	children map[*exec.Cmd]bool // suite processes running now
+	specs    []types.SpecReport // every spec the grade will run, once listed
+	seen     int                // progress lines read at the last write
+	finished bool               // final reports are written; write nothing more
+	stop     chan struct{}
+	done     chan struct{}
+	signals  chan os.Signal
+}
+
+// startProgress makes the progress file and catches interrupts, so that a
+// grade stopped by Ctrl-C or a kill still writes its reports. The caller
+// must call close.
+func startProgress(o gradeOptions, stderr io.Writer) (*progress, error) {
+	dir, err := os.MkdirTemp("", "pbftlab-progress-")
+	if err != nil {
+		return nil, err
+	}
+	p := &progress{o: o, dir: dir, file: filepath.Join(dir, "progress.jsonl"), begin: time.Now(),
+		children: map[*exec.Cmd]bool{},
+		stop:     make(chan struct{}), done: make(chan struct{}), signals: make(chan os.Signal, 1)}
+	signal.Notify(p.signals, os.Interrupt, syscall.SIGTERM)
+	go p.follow(stderr)
+	return p, nil
+}
+
+// start records the specs to run and writes the first results.json, in
+// which nothing has run yet.
+func (p *progress) start(specs []types.SpecReport) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.specs = specs
+	p.writePartialLocked(false)
+}
+
+// follow rewrites results.json whenever more specs have finished, until
+// close; on an interrupt it writes every report, marked incomplete, and
+// ends the process.
+func (p *progress) follow(stderr io.Writer) {
+	defer close(p.done)
+	tick := time.NewTicker(followEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case sig := <-p.signals:
+			p.mu.Lock()
+			for cmd := range p.children {
+				signalGroup(cmd, sig)
+			}
+			if !p.finished {
+				p.finished = true
+				p.writePartialLocked(true)
+				fmt.Fprintf(stderr, "pbftlab grade: %v: stopped; the reports in %s say which cases did not run\n", sig, p.o.reports)
+			}
+			p.mu.Unlock()
+			os.RemoveAll(p.dir)
+			os.Exit(exitUsage)
+		case <-tick.C:
+			p.mu.Lock()
+			if !p.finished && p.specs != nil {
+				if n := countLines(p.file); n != p.seen {
+					p.writePartialLocked(false)
+				}
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+// writePartialLocked writes results.json from what has finished; with all
+// it writes every report.
+func (p *progress) writePartialLocked(all bool) {
+	reports := readProgress(p.file)
+	p.seen = countLines(p.file)
+	run := p.o.runInfo(time.Since(p.begin))
+	run.Partial = true
+	for _, want := range p.specs {
+		name := specName(want)
+		if sr, ok := reports[name]; ok {
+			if row, ok := grader.RowOf(sr); ok {
+				run.Cases = append(run.Cases, p.o.caseOf(row, traceIn(sr)))
+				continue
+			}
+		}
+		row, _ := grader.RowOf(want)
+		row.Points, row.State, row.Time = 0, report.NotRun, 0
+		row.Message = "did not run: the grade stopped before this case reported"
+		run.Cases = append(run.Cases, p.o.caseOf(row, nil))
+	}
+	write := report.WriteResults
+	if all {
+		write = report.WriteAll
+	}
+	_ = write(p.o.reports, run)
+}
+
+// traces returns the trace each spec reported last, by spec name.
+func (p *progress) traces() map[string]*report.Trace {
+	out := map[string]*report.Trace{}
+	if p == nil {
+		return out
+	}
+	for name, sr := range readProgress(p.file) {
+		if t := traceIn(sr); t != nil {
+			out[name] = t
+		}
+	}
+	return out
+}
+
+// finish stops following; from now on only the caller writes reports. It
+// returns false when an interrupt got there first.
+func (p *progress) finish() bool {
+	if p == nil {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return false
+	}
+	p.finished = true
+	return true
+}
+
+// close stops following and removes the progress file.
+func (p *progress) close() {
+	if p == nil {
+		return
+	}
+	signal.Stop(p.signals)
+	close(p.stop)
+	<-p.done
+	os.RemoveAll(p.dir)
+}
+
+// readProgress reads the progress file: the last report of each spec, by
+// name. Lines that do not parse are skipped; the suite's process may die
+// in the middle of one.
+func readProgress(file string) map[string]types.SpecReport {
+	out := map[string]types.SpecReport{}
+	f, err := os.Open(file)
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	for sc.Scan() {
+		var sr types.SpecReport
+		if json.Unmarshal(sc.Bytes(), &sr) != nil || sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		if sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending {
+			continue
+		}
+		out[specName(sr)] = sr
+	}
+	return out
+}
+
+func countLines(file string) int {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	return bytes.Count(data, []byte{'\n'})
+}
+
+// traceIn decodes the trace the grader attached to a spec, if any.
+func traceIn(sr types.SpecReport) *report.Trace {
+	for i := len(sr.ReportEntries) - 1; i >= 0; i-- {
+		e := sr.ReportEntries[i]
+		if e.Name != report.TraceEntry {
+			continue
+		}
+		var t report.Trace
+		if json.Unmarshal([]byte(e.Value.AsJSON), &t) == nil {
+			return &t
+		}
+	}
+	return nil
+}
+
+// runInfo is the report header of this grade.
+func (o gradeOptions) runInfo(d time.Duration) report.Run {
+	seed, runs := o.seed, o.runs
+	if seed == "" {
+		seed = "1"
+	}
+	if runs == "" {
+		runs = "3"
+	}
+	tree := o.tree
+	switch {
+	case o.rep.label != "":
+		tree = o.rep.label
+	case o.rep.from != "":
+		tree = "submission " + o.rep.from
+	}
+	return report.Run{Tree: tree, Seed: seed, Runs: runs, Duration: d}
+}
+
+// caseOf turns a graded row and its trace into a report case.
+func (o gradeOptions) caseOf(row grader.Row, t *report.Trace) report.Case {
+	c := report.Case{
+		Name: row.Name, Title: row.Title, Kind: row.Kind, Phases: row.Phases,
+		Points: row.Points, Max: row.Max, State: row.State, Message: row.Message, Time: row.Time,
+		Hidden: o.rep.isHidden(row.Name), Trace: t,
+	}
+	switch {
+	case t != nil && t.Replay != "":
+		c.Replay = t.Replay
+	case row.Name != "":
+		c.Replay = "make grade CASE=" + row.Name
+		if o.seed != "" {
+			c.Replay += " SEED=" + o.seed + " RUNS=1"
+		}
+	}
+	return c
+}
+
+// writeReports writes every report of a finished grade beside score.json,
+// and appends the summary to the GitHub job summary when there is one.
+func writeReports(o gradeOptions, res grader.Result, d time.Duration) error {
+	if !o.rep.live.finish() {
+		return nil
+	}
+	traces := o.rep.live.traces()
+	run := o.runInfo(d)
+	for _, row := range res.Rows {
+		run.Cases = append(run.Cases, o.caseOf(row, traces[row.Name]))
+	}
+	if err := report.WriteAll(o.reports, run); err != nil {
+		return err
+	}
+	return appendJobSummary(run)
+}
+
+// writeFailedReports writes the reports of a grade that could not run: the
+// reason, and every case of the case folder as not run, so that a rejected
+// or broken submission still gets a results.json that says why it scored
+// nothing.
+func writeFailedReports(o gradeOptions, why string, d time.Duration) error {
+	if !o.rep.live.finish() {
+		return nil
+	}
+	if err := os.MkdirAll(o.reports, 0o755); err != nil {
+		return err
+	}
+	run := o.runInfo(d)
+	run.Error = strings.TrimSpace(why)
+	if cases, err := grader.LoadCases(o.cases); err == nil {
+		for _, c := range cases {
+			name := grader.Name(c)
+			if o.only != "" && name != o.only {
+				continue
+			}
+			run.Cases = append(run.Cases, o.caseOf(grader.Row{
+				Name: name, Title: c.Title, Kind: "case", Phases: c.Phases, Max: c.Points,
+				State: report.NotRun, Message: "did not run: " + firstLine(why),
+			}, nil))
+		}
+	}
+	if err := report.WriteAll(o.reports, run); err != nil {
+		return err
+	}
+	return appendJobSummary(run)
+}
+
+// appendJobSummary adds the summary to $GITHUB_STEP_SUMMARY, which GitHub
+// Actions shows on the job's page.
+func appendJobSummary(run report.Run) error {
+	file := os.Getenv("GITHUB_STEP_SUMMARY")
+	if file == "" {
+		return nil
+	}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(f, report.Summary(run)+"\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return strings.TrimSpace(s[:i])
+	}
+	return s
+}

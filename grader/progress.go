@@ -1,0 +1,82 @@
+package grader
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"pbftlab/grader/report"
+	"pbftlab/lab"
+	"pbftlab/lab/script"
+	"pbftlab/lab/sim"
+)
+
+// ProgressEnv names the file to which the suite appends one JSON line per
+// finished spec: its whole spec report, trace entry included. The grade
+// driver sets it, so that results written while the suite runs, and after
+// its process dies, know every spec that did finish.
+const ProgressEnv = "PBFTLAB_PROGRESS"
+
+// recordProgress appends the finished spec's report to the progress file.
+// Each line is written with one call on a file opened for appending, so a
+// process that dies leaves whole lines behind, and the file is closed at
+// once, so nothing waits in a buffer.
+func recordProgress(sr ginkgo.SpecReport) {
+	path := os.Getenv(ProgressEnv)
+	if path == "" || sr.LeafNodeType != types.NodeTypeIt || sr.State == types.SpecStateSkipped {
+		return
+	}
+	line, err := json.Marshal(sr)
+	if err != nil {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_, _ = f.Write(append(line, '\n'))
+}
+
+// traceOf captures a finished run of case c for the reports.
+func traceOf(c *script.Case, s *sim.Sim, seed uint64, failures []script.Failure, err error) *report.Trace {
+	if s == nil {
+		return nil
+	}
+	t := report.FromSim(s)
+	t.Seed = seed
+	t.Passed = err == nil && len(failures) == 0
+	t.Replay = Reproduce(c, seed)
+	for _, id := range c.Byzantine {
+		t.Byzantine = append(t.Byzantine, id.String())
+	}
+	if err != nil {
+		t.Error = err.Error()
+		if pe, ok := errors.AsType[*sim.PanicError](err); ok && pe.Replica != lab.Client {
+			t.Error += "\n\n" + Tail(pe.Stack, 30)
+		}
+	}
+	for _, f := range failures {
+		t.Failures = append(t.Failures, f.Error())
+	}
+	return t
+}
+
+// attachTrace hangs the trace on the running spec, where the JSON report
+// and the progress file carry it to the driver. It is never printed: the
+// failure message already has the transcript.
+func attachTrace(t *report.Trace) {
+	if t != nil {
+		ginkgo.AddReportEntry(report.TraceEntry, t, ginkgo.ReportEntryVisibilityNever)
+	}
+}
+
+// played is what one seed's run hands back to the spec: the failure
+// message ("" when it passed) and its trace.
+type played struct {
+	msg   string
+	trace *report.Trace
+}
