@@ -9,6 +9,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
+	"pbftlab/grader/report"
 	"pbftlab/lab"
 	"pbftlab/lab/sim"
 )
@@ -86,26 +87,26 @@ func runScenario(ctx ginkgo.SpecContext, sc Scenario, newReplica lab.New, st Set
 	// the message says what happened.
 	limit := time.NewTimer(ScenarioTimeout(st))
 	defer limit.Stop()
+	var first *report.Trace // the reports show the failing seed, else the first
 	for i := range st.Runs {
 		seed := st.Seed + uint64(i)
-		done := make(chan string, 1)
+		done := make(chan played, 1)
 		go func() {
 			defer func() {
 				if v := recover(); v != nil {
-					done <- fmt.Sprintf("the grader itself failed on this scenario: %v", v)
+					done <- played{msg: fmt.Sprintf("the grader itself failed on this scenario: %v", v)}
 				}
 			}()
-			msg, s := sc.Run(newReplica, st, seed)
-			if msg != "" {
-				msg = fmt.Sprintf("%s failed with seed %d\n  %s\n\nreproduce: %s\n\ntranscript (seed %d):\n%s",
-					sc.Name, seed, strings.ReplaceAll(msg, "\n", "\n  "), ReproduceScenario(sc, seed), seed, Tail(s.Trace().Transcript(true), 400))
-			}
-			done <- msg
+			done <- playScenario(sc, newReplica, st, seed)
 		}()
 		select {
-		case msg := <-done:
-			if msg != "" {
-				ginkgo.Fail(msg)
+		case p := <-done:
+			if p.msg != "" {
+				attachTrace(p.trace)
+				ginkgo.Fail(p.msg)
+			}
+			if first == nil {
+				first = p.trace
 			}
 		case <-ctx.Done():
 			return // interrupted or out of time: Ginkgo reports it
@@ -116,6 +117,25 @@ func runScenario(ctx ginkgo.SpecContext, sc Scenario, newReplica lab.New, st Set
 			ginkgo.AbortSuite(fmt.Sprintf("%s did not finish with seed %d within %s: the replica is stuck (an endless loop?)\nreproduce: %s", sc.Name, seed, ScenarioTimeout(st), ReproduceScenario(sc, seed)))
 		}
 	}
+	attachTrace(first)
+}
+
+// playScenario runs the scenario with one seed: the failure message, ""
+// when it held, and the run's trace for the reports.
+func playScenario(sc Scenario, newReplica lab.New, st Settings, seed uint64) played {
+	msg, s := sc.Run(newReplica, st, seed)
+	t := report.FromSim(s)
+	t.Seed, t.Passed, t.Replay = seed, msg == "", ReproduceScenario(sc, seed)
+	if msg == "" {
+		return played{trace: t}
+	}
+	t.Failures = strings.Split(msg, "\n")
+	if err := s.Err(); err != nil {
+		t.Error = err.Error()
+	}
+	msg = fmt.Sprintf("%s failed with seed %d\n  %s\n\nreproduce: %s\n\ntranscript (seed %d):\n%s",
+		sc.Name, seed, strings.ReplaceAll(msg, "\n", "\n  "), ReproduceScenario(sc, seed), seed, Tail(s.Trace().Transcript(true), 400))
+	return played{msg: msg, trace: t}
 }
 
 // ReproduceScenario is the command that reruns one scenario with one seed
