@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -33,9 +34,26 @@ var _ script.Cluster = (*procCluster)(nil)
 
 // startCluster starts the processes for case c on free loopback ports,
 // with a fresh cluster key, and waits until every one is connected to
-// every replica.
+// every replica. The ports are free when chosen, but another program may
+// take one before the process that is to listen on it starts; the start is
+// then tried again on other ports.
 func startCluster(t *testing.T, bin string, c *script.Case) *procCluster {
 	t.Helper()
+	for attempt := 1; ; attempt++ {
+		pc, err := tryStartCluster(t, bin, c)
+		if err == nil {
+			return pc
+		}
+		if !errors.Is(err, errPortTaken) || attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("start %d: %v; trying other ports", attempt, err)
+	}
+}
+
+var errPortTaken = errors.New("a port was taken by another program")
+
+func tryStartCluster(t *testing.T, bin string, c *script.Case) (*procCluster, error) {
 	dir := t.TempDir()
 	ports := freePorts(t, c.N+1)
 	var peers strings.Builder
@@ -49,7 +67,7 @@ func startCluster(t *testing.T, bin string, c *script.Case) *procCluster {
 	write(t, keyFile, fmt.Sprintf("e2e key %d\n", time.Now().UnixNano()))
 
 	common := []string{"-peers", peersFile, "-key", keyFile}
-	replica := append(common, "-tick", "0", "-logs=false", "-dir", filepath.Join(dir, "checkpoints"), "-byzantine", ids(c.Byzantine))
+	replica := slices.Concat(common, []string{"-tick", "0", "-logs=false", "-dir", filepath.Join(dir, "checkpoints"), "-byzantine", ids(c.Byzantine)})
 	if c.Manual {
 		replica = append(replica, "-manual")
 	}
@@ -69,37 +87,69 @@ func startCluster(t *testing.T, bin string, c *script.Case) *procCluster {
 
 	pc := &procCluster{t: t, c: c}
 	for i := range c.N {
-		args := append([]string{"node", fmt.Sprintf("P%d", i)}, replica...)
+		args := slices.Concat([]string{"node", fmt.Sprintf("P%d", i)}, replica)
 		if i == 0 {
-			args = append([]string{"primary"}, replica...)
+			args = slices.Concat([]string{"primary"}, replica)
 		}
 		pc.replicas = append(pc.replicas, startProc(t, fmt.Sprintf("P%d", i), bin, args...))
 	}
-	pc.client = startProc(t, "client", bin, append([]string{"client"}, common...)...)
+	pc.client = startProc(t, "client", bin, slices.Concat([]string{"client"}, common)...)
+	// First every banner, printed once a process listens (or its end, when
+	// it cannot), then every connection.
+	starts := map[*proc]*start{}
 	for _, p := range pc.all() {
-		pc.awaitStarted(p)
+		starts[p] = &start{}
 	}
-	return pc
+	for _, phase := range []func(*start) bool{(*start).listening, (*start).ready} {
+		for _, p := range pc.all() {
+			if err := pc.awaitStart(p, starts[p], phase); err != nil {
+				for _, q := range pc.all() {
+					q.discard()
+				}
+				if errors.Is(err, errEnded) && strings.Contains(p.output(), "already in use") {
+					return nil, fmt.Errorf("%s: %w", p.name, errPortTaken)
+				}
+				return nil, err
+			}
+		}
+	}
+	return pc, nil
 }
+
+// start is what a process has printed of its start: its banner, and the
+// replicas it is connected to ("-- connected to PX").
+type start struct {
+	banner    bool
+	connected map[string]bool
+	want      int
+}
+
+func (s *start) listening() bool { return s.banner }
+func (s *start) ready() bool     { return s.banner && len(s.connected) == s.want }
 
 func (pc *procCluster) all() []*proc { return append(slices.Clone(pc.replicas), pc.client) }
 
-// awaitStarted waits until p has printed its banner and is connected to
-// every replica; each link that comes up prints "-- connected to PX".
-func (pc *procCluster) awaitStarted(p *proc) {
-	pc.t.Helper()
-	want := pc.c.N
-	if p != pc.client {
-		want--
-	}
-	banner, connected := false, map[string]bool{}
-	p.await("its banner and a connection to every replica", func(line string) bool {
-		banner = banner || strings.Contains(line, "type help for the commands")
-		if rest, ok := strings.CutPrefix(line, "-- connected to "); ok {
-			connected[strings.Fields(rest)[0]] = true
+// awaitStart reads p's output until done says its start has come far
+// enough.
+func (pc *procCluster) awaitStart(p *proc, s *start, done func(*start) bool) error {
+	if s.connected == nil {
+		s.connected = map[string]bool{}
+		s.want = pc.c.N
+		if p != pc.client {
+			s.want--
 		}
-		return banner && len(connected) == want
+	}
+	if done(s) {
+		return nil
+	}
+	_, err := p.tryAwait("its banner and a connection to every replica", func(line string) bool {
+		s.banner = s.banner || strings.Contains(line, "type help for the commands")
+		if rest, ok := strings.CutPrefix(line, "-- connected to "); ok {
+			s.connected[strings.Fields(rest)[0]] = true
+		}
+		return done(s)
 	})
+	return err
 }
 
 // counts is what every process said about the messages it sent and

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -24,6 +25,7 @@ type proc struct {
 	lines chan string   // what it prints on standard output
 	ended chan struct{} // closed once it has exited and been reaped
 	err   error         // its exit status, once ended
+	gone  bool          // discarded: its end is no failure
 
 	mu  sync.Mutex
 	log []string // everything it printed, both streams, for failure reports
@@ -94,6 +96,9 @@ func (p *proc) output() string {
 // stop ends the process: the end of its input is quit; one that does not
 // leave at once is killed. Either way it is reaped.
 func (p *proc) stop() {
+	if p.gone {
+		return
+	}
 	_ = p.stdin.Close()
 	select {
 	case <-p.ended:
@@ -108,6 +113,15 @@ func (p *proc) stop() {
 	}
 }
 
+// discard ends the process of a start that is given up, whatever it
+// prints or exits with.
+func (p *proc) discard() {
+	p.gone = true
+	_ = p.stdin.Close()
+	_ = p.cmd.Process.Kill()
+	<-p.ended
+}
+
 // type_ writes one console line.
 func (p *proc) type_(line string) {
 	p.t.Helper()
@@ -120,20 +134,32 @@ func (p *proc) type_(line string) {
 // lines read, that one last.
 func (p *proc) await(what string, match func(string) bool) []string {
 	p.t.Helper()
+	seen, err := p.tryAwait(what, match)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return seen
+}
+
+// errEnded is tryAwait's error when the process ends first.
+var errEnded = errors.New("ended")
+
+// tryAwait is await that reports failure instead of ending the test.
+func (p *proc) tryAwait(what string, match func(string) bool) ([]string, error) {
 	var seen []string
 	limit := time.After(waitLimit)
 	for {
 		select {
 		case line, ok := <-p.lines:
 			if !ok {
-				p.t.Fatalf("%s ended while waiting for %s:\n%s", p.name, what, p.output())
+				return seen, fmt.Errorf("%s %w while waiting for %s:\n%s", p.name, errEnded, what, p.output())
 			}
 			seen = append(seen, line)
 			if match(line) {
-				return seen
+				return seen, nil
 			}
 		case <-limit:
-			p.t.Fatalf("%s printed no %s within %v:\n%s", p.name, what, waitLimit, p.output())
+			return seen, fmt.Errorf("%s printed no %s within %v:\n%s", p.name, what, waitLimit, p.output())
 		}
 	}
 }
