@@ -96,3 +96,33 @@ func TestCheckpointCommand(t *testing.T) {
 	assert.Equal(t, c.Digest, benv.checkpoints[0].snap.Digest, "equal states give equal digests")
 	assert.Equal(t, 0, b.Status().StableSeq, "two replicas are f+1, not 2f+1")
 }
+
+// The primary orders nothing above the high watermark H = h + L, and
+// carries on with the waiting requests once a stable checkpoint moves h
+// (PBFT §4.3; pbft-pitfalls 4.7).
+func TestPrimaryWaitsForTheWindowToMove(t *testing.T) {
+	env := &recorder{}
+	r := New(lab.Config{ID: 0, N: 4, CheckpointInterval: 2, Window: 4, Bank: lab.NewBank(nil, nil)}, env).(*Replica)
+	for ts := range int64(6) {
+		r.Receive(lab.Client, request(ts+1))
+	}
+	seqs := func() []int {
+		var out []int
+		for _, m := range env.sent {
+			if pp, ok := m.(*lab.PrePrepare); ok {
+				out = append(out, pp.Seq)
+			}
+		}
+		return out
+	}
+	assert.Equal(t, []int{1, 2, 3, 4}, seqs(), "H = 0 + 4")
+	assert.Error(t, r.Do(lab.Command{Op: lab.OpPropose}), "tx past H is refused")
+
+	for _, id := range []lab.ID{1, 2, 3} {
+		r.Receive(id, &lab.Checkpoint{Seq: 2, Digest: "d", Replica: id})
+	}
+	st := r.Status()
+	assert.Equal(t, 2, st.Low)
+	assert.Equal(t, 6, st.High)
+	assert.Equal(t, []int{1, 2, 3, 4, 5, 6}, seqs(), "the two waiting requests go out once h = 2")
+}
