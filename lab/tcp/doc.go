@@ -8,23 +8,39 @@
 // connections it accepts carry what the others send it. A client dials every
 // replica and gets its replies back on the same connections, so a client needs
 // no port of its own. A connection that cannot be made, or that breaks, is
-// dialled again with a growing pause (backoff) between attempts; what was sent
-// meanwhile waits in a bounded queue and goes out once the peer is back.
+// dialled again with a growing pause (backoff) between attempts.
+//
+// # Delivery
+//
+// What an endpoint sends to a peer waits in a bounded queue, numbered, until
+// the peer acknowledges it; acknowledgements ride on the messages going the
+// other way, or go alone after a few milliseconds. A connection that breaks
+// leaves the unacknowledged messages queued, and the next connection writes
+// them again. The receiver remembers the last number it delivered from each
+// run of each sender (its incarnation, a random value a process draws when
+// it starts), so while both processes live a message is delivered exactly
+// once, in order, whatever happens to the connections between them. A peer
+// that is down when a message is sent gets it when it comes back; one that
+// was killed and restarted gets, too, what its previous run received but had
+// not yet acknowledged.
 //
 // # Frames and authentication
 //
 // A frame is a 4-byte big-endian length followed by that many bytes. When a
-// connection opens, the side that accepted it sends its replica ID and a
-// fresh random nonce; the dialling side answers with its own ID (and, for a
-// client, its name), its own nonce, and an HMAC-SHA256 tag over both.
-// Every later frame carries a counter, a message in the lab.Encode form and a
-// tag over the sender, the receiver, the receiver's nonce, the counter and the
-// message. The tag's key belongs to the pair of endpoints: it is derived from
-// the cluster key, so a replica cannot speak in another's name, and a frame
-// cannot be replayed on another connection (other nonce) or twice on the
-// same one (counter not above the last). A frame whose tag does not verify
-// is dropped and logged; it never reaches the replica. Clients share one key
-// per replica: a replica knows that a request came from a client, not which.
+// connection opens, the side that accepted it sends its replica ID, a fresh
+// random nonce and its incarnation; the dialling side answers with its own
+// ID (and, for a client, its name), its own nonce and incarnation, and an
+// HMAC-SHA256 tag over all that and the acceptor's nonce. Every later frame
+// carries a counter, then a message in the lab.Encode form with its number
+// and an acknowledgement, or an acknowledgement alone, then a tag over the
+// sender, the receiver, the receiver's nonce and everything before it. The
+// tag's key belongs to the pair of endpoints: it is derived from the cluster
+// key, so a replica cannot speak in another's name, and a frame cannot be
+// replayed on another connection (other nonce) or twice on the same one
+// (counter not above the last). A frame whose tag does not verify is
+// dropped and logged; it never reaches the replica. Clients share one key
+// per replica: a replica knows that a request came from a client, not
+// which.
 //
 // The cluster key comes from a key file given to every process, or, when
 // none is given, from DefaultKey: a published value that is only good enough

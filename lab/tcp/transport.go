@@ -43,7 +43,7 @@ type TransportConfig struct {
 	Note      func(line string)
 	Connected func(line string)
 	// Inflight, when set, counts every message sent until its receiver has
-	// handled it; the receiver calls its Done.
+	// handled it; the receiver must be in the same process and share it.
 	Inflight *Inflight
 	// Backoff bounds between reconnection attempts; zero means the defaults.
 	MinBackoff, MaxBackoff time.Duration
@@ -191,7 +191,7 @@ type LinkInfo struct {
 	Addr     string
 	Outbound bool // dialled by this endpoint, to send on
 	Up       bool
-	Queued   int    // messages waiting to be written
+	Queued   int    // messages not yet acknowledged by the peer
 	Err      string // why an outbound link is down
 }
 
