@@ -19,7 +19,7 @@ import (
 const clientRetryTicks = 10
 
 func runCase(newReplica lab.New, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "run CASEFILE [flags]\n\nReplays a case, step by step, against a cluster of this tree's replicas talking\nover TCP on loopback; prints the transcript and checks the case's expect lines.\nExits 1 if any of them does not hold.", stderr)
+	fs := newFlags("run", "run CASEFILE [flags]\n\nReplays a case, step by step, against a cluster of this tree's replicas talking\nover TCP on loopback; prints the transcript and checks the case's check and expect\nlines. Exits 1 if any of them does not hold.", stderr)
 	var c common
 	c.register(fs)
 	fs.Lookup("peers").Usage = "peers `file` giving the replicas' ports (default: free ports on 127.0.0.1)"
