@@ -31,7 +31,7 @@ func (r *Replica) ack(e *entry, commit bool) {
 func (r *Replica) onCommit(from lab.ID, c *lab.Commit) {
 	// TODO(commit): keep a commit only if it really comes from its sender, is for the current view and inside the watermarks; keep one ack per sender
 	var e *entry
-	if !r.cfg.Manual {
+	if !r.cfg.Manual && !r.viewChanging {
 		r.evaluateCommit(e, false)
 	}
 }

@@ -28,7 +28,7 @@ func (r *Replica) prepareCommand(yes bool) error {
 // that all honest replicas judge the request on the same state and vote
 // alike.
 func (r *Replica) autoVote() {
-	if r.cfg.Manual || r.isPrimary() {
+	if r.cfg.Manual || r.isPrimary() || r.viewChanging {
 		return
 	}
 	e := r.log[r.bank.LastExecuted()+1]
@@ -52,7 +52,7 @@ func (r *Replica) vote(e *entry, yes bool) {
 func (r *Replica) onPrepare(from lab.ID, p *lab.Prepare) {
 	// TODO(prepare): keep a prepare only if it really comes from its sender, is for the current view and inside the watermarks, and is not from the primary; keep one vote per sender
 	var e *entry
-	if !r.cfg.Manual {
+	if !r.cfg.Manual && !r.viewChanging {
 		r.evaluatePrepare(e, false)
 	}
 }

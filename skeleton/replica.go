@@ -78,17 +78,26 @@ func (r *Replica) inWindow(seq int) bool { return seq > r.low() && seq <= r.high
 // Receive dispatches a message to the phase that handles it.
 //
 // While a view change is under way the replica takes no part in the old
-// view: it ignores pre-prepares, and prepares and commits are kept only
-// when they are for the view being entered (the prepare and commit
-// handlers accept the current view only, and during a view change that is
-// the new one). Those are counted once NEW-VIEW arrives: a backup that
-// entered the view first may already be voting on the re-issued requests.
+// view, and none yet in the new one: pre-prepares, prepares and commits are
+// kept only when they are for the view being entered (the handlers accept
+// the current view only, and during a view change that is the new one),
+// and nothing is evaluated or voted on until its NEW-VIEW has been checked.
+// They are kept because they may arrive first: a backup that entered the
+// view before this one may already be voting on the re-issued requests.
 func (r *Replica) Receive(from lab.ID, m lab.Message) {
 	switch m := m.(type) {
 	case *lab.Request:
+		if r.viewChanging {
+			// Kept for the new view: its primary orders what it holds, and
+			// a backup passes it on once it knows who that is.
+			if !r.bank.Executed(m.Client, m.Timestamp) && !r.known(*m) {
+				r.pending = append(r.pending, *m)
+			}
+			return
+		}
 		r.onRequest(from, *m)
 	case *lab.PrePrepare:
-		if r.viewChanging {
+		if r.viewChanging && m.View != r.view {
 			r.env.Logf("ignored PRE-PREPARE v%d n%d from %s: changing to view %d", m.View, m.Seq, from, r.view)
 			return
 		}

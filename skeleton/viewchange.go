@@ -121,24 +121,31 @@ func (r *Replica) installNewView(nv *lab.NewView) {
 	}
 	r.enterView(nv.View, nv.PrePrepares)
 	r.env.Logf("entered view %d led by %s, %d pre-prepares re-issued", nv.View, r.primary(), len(nv.PrePrepares))
+	if !r.isPrimary() {
+		// Requests this backup holds may never have reached the new primary.
+		for i := range r.pending {
+			r.env.Send(r.primary(), &r.pending[i])
+		}
+	}
 	if r.cfg.Manual {
 		return
 	}
+	// Votes for this view may have arrived before its NEW-VIEW.
+	for _, e := range r.entries() {
+		switch {
+		case e.pp == nil:
+		case e.executed && !e.voted && e.phase == lab.PhasePrePrepared && !r.isPrimary():
+			// A request this replica executed in an earlier view: it votes
+			// for what it executed there, so that the others can complete
+			// it, and against anything else.
+			r.vote(e, r.ran(e.seq) == e.pp.Digest)
+		default:
+			r.evaluatePrepare(e, false)
+			r.evaluateCommit(e, false)
+		}
+	}
 	if r.isPrimary() {
 		r.proposePending()
-	} else {
-		for _, e := range r.entries() {
-			switch {
-			case e.pp == nil || e.phase != lab.PhasePrePrepared:
-			case e.executed && !e.voted:
-				// A request this replica executed in an earlier view: it
-				// votes for what it executed there, so that the others can
-				// complete it, and against anything else.
-				r.vote(e, r.ran(e.seq) == e.pp.Digest)
-			default:
-				r.evaluatePrepare(e, false)
-			}
-		}
 	}
 	r.execute()
 }
@@ -186,10 +193,16 @@ func (r *Replica) enterView(v int, pps []lab.PrePrepare) {
 		case e.executed:
 			r.log[seq] = e
 		default:
-			if e.pp != nil && e.pp.Request != nil {
+			ne := r.carry(e, seq, v)
+			switch {
+			case ne.pp != nil:
+				if ne.pp.Request != nil {
+					r.ordered[keyOf(ne.pp.Request)] = true
+				}
+			case e.pp != nil && e.pp.Request != nil:
 				lost = append(lost, *e.pp.Request)
 			}
-			if ne := r.carry(e, seq, v); ne.cert != nil || len(ne.prepares) > 0 || len(ne.commits) > 0 {
+			if ne.pp != nil || ne.cert != nil || len(ne.prepares) > 0 || len(ne.commits) > 0 {
 				r.log[seq] = ne
 			}
 		}
@@ -203,14 +216,18 @@ func (r *Replica) enterView(v int, pps []lab.PrePrepare) {
 	r.pending = append(requeue, r.pending...)
 }
 
-// carry starts the entry for seq in view v from what e held in earlier
-// views: its prepared certificate and the votes already cast in view v.
+// carry starts the entry for seq in view v from what e held before: its
+// prepared certificate, and whatever already arrived for view v, its
+// pre-prepare included.
 func (r *Replica) carry(e *entry, seq, v int) *entry {
 	ne := &entry{seq: seq, view: v}
 	if e == nil {
 		return ne
 	}
 	ne.cert = e.certificate(r.n)
+	if e.pp != nil && e.pp.View == v {
+		ne.pp, ne.phase = e.pp, lab.PhasePrePrepared
+	}
 	for _, p := range e.prepares {
 		if p.View == v {
 			ne.prepares = append(ne.prepares, p)
