@@ -137,6 +137,12 @@ func TestHandoutMatchesTheKit(t *testing.T) {
 		}
 		assert.Equal(t, want, got)
 		assert.Contains(t, doc, fmt.Sprintf("| **total** | | **%d** |", total))
+		robust := 0
+		for _, sc := range grader.Scenarios {
+			assert.Contains(t, doc, fmt.Sprintf("`%s`", sc.Name))
+			robust += sc.Points
+		}
+		assert.Contains(t, doc, fmt.Sprintf("`Robustness: X/%d`", robust))
 	})
 
 	t.Run("TODOs by phase", func(t *testing.T) {
@@ -165,6 +171,11 @@ func TestHandoutMatchesTheKit(t *testing.T) {
 			}
 			if len(names) == len(cases) && strings.Contains(section, "- Cases: all of them.") {
 				continue
+			}
+			for _, sc := range grader.Scenarios {
+				if slices.Contains(sc.Phases, phase) {
+					names = append(names, sc.Name)
+				}
 			}
 			for _, name := range names {
 				assert.Contains(t, section, "`"+name+"`", "the %s section names a case that needs it", phase)
