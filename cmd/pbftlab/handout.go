@@ -72,9 +72,9 @@ type handout struct {
 	dropped []string // tests that import the solution
 }
 
-// writeHandout copies the kit at root to dest, less the TA material. It
-// refuses when skeleton/ is stale, and when a file students get would need
-// solution/ to build.
+// writeHandout copies the kit's tracked files at root to dest, less the TA
+// material. It refuses when skeleton/ is stale, and when a file students
+// get would need solution/ to build.
 func writeHandout(root, dest string) (handout, error) {
 	var h handout
 	generated, err := skelgen.Generate(skelgen.Options{Root: root, From: "solution", To: submission.Tree})
@@ -93,7 +93,7 @@ func writeHandout(root, dest string) (handout, error) {
 	if err := clearDest(dest); err != nil {
 		return h, err
 	}
-	files, err := submission.KitFiles(root)
+	files, err := submission.TrackedFiles(root)
 	if err != nil {
 		return h, err
 	}

@@ -2,6 +2,7 @@ package submission
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,4 +142,41 @@ func keys(m map[string][]byte) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func TestKitFilesInAGitWorkTree(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, text string) {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+	}
+	git := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	git("init", "-q")
+	write(".gitignore", "/reports/\n*.test\n")
+	write("go.mod", "module pbftlab\n")
+	write("lab/lab.go", "package lab\n")
+	git("add", ".gitignore", "go.mod", "lab/lab.go")
+	write("scratch/try.go", "package scratch\n")
+	write("reports/score.json", "{}\n")
+	write("lab/lab.test", "binary\n")
+
+	all, err := KitFiles(root)
+	require.NoError(t, err)
+	assert.Equal(t, []string{".gitignore", "go.mod", "lab/lab.go", "scratch/try.go"}, all)
+	tracked, err := TrackedFiles(root)
+	require.NoError(t, err)
+	assert.Equal(t, []string{".gitignore", "go.mod", "lab/lab.go"}, tracked)
+}
+
+func TestKitFilesOutsideGit(t *testing.T) {
+	files, err := KitFiles("testdata/kit")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"cases/x.case", "go.mod", "skeleton/commit.go", "skeleton/grade_test.go", "skeleton/prepare.go", "solution/prepare.go"}, files,
+		"a kit that is not a git work tree of its own is walked, reports left out")
 }

@@ -167,8 +167,18 @@ func underAny(rel string, dirs ...string) bool {
 // KitFiles lists the kit's files as slash paths relative to root: those git
 // tracks or would track when root is a git work tree, otherwise every file
 // below root but version control, build output and reports.
-func KitFiles(root string) ([]string, error) {
-	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+func KitFiles(root string) ([]string, error) { return kitFiles(root, true) }
+
+// TrackedFiles is KitFiles without the files git does not track yet, for a
+// release that must not pick up work in progress.
+func TrackedFiles(root string) ([]string, error) { return kitFiles(root, false) }
+
+func kitFiles(root string, untracked bool) ([]string, error) {
+	args := []string{"ls-files", "-z", "--cached"}
+	if untracked {
+		args = append(args, "--others", "--exclude-standard")
+	}
+	cmd := exec.Command("git", args...)
 	cmd.Dir = root
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
