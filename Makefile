@@ -7,6 +7,13 @@
 #   make grade CASES=dir       grade another folder of case files
 #   make grade SUBMISSION=dir  grade a student's files (dir or dir/skeleton)
 #                              in a clean copy of the kit
+#   make grade SUBMISSIONS=dir grade every submission folder inside dir, as
+#                              many at once as there are cores; writes
+#                              reports/gradebook.csv and reports/NAME/
+#   make grade HIDDEN=a,b*     mark TA-only cases: Gradescope shows them to
+#                              students once the grades are published
+#   make gradescope [HIDDEN=..] build the Gradescope autograder zip
+#                              (default dist/gradescope/autograder.zip)
 #   make phase PHASE=prepare   grade the student tree on one phase's cases
 #   make skeleton              regenerate skeleton/ from solution/'s markers
 #   make handout [DEST=dir]    write the student release (default dist/handout)
@@ -28,9 +35,17 @@ GRADE_FLAGS = $(if $(SUBMISSION),-submission $(SUBMISSION),-tree $(TREE)) -repor
 	$(if $(PHASE),-phase $(PHASE)) \
 	$(if $(SEED),-seed $(SEED)) \
 	$(if $(RUNS),-runs $(RUNS)) \
+	$(if $(HIDDEN),-hidden $(HIDDEN)) \
 	$(if $(V),-v)
 
-.PHONY: all grade test fmt-check vet lint unit grade-solution bench help phase skeleton skeleton-check handout
+# Batch grading passes on what applies to every submission.
+BATCH_FLAGS = -submissions $(SUBMISSIONS) -reports $(REPORTS) \
+	$(if $(CASES),-cases $(CASES)) \
+	$(if $(SEED),-seed $(SEED)) \
+	$(if $(RUNS),-runs $(RUNS)) \
+	$(if $(HIDDEN),-hidden $(HIDDEN))
+
+.PHONY: all grade test fmt-check vet lint unit grade-solution bench help phase skeleton skeleton-check handout gradescope
 
 all: test
 
@@ -38,7 +53,10 @@ help:
 	@sed -n '2,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
 
 grade:
-	$(GO) run ./cmd/pbftlab grade $(GRADE_FLAGS)
+	$(GO) run ./cmd/pbftlab $(if $(SUBMISSIONS),batch $(BATCH_FLAGS),grade $(GRADE_FLAGS))
+
+gradescope:
+	$(GO) run ./cmd/pbftlab gradescope $(if $(DEST),-out $(DEST)) $(if $(HIDDEN),-hidden $(HIDDEN))
 
 test: fmt-check vet lint unit $(if $(HAVE_SOLUTION),skeleton-check grade-solution)
 

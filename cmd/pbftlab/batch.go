@@ -302,28 +302,38 @@ func (g submissionGrade) state() string {
 	return "graded: all passed"
 }
 
-// writeGradebook writes one row per submission: its total, its maximum,
+// writeGradebook writes one row per submission: its total, the maximum,
 // the points of every case (empty where a case did not run), and its state.
 // The case columns are every case any submission reported, in the order
-// the suite lists them.
+// the suite lists them; the maximum is theirs, the same on every row.
 func writeGradebook(path string, grades []submissionGrade) error {
+	// Graded submissions list the cases first, robustness specs included;
+	// one that could not be graded only knows the case files.
 	var cases []string
-	for _, g := range grades {
-		if g.results == nil {
-			continue
-		}
-		for _, t := range g.results.Tests {
-			if !slices.Contains(cases, t.ExtraData.Case) {
-				cases = append(cases, t.ExtraData.Case)
+	caseMax := map[string]int{}
+	for _, graded := range []bool{true, false} {
+		for _, g := range grades {
+			if g.results == nil || (g.results.ExtraData.Error == "") != graded {
+				continue
+			}
+			for _, t := range g.results.Tests {
+				if !slices.Contains(cases, t.ExtraData.Case) {
+					cases = append(cases, t.ExtraData.Case)
+					caseMax[t.ExtraData.Case] = int(t.MaxScore)
+				}
 			}
 		}
+	}
+	fullMarks := 0
+	for _, m := range caseMax {
+		fullMarks += m
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	_ = w.Write(append(append([]string{"submission", "total", "max"}, cases...), "state"))
 	for _, g := range grades {
-		score, max, _ := g.points()
-		row := []string{g.name, strconv.Itoa(score), strconv.Itoa(max)}
+		score, _, _ := g.points()
+		row := []string{g.name, strconv.Itoa(score), strconv.Itoa(fullMarks)}
 		byCase := map[string]report.GradescopeTest{}
 		if g.results != nil {
 			for _, t := range g.results.Tests {

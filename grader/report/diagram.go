@@ -14,13 +14,15 @@ const MaxDiagramRows = 450
 
 // Diagram geometry, in pixels.
 const (
-	laneGap   = 190 // between lanes
-	laneLeft  = 70  // x of the first lane
-	headerH   = 44  // lane names
-	rowH      = 15  // a message row
-	stepRowH  = 24  // a script line
-	labelFrac = 0.7 // where along an arrow its label sits
-	charW     = 6.1 // width of a character of the 10px monospaced font
+	laneGap      = 190 // between lanes
+	laneLeft     = 70  // x of the first lane
+	headerH      = 44  // lane names
+	rowH         = 15  // a message row
+	stepRowH     = 24  // a script line
+	bandLineH    = 12  // each further line of a step's text
+	maxBandLines = 8
+	labelFrac    = 0.7 // where along an arrow its label sits
+	charW        = 6.1 // width of a character of the 10px monospaced font
 )
 
 // phaseColors colour messages by the protocol phase they belong to.
@@ -102,8 +104,8 @@ type arrow struct {
 }
 
 type band struct {
-	y          int
-	text       string
+	y          int // the band's line; its text sits above it
+	lines      []string
 	color      string
 	dashed     bool
 	textOffset int
@@ -157,12 +159,19 @@ func (d *drawing) layout() {
 		from, okFrom := d.laneOf[e.From]
 		to, okTo := d.laneOf[e.To]
 		switch e.Kind {
-		case KindStep:
-			y := d.row(stepRowH)
-			d.bands = append(d.bands, band{y: y, text: e.Text, color: "#9ca3af"})
-		case KindNote:
-			y := d.row(stepRowH)
-			d.bands = append(d.bands, band{y: y, text: "! " + e.Text, color: "#ea580c", dashed: true})
+		case KindStep, KindNote:
+			// A step's text may run over several lines (what "status"
+			// printed); each gets a line of the band, up to a few.
+			text, color, dashed := e.Text, "#9ca3af", false
+			if e.Kind == KindNote {
+				text, color, dashed = "! "+e.Text, "#ea580c", true
+			}
+			lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+			if len(lines) > maxBandLines {
+				lines = append(lines[:maxBandLines-1], fmt.Sprintf("... %d more lines in the transcript", len(lines)-maxBandLines+1))
+			}
+			y := d.row(stepRowH + bandLineH*(len(lines)-1))
+			d.bands = append(d.bands, band{y: y, lines: lines, color: color, dashed: dashed})
 		case KindSend:
 			if !okFrom {
 				continue
@@ -178,7 +187,7 @@ func (d *drawing) layout() {
 			d.lastSend, d.lastFrom = e.Index, e.From
 			if e.Msg != nil && e.Msg.Kind == "NEW-VIEW" && !d.views[e.Msg.View] {
 				d.views[e.Msg.View] = true
-				d.bands = append(d.bands, band{y: y - rowH/2, text: fmt.Sprintf("view %d: %s is primary", e.Msg.View, e.From), color: "#b91c1c", dashed: true, textOffset: laneX(from) + 8})
+				d.bands = append(d.bands, band{y: y - rowH/2, lines: []string{fmt.Sprintf("view %d: %s is primary", e.Msg.View, e.From)}, color: "#b91c1c", dashed: true, textOffset: laneX(from) + 8})
 			}
 		case KindDeliver, KindLost:
 			if !okFrom || !okTo || e.Msg == nil {
@@ -281,7 +290,16 @@ func (d *drawing) svg() string {
 		if bd.textOffset > 0 {
 			tx = bd.textOffset
 		}
-		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s" font-style="italic" class="halo">%s</text>`+"\n", tx, bd.y-4, bd.color, esc(bd.text))
+		top := bd.y - 4 - bandLineH*(len(bd.lines)-1)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s" font-style="italic" class="halo" xml:space="preserve">`, tx, top, bd.color)
+		for i, line := range bd.lines {
+			dy := 0
+			if i > 0 {
+				dy = bandLineH
+			}
+			fmt.Fprintf(&b, `<tspan x="%d" dy="%d">%s</tspan>`, tx, dy, esc(line))
+		}
+		b.WriteString("</text>\n")
 	}
 	// Lines first, labels after, so that no line crosses a label.
 	for _, a := range d.arrows {

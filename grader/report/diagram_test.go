@@ -12,9 +12,15 @@ import (
 
 // svgDoc is the part of a diagram the tests read back.
 type svgDoc struct {
-	Texts  []string  `xml:"text"`
-	Lines  []svgLine `xml:"line"`
-	Groups []svgG    `xml:"g"`
+	RawTexts []svgText `xml:"text"`
+	Lines    []svgLine `xml:"line"`
+	Groups   []svgG    `xml:"g"`
+	Texts    []string  // each text's words, its lines joined by newlines
+}
+
+type svgText struct {
+	Text  string   `xml:",chardata"`
+	Spans []string `xml:"tspan"`
 }
 
 type svgLine struct {
@@ -33,6 +39,9 @@ func parseSVG(t *testing.T, s string) svgDoc {
 	t.Helper()
 	var d svgDoc
 	require.NoError(t, xml.Unmarshal([]byte(s), &d), "the diagram must be well-formed")
+	for _, tx := range d.RawTexts {
+		d.Texts = append(d.Texts, tx.Text+strings.Join(tx.Spans, "\n"))
+	}
 	return d
 }
 
@@ -77,6 +86,15 @@ func TestDiagramNamesLanesAndMarksCrashes(t *testing.T) {
 	for _, want := range []string{"client", "P0 · first primary", "P1", "P2", "P3 (Byzantine)", "P2 crashed", "P2 recovered", "P3 (replica, Byzantine): prepare to P0 yes"} {
 		assert.Contains(t, all, want)
 	}
+}
+
+func TestDiagramShowsEveryLineOfAStep(t *testing.T) {
+	tr := &Trace{Replicas: 4, Events: []Event{{Kind: KindStep, Send: -1, Text: "P0 (primary): status\n  view 0\n  balances: alice=80"}}}
+	d := parseSVG(t, Diagram(tr))
+	assert.Contains(t, d.Texts, "P0 (primary): status\n  view 0\n  balances: alice=80")
+	long := strings.Repeat("line\n", 50)
+	d = parseSVG(t, Diagram(&Trace{Replicas: 4, Events: []Event{{Kind: KindStep, Send: -1, Text: long}}}))
+	assert.Contains(t, strings.Join(d.Texts, "\n"), "... 43 more lines in the transcript")
 }
 
 func TestDiagramMarksNewViews(t *testing.T) {

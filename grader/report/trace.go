@@ -99,6 +99,7 @@ func FromSim(s *sim.Sim) *Trace {
 	// the last matching send on its link, so the diagram can draw it; a
 	// second delivery of one send is marked as a duplicate.
 	lastSend := map[string]int{}
+	forged := map[int]bool{}    // sends the kit made in a Byzantine replica's name
 	delivered := map[int]bool{} // sends delivered once already
 	for _, e := range all {
 		ev, ok := convert(e)
@@ -107,6 +108,7 @@ func FromSim(s *sim.Sim) *Trace {
 		}
 		if ev.Kind == KindSend {
 			lastSend[linkKey(e)] = e.Index
+			forged[e.Index] = e.Forged
 		}
 		if ev.Kind == KindDeliver || ev.Kind == KindLost {
 			if ev.Send < 0 {
@@ -117,6 +119,7 @@ func FromSim(s *sim.Sim) *Trace {
 			ev.Dup = ev.Send >= 0 && delivered[ev.Send]
 			if ev.Send >= 0 {
 				delivered[ev.Send] = true
+				ev.Forged = ev.Forged || forged[ev.Send]
 			}
 		}
 		if len(t.Events) >= MaxEvents {

@@ -73,6 +73,25 @@ func TestFromSimMarksCrashesAndLostMessages(t *testing.T) {
 	assert.Contains(t, kinds, KindLost)
 }
 
+func TestFromSimMarksByzantineVotes(t *testing.T) {
+	s := runEcho(1, sim.Options{Seed: 1})
+	require.NoError(t, s.VoteTo(3, 1, lab.OpPrepare, false))
+	tr := FromSim(s)
+	var forged []Event
+	for _, e := range tr.Events {
+		if e.Forged {
+			forged = append(forged, e)
+		}
+	}
+	// Sent twice, delivered twice: the send events and their deliveries.
+	require.Len(t, forged, 4)
+	for _, e := range forged {
+		assert.Equal(t, "P3", e.From)
+		assert.Equal(t, "P1", e.To)
+		assert.Equal(t, "no", e.Msg.Vote)
+	}
+}
+
 func TestFromSimIsBounded(t *testing.T) {
 	// Enough requests for thousands of messages.
 	tr := FromSim(runEcho(150, sim.Options{Seed: 1}))

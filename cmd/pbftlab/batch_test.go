@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/grader/report"
+	"pbftlab/internal/submission"
+)
+
+// asCommandEnv makes the test binary act as the pbftlab command: batch
+// grading starts grade processes of its own executable, which under test
+// is this binary.
+const asCommandEnv = "PBFTLAB_TEST_AS_COMMAND"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCommandEnv) == "1" {
+		os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// handIn writes a submission folder holding the given files.
+func handIn(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for name, data := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+}
+
+// treeFiles reads the editable files of a tree of the kit, moved into the
+// skeleton's package.
+func treeFiles(t *testing.T, tree string) map[string][]byte {
+	t.Helper()
+	root := mustRoot(t)
+	editable, err := submission.Editable(filepath.Join(root, submission.Tree))
+	require.NoError(t, err)
+	clause := regexp.MustCompile(`(?m)^package ` + tree + `$`)
+	files := map[string][]byte{}
+	for _, name := range editable {
+		src, err := os.ReadFile(filepath.Join(root, tree, name))
+		require.NoError(t, err)
+		files[name] = clause.ReplaceAll(src, []byte("package "+submission.Tree))
+	}
+	return files
+}
+
+func readGradebook(t *testing.T, path string) (header []string, rows map[string]map[string]string) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	records, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.NotEmpty(t, records)
+	header, rows = records[0], map[string]map[string]string{}
+	for _, rec := range records[1:] {
+		row := map[string]string{}
+		for i, h := range header {
+			row[h] = rec[i]
+		}
+		rows[rec[0]] = row
+	}
+	return header, rows
+}
+
+// The solution's files earn every point, the skeleton's none, and a
+// submission that does not compile gets an error row that says where.
+func TestBatchGradesEverySubmission(t *testing.T) {
+	if testing.Short() {
+		t.Skip("grades three submissions")
+	}
+	t.Setenv(asCommandEnv, "1")
+	subs := t.TempDir()
+	handIn(t, filepath.Join(subs, "ada"), treeFiles(t, "solution"))
+	handIn(t, filepath.Join(subs, "bob"), treeFiles(t, submission.Tree))
+	broken := treeFiles(t, submission.Tree)
+	broken["prepare.go"] = append(broken["prepare.go"], []byte("\nfunc half() int { return \"half\" }\n")...)
+	handIn(t, filepath.Join(subs, "cy"), broken)
+	require.NoError(t, os.WriteFile(filepath.Join(subs, "notes.txt"), []byte("not a submission"), 0o644))
+
+	reports := filepath.Join(t.TempDir(), "reports")
+	var stdout, stderr bytes.Buffer
+	code := dispatch([]string{"batch", "-submissions", subs, "-reports", reports, "-j", "2", "-runs", "1"}, &stdout, &stderr)
+	out := stdout.String() + stderr.String()
+	assert.Equal(t, exitFailed, code, "one submission could not be graded:\n%s", out)
+	for _, want := range []string{"grading 3 submissions", "[1/3] ", "[2/3] ", "[3/3] ", "graded 2 submissions"} {
+		assert.Contains(t, out, want)
+	}
+
+	header, rows := readGradebook(t, filepath.Join(reports, GradebookFile))
+	assert.Equal(t, []string{"submission", "total", "max"}, header[:3])
+	assert.Equal(t, "state", header[len(header)-1])
+	assert.Contains(t, header, "case2_withdraw")
+	require.Len(t, rows, 3)
+
+	ada, bob, cy := rows["ada"], rows["bob"], rows["cy"]
+	max, err := strconv.Atoi(ada["max"])
+	require.NoError(t, err)
+	assert.Positive(t, max)
+	assert.Equal(t, ada["max"], ada["total"], "the solution's files earn every point")
+	assert.Equal(t, "graded: all passed", ada["state"])
+	assert.Equal(t, "12", ada["case2_withdraw"])
+
+	assert.Equal(t, "0", bob["total"], "the skeleton earns nothing")
+	assert.Equal(t, "0", bob["case2_withdraw"])
+	assert.True(t, strings.HasPrefix(bob["state"], "graded: "), bob["state"])
+
+	assert.Equal(t, "0", cy["total"])
+	assert.Equal(t, ada["max"], cy["max"], "every row has the same maximum")
+	assert.Equal(t, "", cy["case2_withdraw"], "nothing ran")
+	assert.True(t, strings.HasPrefix(cy["state"], "error: "), cy["state"])
+	assert.Regexp(t, `prepare\.go:\d+:\d+: .*"half"`, cy["state"], "the error row says where the compiler stopped")
+
+	for _, name := range []string{"ada", "bob", "cy"} {
+		g := readResults(t, filepath.Join(reports, name))
+		assert.Equal(t, name, g.ExtraData.Tree)
+		assert.FileExists(t, filepath.Join(reports, name, report.HTMLFile))
+		assert.FileExists(t, filepath.Join(reports, name, "grade.log"))
+	}
+}
+
+func TestGradebookFromGrades(t *testing.T) {
+	passed := &report.Gradescope{Score: 22, Tests: []report.GradescopeTest{
+		{MaxScore: 10, Score: 10, Status: "passed", ExtraData: report.TestData{Case: "a", State: "passed"}},
+		{MaxScore: 12, Score: 12, Status: "passed", ExtraData: report.TestData{Case: "b", State: "passed"}},
+	}}
+	partial := &report.Gradescope{Score: 10, ExtraData: report.RunData{Partial: true}, Tests: []report.GradescopeTest{
+		{MaxScore: 10, Score: 10, Status: "passed", ExtraData: report.TestData{Case: "a", State: "passed"}},
+		{MaxScore: 12, Status: "failed", ExtraData: report.TestData{Case: "b", State: report.NotRun}},
+	}}
+	rejected := &report.Gradescope{ExtraData: report.RunData{Error: "x"}, Tests: []report.GradescopeTest{
+		{MaxScore: 10, Status: "failed", ExtraData: report.TestData{Case: "a", State: report.NotRun}},
+	}}
+	grades := []submissionGrade{
+		{name: "p", results: passed},
+		{name: "q", results: partial, err: "incomplete: some cases did not run"},
+		{name: "r", results: rejected, err: `skeleton/prepare.go:3: import "os" is not allowed`},
+		{name: "s", err: "not graded: the batch was interrupted"},
+	}
+	path := filepath.Join(t.TempDir(), GradebookFile)
+	require.NoError(t, writeGradebook(path, grades))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, `submission,total,max,a,b,state
+p,22,22,10,12,graded: all passed
+q,10,22,10,,incomplete: some cases did not run
+r,0,22,,,"error: skeleton/prepare.go:3: import ""os"" is not allowed"
+s,0,22,,,error: not graded: the batch was interrupted
+`, string(data))
+}
+
+func TestOneLineFindsWhereToLook(t *testing.T) {
+	assert.Equal(t, "the tree skeleton did not build or holds no grade suite: ./prepare.go:87:44: cannot use votes",
+		oneLine("pbftlab grade: the tree skeleton did not build or holds no grade suite:\n# pbftlab/skeleton\n./prepare.go:87:44: cannot use votes\nFAIL"))
+	assert.Equal(t, "no cases", oneLine("\n  no cases\n"))
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"pbftlab/grader"
+	"pbftlab/internal/submission"
+)
+
+func init() {
+	register(command{name: "gradescope", summary: "build the Gradescope autograder zip: setup.sh, run_autograder and the kit without solution/", run: runGradescope})
+}
+
+// The bundle's two scripts, at the root of the zip as Gradescope wants
+// them, come from these templates in the kit.
+const (
+	gradescopeDir   = "gradescope"
+	setupScript     = "setup.sh"
+	autograderEntry = "run_autograder"
+)
+
+// bundleLeavesOut is what the autograder does not need: the reference, and
+// what runs leave behind.
+var bundleLeavesOut = []string{"solution", "dist", "reports", "checkpoints"}
+
+// bundleTime stamps every entry, so that one kit always gives the same zip.
+var bundleTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+var goRelease = regexp.MustCompile(`^go1\.\d+(\.\d+)?$`)
+
+func runGradescope(args []string, stdout, stderr io.Writer) int {
+	root, err := grader.ModuleRoot()
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
+		return exitUsage
+	}
+	var out, hidden, goVersion string
+	fs := newFlags("gradescope", "gradescope [-out FILE] [-hidden LIST] [-go VERSION]", stderr)
+	fs.StringVar(&out, "out", filepath.Join(root, "dist", "gradescope", "autograder.zip"), "the zip to write")
+	fs.StringVar(&hidden, "hidden", os.Getenv(HiddenEnv), "TA-only cases, as for grade: students see them once grades are published")
+	fs.StringVar(&goVersion, "go", runtime.Version(), "the Go release setup.sh installs")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if !goRelease.MatchString(goVersion) {
+		fmt.Fprintf(stderr, "pbftlab gradescope: %q is not a Go release setup.sh can download (want e.g. go1.26.8); pass -go\n", goVersion)
+		return exitUsage
+	}
+	if out, err = filepath.Abs(out); err != nil {
+		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
+		return exitUsage
+	}
+	files, err := writeBundle(root, out, bundleSettings{hidden: hidden, goVersion: goVersion})
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s, %s and %d kit files (Go %s", out, setupScript, autograderEntry, files, goVersion)
+	if hidden != "" {
+		fmt.Fprintf(stdout, "; TA-only cases: %s", hidden)
+	}
+	fmt.Fprintln(stdout, ")")
+	fmt.Fprintln(stdout, "upload it as the assignment's autograder; students submit their skeleton/ files")
+	return exitOK
+}
+
+type bundleSettings struct {
+	hidden    string // TA-only case names or patterns
+	goVersion string // e.g. go1.26.8
+}
+
+// writeBundle writes the autograder zip: the two scripts at its root, with
+// the settings filled in, and the kit beside them, so that Gradescope's
+// /autograder/source is the kit's root. It returns how many kit files went
+// in.
+func writeBundle(root, out string, s bundleSettings) (int, error) {
+	scripts := map[string][]byte{}
+	for _, name := range []string{setupScript, autograderEntry} {
+		tmpl, err := os.ReadFile(filepath.Join(root, gradescopeDir, name))
+		if err != nil {
+			return 0, err
+		}
+		scripts[name] = fillTemplate(tmpl, s)
+	}
+	files, err := bundleFiles(root, out)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return 0, err
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range []string{setupScript, autograderEntry} {
+		if err := addEntry(zw, name, 0o755, scripts[name]); err != nil {
+			return 0, err
+		}
+	}
+	for _, rel := range files {
+		path := filepath.Join(root, filepath.FromSlash(rel))
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return 0, err
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			return 0, err
+		}
+		if err := addEntry(zw, rel, fi.Mode().Perm()|0o644, data); err != nil {
+			return 0, err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return 0, err
+	}
+	tmp := out + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return 0, err
+	}
+	return len(files), os.Rename(tmp, out)
+}
+
+// fillTemplate puts the bundle's settings into a script. The hidden list
+// lands inside double quotes in the shell, so it is kept to the characters
+// a case name or pattern uses.
+func fillTemplate(tmpl []byte, s bundleSettings) []byte {
+	hidden := strings.Map(func(r rune) rune {
+		if r == ',' || r == '*' || r == '?' || r == '_' || r == '-' || r == '.' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			return r
+		}
+		return -1
+	}, s.hidden)
+	out := strings.ReplaceAll(string(tmpl), "__PBFTLAB_HIDDEN__", hidden)
+	return []byte(strings.ReplaceAll(out, "__PBFTLAB_GO_VERSION__", s.goVersion))
+}
+
+// bundleFiles lists the kit files that go into the bundle: all of them but
+// the reference, run output, the zip itself, and tests that need the
+// reference to build.
+func bundleFiles(root, out string) ([]string, error) {
+	all, err := submission.KitFiles(root)
+	if err != nil {
+		return nil, err
+	}
+	outRel, _ := filepath.Rel(root, out)
+	outRel = filepath.ToSlash(outRel)
+	module, err := submission.ModulePath(root)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, rel := range all {
+		if rel == outRel || underDir(rel, bundleLeavesOut...) {
+			continue
+		}
+		if strings.HasSuffix(rel, "_test.go") {
+			needs, err := needsSolution(filepath.Join(root, filepath.FromSlash(rel)), module)
+			if err != nil {
+				return nil, err
+			}
+			if needs {
+				continue
+			}
+		}
+		files = append(files, rel)
+	}
+	return files, nil
+}
+
+// needsSolution reports whether a Go file imports the reference.
+func needsSolution(path, module string) (bool, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+	if err != nil {
+		return false, err
+	}
+	for _, imp := range f.Imports {
+		p, _ := strconv.Unquote(imp.Path.Value)
+		if p == module+"/solution" || strings.HasPrefix(p, module+"/solution/") {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// underDir reports whether the slash path rel is one of dirs or inside one.
+func underDir(rel string, dirs ...string) bool {
+	for _, d := range dirs {
+		if rel == d || strings.HasPrefix(rel, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func addEntry(zw *zip.Writer, name string, mode os.FileMode, data []byte) error {
+	h := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: bundleTime}
+	h.SetMode(mode)
+	w, err := zw.CreateHeader(h)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
