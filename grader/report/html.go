@@ -71,7 +71,7 @@ section.error { border-left-color: #7c3aed; }
 .badge.error { background: #7c3aed; }
 .badge.hidden { background: #374151; }
 pre { background: #f3f4f6; padding: 8px 10px; overflow-x: auto; font: 12px/1.4 ui-monospace, Menlo, Consolas, monospace; margin: 4px 0; }
-pre.differ { background: #fef2f2; border: 1px solid #fecaca; }
+pre.differ { background: #fef2f2; border: 1px solid #fecaca; white-space: pre-wrap; overflow-wrap: anywhere; }
 code { font: 12px ui-monospace, Menlo, Consolas, monospace; background: #f3f4f6; padding: 1px 4px; }
 .legend { display: flex; flex-wrap: wrap; gap: 6px 16px; font-size: 12px; margin: 8px 0; }
 .legend span.key { display: inline-block; width: 26px; border-top: 3px solid; vertical-align: middle; margin-right: 4px; }
