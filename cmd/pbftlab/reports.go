@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -397,7 +398,7 @@ func writeFailedReports(o gradeOptions, why string, d time.Duration) error {
 	if cases, err := grader.LoadCases(o.cases); err == nil {
 		for _, c := range cases {
 			name := grader.Name(c)
-			if o.only != "" && name != o.only {
+			if (o.only != "" && name != o.only) || (o.phase != "" && !slices.Contains(c.Phases, o.phase)) {
 				continue
 			}
 			run.Cases = append(run.Cases, o.caseOf(grader.Row{

@@ -252,4 +252,14 @@ func TestGradeThatCannotRunStillReports(t *testing.T) {
 		assert.Contains(t, test.Output, "did not run")
 	}
 	assert.FileExists(t, filepath.Join(reports, report.HTMLFile))
+
+	// Only the cases the grade was asked for are listed.
+	_, reports, _ = gradeTree(t, "-submission", "testdata/submissions/imports_os", "-phase", "commit")
+	for _, test := range readResults(t, reports).Tests {
+		assert.Contains(t, test.Tags, "commit", test.Name)
+	}
+	_, reports, _ = gradeTree(t, "-submission", "testdata/submissions/imports_os", "-case", "case3_withdraw_fails")
+	g = readResults(t, reports)
+	require.Len(t, g.Tests, 1)
+	assert.Equal(t, "case3_withdraw_fails", g.Tests[0].ExtraData.Case)
 }
