@@ -89,6 +89,7 @@ func Run(t *testing.T, newReplica lab.New) {
 			}, ginkgo.SpecTimeout(CaseTimeout))
 		}
 	})
+	RegisterRobustness(newReplica, settings)
 	ginkgo.ReportAfterEach(recordProgress)
 	ginkgo.ReportAfterSuite("score", func(r ginkgo.Report) {
 		sc := Score(r)
