@@ -154,44 +154,88 @@ func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
 	fmt.Fprintf(progress, "grading %s: %d specs, cases from %s\n", o.tree, len(specs), o.cases)
 	o.rep.listed(specs)
 
-	ran, out, err := runSuite(o, pkg, filter, false)
+	results, err := runAll(o, pkg, filter, specs, progress)
 	if err != nil {
 		return res, err
 	}
-	byName := map[string]types.SpecReport{}
-	for _, sr := range ran {
-		byName[specName(sr)] = sr
-	}
 	for _, want := range specs {
-		name := specName(want)
-		sr, ok := byName[name]
-		if !ok {
-			// The run died before this spec reported: grade it alone, so
-			// that whatever killed the process costs only its own spec.
-			fmt.Fprintf(progress, "the suite process stopped early; grading %s on its own\n", name)
-			alone, aloneOut, err := runSuite(o, pkg, "case: consistsOf {"+name+"}", false)
-			if err != nil {
-				return res, err
-			}
-			for _, a := range alone {
-				if specName(a) == name {
-					sr, ok = a, true
-				}
-			}
-			if !ok {
-				row, _ := grader.RowOf(want)
-				row.Points, row.State, row.Time = 0, "crashed", 0
-				row.Message = "the test process died while running this spec (an os.Exit, or a panic in a goroutine?); its last output:\n" + tail(aloneOut, 40)
-				res.Add(row)
-				continue
-			}
-		}
-		if row, ok := grader.RowOf(sr); ok {
+		if row, ok := results[specName(want)]; ok {
 			res.Add(row)
 		}
 	}
-	_ = out
 	return res, nil
+}
+
+// runAll runs the specs until each has a result. A spec the suite skipped
+// (because a stuck replica made it abort) or never reported (because the
+// process died) is run again in a fresh process with the others left over;
+// when a fresh process makes no progress, the first spec left is run on its
+// own, and if even that process dies it is scored as crashed. So whatever a
+// replica does costs its own spec only.
+func runAll(o gradeOptions, pkg, filter string, specs []types.SpecReport, progress io.Writer) (map[string]grader.Row, error) {
+	results := map[string]grader.Row{}
+	remaining := make([]string, len(specs))
+	byName := map[string]types.SpecReport{}
+	for i, sr := range specs {
+		remaining[i] = specName(sr)
+		byName[remaining[i]] = sr
+	}
+	first := true
+	for len(remaining) > 0 {
+		f := filter
+		if !first {
+			f = "case: containsAny {" + strings.Join(remaining, ",") + "}"
+			fmt.Fprintf(progress, "the suite stopped early; running the %d specs left in a fresh process\n", len(remaining))
+		}
+		first = false
+		ran, _, err := runSuite(o, pkg, f, false)
+		if err != nil {
+			return nil, err
+		}
+		left := take(results, remaining, ran)
+		if len(left) < len(remaining) {
+			remaining = left
+			continue
+		}
+		// No progress: isolate the first spec left.
+		name := remaining[0]
+		fmt.Fprintf(progress, "grading %s on its own\n", name)
+		alone, out, err := runSuite(o, pkg, "case: consistsOf {"+name+"}", false)
+		if err != nil {
+			return nil, err
+		}
+		if left := take(results, []string{name}, alone); len(left) > 0 {
+			row, _ := grader.RowOf(byName[name])
+			row.Points, row.State, row.Time = 0, "crashed", 0
+			row.Message = "the test process died while running this spec (an os.Exit, or a panic on a goroutine of its own?); its last output:\n" + tail(out, 40)
+			results[name] = row
+		}
+		remaining = remaining[1:]
+	}
+	return results, nil
+}
+
+// take moves the results of the named specs found in ran into results, and
+// returns the names still without one.
+func take(results map[string]grader.Row, names []string, ran []types.SpecReport) []string {
+	got := map[string]grader.Row{}
+	for _, sr := range ran {
+		if sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending {
+			continue
+		}
+		if row, ok := grader.RowOf(sr); ok {
+			got[specName(sr)] = row
+		}
+	}
+	var left []string
+	for _, n := range names {
+		if row, ok := got[n]; ok {
+			results[n] = row
+		} else {
+			left = append(left, n)
+		}
+	}
+	return left
 }
 
 // runSuite runs the ginkgo CLI on the tree's package and returns the spec
@@ -212,7 +256,9 @@ func runSuite(o gradeOptions, pkg, filter string, dry bool) ([]types.SpecReport,
 	if filter != "" {
 		args = append(args, "--label-filter="+filter)
 	}
-	args = append(args, "./"+pkg)
+	// Only the grade suite runs: other tests of the tree (the reference's
+	// own unit tests, say) are not part of the grade.
+	args = append(args, "./"+pkg, "--", "-test.run=^TestGrade$")
 	cmd := exec.Command("go", args...)
 	cmd.Dir = o.root
 	cmd.Env = append(os.Environ(), "PBFTLAB_CASES="+o.cases)
