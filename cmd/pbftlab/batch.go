@@ -304,26 +304,35 @@ func (g submissionGrade) state() string {
 
 // writeGradebook writes one row per submission: its total, the maximum,
 // the points of every case (empty where a case did not run), and its state.
-// The case columns are every case any submission reported, in the order
-// the suite lists them; the maximum is theirs, the same on every row.
+// The case columns are every case any submission reported; the maximum is
+// theirs, the same on every row.
 func writeGradebook(path string, grades []submissionGrade) error {
-	// Graded submissions list the cases first, robustness specs included;
-	// one that could not be graded only knows the case files.
+	// The columns are the same from one batch to the next, whatever order
+	// the suite ran in: the cases by name, then the robustness specs.
 	var cases []string
 	caseMax := map[string]int{}
-	for _, graded := range []bool{true, false} {
-		for _, g := range grades {
-			if g.results == nil || (g.results.ExtraData.Error == "") != graded {
-				continue
+	robustness := map[string]bool{}
+	for _, g := range grades {
+		if g.results == nil {
+			continue
+		}
+		for _, t := range g.results.Tests {
+			if _, ok := caseMax[t.ExtraData.Case]; !ok {
+				cases = append(cases, t.ExtraData.Case)
+				caseMax[t.ExtraData.Case] = int(t.MaxScore)
 			}
-			for _, t := range g.results.Tests {
-				if !slices.Contains(cases, t.ExtraData.Case) {
-					cases = append(cases, t.ExtraData.Case)
-					caseMax[t.ExtraData.Case] = int(t.MaxScore)
-				}
-			}
+			robustness[t.ExtraData.Case] = t.ExtraData.Kind == "robustness"
 		}
 	}
+	slices.SortFunc(cases, func(a, b string) int {
+		if robustness[a] != robustness[b] {
+			if robustness[a] {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
 	fullMarks := 0
 	for _, m := range caseMax {
 		fullMarks += m

@@ -131,9 +131,10 @@ func TestBatchGradesEverySubmission(t *testing.T) {
 }
 
 func TestGradebookFromGrades(t *testing.T) {
-	passed := &report.Gradescope{Score: 22, Tests: []report.GradescopeTest{
-		{MaxScore: 10, Score: 10, Status: "passed", ExtraData: report.TestData{Case: "a", State: "passed"}},
-		{MaxScore: 12, Score: 12, Status: "passed", ExtraData: report.TestData{Case: "b", State: "passed"}},
+	passed := &report.Gradescope{Score: 27, Tests: []report.GradescopeTest{
+		{MaxScore: 5, Score: 5, Status: "passed", ExtraData: report.TestData{Case: "0_robust", Kind: "robustness", State: "passed"}},
+		{MaxScore: 12, Score: 12, Status: "passed", ExtraData: report.TestData{Case: "b", Kind: "case", State: "passed"}},
+		{MaxScore: 10, Score: 10, Status: "passed", ExtraData: report.TestData{Case: "a", Kind: "case", State: "passed"}},
 	}}
 	partial := &report.Gradescope{Score: 10, ExtraData: report.RunData{Partial: true}, Tests: []report.GradescopeTest{
 		{MaxScore: 10, Score: 10, Status: "passed", ExtraData: report.TestData{Case: "a", State: "passed"}},
@@ -152,11 +153,11 @@ func TestGradebookFromGrades(t *testing.T) {
 	require.NoError(t, writeGradebook(path, grades))
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	assert.Equal(t, `submission,total,max,a,b,state
-p,22,22,10,12,graded: all passed
-q,10,22,10,,incomplete: some cases did not run
-r,0,22,,,"error: skeleton/prepare.go:3: import ""os"" is not allowed"
-s,0,22,,,error: not graded: the batch was interrupted
+	assert.Equal(t, `submission,total,max,a,b,0_robust,state
+p,27,27,10,12,5,graded: all passed
+q,10,27,10,,,incomplete: some cases did not run
+r,0,27,,,,"error: skeleton/prepare.go:3: import ""os"" is not allowed"
+s,0,27,,,,error: not graded: the batch was interrupted
 `, string(data))
 }
 
