@@ -20,21 +20,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The tests in this file run the reference replica as real processes,
-// built from solution/cmd/pbft-json. The kit must keep working without the
-// reference tree, so they are skipped when it is absent.
+// The tests in this file run the reference replica as real processes, the
+// tree's command in its json mode ("pbft json"). The kit must keep working
+// without the reference tree, so they are skipped when it is absent.
 
-const nodeCommand = "pbftlab/solution/cmd/pbft-json"
+const nodeCommand = "pbftlab/solution/cmd/pbft"
 
 // buildNode builds the node command once into dir and returns its path.
 func buildNode(t *testing.T, dir string) string {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join("..", "..", "solution", "cmd", "pbft-json")); err != nil {
+	if _, err := os.Stat(filepath.Join("..", "..", "solution", "cmd", "pbft")); err != nil {
 		t.Skip("no reference tree to build a node from: ", err)
 	}
 	goTool, err := exec.LookPath("go")
 	require.NoError(t, err, "the go command is needed to build the node")
-	bin := filepath.Join(dir, "pbft-json")
+	bin := filepath.Join(dir, "pbft")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, goTool, "build", "-o", bin, nodeCommand).CombinedOutput()
@@ -91,7 +91,7 @@ func TestProcesses(t *testing.T) {
 				// The seed gives each sample 5000 ms.
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
-				cmd := exec.CommandContext(ctx, bin)
+				cmd := exec.CommandContext(ctx, bin, "json")
 				cmd.Stdin = strings.NewReader(strings.Join(s.input, "\n") + "\n")
 				var stderr lockedBuffer
 				cmd.Stderr = &stderr
@@ -193,7 +193,7 @@ func startCluster(t *testing.T, bin string, ids []string) *cluster {
 	// starts.
 	stdouts := map[string]io.Reader{}
 	for _, id := range ids {
-		p := &proc{id: id, cmd: exec.Command(bin), done: make(chan struct{})}
+		p := &proc{id: id, cmd: exec.Command(bin, "json"), done: make(chan struct{})}
 		p.cmd.Stderr = &p.stderr
 		stdin, err := p.cmd.StdinPipe()
 		require.NoError(t, err)
