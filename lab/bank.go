@@ -28,7 +28,9 @@ func (o Operation) String() string {
 func ParseOperation(s string) (Operation, error) {
 	var op Operation
 	var haveAccount, haveAmount, haveKind bool
-	for field := range strings.SplitSeq(strings.TrimSpace(s), ",") {
+	for rest, more := strings.TrimSpace(s), true; more; {
+		var field string
+		field, rest, more = strings.Cut(rest, ",")
 		key, value, ok := strings.Cut(strings.TrimSpace(field), "=")
 		if !ok {
 			return op, fmt.Errorf("operation %q: %q is not key=value", s, field)
@@ -103,20 +105,42 @@ func NewBank(balances map[string]int, observe func(Execution)) *Bank {
 // Validate says whether op would be applied to the bank as it is now: a
 // known operation, a positive amount, and no overdraft.
 func (b *Bank) Validate(op string) error {
+	_, err := b.check(op)
+	return err
+}
+
+// CheckOperation says whether op is well formed: it parses, names a known
+// operation and a positive amount. Unlike Validate it does not depend on
+// the state, so every honest replica gives the same answer at any moment.
+func CheckOperation(op string) error {
+	_, err := checkForm(op)
+	return err
+}
+
+func checkForm(op string) (Operation, error) {
 	o, err := ParseOperation(op)
 	if err != nil {
-		return err
+		return o, err
 	}
 	if o.Kind != "deposit" && o.Kind != "withdraw" {
-		return fmt.Errorf("unknown operation %q (want deposit or withdraw)", o.Kind)
+		return o, fmt.Errorf("unknown operation %q (want deposit or withdraw)", o.Kind)
 	}
 	if o.Amount <= 0 {
-		return fmt.Errorf("amount %d is not positive", o.Amount)
+		return o, fmt.Errorf("amount %d is not positive", o.Amount)
+	}
+	return o, nil
+}
+
+// check is Validate, returning the parsed operation too.
+func (b *Bank) check(op string) (Operation, error) {
+	o, err := checkForm(op)
+	if err != nil {
+		return o, err
 	}
 	if o.Kind == "withdraw" && b.balances[o.Account] < o.Amount {
-		return fmt.Errorf("insufficient funds: %s has %d, withdraw %d", o.Account, b.balances[o.Account], o.Amount)
+		return o, fmt.Errorf("insufficient funds: %s has %d, withdraw %d", o.Account, b.balances[o.Account], o.Amount)
 	}
-	return nil
+	return o, nil
 }
 
 // Execute applies the request decided at seq and returns its result. A nil
@@ -141,6 +165,28 @@ func (b *Bank) Execute(seq int, r *Request) (string, error) {
 	return result, nil
 }
 
+// ExecuteBatch applies the requests of a batch decided at seq, in order, as
+// Execute applies one, and returns their results in the same order. The
+// observer sees one execution at seq, with the batch's digest.
+func (b *Bank) ExecuteBatch(seq int, batch []Request) ([]string, error) {
+	if seq != b.last+1 {
+		err := fmt.Errorf("seq %d after seq %d: %w", seq, b.last, ErrOutOfOrder)
+		if b.observe != nil {
+			b.observe(Execution{Seq: seq, Digest: BatchDigest(batch), Err: err})
+		}
+		return nil, err
+	}
+	b.last = seq
+	results := make([]string, len(batch))
+	for i := range batch {
+		results[i] = b.apply(&batch[i])
+	}
+	if b.observe != nil {
+		b.observe(Execution{Seq: seq, Digest: BatchDigest(batch)})
+	}
+	return results, nil
+}
+
 func (b *Bank) apply(r *Request) string {
 	if r == nil {
 		return "no-op"
@@ -149,16 +195,18 @@ func (b *Bank) apply(r *Request) string {
 		return "duplicate: already executed"
 	}
 	b.clients[r.Client] = r.Timestamp
-	if err := b.Validate(r.Op); err != nil {
+	o, err := b.check(r.Op)
+	if err != nil {
 		return "rejected: " + err.Error()
 	}
-	o, _ := ParseOperation(r.Op)
 	if o.Kind == "deposit" {
 		b.balances[o.Account] += o.Amount
 	} else {
 		b.balances[o.Account] -= o.Amount
 	}
-	return fmt.Sprintf("%s=%d", o.Account, b.balances[o.Account])
+	var buf [64]byte
+	res := append(append(buf[:0], o.Account...), '=')
+	return string(strconv.AppendInt(res, int64(b.balances[o.Account]), 10))
 }
 
 // Executed reports whether the request (client, timestamp) or a later one

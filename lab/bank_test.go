@@ -127,3 +127,50 @@ func TestDigestDistinguishesRequests(t *testing.T) {
 	assert.Equal(t, Digest(&r), Digest(&Request{Client: "c", Timestamp: 1, Op: r.Op}))
 	assert.Equal(t, NullDigest, Digest(nil))
 }
+
+func TestCheckOperation(t *testing.T) {
+	tests := []struct {
+		op      string
+		wantErr string
+	}{
+		{"account=alice,amount=1000,operation=withdraw", ""}, // overdrafts are the state's business
+		{"account=bob,amount=1,operation=deposit", ""},
+		{"account=alice,amount=0,operation=deposit", "not positive"},
+		{"account=alice,amount=5,operation=transfer", "unknown operation"},
+		{"deposit 5", "not key=value"},
+	}
+	for _, tt := range tests {
+		err := CheckOperation(tt.op)
+		if tt.wantErr == "" {
+			assert.NoError(t, err, tt.op)
+		} else {
+			assert.ErrorContains(t, err, tt.wantErr, tt.op)
+		}
+	}
+}
+
+// A batch applies its requests in order at one sequence number, each as
+// Execute would, and the observer sees the batch once, by its digest.
+func TestBankExecuteBatch(t *testing.T) {
+	var seen []Execution
+	b := NewBank(map[string]int{"alice": 10}, func(e Execution) { seen = append(seen, e) })
+	batch := []Request{
+		{Client: "c", Timestamp: 1, Op: "account=alice,amount=15,operation=withdraw"},
+		{Client: "d", Timestamp: 1, Op: "account=alice,amount=5,operation=deposit"},
+		{Client: "c", Timestamp: 2, Op: "account=alice,amount=15,operation=withdraw"},
+		{Client: "d", Timestamp: 1, Op: "account=alice,amount=5,operation=deposit"},
+	}
+	res, err := b.ExecuteBatch(1, batch)
+	require.NoError(t, err)
+	assert.Contains(t, res[0], "rejected: insufficient funds")
+	assert.Equal(t, "alice=15", res[1])
+	assert.Equal(t, "alice=0", res[2])
+	assert.Contains(t, res[3], "duplicate")
+	assert.Equal(t, 1, b.LastExecuted())
+
+	_, err = b.ExecuteBatch(3, batch)
+	assert.ErrorIs(t, err, ErrOutOfOrder)
+	require.Len(t, seen, 2)
+	assert.Equal(t, Execution{Seq: 1, Digest: BatchDigest(batch)}, seen[0])
+	assert.ErrorIs(t, seen[1].Err, ErrOutOfOrder)
+}

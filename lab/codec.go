@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"slices"
+	"sync/atomic"
 )
 
 // The wire format is a kind byte followed by the message's fields in a fixed
@@ -76,7 +78,7 @@ func Encode(m Message) []byte {
 
 // Decode reads a message written by Encode.
 func Decode(b []byte) (Message, error) {
-	r := reader{buf: b}
+	r := reader{buf: b, orig: b}
 	var m Message
 	switch Kind(r.byte()) {
 	case KindRequest:
@@ -86,7 +88,7 @@ func Decode(b []byte) (Message, error) {
 	case KindPrepare:
 		m = r.prepare()
 	case KindCommit:
-		m = &Commit{View: r.int(), Seq: r.int(), Digest: r.str(), Replica: ID(r.int()), Commit: r.bool()}
+		m = &Commit{View: r.int(), Seq: r.int(), Digest: r.digest(), Replica: ID(r.int()), Commit: r.bool()}
 	case KindReply:
 		m = &Reply{View: r.int(), Seq: r.int(), Timestamp: r.int64(), Client: r.str(), Replica: ID(r.int()), Committed: r.bool(), Result: r.str()}
 	case KindCheckpoint:
@@ -144,13 +146,34 @@ func (w *writer) request(r *Request) {
 	w.str(r.Op)
 }
 
+// What a pre-prepare carries, in the byte after its digest: nothing (the
+// null request), a request, or a request and the rest of its batch. A
+// pre-prepare without a batch is written as it was before batches existed.
+const (
+	ppRequest byte = 1 << iota
+	ppBatch
+)
+
 func (w *writer) prePrepare(p *PrePrepare) {
 	w.int(p.View)
 	w.int(p.Seq)
 	w.str(p.Digest)
-	w.bool(p.Request != nil)
+	var form byte
+	if p.Request != nil {
+		form |= ppRequest
+	}
+	if len(p.Batch) > 0 {
+		form |= ppBatch
+	}
+	w.byte(form)
 	if p.Request != nil {
 		w.request(p.Request)
+	}
+	if len(p.Batch) > 0 {
+		w.int(len(p.Batch))
+		for i := range p.Batch {
+			w.request(&p.Batch[i])
+		}
 	}
 }
 
@@ -203,9 +226,14 @@ func (w *writer) snapshot(s *Snapshot) {
 
 var errShort = errors.New("message truncated")
 
+// reader decodes one message. Its strings are cut from a single copy of
+// the whole message (s, made when the first string is read), so a message
+// costs one allocation for all its strings rather than one each.
 type reader struct {
-	buf []byte
-	err error
+	buf  []byte // what is left to read
+	orig []byte // the whole message
+	s    string // string(orig), once a string has been read
+	err  error
 }
 
 func (r *reader) fail(err error) {
@@ -246,10 +274,48 @@ func (r *reader) len() int {
 	return n
 }
 
-func (r *reader) str() string {
-	n := r.len()
-	s := string(r.buf[:n])
+func (r *reader) str() string { return r.strN(r.len()) }
+
+// strN reads a string of n bytes; len has checked that they are there.
+func (r *reader) strN(n int) string {
+	if n == 0 {
+		return ""
+	}
+	if r.s == "" {
+		r.s = string(r.orig)
+	}
+	off := len(r.orig) - len(r.buf)
 	r.buf = r.buf[n:]
+	return r.s[off : off+n]
+}
+
+// digests remembers digests decoded lately. A digest travels in many
+// messages (a pre-prepare, every prepare and commit for it), so decoding
+// hands out the remembered string instead of allocating a copy each time.
+// A slot is chosen by a hash of the bytes and holds one digest; a digest
+// that finds its slot taken by another just replaces it.
+var (
+	digests    [1024]atomic.Pointer[string]
+	digestSeed = maphash.MakeSeed()
+)
+
+// maxDigest bounds the strings worth remembering: a digest is 16 hex
+// digits, "null", or a short test value.
+const maxDigest = 64
+
+func (r *reader) digest() string {
+	n := r.len()
+	if n == 0 || n > maxDigest {
+		return r.strN(n)
+	}
+	b := r.buf[:n]
+	r.buf = r.buf[n:]
+	slot := &digests[maphash.Bytes(digestSeed, b)%uint64(len(digests))]
+	if p := slot.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	s := string(b)
+	slot.Store(&s)
 	return s
 }
 
@@ -265,23 +331,56 @@ func (r *reader) bool() bool {
 }
 
 func (r *reader) request() *Request {
-	return &Request{Client: r.str(), Timestamp: r.int64(), Op: r.str()}
+	req := new(Request)
+	r.requestInto(req)
+	return req
+}
+
+func (r *reader) requestInto(req *Request) {
+	*req = Request{Client: r.str(), Timestamp: r.int64(), Op: r.str()}
+}
+
+// prePrepareBox holds a decoded pre-prepare and its request in one
+// allocation.
+type prePrepareBox struct {
+	pp  PrePrepare
+	req Request
 }
 
 func (r *reader) prePrepare() *PrePrepare {
-	p := &PrePrepare{View: r.int(), Seq: r.int(), Digest: r.str()}
-	if r.bool() {
-		p.Request = r.request()
+	box := &prePrepareBox{pp: PrePrepare{View: r.int(), Seq: r.int(), Digest: r.digest()}}
+	p := &box.pp
+	form := r.byte()
+	if form&^(ppRequest|ppBatch) != 0 || form == ppBatch {
+		// A batch always carries its first request in Request.
+		r.fail(fmt.Errorf("bad pre-prepare form %d", form))
+		return p
+	}
+	if form&ppRequest != 0 {
+		r.requestInto(&box.req)
+		p.Request = &box.req
+	}
+	if form&ppBatch != 0 {
+		n := r.len()
+		if n == 0 && r.err == nil {
+			r.fail(errors.New("empty batch"))
+		}
+		if n > 0 {
+			p.Batch = make([]Request, n)
+			for i := range p.Batch {
+				r.requestInto(&p.Batch[i])
+			}
+		}
 	}
 	return p
 }
 
 func (r *reader) prepare() *Prepare {
-	return &Prepare{View: r.int(), Seq: r.int(), Digest: r.str(), Replica: ID(r.int()), Yes: r.bool()}
+	return &Prepare{View: r.int(), Seq: r.int(), Digest: r.digest(), Replica: ID(r.int()), Yes: r.bool()}
 }
 
 func (r *reader) checkpoint() *Checkpoint {
-	return &Checkpoint{Seq: r.int(), Digest: r.str(), Replica: ID(r.int())}
+	return &Checkpoint{Seq: r.int(), Digest: r.digest(), Replica: ID(r.int())}
 }
 
 func (r *reader) viewChange() *ViewChange {

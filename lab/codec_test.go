@@ -11,10 +11,16 @@ func sampleMessages() []Message {
 	req := &Request{Client: "c1", Timestamp: 7, Op: "account=alice,amount=100,operation=deposit"}
 	pp := PrePrepare{View: 1, Seq: 2, Digest: Digest(req), Request: req}
 	prep := Prepare{View: 1, Seq: 2, Digest: pp.Digest, Replica: 3, Yes: true}
+	batch := PrePrepare{View: 1, Seq: 3, Request: req, Batch: []Request{
+		{Client: "c2", Timestamp: 1, Op: "account=bob,amount=5,operation=deposit"},
+		{Client: "c3", Timestamp: 9, Op: ""},
+	}}
+	batch.Digest = batch.ContentDigest()
 	return []Message{
 		req,
 		&pp,
 		&PrePrepare{View: 0, Seq: 5, Digest: NullDigest},
+		&batch,
 		&prep,
 		&Prepare{View: 0, Seq: 1, Digest: "x", Replica: 2},
 		&Commit{View: 4, Seq: 9, Digest: "d", Replica: 1, Commit: true},
@@ -25,7 +31,7 @@ func sampleMessages() []Message {
 		&NewView{View: 2, ViewChanges: []ViewChange{{View: 2, Replica: 3}}, PrePrepares: []PrePrepare{pp, {View: 2, Seq: 3, Digest: NullDigest}}},
 		&StateRequest{Replica: 3, Nonce: 4},
 		&StateReply{Replica: 1, Nonce: 4, View: 2, Checkpoint: Snapshot{Seq: 100, Digest: "d", Balances: map[string]int{"alice": 80, "bob": 3}, Clients: map[string]int64{"c1": 7}},
-			Committed: []PrePrepare{pp}},
+			Committed: []PrePrepare{pp, batch}},
 	}
 }
 
@@ -68,4 +74,50 @@ func FuzzDecode(f *testing.F) {
 		require.NoError(t, err)
 		assert.Equal(t, m, again)
 	})
+}
+
+// A batch's digest covers every request in order: reordering, dropping or
+// changing one changes it, and it differs from the first request's own.
+func TestContentDigest(t *testing.T) {
+	a := Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
+	b := Request{Client: "c", Timestamp: 2, Op: "account=a,amount=2,operation=deposit"}
+	single := PrePrepare{Request: &a}
+	assert.Equal(t, Digest(&a), single.ContentDigest())
+	assert.Equal(t, NullDigest, (&PrePrepare{}).ContentDigest())
+
+	ab := PrePrepare{Request: &a, Batch: []Request{b}}
+	assert.Equal(t, []Request{a, b}, ab.Requests())
+	assert.Equal(t, BatchDigest([]Request{a, b}), ab.ContentDigest())
+	seen := map[string]string{}
+	for name, d := range map[string]string{
+		"a":     Digest(&a),
+		"a, b":  ab.ContentDigest(),
+		"b, a":  BatchDigest([]Request{b, a}),
+		"[a]":   BatchDigest([]Request{a}),
+		"a, a":  BatchDigest([]Request{a, a}),
+		"a, b'": BatchDigest([]Request{a, {Client: "c", Timestamp: 2, Op: "account=a,amount=3,operation=deposit"}}),
+		"empty": BatchDigest(nil),
+	} {
+		if other, dup := seen[d]; dup {
+			t.Errorf("%s and %s share digest %s", name, other, d)
+		}
+		seen[d] = name
+	}
+}
+
+func TestDecodeRejectsBadBatches(t *testing.T) {
+	first := &Request{Client: "c", Timestamp: 1}
+	good := Encode(&PrePrepare{View: 0, Seq: 1, Digest: "d", Request: first, Batch: []Request{{Client: "c", Timestamp: 2}}})
+	form := 1 + 1 + 1 + 1 + 1 // kind, view, seq, digest length, digest
+	require.Equal(t, ppRequest|ppBatch, good[form])
+	for _, b := range []byte{4, ppBatch} { // unknown, and a batch without its first request
+		bad := append([]byte(nil), good...)
+		bad[form] = b
+		_, err := Decode(bad)
+		assert.ErrorContains(t, err, "bad pre-prepare form")
+	}
+	empty := append(append([]byte(nil), good[:form+1]...), Encode(first)[1:]...)
+	empty = append(empty, 0)
+	_, err := Decode(empty)
+	assert.ErrorContains(t, err, "empty batch")
 }

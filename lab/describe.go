@@ -15,6 +15,9 @@ func Describe(m Message) string {
 		if m.Request == nil {
 			return fmt.Sprintf("PRE-PREPARE v%d n%d null", m.View, m.Seq)
 		}
+		if len(m.Batch) > 0 {
+			return fmt.Sprintf("PRE-PREPARE v%d n%d batch of %d: %s, ...", m.View, m.Seq, len(m.Batch)+1, m.Request.Op)
+		}
 		return fmt.Sprintf("PRE-PREPARE v%d n%d %s", m.View, m.Seq, m.Request.Op)
 	case *Prepare:
 		return fmt.Sprintf("PREPARE v%d n%d %s", m.View, m.Seq, yesNo(m.Yes, "yes", "no"))

@@ -42,8 +42,14 @@ type Config struct {
 	// knows of to execute before it asks for a view change (automatic votes
 	// only). It doubles after each view change that fails to complete.
 	ViewChangeTimeout int
-	// BatchSize is how many requests the primary may order at once when
-	// votes are automatic; 0 or 1 means one at a time.
+	// BatchSize switches automatic votes from the lab's protocol to a
+	// faster one, for clusters run for speed; the lab's cases leave it 0.
+	// At 0 the primary orders one request per sequence number and a backup
+	// votes on each only once every lower one has executed, on whether the
+	// bank can apply it then. At B >= 1 the primary puts up to B requests in
+	// one pre-prepare and keeps several sequence numbers in flight; backups
+	// vote as pre-prepares arrive, on whether every request is well formed,
+	// and the bank rejects at execution what it cannot apply (an overdraft).
 	BatchSize int
 }
 
@@ -82,12 +88,25 @@ type Env interface {
 	// Reply sends r to the client it names.
 	Reply(r Reply)
 	// Logf records a line in the replica's trace: consoles print it, and a
-	// failing spec shows it beside the transcript.
+	// failing spec shows it beside the transcript. See Tracing.
 	Logf(format string, args ...any)
 	// Checkpointed records that the replica took a checkpoint (stable false)
 	// or saw one become stable. The runtime writes the lab's checkpoint files
 	// from it.
 	Checkpointed(s Snapshot, stable bool)
+}
+
+// Tracing reports whether env keeps the lines written with Logf. An Env
+// that drops them (a benchmark's, or a node nobody watches) says so with a
+// method Tracing() bool that returns false and never changes its answer;
+// any other Env keeps them. A replica may skip formatting lines on its busy
+// paths when nobody reads them: each argument given to Logf costs an
+// allocation even when the line is dropped.
+func Tracing(env Env) bool {
+	if t, ok := env.(interface{ Tracing() bool }); ok {
+		return t.Tracing()
+	}
+	return true
 }
 
 // Op names a command.
@@ -189,7 +208,8 @@ type Entry struct {
 	View    int
 	Seq     int
 	Digest  string
-	Request *Request // nil for a null request
+	Request *Request  // nil for a null request
+	Batch   []Request // the requests after Request in a batch, if any
 	Phase   Phase
 	// Votes by distinct sender. PrepareYes includes the primary, whose
 	// pre-prepare is its yes, and the replica itself once it voted.

@@ -137,8 +137,8 @@ func (r *Replica) markStable(proof []lab.Checkpoint) {
 func (r *Replica) collectGarbage() {
 	for seq, e := range r.log {
 		if seq <= r.stableSeq {
-			if e.pp != nil && e.pp.Request != nil && !e.executed {
-				delete(r.ordered, keyOf(e.pp.Request))
+			if e.pp != nil && !e.executed {
+				eachRequest(e.pp, func(req *lab.Request) { delete(r.ordered, keyOf(req)) })
 			}
 			delete(r.log, seq)
 		}

@@ -21,7 +21,9 @@ func (r *Replica) ackCommand(commit bool) error {
 // ack records this replica's own commit ack and sends it to every other.
 func (r *Replica) ack(e *entry, commit bool) {
 	// TODO(commit): send your COMMIT (view, seq, digest, your id, commit or abort) to every other replica, record it in your own log, and mark that you acked
-	r.env.Logf("ack %s on v%d n%d", yesNo(commit, "commit", "abort"), e.pp.View, e.seq)
+	if r.tracing {
+		r.env.Logf("ack %s on v%d n%d", yesNo(commit, "commit", "abort"), e.pp.View, e.seq)
+	}
 	if !r.cfg.Manual {
 		r.evaluateCommit(e, false)
 	}
@@ -45,7 +47,9 @@ func (r *Replica) evaluateCommit(e *entry, force bool) bool {
 	}
 	// TODO(commit): count commit and abort acks by distinct sender; with 2f+1 commit acks the entry is committed, with more than f aborts (or on progress short of 2f+1) it is aborted
 	var yes, no []lab.ID
-	r.env.Logf("%s v%d n%d: %d commit, %d abort", e.phase, e.pp.View, e.seq, len(yes), len(no))
+	if r.tracing {
+		r.env.Logf("%s v%d n%d: %d commit, %d abort", e.phase, e.pp.View, e.seq, len(yes), len(no))
+	}
 	r.execute()
 	return true
 }
@@ -55,10 +59,16 @@ func (r *Replica) evaluateCommit(e *entry, force bool) bool {
 // bank; an aborted one uses up its sequence number and changes nothing.
 // Either way the client hears how it ended.
 func (r *Replica) execute() {
-	for r.executeNext() {
+	ran := false
+	for r.executeBatch() || r.executeNext() {
+		ran = true
 		r.afterExecute(r.bank.LastExecuted())
 	}
 	r.autoVote()
+	if ran && r.batching() && r.isPrimary() && !r.viewChanging {
+		// Room in the pipeline: what waited may go now.
+		r.proposePending()
+	}
 }
 
 // executeNext executes the entry after the last executed one, if it is
@@ -66,6 +76,42 @@ func (r *Replica) execute() {
 func (r *Replica) executeNext() bool {
 	// TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request, an aborted one applies nothing), record the outcome, reply to the client, and report whether you executed it
 	return false
+}
+
+// executeBatch executes the entry after the last executed one if it is a
+// decided batch, as executeNext does a single request: a committed batch
+// applies its requests in order, an aborted one applies nothing, and every
+// request's client hears how it ended. It reports whether it executed.
+func (r *Replica) executeBatch() bool {
+	e := r.log[r.bank.LastExecuted()+1]
+	if e == nil || !e.decided() || e.executed || e.pp == nil || len(e.pp.Batch) == 0 {
+		return false
+	}
+	reqs := e.pp.Requests()
+	committed := e.phase == lab.PhaseCommitted
+	var results []string
+	var err error
+	if committed {
+		results, err = r.bank.ExecuteBatch(e.seq, reqs)
+	} else {
+		_, err = r.bank.Execute(e.seq, nil)
+	}
+	if err != nil {
+		r.env.Logf("execute n%d: %v", e.seq, err)
+		return false
+	}
+	e.executed = true
+	for i := range reqs {
+		req := &reqs[i]
+		delete(r.ordered, keyOf(req))
+		result := "aborted"
+		if committed {
+			result = results[i]
+		}
+		r.history = append(r.history, lab.Outcome{View: e.pp.View, Seq: e.seq, Request: *req, Committed: committed, Result: result})
+		r.env.Reply(lab.Reply{View: r.view, Seq: e.seq, Timestamp: req.Timestamp, Client: req.Client, Replica: r.id, Committed: committed, Result: result})
+	}
+	return true
 }
 
 // afterExecute follows every execution: the replica made progress, so its

@@ -26,23 +26,64 @@ func (r *Replica) prepareCommand(yes bool) error {
 // to execute. An honest replica votes yes when the operation is valid on its
 // state, and it waits until every lower sequence number has executed, so
 // that all honest replicas judge the request on the same state and vote
-// alike.
+// alike. A batching replica votes as pre-prepares arrive instead (see
+// accepted).
 func (r *Replica) autoVote() {
-	if r.cfg.Manual || r.isPrimary() || r.viewChanging {
+	if r.cfg.Manual || r.isPrimary() || r.viewChanging || r.batching() {
 		return
 	}
 	e := r.log[r.bank.LastExecuted()+1]
 	if e == nil || e.pp == nil || e.voted || e.decided() {
 		return
 	}
-	yes := e.pp.Request == nil || r.bank.Validate(e.pp.Request.Op) == nil
+	var yes bool
+	switch {
+	case e.pp.Request == nil:
+		yes = true
+	case len(e.pp.Batch) > 0:
+		yes = wellFormed(e.pp)
+	default:
+		yes = r.bank.Validate(e.pp.Request.Op) == nil
+	}
 	r.vote(e, yes)
+}
+
+// accepted follows the acceptance of a pre-prepare: the requests of a
+// batch after its first are now ordered too, and a batching backup votes
+// at once.
+func (r *Replica) accepted(pp *lab.PrePrepare) {
+	for i := range pp.Batch {
+		r.ordered[keyOf(&pp.Batch[i])] = true
+		r.dropPending(&pp.Batch[i])
+	}
+	if !r.batching() || r.isPrimary() || r.viewChanging {
+		return
+	}
+	if e := r.log[pp.Seq]; e != nil && e.pp != nil && !e.voted && !e.decided() {
+		r.vote(e, wellFormed(e.pp))
+	}
+}
+
+// wellFormed is a batching replica's vote: every request in pp is well
+// formed. The null request is.
+func wellFormed(pp *lab.PrePrepare) bool {
+	if pp.Request != nil && lab.CheckOperation(pp.Request.Op) != nil {
+		return false
+	}
+	for i := range pp.Batch {
+		if lab.CheckOperation(pp.Batch[i].Op) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // vote records this replica's own prepare and sends it to every other.
 func (r *Replica) vote(e *entry, yes bool) {
 	// TODO(prepare): send your PREPARE (view, seq, digest, your id, the vote) to every other replica, record it in your own log, and mark that you voted
-	r.env.Logf("prepare %s on v%d n%d", yesNo(yes, "yes", "no"), e.pp.View, e.seq)
+	if r.tracing {
+		r.env.Logf("prepare %s on v%d n%d", yesNo(yes, "yes", "no"), e.pp.View, e.seq)
+	}
 	if !r.cfg.Manual {
 		r.evaluatePrepare(e, false)
 	}
@@ -68,7 +109,9 @@ func (r *Replica) evaluatePrepare(e *entry, force bool) bool {
 	}
 	// TODO(prepare): count yes and no votes by distinct sender (the pre-prepare is the primary's yes); with 2f+1 yes the entry is prepared, with more than f no (or on progress short of 2f+1) it is aborted
 	var yes, no []lab.ID
-	r.env.Logf("%s v%d n%d: %d yes, %d no", e.phase, e.pp.View, e.seq, len(yes), len(no))
+	if r.tracing {
+		r.env.Logf("%s v%d n%d: %d yes, %d no", e.phase, e.pp.View, e.seq, len(yes), len(no))
+	}
 	if e.phase == lab.PhasePrepared && !r.cfg.Manual {
 		r.ack(e, true)
 	}

@@ -42,6 +42,12 @@ type Replica struct {
 	history []lab.Outcome
 	// consoleTS numbers requests typed at the primary's console.
 	consoleTS int64
+	// tracing says whether anyone reads the lines given to env.Logf; the
+	// busiest lines are skipped when nobody does (see lab.Tracing).
+	tracing bool
+	// slab holds fresh entries: they are allocated entrySlab at a time,
+	// which costs far less than one by one.
+	slab []entry
 
 	checkpoints
 	timer
@@ -60,6 +66,7 @@ func New(cfg lab.Config, env lab.Env) lab.Replica {
 		log:         map[int]*entry{},
 		ordered:     map[reqKey]bool{},
 		viewChanges: map[int]map[lab.ID]*lab.ViewChange{},
+		tracing:     lab.Tracing(env),
 	}
 	r.checkpoints.init(r.bank.Snapshot())
 	r.timeout = cfg.ViewChangeTimeout
@@ -67,6 +74,8 @@ func New(cfg lab.Config, env lab.Env) lab.Replica {
 }
 
 var _ lab.New = New
+
+const entrySlab = 32
 
 func (r *Replica) primary() lab.ID       { return lab.Primary(r.view, r.n) }
 func (r *Replica) isPrimary() bool       { return r.primary() == r.id }
@@ -202,8 +211,12 @@ func (r *Replica) entries() []*entry {
 func (r *Replica) entry(seq int) *entry {
 	e, ok := r.log[seq]
 	if !ok {
-		e = &entry{seq: seq, view: r.view,
-			prepares: make([]lab.Prepare, 0, r.n), commits: make([]lab.Commit, 0, r.n)}
+		if len(r.slab) == 0 {
+			r.slab = make([]entry, entrySlab)
+		}
+		e, r.slab = &r.slab[0], r.slab[1:]
+		e.seq, e.view = seq, r.view
+		e.prepares, e.commits = e.prepareRoom[:0], e.commitRoom[:0]
 		r.log[seq] = e
 	}
 	return e

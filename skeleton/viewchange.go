@@ -139,6 +139,8 @@ func (r *Replica) installNewView(nv *lab.NewView) {
 			// for what it executed there, so that the others can complete
 			// it, and against anything else.
 			r.vote(e, r.ran(e.seq) == e.pp.Digest)
+		case r.batching() && !e.voted && e.phase == lab.PhasePrePrepared && !r.isPrimary():
+			r.vote(e, wellFormed(e.pp))
 		default:
 			r.evaluatePrepare(e, false)
 			r.evaluateCommit(e, false)
@@ -178,9 +180,11 @@ func (r *Replica) enterView(v int, pps []lab.PrePrepare) {
 		e := r.carry(old[pp.Seq], pp.Seq, v)
 		e.pp, e.phase = &pp, lab.PhasePrePrepared
 		e.executed = pp.Seq <= r.bank.LastExecuted()
-		if pp.Request != nil && !e.executed {
-			r.ordered[keyOf(pp.Request)] = true
-			r.dropPending(pp.Request)
+		if !e.executed {
+			eachRequest(e.pp, func(req *lab.Request) {
+				r.ordered[keyOf(req)] = true
+				r.dropPending(req)
+			})
 		}
 		r.log[pp.Seq] = e
 		r.seq = max(r.seq, pp.Seq)
@@ -196,11 +200,9 @@ func (r *Replica) enterView(v int, pps []lab.PrePrepare) {
 			ne := r.carry(e, seq, v)
 			switch {
 			case ne.pp != nil:
-				if ne.pp.Request != nil {
-					r.ordered[keyOf(ne.pp.Request)] = true
-				}
-			case e.pp != nil && e.pp.Request != nil:
-				lost = append(lost, *e.pp.Request)
+				eachRequest(ne.pp, func(req *lab.Request) { r.ordered[keyOf(req)] = true })
+			case e.pp != nil:
+				lost = append(lost, e.pp.Requests()...)
 			}
 			if ne.pp != nil || ne.cert != nil || len(ne.prepares) > 0 || len(ne.commits) > 0 {
 				r.log[seq] = ne
@@ -242,20 +244,35 @@ func (r *Replica) carry(e *entry, seq, v int) *entry {
 }
 
 // ran returns the digest of what this replica executed at seq: the
-// request when it committed one there, the null digest when it aborted or
-// ran the null request.
+// request (or batch) when it committed one there, the null digest when it
+// aborted or ran the null request.
 func (r *Replica) ran(seq int) string {
-	if o, ok := r.outcome(seq); ok && o.Committed {
-		return lab.Digest(&o.Request)
+	os := r.outcomes(seq)
+	switch {
+	case len(os) == 0 || !os[0].Committed:
+		return lab.NullDigest
+	case len(os) == 1:
+		return lab.Digest(&os[0].Request)
 	}
-	return lab.NullDigest
+	return lab.BatchDigest(requestsOf(os))
 }
 
-// outcome finds the history record for seq; history is in sequence order.
-func (r *Replica) outcome(seq int) (lab.Outcome, bool) {
-	i, ok := slices.BinarySearchFunc(r.history, seq, func(o lab.Outcome, seq int) int { return o.Seq - seq })
-	if !ok {
-		return lab.Outcome{}, false
+// outcomes finds the history records for seq: one for a request, one per
+// request for a batch, none for the null request. History is in sequence
+// order.
+func (r *Replica) outcomes(seq int) []lab.Outcome {
+	i, _ := slices.BinarySearchFunc(r.history, seq, func(o lab.Outcome, seq int) int { return o.Seq - seq })
+	j := i
+	for j < len(r.history) && r.history[j].Seq == seq {
+		j++
 	}
-	return r.history[i], true
+	return r.history[i:j]
+}
+
+func requestsOf(os []lab.Outcome) []lab.Request {
+	out := make([]lab.Request, len(os))
+	for i, o := range os {
+		out[i] = o.Request
+	}
+	return out
 }

@@ -45,7 +45,7 @@ func newViewPrePrepares(v int, vcs []lab.ViewChange) (minS int, pps []lab.PrePre
 		pp := lab.PrePrepare{View: v, Seq: seq, Digest: lab.NullDigest}
 		if b, ok := best[seq]; ok && b.Request != nil {
 			req := *b.Request
-			pp.Digest, pp.Request = b.Digest, &req
+			pp.Digest, pp.Request, pp.Batch = b.Digest, &req, b.Batch
 		}
 		pps = append(pps, pp)
 	}
@@ -76,7 +76,7 @@ func validViewChange(vc *lab.ViewChange, n, window int) error {
 			return fmt.Errorf("prepared n%d in view %d, not below view %d", pp.Seq, pp.View, vc.View)
 		case seen[pp.Seq]:
 			return fmt.Errorf("two certificates for n%d", pp.Seq)
-		case pp.Digest != lab.Digest(pp.Request):
+		case pp.Digest != pp.ContentDigest():
 			return fmt.Errorf("prepared n%d: the digest does not match the request", pp.Seq)
 		}
 		seen[pp.Seq] = true
@@ -124,7 +124,7 @@ func checkNewView(nv *lab.NewView, n, window int) error {
 	}
 	for i, w := range want {
 		got := nv.PrePrepares[i]
-		if got.View != w.View || got.Seq != w.Seq || got.Digest != w.Digest || lab.Digest(got.Request) != w.Digest {
+		if got.View != w.View || got.Seq != w.Seq || got.Digest != w.Digest || got.ContentDigest() != w.Digest {
 			return fmt.Errorf("at n%d it re-issues %s where the view changes call for %s", w.Seq, digestName(got.Digest), digestName(w.Digest))
 		}
 	}

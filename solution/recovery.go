@@ -53,18 +53,21 @@ func (r *Replica) onStateRequest(from lab.ID, q *lab.StateRequest) {
 // the request with the null digest, since it executed as nothing; the null
 // request where no request ran.
 func (r *Replica) executedAt(seq int) lab.PrePrepare {
-	o, ok := r.outcome(seq)
-	if !ok {
+	os := r.outcomes(seq)
+	if len(os) == 0 {
 		pp := lab.PrePrepare{Seq: seq, Digest: lab.NullDigest}
 		if e := r.log[seq]; e != nil && e.pp != nil {
 			pp.View = e.pp.View
 		}
 		return pp
 	}
-	req := o.Request
-	pp := lab.PrePrepare{View: o.View, Seq: seq, Digest: lab.NullDigest, Request: &req}
-	if o.Committed {
-		pp.Digest = lab.Digest(&req)
+	reqs := requestsOf(os)
+	pp := lab.PrePrepare{View: os[0].View, Seq: seq, Digest: lab.NullDigest, Request: &reqs[0], Batch: reqs[1:]}
+	if len(pp.Batch) == 0 {
+		pp.Batch = nil
+	}
+	if os[0].Committed {
+		pp.Digest = pp.ContentDigest()
 	}
 	return pp
 }
@@ -131,7 +134,7 @@ func agreedState(replies []*lab.StateReply, weak int) (agreed, bool) {
 			if !ok {
 				continue
 			}
-			k := pp.Digest + "/" + lab.Digest(pp.Request)
+			k := pp.Digest + "/" + pp.ContentDigest()
 			if votes[k]++; votes[k] >= weak {
 				pick = &pp
 				break
@@ -201,27 +204,39 @@ func (r *Replica) adopt(st agreed) {
 // and records it as they did.
 func (r *Replica) runTransferred(pp lab.PrePrepare) bool {
 	committed := pp.Digest != lab.NullDigest
-	var req *lab.Request
-	if committed {
-		req = pp.Request
+	reqs := pp.Requests()
+	var results []string
+	var err error
+	switch {
+	case !committed:
+		_, err = r.bank.Execute(pp.Seq, nil)
+	case len(pp.Batch) > 0:
+		results, err = r.bank.ExecuteBatch(pp.Seq, reqs)
+	default:
+		var result string
+		result, err = r.bank.Execute(pp.Seq, pp.Request)
+		results = []string{result}
 	}
-	result, err := r.bank.Execute(pp.Seq, req)
 	if err != nil {
 		r.env.Logf("state transfer: execute n%d: %v", pp.Seq, err)
 		return false
 	}
 	e := r.entry(pp.Seq)
-	e.pp = &lab.PrePrepare{View: pp.View, Seq: pp.Seq, Digest: lab.Digest(pp.Request), Request: pp.Request}
+	e.pp = &lab.PrePrepare{View: pp.View, Seq: pp.Seq, Request: pp.Request, Batch: pp.Batch}
+	e.pp.Digest = e.pp.ContentDigest()
 	e.phase, e.executed = lab.PhaseCommitted, true
-	if pp.Request == nil {
-		return true
+	if !committed && len(reqs) > 0 {
+		e.phase = lab.PhaseAborted
 	}
-	if !committed {
-		e.phase, result = lab.PhaseAborted, "aborted"
+	for i := range reqs {
+		result := "aborted"
+		if committed {
+			result = results[i]
+		}
+		delete(r.ordered, keyOf(&reqs[i]))
+		r.dropPending(&reqs[i])
+		r.history = append(r.history, lab.Outcome{View: pp.View, Seq: pp.Seq, Request: reqs[i], Committed: committed, Result: result})
+		r.env.Logf("state transfer: executed n%d (%s)", pp.Seq, result)
 	}
-	delete(r.ordered, keyOf(pp.Request))
-	r.dropPending(pp.Request)
-	r.history = append(r.history, lab.Outcome{View: pp.View, Seq: pp.Seq, Request: *pp.Request, Committed: committed, Result: result})
-	r.env.Logf("state transfer: executed n%d (%s)", pp.Seq, result)
 	return true
 }

@@ -67,7 +67,7 @@ func (r *replicaFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&r.interval, "checkpoint-interval", 0, fmt.Sprintf("K: take a checkpoint every K sequence numbers (default %d)", lab.DefaultCheckpointInterval))
 	fs.IntVar(&r.window, "window", 0, fmt.Sprintf("L: accept sequence numbers up to L above the last stable checkpoint (default %d)", lab.DefaultWindow))
 	fs.IntVar(&r.timeout, "view-change-timeout", 0, fmt.Sprintf("ticks a backup waits for a request to execute before asking for a view change (default %d)", lab.DefaultViewChangeTimeout))
-	fs.IntVar(&r.batch, "batch", 0, "requests the primary may order at once with automatic votes (default 1)")
+	fs.IntVar(&r.batch, "batch", 0, "with automatic votes, batch and pipeline: the primary orders up to this many requests at one sequence number and backups vote on their form at once (0: the lab's protocol, one request at a time)")
 	fs.BoolVar(&r.logs, "logs", true, "print the replica's own log lines (log: ...) beside the events")
 	fs.StringVar(&r.dir, "dir", "checkpoints", "`directory` for the checkpoint logs")
 }

@@ -20,7 +20,7 @@ type Client struct {
 type request struct {
 	req     lab.Request
 	sentAt  int
-	replies map[lab.ID]lab.Reply
+	replies []lab.Reply // at most one per replica; dropped once decided
 	outcome *Outcome
 }
 
@@ -38,7 +38,7 @@ func newClient(s *Sim) *Client { return &Client{sim: s} }
 // the number is also the request's timestamp.
 func (c *Client) Send(op string) int {
 	n := len(c.requests) + 1
-	r := &request{req: lab.Request{Client: ClientName, Timestamp: int64(n), Op: op}, sentAt: c.sim.now, replies: map[lab.ID]lab.Reply{}}
+	r := &request{req: lab.Request{Client: ClientName, Timestamp: int64(n), Op: op}, sentAt: c.sim.now}
 	c.requests = append(c.requests, r)
 	c.sim.send(lab.Client, lab.Primary(c.view, c.sim.opts.N), &r.req, false)
 	return n
@@ -82,19 +82,24 @@ func (c *Client) receive(from lab.ID, m lab.Message) {
 	if r.outcome != nil {
 		return
 	}
-	if _, dup := r.replies[from]; dup {
-		return
-	}
-	r.replies[from] = *rep
-	match := 0
+	match := 1
 	for _, other := range r.replies {
+		if other.Replica == from {
+			return
+		}
 		if other.Committed == rep.Committed && other.Result == rep.Result {
 			match++
 		}
 	}
 	if match >= lab.Weak(c.sim.opts.N) {
 		r.outcome = &Outcome{Committed: rep.Committed, Result: rep.Result, Seq: rep.Seq, Replies: match}
+		r.replies = nil
+		return
 	}
+	if r.replies == nil {
+		r.replies = make([]lab.Reply, 0, c.sim.opts.N)
+	}
+	r.replies = append(r.replies, *rep)
 }
 
 // tick resends, to every replica, each request left unanswered too long.

@@ -427,6 +427,9 @@ func (n *node) Reply(r lab.Reply) {
 	}
 }
 
+// Tracing tells the replica whether its Logf lines are kept (lab.Tracing).
+func (n *node) Tracing() bool { return !n.sim.trace.quiet }
+
 func (n *node) Logf(format string, args ...any) {
 	if !n.sim.trace.quiet {
 		n.sim.trace.log(n.id, fmt.Sprintf(format, args...))

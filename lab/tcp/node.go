@@ -505,6 +505,10 @@ func (e env) Reply(r lab.Reply) {
 	}
 }
 
+// Tracing tells the replica whether its Logf lines go anywhere: only an
+// observer hears them (lab.Tracing).
+func (e env) Tracing() bool { return e.n.cfg.Observer != nil }
+
 func (e env) Logf(format string, args ...any) {
 	if e.n.cfg.Observer != nil {
 		e.n.cfg.Observer.Logged(fmt.Sprintf(format, args...))
