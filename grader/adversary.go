@@ -1003,7 +1003,7 @@ func forgedNewView(newReplica lab.New, st Settings, seed uint64) (string, *sim.S
 		if nv, ok := m.(*lab.NewView); ok {
 			for i := range nv.PrePrepares {
 				if pp := &nv.PrePrepares[i]; pp.Seq == 1 {
-					pp.Request, pp.Batch, pp.Digest = nil, nil, lab.NullDigest
+					pp.Request, pp.Digest = nil, lab.NullDigest
 				}
 			}
 		}
