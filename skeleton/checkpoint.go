@@ -133,6 +133,21 @@ func (r *Replica) markStable(proof []lab.Checkpoint) {
 	}
 }
 
+// caughtUp records that this replica has reached the state of its stable
+// checkpoint, which it learnt was stable before it got there (from 2f+1
+// checkpoints, or a NEW-VIEW) and then caught up to by executing. From now
+// on it can vouch for that state in its own state replies, and it reports
+// the checkpoint stable, as the others did.
+func (r *Replica) caughtUp() {
+	snap := r.bank.Snapshot()
+	if snap.Seq != r.stableSeq || snap.Digest != r.stableDigest {
+		return
+	}
+	r.stableSnap = &snap
+	r.env.Checkpointed(snap, true)
+	r.env.Logf("caught up to the stable checkpoint n%d", snap.Seq)
+}
+
 // collectGarbage drops what the stable checkpoint makes unnecessary.
 func (r *Replica) collectGarbage() {
 	for seq, e := range r.log {

@@ -162,9 +162,14 @@ func (r *Replica) executeBatch() bool {
 
 // afterExecute follows every execution: the replica made progress, so its
 // view-change timer starts over, and it takes a checkpoint when one is due,
-// every K sequence numbers or where the primary asked for one.
+// every K sequence numbers or where the primary asked for one. A replica
+// that learnt a checkpoint was stable before reaching it now holds its
+// state.
 func (r *Replica) afterExecute(seq int) {
 	r.progressed()
+	if seq == r.stableSeq && r.stableSnap == nil {
+		r.caughtUp()
+	}
 	if seq%r.cfg.CheckpointInterval == 0 || r.follow[seq] {
 		delete(r.follow, seq)
 		r.takeCheckpoint()
