@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"go/parser"
 	"go/token"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,7 +24,8 @@ func init() {
 
 // taOnly is what a student release leaves out besides solution/: the tools
 // that need the reference (the skeleton generator, this command and their
-// tests), the maintainers' notes and CI, and what a run leaves behind.
+// tests), the planted bugs of mutants/ (diffs of the reference), the
+// maintainers' notes and CI, and what a run leaves behind.
 var taOnly = []string{
 	"solution",
 	"internal/skelgen",
@@ -29,6 +33,7 @@ var taOnly = []string{
 	"cmd/pbftlab/handout.go",
 	"cmd/pbftlab/handout_test.go",
 	"cmd/pbftlab/fullmarks_test.go",
+	"mutants",
 	"README.md",
 	".ci",
 	"e2e",
@@ -122,9 +127,52 @@ func writeHandout(root, dest string) (handout, error) {
 		}
 		keep[rel] = true
 	}
+	if err := noSecrets(root, keep); err != nil {
+		return h, err
+	}
 	err = submission.CopyKit(root, dest, func(rel string) bool { return !keep[rel] })
 	h.files = len(keep)
 	return h, err
+}
+
+// noSecrets refuses a release in which a file repeats a line of code that
+// only the solution's TODO regions hold: a copy, a diff or an excerpt of
+// the answers that the TA-only list failed to leave out. A line the kit's
+// own code also has (its non-test Go files) is common code, not an answer.
+func noSecrets(root string, files map[string]bool) error {
+	secrets, err := skelgen.Secrets(skelgen.Options{Root: root, From: "solution", To: submission.Tree})
+	if err != nil {
+		return err
+	}
+	texts := map[string][]string{}
+	for rel := range files {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			return err
+		}
+		if bytes.IndexByte(data, 0) < 0 { // text only
+			texts[rel] = strings.Split(string(data), "\n")
+		}
+	}
+	for rel, lines := range texts {
+		if strings.HasSuffix(rel, ".go") && !strings.HasSuffix(rel, "_test.go") && !strings.Contains("/"+rel, "/testdata/") {
+			for _, line := range lines {
+				delete(secrets, skelgen.NormalizeLine(line))
+			}
+		}
+	}
+	var leaks []string
+	for _, rel := range slices.Sorted(maps.Keys(texts)) {
+		for i, line := range texts[rel] {
+			if from, ok := secrets[skelgen.NormalizeLine(line)]; ok {
+				leaks = append(leaks, fmt.Sprintf("%s:%d repeats %s", rel, i+1, from))
+			}
+		}
+	}
+	if len(leaks) > 0 {
+		return fmt.Errorf("the release would hold code of the solution's TODO regions; leave these files out (the TA-only list in cmd/pbftlab/handout.go):\n  %s", strings.Join(leaks, "\n  "))
+	}
+	return nil
 }
 
 // clearDest makes dest an empty folder. It removes an earlier release but

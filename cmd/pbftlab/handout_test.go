@@ -266,3 +266,49 @@ func phaseSection(doc, phase string) string {
 	}
 	return ""
 }
+
+// A file that repeats the answers, even as a diff, keeps the release from
+// being written; code the kit has anyway does not.
+func TestHandoutRefusesTheSolutionsCode(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"go.mod": "module pbftlab\n\ngo 1.26\n",
+		"solution/x.go": `package solution
+
+func f(xs map[int]int) int {
+	// BEGIN TODO(prepare): count the distinct keys
+	seen := make(map[int]bool, len(xs))
+	for key := range xs {
+		seen[key] = true
+	}
+	return len(seen) + distinctKeysAlreadySeen
+	// END TODO
+}
+`,
+		"lab/y.go":       "package lab\n\nfunc g(xs []int) {\n\tseen := make(map[int]bool, len(xs))\n\t_ = seen\n}\n",
+		"notes/bug.diff": "@@ solution/x.go\n-\tseen := make(map[int]bool, len(xs))\n-\treturn len(seen) + distinctKeysAlreadySeen\n+\treturn 0\n",
+	}
+	keep := map[string]bool{}
+	for rel, text := range files {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+		if !strings.HasPrefix(rel, "solution/") {
+			keep[rel] = true
+		}
+	}
+	err := noSecrets(root, keep)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "notes/bug.diff:3 repeats "+filepath.Join(root, "solution", "x.go")+":9")
+	assert.NotContains(t, err.Error(), "bug.diff:2", "a line the kit's own code has is common code")
+	assert.NotContains(t, err.Error(), "lab/y.go")
+	assert.NotContains(t, err.Error(), "seen[key] = true", "a short line says nothing")
+
+	delete(keep, "lab/y.go")
+	err = noSecrets(root, keep)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bug.diff:2", "without the kit's code, that line is the solution's alone")
+
+	delete(keep, "notes/bug.diff")
+	assert.NoError(t, noSecrets(root, keep))
+}

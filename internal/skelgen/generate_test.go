@@ -326,3 +326,26 @@ func TestWriteAndDiff(t *testing.T) {
 	assert.Empty(t, diffs)
 	assert.NoDirExists(t, filepath.Join(dir, "old"), "a folder left empty is removed")
 }
+
+func TestSecrets(t *testing.T) {
+	root := module(t, map[string]string{"solution/x.go": `package solution
+
+func f(xs []int) int {
+	total := len(xs) + len(xs)*len(xs)
+	// BEGIN TODO(commit): add them up
+	// a comment inside the region, long enough to count
+	total := len(xs) + len(xs)*len(xs)
+	for _, x := range xs {
+		total += x * distinctWeight
+	}
+	// END TODO
+	return total
+}
+`})
+	secrets, err := Secrets(Options{Root: root, From: "solution", To: "skeleton"})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{
+		"total += x * distinctWeight": filepath.Join(root, "solution", "x.go") + ":9",
+	}, secrets, "lines also outside the region, short lines and comments are not secrets")
+	assert.Equal(t, "return len(seen)", NormalizeLine("-\treturn len(seen)  "))
+}
