@@ -18,6 +18,12 @@
 #   make skeleton              regenerate skeleton/ from solution/'s markers
 #   make handout [DEST=dir]    write the student release (default dist/handout)
 #   make test                  check the kit itself
+#   make stress N=1000         play every case and robustness spec under N
+#                              seeds of message order on every core (TREE,
+#                              CASE=a,b and SEED=first apply); failing seeds'
+#                              transcripts go to reports/stress/
+#   make mutants               grade each planted bug of mutants/ and show
+#                              which spec catches it (ONLY=a,b for some)
 #   make bench                 benchmarks
 #
 # Everything comes from the Go module proxy through go.mod; nothing else
@@ -45,7 +51,7 @@ BATCH_FLAGS = -submissions $(SUBMISSIONS) -reports $(REPORTS) \
 	$(if $(RUNS),-runs $(RUNS)) \
 	$(if $(HIDDEN),-hidden $(HIDDEN))
 
-.PHONY: all grade test fmt-check vet lint unit grade-solution bench help phase skeleton skeleton-check handout gradescope
+.PHONY: all grade test fmt-check vet lint unit grade-solution bench help phase skeleton skeleton-check handout gradescope stress mutants
 
 all: test
 
@@ -95,6 +101,14 @@ skeleton-check:
 handout:
 	@test -n "$(HAVE_SOLUTION)" || { echo "make handout needs solution/, which a student copy of the kit does not have"; exit 2; }
 	$(GO) run ./cmd/pbftlab handout $(if $(DEST),-dest $(DEST))
+
+stress:
+	$(GO) run ./cmd/pbftlab stress -tree $(TREE) -n $(or $(N),100) -reports $(REPORTS)/stress \
+		$(if $(CASE),-case $(CASE)) $(if $(SEED),-seed $(SEED)) $(if $(CASES),-cases $(CASES)) $(if $(V),-v)
+
+mutants:
+	@test -n "$(HAVE_SOLUTION)" || { echo "make mutants needs solution/, which a student copy of the kit does not have"; exit 2; }
+	$(GO) run ./cmd/pbftlab mutants $(if $(ONLY),-only $(ONLY)) $(if $(RUNS),-runs $(RUNS))
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./lab/...

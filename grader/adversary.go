@@ -23,6 +23,7 @@ var adversaries = []Scenario{
 		Points: 4,
 		Phases: []string{"pre-prepare", "prepare", "commit"},
 		Run:    twinPrimary,
+		Drops:  true,
 	},
 	{
 		Name:   "robust4_duplicate_votes",
@@ -51,6 +52,7 @@ var adversaries = []Scenario{
 		Points: 3,
 		Phases: []string{"pre-prepare", "checkpoint"},
 		Run:    outsideWatermarks,
+		Drops:  true,
 	},
 	{
 		Name:   "robust8_wrong_checkpoint_digest",
@@ -58,6 +60,7 @@ var adversaries = []Scenario{
 		Points: 3,
 		Phases: []string{"checkpoint", "recovery"},
 		Run:    wrongCheckpointDigest,
+		Drops:  true,
 	},
 	{
 		Name:   "robust9_f_crashed",
@@ -65,6 +68,7 @@ var adversaries = []Scenario{
 		Points: 2,
 		Phases: []string{"prepare", "commit"},
 		Run:    fCrashed,
+		Drops:  true,
 	},
 	{
 		Name:   "robust10_f_plus_one_crashed",
@@ -72,6 +76,7 @@ var adversaries = []Scenario{
 		Points: 3,
 		Phases: []string{"prepare", "commit", "view-change"},
 		Run:    fPlusOneCrashed,
+		Drops:  true,
 	},
 	{
 		Name:   "robust11_pre_prepare_digest",
@@ -79,6 +84,7 @@ var adversaries = []Scenario{
 		Points: 2,
 		Phases: []string{"pre-prepare"},
 		Run:    prePrepareDigest,
+		Drops:  true,
 	},
 	{
 		Name:   "robust12_execution_waits_for_gap",
@@ -100,6 +106,7 @@ var adversaries = []Scenario{
 		Points: 3,
 		Phases: []string{"recovery"},
 		Run:    stateNeedsWeakQuorum,
+		Drops:  true,
 	},
 	{
 		Name:   "robust15_forged_new_view",
@@ -114,6 +121,7 @@ var adversaries = []Scenario{
 		Points: 2,
 		Phases: []string{"view-change"},
 		Run:    loneViewChange,
+		Drops:  true,
 	},
 }
 
@@ -191,6 +199,7 @@ func decidedAs(sts map[lab.ID]lab.Status, ids []lab.ID, seq int, want, why strin
 
 func newSim(newReplica lab.New, st Settings, seed uint64, opts sim.Options) (*sim.Sim, driver) {
 	opts.Seed, opts.Duplicate = seed, st.Duplicate
+	opts.Reorder, opts.Drop = opts.Reorder || st.Reorder, st.Drop
 	s := sim.New(newReplica, opts)
 	return s, driver{s}
 }

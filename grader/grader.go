@@ -32,6 +32,11 @@ type Settings struct {
 	Seed      uint64  // first seed; PBFTLAB_SEED, default 1
 	Runs      int     // seeds per case; PBFTLAB_RUNS, default 3
 	Duplicate float64 // chance a message is delivered twice; PBFTLAB_DUPLICATE, default 0.2
+	// Reorder and Drop are for stress runs (see Stress): links that do
+	// not keep order, and the chance that a message between replicas is
+	// lost. A grade keeps links in order and loses nothing.
+	Reorder bool
+	Drop    float64
 }
 
 // ReadSettings reads the settings from the environment.
@@ -67,7 +72,8 @@ func caseTimeout(st Settings) time.Duration {
 	return 10*time.Second + time.Duration(st.Runs)*2*time.Second
 }
 
-// Run grades the tree whose constructor is newReplica.
+// Run grades the tree whose constructor is newReplica; with PBFTLAB_STRESS
+// set it stress-tests it instead (see Stress).
 func Run(t *testing.T, newReplica lab.New) {
 	t.Helper()
 	settings, err := ReadSettings()
@@ -81,6 +87,10 @@ func Run(t *testing.T, newReplica lab.New) {
 	cases, err := LoadCases(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv(StressEnv) != "" {
+		Stress(t, newReplica, settings, cases)
+		return
 	}
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	ginkgo.Describe("PBFT lab", func() {

@@ -33,6 +33,9 @@ type Scenario struct {
 	// or what went wrong, naming the replica, its view and the sequence
 	// number; the Sim holds the trace.
 	Run func(newReplica lab.New, st Settings, seed uint64) (string, *sim.Sim)
+	// Drops says that its votes are automatic, so that a stress run may
+	// lose messages in it and check safety alone (see Stress).
+	Drops bool
 }
 
 // Scenarios are the robustness specs, in the order they run.
@@ -50,6 +53,7 @@ var Scenarios = []Scenario{
 		Points: 5,
 		Phases: []string{"view-change"},
 		Run:    timerReplacesCrashedPrimary,
+		Drops:  true,
 	},
 }
 
@@ -242,7 +246,7 @@ const robustOp = "account=alice,amount=40,operation=deposit"
 // view changes, so the new primary must re-issue it at the same sequence
 // number, and it then commits there.
 func preparedSurvivesViewChange(newReplica lab.New, st Settings, seed uint64) (string, *sim.Sim) {
-	s := sim.New(newReplica, sim.Options{Seed: seed, Duplicate: st.Duplicate, Manual: true, Balances: map[string]int{"alice": 100}})
+	s := sim.New(newReplica, sim.Options{Seed: seed, Duplicate: st.Duplicate, Reorder: st.Reorder, Manual: true, Balances: map[string]int{"alice": 100}})
 	d := driver{s}
 	if err := s.Err(); err != nil {
 		return err.Error(), s
@@ -345,7 +349,7 @@ const timerTicks = 400
 // run out waiting for it to execute, and they change the view on their own;
 // the new primary then orders the request and it commits.
 func timerReplacesCrashedPrimary(newReplica lab.New, st Settings, seed uint64) (string, *sim.Sim) {
-	s := sim.New(newReplica, sim.Options{Seed: seed, Duplicate: st.Duplicate, Balances: map[string]int{"alice": 100}})
+	s := sim.New(newReplica, sim.Options{Seed: seed, Duplicate: st.Duplicate, Reorder: st.Reorder, Drop: st.Drop, Balances: map[string]int{"alice": 100}})
 	d := driver{s}
 	if err := s.Err(); err != nil {
 		return err.Error(), s

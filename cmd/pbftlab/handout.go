@@ -24,8 +24,10 @@ func init() {
 
 // taOnly is what a student release leaves out besides solution/: the tools
 // that need the reference (the skeleton generator, this command and their
-// tests), the planted bugs of mutants/ (diffs of the reference), the
-// maintainers' notes and CI, and what a run leaves behind.
+// tests), the planted bugs of mutants/ (diffs of the reference) with the
+// command that grades them, the tests that need the reference (hostile
+// submissions are rewrites of it; stress tests it), the maintainers' notes
+// and CI, and what a run leaves behind.
 var taOnly = []string{
 	"solution",
 	"internal/skelgen",
@@ -34,6 +36,13 @@ var taOnly = []string{
 	"cmd/pbftlab/handout_test.go",
 	"cmd/pbftlab/fullmarks_test.go",
 	"mutants",
+	"cmd/pbftlab/mutants.go",
+	"cmd/pbftlab/mutants_test.go",
+	"cmd/pbftlab/rewrite.go",
+	"cmd/pbftlab/rewrite_test.go",
+	"cmd/pbftlab/hostile_test.go",
+	"cmd/pbftlab/testdata/hostile",
+	"cmd/pbftlab/stress_test.go",
 	"README.md",
 	".ci",
 	"e2e",

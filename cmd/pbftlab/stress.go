@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"pbftlab/grader"
+)
+
+func init() {
+	register(command{name: "stress", summary: "play every case and robustness spec under many seeds of message order", run: runStress})
+}
+
+// stressOptions say what to stress and how hard.
+type stressOptions struct {
+	root    string
+	tree    string
+	cases   string
+	only    string
+	seeds   int
+	first   string
+	reports string // the stress folder
+	verbose bool
+}
+
+func runStress(args []string, stdout, stderr io.Writer) int {
+	root, err := grader.ModuleRoot()
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab stress:", err)
+		return exitUsage
+	}
+	o := stressOptions{root: root}
+	fs := newFlags("stress", "stress [-tree DIR] [-n SEEDS] [-seed FIRST] [-case NAME[,NAME]] [-cases DIR] [-reports DIR] [-v]", stderr)
+	fs.StringVar(&o.tree, "tree", defaultTree(root), "the tree to stress: a folder of the module holding a grade test")
+	fs.IntVar(&o.seeds, "n", 100, "seeds per case and robustness spec")
+	fs.StringVar(&o.first, "seed", "", "the first seed (default 1)")
+	fs.StringVar(&o.only, "case", "", "only these cases or robustness specs, comma-separated")
+	fs.StringVar(&o.cases, "cases", filepath.Join(root, "cases"), "the folder of case files")
+	fs.StringVar(&o.reports, "reports", filepath.Join(root, "reports", "stress"), "where the results and the transcripts of failing seeds go")
+	fs.BoolVar(&o.verbose, "v", false, "print the transcript of each failing seed kept")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if o.seeds < 1 {
+		fmt.Fprintln(stderr, "pbftlab stress: -n must be at least 1")
+		return exitUsage
+	}
+	for _, p := range []*string{&o.cases, &o.reports} {
+		if *p, err = filepath.Abs(*p); err != nil {
+			fmt.Fprintln(stderr, "pbftlab stress:", err)
+			return exitUsage
+		}
+	}
+	rep, err := stress(o, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab stress:", err)
+		return exitUsage
+	}
+	printStress(stdout, o, rep)
+	for _, t := range rep.Targets {
+		if t.Failures > 0 || t.Stuck {
+			return exitFailed
+		}
+	}
+	return exitOK
+}
+
+// stress runs the tree's grade test in stress mode and reads its report.
+func stress(o stressOptions, progress io.Writer) (grader.StressReport, error) {
+	var rep grader.StressReport
+	pkg, err := treePackage(gradeOptions{root: o.root, tree: o.tree})
+	if err != nil {
+		return rep, err
+	}
+	if _, err := grader.LoadCases(o.cases); err != nil {
+		return rep, err
+	}
+	// The folder holds the latest run only: transcripts of an earlier one
+	// would pass for failures of this one.
+	if err := os.RemoveAll(o.reports); err != nil {
+		return rep, err
+	}
+	if err := os.MkdirAll(o.reports, 0o755); err != nil {
+		return rep, err
+	}
+	fmt.Fprintf(progress, "stressing %s: %d seeds per case on %d cores\n", o.tree, o.seeds, runtime.NumCPU())
+	// -v, so that go test passes the progress lines on as they come.
+	cmd := exec.Command("go", "test", "-v", "-count=1", "-timeout=0", "-run=^TestGrade$", "./"+pkg)
+	cmd.Dir = o.root
+	cmd.Env = append(os.Environ(),
+		grader.StressEnv+"="+fmt.Sprint(o.seeds),
+		grader.StressDirEnv+"="+o.reports,
+		grader.StressTreeEnv+"="+pkg,
+		"PBFTLAB_CASES="+o.cases)
+	if o.first != "" {
+		cmd.Env = append(cmd.Env, "PBFTLAB_SEED="+o.first)
+	}
+	if o.only != "" {
+		cmd.Env = append(cmd.Env, grader.StressOnlyEnv+"="+o.only)
+	}
+	var out bytes.Buffer
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	copied := make(chan struct{})
+	go func() {
+		// The progress lines go to the terminal; everything goes to out, for
+		// when the run goes wrong.
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			out.WriteString(line + "\n")
+			if strings.HasPrefix(line, "stress: ") {
+				fmt.Fprintln(progress, line)
+			}
+		}
+		close(copied)
+	}()
+	runErr := cmd.Run()
+	pw.Close()
+	<-copied
+	if runErr != nil && !errors.As(runErr, new(*exec.ExitError)) {
+		return rep, fmt.Errorf("running go test: %w", runErr)
+	}
+	data, err := os.ReadFile(filepath.Join(o.reports, grader.StressFile))
+	if err != nil {
+		return rep, fmt.Errorf("the stress run left no results (the tree did not build, or its test process died):\n%s", tail(out.String(), 40))
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return rep, fmt.Errorf("reading %s: %w", grader.StressFile, err)
+	}
+	return rep, nil
+}
+
+// printStress shows the table, the totals and, for every failing seed
+// kept, how to replay it.
+func printStress(w io.Writer, o stressOptions, rep grader.StressReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASE\tNETWORK\tRUNS\tFAILURES\tTIME")
+	runs, failures := 0, 0
+	var busy time.Duration
+	for _, t := range rep.Targets {
+		state := fmt.Sprint(t.Failures)
+		if t.Stuck {
+			state += " (stuck)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", t.Name, t.Networks, t.Runs, state, t.Time.Round(time.Millisecond))
+		runs += t.Runs
+		failures += t.Failures
+		busy += t.Time
+	}
+	tw.Flush()
+	rate := 0.0
+	if rep.Wall > 0 {
+		rate = float64(runs) / rep.Wall.Seconds()
+	}
+	fmt.Fprintf(w, "Runs: %d, failures: %d, in %s on %d workers (%.0f runs/s)\n", runs, failures, rep.Wall.Round(time.Millisecond), rep.Workers, rate)
+	if failures == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nFailing seeds (transcripts in %s):\n", o.reports)
+	for _, t := range rep.Targets {
+		for _, f := range t.Failed {
+			fmt.Fprintf(w, "\n--- %s, seed %d (%s)\n%s\nreplay: %s\n", t.Name, f.Seed, f.Network, indentLines(firstLines(f.Message, 6)), grader.StressReplay(o.tree, t.Name, f.Seed))
+			if f.Transcript != "" {
+				fmt.Fprintf(w, "transcript: %s\n", filepath.Join(o.reports, f.Transcript))
+				if o.verbose {
+					if data, err := os.ReadFile(filepath.Join(o.reports, f.Transcript)); err == nil {
+						fmt.Fprintf(w, "%s\n", data)
+					}
+				}
+			}
+		}
+		if left := t.Failures - len(t.Failed); left > 0 {
+			fmt.Fprintf(w, "\n(%s: %d more failing seeds not kept)\n", t.Name, left)
+		}
+	}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], fmt.Sprintf("... (%d more lines)", len(lines)-n))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indentLines(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
