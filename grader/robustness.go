@@ -189,12 +189,26 @@ func (d driver) status(id lab.ID) (lab.Status, string) {
 }
 
 // stopped reports the safety violation or replica failure that ended the
-// run, if one did.
+// run, if one did, with the view each replica was in.
 func (d driver) stopped(when string) string {
 	if err := d.s.Err(); err != nil {
-		return fmt.Sprintf("%s: %v", when, err)
+		return fmt.Sprintf("%s: %v (%s)", when, err, d.views())
 	}
 	return ""
+}
+
+// views says which view each replica that can still answer is in.
+func (d driver) views() string {
+	var parts []string
+	for i := range d.s.N() {
+		if st, err := d.s.Status(lab.ID(i)); err == nil {
+			parts = append(parts, fmt.Sprintf("%s in view %d", lab.ID(i), st.View))
+		}
+	}
+	if len(parts) == 0 {
+		return "no replica answers"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // findEntry returns the log entry holding request req, if any.
