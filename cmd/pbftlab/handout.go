@@ -51,6 +51,25 @@ var taOnly = []string{
 	"checkpoints",
 }
 
+// studentTests are the tests of the kit's own command that a release
+// keeps: they check what a student runs (refusing a submission, the
+// failure text). Its other tests grade the reference through the TAs'
+// tools, so they stay out, with their fixtures.
+var studentTests = []string{
+	"cmd/pbftlab/failures_test.go",
+	"cmd/pbftlab/submission_test.go",
+	"cmd/pbftlab/testdata/submissions",
+}
+
+// taTest reports whether rel is a test or test fixture of cmd/pbftlab that
+// is not among studentTests.
+func taTest(rel string) bool {
+	if !under(rel, "cmd/pbftlab") || under(rel, studentTests...) {
+		return false
+	}
+	return strings.HasSuffix(rel, "_test.go") || under(rel, "cmd/pbftlab/testdata")
+}
+
 func runHandout(args []string, stdout, stderr io.Writer) int {
 	root, err := grader.ModuleRoot()
 	if err != nil {
@@ -73,7 +92,7 @@ func runHandout(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "wrote the student release to %s (%d files)\n", dest, h.files)
-	fmt.Fprintf(stdout, "  left out: %s\n", strings.Join(taOnly, ", "))
+	fmt.Fprintf(stdout, "  left out: %s, and the tests of cmd/pbftlab but %s\n", strings.Join(taOnly, ", "), strings.Join(studentTests, ", "))
 	if len(h.dropped) > 0 {
 		fmt.Fprintf(stdout, "  left out, as they test the reference: %s\n", strings.Join(h.dropped, ", "))
 	}
@@ -118,7 +137,7 @@ func writeHandout(root, dest string) (handout, error) {
 	destRel = filepath.ToSlash(destRel)
 	keep := map[string]bool{}
 	for _, rel := range files {
-		if under(rel, taOnly...) || under(rel, destRel) {
+		if under(rel, taOnly...) || taTest(rel) || under(rel, destRel) {
 			continue
 		}
 		if strings.HasSuffix(rel, ".go") {

@@ -63,6 +63,10 @@ func TestHandoutBuildsAndGradesTheSkeletonAtZero(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	code, out = run(t, dest, "go", "vet", "./...")
 	require.Equal(t, 0, code, out)
+	// The kit's tests that need the reference stay out of the release; the
+	// packages that hold such tests must pass without it.
+	code, out = run(t, dest, "go", "test", "-count=1", "./cmd/...", "./internal/...", "./grader/...")
+	require.Equal(t, 0, code, out)
 	code, out = run(t, dest, "make", "-n", "grade", "test")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "grade -tree skeleton", "the release grades the skeleton by default")
@@ -311,4 +315,18 @@ func f(xs map[int]int) int {
 
 	delete(keep, "notes/bug.diff")
 	assert.NoError(t, noSecrets(root, keep))
+}
+
+func TestTATestsStayOut(t *testing.T) {
+	for rel, out := range map[string]bool{
+		"cmd/pbftlab/batch_test.go":                         true,
+		"cmd/pbftlab/testdata/trees/crash/grade_test.go":    true,
+		"cmd/pbftlab/submission_test.go":                    false,
+		"cmd/pbftlab/testdata/submissions/imports_os/x.go":  false,
+		"cmd/pbftlab/grade.go":                              false,
+		"lab/sim/sim_test.go":                               false,
+		"cmd/pbftlab/testdata/submissions_extra/prepare.go": true,
+	} {
+		assert.Equal(t, out, taTest(rel), rel)
+	}
 }
