@@ -76,7 +76,8 @@ func Encode(m Message) []byte {
 	return w.buf
 }
 
-// Decode reads a message written by Encode.
+// Decode reads a message written by Encode. The message shares no memory
+// with b, which the caller may reuse at once.
 func Decode(b []byte) (Message, error) {
 	r := reader{buf: b, orig: b}
 	var m Message

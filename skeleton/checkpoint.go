@@ -3,6 +3,7 @@ package skeleton
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"pbftlab/lab"
 )
@@ -131,6 +132,7 @@ func (r *Replica) markStable(proof []lab.Checkpoint) {
 		// The window moved: requests that waited for room can be ordered.
 		r.proposePending()
 	}
+	r.replayFuture()
 }
 
 // caughtUp records that this replica has reached the state of its stable
@@ -158,6 +160,10 @@ func (r *Replica) collectGarbage() {
 			delete(r.log, seq)
 		}
 	}
+	if i, _ := slices.BinarySearchFunc(r.history, r.stableSeq+1, func(o lab.Outcome, seq int) int { return o.Seq - seq }); i >= archiveChunk {
+		r.archived = append(r.archived, r.history[:i:i])
+		r.history = r.history[i:]
+	}
 	for seq := range r.snapshots {
 		if seq <= r.stableSeq {
 			delete(r.snapshots, seq)
@@ -174,6 +180,10 @@ func (r *Replica) collectGarbage() {
 		}
 	}
 }
+
+// archiveChunk is the fewest outcomes collectGarbage moves into a chunk
+// of the archived history.
+const archiveChunk = 256
 
 var errNoProof = errors.New("no proof")
 

@@ -261,12 +261,34 @@ func (r *Replica) ran(seq int) string {
 // request for a batch, none for the null request. History is in sequence
 // order.
 func (r *Replica) outcomes(seq int) []lab.Outcome {
-	i, _ := slices.BinarySearchFunc(r.history, seq, func(o lab.Outcome, seq int) int { return o.Seq - seq })
+	h := r.history
+	if len(h) == 0 || seq < h[0].Seq {
+		// Archived: in the last chunk that starts at or below seq.
+		k, _ := slices.BinarySearchFunc(r.archived, seq, func(c []lab.Outcome, seq int) int { return c[0].Seq - seq - 1 })
+		if k == 0 {
+			return nil
+		}
+		h = r.archived[k-1]
+	}
+	i, _ := slices.BinarySearchFunc(h, seq, func(o lab.Outcome, seq int) int { return o.Seq - seq })
 	j := i
-	for j < len(r.history) && r.history[j].Seq == seq {
+	for j < len(h) && h[j].Seq == seq {
 		j++
 	}
-	return r.history[i:j]
+	return h[i:j]
+}
+
+// allOutcomes returns the whole history, in a new slice.
+func (r *Replica) allOutcomes() []lab.Outcome {
+	n := len(r.history)
+	for _, c := range r.archived {
+		n += len(c)
+	}
+	out := make([]lab.Outcome, 0, n)
+	for _, c := range r.archived {
+		out = append(out, c...)
+	}
+	return append(out, r.history...)
 }
 
 func requestsOf(os []lab.Outcome) []lab.Request {

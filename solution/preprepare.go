@@ -111,8 +111,15 @@ func (r *Replica) batching() bool { return r.cfg.BatchSize > 0 && !r.cfg.Manual 
 // BatchSize, as long as the window has room. While pipelineDepth sequence
 // numbers are in flight, a batch goes only once it is full; otherwise what
 // waits goes now, so a lone request is never held back.
+//
+// A batching primary stops one checkpoint interval short of its high
+// watermark, so that what it sends is inside the window of a backup whose
+// last checkpoint is not stable yet (the CHECKPOINT messages that make it
+// so are still on their way); such a backup would only have to keep it
+// aside until its window moves (see stash).
 func (r *Replica) proposeBatches() {
-	for len(r.pending) > 0 && r.inWindow(r.seq+1) {
+	slack := min(r.cfg.CheckpointInterval, r.cfg.Window/2)
+	for len(r.pending) > 0 && r.inWindow(r.seq+1) && r.seq+1 <= r.high()-slack {
 		if len(r.pending) < r.cfg.BatchSize && r.seq-r.bank.LastExecuted() >= pipelineDepth {
 			return
 		}

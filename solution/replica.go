@@ -37,8 +37,12 @@ type Replica struct {
 	// ordered holds the requests in the log and not yet executed, so that
 	// a retransmitted request is not ordered twice.
 	ordered map[reqKey]bool
-	// history records every decided request, in sequence order.
-	history []lab.Outcome
+	// history records every decided request, in sequence order: first the
+	// chunks in archived, then history itself. collectGarbage moves what
+	// lies at or below the stable checkpoint into a chunk of its own, so
+	// that appending never copies a long run's whole history.
+	history  []lab.Outcome
+	archived [][]lab.Outcome
 	// consoleTS numbers requests typed at the primary's console.
 	consoleTS int64
 	// tracing says whether anyone reads the lines given to env.Logf; the
@@ -47,6 +51,13 @@ type Replica struct {
 	// slab holds fresh entries: they are allocated entrySlab at a time,
 	// which costs far less than one by one.
 	slab []entry
+	// future holds what a batching replica received for sequence numbers
+	// above its high watermark, until its window moves (see stash); ahead
+	// holds, by replica, the latest checkpoint it announced beyond even
+	// that (see checkBehind).
+	future    []held
+	replaying bool
+	ahead     map[lab.ID]int
 
 	checkpoints
 	timer
@@ -109,13 +120,22 @@ func (r *Replica) Receive(from lab.ID, m lab.Message) {
 			r.env.Logf("ignored PRE-PREPARE v%d n%d from %s: changing to view %d", m.View, m.Seq, from, r.view)
 			return
 		}
-		r.onPrePrepare(from, m)
+		if !r.stash(from, m, m.Seq) {
+			r.onPrePrepare(from, m)
+		}
 	case *lab.Prepare:
-		r.onPrepare(from, m)
+		if !r.stash(from, m, m.Seq) {
+			r.onPrepare(from, m)
+		}
 	case *lab.Commit:
-		r.onCommit(from, m)
+		if !r.stash(from, m, m.Seq) {
+			r.onCommit(from, m)
+		}
 	case *lab.Checkpoint:
-		r.onCheckpoint(from, m)
+		r.checkBehind(from, m)
+		if !r.stash(from, m, m.Seq) {
+			r.onCheckpoint(from, m)
+		}
 	case *lab.ViewChange:
 		r.onViewChange(from, m)
 	case *lab.NewView:
@@ -183,7 +203,7 @@ func (r *Replica) Status() lab.Status {
 		View:         r.view,
 		Primary:      r.primary(),
 		ViewChanging: r.viewChanging,
-		History:      slices.Clone(r.history),
+		History:      r.allOutcomes(),
 		LastExecuted: r.bank.LastExecuted(),
 		StableSeq:    r.stableSeq,
 		StableDigest: r.stableDigest,

@@ -131,17 +131,23 @@ type sealer struct {
 // frame returns a whole frame, length prefix included, for head and
 // payload: the counter, head, payload, and the tag over all three.
 func (s *sealer) frame(head, payload []byte) []byte {
+	return s.appendFrame(make([]byte, 0, 4+counterSize+len(head)+len(payload)+tagSize), head, payload)
+}
+
+// appendFrame appends the frame for head and payload to dst, so that a
+// writer can put several frames in one buffer and one write.
+func (s *sealer) appendFrame(dst, head, payload []byte) []byte {
 	if s.mac == nil {
 		s.mac = newMAC(s.key, frameLabel, s.from, s.to, s.nonce)
 	}
 	s.counter++
+	start := len(dst)
 	n := counterSize + len(head) + len(payload)
-	buf := make([]byte, 4+counterSize, 4+n+tagSize)
-	binary.BigEndian.PutUint32(buf, uint32(n+tagSize))
-	binary.BigEndian.PutUint64(buf[4:], s.counter)
-	buf = append(buf, head...)
-	buf = append(buf, payload...)
-	return s.mac.sum(buf, buf[4:])
+	dst = binary.BigEndian.AppendUint32(dst, uint32(n+tagSize))
+	dst = binary.BigEndian.AppendUint64(dst, s.counter)
+	dst = append(dst, head...)
+	dst = append(dst, payload...)
+	return s.mac.sum(dst, dst[start+4:])
 }
 
 // seal returns the frame body for payload: counter, payload, tag.

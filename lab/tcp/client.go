@@ -78,7 +78,7 @@ type request struct {
 	sentAt   time.Time
 	sentTick int
 	first    time.Time
-	replies  map[lab.ID]lab.Reply
+	replies  []lab.Reply // one per replica at most
 	outcome  *Outcome
 	done     chan struct{}
 }
@@ -141,7 +141,6 @@ func (c *Client) Send(op string) int {
 		sentAt:   now,
 		sentTick: c.ticks,
 		first:    now,
-		replies:  map[lab.ID]lab.Reply{},
 		done:     make(chan struct{}),
 	}
 	c.requests = append(c.requests, r)
@@ -205,8 +204,8 @@ func (c *Client) Requests() []RequestInfo {
 	out := make([]RequestInfo, len(c.requests))
 	for i, r := range c.requests {
 		out[i] = RequestInfo{N: r.n, Request: r.req}
-		for id := range r.replies {
-			out[i].Replies = append(out[i].Replies, id)
+		for _, rep := range r.replies {
+			out[i].Replies = append(out[i].Replies, rep.Replica)
 		}
 		slices.Sort(out[i].Replies)
 		if r.outcome != nil {
@@ -234,7 +233,7 @@ func (c *Client) Rejected() uint64           { return c.tr.Rejected() }
 // deliver takes a reply from a connection's reader goroutine.
 func (c *Client) deliver(from lab.ID, _ string, payload []byte) {
 	defer c.cfg.Inflight.add(-1)
-	c.handled.add(from.String())
+	c.handled.add(from)
 	m, err := lab.Decode(payload)
 	if err != nil {
 		c.note(fmt.Sprintf("dropped a message from %s: %v", from, err))
@@ -262,10 +261,15 @@ func (c *Client) deliver(from lab.ID, _ string, payload []byte) {
 		c.note(fmt.Sprintf("dropped a reply from %s to a request this client did not send (timestamp %d)", from, rep.Timestamp))
 		return
 	}
-	if _, dup := r.replies[from]; dup {
-		return
+	for _, other := range r.replies {
+		if other.Replica == from {
+			return
+		}
 	}
-	r.replies[from] = *rep
+	if r.replies == nil {
+		r.replies = make([]lab.Reply, 0, c.N())
+	}
+	r.replies = append(r.replies, *rep)
 	if c.cfg.Observer != nil {
 		c.cfg.Observer.Replied(from, r.n, *rep)
 	}

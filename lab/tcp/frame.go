@@ -31,7 +31,11 @@ func writeFrame(w io.Writer, body []byte) error {
 
 // readFrame reads one frame. A stream that ends between frames returns
 // io.EOF; one that ends inside a frame returns io.ErrUnexpectedEOF.
-func readFrame(r io.Reader) ([]byte, error) {
+func readFrame(r io.Reader) ([]byte, error) { return readFrameInto(r, nil) }
+
+// readFrameInto is readFrame reading into buf when it is large enough, so
+// that a reader can use one buffer for every frame.
+func readFrameInto(r io.Reader, buf []byte) ([]byte, error) {
 	var head [4]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
 		return nil, err
@@ -40,7 +44,12 @@ func readFrame(r io.Reader) ([]byte, error) {
 	if n > MaxFrame {
 		return nil, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, n)
 	}
-	body := make([]byte, n)
+	var body []byte
+	if cap(buf) >= int(n) && buf != nil {
+		body = buf[:n]
+	} else {
+		body = make([]byte, n)
+	}
 	if _, err := io.ReadFull(r, body); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF

@@ -14,6 +14,10 @@ import (
 	"pbftlab/lab"
 )
 
+// readBuffer is the size of a connection's read buffer: a batch of
+// pre-prepares or of replies arrives in a few reads rather than many.
+const readBuffer = 32 << 10
+
 // handshakeTimeout bounds the greeting, so a stray connection (a browser, a
 // port scanner, a process of another program) cannot hold a slot open.
 const handshakeTimeout = 5 * time.Second
@@ -52,6 +56,9 @@ type link struct {
 	ackOwed atomic.Uint64
 	ackSent uint64
 	wake    chan struct{}
+
+	// in is the reader's buffer: each frame is read into it, over the last.
+	in []byte
 }
 
 func newLink(conn net.Conn, r *bufio.Reader, self, peer lab.ID, name string, inc incarnation, seal sealer, open opener) *link {
@@ -69,21 +76,32 @@ const (
 // sendMessage writes message no, acknowledging every message up to ack, as
 // one authenticated frame.
 func (l *link) sendMessage(no, ack uint64, payload []byte) error {
+	_, err := l.conn.Write(l.appendMessage(nil, no, ack, payload))
+	return err
+}
+
+// appendMessage appends the frame of message no, acknowledging every
+// message up to ack, to dst.
+func (l *link) appendMessage(dst []byte, no, ack uint64, payload []byte) []byte {
 	var head [17]byte
 	head[0] = frameMessage
 	binary.BigEndian.PutUint64(head[1:], no)
 	binary.BigEndian.PutUint64(head[9:], ack)
-	_, err := l.conn.Write(l.seal.frame(head[:], payload))
-	return err
+	return l.seal.appendFrame(dst, head[:], payload)
 }
 
 // sendAck acknowledges every message up to ack.
 func (l *link) sendAck(ack uint64) error {
+	_, err := l.conn.Write(l.appendAck(nil, ack))
+	return err
+}
+
+// appendAck appends the frame acknowledging every message up to ack to dst.
+func (l *link) appendAck(dst []byte, ack uint64) []byte {
 	var head [9]byte
 	head[0] = frameAck
 	binary.BigEndian.PutUint64(head[1:], ack)
-	_, err := l.conn.Write(l.seal.frame(head[:], nil))
-	return err
+	return l.seal.appendFrame(dst, head[:], nil)
 }
 
 // owe records that messages up to no have arrived and wakes the writer to
@@ -99,13 +117,17 @@ func (l *link) owe(no uint64) {
 }
 
 // receive returns the next frame: its kind, the message number of a
-// message, the acknowledgement it carries, and the message. An error
+// message, the acknowledgement it carries, and the message. The message
+// lies in the link's buffer, and the next call reads over it. An error
 // wrapping ErrAuth concerns that frame alone and the link stays usable; any
 // other error ends the link.
 func (l *link) receive() (kind byte, no, ack uint64, payload []byte, err error) {
-	frame, err := readFrame(l.r)
+	frame, err := readFrameInto(l.r, l.in)
 	if err != nil {
 		return 0, 0, 0, nil, err
+	}
+	if cap(frame) <= maxKeptBuffer {
+		l.in = frame
 	}
 	body, err := l.open.open(frame)
 	if err != nil {
@@ -128,7 +150,7 @@ func (l *link) close() { _ = l.conn.Close() }
 func greet(conn net.Conn, keys *Keyring, self lab.ID, name string, inc incarnation, want lab.ID) (*link, error) {
 	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	defer func() { _ = conn.SetDeadline(time.Time{}) }()
-	r := bufio.NewReader(conn)
+	r := bufio.NewReaderSize(conn, readBuffer)
 	frame, err := readFrame(r)
 	if err != nil {
 		return nil, fmt.Errorf("no greeting from the process listening there: %w", err)
@@ -163,7 +185,7 @@ func welcome(conn net.Conn, keys *Keyring, self lab.ID, inc incarnation, valid f
 	if err := writeFrame(conn, welcomeBody(self, ours, inc)); err != nil {
 		return nil, err
 	}
-	r := bufio.NewReader(conn)
+	r := bufio.NewReaderSize(conn, readBuffer)
 	frame, err := readFrame(r)
 	if err != nil {
 		return nil, fmt.Errorf("no greeting: %w", err)

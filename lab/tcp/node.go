@@ -246,7 +246,7 @@ func (n *Node) deliver(from lab.ID, client string, payload []byte) {
 		err = fmt.Errorf("a client may only send requests, not %s", lab.KindOf(m))
 	}
 	if err != nil {
-		n.handled.add(from.String())
+		n.handled.add(from)
 		n.cfg.Inflight.add(-1)
 		n.note(fmt.Sprintf("dropped a message from %s: %v", who(from, client), err))
 		return
@@ -281,7 +281,7 @@ func (n *Node) loop() {
 
 func (n *Node) handle(d delivery) {
 	defer n.cfg.Inflight.add(-1)
-	n.handled.add(d.from.String())
+	n.handled.add(d.from)
 	if n.crashed || n.failure != nil {
 		return
 	}

@@ -77,12 +77,32 @@ func (q *queue) peek(gen int) (it item, ok, stale bool) {
 	if gen != q.gen {
 		return item{}, false, true
 	}
-	for _, it := range q.items {
-		if it.no >= q.next {
-			return it, true, false
-		}
+	if i := q.index(q.next); i < len(q.items) {
+		return q.items[i], true, false
 	}
 	return item{}, false, false
+}
+
+// unwritten appends to dst the messages not yet written on the connection
+// of generation gen, oldest first, at most max of them; stale says a newer
+// connection has taken the queue over.
+func (q *queue) unwritten(dst []item, gen, max int) (_ []item, stale bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if gen != q.gen {
+		return dst, true
+	}
+	i := q.index(q.next)
+	return append(dst, q.items[i:min(len(q.items), i+max)]...), false
+}
+
+// index is the position of the first item numbered no or above. Items are
+// numbered without gaps, oldest first.
+func (q *queue) index(no uint64) int {
+	if len(q.items) == 0 || no <= q.items[0].no {
+		return 0
+	}
+	return int(min(no-q.items[0].no, uint64(len(q.items))))
 }
 
 // written records that message no went out on the connection of gen.

@@ -34,7 +34,8 @@ type TransportConfig struct {
 	Listener net.Listener
 	// Deliver receives every authenticated payload, from the goroutine that
 	// reads its connection. client is the client's name when from is
-	// lab.Client.
+	// lab.Client. payload is good only until Deliver returns: the reader
+	// reads the next frame over it (lab.Decode copies what it keeps).
 	Deliver func(from lab.ID, client string, payload []byte)
 	// Note receives what the transport has to say about trouble: a peer
 	// unreachable, a connection lost or refused, a frame rejected.
@@ -151,7 +152,7 @@ func (t *Transport) Send(to lab.ID, payload []byte) {
 		t.cfg.Note(fmt.Sprintf("dropped a message to %s: not a replica this endpoint sends to", to))
 		return
 	}
-	t.sent.add(to.String())
+	t.sent.add(to)
 	t.cfg.Inflight.add(1)
 	if d.q.push(payload) {
 		t.cfg.Inflight.add(-1)
@@ -169,7 +170,7 @@ func (t *Transport) SendClient(name string, payload []byte) error {
 	if box == nil {
 		return fmt.Errorf("client %q has never connected to %s", name, t.cfg.Self)
 	}
-	t.sent.add(lab.Client.String())
+	t.sent.add(lab.Client)
 	t.cfg.Inflight.add(1)
 	if box.q.push(payload) {
 		t.cfg.Inflight.add(-1)
@@ -364,6 +365,15 @@ const (
 	ackBatch = 64
 )
 
+// A writer puts every message waiting for its peer, up to writeBatch of
+// them, in one buffer and writes it at once: under load one system call
+// carries many frames, while a lone message still goes out the moment it is
+// queued.
+const (
+	writeBatch    = 256
+	maxKeptBuffer = 1 << 20
+)
+
 // writeLoop writes on l, until the link ends (done delivers the end of its
 // reader) or the transport closes, the messages of q, if any, and the
 // acknowledgements owed for what l received. It returns once the reader has
@@ -383,29 +393,41 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 	timer.Stop()
 	defer timer.Stop()
 	armed, due := false, false
+	var buf []byte
+	var items []item
 	for {
 		owed := l.ackOwed.Load()
+		if q != nil {
+			var stale bool
+			items, stale = q.unwritten(items[:0], gen, writeBatch)
+			if stale {
+				q.signal() // the newer connection's writer may have missed it
+				return fail(errors.New("replaced by a newer connection"))
+			}
+		}
+		if len(items) > 0 {
+			buf = buf[:0]
+			for _, it := range items {
+				buf = l.appendMessage(buf, it.no, owed, it.payload)
+			}
+			last := items[len(items)-1].no
+			clear(items) // the payloads belong to the queue
+			if _, err := l.conn.Write(buf); err != nil {
+				return fail(err)
+			}
+			if cap(buf) > maxKeptBuffer {
+				buf = nil // a state transfer's buffer is not worth keeping
+			}
+			q.written(gen, last)
+			l.ackSent = max(l.ackSent, owed)
+			continue
+		}
 		if owed > l.ackSent && (due || owed-l.ackSent >= ackBatch) {
 			if err := l.sendAck(owed); err != nil {
 				return fail(err)
 			}
 			l.ackSent, due = owed, false
 			continue
-		}
-		if q != nil {
-			it, ok, stale := q.peek(gen)
-			if stale {
-				q.signal() // the newer connection's writer may have missed it
-				return fail(errors.New("replaced by a newer connection"))
-			}
-			if ok {
-				if err := l.sendMessage(it.no, owed, it.payload); err != nil {
-					return fail(err)
-				}
-				q.written(gen, it.no)
-				l.ackSent = max(l.ackSent, owed)
-				continue
-			}
 		}
 		if owed > l.ackSent && !armed {
 			timer.Reset(ackDelay)
@@ -570,19 +592,20 @@ func (d *dialer) serve(l *link) error {
 	return err
 }
 
-// counts is a set of counters by name.
+// counts is a set of counters by endpoint, reported by name ("P1",
+// "client").
 type counts struct {
 	mu sync.Mutex
-	m  map[string]uint64
+	m  map[lab.ID]uint64
 }
 
-func (c *counts) add(name string) {
+func (c *counts) add(id lab.ID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = map[string]uint64{}
+		c.m = map[lab.ID]uint64{}
 	}
-	c.m[name]++
+	c.m[id]++
 }
 
 func (c *counts) snapshot() map[string]uint64 {
@@ -590,7 +613,7 @@ func (c *counts) snapshot() map[string]uint64 {
 	defer c.mu.Unlock()
 	out := make(map[string]uint64, len(c.m))
 	for k, v := range c.m {
-		out[k] = v
+		out[k.String()] = v
 	}
 	return out
 }

@@ -1,0 +1,78 @@
+package solution
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/lab"
+)
+
+func newBatchingReplica(id lab.ID, batch int) (*Replica, *recorder) {
+	env := &recorder{}
+	r := New(lab.Config{ID: id, N: 4, BatchSize: batch, Bank: lab.NewBank(nil, nil)}, env).(*Replica)
+	return r, env
+}
+
+func sentOf[M lab.Message](env *recorder) []M {
+	var out []M
+	for _, m := range env.sent {
+		if x, ok := m.(M); ok {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// A batching backup keeps a pre-prepare that arrives just above its high
+// watermark and handles it once its window has moved; the lab's protocol
+// drops it, as PBFT's rules say.
+func TestStashAboveTheWindow(t *testing.T) {
+	for _, batch := range []int{0, 10} {
+		r, env := newBatchingReplica(1, batch)
+		require.Equal(t, 200, r.high())
+		req := request(1)
+		pp := &lab.PrePrepare{View: 0, Seq: 205, Digest: lab.Digest(req), Request: req}
+		r.Receive(0, pp)
+		assert.Nil(t, r.log[205], "batch=%d: nothing is accepted above the high watermark", batch)
+
+		for _, id := range []lab.ID{0, 2, 3} {
+			r.Receive(id, &lab.Checkpoint{Seq: 100, Digest: "d", Replica: id})
+		}
+		require.Equal(t, 100, r.stableSeq, "batch=%d", batch)
+		votes := sentOf[*lab.Prepare](env)
+		if batch == 0 {
+			assert.Nil(t, r.log[205], "the lab's protocol dropped it")
+			assert.Empty(t, votes)
+			continue
+		}
+		require.NotNil(t, r.log[205], "handled once the window moved")
+		assert.Equal(t, pp.Digest, r.log[205].pp.Digest)
+		require.Len(t, votes, 1, "a batching backup votes at once")
+		assert.Equal(t, 205, votes[0].Seq)
+		assert.True(t, votes[0].Yes)
+		assert.Empty(t, r.future)
+	}
+}
+
+// What lies beyond one more window is not kept; when f+1 replicas report
+// checkpoints that far ahead, the replica asks for the state.
+func TestCheckBehind(t *testing.T) {
+	r, env := newBatchingReplica(1, 10)
+	far := r.high() + r.cfg.Window + lab.DefaultCheckpointInterval
+	r.Receive(0, &lab.Checkpoint{Seq: far, Digest: "d", Replica: 0})
+	r.Receive(0, &lab.Checkpoint{Seq: far + 100, Digest: "d", Replica: 0})
+	assert.Empty(t, sentOf[*lab.StateRequest](env), "one replica, perhaps lying, is not enough")
+	assert.Empty(t, r.future)
+	r.Receive(2, &lab.Checkpoint{Seq: far, Digest: "d", Replica: 3}) // not who it claims to be
+	assert.Empty(t, sentOf[*lab.StateRequest](env))
+	r.Receive(2, &lab.Checkpoint{Seq: far, Digest: "d", Replica: 2})
+	assert.Len(t, sentOf[*lab.StateRequest](env), 1, "f+1 replicas ahead: one of them is honest")
+
+	lab0, env0 := newBatchingReplica(1, 0)
+	for _, id := range []lab.ID{0, 2, 3} {
+		lab0.Receive(id, &lab.Checkpoint{Seq: far, Digest: "d", Replica: id})
+	}
+	assert.Empty(t, sentOf[*lab.StateRequest](env0), "the lab's protocol leaves this alone")
+}
