@@ -24,7 +24,8 @@
 #                              transcripts go to reports/stress/
 #   make mutants               grade each planted bug of mutants/ and show
 #                              which spec catches it (ONLY=a,b for some)
-#   make bench                 benchmarks
+#   make bench [COUNT=3]       grading time, simulator and TCP cluster
+#                              figures, medians of COUNT runs (PERFORMANCE.md)
 #
 # Everything comes from the Go module proxy through go.mod; nothing else
 # needs installing.
@@ -111,4 +112,4 @@ mutants:
 	$(GO) run ./cmd/pbftlab mutants $(if $(ONLY),-only $(ONLY)) $(if $(RUNS),-runs $(RUNS))
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./lab/...
+	$(GO) run ./cmd/pbftlab bench $(if $(COUNT),-count $(COUNT))
