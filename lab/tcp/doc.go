@@ -46,10 +46,13 @@
 // none is given, from DefaultKey: a published value that is only good enough
 // for a lab on the loopback interface.
 //
-// # The replica's goroutine
+// # One call at a time
 //
-// A Node owns its replica on a single goroutine: deliveries, ticks from a
-// ticker, console commands and status requests all arrive on channels and
-// are handled one at a time, which is what the lab.Replica contract
-// requires. The replica's Env enqueues outgoing messages and never blocks.
+// A Node guards its replica with a lock: the goroutine that reads a
+// connection hands each message it reads to the replica itself, and the
+// ticker, console commands and status requests take the same lock, so the
+// replica is called one call at a time, which is what the lab.Replica
+// contract requires, and a message reaches it without passing from one
+// goroutine to another. The replica's Env enqueues outgoing messages and
+// never blocks.
 package tcp

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -17,8 +18,9 @@ import (
 )
 
 // Observer hears what a node does; the console prints it. Every method but
-// Noted is called from the node's own goroutine, in the order things
-// happen; Noted may come from any goroutine.
+// Noted is called with the node's replica held (see Node), one at a time,
+// in the order things happen; Noted may come from any goroutine. A method
+// must not call back into the node.
 type Observer interface {
 	// Delivered: m is about to be handed to the replica.
 	Delivered(from lab.ID, m lab.Message)
@@ -78,22 +80,26 @@ type NodeConfig struct {
 // ErrClosed is returned by a node or client that has been closed.
 var ErrClosed = errors.New("closed")
 
-// Node runs one replica: its transport, and the single goroutine that owns
-// the replica.
+// Node runs one replica and its transport. Whoever calls into the replica
+// holds mu: the goroutine reading a connection, to hand over the message
+// it read; the ticker; a console command. So the replica gets one call at
+// a time, as the lab.Replica contract says, and a message goes straight
+// from the connection to the replica, with no goroutine in between.
 type Node struct {
 	cfg    NodeConfig
 	tr     *Transport
-	inbox  chan delivery
-	calls  chan func()
 	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   chan struct{} // closed by Close
+	ticker sync.WaitGroup
 
 	handled counts
 	// busy is the replica call under way, for the watchdog.
 	busy atomic.Pointer[call]
 
-	// Owned by the loop goroutine.
+	mu sync.Mutex
+	// Guarded by mu.
+	closed  bool
 	replica lab.Replica
 	bank    *lab.Bank
 	crashed bool
@@ -102,10 +108,20 @@ type Node struct {
 	stable  []int
 }
 
-// call is a call into the replica: what it is and when it started.
+// call is a call into the replica: what it is and when it started. A
+// Receive names only the kind of its message, so that the name is built
+// only for the report of a call that does not return.
 type call struct {
 	what  string
+	kind  lab.Kind
 	since time.Time
+}
+
+func (c *call) name() string {
+	if c.what == "" {
+		return "Receive(" + c.kind.String() + ")"
+	}
+	return c.what
 }
 
 // DefaultStuckAfter is how long a call into the replica may take before the
@@ -113,11 +129,6 @@ type call struct {
 // seconds is almost surely in an endless loop, and the node handles nothing
 // meanwhile.
 const DefaultStuckAfter = 3 * time.Second
-
-type delivery struct {
-	from lab.ID
-	m    lab.Message
-}
 
 // Listen opens a listener on addr and explains the usual failure.
 func Listen(addr string) (net.Listener, error) {
@@ -144,11 +155,9 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		}
 	}
 	n := &Node{
-		cfg:   cfg,
-		inbox: make(chan delivery, 1024),
-		calls: make(chan func()),
-		done:  make(chan struct{}),
-		bank:  lab.NewBank(cfg.Balances, cfg.Executed),
+		cfg:  cfg,
+		done: make(chan struct{}),
+		bank: lab.NewBank(cfg.Balances, cfg.Executed),
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	rc := cfg.Replica
@@ -166,7 +175,10 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		Deliver: n.deliver, Note: n.note, Connected: n.connected, Inflight: cfg.Inflight,
 		MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff, QueueLimit: cfg.QueueLimit,
 	})
-	go n.loop()
+	if cfg.Tick > 0 {
+		n.ticker.Add(1)
+		go n.tickLoop()
+	}
 	go n.watch()
 	return n, nil
 }
@@ -185,7 +197,7 @@ func (n *Node) watch() {
 			c := n.busy.Load()
 			if c != nil && c != told && now.Sub(c.since) >= stuckAfter {
 				told = c
-				n.note(fmt.Sprintf("%s has been in %s for %v and handles nothing else meanwhile: is the replica in an endless loop?", n.cfg.ID, c.what, now.Sub(c.since).Round(time.Second)))
+				n.note(fmt.Sprintf("%s has been in %s for %v and handles nothing else meanwhile: is the replica in an endless loop?", n.cfg.ID, c.name(), now.Sub(c.since).Round(time.Second)))
 			}
 		}
 	}
@@ -219,8 +231,12 @@ func (n *Node) Rejected() uint64           { return n.tr.Rejected() }
 // Close stops the node and waits for its goroutines.
 func (n *Node) Close() {
 	n.cancel()
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
 	n.tr.Close()
-	<-n.done
+	n.ticker.Wait()
+	close(n.done)
 }
 
 func (n *Node) note(line string) {
@@ -238,8 +254,8 @@ func (n *Node) connected(line string) {
 // WaitConnected returns once the node's links to every other replica are up.
 func (n *Node) WaitConnected(ctx context.Context) error { return n.tr.WaitConnected(ctx) }
 
-// deliver runs on a connection's reader goroutine: it decodes and queues
-// the message for the loop.
+// deliver runs on a connection's reader goroutine: it decodes the message
+// and hands it to the replica.
 func (n *Node) deliver(from lab.ID, client string, payload []byte) {
 	m, err := lab.Decode(payload)
 	if err == nil && from == lab.Client && lab.KindOf(m) != lab.KindRequest {
@@ -251,48 +267,56 @@ func (n *Node) deliver(from lab.ID, client string, payload []byte) {
 		n.note(fmt.Sprintf("dropped a message from %s: %v", who(from, client), err))
 		return
 	}
-	select {
-	case n.inbox <- delivery{from: from, m: m}:
-	case <-n.ctx.Done():
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		n.cfg.Inflight.add(-1)
+		return
 	}
+	n.handle(from, m)
 }
 
-func (n *Node) loop() {
-	defer close(n.done)
-	var tick <-chan time.Time
-	if n.cfg.Tick > 0 {
-		t := time.NewTicker(n.cfg.Tick)
-		defer t.Stop()
-		tick = t.C
-	}
+// tickLoop drives the replica's clock.
+func (n *Node) tickLoop() {
+	defer n.ticker.Done()
+	t := time.NewTicker(n.cfg.Tick)
+	defer t.Stop()
 	for {
 		select {
-		case d := <-n.inbox:
-			n.handle(d)
-		case f := <-n.calls:
-			f()
-		case <-tick:
-			n.tick()
+		case <-t.C:
+			n.mu.Lock()
+			if !n.closed {
+				n.tick()
+			}
+			n.mu.Unlock()
 		case <-n.ctx.Done():
 			return
 		}
 	}
 }
 
-func (n *Node) handle(d delivery) {
+// handle hands m to the replica; mu is held.
+func (n *Node) handle(from lab.ID, m lab.Message) {
 	defer n.cfg.Inflight.add(-1)
-	n.handled.add(d.from)
+	n.handled.add(from)
 	if n.crashed || n.failure != nil {
 		return
 	}
-	if pp, ok := d.m.(*lab.PrePrepare); ok {
+	if pp, ok := m.(*lab.PrePrepare); ok {
 		n.lastPP = pp
 	}
 	if n.cfg.Observer != nil {
-		n.cfg.Observer.Delivered(d.from, d.m)
+		n.cfg.Observer.Delivered(from, m)
 	}
-	n.guard("Receive("+lab.KindOf(d.m).String()+")", func() { n.replica.Receive(d.from, d.m) })
+	n.receive(from, m)
 	n.stepped()
+}
+
+// receive is guard for Receive, the busiest call.
+func (n *Node) receive(from lab.ID, m lab.Message) {
+	n.busy.Store(&call{kind: lab.KindOf(m), since: time.Now()})
+	defer n.recovered("", lab.KindOf(m))
+	n.replica.Receive(from, m)
 }
 
 func (n *Node) tick() {
@@ -319,25 +343,29 @@ func (n *Node) stepped() {
 // process stays up, says what happened, and the replica does nothing more.
 func (n *Node) guard(what string, f func()) {
 	n.busy.Store(&call{what: what, since: time.Now()})
-	defer func() {
-		n.busy.Store(nil)
-		if v := recover(); v != nil {
-			n.failure = fmt.Errorf("%s failed: panic in %s: %v", n.cfg.ID, what, v)
-			n.note(fmt.Sprintf("%v\n%s", n.failure, debug.Stack()))
-		}
-	}()
+	defer n.recovered(what, 0)
 	f()
 }
 
-// call runs f on the loop goroutine and returns its error.
+// recovered ends a call into the replica, deferred: a panic becomes the
+// replica's failure.
+func (n *Node) recovered(what string, kind lab.Kind) {
+	n.busy.Store(nil)
+	if v := recover(); v != nil {
+		c := call{what: what, kind: kind}
+		n.failure = fmt.Errorf("%s failed: panic in %s: %v", n.cfg.ID, c.name(), v)
+		n.note(fmt.Sprintf("%v\n%s", n.failure, debug.Stack()))
+	}
+}
+
+// call runs f with the replica held and returns its error.
 func (n *Node) call(f func() error) error {
-	res := make(chan error, 1)
-	select {
-	case n.calls <- func() { res <- f() }:
-	case <-n.done:
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
 		return ErrClosed
 	}
-	return <-res
+	return f()
 }
 
 // Do hands the replica a console command.
