@@ -133,6 +133,15 @@ func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
 	}
 	filter := labelFilter(o)
 
+	// The suite is built once; the dry run, the run and any reruns all use
+	// that one binary.
+	bin, cleanup, err := buildSuite(o, pkg)
+	if err != nil {
+		return res, err
+	}
+	defer cleanup()
+	pkg = bin
+
 	// A dry run lists the specs without running any tree code, so that a
 	// spec lost to a crashed process is still known and scored as lost.
 	listed, out, err := runSuite(o, pkg, filter, true)
@@ -238,7 +247,32 @@ func take(results map[string]grader.Row, names []string, ran []types.SpecReport)
 	return left
 }
 
-// runSuite runs the ginkgo CLI on the tree's package and returns the spec
+// buildSuite compiles the tree's test binary into a temporary folder and
+// returns its path, and a function that removes it. A tree that does not
+// compile is an error carrying the compiler's output.
+func buildSuite(o gradeOptions, pkg string) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "pbftlab-suite-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	bin := filepath.Join(dir, filepath.Base(pkg)+".test")
+	cmd := exec.Command("go", "test", "-c", "-o", bin, "./"+pkg)
+	cmd.Dir = o.root
+	out, err := cmd.CombinedOutput()
+	o.log.Write(out)
+	if err != nil {
+		cleanup()
+		if errors.As(err, new(*exec.ExitError)) {
+			return "", nil, fmt.Errorf("the tree %s does not build:\n%s", o.tree, tail(string(out), 60))
+		}
+		return "", nil, fmt.Errorf("building the tree %s: %w", o.tree, err)
+	}
+	return bin, cleanup, nil
+}
+
+// runSuite runs the suite under the ginkgo command, either a compiled
+// binary or a package folder relative to the root, and returns the spec
 // reports of its JSON report (none if the process left no report) and the
 // process output.
 func runSuite(o gradeOptions, pkg, filter string, dry bool) ([]types.SpecReport, string, error) {
@@ -258,7 +292,10 @@ func runSuite(o gradeOptions, pkg, filter string, dry bool) ([]types.SpecReport,
 	}
 	// Only the grade suite runs: other tests of the tree (the reference's
 	// own unit tests, say) are not part of the grade.
-	args = append(args, "./"+pkg, "--", "-test.run=^TestGrade$")
+	if !filepath.IsAbs(pkg) {
+		pkg = "./" + pkg
+	}
+	args = append(args, pkg, "--", "-test.run=^TestGrade$")
 	cmd := exec.Command("go", args...)
 	cmd.Dir = o.root
 	cmd.Env = append(os.Environ(), "PBFTLAB_CASES="+o.cases)
