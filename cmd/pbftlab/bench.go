@@ -214,7 +214,7 @@ func (t *table) print(w io.Writer) {
 	row("grading: pbftlab grade -tree solution (build cached)", seconds(t.grade))
 	row("grading: building the test binary (go test -c)", seconds(t.build))
 	lab := t.sim["Simulator/lab"]
-	row("simulator: committed requests/s, one core", count(lab, "req/s", ""))
+	row("simulator: committed requests/s, one core (wall clock | processor time)", count(lab, "req/s", "")+" | "+perCPU(lab))
 	row("simulator: messages per committed request, n = 4", decimal(lab, "msgs/req")+" (2n²-n+1 = 29, and 12 CHECKPOINT per 100)")
 	row("simulator, batching: B = 10 | 100", count(t.sim["Simulator/batch=10"], "req/s", " req/s")+" | "+count(t.sim["Simulator/batch=100"], "req/s", " req/s"))
 	one := t.tcp["TCPCluster/clients=1"]
@@ -234,6 +234,16 @@ func count(r results, metric, unit string) string {
 		return "-"
 	}
 	return thousands(int64(v+0.5)) + unit
+}
+
+// perCPU is the requests per second of processor time: on a machine
+// shared with other work, what one core does when it is not taken away.
+func perCPU(r results) string {
+	v, ok := r.median("cpu-µs/req")
+	if !ok || v <= 0 {
+		return "-"
+	}
+	return thousands(int64(1e6/v + 0.5))
 }
 
 func decimal(r results, metric string) string {
