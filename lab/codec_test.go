@@ -121,3 +121,25 @@ func TestDecodeRejectsBadBatches(t *testing.T) {
 	_, err := Decode(empty)
 	assert.ErrorContains(t, err, "empty batch")
 }
+
+// BenchmarkCodec measures encoding and decoding each kind of message the
+// normal case sends.
+func BenchmarkCodec(b *testing.B) {
+	for _, m := range sampleMessages()[:9] {
+		data := Encode(m)
+		b.Run("Encode/"+KindOf(m).String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Encode(m)
+			}
+		})
+		b.Run("Decode/"+KindOf(m).String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Decode(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

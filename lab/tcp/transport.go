@@ -371,6 +371,7 @@ const (
 // queued.
 const (
 	writeBatch    = 256
+	maxWrite      = 256 << 10
 	maxKeptBuffer = 1 << 20
 )
 
@@ -407,10 +408,14 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 		}
 		if len(items) > 0 {
 			buf = buf[:0]
+			var last uint64
 			for _, it := range items {
 				buf = l.appendMessage(buf, it.no, owed, it.payload)
+				last = it.no
+				if len(buf) >= maxWrite {
+					break // the rest goes in the next write
+				}
 			}
-			last := items[len(items)-1].no
 			clear(items) // the payloads belong to the queue
 			if _, err := l.conn.Write(buf); err != nil {
 				return fail(err)

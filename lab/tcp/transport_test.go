@@ -364,3 +364,35 @@ func TestInflight(t *testing.T) {
 	stop()
 	assert.Error(t, f.Wait(short), "a wait ends with its context")
 }
+
+// A writer takes everything not yet written at once, up to a limit, and
+// then only what came after.
+func TestQueueUnwritten(t *testing.T) {
+	q := newQueue(10)
+	for _, p := range []string{"a", "b", "c", "d", "e"} {
+		q.push([]byte(p))
+	}
+	gen := q.rewind()
+	names := func(items []item) (out []string) {
+		for _, it := range items {
+			out = append(out, string(it.payload))
+		}
+		return out
+	}
+	items, stale := q.unwritten(nil, gen, 3)
+	require.False(t, stale)
+	assert.Equal(t, []string{"a", "b", "c"}, names(items))
+	q.written(gen, items[len(items)-1].no)
+	q.ack(1)
+	items, _ = q.unwritten(items[:0], gen, 3)
+	assert.Equal(t, []string{"d", "e"}, names(items))
+	q.written(gen, items[len(items)-1].no)
+	items, _ = q.unwritten(items[:0], gen, 3)
+	assert.Empty(t, items)
+
+	again := q.rewind()
+	items, _ = q.unwritten(nil, again, 10)
+	assert.Equal(t, []string{"b", "c", "d", "e"}, names(items), "a new connection writes what was not acknowledged")
+	_, stale = q.unwritten(nil, gen, 10)
+	assert.True(t, stale)
+}
