@@ -78,7 +78,7 @@ lint:
 	$(GO) tool staticcheck ./...
 
 unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/skeleton$$' -e '/skeleton/')
+	$(GO) test -count=1 -timeout 25m $$($(GO) list ./... | grep -v -e '/skeleton$$' -e '/skeleton/')
 
 # The reference must earn every point.
 grade-solution:
