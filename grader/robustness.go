@@ -142,10 +142,10 @@ func playScenario(sc Scenario, newReplica lab.New, st Settings, seed uint64) pla
 	return played{msg: msg, trace: t}
 }
 
-// ReproduceScenario is the command that reruns one scenario with one seed
-// on the solution; for another tree, change the package.
+// ReproduceScenario is the command that reruns one scenario with one seed,
+// as Reproduce is for a case: make grade selects it by its case label.
 func ReproduceScenario(sc Scenario, seed uint64) string {
-	return fmt.Sprintf("PBFTLAB_SEED=%d PBFTLAB_RUNS=1 go test ./solution/ -run TestGrade -ginkgo.label-filter='case: consistsOf {%s}'", seed, sc.Name)
+	return fmt.Sprintf("make grade CASE=%s SEED=%d RUNS=1", sc.Name, seed)
 }
 
 // driver plays a scenario on a simulator, writing each step into the trace
