@@ -60,7 +60,10 @@ func (r *Replica) proposeCommand(op string) error {
 		return errors.New("no client request is waiting to be ordered")
 	}
 	if !r.propose() {
-		return fmt.Errorf("sequence number %d is above the high watermark %d", r.seq+1, r.high())
+		if !r.inWindow(r.seq + 1) {
+			return fmt.Errorf("sequence number %d is above the high watermark %d", r.seq+1, r.high())
+		}
+		return errors.New("the request was not ordered: propose returned false")
 	}
 	return nil
 }
