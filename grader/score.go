@@ -1,6 +1,7 @@
 package grader
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -121,4 +122,46 @@ func (res Result) Table() string {
 		fmt.Fprintf(&b, "Robustness: %d/%d\n", res.RobScore, res.RobMax)
 	}
 	return b.String()
+}
+
+// SpecOrder orders specs as every report lists them: the cases first, then
+// the robustness specs, each by name with numbers in their natural order
+// (robust2 before robust10).
+func SpecOrder(aRobust bool, a string, bRobust bool, b string) int {
+	if aRobust != bRobust {
+		if aRobust {
+			return 1
+		}
+		return -1
+	}
+	return naturalCompare(a, b)
+}
+
+// naturalCompare compares strings with runs of digits compared as numbers.
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, _ := strconv.Atoi(a[:da])
+			nb, _ := strconv.Atoi(b[:db])
+			if na != nb {
+				return cmp.Compare(na, nb)
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && n < 9 && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }

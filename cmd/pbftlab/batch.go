@@ -325,13 +325,7 @@ func writeGradebook(path string, grades []submissionGrade) error {
 		}
 	}
 	slices.SortFunc(cases, func(a, b string) int {
-		if robustness[a] != robustness[b] {
-			if robustness[a] {
-				return 1
-			}
-			return -1
-		}
-		return strings.Compare(a, b)
+		return grader.SpecOrder(robustness[a], a, robustness[b], b)
 	})
 	fullMarks := 0
 	for _, m := range caseMax {

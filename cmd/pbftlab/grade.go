@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -167,10 +168,17 @@ func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
 	if err != nil {
 		return res, err
 	}
+	rows := make([]grader.Row, 0, len(specs))
 	for _, want := range specs {
 		if row, ok := results[specName(want)]; ok {
-			res.Add(row)
+			rows = append(rows, row)
 		}
+	}
+	slices.SortStableFunc(rows, func(a, b grader.Row) int {
+		return grader.SpecOrder(a.Kind == "robustness", a.Name, b.Kind == "robustness", b.Name)
+	})
+	for _, row := range rows {
+		res.Add(row)
 	}
 	return res, nil
 }
