@@ -287,6 +287,22 @@ func (g submissionGrade) points() (score, max, failed int) {
 	return int(g.results.Score), max, failed
 }
 
+// split divides the points earned into the lab's cases and the robustness
+// specs.
+func (g submissionGrade) split() (score, robust int) {
+	if g.results == nil {
+		return 0, 0
+	}
+	for _, t := range g.results.Tests {
+		if t.ExtraData.Kind == "robustness" {
+			robust += int(t.Score)
+		} else {
+			score += int(t.Score)
+		}
+	}
+	return score, robust
+}
+
 // state is the gradebook's word on a submission: graded (all passed or
 // how many did not), or the error that kept it from being graded.
 func (g submissionGrade) state() string {
@@ -327,16 +343,21 @@ func writeGradebook(path string, grades []submissionGrade) error {
 	slices.SortFunc(cases, func(a, b string) int {
 		return grader.SpecOrder(robustness[a], a, robustness[b], b)
 	})
-	fullMarks := 0
-	for _, m := range caseMax {
+	fullMarks, robustMax := 0, 0
+	for c, m := range caseMax {
 		fullMarks += m
+		if robustness[c] {
+			robustMax += m
+		}
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	_ = w.Write(append(append([]string{"submission", "total", "max"}, cases...), "state"))
+	// The lab's score and the robustness score stand apart, as on the
+	// grade's own Score and Robustness lines.
+	_ = w.Write(append(append([]string{"submission", "score", "max", "robustness", "robustness_max"}, cases...), "state"))
 	for _, g := range grades {
-		score, _, _ := g.points()
-		row := []string{g.name, strconv.Itoa(score), strconv.Itoa(fullMarks)}
+		score, robust := g.split()
+		row := []string{g.name, strconv.Itoa(score), strconv.Itoa(fullMarks - robustMax), strconv.Itoa(robust), strconv.Itoa(robustMax)}
 		byCase := map[string]report.GradescopeTest{}
 		if g.results != nil {
 			for _, t := range g.results.Tests {

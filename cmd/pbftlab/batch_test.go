@@ -99,7 +99,7 @@ func TestBatchGradesEverySubmission(t *testing.T) {
 	}
 
 	header, rows := readGradebook(t, filepath.Join(reports, GradebookFile))
-	assert.Equal(t, []string{"submission", "total", "max"}, header[:3])
+	assert.Equal(t, []string{"submission", "score", "max", "robustness", "robustness_max"}, header[:5])
 	assert.Equal(t, "state", header[len(header)-1])
 	assert.Contains(t, header, "case2_withdraw")
 	require.Len(t, rows, 3)
@@ -108,15 +108,18 @@ func TestBatchGradesEverySubmission(t *testing.T) {
 	max, err := strconv.Atoi(ada["max"])
 	require.NoError(t, err)
 	assert.Positive(t, max)
-	assert.Equal(t, ada["max"], ada["total"], "the solution's files earn every point")
+	assert.Equal(t, ada["max"], ada["score"], "the solution's files earn every point")
+	assert.Equal(t, ada["robustness_max"], ada["robustness"])
+	assert.Equal(t, "100", ada["max"], "the lab's cases are worth 100 points")
 	assert.Equal(t, "graded: all passed", ada["state"])
 	assert.Equal(t, "12", ada["case2_withdraw"])
 
-	assert.Equal(t, "0", bob["total"], "the skeleton earns nothing")
+	assert.Equal(t, "0", bob["score"], "the skeleton earns nothing")
+	assert.Equal(t, "0", bob["robustness"])
 	assert.Equal(t, "0", bob["case2_withdraw"])
 	assert.True(t, strings.HasPrefix(bob["state"], "graded: "), bob["state"])
 
-	assert.Equal(t, "0", cy["total"])
+	assert.Equal(t, "0", cy["score"])
 	assert.Equal(t, ada["max"], cy["max"], "every row has the same maximum")
 	assert.Equal(t, "", cy["case2_withdraw"], "nothing ran")
 	assert.True(t, strings.HasPrefix(cy["state"], "error: "), cy["state"])
@@ -153,11 +156,11 @@ func TestGradebookFromGrades(t *testing.T) {
 	require.NoError(t, writeGradebook(path, grades))
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	assert.Equal(t, `submission,total,max,a,b,0_robust,state
-p,27,27,10,12,5,graded: all passed
-q,10,27,10,,,incomplete: some cases did not run
-r,0,27,,,,"error: skeleton/prepare.go:3: import ""os"" is not allowed"
-s,0,27,,,,error: not graded: the batch was interrupted
+	assert.Equal(t, `submission,score,max,robustness,robustness_max,a,b,0_robust,state
+p,22,22,5,5,10,12,5,graded: all passed
+q,10,22,0,5,10,,,incomplete: some cases did not run
+r,0,22,0,5,,,,"error: skeleton/prepare.go:3: import ""os"" is not allowed"
+s,0,22,0,5,,,,error: not graded: the batch was interrupted
 `, string(data))
 }
 
