@@ -52,9 +52,18 @@ func (r *Replica) checkBehind(from lab.ID, c *lab.Checkpoint) {
 
 // held is a message kept aside by stash.
 type held struct {
-	from lab.ID
-	m    lab.Message
-	seq  int
+	heldKey
+	m lab.Message
+}
+
+// heldKey is what stash keeps one message for: a sender's message of one
+// kind, for one view and sequence number. The handlers keep only the first
+// of those anyway, and a Byzantine replica cannot fill the space kept for
+// the others by repeating itself.
+type heldKey struct {
+	from      lab.ID
+	kind      lab.Kind
+	view, seq int
 }
 
 // stash keeps aside, for a batching replica, a message for a sequence
@@ -67,17 +76,24 @@ type held struct {
 // kept is handled once the window has moved (replayFuture), by the same
 // rules as the rest. The lab's protocol, one sequence number at a time,
 // never gets that far ahead.
-func (r *Replica) stash(from lab.ID, m lab.Message, seq int) bool {
+func (r *Replica) stash(from lab.ID, m lab.Message, view, seq int) bool {
 	if !r.batching() || seq <= r.high() || seq > r.high()+r.cfg.Window || len(r.future) >= maxHeld*r.cfg.Window {
 		return false
 	}
-	r.future = append(r.future, held{from, m, seq})
+	k := heldKey{from, lab.KindOf(m), view, seq}
+	if r.heldKeys == nil {
+		r.heldKeys = map[heldKey]bool{}
+	}
+	if !r.heldKeys[k] {
+		r.heldKeys[k] = true
+		r.future = append(r.future, held{k, m})
+	}
 	return true
 }
 
 // maxHeld bounds what stash keeps, per sequence number of the window: a
 // pre-prepare, a prepare and a commit from every replica of a cluster of
-// four, and checkpoints.
+// four, and checkpoints, with room to spare.
 const maxHeld = 16
 
 // replayFuture handles, in the order they came, the messages stash kept
@@ -97,6 +113,7 @@ func (r *Replica) replayFuture() {
 				r.future = append(r.future, h)
 				continue
 			}
+			delete(r.heldKeys, h.heldKey)
 			high := r.high()
 			r.Receive(h.from, h.m)
 			moved = moved || r.high() != high

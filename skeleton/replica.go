@@ -57,6 +57,7 @@ type Replica struct {
 	// holds, by replica, the latest checkpoint it announced beyond even
 	// that (see checkBehind).
 	future    []held
+	heldKeys  map[heldKey]bool
 	replaying bool
 	ahead     map[lab.ID]int
 
@@ -121,20 +122,20 @@ func (r *Replica) Receive(from lab.ID, m lab.Message) {
 			r.env.Logf("ignored PRE-PREPARE v%d n%d from %s: changing to view %d", m.View, m.Seq, from, r.view)
 			return
 		}
-		if !r.stash(from, m, m.Seq) {
+		if !r.stash(from, m, m.View, m.Seq) {
 			r.onPrePrepare(from, m)
 		}
 	case *lab.Prepare:
-		if !r.stash(from, m, m.Seq) {
+		if !r.stash(from, m, m.View, m.Seq) {
 			r.onPrepare(from, m)
 		}
 	case *lab.Commit:
-		if !r.stash(from, m, m.Seq) {
+		if !r.stash(from, m, m.View, m.Seq) {
 			r.onCommit(from, m)
 		}
 	case *lab.Checkpoint:
 		r.checkBehind(from, m)
-		if !r.stash(from, m, m.Seq) {
+		if !r.stash(from, m, 0, m.Seq) {
 			r.onCheckpoint(from, m)
 		}
 	case *lab.ViewChange:

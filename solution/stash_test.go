@@ -76,3 +76,23 @@ func TestCheckBehind(t *testing.T) {
 	}
 	assert.Empty(t, sentOf[*lab.StateRequest](env0), "the lab's protocol leaves this alone")
 }
+
+// What stash keeps is one message per sender, kind, view and sequence
+// number: a replica repeating itself takes no more room.
+func TestStashKeepsOneOfEach(t *testing.T) {
+	r, _ := newBatchingReplica(1, 10)
+	for range 50 {
+		r.Receive(3, &lab.Prepare{View: 0, Seq: 250, Digest: "x", Replica: 3, Yes: true})
+	}
+	r.Receive(3, &lab.Prepare{View: 1, Seq: 250, Digest: "x", Replica: 3, Yes: true})
+	r.Receive(2, &lab.Prepare{View: 0, Seq: 250, Digest: "x", Replica: 2, Yes: true})
+	r.Receive(3, &lab.Commit{View: 0, Seq: 250, Digest: "x", Replica: 3, Commit: true})
+	assert.Len(t, r.future, 4)
+	for _, id := range []lab.ID{0, 2, 3} {
+		r.Receive(id, &lab.Checkpoint{Seq: 100, Digest: "d", Replica: id})
+	}
+	assert.Empty(t, r.future, "handled once the window moved")
+	assert.Empty(t, r.heldKeys)
+	require.NotNil(t, r.log[250])
+	assert.Len(t, r.log[250].prepares, 2, "the view-0 prepares of P2 and P3; view 1 is not this replica's")
+}
