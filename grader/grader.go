@@ -66,9 +66,9 @@ func ReadSettings() (Settings, error) {
 	return s, nil
 }
 
-// caseTimeout bounds one case's spec, all its seeds included. A correct
+// specLimit bounds one spec, all its seeds included. A correct
 // replica needs a small fraction of it.
-func caseTimeout(st Settings) time.Duration {
+func specLimit(st Settings) time.Duration {
 	return 10*time.Second + time.Duration(st.Runs)*2*time.Second
 }
 
@@ -97,7 +97,7 @@ func Run(t *testing.T, newReplica lab.New) {
 		for _, c := range cases {
 			ginkgo.It(c.Title, CaseLabels(c), func(ctx ginkgo.SpecContext) {
 				runCase(ctx, c, newReplica, settings)
-			}, ginkgo.SpecTimeout(caseTimeout(settings)+10*time.Second))
+			}, ginkgo.SpecTimeout(specLimit(settings)+10*time.Second))
 		}
 	})
 	RegisterRobustness(newReplica, settings)
@@ -119,25 +119,33 @@ func CaseLabels(c *script.Case) ginkgo.Labels {
 }
 
 // runCase plays the case under each seed in turn and fails the spec on the
-// first seed that breaks it. The replica code runs on its own goroutine so
-// that a replica stuck in a loop costs this spec only.
+// first seed that breaks it.
 func runCase(ctx ginkgo.SpecContext, c *script.Case, newReplica lab.New, st Settings) {
-	var first *report.Trace // the reports show the failing seed, else the first
-	// The grader's own limit comes before Ginkgo's spec timeout, so that the
-	// message a student reads says what happened.
-	limit := time.NewTimer(caseTimeout(st))
+	runSeeds(ctx, Name(c), st, func(seed uint64) string { return Reproduce(c, seed) }, func(seed uint64) played {
+		msg, tr := playOnce(c, newReplica, st, seed)
+		return played{msg, tr}
+	})
+}
+
+// runSeeds plays a spec once per seed and fails it on the first seed that
+// breaks it. Each play runs on a goroutine of its own, so that a replica
+// stuck in a loop costs this spec only: the grader's own limit comes before
+// Ginkgo's spec timeout, so that the message a student reads says what
+// happened.
+func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, reproduce func(seed uint64) string, play func(seed uint64) played) {
+	limit := time.NewTimer(specLimit(st))
 	defer limit.Stop()
+	var first *report.Trace // the reports show the failing seed, else the first
 	for i := range st.Runs {
 		seed := st.Seed + uint64(i)
 		done := make(chan played, 1)
 		go func() {
 			defer func() {
 				if v := recover(); v != nil {
-					done <- played{msg: fmt.Sprintf("the grader itself failed on this case: %v", v)}
+					done <- played{msg: fmt.Sprintf("the grader itself failed on %s: %v", name, v)}
 				}
 			}()
-			msg, tr := playOnce(c, newReplica, st, seed)
-			done <- played{msg, tr}
+			done <- play(seed)
 		}()
 		select {
 		case p := <-done:
@@ -154,7 +162,7 @@ func runCase(ctx ginkgo.SpecContext, c *script.Case, newReplica lab.New, st Sett
 			// The stuck goroutine cannot be stopped and would slow every
 			// spec after it, so the suite stops here; the grade driver runs
 			// the specs left in a fresh process.
-			ginkgo.AbortSuite(fmt.Sprintf("%s did not finish with seed %d within %s: the replica is stuck (an endless loop?)\nreproduce: %s", Name(c), seed, caseTimeout(st), Reproduce(c, seed)))
+			ginkgo.AbortSuite(fmt.Sprintf("%s did not finish with seed %d within %s: the replica is stuck (an endless loop?)\nreproduce: %s", name, seed, specLimit(st), reproduce(seed)))
 		}
 	}
 	attachTrace(first)

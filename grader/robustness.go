@@ -57,12 +57,6 @@ var Scenarios = []Scenario{
 	},
 }
 
-// ScenarioTimeout bounds one robustness spec, all its seeds included. A
-// correct replica needs a small fraction of it.
-func ScenarioTimeout(st Settings) time.Duration {
-	return 10*time.Second + time.Duration(st.Runs)*2*time.Second
-}
-
 // RegisterRobustness makes one spec per scenario; Run calls it while it
 // builds the suite.
 func RegisterRobustness(newReplica lab.New, st Settings) {
@@ -70,7 +64,7 @@ func RegisterRobustness(newReplica lab.New, st Settings) {
 		for _, sc := range Scenarios {
 			ginkgo.It(sc.Title, ScenarioLabels(sc), func(ctx ginkgo.SpecContext) {
 				runScenario(ctx, sc, newReplica, st)
-			}, ginkgo.SpecTimeout(ScenarioTimeout(st)+10*time.Second))
+			}, ginkgo.SpecTimeout(specLimit(st)+10*time.Second))
 		}
 	})
 }
@@ -84,44 +78,11 @@ func ScenarioLabels(sc Scenario) ginkgo.Labels {
 	return l
 }
 
-// runScenario plays the scenario under each seed, on a goroutine of its
-// own so that a replica stuck in a loop costs this spec only.
+// runScenario plays the scenario under each seed.
 func runScenario(ctx ginkgo.SpecContext, sc Scenario, newReplica lab.New, st Settings) {
-	// The scenario's own limit comes before Ginkgo's spec timeout, so that
-	// the message says what happened.
-	limit := time.NewTimer(ScenarioTimeout(st))
-	defer limit.Stop()
-	var first *report.Trace // the reports show the failing seed, else the first
-	for i := range st.Runs {
-		seed := st.Seed + uint64(i)
-		done := make(chan played, 1)
-		go func() {
-			defer func() {
-				if v := recover(); v != nil {
-					done <- played{msg: fmt.Sprintf("the grader itself failed on this scenario: %v", v)}
-				}
-			}()
-			done <- playScenario(sc, newReplica, st, seed)
-		}()
-		select {
-		case p := <-done:
-			if p.msg != "" {
-				attachTrace(p.trace)
-				ginkgo.Fail(p.msg)
-			}
-			if first == nil {
-				first = p.trace
-			}
-		case <-ctx.Done():
-			return // interrupted or out of time: Ginkgo reports it
-		case <-limit.C:
-			// The stuck goroutine cannot be stopped and would slow every
-			// spec after it, so the suite stops here; the grade driver runs
-			// the specs left in a fresh process.
-			ginkgo.AbortSuite(fmt.Sprintf("%s did not finish with seed %d within %s: the replica is stuck (an endless loop?)\nreproduce: %s", sc.Name, seed, ScenarioTimeout(st), ReproduceScenario(sc, seed)))
-		}
-	}
-	attachTrace(first)
+	runSeeds(ctx, sc.Name, st, func(seed uint64) string { return ReproduceScenario(sc, seed) }, func(seed uint64) played {
+		return playScenario(sc, newReplica, st, seed)
+	})
 }
 
 // playScenario runs the scenario with one seed: the failure message, ""

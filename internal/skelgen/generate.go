@@ -35,6 +35,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"pbftlab/internal/submission"
 	"regexp"
 	"slices"
 	"strings"
@@ -62,7 +63,7 @@ const skeletonDoc = `// Package skeleton is your PBFT replica: the reference's f
 
 // Generate builds the skeleton in memory.
 func Generate(o Options) (Files, error) {
-	module, err := modulePath(o.Root)
+	module, err := submission.ModulePath(o.Root)
 	if err != nil {
 		return nil, err
 	}
@@ -275,20 +276,6 @@ func (g *generator) checkSolution(p *pkg) (*types.Info, *types.Package, error) {
 		return nil, nil, fmt.Errorf("the solution does not compile: %v", err)
 	}
 	return info, tpkg, nil
-}
-
-// modulePath reads the module line of root/go.mod.
-func modulePath(root string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		return "", err
-	}
-	for line := range strings.Lines(string(data)) {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`), nil
-		}
-	}
-	return "", fmt.Errorf("%s/go.mod has no module line", root)
 }
 
 // commentFixes rewrite what comments say about the solution so that they
