@@ -193,8 +193,17 @@ func playOnce(c *script.Case, newReplica lab.New, st Settings, seed uint64) (str
 }
 
 // Reproduce is the command that reruns one case with one seed.
-func Reproduce(c *script.Case, seed uint64) string {
-	return fmt.Sprintf("make grade CASE=%s SEED=%d RUNS=1", Name(c), seed)
+func Reproduce(c *script.Case, seed uint64) string { return replay(Name(c), seed) }
+
+// replay is the make command that reruns the spec called name with one
+// seed. It names the tree when the grade driver graded another tree than
+// the reference, so that the command reruns the code that failed.
+func replay(name string, seed uint64) string {
+	cmd := fmt.Sprintf("make grade CASE=%s SEED=%d RUNS=1", name, seed)
+	if tree := os.Getenv("PBFTLAB_TREE"); tree != "" && tree != "solution" {
+		cmd += " TREE=" + tree
+	}
+	return cmd
 }
 
 // Tail keeps the last n lines of s, saying how many it left out.

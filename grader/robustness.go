@@ -105,9 +105,7 @@ func playScenario(sc Scenario, newReplica lab.New, st Settings, seed uint64) pla
 
 // ReproduceScenario is the command that reruns one scenario with one seed,
 // as Reproduce is for a case: make grade selects it by its case label.
-func ReproduceScenario(sc Scenario, seed uint64) string {
-	return fmt.Sprintf("make grade CASE=%s SEED=%d RUNS=1", sc.Name, seed)
-}
+func ReproduceScenario(sc Scenario, seed uint64) string { return replay(sc.Name, seed) }
 
 // driver plays a scenario on a simulator, writing each step into the trace
 // as the lab's transcripts show it.

@@ -306,7 +306,7 @@ func runSuite(o gradeOptions, pkg, filter string, dry bool) ([]types.SpecReport,
 	args = append(args, pkg, "--", "-test.run=^TestGrade$")
 	cmd := exec.Command("go", args...)
 	cmd.Dir = o.root
-	cmd.Env = append(os.Environ(), "PBFTLAB_CASES="+o.cases)
+	cmd.Env = append(os.Environ(), "PBFTLAB_CASES="+o.cases, "PBFTLAB_TREE="+filepath.Base(o.tree))
 	if !dry {
 		cmd.Env = append(cmd.Env, o.rep.env()...)
 	}
