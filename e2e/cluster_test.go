@@ -364,11 +364,7 @@ func ids(list []lab.ID) string {
 	if len(list) == 0 {
 		return "none"
 	}
-	s := make([]string, len(list))
-	for i, id := range list {
-		s[i] = id.String()
-	}
-	return strings.Join(s, ",")
+	return lab.JoinIDs(list, ",")
 }
 
 func parseUint(t *testing.T, s string) uint64 {

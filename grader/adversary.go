@@ -136,11 +136,7 @@ func at(id lab.ID, st lab.Status, seq int) string {
 // inject has Byzantine replica from send m to each of to, noting it in
 // the trace as a step.
 func (d driver) inject(from lab.ID, to []lab.ID, what string, m lab.Message) {
-	names := make([]string, len(to))
-	for i, id := range to {
-		names[i] = id.String()
-	}
-	d.s.Trace().Step(fmt.Sprintf("%s (Byzantine): send %s to %s", from, what, strings.Join(names, ", ")))
+	d.s.Trace().Step(fmt.Sprintf("%s (Byzantine): send %s to %s", from, what, lab.JoinIDs(to, ", ")))
 	for _, id := range to {
 		_ = d.s.Inject(from, id, m) // the scenarios inject only as Byzantine replicas
 	}

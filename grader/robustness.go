@@ -131,11 +131,7 @@ func (d driver) send(op string) int {
 }
 
 func (d driver) step(ids []lab.ID, text string) {
-	names := make([]string, len(ids))
-	for i, id := range ids {
-		names[i] = id.String()
-	}
-	d.s.Trace().Step(strings.Join(names, ", ") + ": " + text)
+	d.s.Trace().Step(lab.JoinIDs(ids, ", ") + ": " + text)
 }
 
 // status is a replica's status, or a message saying why there is none.

@@ -24,6 +24,18 @@ func (id ID) String() string {
 	return "P" + strconv.Itoa(int(id))
 }
 
+// JoinIDs writes replica names separated by sep: "P0, P3" with sep ", ".
+func JoinIDs(ids []ID, sep string) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(id.String())
+	}
+	return b.String()
+}
+
 // ParseID reads "P2" (or "p2") as 2 and "client" as Client.
 func ParseID(s string) (ID, error) {
 	if strings.EqualFold(s, "client") {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/grader"
+	"pbftlab/internal/cputime"
 	"pbftlab/lab/sim"
 	"pbftlab/solution"
 )
@@ -61,7 +62,7 @@ const runLength = 10_000
 func benchSimulator(b *testing.B, batch int) {
 	const burst = 50 // requests sent before the network settles
 	delivered := 0
-	cpu := cpuTime()
+	cpu := cputime.Used()
 	for done := 0; done < b.N; {
 		s := sim.New(solution.New, sim.Options{Seed: uint64(done + 1), Quiet: true, BatchSize: batch})
 		c := s.Client()
@@ -79,7 +80,7 @@ func benchSimulator(b *testing.B, batch int) {
 		delivered += s.Delivered()
 		done += run
 	}
-	cpu = cpuTime() - cpu
+	cpu = cputime.Used() - cpu
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 	b.ReportMetric(float64(delivered)/float64(b.N), "msgs/req")
 	if cpu > 0 {

@@ -133,11 +133,7 @@ func (f *idsFlag) String() string {
 	if f == nil || len(*f) == 0 {
 		return "none"
 	}
-	s := make([]string, len(*f))
-	for i, id := range *f {
-		s[i] = id.String()
-	}
-	return strings.Join(s, ",")
+	return lab.JoinIDs(*f, ",")
 }
 
 func (f *idsFlag) Set(s string) error {

@@ -156,11 +156,7 @@ func idList(ids []lab.ID) string {
 	if len(ids) == 0 {
 		return "none"
 	}
-	s := make([]string, len(ids))
-	for i, id := range slices.Sorted(slices.Values(ids)) {
-		s[i] = id.String()
-	}
-	return strings.Join(s, " ")
+	return lab.JoinIDs(slices.Sorted(slices.Values(ids)), " ")
 }
 
 func word(b bool, yes, no string) string {

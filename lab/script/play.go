@@ -205,11 +205,7 @@ func ids(list []lab.ID) string {
 	if len(list) == 0 {
 		return "none"
 	}
-	s := make([]string, len(list))
-	for i, id := range list {
-		s[i] = id.String()
-	}
-	return strings.Join(s, " ")
+	return lab.JoinIDs(list, " ")
 }
 
 func indent(s string) string {

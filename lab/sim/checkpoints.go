@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"pbftlab/lab"
@@ -75,12 +74,8 @@ func (s *Sim) checkpointed(n *node, snap lab.Snapshot, stable bool) {
 		return
 	}
 	if takers := s.ckpt.taken[k]; n.honest && len(takers) < lab.Quorum(s.opts.N) {
-		names := make([]string, len(takers))
-		for i, id := range takers {
-			names[i] = id.String()
-		}
 		s.fail(fmt.Errorf("%s (%s) reported checkpoint n%d stable with digest %s, but only %d replicas [%s] reported taking a checkpoint with that digest: a checkpoint is stable at 2f+1 = %d matching digests",
-			n.id, n.describeView(), snap.Seq, snap.Digest, len(takers), strings.Join(names, " "), lab.Quorum(s.opts.N)))
+			n.id, n.describeView(), snap.Seq, snap.Digest, len(takers), lab.JoinIDs(takers, " "), lab.Quorum(s.opts.N)))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"pbftlab/internal/cputime"
 	"pbftlab/lab"
 	"pbftlab/lab/tcp"
 	"pbftlab/solution"
@@ -68,7 +69,7 @@ func benchLoad(b *testing.B, rc lab.Config, k, window int) {
 	latencies := make([][]time.Duration, k)
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	start, cpuStart := time.Now(), cpuTime()
+	start, cpuStart := time.Now(), cputime.Used()
 	for i, cl := range clients {
 		share := b.N / k
 		if i < b.N%k {
@@ -99,7 +100,7 @@ func benchLoad(b *testing.B, rc lab.Config, k, window int) {
 		}()
 	}
 	wg.Wait()
-	elapsed, cpu := time.Since(start), cpuTime()-cpuStart
+	elapsed, cpu := time.Since(start), cputime.Used()-cpuStart
 	b.StopTimer()
 	if err := c.Err(); err != nil {
 		b.Fatal(err)

@@ -1,14 +1,13 @@
 //go:build unix
 
-package tcp_test
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the processor time, user and system, the process has used.
-func cpuTime() time.Duration {
+func used() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
