@@ -56,6 +56,8 @@ type link struct {
 	ackOwed atomic.Uint64
 	ackSent uint64
 	wake    chan struct{}
+	// heard: an authenticated frame has arrived on this link.
+	heard atomic.Bool
 
 	// in is the reader's buffer: each frame is read into it, over the last.
 	in []byte
@@ -177,37 +179,40 @@ func greet(conn net.Conn, keys *Keyring, self lab.ID, name string, inc incarnati
 // welcome is the accepting side of the handshake: it sends its identity and
 // a fresh nonce, then checks the dialler's answer. valid says whether the
 // claimed identity may connect at all; the tag proves the claim.
-func welcome(conn net.Conn, keys *Keyring, self lab.ID, inc incarnation, valid func(id lab.ID, name string) error) (*link, error) {
+// It returns, even when the greeting is refused, whom the dialler claimed
+// to be ("P2", "client alice"), "" when it did not get that far.
+func welcome(conn net.Conn, keys *Keyring, self lab.ID, inc incarnation, valid func(id lab.ID, name string) error) (*link, string, error) {
 	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	defer func() { _ = conn.SetDeadline(time.Time{}) }()
 	var ours nonce
 	_, _ = rand.Read(ours[:])
 	if err := writeFrame(conn, welcomeBody(self, ours, inc)); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	r := bufio.NewReaderSize(conn, readBuffer)
 	frame, err := readFrame(r)
 	if err != nil {
-		return nil, fmt.Errorf("no greeting: %w", err)
+		return nil, "", fmt.Errorf("no greeting: %w", err)
 	}
 	if len(frame) < tagSize {
-		return nil, fmt.Errorf("%w: greeting too short", ErrAuth)
+		return nil, "", fmt.Errorf("%w: greeting too short", ErrAuth)
 	}
 	body, got := frame[:len(frame)-tagSize], frame[len(frame)-tagSize:]
 	peer, name, theirs, peerInc, err := parseHello(body)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	claimed := who(peer, name)
 	if err := valid(peer, name); err != nil {
-		return nil, err
+		return nil, claimed, err
 	}
 	key := keys.pair(peer, self)
 	if !hmac.Equal(got, tag(key, helloLabel, peer, self, ours, body)) {
-		return nil, fmt.Errorf("%w: greeting claiming to be %s does not verify (is it using the same cluster key?)", ErrAuth, who(peer, name))
+		return nil, claimed, fmt.Errorf("%w: greeting claiming to be %s does not verify (is it using the same cluster key?)", ErrAuth, claimed)
 	}
 	return newLink(conn, r, self, peer, name, peerInc,
 		sealer{key: key, from: self, to: peer, nonce: theirs},
-		opener{key: key, from: peer, to: self, nonce: ours}), nil
+		opener{key: key, from: peer, to: self, nonce: ours}), claimed, nil
 }
 
 func welcomeBody(self lab.ID, n nonce, inc incarnation) []byte {

@@ -19,7 +19,7 @@ func handshake(t *testing.T, dialKeys, acceptKeys *Keyring, self lab.ID, name st
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		accepted, acceptErr = welcome(b, acceptKeys, acceptor, newIncarnation(), func(id lab.ID, name string) error {
+		accepted, _, acceptErr = welcome(b, acceptKeys, acceptor, newIncarnation(), func(id lab.ID, name string) error {
 			if id == lab.Client && name == "" {
 				return errors.New("no name")
 			}

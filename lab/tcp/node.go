@@ -106,6 +106,11 @@ type Node struct {
 	failure error
 	lastPP  *lab.PrePrepare
 	stable  []int
+	// replies holds the last reply sent to each client, to send again when
+	// the client retransmits that request (PBFT §4.1): the client may have
+	// missed it, and a replica that ignores a request it has executed
+	// would leave such a client waiting.
+	replies map[string]lab.Reply
 }
 
 // call is a call into the replica: what it is and when it started. A
@@ -302,14 +307,42 @@ func (n *Node) handle(from lab.ID, m lab.Message) {
 	if n.crashed || n.failure != nil {
 		return
 	}
-	if pp, ok := m.(*lab.PrePrepare); ok {
-		n.lastPP = pp
+	switch m := m.(type) {
+	case *lab.PrePrepare:
+		n.lastPP = m
+	case *lab.Request:
+		if from == lab.Client {
+			n.replyAgain(m)
+		}
 	}
 	if n.cfg.Observer != nil {
 		n.cfg.Observer.Delivered(from, m)
 	}
 	n.receive(from, m)
 	n.stepped()
+}
+
+// replyAgain sends again the reply to a request the client sent before
+// and this replica has answered; mu is held.
+func (n *Node) replyAgain(req *lab.Request) {
+	r, ok := n.replies[req.Client]
+	if !ok || r.Timestamp != req.Timestamp {
+		return
+	}
+	_ = n.tr.SendClient(r.Client, lab.Encode(&r))
+}
+
+// Rejoin is what a replica does when its process starts: it asks the
+// others for their state and view, as after a crash. Started with a
+// cluster that is running, it catches up by itself (f+1 matching replies);
+// started with the others, it learns that there is nothing to catch up.
+func (n *Node) Rejoin() error {
+	return n.call(func() error {
+		if n.failure != nil {
+			return n.failure
+		}
+		return n.recover()
+	})
 }
 
 // receive is guard for Receive, the busiest call.
@@ -434,14 +467,19 @@ func (n *Node) Recover() error {
 			n.crashed = false
 			n.note(fmt.Sprintf("%s recovered: asking the others for the state it missed", n.cfg.ID))
 		}
-		var err error
-		n.guard("Do(recover)", func() { err = n.replica.Do(lab.Command{Op: lab.OpRecover}) })
-		if n.failure != nil {
-			return n.failure
-		}
-		n.stepped()
-		return err
+		return n.recover()
 	})
+}
+
+// recover tells the replica to catch up; mu is held.
+func (n *Node) recover() error {
+	var err error
+	n.guard("Do(recover)", func() { err = n.replica.Do(lab.Command{Op: lab.OpRecover}) })
+	if n.failure != nil {
+		return n.failure
+	}
+	n.stepped()
+	return err
 }
 
 // Tick advances the replica's clock by one, as the ticker does.
@@ -528,7 +566,16 @@ func (e env) Reply(r lab.Reply) {
 	if e.silent() {
 		return
 	}
-	if err := e.n.tr.SendClient(r.Client, lab.Encode(&r)); err != nil && !isConsoleClient(r.Client) {
+	if isConsoleClient(r.Client) {
+		return
+	}
+	if e.n.replies == nil {
+		e.n.replies = map[string]lab.Reply{}
+	}
+	if old, ok := e.n.replies[r.Client]; !ok || old.Timestamp <= r.Timestamp {
+		e.n.replies[r.Client] = r
+	}
+	if err := e.n.tr.SendClient(r.Client, lab.Encode(&r)); err != nil {
 		e.n.note(fmt.Sprintf("reply for request %s#%d not sent: %v", r.Client, r.Timestamp, err))
 	}
 }

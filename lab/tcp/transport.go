@@ -56,7 +56,14 @@ type TransportConfig struct {
 type clientBox struct {
 	q    *queue
 	link *link // the newest connection, nil while there is none
+	// awaited: replies were queued before the client ever connected.
+	awaited bool
 }
+
+// maxAwaitedClients bounds the clients that get replies before they have
+// ever connected, so that requests naming ever new clients cannot make a
+// replica hold replies without end.
+const maxAwaitedClients = 64
 
 // origin is one run of one sender, for dropping messages delivered twice.
 type origin struct {
@@ -79,6 +86,10 @@ type Transport struct {
 	mu        sync.Mutex
 	accepted  map[*link]bool        // links others dialled
 	clients   map[string]*clientBox // by name: what waits for each client
+	awaited   int                   // clients in clients that never connected
+	// refused counts the refused greetings of each claimed peer since it
+	// last connected: the first is reported, the others only counted.
+	refused map[string]int
 	delivered map[origin]uint64     // the last message number delivered from each sender
 
 	sent     counts
@@ -116,6 +127,7 @@ func StartTransport(cfg TransportConfig) *Transport {
 		inc:       newIncarnation(),
 		accepted:  map[*link]bool{},
 		clients:   map[string]*clientBox{},
+		refused:   map[string]int{},
 		delivered: map[origin]uint64{},
 		changed:   make(chan struct{}),
 	}
@@ -161,15 +173,26 @@ func (t *Transport) Send(to lab.ID, payload []byte) {
 }
 
 // SendClient queues payload for the client called name. It never blocks.
-// A reply to a client that is connected, or was and may come back, waits
-// in that client's queue; one to a client never seen fails.
+// A reply waits in that client's queue until the client is connected,
+// whether it was connected before or has not connected yet.
 func (t *Transport) SendClient(name string, payload []byte) error {
 	t.mu.Lock()
 	box := t.clients[name]
-	t.mu.Unlock()
 	if box == nil {
-		return fmt.Errorf("client %q has never connected to %s", name, t.cfg.Self)
+		// A client that has not connected yet may be on its way: one
+		// started before the replicas, or whose connection to this
+		// replica is still being made. Its replies wait for it, up to
+		// maxAwaitedClients names, so that a replica that executes a
+		// request before the client reaches it does not lose the reply.
+		if t.awaited >= maxAwaitedClients {
+			t.mu.Unlock()
+			return fmt.Errorf("client %q has never connected to %s, and %d other clients are awaited already", name, t.cfg.Self, t.awaited)
+		}
+		t.awaited++
+		box = &clientBox{q: newQueue(t.cfg.QueueLimit), awaited: true}
+		t.clients[name] = box
 	}
+	t.mu.Unlock()
 	t.sent.add(lab.Client)
 	t.cfg.Inflight.add(1)
 	if box.q.push(payload) {
@@ -306,15 +329,12 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 	defer t.wg.Done()
 	// Closing the transport must not wait for a handshake to time out.
 	stop := context.AfterFunc(t.ctx, func() { _ = conn.Close() })
-	l, err := welcome(conn, t.cfg.Keys, t.cfg.Self, t.inc, t.validPeer)
+	l, claimed, err := welcome(conn, t.cfg.Keys, t.cfg.Self, t.inc, t.validPeer)
 	stop()
 	if err != nil {
 		_ = conn.Close()
 		if t.ctx.Err() == nil {
-			if errors.Is(err, ErrAuth) {
-				t.rejected.Add(1)
-			}
-			t.cfg.Note(fmt.Sprintf("refused a connection from %s: %v", conn.RemoteAddr(), err))
+			t.refuse(conn.RemoteAddr(), claimed, err)
 		}
 		return
 	}
@@ -325,12 +345,17 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		l.close()
 		return
 	}
+	delete(t.refused, claimed)
 	t.accepted[l] = true
 	if l.peer == lab.Client {
 		box := t.clients[l.name]
 		if box == nil {
 			box = &clientBox{q: newQueue(t.cfg.QueueLimit)}
 			t.clients[l.name] = box
+		}
+		if box.awaited {
+			box.awaited = false
+			t.awaited--
 		}
 		if box.link != nil {
 			box.link.close() // a client has one connection; the newest wins
@@ -340,6 +365,11 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 	t.mu.Unlock()
 	if q != nil {
 		t.cfg.Connected(fmt.Sprintf("client %s connected", l.name))
+	}
+	// The first frame says the greeting was accepted: a dialler that hangs
+	// up before hearing it knows it was refused (see dialer.run).
+	if err := l.sendAck(0); err != nil {
+		l.close()
 	}
 
 	done := make(chan error, 1)
@@ -353,6 +383,33 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		box.link = nil
 	}
 	t.mu.Unlock()
+}
+
+// refuse reports a connection refused in the handshake. A process with
+// another cluster key dials again and again; its first refusal is
+// reported, with what to do about it, and the later ones are only counted
+// (net shows them as rejected), so the one useful line is not buried.
+func (t *Transport) refuse(addr net.Addr, claimed string, err error) {
+	auth := errors.Is(err, ErrAuth)
+	if auth {
+		t.rejected.Add(1)
+	}
+	key := claimed
+	if key == "" {
+		key = addr.String()
+	}
+	t.mu.Lock()
+	t.refused[key]++
+	first := t.refused[key] == 1
+	t.mu.Unlock()
+	if !first {
+		return
+	}
+	if auth {
+		t.cfg.Note(fmt.Sprintf("refused %s (from %s): its greeting does not verify with this process's cluster key; every process must be started with the same --key file (or none). Further refusals are counted in net, not printed", key, addr))
+		return
+	}
+	t.cfg.Note(fmt.Sprintf("refused a connection from %s: %v", addr, err))
 }
 
 // Acknowledgements ride on the messages going the other way. One that has
@@ -467,6 +524,7 @@ func (t *Transport) readLoop(l *link, q *queue) error {
 		if err != nil {
 			return err
 		}
+		l.heard.Store(true)
 		if q != nil && ack > 0 {
 			q.ack(ack)
 		}
@@ -525,12 +583,13 @@ func (d *dialer) run() {
 	t := d.t
 	defer t.wg.Done()
 	wait := t.cfg.MinBackoff
-	told := false // the peer's absence has been reported since it was last up
+	told := false    // the peer's absence has been reported since it was last up
+	refused := false // the peer's refusals have been reported since it last spoke
 	for t.ctx.Err() == nil {
 		l, err := d.connect()
 		if err != nil {
 			d.set(false, err)
-			if !told && t.ctx.Err() == nil {
+			if !told && !refused && t.ctx.Err() == nil {
 				t.cfg.Note(fmt.Sprintf("cannot reach %s at %s yet (%v); retrying in the background", d.peer, d.addr, err))
 				told = true
 			}
@@ -542,15 +601,34 @@ func (d *dialer) run() {
 			wait = min(2*wait, t.cfg.MaxBackoff)
 			continue
 		}
-		wait, told = t.cfg.MinBackoff, false
 		d.set(true, nil)
-		t.cfg.Connected(fmt.Sprintf("connected to %s at %s", d.peer, d.addr))
+		if !refused {
+			t.cfg.Connected(fmt.Sprintf("connected to %s at %s", d.peer, d.addr))
+		}
 		err = d.serve(l)
 		d.set(false, err)
 		if t.ctx.Err() != nil {
 			return
 		}
-		t.cfg.Note(fmt.Sprintf("lost the connection to %s (%v); reconnecting", d.peer, err))
+		if l.heard.Load() {
+			// The peer spoke: the link was good, whatever ended it.
+			wait, told, refused = t.cfg.MinBackoff, false, false
+			t.cfg.Note(fmt.Sprintf("lost the connection to %s (%v); reconnecting", d.peer, err))
+			continue
+		}
+		// The peer hung up before saying anything it could sign: it
+		// refuses this process, and will again. Say so once and back
+		// off, instead of reconnecting at once for ever.
+		if !refused {
+			t.cfg.Note(fmt.Sprintf("%s at %s closes the connection right after the greeting: it refuses this process, most likely because the two were started with different --key files (every process needs the same one); retrying less and less often", d.peer, d.addr))
+			refused = true
+		}
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, t.cfg.MaxBackoff)
 	}
 }
 
