@@ -65,9 +65,10 @@ type NodeConfig struct {
 	// Executed watches the node's bank (the safety checks of an in-process
 	// cluster).
 	Executed func(lab.Execution)
-	// Checkpointed is called with every checkpoint the replica reports; the
-	// command line writes the lab's checkpoint files from it.
-	Checkpointed func(s lab.Snapshot, stable bool)
+	// Checkpointed is called with every checkpoint the replica reports, and
+	// the replica's status at that moment; the command line writes the
+	// lab's checkpoint files from it.
+	Checkpointed func(s lab.Snapshot, stable bool, st lab.Status)
 
 	// StuckAfter is how long a call into the replica may last before the
 	// node reports it; zero means DefaultStuckAfter.
@@ -526,6 +527,18 @@ func (n *Node) Balances() map[string]int {
 	return b
 }
 
+// Snapshot is the state of the replica's bank now, as a checkpoint would
+// hold it.
+func (n *Node) Snapshot() lab.Snapshot {
+	var s lab.Snapshot
+	_ = n.call(func() error { s = n.bank.Snapshot(); return nil })
+	return s
+}
+
+// SnapshotInStep is Snapshot for an Observer method, which runs with the
+// replica held (Snapshot would wait for itself).
+func (n *Node) SnapshotInStep() lab.Snapshot { return n.bank.Snapshot() }
+
 // StableCheckpoints lists the sequence numbers the replica reported stable.
 func (n *Node) StableCheckpoints() []int {
 	var s []int
@@ -595,11 +608,27 @@ func (e env) Checkpointed(s lab.Snapshot, stable bool) {
 		e.n.stable = append(e.n.stable, s.Seq)
 	}
 	if e.n.cfg.Checkpointed != nil {
-		e.n.cfg.Checkpointed(s, stable)
+		e.n.cfg.Checkpointed(s, stable, e.status())
 	}
 	if e.n.cfg.Observer != nil {
 		e.n.cfg.Observer.Checkpointed(s, stable)
 	}
+}
+
+// status reads the replica's status from inside one of its calls, for the
+// checkpoint files: a snapshot block names the view and the transactions
+// that led to it, and a replica reports a checkpoint once it has executed
+// up to it. The lab's contract has the kit call a replica one call at a
+// time; Status only reads, so it is safe here, and a replica whose Status
+// panics half-way through a step costs the files their context, not the
+// replica its life.
+func (e env) status() (st lab.Status) {
+	defer func() {
+		if recover() != nil {
+			st = lab.Status{ID: e.n.cfg.ID, View: -1}
+		}
+	}()
+	return e.n.replica.Status()
 }
 
 // isConsoleClient recognises the requests typed at the primary's own console
