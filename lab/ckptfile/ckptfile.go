@@ -573,13 +573,3 @@ func parseBalances(s string) (map[string]int, error) {
 	}
 	return b, nil
 }
-
-func lines(text string) []string {
-	var out []string
-	for line := range strings.SplitSeq(text, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, line)
-		}
-	}
-	return out
-}

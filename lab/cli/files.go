@@ -118,7 +118,9 @@ type replicaFiles struct {
 func (r *replicaFiles) Delivered(from lab.ID, m lab.Message) {
 	r.cause = lab.KindOf(m)
 	if c, ok := m.(*lab.Checkpoint); ok && r.peers && c.Replica == from {
-		r.f.do(func(w *ckptfile.Writer) error { return w.Report(from, lab.Snapshot{Seq: c.Seq, Digest: c.Digest}, false) })
+		r.f.do(func(w *ckptfile.Writer) error {
+			return w.Report(from, lab.Snapshot{Seq: c.Seq, Digest: c.Digest}, false)
+		})
 	}
 	r.Observer.Delivered(from, m)
 }

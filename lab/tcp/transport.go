@@ -83,14 +83,14 @@ type Transport struct {
 	dialers map[lab.ID]*dialer // fixed at start
 	inc     incarnation
 
-	mu        sync.Mutex
-	accepted  map[*link]bool        // links others dialled
-	clients   map[string]*clientBox // by name: what waits for each client
-	awaited   int                   // clients in clients that never connected
+	mu       sync.Mutex
+	accepted map[*link]bool        // links others dialled
+	clients  map[string]*clientBox // by name: what waits for each client
+	awaited  int                   // clients in clients that never connected
 	// refused counts the refused greetings of each claimed peer since it
 	// last connected: the first is reported, the others only counted.
-	refused map[string]int
-	delivered map[origin]uint64     // the last message number delivered from each sender
+	refused   map[string]int
+	delivered map[origin]uint64 // the last message number delivered from each sender
 
 	sent     counts
 	rejected atomic.Uint64
