@@ -199,9 +199,12 @@ func (cc *ClientConsole) Command(line string) (text string, quit bool, err error
 	case "net":
 		return NetReport(cc.c), false, nil
 	}
+	// The case language checks the operation with the lab's rules (a known
+	// operation, a positive whole amount) before anything leaves: the
+	// replicas would refuse it anyway, after a whole round of the protocol.
 	st, err := script.ParseStep("client", line)
 	if err != nil {
-		return "", false, err
+		return "", false, fmt.Errorf("not sent: %w", err)
 	}
 	text, err = cc.send(st)
 	return text, false, err
@@ -226,12 +229,8 @@ func (cc *ClientConsole) list() string {
 	return b.String()
 }
 
-// send checks the operation with the lab's rules before anything leaves:
-// the replicas would refuse it anyway, after a whole round of the protocol.
+// send sends the requests of a parsed send line.
 func (cc *ClientConsole) send(st script.Step) (string, error) {
-	if err := lab.CheckOperation(st.Op); err != nil {
-		return "", fmt.Errorf("not sent: %v", err)
-	}
 	if st.Times > 1 {
 		// The batch is announced before its first request leaves, so
 		// that no reply to it is printed on its own. Requests are
