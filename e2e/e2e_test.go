@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,9 +10,26 @@ import (
 	"pbftlab/lab/script"
 )
 
-// The cases played at the keyboard: the normal case, and every primary in
-// turn replaced by a view change.
-var keyboardCases = []string{"case1_deposit.case", "case6_view_change.case"}
+// The seed's seven cases, typed line by line. With manual votes as the
+// case files have them for the first and the view changes; with automatic
+// votes for all seven, where the typed votes come after the replicas'
+// own and the outcomes are the same (an honest replica votes no on an
+// overdraft by itself), and where the view changes typed one replica at a
+// time must not overshoot.
+var keyboardCases = []struct {
+	file   string
+	manual bool
+}{
+	{"case1_deposit.case", true},
+	{"case6_view_change.case", true},
+	{"case1_deposit.case", false},
+	{"case2_withdraw.case", false},
+	{"case3_withdraw_fails.case", false},
+	{"case4_commit_conflict.case", false},
+	{"case5_crash_recovery.case", false},
+	{"case6_view_change.case", false},
+	{"case7_checkpoint.case", false},
+}
 
 // TestKeyboard plays each case on five processes (four replicas and the
 // client) started from the command a tree builds, typing every line at the
@@ -22,20 +37,11 @@ var keyboardCases = []string{"case1_deposit.case", "case6_view_change.case"}
 // what the consoles print for status.
 func TestKeyboard(t *testing.T) {
 	bin := build(t)
-	for _, name := range keyboardCases {
-		t.Run(strings.TrimSuffix(name, ".case"), func(t *testing.T) {
-			path := filepath.Join("..", "cases", name)
-			text, err := os.ReadFile(path)
-			if errors.Is(err, fs.ErrNotExist) {
-				t.Skipf("%s is not in this kit", path)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := script.Parse(path, string(text))
-			if err != nil {
-				t.Fatal(err)
-			}
+	for _, kc := range keyboardCases {
+		mode := map[bool]string{true: "manual", false: "automatic"}[kc.manual]
+		t.Run(strings.TrimSuffix(kc.file, ".case")+"/"+mode, func(t *testing.T) {
+			c := readCase(t, kc.file)
+			c.Manual = kc.manual
 			pc := startCluster(t, bin, c)
 			var transcript strings.Builder
 			failures, err := script.Run(c, pc, func(line string) { transcript.WriteString(line + "\n") })
@@ -43,7 +49,7 @@ func TestKeyboard(t *testing.T) {
 				t.Fatalf("%v\n%s", err, transcript.String())
 			}
 			for _, f := range failures {
-				t.Errorf("%s: %v", path, f)
+				t.Errorf("%s: %v", kc.file, f)
 			}
 			if testing.Verbose() {
 				t.Logf("transcript:\n%s", transcript.String())
@@ -56,6 +62,21 @@ func TestKeyboard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readCase reads a case file of the kit.
+func readCase(t *testing.T, name string) *script.Case {
+	t.Helper()
+	path := filepath.Join("..", "cases", name)
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := script.Parse(path, string(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // build compiles the pbft command of the tree under test (the reference

@@ -87,10 +87,15 @@ func (e *Events) Stepped(st lab.Status) {
 	why := stepCause{typed: typed, msg: e.cause, from: e.causeFrom}
 	e.cause = nil
 	switch {
-	case asked(e.prev, st):
+	case asked(e.prev, st) || st.View > e.prev.View:
+		// A view asked for, or entered at once (a new primary that joins
+		// the f+1 replicas asking has its 2f+1 and starts the view in the
+		// same step), without a command: the replica moved by itself. A
+		// view learnt by state transfer is not one it moved to: typing
+		// view change there asks for the next.
 		e.mu.Lock()
 		e.ownView = -1
-		if !typed {
+		if !typed && (why.msg == nil || lab.KindOf(why.msg) != lab.KindStateReply) {
 			e.ownView = st.View
 		}
 		e.mu.Unlock()

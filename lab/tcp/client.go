@@ -81,6 +81,7 @@ type Client struct {
 	requests []*request
 	byTS     map[int64]*request
 	ticks    int
+	progress time.Time // when the last outcome was accepted
 }
 
 type request struct {
@@ -297,6 +298,7 @@ func (c *Client) deliver(from lab.ID, _ string, payload []byte) {
 		}
 	}
 	if match >= lab.Weak(c.N()) {
+		c.progress = time.Now()
 		r.outcome = &Outcome{Committed: rep.Committed, Result: rep.Result, Seq: rep.Seq, View: rep.View, Replies: match, Latency: time.Since(r.first)}
 		close(r.done)
 		if c.cfg.Observer != nil {
@@ -317,7 +319,11 @@ func (c *Client) retryLoop() {
 			return
 		case now := <-t.C:
 			c.retry(func(r *request) string {
-				if now.Sub(r.sentAt) < r.wait {
+				// While outcomes keep coming, the cluster is working
+				// through the requests: a client with many outstanding
+				// would otherwise resend them all, and the resends would
+				// slow down the very replicas it waits for.
+				if now.Sub(r.sentAt) < r.wait || now.Sub(c.progress) < r.wait {
 					return ""
 				}
 				after := now.Sub(r.first).Round(100 * time.Millisecond)
