@@ -123,7 +123,8 @@ func (pc *procCluster) startClient() *proc {
 }
 
 // start starts every replica and, with client, the client, and waits for
-// their banners and their connections.
+// their banners and their connections. Without client, the client runs
+// already and its banner has been read.
 func (pc *procCluster) start(client bool) error {
 	for i := range pc.c.N {
 		pc.startReplica(i)
@@ -135,7 +136,7 @@ func (pc *procCluster) start(client bool) error {
 	// it cannot), then every connection.
 	starts := map[*proc]*start{}
 	for _, p := range pc.all() {
-		starts[p] = &start{}
+		starts[p] = &start{banner: p == pc.client && !client}
 	}
 	for _, phase := range []func(*start) bool{(*start).listening, (*start).ready} {
 		for _, p := range pc.all() {
@@ -168,7 +169,7 @@ func (s *start) ready() bool     { return s.banner && len(s.connected) == s.want
 func (pc *procCluster) all() []*proc {
 	var out []*proc
 	for _, p := range pc.replicas {
-		if p != nil {
+		if p != nil && !p.gone {
 			out = append(out, p)
 		}
 	}

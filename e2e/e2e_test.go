@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"pbftlab/lab/script"
@@ -79,23 +81,48 @@ func readCase(t *testing.T, name string) *script.Case {
 	return c
 }
 
+// built is the pbft command, built once for every test of the package.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// TestMain removes the command built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
 // build compiles the pbft command of the tree under test (the reference
-// unless PBFT_E2E_CMD names another package, as pbftlab/skeleton/cmd/pbft)
-// into the test's temporary folder.
+// unless PBFT_E2E_CMD names another package, as pbftlab/skeleton/cmd/pbft),
+// once for the whole package.
 func build(t *testing.T) string {
 	t.Helper()
-	pkg := os.Getenv("PBFT_E2E_CMD")
-	if pkg == "" {
-		pkg = "pbftlab/solution/cmd/pbft"
+	built.once.Do(func() {
+		pkg := os.Getenv("PBFT_E2E_CMD")
+		if pkg == "" {
+			pkg = "pbftlab/solution/cmd/pbft"
+		}
+		gotool, err := exec.LookPath("go")
+		if err != nil {
+			built.err = fmt.Errorf("no go command to build the pbft command with: %w", err)
+			return
+		}
+		if built.dir, built.err = os.MkdirTemp("", "pbft-e2e-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "pbft")
+		if out, err := exec.Command(gotool, "build", "-o", built.bin, pkg).CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	gotool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the pbft command with")
-	}
-	bin := filepath.Join(t.TempDir(), "pbft")
-	out, err := exec.Command(gotool, "build", "-o", bin, pkg).CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-	}
-	return bin
+	return built.bin
 }

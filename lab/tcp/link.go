@@ -56,8 +56,6 @@ type link struct {
 	ackOwed atomic.Uint64
 	ackSent uint64
 	wake    chan struct{}
-	// heard: an authenticated frame has arrived on this link.
-	heard atomic.Bool
 
 	// in is the reader's buffer: each frame is read into it, over the last.
 	in []byte
@@ -171,10 +169,23 @@ func greet(conn net.Conn, keys *Keyring, self lab.ID, name string, inc incarnati
 	if err := writeFrame(conn, append(body, tag(key, helloLabel, self, want, theirs, body)...)); err != nil {
 		return nil, err
 	}
-	return newLink(conn, r, self, want, "", peerInc,
+	l := newLink(conn, r, self, want, "", peerInc,
 		sealer{key: key, from: self, to: want, nonce: theirs},
-		opener{key: key, from: want, to: self, nonce: ours}), nil
+		opener{key: key, from: want, to: self, nonce: ours})
+	// The acceptor's first frame says it took the greeting. One that hangs
+	// up instead refuses this process: it has another cluster key, most
+	// likely, and will refuse it again.
+	if kind, _, _, _, err := l.receive(); err != nil || kind != frameAck {
+		if err == nil {
+			err = errors.New("it did not acknowledge the greeting")
+		}
+		return nil, fmt.Errorf("%w (%v)", ErrRefused, err)
+	}
+	return l, nil
 }
+
+// ErrRefused is the error of a connection whose greeting the peer refused.
+var ErrRefused = errors.New("it refuses this process: most likely the two were started with different --key files (every process needs the same one)")
 
 // welcome is the accepting side of the handshake: it sends its identity and
 // a fresh nonce, then checks the dialler's answer. valid says whether the
@@ -210,9 +221,14 @@ func welcome(conn net.Conn, keys *Keyring, self lab.ID, inc incarnation, valid f
 	if !hmac.Equal(got, tag(key, helloLabel, peer, self, ours, body)) {
 		return nil, claimed, fmt.Errorf("%w: greeting claiming to be %s does not verify (is it using the same cluster key?)", ErrAuth, claimed)
 	}
-	return newLink(conn, r, self, peer, name, peerInc,
+	l := newLink(conn, r, self, peer, name, peerInc,
 		sealer{key: key, from: self, to: peer, nonce: theirs},
-		opener{key: key, from: peer, to: self, nonce: ours}), claimed, nil
+		opener{key: key, from: peer, to: self, nonce: ours})
+	// The first frame says the greeting was accepted (see greet).
+	if err := l.sendAck(0); err != nil {
+		return nil, claimed, err
+	}
+	return l, claimed, nil
 }
 
 func welcomeBody(self lab.ID, n nonce, inc incarnation) []byte {

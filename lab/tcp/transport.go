@@ -366,11 +366,6 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 	if q != nil {
 		t.cfg.Connected(fmt.Sprintf("client %s connected", l.name))
 	}
-	// The first frame says the greeting was accepted: a dialler that hangs
-	// up before hearing it knows it was refused (see dialer.run).
-	if err := l.sendAck(0); err != nil {
-		l.close()
-	}
 
 	done := make(chan error, 1)
 	go func() { done <- t.readLoop(l, q) }()
@@ -524,7 +519,6 @@ func (t *Transport) readLoop(l *link, q *queue) error {
 		if err != nil {
 			return err
 		}
-		l.heard.Store(true)
 		if q != nil && ack > 0 {
 			q.ack(ack)
 		}
@@ -583,14 +577,17 @@ func (d *dialer) run() {
 	t := d.t
 	defer t.wg.Done()
 	wait := t.cfg.MinBackoff
-	told := false    // the peer's absence has been reported since it was last up
-	refused := false // the peer's refusals have been reported since it last spoke
+	told := false // the peer's absence has been reported since it was last up
 	for t.ctx.Err() == nil {
 		l, err := d.connect()
 		if err != nil {
 			d.set(false, err)
-			if !told && !refused && t.ctx.Err() == nil {
-				t.cfg.Note(fmt.Sprintf("cannot reach %s at %s yet (%v); retrying in the background", d.peer, d.addr, err))
+			if !told && t.ctx.Err() == nil {
+				if errors.Is(err, ErrRefused) {
+					t.cfg.Note(fmt.Sprintf("%s at %s: %v; retrying less and less often", d.peer, d.addr, err))
+				} else {
+					t.cfg.Note(fmt.Sprintf("cannot reach %s at %s yet (%v); retrying in the background", d.peer, d.addr, err))
+				}
 				told = true
 			}
 			select {
@@ -601,34 +598,15 @@ func (d *dialer) run() {
 			wait = min(2*wait, t.cfg.MaxBackoff)
 			continue
 		}
+		wait, told = t.cfg.MinBackoff, false
 		d.set(true, nil)
-		if !refused {
-			t.cfg.Connected(fmt.Sprintf("connected to %s at %s", d.peer, d.addr))
-		}
+		t.cfg.Connected(fmt.Sprintf("connected to %s at %s", d.peer, d.addr))
 		err = d.serve(l)
 		d.set(false, err)
 		if t.ctx.Err() != nil {
 			return
 		}
-		if l.heard.Load() {
-			// The peer spoke: the link was good, whatever ended it.
-			wait, told, refused = t.cfg.MinBackoff, false, false
-			t.cfg.Note(fmt.Sprintf("lost the connection to %s (%v); reconnecting", d.peer, err))
-			continue
-		}
-		// The peer hung up before saying anything it could sign: it
-		// refuses this process, and will again. Say so once and back
-		// off, instead of reconnecting at once for ever.
-		if !refused {
-			t.cfg.Note(fmt.Sprintf("%s at %s closes the connection right after the greeting: it refuses this process, most likely because the two were started with different --key files (every process needs the same one); retrying less and less often", d.peer, d.addr))
-			refused = true
-		}
-		select {
-		case <-t.ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, t.cfg.MaxBackoff)
+		t.cfg.Note(fmt.Sprintf("lost the connection to %s (%v); reconnecting", d.peer, err))
 	}
 }
 
