@@ -88,7 +88,9 @@ func TestKilledPrimaryNextRequestCommits(t *testing.T) {
 	outcome := awaitOutcome(t, pc.client, 1)
 	assert.Contains(t, outcome, "request 1 committed (alice=1)")
 	assert.Regexp(t, `(?m)^-- request 1 unanswered after 1(\.\d)?s \(next try in 2s\); sending it to every replica$`, pc.client.output(), "the resend is shown")
-	pc.until(1, "view 1", func(st lab.Status, _ map[string]int) bool { return st.View == 1 && st.Primary == 1 && st.LastExecuted == 1 })
+	pc.until(1, "view 1", func(st lab.Status, _ map[string]int) bool {
+		return st.View == 1 && st.Primary == 1 && st.LastExecuted == 1
+	})
 }
 
 // A restarted primary's process rejoins the view the others are in, not
