@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,8 +55,17 @@ type link struct {
 	// ackOwed is the highest message number received, to be acknowledged
 	// by the writer; ackSent the last one it acknowledged.
 	ackOwed atomic.Uint64
-	ackSent uint64
+	ackSent uint64 // guarded by wmu
 	wake    chan struct{}
+
+	// wmu is held by whoever writes on the link: its writer goroutine, or
+	// a sender writing what it queued itself (see Transport.writeNow). It
+	// guards the sealer, ackSent, q, gen, out and items.
+	wmu   sync.Mutex
+	q     *queue // what the link writes, nil for none
+	gen   int    // the queue's generation for this link
+	out   []byte // the buffer of the last write, reused
+	items []item // the messages of the last write, reused
 
 	// in is the reader's buffer: each frame is read into it, over the last.
 	in []byte

@@ -170,6 +170,10 @@ func (t *Transport) Send(to lab.ID, payload []byte) {
 		t.cfg.Inflight.add(-1)
 		t.cfg.Note(fmt.Sprintf("the queue to %s is full; dropped its oldest message", to))
 	}
+	d.mu.Lock()
+	l := d.cur
+	d.mu.Unlock()
+	writeNow(l)
 }
 
 // SendClient queues payload for the client called name. It never blocks.
@@ -199,6 +203,10 @@ func (t *Transport) SendClient(name string, payload []byte) error {
 		t.cfg.Inflight.add(-1)
 		t.cfg.Note(fmt.Sprintf("the queue to client %s is full; dropped its oldest reply", name))
 	}
+	t.mu.Lock()
+	l := box.link
+	t.mu.Unlock()
+	writeNow(l)
 	return nil
 }
 
@@ -437,56 +445,41 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 		<-done
 		return err
 	}
-	var gen int
 	var more <-chan struct{}
+	l.wmu.Lock()
 	if q != nil {
-		gen, more = q.rewind(), q.wake
+		l.q, l.gen, more = q, q.rewind(), q.wake
 	}
+	l.wmu.Unlock()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 	armed, due := false, false
-	var buf []byte
-	var items []item
 	for {
-		owed := l.ackOwed.Load()
-		if q != nil {
-			var stale bool
-			items, stale = q.unwritten(items[:0], gen, writeBatch)
-			if stale {
-				q.signal() // the newer connection's writer may have missed it
-				return fail(errors.New("replaced by a newer connection"))
-			}
-		}
-		if len(items) > 0 {
-			buf = buf[:0]
-			var last uint64
-			for _, it := range items {
-				buf = l.appendMessage(buf, it.no, owed, it.payload)
-				last = it.no
-				if len(buf) >= maxWrite {
-					break // the rest goes in the next write
+		l.wmu.Lock()
+		wrote, stale, err := l.writeQueued()
+		var ackDue, arm bool
+		if err == nil && !wrote && !stale {
+			owed := l.ackOwed.Load()
+			switch {
+			case owed > l.ackSent && (due || owed-l.ackSent >= ackBatch):
+				if err = l.sendAck(owed); err == nil {
+					l.ackSent, due, ackDue = owed, false, true
 				}
+			case owed > l.ackSent && !armed:
+				arm = true
 			}
-			clear(items) // the payloads belong to the queue
-			if _, err := l.conn.Write(buf); err != nil {
-				return fail(err)
-			}
-			if cap(buf) > maxKeptBuffer {
-				buf = nil // a state transfer's buffer is not worth keeping
-			}
-			q.written(gen, last)
-			l.ackSent = max(l.ackSent, owed)
-			continue
 		}
-		if owed > l.ackSent && (due || owed-l.ackSent >= ackBatch) {
-			if err := l.sendAck(owed); err != nil {
-				return fail(err)
-			}
-			l.ackSent, due = owed, false
+		l.wmu.Unlock()
+		switch {
+		case stale:
+			q.signal() // the newer connection's writer may have missed it
+			return fail(errors.New("replaced by a newer connection"))
+		case err != nil:
+			return fail(err)
+		case wrote || ackDue:
 			continue
-		}
-		if owed > l.ackSent && !armed {
+		case arm:
 			timer.Reset(ackDelay)
 			armed = true
 		}
@@ -502,6 +495,66 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 		}
 	}
 }
+
+// writeQueued writes, in one system call, the messages of the link's
+// queue not yet written on it, up to writeBatch of them, each carrying the
+// acknowledgement owed; wmu is held. stale says a newer connection has
+// taken the queue over.
+func (l *link) writeQueued() (wrote, stale bool, err error) {
+	if l.q == nil {
+		return false, false, nil
+	}
+	got, stale := l.q.unwritten(l.items[:0], l.gen, writeBatch)
+	l.items = got
+	if stale || len(got) == 0 {
+		return false, stale, nil
+	}
+	owed := l.ackOwed.Load()
+	buf := l.out[:0]
+	var last uint64
+	for _, it := range got {
+		buf = l.appendMessage(buf, it.no, owed, it.payload)
+		last = it.no
+		if len(buf) >= maxWrite {
+			break // the rest goes in the next write
+		}
+	}
+	clear(got) // the payloads belong to the queue
+	if _, err := l.conn.Write(buf); err != nil {
+		return false, false, err
+	}
+	l.out = buf
+	if cap(buf) > maxKeptBuffer {
+		l.out = nil // a state transfer's buffer is not worth keeping
+	}
+	l.q.written(l.gen, last)
+	l.ackSent = max(l.ackSent, owed)
+	return true, false, nil
+}
+
+// writeNow writes what was just queued for l from the sender's goroutine,
+// when nobody else is writing on l: the message leaves at once, without
+// waking the writer goroutine, which saves a hand-over on every hop of the
+// protocol. If the link is busy, its writer writes the message; if the
+// write fails, the link ends and the next connection writes it again.
+func writeNow(l *link) {
+	if l == nil || !l.wmu.TryLock() {
+		return
+	}
+	_ = l.conn.SetWriteDeadline(time.Now().Add(inlineWriteLimit))
+	_, _, err := l.writeQueued()
+	_ = l.conn.SetWriteDeadline(time.Time{})
+	l.wmu.Unlock()
+	if err != nil {
+		l.close()
+	}
+}
+
+// inlineWriteLimit bounds a write made from a sender's goroutine, which
+// may hold its replica: a peer that stops reading (a process suspended
+// with Ctrl-Z) makes the link break and be made again rather than stop
+// the sender.
+const inlineWriteLimit = 200 * time.Millisecond
 
 // readLoop hands each message that arrives on l to Deliver, once: a
 // message sent again after a reconnection is acknowledged but not
