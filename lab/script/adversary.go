@@ -573,15 +573,17 @@ func (ps *player) adversary(st Step) (bool, error) {
 	}
 	switch st.Action {
 	case Forge:
+		// A line that cannot be carried out is the case's mistake, not the
+		// replica's: it stops the case, so that no attack goes unplayed.
 		for _, id := range st.Targets {
 			if err := ps.forge(adv, id, *st.Forgery); err != nil {
-				ps.log(fmt.Sprintf("    ! %v", err))
+				return true, fmt.Errorf("line %d (%s): %w", st.Line, st.Text, err)
 			}
 		}
 	case LieStep:
 		for _, id := range st.Targets {
 			if err := ps.lie(adv, id, *st.Lie); err != nil {
-				ps.log(fmt.Sprintf("    ! %v", err))
+				return true, fmt.Errorf("line %d (%s): %w", st.Line, st.Text, err)
 			}
 		}
 	case Hold:
@@ -638,10 +640,12 @@ func (ps *player) forge(adv Adversary, from lab.ID, f Forgery) error {
 		if seq == 0 {
 			seq = nextSeq(st)
 			if last, ok := ps.proposed[from]; ok && last.view == view && last.seq >= seq {
-				seq = last.seq // a second "tx ... to" equivocates at the same number
+				seq = last.seq + 1
 			}
 		}
-		ps.proposed[from] = proposal{view, seq}
+		if last, ok := ps.proposed[from]; !ok || last.view != view || seq > last.seq {
+			ps.proposed[from] = proposal{view, seq}
+		}
 		pp := &lab.PrePrepare{View: view, Seq: seq}
 		if !f.Request.Null {
 			r, err := ps.request(adv, f.Request)
@@ -687,7 +691,9 @@ func (ps *player) forge(adv Adversary, from lab.ID, f Forgery) error {
 	return nil
 }
 
-// proposal is the last view and sequence number a "tx ... to" used.
+// proposal is the highest view and sequence number a forged pre-prepare
+// used: without "at nN", the next one takes the number after it, or after
+// everything in the sender's log, so equivocating at one number says so.
 type proposal struct{ view, seq int }
 
 // nextSeq is the sequence number after everything in a replica's log and

@@ -296,7 +296,12 @@ func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bo
 		data = lab.Encode(m)
 	}
 	if !forged && from != lab.Client {
-		s.nodes[from].sent[lab.KindOf(m)]++
+		n := s.nodes[from]
+		n.sent[lab.KindOf(m)]++
+		switch m.(type) {
+		case *lab.PrePrepare, *lab.NewView:
+			n.seePrePrepare(m) // a primary knows what it proposed
+		}
 	}
 	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.rng.Float64() < s.opts.Drop {
 		s.trace.event(Event{Kind: EventDrop, From: from, To: to, Msg: m})
