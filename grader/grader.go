@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,6 +206,12 @@ func replay(name string, seed uint64) string {
 	cmd := fmt.Sprintf("make grade CASE=%s SEED=%d RUNS=1", name, seed)
 	if tree := os.Getenv("PBFTLAB_TREE"); tree != "" && tree != "solution" {
 		cmd += " TREE=" + tree
+	}
+	// A case from another folder is found only there.
+	if dir := os.Getenv("PBFTLAB_CASES"); dir != "" {
+		if root, err := ModuleRoot(); err != nil || filepath.Clean(dir) != filepath.Join(root, "cases") {
+			cmd += " CASES=" + dir
+		}
 	}
 	return cmd
 }
