@@ -96,7 +96,7 @@ func TestAdversaryVerbsRefuse(t *testing.T) {
 		{"P3: send PREPARE v0 n1 maybe to P0", "want yes or no"},
 		{"P3: send PREPARE v0 n1 yes", "say whom it goes to"},
 		{"P3: send PREPARE v0 yes to P1", "sequence number"},
-		{"P3: send PRE-PREPARE v0 n1 request 1 as P1 to P2", "names no sender"},
+		{"P3: send PRE-PREPARE v0 n1 request 1 as P1 to P2", "names no replica as its sender"},
 		{"P3: send NEW-VIEW v1 to P1", "cannot forge this kind"},
 		{"P3: send PREPARE v0 n1 yes to P9", "not a replica of this 4-replica cluster"},
 		{"P3: lie in everything", "unknown lie"},
