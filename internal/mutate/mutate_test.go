@@ -169,7 +169,7 @@ func TestOperators(t *testing.T) {
 		},
 	}, {
 		name:  "delete assignments, calls and a return an if guards",
-		body:  "z := x\n\tx = z\n\ty++\n\tg()\n\tif a {\n\t\treturn 1\n\t}\n\tif b {\n\t\treturn 2\n\t} else {\n\t\treturn 3\n\t}",
+		body:  "z := x\n\tx = z\n\ty++\n\tg()\n\tif c {\n\t\tpanic(z)\n\t}\n\tif a {\n\t\treturn 1\n\t}\n\tif b {\n\t\treturn 2\n\t} else {\n\t\treturn 3\n\t}",
 		kinds: []Kind{Delete},
 		want: []change{
 			{Delete, "x = z", ""},
@@ -355,4 +355,22 @@ func TestEquivalents(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+// The reference's own schema, whatever solution/ holds now, is valid Go:
+// one build can serve every mutant.
+func TestReferenceSchemaTypeChecks(t *testing.T) {
+	p, err := Discover("../..", "solution")
+	require.NoError(t, err)
+	require.NotEmpty(t, p.Mutants)
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for name, src := range p.Schema() {
+		f, err := parser.ParseFile(fset, name, src, 0)
+		require.NoError(t, err, name)
+		files = append(files, f)
+	}
+	conf := types.Config{Importer: importer.ForCompiler(fset, "source", nil)}
+	_, err = conf.Check(p.Pkg, fset, files, nil)
+	require.NoError(t, err)
 }

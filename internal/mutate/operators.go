@@ -107,6 +107,16 @@ func (w *walker) callee(call *ast.CallExpr) *types.Func {
 	return fn
 }
 
+// isBuiltin reports whether call calls the builtin function name.
+func (w *walker) isBuiltin(call *ast.CallExpr, name string) bool {
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	b, ok := w.info.Uses[id].(*types.Builtin)
+	return ok && b.Name() == name
+}
+
 // funcName names a declared function as IDs do: Type.method or function.
 func funcName(fd *ast.FuncDecl) string {
 	if fd.Recv == nil || len(fd.Recv.List) == 0 {
@@ -490,7 +500,10 @@ func (w *walker) deletions(fn, ctx string, scopes []scope, list []ast.Stmt, pare
 			}
 		case *ast.IncDecStmt:
 		case *ast.ExprStmt:
-			if _, ok := x.X.(*ast.CallExpr); !ok {
+			// A panic may be what ends its function, which without it
+			// would not compile.
+			call, ok := x.X.(*ast.CallExpr)
+			if !ok || w.isBuiltin(call, "panic") {
 				continue
 			}
 		case *ast.ReturnStmt:
