@@ -123,3 +123,42 @@ func TestRegisteredRequestsAreNeverResent(t *testing.T) {
 	s.Settle()
 	assert.Equal(t, []string{"client:REQUEST client#2 account=a,amount=2,operation=deposit"}, fs[0].got)
 }
+
+// A PCT schedule keeps links of low priority waiting while one of higher
+// priority has messages: the three CHECKPOINTs of P0 and the three of P1
+// reach P3 one sender's after the other's far more often than under a
+// uniform choice, which interleaves them. The same seed gives the same
+// order.
+func TestPCTKeepsALinkWaiting(t *testing.T) {
+	order := func(seed uint64, pct bool) []string {
+		s, fs := cluster(t, Options{Seed: seed, PCT: pct}, sendOnDo)
+		s.Hold(script.Filter{To: []lab.ID{3}})
+		for range 3 {
+			require.NoError(t, s.Do(0, lab.Command{Op: lab.OpCheckpoint}))
+			require.NoError(t, s.Do(1, lab.Command{Op: lab.OpCheckpoint}))
+		}
+		s.Release(script.Filter{}, false)
+		return fs[3].got
+	}
+	grouped := func(got []string) bool {
+		switches := 0
+		for i := 1; i < len(got); i++ {
+			if got[i][:2] != got[i-1][:2] {
+				switches++
+			}
+		}
+		return switches == 1
+	}
+	assert.Equal(t, order(5, true), order(5, true), "same seed, same order")
+	pct, uniform := 0, 0
+	for seed := range uint64(50) {
+		if grouped(order(seed, true)) {
+			pct++
+		}
+		if grouped(order(seed, false)) {
+			uniform++
+		}
+	}
+	assert.Greater(t, pct, 40, "PCT delivers one link's messages together")
+	assert.Less(t, uniform, 20, "a uniform choice interleaves them")
+}
