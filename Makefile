@@ -24,6 +24,12 @@
 #                              transcripts go to reports/stress/
 #   make mutants               grade each planted bug of mutants/ and show
 #                              which spec catches it (ONLY=a,b for some)
+#   make mutants AUTO=1        grade the mutants generated from every TODO
+#                              region of solution/ and the helpers it calls:
+#                              a table per phase, survivors with their diffs
+#                              in reports/mutants/survivors.txt (ONLY=ID or
+#                              pattern, LIST=1 to list them, MINKILL=95 to
+#                              fail below that kill rate)
 #   make bench [COUNT=3]       grading time, simulator and TCP cluster
 #                              figures, medians of COUNT runs (PERFORMANCE.md)
 #
@@ -109,7 +115,8 @@ stress:
 
 mutants:
 	@test -n "$(HAVE_SOLUTION)" || { echo "make mutants needs solution/, which a student copy of the kit does not have"; exit 2; }
-	$(GO) run ./cmd/pbftlab mutants $(if $(ONLY),-only $(ONLY)) $(if $(RUNS),-runs $(RUNS))
+	$(GO) run ./cmd/pbftlab mutants $(if $(AUTO),-auto -report $(REPORTS)/mutants $(if $(LIST),-list) $(if $(MINKILL),-min-kill $(MINKILL))) \
+		$(if $(ONLY),-only '$(ONLY)') $(if $(RUNS),-runs $(RUNS))
 
 bench:
 	$(GO) run ./cmd/pbftlab bench $(if $(COUNT),-count $(COUNT))

@@ -71,6 +71,7 @@ func LoadCases(dir string) ([]*script.Case, error) {
 func Robust(c *script.Case) bool {
 	return filepath.Base(filepath.Dir(c.File)) == RobustnessDir
 }
+
 // Name is a case's short name: its file name without the extension. Specs
 // carry it as the label "case:NAME", which selects one case to rerun.
 func Name(c *script.Case) string {

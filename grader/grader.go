@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -175,7 +176,8 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, reproduce func(s
 // expectation holds, or the message explaining what went wrong, and the
 // run's trace for the reports.
 func playOnce(c *script.Case, newReplica lab.New, st Settings, seed uint64) (string, *report.Trace) {
-	s, failures, err := sim.RunCase(c, newReplica, sim.Options{Seed: seed, Duplicate: st.Duplicate})
+	reorder, pct := Network(seed)
+	s, failures, err := sim.RunCase(c, newReplica, sim.Options{Seed: seed, Duplicate: st.Duplicate, Reorder: reorder, PCT: pct})
 	tr := traceOf(c, s, seed, failures, err)
 	if err == nil && len(failures) == 0 {
 		return "", tr
@@ -195,6 +197,16 @@ func playOnce(c *script.Case, newReplica lab.New, st Settings, seed uint64) (str
 	return b.String(), tr
 }
 
+// Network is the network a graded seed plays a case on, besides the
+// duplicates every seed has: links that keep order under a uniform choice
+// of link (seeds 1, 5, 7, ...), links that do not (even seeds), and, every
+// third seed, a PCT schedule that keeps one link waiting while the others
+// go through. Three seeds, the default, try all three; the lab's protocol
+// must hold on each, since the network may deliver in any order.
+func Network(seed uint64) (reorder, pct bool) {
+	return seed%2 == 0, seed%3 == 0
+}
+
 // Reproduce is the command that reruns one case with one seed.
 func Reproduce(c *script.Case, seed uint64) string { return replay(Name(c), seed) }
 
@@ -206,7 +218,24 @@ func replay(name string, seed uint64) string {
 	if tree := os.Getenv("PBFTLAB_TREE"); tree != "" && tree != "solution" {
 		cmd += " TREE=" + tree
 	}
+	// A case from another folder is found only there. The kit's own
+	// folder is cases/ beside go.mod; the suite may run elsewhere, so the
+	// folder itself says whether it is one.
+	if dir := os.Getenv("PBFTLAB_CASES"); dir != "" && !kitCases(dir) {
+		cmd += " CASES=" + dir
+	}
 	return cmd
+}
+
+// kitCases reports whether dir is a kit's own case folder: cases/ at the
+// root of a module.
+func kitCases(dir string) bool {
+	dir = filepath.Clean(dir)
+	if filepath.Base(dir) != "cases" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(filepath.Dir(dir), "go.mod"))
+	return err == nil
 }
 
 // Tail keeps the last n lines of s, saying how many it left out.

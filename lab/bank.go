@@ -144,8 +144,8 @@ func (b *Bank) check(op string) (Operation, error) {
 }
 
 // Execute applies the request decided at seq and returns its result. A nil
-// request (a null request, or an aborted entry) applies nothing but still
-// uses up seq. Sequence numbers must come in order, each once; otherwise
+// request (a null request) applies nothing but still uses up seq; an
+// aborted request goes to Abort instead. Sequence numbers must come in order, each once; otherwise
 // Execute changes nothing and returns ErrOutOfOrder. An invalid operation or
 // a request the client already had executed leaves the balances as they are
 // and says why in the result.
@@ -163,6 +163,31 @@ func (b *Bank) Execute(seq int, r *Request) (string, error) {
 		b.observe(Execution{Seq: seq, Digest: Digest(r)})
 	}
 	return result, nil
+}
+
+// Abort uses up seq for request r, which was decided aborted there: the
+// balances stay as they are, but the bank remembers that r was decided, as
+// it does for an executed request, so that r is never ordered again when
+// it arrives a second time (Executed reports it). Sequence numbers must come
+// in order, as for Execute.
+func (b *Bank) Abort(seq int, r *Request) error {
+	if seq != b.last+1 {
+		err := fmt.Errorf("seq %d after seq %d: %w", seq, b.last, ErrOutOfOrder)
+		if b.observe != nil {
+			b.observe(Execution{Seq: seq, Digest: NullDigest, Err: err})
+		}
+		return err
+	}
+	b.last = seq
+	if r != nil {
+		if ts, ok := b.clients[r.Client]; !ok || r.Timestamp > ts {
+			b.clients[r.Client] = r.Timestamp
+		}
+	}
+	if b.observe != nil {
+		b.observe(Execution{Seq: seq, Digest: NullDigest})
+	}
+	return nil
 }
 
 // ExecuteBatch applies the requests of a batch decided at seq, in order, as

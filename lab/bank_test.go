@@ -91,6 +91,46 @@ func TestBankExecute(t *testing.T) {
 	assert.ErrorIs(t, seen[4].Err, ErrOutOfOrder)
 }
 
+func TestBankAbort(t *testing.T) {
+	tests := []struct {
+		name      string
+		req       *Request
+		seq       int
+		wantErr   bool
+		remembers bool
+	}{
+		{"an aborted request is remembered", &Request{Client: "c", Timestamp: 1, Op: "account=alice,amount=50,operation=deposit"}, 1, false, true},
+		{"an aborted null entry", nil, 1, false, false},
+		{"out of order", &Request{Client: "c", Timestamp: 1, Op: "account=alice,amount=50,operation=deposit"}, 2, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var seen []Execution
+			b := NewBank(map[string]int{"alice": 10}, func(e Execution) { seen = append(seen, e) })
+			before := b.Digest()
+			err := b.Abort(tt.seq, tt.req)
+			if tt.wantErr {
+				assert.ErrorIs(t, err, ErrOutOfOrder)
+				assert.Equal(t, 0, b.LastExecuted())
+				assert.Equal(t, before, b.Digest())
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, 10, b.Balance("alice"), "an aborted request applies nothing")
+			assert.Equal(t, tt.seq, b.LastExecuted())
+			require.Len(t, seen, 1)
+			assert.Equal(t, NullDigest, seen[0].Digest, "the same decision at every honest replica")
+			if tt.req != nil {
+				assert.Equal(t, tt.remembers, b.Executed(tt.req.Client, tt.req.Timestamp))
+				res, err := b.Execute(tt.seq+1, tt.req)
+				require.NoError(t, err)
+				assert.Contains(t, res, "duplicate", "never run after it aborted")
+				assert.Equal(t, 10, b.Balance("alice"))
+			}
+		})
+	}
+}
+
 func TestBankSnapshotRestore(t *testing.T) {
 	a := NewBank(map[string]int{"alice": 80}, nil)
 	_, err := a.Execute(1, &Request{Client: "c", Timestamp: 1, Op: "account=alice,amount=100,operation=deposit"})

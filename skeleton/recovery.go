@@ -232,7 +232,7 @@ func (r *Replica) runTransferred(pp lab.PrePrepare) bool {
 	var err error
 	switch {
 	case !committed:
-		_, err = r.bank.Execute(pp.Seq, nil)
+		err = r.bank.Abort(pp.Seq, pp.Request)
 	case len(pp.Batch) > 0:
 		results, err = r.bank.ExecuteBatch(pp.Seq, reqs)
 	default:

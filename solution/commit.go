@@ -95,16 +95,18 @@ func (r *Replica) execute() {
 // executeNext executes the entry after the last executed one, if it is
 // decided, and reports whether it did.
 func (r *Replica) executeNext() bool {
-	// BEGIN TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request, an aborted one applies nothing), record the outcome, reply to the client, and report whether you executed it
+	// BEGIN TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request with bank.Execute, an aborted one applies nothing but is recorded with bank.Abort), record the outcome, reply to the client, and report whether you executed it
 	e := r.log[r.bank.LastExecuted()+1]
 	if e == nil || !e.decided() || e.executed {
 		return false
 	}
-	var req *lab.Request
+	var result string
+	var err error
 	if e.phase == lab.PhaseCommitted {
-		req = e.pp.Request
+		result, err = r.bank.Execute(e.seq, e.pp.Request)
+	} else {
+		err = r.bank.Abort(e.seq, e.pp.Request)
 	}
-	result, err := r.bank.Execute(e.seq, req)
 	if err != nil {
 		r.env.Logf("execute n%d: %v", e.seq, err)
 		return false
@@ -140,7 +142,7 @@ func (r *Replica) executeBatch() bool {
 	if committed {
 		results, err = r.bank.ExecuteBatch(e.seq, reqs)
 	} else {
-		_, err = r.bank.Execute(e.seq, nil)
+		err = r.bank.Abort(e.seq, nil)
 	}
 	if err != nil {
 		r.env.Logf("execute n%d: %v", e.seq, err)

@@ -53,6 +53,13 @@ type mutantOptions struct {
 	only    string
 	runs    string
 	workers int
+
+	// The automatic mode (mutants_auto.go).
+	auto        bool
+	list        bool    // list the generated mutants, grade nothing
+	equivalents string  // the reviewed list of equivalent mutants
+	report      string  // where survivors.txt and results.json go
+	minKill     float64 // fail below this kill rate, in percent; 0 never fails
 }
 
 func runMutants(args []string, stdout, stderr io.Writer) int {
@@ -62,13 +69,21 @@ func runMutants(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	o := mutantOptions{root: root}
-	fs := newFlags("mutants", "mutants [-only NAME[,NAME]] [-runs N] [-j WORKERS] [-dir DIR]", stderr)
+	fs := newFlags("mutants", "mutants [-only NAME[,NAME]] [-runs N] [-j WORKERS] [-dir DIR] | mutants -auto [-list] [-only ID[,PATTERN]] [-min-kill PCT] [-equivalent FILE] [-report DIR]", stderr)
 	fs.StringVar(&o.dir, "dir", filepath.Join(root, "mutants"), "the catalogue: a folder of "+mutantExt+" files")
-	fs.StringVar(&o.only, "only", "", "grade only these mutants, comma-separated")
+	fs.StringVar(&o.only, "only", "", "grade only these mutants, comma-separated (with -auto, IDs or patterns such as 'Replica.onPrepare:*')")
 	fs.StringVar(&o.runs, "runs", "", "seeds per case (default 3, as a grade)")
 	fs.IntVar(&o.workers, "j", runtime.NumCPU(), "mutants graded at once")
+	fs.BoolVar(&o.auto, "auto", false, "grade the mutants generated from every TODO region of solution/ and the helpers it calls, instead of the catalogue")
+	fs.BoolVar(&o.list, "list", false, "with -auto: list the generated mutants and grade nothing")
+	fs.StringVar(&o.equivalents, "equivalent", filepath.Join(root, "mutants", equivalentsFile), "with -auto: the reviewed list of equivalent mutants, one ID and its reason a line")
+	fs.StringVar(&o.report, "report", filepath.Join(root, "reports", "mutants"), "with -auto: where survivors.txt and results.json are written")
+	fs.Float64Var(&o.minKill, "min-kill", 0, "with -auto: fail when fewer than this percentage of the mutants not listed as equivalent are killed in their phase (0: survivors never fail)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if o.auto {
+		return runAutoMutants(o, stdout, stderr)
 	}
 	results, err := gradeMutants(o, stdout)
 	if err != nil {

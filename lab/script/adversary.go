@@ -232,6 +232,12 @@ func (s *Step) parseSendForged(command string) error {
 			return fmt.Errorf("send %s: want the sequence number, as n1", kind)
 		}
 		f.Seq = n
+	case lab.KindRequest:
+		r, err := p.request()
+		if err != nil || r.N == 0 {
+			return fmt.Errorf("send REQUEST: want \"send REQUEST request N to PX\": a client's request, replayed")
+		}
+		f.Request = r
 	case lab.KindViewChange:
 		if p.is("stable") {
 			n, ok := p.number("n")
@@ -241,7 +247,7 @@ func (s *Step) parseSendForged(command string) error {
 			f.Stable = n
 		}
 	default:
-		return fmt.Errorf("send %s: a case cannot forge this kind (it forges PRE-PREPARE, PREPARE, COMMIT, CHECKPOINT and VIEW-CHANGE; a lying NEW-VIEW or STATE-REPLY is a \"lie in\" line)", kind)
+		return fmt.Errorf("send %s: a case cannot forge this kind (it forges REQUEST, PRE-PREPARE, PREPARE, COMMIT, CHECKPOINT and VIEW-CHANGE; a lying NEW-VIEW or STATE-REPLY is a \"lie in\" line)", kind)
 	}
 	switch kind {
 	case lab.KindPrePrepare:
@@ -321,8 +327,8 @@ func (f *Forgery) parseTail(p *words, kind lab.Kind) error {
 			if err != nil || len(ids) != 1 {
 				return fmt.Errorf("want \"as PX\", one replica")
 			}
-			if kind == lab.KindPrePrepare {
-				return fmt.Errorf("a PRE-PREPARE names no sender: the primary of its view sends it")
+			if kind == lab.KindPrePrepare || kind == lab.KindRequest {
+				return fmt.Errorf("a %s names no replica as its sender", kind)
 			}
 			f.As = ids[0]
 		case p.is("times"):
@@ -377,14 +383,15 @@ func (s *Step) parseProposeTo(command string) error {
 // Lie is one way a Byzantine replica's code is made to lie.
 type Lie struct {
 	Kind   lab.Kind // the kind it lies in (or withholds)
-	Seq    int      // "null at nN" in a NEW-VIEW; the seq withheld
+	Seq    int      // "null at nN" in a NEW-VIEW (-1: "with one view change"); the seq withheld
 	To     []lab.ID // withhold: from whom
 	Stop   bool     // "stop lying"
 	Silent bool     // withhold: send nothing
 }
 
 // parseLie reads "lie in checkpoints", "lie in state replies", "lie in
-// new-view null at nN", "withhold KIND [nN] from PX, PY" and "stop lying".
+// new-view null at nN", "lie in new-view with one view change", "withhold
+// KIND [nN] from PX, PY" and "stop lying".
 func (s *Step) parseLie(command string) error {
 	p := &words{w: strings.Fields(strings.ToLower(command))}
 	l := &Lie{}
@@ -424,6 +431,8 @@ func (s *Step) parseLie(command string) error {
 			l.Kind = lab.KindCheckpoint
 		case rest == "state replies":
 			l.Kind = lab.KindStateReply
+		case rest == "new-view with one view change":
+			l.Kind, l.Seq = lab.KindNewView, -1
 		case strings.HasPrefix(rest, "new-view null at n"):
 			n, err := strconv.Atoi(strings.TrimPrefix(rest, "new-view null at n"))
 			if err != nil || n < 1 {
@@ -431,7 +440,7 @@ func (s *Step) parseLie(command string) error {
 			}
 			l.Kind, l.Seq = lab.KindNewView, n
 		default:
-			return fmt.Errorf("unknown lie %q (want \"lie in checkpoints\", \"lie in state replies\" or \"lie in new-view null at nN\")", rest)
+			return fmt.Errorf("unknown lie %q (want \"lie in checkpoints\", \"lie in state replies\", \"lie in new-view null at nN\" or \"lie in new-view with one view change\")", rest)
 		}
 	}
 	s.Action, s.Lie = LieStep, l
@@ -466,6 +475,10 @@ func (l Lie) rewrite(to lab.ID, m lab.Message) lab.Message {
 			}
 		}
 	case *lab.NewView:
+		if l.Seq < 0 {
+			m.ViewChanges = m.ViewChanges[:min(1, len(m.ViewChanges))]
+			return m
+		}
 		for i := range m.PrePrepares {
 			if pp := &m.PrePrepares[i]; pp.Seq == l.Seq {
 				pp.Request, pp.Digest = nil, lab.NullDigest
@@ -573,15 +586,17 @@ func (ps *player) adversary(st Step) (bool, error) {
 	}
 	switch st.Action {
 	case Forge:
+		// A line that cannot be carried out is the case's mistake, not the
+		// replica's: it stops the case, so that no attack goes unplayed.
 		for _, id := range st.Targets {
 			if err := ps.forge(adv, id, *st.Forgery); err != nil {
-				ps.log(fmt.Sprintf("    ! %v", err))
+				return true, fmt.Errorf("line %d (%s): %w", st.Line, st.Text, err)
 			}
 		}
 	case LieStep:
 		for _, id := range st.Targets {
 			if err := ps.lie(adv, id, *st.Lie); err != nil {
-				ps.log(fmt.Sprintf("    ! %v", err))
+				return true, fmt.Errorf("line %d (%s): %w", st.Line, st.Text, err)
 			}
 		}
 	case Hold:
@@ -638,10 +653,12 @@ func (ps *player) forge(adv Adversary, from lab.ID, f Forgery) error {
 		if seq == 0 {
 			seq = nextSeq(st)
 			if last, ok := ps.proposed[from]; ok && last.view == view && last.seq >= seq {
-				seq = last.seq // a second "tx ... to" equivocates at the same number
+				seq = last.seq + 1
 			}
 		}
-		ps.proposed[from] = proposal{view, seq}
+		if last, ok := ps.proposed[from]; !ok || last.view != view || seq > last.seq {
+			ps.proposed[from] = proposal{view, seq}
+		}
 		pp := &lab.PrePrepare{View: view, Seq: seq}
 		if !f.Request.Null {
 			r, err := ps.request(adv, f.Request)
@@ -676,6 +693,12 @@ func (ps *player) forge(adv Adversary, from lab.ID, f Forgery) error {
 		m = &lab.Checkpoint{Seq: f.Seq, Digest: d, Replica: sender}
 	case lab.KindViewChange:
 		m = &lab.ViewChange{View: view, StableSeq: f.Stable, Replica: sender}
+	case lab.KindRequest:
+		r, err := ps.request(adv, f.Request)
+		if err != nil {
+			return err
+		}
+		m = &r
 	}
 	for range f.Times {
 		for _, to := range f.To {
@@ -687,7 +710,9 @@ func (ps *player) forge(adv Adversary, from lab.ID, f Forgery) error {
 	return nil
 }
 
-// proposal is the last view and sequence number a "tx ... to" used.
+// proposal is the highest view and sequence number a forged pre-prepare
+// used: without "at nN", the next one takes the number after it, or after
+// everything in the sender's log, so equivocating at one number says so.
 type proposal struct{ view, seq int }
 
 // nextSeq is the sequence number after everything in a replica's log and

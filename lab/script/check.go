@@ -122,6 +122,11 @@ func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
 		}
 		f.Found += fmt.Sprintf(" (executed up to n%d)", st.LastExecuted)
 	case ExpectView:
+		if e.Not {
+			f.Expected = fmt.Sprintf("not in view %d (or still changing to it)", e.View)
+			f.Found = fmt.Sprintf("in view %d led by %s", st.View, st.Primary)
+			return f, st.View != e.View || st.ViewChanging
+		}
 		f.Expected = fmt.Sprintf("view %d led by %s", e.View, e.Primary)
 		f.Found = fmt.Sprintf("view %d led by %s", st.View, st.Primary)
 		if st.ViewChanging {
@@ -230,7 +235,7 @@ func checkOutcome(f Failure, req lab.Request, e Expect, st lab.Status, n int) (F
 			return f, o.Committed == (e.Want == WantCommitted) && (e.AtSeq == 0 || o.Seq == e.AtSeq) && (e.InView < 0 || o.View == e.InView)
 		case WantNotCommitted:
 			return f, !o.Committed
-		case WantPrepared:
+		case WantPrepared, WantPrePrepared:
 			return f, true
 		}
 		return f, false // decided, so neither undecided nor unprepared
@@ -247,13 +252,17 @@ func checkOutcome(f Failure, req lab.Request, e Expect, st lab.Status, n int) (F
 				return f, prepared
 			case WantNotPrepared:
 				return f, !prepared
+			case WantPrePrepared:
+				return f, le.Phase != 0
+			case WantNotPrePrepared:
+				return f, le.Phase == 0
 			}
 			return f, false
 		}
 	}
 	f.Found = "the request is in neither the history nor the log (no pre-prepare for it arrived)"
 	switch e.Want {
-	case WantNotCommitted, WantUndecided, WantNotPrepared:
+	case WantNotCommitted, WantUndecided, WantNotPrepared, WantNotPrePrepared:
 		return f, true
 	}
 	return f, false

@@ -156,17 +156,20 @@ const (
 type Want int
 
 const (
-	WantCommitted    Want = iota + 1 // request N committed
-	WantAborted                      // request N aborted
-	WantNotCommitted                 // request N not committed: aborted or undecided
-	WantUndecided                    // request N not decided
-	WantPrepared                     // request N prepared (or decided)
-	WantNotPrepared                  // request N not prepared, nor decided
+	WantCommitted      Want = iota + 1 // request N committed
+	WantAborted                        // request N aborted
+	WantNotCommitted                   // request N not committed: aborted or undecided
+	WantUndecided                      // request N not decided
+	WantPrepared                       // request N prepared (or decided)
+	WantNotPrepared                    // request N not prepared, nor decided
+	WantPrePrepared                    // request N pre-prepared (or further)
+	WantNotPrePrepared                 // request N not pre-prepared: the replica never accepted it
 )
 
 var wantWords = map[string]Want{
 	"committed": WantCommitted, "aborted": WantAborted, "not committed": WantNotCommitted,
 	"not decided": WantUndecided, "prepared": WantPrepared, "not prepared": WantNotPrepared,
+	"pre-prepared": WantPrePrepared, "not pre-prepared": WantNotPrePrepared,
 }
 
 func (w Want) String() string {
@@ -662,7 +665,7 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		e.Targets = ids
 	}
 	w := strings.Fields(strings.ToLower(what))
-	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted|prepared|not committed|not decided|not prepared [at nS] [in view V], balance ACCOUNT=N ..., view V primary PX, no view change, executed N, null request at nS, stable checkpoint N, stable checkpoints N, log at most N, sent at most N [KIND] messages, snapshot in final checkpoint file, snapshot not in final checkpoint file)", what)
+	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted|pre-prepared|prepared|not committed|not decided|not pre-prepared|not prepared [at nS] [in view V], balance ACCOUNT=N ..., view V primary PX, not in view V, no view change, executed N, null request at nS, stable checkpoint N, stable checkpoints N, log at most N, sent at most N [KIND] messages, snapshot in final checkpoint file, snapshot not in final checkpoint file)", what)
 	if len(w) == 0 {
 		return e, usage
 	}
@@ -706,7 +709,7 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		if (e.AtSeq > 0 || e.InView >= 0) && want != WantCommitted && want != WantAborted {
 			return e, fmt.Errorf("request %s: \"at\" and \"in view\" go with committed or aborted", w[1])
 		}
-		if e.Client && (want == WantPrepared || want == WantNotPrepared || e.AtSeq > 0 || e.InView >= 0) {
+		if e.Client && want != WantCommitted && want != WantAborted && want != WantNotCommitted && want != WantUndecided || e.Client && (e.AtSeq > 0 || e.InView >= 0) {
 			return e, fmt.Errorf("the client knows only whether a request committed, aborted or is not decided")
 		}
 	case w[0] == "balance" && len(w) >= 2:
@@ -741,6 +744,11 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		e.Kind = ExpectInFinalCheckpoint
 	case strings.Join(w, " ") == "snapshot not in final checkpoint file":
 		e.Kind, e.Not = ExpectInFinalCheckpoint, true
+	case len(w) == 4 && w[0] == "not" && w[1] == "in" && w[2] == "view":
+		e.Kind, e.Not = ExpectView, true
+		if e.View, err = nonNegative(w[3]); err != nil {
+			return e, fmt.Errorf("not in view: %v", err)
+		}
 	case strings.Join(w, " ") == "no view change":
 		e.Kind, e.View, e.Primary = ExpectView, 0, 0
 	case len(w) == 4 && w[0] == "null" && w[1] == "request" && w[2] == "at" && strings.HasPrefix(w[3], "n"):

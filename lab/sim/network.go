@@ -16,6 +16,53 @@ type network struct {
 	busy   []int // indices of links with messages in flight
 	where  []int // where[link] is its position in busy, or -1
 	count  int
+	pct    *pct // a priority schedule instead of a uniform choice, when set
+}
+
+// pct is a PCT schedule (probabilistic concurrency testing, Burckhardt
+// et al., ASPLOS 2010): every link has a priority, the busy link of
+// highest priority always goes first, and at a few delivery counts chosen
+// at random the link just chosen drops below every other. A uniform choice
+// rarely keeps one link waiting for long; PCT does so on purpose, and finds
+// the orders that need a message to arrive very late with a probability
+// that does not shrink with the length of the run.
+type pct struct {
+	prio      []int
+	changes   []int // delivery counts at which the chosen link drops
+	delivered int
+	low       int
+}
+
+// PCTDepth is how many times a PCT schedule demotes a link, and
+// PCTHorizon the range of delivery counts it picks them from.
+const (
+	PCTDepth   = 3
+	PCTHorizon = 200
+)
+
+func newPCT(rng *rand.Rand, links int) *pct {
+	p := &pct{prio: rng.Perm(links)}
+	for range PCTDepth {
+		p.changes = append(p.changes, 1+rng.IntN(PCTHorizon))
+	}
+	return p
+}
+
+func (p *pct) choose(busy []int) int {
+	best := busy[0]
+	for _, l := range busy[1:] {
+		if p.prio[l] > p.prio[best] {
+			best = l
+		}
+	}
+	p.delivered++
+	for _, c := range p.changes {
+		if c == p.delivered {
+			p.low--
+			p.prio[best] = p.low
+		}
+	}
+	return best
 }
 
 func (nw *network) init(size int) {
@@ -55,7 +102,12 @@ func (nw *network) push(from, to lab.ID, data []byte) {
 }
 
 func (nw *network) pop(rng *rand.Rand, reorder bool) (from, to lab.ID, data []byte) {
-	link := nw.busy[rng.IntN(len(nw.busy))]
+	var link int
+	if nw.pct != nil {
+		link = nw.pct.choose(nw.busy)
+	} else {
+		link = nw.busy[rng.IntN(len(nw.busy))]
+	}
 	q := &nw.queues[link]
 	data = q.take(rng, reorder)
 	nw.count--

@@ -116,7 +116,7 @@ func (s *Sim) byzantine(id lab.ID) error {
 }
 
 // PrePrepareAt returns the pre-prepare for seq that replica id has seen
-// in the highest view (from a PRE-PREPARE or a NEW-VIEW delivered to it),
+// in the highest view (from a PRE-PREPARE or a NEW-VIEW it received or sent),
 // or in view exactly when view >= 0.
 func (s *Sim) PrePrepareAt(id lab.ID, seq, view int) (lab.PrePrepare, bool) {
 	pp, ok := s.nodes[id].seen[seq]

@@ -41,6 +41,10 @@ type Options struct {
 	Drop float64
 	// Reorder lets messages on one link overtake each other.
 	Reorder bool
+	// PCT chooses the next link by priority, demoting a few at random
+	// (see pct), instead of uniformly: one link's messages may then wait
+	// while everything else goes through.
+	PCT bool
 	// MaxDeliveries bounds how many messages one settle may deliver, so a
 	// replica that floods the network fails instead of running forever.
 	MaxDeliveries int
@@ -99,6 +103,9 @@ func New(newReplica lab.New, opts Options) *Sim {
 	}
 	s.trace.quiet = opts.Quiet
 	s.net.init(opts.N + 1)
+	if opts.PCT {
+		s.net.pct = newPCT(s.rng, (opts.N+1)*(opts.N+1))
+	}
 	s.initCheckpoints()
 	for i := range opts.N {
 		n := &node{sim: s, id: lab.ID(i), honest: !slices.Contains(opts.Byzantine, lab.ID(i)), seen: map[int]*lab.PrePrepare{}, sent: map[lab.Kind]int{}}
@@ -296,7 +303,12 @@ func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bo
 		data = lab.Encode(m)
 	}
 	if !forged && from != lab.Client {
-		s.nodes[from].sent[lab.KindOf(m)]++
+		n := s.nodes[from]
+		n.sent[lab.KindOf(m)]++
+		switch m.(type) {
+		case *lab.PrePrepare, *lab.NewView:
+			n.seePrePrepare(m) // a primary knows what it proposed
+		}
 	}
 	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.rng.Float64() < s.opts.Drop {
 		s.trace.event(Event{Kind: EventDrop, From: from, To: to, Msg: m})

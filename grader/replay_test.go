@@ -1,0 +1,29 @@
+package grader
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestReplayNamesWhatItNeeds(t *testing.T) {
+	root, err := ModuleRoot()
+	require.NoError(t, err)
+	tests := []struct {
+		name, tree, cases, want string
+	}{
+		{"the reference and the kit's cases", "solution", filepath.Join(root, "cases"), "make grade CASE=c SEED=7 RUNS=1"},
+		{"another tree", "skeleton", filepath.Join(root, "cases"), "make grade CASE=c SEED=7 RUNS=1 TREE=skeleton"},
+		{"another case folder", "solution", "/tmp/hidden", "make grade CASE=c SEED=7 RUNS=1 CASES=/tmp/hidden"},
+		{"nothing set", "", "", "make grade CASE=c SEED=7 RUNS=1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("PBFTLAB_TREE", tt.tree)
+			t.Setenv("PBFTLAB_CASES", tt.cases)
+			assert.Equal(t, tt.want, replay("c", 7))
+		})
+	}
+}

@@ -1,0 +1,163 @@
+package script
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/lab"
+)
+
+const head = "title: t\npoints: 1\nphases: prepare\nbyzantine: P3\nvotes: manual\n\nclient: send account=alice,amount=5,operation=deposit\n"
+
+func TestAdversaryVerbsParse(t *testing.T) {
+	tests := []struct {
+		line  string
+		check func(t *testing.T, s Step)
+	}{
+		{"P3: send PREPARE v1 n2 yes to P0, P1 as P2 times 3", func(t *testing.T, s Step) {
+			require.Equal(t, Forge, s.Action)
+			f := s.Forgery
+			assert.Equal(t, lab.KindPrepare, f.Kind)
+			assert.Equal(t, []int{1, 2, 3}, []int{f.View, f.Seq, f.Times})
+			assert.True(t, f.Yes)
+			assert.Equal(t, []lab.ID{0, 1}, f.To)
+			assert.Equal(t, lab.ID(2), f.As)
+		}},
+		{"P3: send COMMIT n1 abort digest of request 1 to P0", func(t *testing.T, s Step) {
+			f := s.Forgery
+			assert.Equal(t, -1, f.View, "no view: the sender's")
+			assert.False(t, f.Yes)
+			require.NotNil(t, f.Digest)
+			assert.Equal(t, 1, f.Digest.N)
+		}},
+		{"P3: send CHECKPOINT n4 wrong digest to P0", func(t *testing.T, s Step) {
+			assert.True(t, s.Forgery.Wrong)
+			assert.Equal(t, 4, s.Forgery.Seq)
+		}},
+		{"P3: send VIEW-CHANGE v2 stable n4 to P0,P1", func(t *testing.T, s Step) {
+			assert.Equal(t, lab.KindViewChange, s.Forgery.Kind)
+			assert.Equal(t, 4, s.Forgery.Stable)
+			assert.Equal(t, []lab.ID{0, 1}, s.Forgery.To)
+		}},
+		{"P3: tx account=bob,amount=3,operation=deposit to P1 at n2", func(t *testing.T, s Step) {
+			assert.Equal(t, lab.KindPrePrepare, s.Forgery.Kind)
+			assert.Equal(t, "account=bob,amount=3,operation=deposit", s.Forgery.Request.Op)
+			assert.Equal(t, 2, s.Forgery.Seq)
+		}},
+		{"P3: send PRE-PREPARE v0 n1 null to P1", func(t *testing.T, s Step) {
+			assert.True(t, s.Forgery.Request.Null)
+		}},
+		{"P3: lie in checkpoints", func(t *testing.T, s Step) {
+			assert.Equal(t, LieStep, s.Action)
+			assert.Equal(t, lab.KindCheckpoint, s.Lie.Kind)
+		}},
+		{"P3: lie in new-view null at n3", func(t *testing.T, s Step) {
+			assert.Equal(t, Lie{Kind: lab.KindNewView, Seq: 3}, *s.Lie)
+		}},
+		{"P3: withhold PRE-PREPARE n1 from P1, P2", func(t *testing.T, s Step) {
+			assert.Equal(t, Lie{Kind: lab.KindPrePrepare, Seq: 1, To: []lab.ID{1, 2}, Silent: true}, *s.Lie)
+		}},
+		{"P3: stop lying", func(t *testing.T, s Step) { assert.True(t, s.Lie.Stop) }},
+		{"network: hold STATE-REPLY, COMMIT n2 from P0, P1 to P2", func(t *testing.T, s Step) {
+			assert.Equal(t, Hold, s.Action)
+			assert.Equal(t, Filter{Kinds: []lab.Kind{lab.KindStateReply, lab.KindCommit}, Seq: 2, From: []lab.ID{0, 1}, To: []lab.ID{2}}, *s.Filter)
+		}},
+		{"network: release to P2 in reverse order", func(t *testing.T, s Step) {
+			assert.Equal(t, Release, s.Action)
+			assert.True(t, s.Reverse)
+		}},
+		{"network: reorder", func(t *testing.T, s Step) { assert.True(t, s.On) }},
+		{"network: keep order", func(t *testing.T, s Step) { assert.Equal(t, Reorder, s.Action); assert.False(t, s.On) }},
+		{"client: queue account=alice,amount=5,operation=deposit times 2", func(t *testing.T, s Step) {
+			assert.Equal(t, Queue, s.Action)
+			assert.Equal(t, 2, s.Times)
+		}},
+		{"tick: until P1, P2: view 1 primary P1, at most 50", func(t *testing.T, s Step) {
+			assert.Equal(t, TickUntil, s.Action)
+			assert.Equal(t, 50, s.Ticks)
+			assert.Equal(t, ExpectView, s.Expect.Kind)
+			assert.Equal(t, []lab.ID{1, 2}, s.Expect.Targets)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			c, err := Parse("x.case", head+tt.line+"\n\nexpect P0: executed 0\n")
+			require.NoError(t, err)
+			tt.check(t, c.Steps[len(c.Steps)-1])
+		})
+	}
+}
+
+func TestAdversaryVerbsRefuse(t *testing.T) {
+	tests := []struct{ line, want string }{
+		{"P1: send PREPARE v0 n1 yes to P0", "P1 is honest"},
+		{"P3: send PREPARE v0 n1 maybe to P0", "want yes or no"},
+		{"P3: send PREPARE v0 n1 yes", "say whom it goes to"},
+		{"P3: send PREPARE v0 yes to P1", "sequence number"},
+		{"P3: send PRE-PREPARE v0 n1 request 1 as P1 to P2", "names no replica as its sender"},
+		{"P3: send NEW-VIEW v1 to P1", "cannot forge this kind"},
+		{"P3: send PREPARE v0 n1 yes to P9", "not a replica of this 4-replica cluster"},
+		{"P3: lie in everything", "unknown lie"},
+		{"network: hold PREPARE sideways", "unexpected"},
+		{"network: release to P7", "not a replica"},
+		{"tick: until P1: view 1 primary P1", "at most"},
+		{"client: send account=alice,amount=-5,operation=deposit", "not a positive whole number"},
+		{"client: send account=alice,amount=5,operation=steal", "unknown operation"},
+		{"client: send account=alice,amount=5,operation=deposit x3", `write "times 3"`},
+		{"client: send account=alice,amount=l00,operation=deposit", "a letter l or O"},
+		{"Pl: prepare yes", `did you mean P1?`},
+		{"P0: tx account=alice,amount=5,operation=deposit P1: prepare yes", "two commands on one line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			_, err := Parse("x.case", head+tt.line+"\n\nexpect P0: executed 0\n")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Contains(t, err.Error(), "x.case:8:", "file and line")
+		})
+	}
+}
+
+func TestInvalidOnPurpose(t *testing.T) {
+	c, err := Parse("x.case", head+"client: send account=alice,amount=-5,operation=deposit (invalid)\n\nexpect P0: request 2 not committed\n")
+	require.NoError(t, err)
+	assert.Equal(t, "account=alice,amount=-5,operation=deposit", c.Steps[1].Op)
+}
+
+func TestNewExpectationsParse(t *testing.T) {
+	tests := []struct {
+		line  string
+		check func(t *testing.T, e Expect)
+	}{
+		{"expect P1: request 1 committed at n3 in view 2", func(t *testing.T, e Expect) {
+			assert.Equal(t, WantCommitted, e.Want)
+			assert.Equal(t, 3, e.AtSeq)
+			assert.Equal(t, 2, e.InView)
+		}},
+		{"expect P1: request 1 not committed", func(t *testing.T, e Expect) { assert.Equal(t, WantNotCommitted, e.Want) }},
+		{"expect P1: request 1 not pre-prepared", func(t *testing.T, e Expect) { assert.Equal(t, WantNotPrePrepared, e.Want) }},
+		{"expect client: request 1 not decided", func(t *testing.T, e Expect) { assert.Equal(t, WantUndecided, e.Want) }},
+		{"expect P1: null request at n2", func(t *testing.T, e Expect) { assert.Equal(t, ExpectNull, e.Kind); assert.Equal(t, 2, e.N) }},
+		{"expect P1: no view change", func(t *testing.T, e Expect) { assert.Equal(t, ExpectView, e.Kind); assert.Equal(t, 0, e.View) }},
+		{"expect P1: not in view 1", func(t *testing.T, e Expect) { assert.True(t, e.Not); assert.Equal(t, 1, e.View) }},
+		{"expect P1: sent at most 12 VIEW-CHANGE messages", func(t *testing.T, e Expect) {
+			assert.Equal(t, ExpectSentAtMost, e.Kind)
+			assert.Equal(t, lab.KindViewChange, e.Msg)
+			assert.Equal(t, 12, e.N)
+		}},
+		{"expect P1: snapshot not in final checkpoint file", func(t *testing.T, e Expect) { assert.True(t, e.Not) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			c, err := Parse("x.case", head+"\n"+tt.line+"\n")
+			require.NoError(t, err)
+			tt.check(t, c.Expects[0])
+		})
+	}
+	for _, bad := range []string{"expect client: request 1 prepared", "expect P1: request 1 not prepared at n2", "expect P1: request 1 committed at 2"} {
+		_, err := Parse("x.case", head+"\n"+bad+"\n")
+		assert.Error(t, err, bad)
+	}
+}
