@@ -60,12 +60,13 @@ type link struct {
 
 	// wmu is held by whoever writes on the link: its writer goroutine, or
 	// a sender writing what it queued itself (see Transport.writeNow). It
-	// guards the sealer, ackSent, q, gen, out and items.
-	wmu   sync.Mutex
-	q     *queue // what the link writes, nil for none
-	gen   int    // the queue's generation for this link
-	out   []byte // the buffer of the last write, reused
-	items []item // the messages of the last write, reused
+	// guards the sealer, ackSent, q, gen, out, items and lastWrite.
+	wmu       sync.Mutex
+	q         *queue    // what the link writes, nil for none
+	gen       int       // the queue's generation for this link
+	out       []byte    // the buffer of the last write, reused
+	items     []item    // the messages of the last write, reused
+	lastWrite time.Time // when messages were last written
 
 	// in is the reader's buffer: each frame is read into it, over the last.
 	in []byte
