@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -248,4 +249,47 @@ func TestStuckReplicaIsReported(t *testing.T) {
 func (s *stuck) Do(lab.Command) error {
 	<-s.release
 	return nil
+}
+
+// replier answers every request once, the first time it sees it, as a
+// replica that ignores a request it has executed already.
+type replier struct {
+	fake
+	seen map[int64]bool
+}
+
+func (r *replier) Receive(from lab.ID, m lab.Message) {
+	if q, ok := m.(*lab.Request); ok && !r.seen[q.Timestamp] {
+		r.seen[q.Timestamp] = true
+		r.env.Reply(lab.Reply{Timestamp: q.Timestamp, Client: q.Client, Replica: r.cfg.ID, Committed: true, Result: "done"})
+	}
+}
+
+// A client that resends a request gets the reply again, even from a
+// replica that ignores the request the second time (PBFT §4.1: replicas
+// keep the last reply to each client), and the rejoin at a start calls the
+// replica's recovery.
+func TestNodeSendsTheLastReplyAgain(t *testing.T) {
+	newReplier := func(cfg lab.Config, env lab.Env) lab.Replica {
+		return &replier{fake: fake{cfg: cfg, env: env}, seen: map[int64]bool{}}
+	}
+	c, err := StartCluster(ClusterConfig{New: newReplier, NoClient: true})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	client := c.NewClient("alice", nil)
+	t.Cleanup(client.Close)
+	require.NoError(t, client.WaitConnected(context.Background()))
+	req := lab.Request{Client: "alice", Timestamp: 7, Op: "account=a,amount=1,operation=deposit"}
+	client.tr.Send(0, lab.Encode(&req))
+	require.NoError(t, c.Settle())
+	client.tr.Send(0, lab.Encode(&req))
+	require.NoError(t, c.Settle())
+	assert.Equal(t, uint64(2), client.Handled()["P0"], "two replies to one request sent twice")
+
+	require.NoError(t, c.Nodes[1].Rejoin())
+	n := c.Nodes[1]
+	require.NoError(t, n.call(func() error {
+		assert.Equal(t, 1, n.replica.(*replier).recovered)
+		return nil
+	}))
 }
