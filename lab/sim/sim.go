@@ -238,6 +238,9 @@ func (s *Sim) Settle() {
 		}
 		budget--
 		s.deliverOne()
+		if !s.trace.quiet {
+			s.snapshot()
+		}
 	}
 }
 
