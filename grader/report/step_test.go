@@ -311,4 +311,3 @@ func TestTraceJSONLeavesPassedStepsOut(t *testing.T) {
 		})
 	}
 }
-
