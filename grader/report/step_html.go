@@ -1,6 +1,10 @@
 package report
 
-import "html/template"
+import (
+	"html/template"
+
+	"pbftlab/lab"
+)
 
 // The step-through of a failing run in report.html: a slider, previous and
 // next buttons and the arrow keys move through the deliveries; each
@@ -26,6 +30,7 @@ var stepFuncs = template.FuncMap{
 		return false
 	},
 	"hasSteps":   hasSteps,
+	"quorum":     lab.Quorum,
 	"stepColors": func() map[string]string { return phaseColors },
 }
 
@@ -49,7 +54,7 @@ const stepTemplates = `{{define "step-style"}}
 .steps-msg .flag { color: #b91c1c; margin-left: 8px; }
 .steps-script { color: #4b5563; font-size: 12px; margin: 2px 0; overflow-wrap: anywhere; }
 .steps-then { font: 12px/1.4 ui-monospace, Menlo, Consolas, monospace; color: #374151; white-space: pre-wrap; overflow-wrap: anywhere; margin: 2px 0 8px; padding-left: 12px; border-left: 2px solid #e5e7eb; }
-.steps-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 8px; }
+.steps-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(400px, 1fr)); gap: 8px; }
 .replica { border: 1px solid #e5e7eb; border-radius: 4px; padding: 6px 8px; font-size: 12px; min-width: 0; }
 .replica.to { border-color: #2563eb; box-shadow: 0 0 0 1px #2563eb; }
 .replica.changed h4::after { content: " · changed"; color: #a16207; font-weight: 400; }
@@ -62,6 +67,8 @@ const stepTemplates = `{{define "step-style"}}
 .replica table { border-collapse: collapse; width: 100%; margin-top: 4px; }
 .replica th, .replica td { border-top: 1px solid #f3f4f6; padding: 1px 4px; text-align: left; vertical-align: top; font: 11px/1.35 ui-monospace, Menlo, Consolas, monospace; }
 .replica td.req { overflow-wrap: anywhere; }
+.replica td.votes { white-space: pre; }
+.replica td.phase { white-space: nowrap; }
 .replica tr.changed { background: #fef9c3; }
 .replica tr.current td:first-child { box-shadow: inset 3px 0 #2563eb; }
 .phase-pre-prepared { color: #2563eb; }
@@ -73,7 +80,7 @@ const stepTemplates = `{{define "step-style"}}
 {{define "trace-steps"}}{{if hasSteps .}}{{with .Steps}}
 <h3>Step through the run, seed {{$.Seed}}</h3>
 <div class="steps" tabindex="0">
-<p class="meta">After each delivery: the message, what it led to, and every replica's view and log as its Status reported them, with the votes it counted. Step with the buttons, the slider or the arrow keys; the address (#step=N) names the step shown.{{if lt (len .Steps) .Total}} The first {{len .Steps}} of {{.Total}} deliveries are shown.{{end}}</p>
+<p class="meta">After each delivery: the message, what it led to, and every replica's view and log as its Status reported them, with the votes it counted, by sender (with {{.Replicas}} replicas a quorum is 2f+1 = {{quorum .Replicas}}). Step with the buttons, the slider or the arrow keys; the address (#step=N) names the step shown.{{if lt (len .Steps) .Total}} The first {{len .Steps}} of {{.Total}} deliveries are shown.{{end}}</p>
 <noscript><p class="meta">The step-through needs JavaScript.</p></noscript>
 <div class="steps-bar"><button type="button" data-go="-1" title="previous step (←)">◀ prev</button><input type="range" min="1" max="{{len .Steps}}" value="1" aria-label="step"><button type="button" data-go="1" title="next step (→)">next ▶</button><span class="steps-pos"></span></div>
 <div class="steps-msg"></div>
@@ -107,7 +114,7 @@ const stepTemplates = `{{define "step-style"}}
     var parts = [];
     if (yes && yes.length) { parts.push(yes.length + " " + yesWord + ": " + yes.join(" ")); }
     if (no && no.length) { parts.push(no.length + " " + noWord + ": " + no.join(" ")); }
-    return parts.length ? parts.join("; ") : "-";
+    return parts.length ? parts.join("\n") : "-";
   }
 
   function Steps(root) {
@@ -200,10 +207,10 @@ const stepTemplates = `{{define "step-style"}}
       if (e.seq === current && s.to === name) { tr.classList.add("current"); }
       add(tr, "td", "", e.seq);
       add(tr, "td", "", e.view);
-      add(tr, "td", "phase-" + e.phase, e.phase);
+      add(tr, "td", "phase phase-" + e.phase, e.phase);
       add(tr, "td", "req", e.req);
-      add(tr, "td", "", votes(e.py, e.pn, "yes", "no"));
-      add(tr, "td", "", votes(e.cy, e.cn, "commit", "abort"));
+      add(tr, "td", "votes", votes(e.py, e.pn, "yes", "no"));
+      add(tr, "td", "votes", votes(e.cy, e.cn, "commit", "abort"));
       add(tr, "td", "", e.done ? "yes" : "");
     });
     return card;
