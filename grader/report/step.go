@@ -15,11 +15,11 @@ import (
 // Bounds on a step-through, so that report.html stays small: a case that
 // delivers thousands of messages shows its first MaxSteps, and says so.
 const (
-	MaxSteps        = 300 // deliveries one case's step-through embeds
-	maxStepLines    = 12  // lines of what a delivery led to (sends and log lines)
-	maxStepLineLen  = 200 // characters kept of one such line
-	maxStepFailLen  = 300 // characters kept of why a replica's state is unknown
-	maxStepEntryLen = 120 // characters kept of a log entry's request
+	MaxSteps        = sim.MaxSnapshots // deliveries one case's step-through embeds: all the simulator records
+	maxStepLines    = 12               // lines of what a delivery led to (sends and log lines)
+	maxStepLineLen  = 200              // characters kept of one such line
+	maxStepFailLen  = 300              // characters kept of why a replica's state is unknown
+	maxStepEntryLen = 120              // characters kept of a log entry's request
 )
 
 // Steps is a run as a step-through shows it: after each delivery, the

@@ -16,7 +16,7 @@ import (
 const (
 	// MaxSnapshots is how many deliveries, from the first, the trace
 	// records the replicas' states after.
-	MaxSnapshots = 1000
+	MaxSnapshots = 300
 	// MaxSnapshotEntries is how many log entries of one replica a state
 	// keeps: those with the highest sequence numbers, where the run is.
 	MaxSnapshotEntries = 64
