@@ -239,7 +239,7 @@ func (s *Sim) Settle() {
 		budget--
 		s.deliverOne()
 		if !s.trace.quiet {
-			s.snapshot()
+			s.snapshot(budget == s.opts.MaxDeliveries-1) // the first of this settle
 		}
 	}
 }

@@ -73,7 +73,12 @@ func (t *Trace) Snapshots() []Snapshot { return t.snapshots }
 // snapshot records every replica's state after the delivery just made, if
 // the trace keeps them and has room. The simulator calls it after each
 // delivery only when the trace is not quiet, so a benchmark pays nothing.
-func (s *Sim) snapshot() {
+//
+// A replica changes only when the simulator calls it. Within one settle
+// that is the receiver of each delivery, so only the receiver's Status is
+// read again; the first delivery of a settle (first true) reads every
+// replica's, since commands, ticks, crashes and recoveries came before it.
+func (s *Sim) snapshot(first bool) {
 	t := &s.trace
 	if len(t.snapshots) >= MaxSnapshots {
 		return
@@ -86,8 +91,13 @@ func (s *Sim) snapshot() {
 	if len(t.snapshots) > 0 {
 		prev = t.snapshots[len(t.snapshots)-1].Replicas
 	}
+	to := t.events[event].To
 	snap := Snapshot{Event: event, Replicas: make([]*ReplicaState, len(s.nodes))}
 	for i, n := range s.nodes {
+		if prev != nil && !first && n.id != to {
+			snap.Replicas[i] = prev[i]
+			continue
+		}
 		st := n.state()
 		if prev != nil && prev[i].equal(st) {
 			st = prev[i]

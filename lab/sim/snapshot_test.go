@@ -35,7 +35,11 @@ func (c *counter) Receive(from lab.ID, m lab.Message) {
 	c.log = append(c.log, lab.Entry{Seq: p.Seq, Phase: lab.PhasePrePrepared, PrepareYes: []lab.ID{from}})
 }
 func (c *counter) Tick() {}
-func (c *counter) Do(lab.Command) error {
+func (c *counter) Do(cmd lab.Command) error {
+	if cmd.Op == lab.OpCheckpoint { // a change nobody hears of
+		c.log = append(c.log, lab.Entry{Seq: 99, Phase: lab.PhaseAborted})
+		return nil
+	}
 	for seq := 1; seq <= c.seqs; seq++ {
 		c.env.Broadcast(&lab.Prepare{Seq: seq, Replica: c.id, Yes: true})
 	}
@@ -151,4 +155,22 @@ func TestSnapshotsOfCrashedAndFailedReplicas(t *testing.T) {
 		assert.Equal(t, assert.AnError.Error(), snap.Replicas[2].Failure)
 	}
 	assert.Equal(t, map[EventKind]int{EventDeliver: 1, EventLost: 2}, kinds)
+}
+
+// A command changes its replica without a delivery; the next settle's first
+// state shows the change, whoever receives its first message.
+func TestSnapshotsSeeChangesBetweenSettles(t *testing.T) {
+	s := New(counters(1, nil), Options{Seed: 2})
+	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpProgress}))
+	before := len(s.Trace().Snapshots())
+	require.NoError(t, s.Do(3, lab.Command{Op: lab.OpCheckpoint}))
+	require.Len(t, s.Trace().Snapshots(), before, "nothing was delivered")
+	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpProgress}))
+	snaps := s.Trace().Snapshots()
+	require.Greater(t, len(snaps), before)
+	first := snaps[before]
+	require.NotEqual(t, lab.ID(3), s.Trace().Events()[first.Event].To, "the seed makes P3 not the first receiver")
+	log := first.Replicas[3].Log
+	require.NotEmpty(t, log)
+	assert.Equal(t, 99, log[len(log)-1].Seq)
 }
