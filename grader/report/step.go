@@ -114,8 +114,8 @@ func StepsOf(s *sim.Sim) *Steps {
 		default:
 			continue
 		}
-		// Every delivery is marked as delivered, so that a duplicate of
-		// one before a cut or a lost snapshot is still seen as one.
+		// Every delivery counts here, recorded or not, so that the second
+		// delivery of a send is known as a duplicate.
 		dup := e.SendIdx >= 0 && delivered[e.SendIdx]
 		if e.SendIdx >= 0 {
 			delivered[e.SendIdx] = true
