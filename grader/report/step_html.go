@@ -48,6 +48,7 @@ const stepTemplates = `{{define "step-style"}}
 .steps-bar { display: flex; align-items: center; gap: 8px; margin: 4px 0; }
 .steps-bar input[type=range] { flex: 1; }
 .steps-bar button { font: inherit; padding: 1px 10px; }
+.steps-all { font-size: 12px; color: #4b5563; white-space: nowrap; }
 .steps-pos { font: 12px ui-monospace, Menlo, Consolas, monospace; min-width: 15em; text-align: right; }
 .steps-msg { font: 13px/1.5 ui-monospace, Menlo, Consolas, monospace; margin: 6px 0 2px; overflow-wrap: anywhere; }
 .steps-msg .kind { color: #fff; border-radius: 3px; padding: 0 5px; }
@@ -82,7 +83,7 @@ const stepTemplates = `{{define "step-style"}}
 <div class="steps" tabindex="0">
 <p class="meta">After each delivery: the message, what it led to, and every replica's view and log as its Status reported them, with the votes it counted, by sender (with {{.Replicas}} replicas a quorum is 2f+1 = {{quorum .Replicas}}). Step with the buttons, the slider or the arrow keys; the address (#step=N) names the step shown.{{if lt (len .Steps) .Total}} The first {{len .Steps}} of {{.Total}} deliveries are shown.{{end}}</p>
 <noscript><p class="meta">The step-through needs JavaScript.</p></noscript>
-<div class="steps-bar"><button type="button" data-go="-1" title="previous step (←)">◀ prev</button><input type="range" min="1" max="{{len .Steps}}" value="1" aria-label="step"><button type="button" data-go="1" title="next step (→)">next ▶</button><span class="steps-pos"></span></div>
+<div class="steps-bar"><button type="button" data-go="-1" title="previous step (←)">◀ prev</button><input type="range" min="1" max="{{len .Steps}}" value="1" aria-label="step"><button type="button" data-go="1" title="next step (→)">next ▶</button><label class="steps-all"><input type="checkbox"> whole logs</label><span class="steps-pos"></span></div>
 <div class="steps-msg"></div>
 <div class="steps-script"></div>
 <div class="steps-then"></div>
@@ -95,6 +96,7 @@ const stepTemplates = `{{define "step-style"}}
 (function () {
   "use strict";
   var colors = {{stepColors}};
+  var shownEntries = 8; // of a long log, the latest, unless whole logs are asked for
   var widgets = [];
   var active = null;
 
@@ -129,7 +131,9 @@ const stepTemplates = `{{define "step-style"}}
     this.script = root.querySelector(".steps-script");
     this.then = root.querySelector(".steps-then");
     this.grid = root.querySelector(".steps-grid");
+    this.all = root.querySelector(".steps-all input");
     this.at = -1;
+    this.all.addEventListener("change", function () { self.show(self.at, false); });
     this.slider.addEventListener("input", function () { self.show(Number(self.slider.value) - 1, true); });
     Array.prototype.forEach.call(root.querySelectorAll("button[data-go]"), function (b) {
       b.addEventListener("click", function () { self.show(self.at + Number(b.getAttribute("data-go")), true); });
@@ -196,15 +200,26 @@ const stepTemplates = `{{define "step-style"}}
     var table = add(card, "table", "");
     var head = add(table, "tr", "");
     ["n", "v", "phase", "request", "prepares", "commits", "exec"].forEach(function (t) { add(head, "th", "", t); });
-    if (st.omitted) {
-      add(add(table, "tr", ""), "td", "", "... " + st.omitted + " earlier entries left out").colSpan = 7;
+    var omitted = st.omitted || 0, hidden = omitted, cut = this.all.checked ? 0 : st.log.length - shownEntries;
+    var current = /^(PRE-PREPARE|PREPARE|COMMIT)$/.test(s.msg.kind) && s.to === name ? s.msg.seq : -1;
+    var rows = [];
+    st.log.forEach(function (ei, k) {
+      var e = d.entries[ei], changed = before && !had[ei];
+      if (k < cut && !changed && e.seq !== current) {
+        hidden++;
+        return;
+      }
+      rows.push({ e: e, changed: changed });
+    });
+    if (hidden) {
+      var note = (hidden === 1 ? " earlier entry " : " earlier entries ") + (omitted === hidden ? "left out" : "not shown (see whole logs)");
+      add(add(table, "tr", ""), "td", "", "... " + hidden + note).colSpan = 7;
     }
-    var current = /^(PRE-PREPARE|PREPARE|COMMIT)$/.test(s.msg.kind) ? s.msg.seq : -1;
-    st.log.forEach(function (ei) {
-      var e = d.entries[ei];
+    rows.forEach(function (row) {
+      var e = row.e;
       var tr = add(table, "tr", "");
-      if (before && !had[ei]) { tr.classList.add("changed"); }
-      if (e.seq === current && s.to === name) { tr.classList.add("current"); }
+      if (row.changed) { tr.classList.add("changed"); }
+      if (e.seq === current) { tr.classList.add("current"); }
       add(tr, "td", "", e.seq);
       add(tr, "td", "", e.view);
       add(tr, "td", "phase phase-" + e.phase, e.phase);
@@ -233,7 +248,8 @@ const stepTemplates = `{{define "step-style"}}
   }
 
   // The arrow keys step the step-through last used, else the first one on
-  // screen; elsewhere they scroll as usual. The slider steps itself.
+  // screen; elsewhere they scroll as usual. The slider steps itself, and
+  // text fields keep their arrows.
   function onScreen(w) {
     var b = w.root.getBoundingClientRect();
     return b.bottom > 0 && b.top < window.innerHeight;
@@ -242,7 +258,7 @@ const stepTemplates = `{{define "step-style"}}
     var delta = { ArrowLeft: -1, ArrowRight: 1 }[e.key];
     var t = e.target;
     if (!delta || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey ||
-        (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT"))) {
+        (t && ((t.tagName === "INPUT" && t.type !== "checkbox") || t.tagName === "TEXTAREA" || t.tagName === "SELECT"))) {
       return;
     }
     var w = active && onScreen(active) ? active : widgets.filter(onScreen)[0];
