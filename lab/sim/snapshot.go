@@ -18,7 +18,7 @@ const (
 	// records the replicas' states after.
 	MaxSnapshots = 300
 	// MaxSnapshotEntries is how many log entries of one replica a state
-	// keeps: those with the highest sequence numbers, where the run is.
+	// keeps: the last ones of its Status, where the run is.
 	MaxSnapshotEntries = 64
 )
 
@@ -48,8 +48,9 @@ type ReplicaState struct {
 	StableSeq    int
 	Low, High    int
 	Log          []EntryState
-	// Omitted counts the entries with the lowest sequence numbers left out
-	// past MaxSnapshotEntries.
+	// Omitted counts the entries at the head of the log (the lowest
+	// sequence numbers, in a log kept in order) left out past
+	// MaxSnapshotEntries.
 	Omitted  int
 	Balances map[string]int // the kit's bank, not the replica's word
 }
@@ -58,7 +59,7 @@ type ReplicaState struct {
 type EntryState struct {
 	Seq, View int
 	Phase     lab.Phase
-	// Request is the ordered request as "alice#1 op", "null" for a null
+	// Request is the ordered request as "client#1 op", "null" for a null
 	// request, with "(+k more)" for a batch.
 	Request               string
 	PrepareYes, PrepareNo []lab.ID
