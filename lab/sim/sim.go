@@ -250,6 +250,9 @@ func (s *Sim) Settle() {
 		}
 		budget--
 		s.deliverOne()
+		if !s.trace.quiet {
+			s.snapshot(budget == s.opts.MaxDeliveries-1) // the first of this settle
+		}
 	}
 }
 
