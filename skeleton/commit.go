@@ -59,16 +59,10 @@ func (r *Replica) evaluateCommit(e *entry, force bool) bool {
 // bank; an aborted one uses up its sequence number and changes nothing.
 // Either way the client hears how it ended.
 func (r *Replica) execute() {
-	ran := false
-	for r.executeBatch() || r.executeNext() {
-		ran = true
+	for r.executeNext() {
 		r.afterExecute(r.bank.LastExecuted())
 	}
 	r.autoVote()
-	if ran && r.batching() && r.isPrimary() && !r.viewChanging {
-		// Room in the pipeline: what waited may go now.
-		r.proposePending()
-	}
 }
 
 // executeNext executes the entry after the last executed one, if it is
@@ -76,42 +70,6 @@ func (r *Replica) execute() {
 func (r *Replica) executeNext() bool {
 	// TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request, an aborted one applies nothing), record the outcome, reply to the client, and report whether you executed it
 	return false
-}
-
-// executeBatch executes the entry after the last executed one if it is a
-// decided batch, as executeNext does a single request: a committed batch
-// applies its requests in order, an aborted one applies nothing, and every
-// request's client hears how it ended. It reports whether it executed.
-func (r *Replica) executeBatch() bool {
-	e := r.log[r.bank.LastExecuted()+1]
-	if e == nil || !e.decided() || e.executed || e.pp == nil || len(e.pp.Batch) == 0 {
-		return false
-	}
-	reqs := e.pp.Requests()
-	committed := e.phase == lab.PhaseCommitted
-	var results []string
-	var err error
-	if committed {
-		results, err = r.bank.ExecuteBatch(e.seq, reqs)
-	} else {
-		_, err = r.bank.Execute(e.seq, nil)
-	}
-	if err != nil {
-		r.env.Logf("execute n%d: %v", e.seq, err)
-		return false
-	}
-	e.executed = true
-	for i := range reqs {
-		req := &reqs[i]
-		delete(r.ordered, keyOf(req))
-		result := "aborted"
-		if committed {
-			result = results[i]
-		}
-		r.history = append(r.history, lab.Outcome{View: e.pp.View, Seq: e.seq, Request: *req, Committed: committed, Result: result})
-		r.env.Reply(lab.Reply{View: r.view, Seq: e.seq, Timestamp: req.Timestamp, Client: req.Client, Replica: r.id, Committed: committed, Result: result})
-	}
-	return true
 }
 
 // afterExecute follows every execution: the replica made progress, so its

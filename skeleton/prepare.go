@@ -26,56 +26,17 @@ func (r *Replica) prepareCommand(yes bool) error {
 // to execute. An honest replica votes yes when the operation is valid on its
 // state, and it waits until every lower sequence number has executed, so
 // that all honest replicas judge the request on the same state and vote
-// alike. A batching replica votes as pre-prepares arrive instead (see
-// accepted).
+// alike.
 func (r *Replica) autoVote() {
-	if r.cfg.Manual || r.isPrimary() || r.viewChanging || r.batching() {
+	if r.cfg.Manual || r.isPrimary() || r.viewChanging {
 		return
 	}
 	e := r.log[r.bank.LastExecuted()+1]
 	if e == nil || e.pp == nil || e.voted || e.decided() {
 		return
 	}
-	var yes bool
-	switch {
-	case e.pp.Request == nil:
-		yes = true
-	case len(e.pp.Batch) > 0:
-		yes = wellFormed(e.pp)
-	default:
-		yes = r.bank.Validate(e.pp.Request.Op) == nil
-	}
+	yes := e.pp.Request == nil || r.bank.Validate(e.pp.Request.Op) == nil // the null request is always valid
 	r.vote(e, yes)
-}
-
-// accepted follows the acceptance of a pre-prepare: the requests of a
-// batch after its first are now ordered too, and a batching backup votes
-// at once.
-func (r *Replica) accepted(pp *lab.PrePrepare) {
-	for i := range pp.Batch {
-		r.ordered[keyOf(&pp.Batch[i])] = true
-		r.dropPending(&pp.Batch[i])
-	}
-	if !r.batching() || r.isPrimary() || r.viewChanging {
-		return
-	}
-	if e := r.log[pp.Seq]; e != nil && e.pp != nil && !e.voted && !e.decided() {
-		r.vote(e, wellFormed(e.pp))
-	}
-}
-
-// wellFormed is a batching replica's vote: every request in pp is well
-// formed. The null request is.
-func wellFormed(pp *lab.PrePrepare) bool {
-	if pp.Request != nil && lab.CheckOperation(pp.Request.Op) != nil {
-		return false
-	}
-	for i := range pp.Batch {
-		if lab.CheckOperation(pp.Batch[i].Op) != nil {
-			return false
-		}
-	}
-	return true
 }
 
 // vote records this replica's own prepare and sends it to every other.

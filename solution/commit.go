@@ -80,21 +80,23 @@ func (r *Replica) evaluateCommit(e *entry, force bool) bool {
 // bank; an aborted one uses up its sequence number and changes nothing.
 // Either way the client hears how it ended.
 func (r *Replica) execute() {
-	ran := false
-	for r.executeBatch() || r.executeNext() {
-		ran = true
+	// BEGIN REFERENCE ONLY: a batching primary refills its pipeline afterwards (fast.go)
+	defer r.refill(r.bank.LastExecuted())
+	// END REFERENCE ONLY
+	for r.executeNext() {
 		r.afterExecute(r.bank.LastExecuted())
 	}
 	r.autoVote()
-	if ran && r.batching() && r.isPrimary() && !r.viewChanging {
-		// Room in the pipeline: what waited may go now.
-		r.proposePending()
-	}
 }
 
 // executeNext executes the entry after the last executed one, if it is
 // decided, and reports whether it did.
 func (r *Replica) executeNext() bool {
+	// BEGIN REFERENCE ONLY: a decided batch executes request by request (fast.go)
+	if r.executeBatch() {
+		return true
+	}
+	// END REFERENCE ONLY
 	// BEGIN TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request, an aborted one applies nothing), record the outcome, reply to the client, and report whether you executed it
 	e := r.log[r.bank.LastExecuted()+1]
 	if e == nil || !e.decided() || e.executed {
@@ -122,42 +124,6 @@ func (r *Replica) executeNext() bool {
 	r.env.Reply(lab.Reply{View: r.view, Seq: e.seq, Timestamp: e.pp.Request.Timestamp, Client: e.pp.Request.Client, Replica: r.id, Committed: committed, Result: result})
 	return true
 	// END TODO
-}
-
-// executeBatch executes the entry after the last executed one if it is a
-// decided batch, as executeNext does a single request: a committed batch
-// applies its requests in order, an aborted one applies nothing, and every
-// request's client hears how it ended. It reports whether it executed.
-func (r *Replica) executeBatch() bool {
-	e := r.log[r.bank.LastExecuted()+1]
-	if e == nil || !e.decided() || e.executed || e.pp == nil || len(e.pp.Batch) == 0 {
-		return false
-	}
-	reqs := e.pp.Requests()
-	committed := e.phase == lab.PhaseCommitted
-	var results []string
-	var err error
-	if committed {
-		results, err = r.bank.ExecuteBatch(e.seq, reqs)
-	} else {
-		_, err = r.bank.Execute(e.seq, nil)
-	}
-	if err != nil {
-		r.env.Logf("execute n%d: %v", e.seq, err)
-		return false
-	}
-	e.executed = true
-	for i := range reqs {
-		req := &reqs[i]
-		delete(r.ordered, keyOf(req))
-		result := "aborted"
-		if committed {
-			result = results[i]
-		}
-		r.history = append(r.history, lab.Outcome{View: e.pp.View, Seq: e.seq, Request: *req, Committed: committed, Result: result})
-		r.env.Reply(lab.Reply{View: r.view, Seq: e.seq, Timestamp: req.Timestamp, Client: req.Client, Replica: r.id, Committed: committed, Result: result})
-	}
-	return true
 }
 
 // afterExecute follows every execution: the replica made progress, so its
