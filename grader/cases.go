@@ -14,20 +14,38 @@ import (
 // CaseExt is the extension of case files.
 const CaseExt = ".case"
 
-// LoadCases parses every case file in dir, sorted by file name. A malformed
-// file is an error naming file and line; so is a folder with no cases.
+// RobustnessDir is the folder, inside a case folder, of the robustness
+// cases: scenarios beyond the lab's own, scored on a line of their own.
+const RobustnessDir = "robustness"
+
+// LoadCases parses every case file in dir and in dir/robustness, the lab's
+// cases first, each group sorted by file name. A malformed file is an
+// error naming file and line; so is a folder with no cases.
 func LoadCases(dir string) ([]*script.Case, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading cases: %w", err)
 	}
+	var paths []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), CaseExt) {
+			paths = append(paths, filepath.Join(dir, e.Name()))
+		}
+	}
+	robust, err := os.ReadDir(filepath.Join(dir, RobustnessDir))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading cases: %w", err)
+	}
+	var robustPaths []string
+	for _, e := range robust {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), CaseExt) {
+			robustPaths = append(robustPaths, filepath.Join(dir, RobustnessDir, e.Name()))
+		}
+	}
+	slices.SortFunc(robustPaths, func(a, b string) int { return naturalCompare(filepath.Base(a), filepath.Base(b)) })
 	var cases []*script.Case
 	var errs []error
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), CaseExt) {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
+	for _, path := range append(paths, robustPaths...) {
 		text, err := os.ReadFile(path)
 		if err != nil {
 			errs = append(errs, err)
@@ -46,10 +64,13 @@ func LoadCases(dir string) ([]*script.Case, error) {
 	if len(cases) == 0 {
 		return nil, fmt.Errorf("no %s files in %s", CaseExt, dir)
 	}
-	slices.SortFunc(cases, func(a, b *script.Case) int { return strings.Compare(a.File, b.File) })
 	return cases, nil
 }
 
+// Robust reports whether c is a robustness case.
+func Robust(c *script.Case) bool {
+	return filepath.Base(filepath.Dir(c.File)) == RobustnessDir
+}
 // Name is a case's short name: its file name without the extension. Specs
 // carry it as the label "case:NAME", which selects one case to rerun.
 func Name(c *script.Case) string {

@@ -100,7 +100,6 @@ func Run(t *testing.T, newReplica lab.New) {
 			}, ginkgo.SpecTimeout(specLimit(settings)+10*time.Second))
 		}
 	})
-	RegisterRobustness(newReplica, settings)
 	ginkgo.ReportAfterEach(recordProgress)
 	ginkgo.ReportAfterSuite("score", func(r ginkgo.Report) {
 		sc := Score(r)
@@ -111,7 +110,11 @@ func Run(t *testing.T, newReplica lab.New) {
 
 // CaseLabels are a case's spec labels: its points, its phases and its name.
 func CaseLabels(c *script.Case) ginkgo.Labels {
-	l := ginkgo.Labels{fmt.Sprintf("points:%d", c.Points), "case:" + Name(c), "kind:case"}
+	kind := "kind:case"
+	if Robust(c) {
+		kind = "kind:robustness"
+	}
+	l := ginkgo.Labels{fmt.Sprintf("points:%d", c.Points), "case:" + Name(c), kind}
 	for _, p := range c.Phases {
 		l = append(l, "phase:"+p)
 	}

@@ -133,7 +133,11 @@ func stressTargets(newReplica lab.New, cases []*script.Case, only []string) []st
 		if !keep(Name(c)) {
 			continue
 		}
-		ts = append(ts, stressTarget{name: Name(c), kind: "case", reorder: true, drops: !c.Manual,
+		kind := "case"
+		if Robust(c) {
+			kind = "robustness"
+		}
+		ts = append(ts, stressTarget{name: Name(c), kind: kind, reorder: true, drops: !c.Manual,
 			play: func(seed uint64, n network, trace bool) (string, string) {
 				s, failures, err := sim.RunCase(c, newReplica, sim.Options{Seed: seed, Duplicate: n.duplicate, Reorder: n.reorder, Drop: n.drop, Quiet: !trace})
 				var lines []string
@@ -150,29 +154,6 @@ func stressTargets(newReplica lab.New, cases []*script.Case, only []string) []st
 					transcript = s.Trace().Transcript(true)
 				}
 				return strings.Join(lines, "\n"), transcript
-			}})
-	}
-	for _, sc := range Scenarios {
-		if !keep(sc.Name) {
-			continue
-		}
-		ts = append(ts, stressTarget{name: sc.Name, kind: "robustness", reorder: true, drops: sc.Drops,
-			play: func(seed uint64, n network, trace bool) (string, string) {
-				msg, s := sc.Run(newReplica, Settings{Seed: seed, Runs: 1, Duplicate: n.duplicate, Reorder: n.reorder, Drop: n.drop}, seed)
-				if s != nil && s.Err() != nil && !strings.Contains(msg, s.Err().Error()) {
-					msg = strings.TrimSpace(msg + "\n" + s.Err().Error())
-				}
-				if n.drop > 0 {
-					msg = ""
-					if s != nil && s.Err() != nil {
-						msg = s.Err().Error()
-					}
-				}
-				transcript := ""
-				if trace && s != nil {
-					transcript = s.Trace().Transcript(true)
-				}
-				return msg, transcript
 			}})
 	}
 	return ts

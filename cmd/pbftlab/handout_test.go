@@ -128,8 +128,13 @@ func TestHandoutMatchesTheKit(t *testing.T) {
 		cases, err := grader.LoadCases(filepath.Join(root, "cases"))
 		require.NoError(t, err)
 		var want []string
-		total := 0
+		total, robust := 0, 0
 		for _, c := range cases {
+			if grader.Robust(c) {
+				assert.Contains(t, doc, fmt.Sprintf("`%s`", grader.Name(c)))
+				robust += c.Points
+				continue
+			}
 			want = append(want, fmt.Sprintf("| `%s` | %s | %d |", grader.Name(c), strings.Join(c.Phases, ", "), c.Points))
 			total += c.Points
 		}
@@ -141,11 +146,6 @@ func TestHandoutMatchesTheKit(t *testing.T) {
 		}
 		assert.Equal(t, want, got)
 		assert.Contains(t, doc, fmt.Sprintf("| **total** | | **%d** |", total))
-		robust := 0
-		for _, sc := range grader.Scenarios {
-			assert.Contains(t, doc, fmt.Sprintf("`%s`", sc.Name))
-			robust += sc.Points
-		}
 		assert.Contains(t, doc, fmt.Sprintf("`Robustness: X/%d`", robust))
 	})
 
@@ -175,11 +175,6 @@ func TestHandoutMatchesTheKit(t *testing.T) {
 			}
 			if len(names) == len(cases) && strings.Contains(section, "- Cases: all of them.") {
 				continue
-			}
-			for _, sc := range grader.Scenarios {
-				if slices.Contains(sc.Phases, phase) {
-					names = append(names, sc.Name)
-				}
 			}
 			for _, name := range names {
 				assert.Contains(t, section, "`"+name+"`", "the %s section names a case that needs it", phase)

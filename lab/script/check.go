@@ -68,15 +68,19 @@ type CheckpointFiles interface {
 }
 
 func checkClient(cl Cluster, e Expect) (Failure, bool) {
-	f := Failure{Line: e.Line, Expect: e.Text, Replica: lab.Client, Expected: fmt.Sprintf("request %d %s", e.Request, outcomeWord(e.Committed))}
+	f := Failure{Line: e.Line, Expect: e.Text, Replica: lab.Client, Expected: fmt.Sprintf("request %d %s", e.Request, e.Want)}
 	done, committed := cl.Outcome(e.Request)
-	switch {
-	case !done:
-		f.Found = fmt.Sprintf("no outcome: fewer than f+1 = %d replicas replied alike", lab.Weak(cl.N()))
-	case committed != e.Committed:
+	f.Found = fmt.Sprintf("no outcome: fewer than f+1 = %d replicas replied alike", lab.Weak(cl.N()))
+	if done {
 		f.Found = outcomeWord(committed)
-	default:
-		return f, true
+	}
+	switch e.Want {
+	case WantCommitted, WantAborted:
+		return f, done && committed == (e.Want == WantCommitted)
+	case WantNotCommitted:
+		return f, !done || !committed
+	case WantUndecided:
+		return f, !done
 	}
 	return f, false
 }
@@ -93,6 +97,18 @@ func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
 	switch e.Kind {
 	case ExpectOutcome:
 		return checkOutcome(f, cl.Request(e.Request), e, st, cl.N())
+	case ExpectNull:
+		return checkNull(f, e, st)
+	case ExpectSentAtMost:
+		adv, ok := cl.(Adversary)
+		f.Expected = fmt.Sprintf("at most %d %smessages sent", e.N, kindWord(e.Msg))
+		if !ok {
+			f.Found = "a cluster that does not count messages"
+			return f, false
+		}
+		sent := adv.Sent(id, e.Msg)
+		f.Found = fmt.Sprintf("%d sent", sent)
+		return f, sent <= e.N
 	case ExpectBalance:
 		got := cl.Balances(id)
 		var want, have []string
@@ -145,14 +161,14 @@ func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
 		f.Seq = st.Log[0].Seq
 		f.Found += fmt.Sprintf(" from n%d to n%d (stable checkpoint n%d)", st.Log[0].Seq, st.Log[len(st.Log)-1].Seq, st.StableSeq)
 	case ExpectInFinalCheckpoint:
-		return checkFinal(f, cl, id, st)
+		return checkFinal(f, cl, e, id, st)
 	}
 	return f, false
 }
 
 // checkFinal looks for the replica's snapshot in the newest final
 // checkpoint file, read back from the cluster.
-func checkFinal(f Failure, cl Cluster, id lab.ID, st lab.Status) (Failure, bool) {
+func checkFinal(f Failure, cl Cluster, e Expect, id lab.ID, st lab.Status) (Failure, bool) {
 	f.Seq = st.StableSeq
 	f.Expected = fmt.Sprintf("a snapshot of %s matching the stable digest in the final checkpoint file", id)
 	files, ok := cl.(CheckpointFiles)
@@ -161,6 +177,18 @@ func checkFinal(f Failure, cl Cluster, id lab.ID, st lab.Status) (Failure, bool)
 		return f, false
 	}
 	name, final, err := files.FinalCheckpoint()
+	if e.Not {
+		f.Expected = fmt.Sprintf("no snapshot of %s matching the stable digest in the final checkpoint file", id)
+		if err != nil {
+			return f, true // no file at all holds none
+		}
+		f.Seq = final.Seq
+		if snap, ok := final.Has(id); ok && snap.Match {
+			f.Found = fmt.Sprintf("%s (n%d) holds %s's snapshot with the stable digest %s", name, final.Seq, id, final.Digest)
+			return f, false
+		}
+		return f, true
+	}
 	if err != nil {
 		f.Found = err.Error()
 		return f, false
@@ -181,29 +209,80 @@ func checkFinal(f Failure, cl Cluster, id lab.ID, st lab.Status) (Failure, bool)
 // checkOutcome looks for the request in the replica's history, and when it
 // is not decided there explains where it stands in the log.
 func checkOutcome(f Failure, req lab.Request, e Expect, st lab.Status, n int) (Failure, bool) {
-	f.Expected = fmt.Sprintf("request %d (%s) %s", e.Request, req.Op, outcomeWord(e.Committed))
+	f.Expected = fmt.Sprintf("request %d (%s) %s", e.Request, req.Op, e.Want)
+	if e.AtSeq > 0 {
+		f.Expected += fmt.Sprintf(" at n%d", e.AtSeq)
+	}
+	if e.InView >= 0 {
+		f.Expected += fmt.Sprintf(" in view %d", e.InView)
+	}
 	for _, o := range st.History {
-		if o.Request.Client == req.Client && o.Request.Timestamp == req.Timestamp {
-			f.Seq = o.Seq
-			if o.Committed == e.Committed {
-				return f, true
-			}
-			f.Found = fmt.Sprintf("%s in view %d (%s)", outcomeWord(o.Committed), o.View, o.Result)
-			if le, ok := logEntry(st, o.Seq); ok {
-				f.Found += "; votes: " + describeVotes(le)
-			}
-			return f, false
+		if o.Request.Client != req.Client || o.Request.Timestamp != req.Timestamp {
+			continue
 		}
+		f.Seq = o.Seq
+		f.Found = fmt.Sprintf("%s at n%d in view %d (%s)", outcomeWord(o.Committed), o.Seq, o.View, o.Result)
+		if le, ok := logEntry(st, o.Seq); ok {
+			f.Found += "; votes: " + describeVotes(le)
+		}
+		switch e.Want {
+		case WantCommitted, WantAborted:
+			return f, o.Committed == (e.Want == WantCommitted) && (e.AtSeq == 0 || o.Seq == e.AtSeq) && (e.InView < 0 || o.View == e.InView)
+		case WantNotCommitted:
+			return f, !o.Committed
+		case WantPrepared:
+			return f, true
+		}
+		return f, false // decided, so neither undecided nor unprepared
 	}
 	for _, le := range st.Log {
 		if le.Request != nil && le.Request.Client == req.Client && le.Request.Timestamp == req.Timestamp {
 			f.Seq = le.Seq
 			f.Found = fmt.Sprintf("not decided: %s (a quorum is %d)", describeVotes(le), lab.Quorum(n))
+			prepared := le.Phase == lab.PhasePrepared || le.Phase == lab.PhaseCommitted
+			switch e.Want {
+			case WantNotCommitted, WantUndecided:
+				return f, true
+			case WantPrepared:
+				return f, prepared
+			case WantNotPrepared:
+				return f, !prepared
+			}
 			return f, false
 		}
 	}
 	f.Found = "the request is in neither the history nor the log (no pre-prepare for it arrived)"
+	switch e.Want {
+	case WantNotCommitted, WantUndecided, WantNotPrepared:
+		return f, true
+	}
 	return f, false
+}
+
+// checkNull looks for the null request at e.N: in the log, or executed
+// there with nothing in the history.
+func checkNull(f Failure, e Expect, st lab.Status) (Failure, bool) {
+	f.Seq = e.N
+	f.Expected = fmt.Sprintf("the null request at n%d", e.N)
+	if le, ok := logEntry(st, e.N); ok {
+		f.Found = fmt.Sprintf("%s at n%d: %s", describeRequest(le.Request), e.N, describeVotes(le))
+		return f, le.Request == nil && le.Phase != 0
+	}
+	for _, o := range st.History {
+		if o.Seq == e.N {
+			f.Found = fmt.Sprintf("%s#%d %s %s at n%d", o.Request.Client, o.Request.Timestamp, o.Request.Op, outcomeWord(o.Committed), e.N)
+			return f, false
+		}
+	}
+	f.Found = fmt.Sprintf("nothing at n%d (executed up to n%d)", e.N, st.LastExecuted)
+	return f, st.LastExecuted >= e.N && st.StableSeq >= e.N
+}
+
+func kindWord(k lab.Kind) string {
+	if k == 0 {
+		return ""
+	}
+	return k.String() + " "
 }
 
 func logEntry(st lab.Status, seq int) (lab.Entry, bool) {

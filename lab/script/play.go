@@ -53,46 +53,27 @@ func Run(c *Case, cl Cluster, log func(line string)) ([]Failure, error) {
 	return append(failures, Check(c, cl)...), nil
 }
 
+// player plays one case: what it remembers between steps.
+type player struct {
+	c    *Case
+	cl   Cluster
+	log  func(line string)
+	sent int // requests the client has sent or been made to ask for
+	// lies are what each Byzantine replica lies about (see "lie in").
+	lies map[lab.ID][]Lie
+	// proposed is the last "tx ... to" of each Byzantine primary.
+	proposed map[lab.ID]proposal
+}
+
 func play(c *Case, cl Cluster, log func(line string)) ([]Failure, error) {
+	ps := &player{c: c, cl: cl, log: log, lies: map[lab.ID][]Lie{}, proposed: map[lab.ID]proposal{}}
 	var failures []Failure
 	for _, st := range c.Steps {
 		log(FormatStep(c, cl, st))
-		switch st.Action {
-		case Send:
-			for range st.Times {
-				cl.Send(st.Op)
-			}
-		case Do:
-			for _, id := range st.Targets {
-				_ = cl.Do(id, st.Cmd) // a refusal is traced by the cluster
-			}
-		case VoteTo:
-			for _, id := range st.Targets {
-				if err := cl.VoteTo(id, st.To, st.Cmd.Op, st.Cmd.Yes); err != nil {
-					log(fmt.Sprintf("    ! %v", err))
-				}
-			}
-		case Crash:
-			for _, id := range st.Targets {
-				cl.Crash(id)
-			}
-		case Recover:
-			for _, id := range st.Targets {
-				_ = cl.Recover(id)
-			}
-		case Show:
-			for _, id := range st.Targets {
-				log(indent(ShowStatus(cl, id)))
-			}
-		case Tick:
-			for range st.Ticks {
-				cl.Tick()
-			}
-		case Assert:
-			for _, f := range checkExpect(cl, *st.Expect) {
-				log(fmt.Sprintf("    ! check failed: %v", f))
-				failures = append(failures, f)
-			}
+		f, err := ps.step(st)
+		failures = append(failures, f...)
+		if err != nil {
+			return failures, err
 		}
 		if err := cl.Err(); err != nil {
 			return failures, fmt.Errorf("after line %d (%s): %w", st.Line, strings.TrimSpace(st.Text), err)
@@ -101,14 +82,85 @@ func play(c *Case, cl Cluster, log func(line string)) ([]Failure, error) {
 	return failures, nil
 }
 
+// step carries out one line; a check line that does not hold returns its
+// failures.
+func (ps *player) step(st Step) ([]Failure, error) {
+	cl, log := ps.cl, ps.log
+	if ok, err := ps.adversary(st); ok {
+		return nil, err
+	}
+	switch st.Action {
+	case Send:
+		for range st.Times {
+			cl.Send(st.Op)
+			ps.sent++
+		}
+	case Queue:
+		adv, ok := cl.(Adversary)
+		if !ok {
+			return nil, fmt.Errorf("line %d: this cluster cannot queue requests (only the simulator can)", st.Line)
+		}
+		for range st.Times {
+			adv.Queue(st.Op)
+			ps.sent++
+		}
+	case Do:
+		for _, id := range st.Targets {
+			_ = cl.Do(id, st.Cmd) // a refusal is traced by the cluster
+		}
+	case VoteTo:
+		for _, id := range st.Targets {
+			if err := cl.VoteTo(id, st.To, st.Cmd.Op, st.Cmd.Yes); err != nil {
+				log(fmt.Sprintf("    ! %v", err))
+			}
+		}
+	case Crash:
+		for _, id := range st.Targets {
+			cl.Crash(id)
+		}
+	case Recover:
+		for _, id := range st.Targets {
+			_ = cl.Recover(id)
+		}
+	case Show:
+		for _, id := range st.Targets {
+			log(indent(ShowStatus(cl, id)))
+		}
+	case Tick:
+		for range st.Ticks {
+			cl.Tick()
+		}
+	case TickUntil:
+		ticks := 0
+		for ; ticks < st.Ticks && len(checkExpect(cl, *st.Expect)) > 0 && cl.Err() == nil; ticks++ {
+			cl.Tick()
+		}
+		if fs := checkExpect(cl, *st.Expect); len(fs) > 0 {
+			log(fmt.Sprintf("    (still not so after %d ticks: %v)", ticks, fs[0]))
+		} else {
+			log(fmt.Sprintf("    (so after %d ticks)", ticks))
+		}
+	case Assert:
+		fs := checkExpect(cl, *st.Expect)
+		for _, f := range fs {
+			log(fmt.Sprintf("    ! check failed: %v", f))
+		}
+		return fs, nil
+	}
+	return nil, nil
+}
+
 // FormatStep renders a step as the lab's transcripts do, each replica
 // followed by its role: "P0 (primary), P3 (replica, Byzantine): progress".
 func FormatStep(c *Case, cl Cluster, st Step) string {
 	if st.Client {
 		return "client: " + st.Text
 	}
-	if st.Action == Tick || st.Action == Assert {
+	switch st.Action {
+	case Tick, TickUntil, Assert:
 		return st.Text
+	case Hold, Release, Reorder:
+		return "network: " + st.Text
 	}
 	names := make([]string, len(st.Targets))
 	for i, id := range st.Targets {

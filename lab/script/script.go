@@ -81,6 +81,25 @@ const (
 	// Assert: a check line; Expect is evaluated now, in the middle of the
 	// case.
 	Assert
+	// TickUntil: every clock advances, one tick at a time, until Expect
+	// holds or Ticks ticks have passed ("tick: until P1: view 1 primary
+	// P1, at most 200").
+	TickUntil
+	// Queue: the client sends Op, Times times, without letting the network
+	// settle, so that the requests are in flight together.
+	Queue
+	// Forge: a Byzantine target sends Forgery, whatever its code would do
+	// ("send PREPARE v0 n1 yes to P1", "tx OPERATION to P1, P2").
+	Forge
+	// LieStep: a Byzantine target's code lies from now on in what it sends
+	// ("lie in checkpoints", "withhold PRE-PREPARE n1 from P2").
+	LieStep
+	// Hold, Release: the network keeps back the messages Filter selects,
+	// or lets them go ("network: hold COMMIT to P1").
+	Hold
+	Release
+	// Reorder: links stop (On) or start again keeping messages in order.
+	Reorder
 )
 
 // Step is one console line.
@@ -95,7 +114,12 @@ type Step struct {
 	Op      string
 	Times   int
 	Ticks   int
-	Expect  *Expect // for Assert
+	Expect  *Expect // for Assert and TickUntil
+	Forgery *Forgery
+	Lie     *Lie
+	Filter  *Filter
+	Reverse bool // Release in the reverse of the order sent
+	On      bool // Reorder on
 }
 
 // ExpectKind is what an expect line checks.
@@ -118,9 +142,41 @@ const (
 	// ExpectLogAtMost: the log holds at most N entries.
 	ExpectLogAtMost
 	// ExpectInFinalCheckpoint: the newest final checkpoint file holds the
-	// replica's snapshot, with the stable checkpoint's digest.
+	// replica's snapshot, with the stable checkpoint's digest (Not: it
+	// does not).
 	ExpectInFinalCheckpoint
+	// ExpectNull: the null request stands at sequence number N.
+	ExpectNull
+	// ExpectSentAtMost: the replica's code sent at most N messages (of
+	// Kind, when set).
+	ExpectSentAtMost
 )
+
+// Want is the outcome an ExpectOutcome line asks for.
+type Want int
+
+const (
+	WantCommitted    Want = iota + 1 // request N committed
+	WantAborted                      // request N aborted
+	WantNotCommitted                 // request N not committed: aborted or undecided
+	WantUndecided                    // request N not decided
+	WantPrepared                     // request N prepared (or decided)
+	WantNotPrepared                  // request N not prepared, nor decided
+)
+
+var wantWords = map[string]Want{
+	"committed": WantCommitted, "aborted": WantAborted, "not committed": WantNotCommitted,
+	"not decided": WantUndecided, "prepared": WantPrepared, "not prepared": WantNotPrepared,
+}
+
+func (w Want) String() string {
+	for k, v := range wantWords {
+		if v == w {
+			return k
+		}
+	}
+	return "?"
+}
 
 // Expect is one expect line, applied to each of its targets.
 type Expect struct {
@@ -130,11 +186,18 @@ type Expect struct {
 	Client    bool
 	Kind      ExpectKind
 	Request   int
-	Committed bool
-	Balances  map[string]int
-	View      int
-	Primary   lab.ID
-	N         int
+	Want      Want
+	Committed bool // Want is WantCommitted
+	// AtSeq and InView, when set (above 0 and at or above 0), are where
+	// a decided request must have been decided.
+	AtSeq    int
+	InView   int
+	Not      bool     // ExpectInFinalCheckpoint: the snapshot must be absent
+	Msg      lab.Kind // ExpectSentAtMost: the kind counted, 0 for all
+	Balances map[string]int
+	View     int
+	Primary  lab.ID
+	N        int
 }
 
 // Error is a problem in a case file, reported as file:line: message.
@@ -201,6 +264,33 @@ func Parse(file, text string) (*Case, error) {
 				return nil, fail("%v", err)
 			}
 			c.Steps = append(c.Steps, Step{Line: i + 1, Text: line, Targets: e.Targets, Client: e.Client, Action: Assert, Expect: &e})
+		case key == "tick" && strings.HasPrefix(strings.ToLower(right), "until"):
+			if len(c.Expects) > 0 {
+				return nil, fail("step after the first expect line; expect lines come last")
+			}
+			e, limit, err := parseTickUntil(c, right)
+			if err != nil {
+				return nil, fail("%v", err)
+			}
+			e.Line = i + 1
+			if err := c.checkExpect(*e); err != nil {
+				return nil, fail("%v", err)
+			}
+			c.Steps = append(c.Steps, Step{Line: i + 1, Text: "tick: " + right, Action: TickUntil, Expect: e, Ticks: limit})
+		case key == "network":
+			if len(c.Expects) > 0 {
+				return nil, fail("step after the first expect line; expect lines come last")
+			}
+			s := Step{Line: i + 1, Text: right}
+			if err := s.parseNetwork(right); err != nil {
+				return nil, fail("%v", err)
+			}
+			for _, id := range append(slices.Clone(s.Filter.From), s.Filter.To...) {
+				if int(id) >= c.N {
+					return nil, fail("%s is not a replica of this %d-replica cluster", id, c.N)
+				}
+			}
+			c.Steps = append(c.Steps, s)
 		case key == "tick":
 			n, err := positive(right)
 			if err != nil {
@@ -226,10 +316,17 @@ func Parse(file, text string) (*Case, error) {
 			if s.Action == VoteTo && int(s.To) >= c.N {
 				return nil, fail("%s is not a replica of this %d-replica cluster", s.To, c.N)
 			}
-			if s.Action == VoteTo {
+			if s.Action == VoteTo || s.Action == Forge || s.Action == LieStep {
 				for _, id := range s.Targets {
 					if c.Honest(id) {
-						return nil, fail("only a Byzantine replica sends a vote to one replica; %s is honest (add it to the byzantine header)", id)
+						return nil, fail("only a Byzantine replica can %q; %s is honest (add it to the byzantine header)", s.Text, id)
+					}
+				}
+			}
+			if s.Forgery != nil {
+				for _, id := range append(slices.Clone(s.Forgery.To), s.Forgery.As) {
+					if int(id) >= c.N {
+						return nil, fail("%s is not a replica of this %d-replica cluster", id, c.N)
 					}
 				}
 			}
@@ -260,12 +357,7 @@ func Parse(file, text string) (*Case, error) {
 // checkExpect checks an expect or check line against the steps before it:
 // the replicas it names exist and the request it names has been sent.
 func (c *Case) checkExpect(e Expect) error {
-	sends := 0
-	for _, s := range c.Steps {
-		if s.Action == Send {
-			sends += s.Times
-		}
-	}
+	sends := c.requests()
 	if e.Kind == ExpectOutcome && e.Request > sends {
 		return fmt.Errorf("request %d is never sent before this line (the client sends %d)", e.Request, sends)
 	}
@@ -275,6 +367,27 @@ func (c *Case) checkExpect(e Expect) error {
 		}
 	}
 	return nil
+}
+
+// requests counts the requests the steps so far make the client send or
+// ask for: sent and queued ones, and the operations a Byzantine replica
+// proposes in its name.
+func (c *Case) requests() int {
+	n := 0
+	for _, s := range c.Steps {
+		switch {
+		case s.Action == Send || s.Action == Queue:
+			n += s.Times
+		case s.Action == Forge:
+			if s.Forgery.Request.Op != "" {
+				n += len(s.Targets)
+			}
+			if s.Forgery.Digest != nil && s.Forgery.Digest.Op != "" {
+				n += len(s.Targets)
+			}
+		}
+	}
+	return n
 }
 
 // Phases a case may name; they are the TODO phases of the skeleton.
@@ -356,11 +469,15 @@ func ParseStep(targets, command string) (Step, error) {
 	s := Step{Text: command}
 	if strings.EqualFold(strings.TrimSpace(targets), "client") {
 		s.Client = true
+		s.Action = Send
+		if w := strings.Fields(strings.ToLower(command)); len(w) > 0 && w[0] == "queue" {
+			s.Action, command = Queue, "send "+strings.TrimSpace(strings.TrimSpace(command)[len("queue"):])
+		}
 		op, times, err := parseSend(command)
 		if err != nil {
 			return s, err
 		}
-		s.Action, s.Op, s.Times = Send, op, times
+		s.Op, s.Times = op, times
 		return s, nil
 	}
 	ids, err := parseIDs(targets)
@@ -383,7 +500,7 @@ func ParseCommand(command string) (Step, error) {
 }
 
 // Commands lists the replica commands, for help texts and error messages.
-const Commands = "tx [OPERATION], prepare yes|no, prepare to PX yes|no, ack commit|abort, ack to PX commit|abort, progress, crash, recover, view change, checkpoint, status, list"
+const Commands = "tx [OPERATION], prepare yes|no, prepare to PX yes|no, ack commit|abort, ack to PX commit|abort, progress, crash, recover, view change, checkpoint, status, list; a Byzantine replica also: tx OPERATION to PX, send KIND ... to PX, lie in checkpoints|state replies|new-view null at nN, withhold KIND [nN] from PX, stop lying"
 
 func (s *Step) parseCommand(command string) error {
 	w := strings.Fields(strings.ToLower(command))
@@ -391,11 +508,17 @@ func (s *Step) parseCommand(command string) error {
 		return fmt.Errorf("no command (commands: %s)", Commands)
 	}
 	switch {
+	case w[0] == "send":
+		return s.parseSendForged(command)
+	case w[0] == "lie" || w[0] == "withhold" || (w[0] == "stop" && len(w) == 2 && w[1] == "lying"):
+		return s.parseLie(command)
+	case w[0] == "tx" && slices.Contains(w, "to"):
+		return s.parseProposeTo(command)
 	case w[0] == "tx":
 		s.Action, s.Cmd = Do, lab.Command{Op: lab.OpPropose}
 		if len(w) > 1 {
 			op := strings.TrimSpace(strings.TrimSpace(command)[2:])
-			if _, err := lab.ParseOperation(op); err != nil {
+			if err := CheckOperation(op); err != nil {
 				return err
 			}
 			s.Cmd.Arg = op
@@ -463,10 +586,65 @@ func parseSend(command string) (string, int, error) {
 		}
 		text, times = strings.TrimSpace(op), t
 	}
-	if _, err := lab.ParseOperation(text); err != nil {
+	if op, ok := strings.CutSuffix(text, "(invalid)"); ok {
+		// A request meant to be refused: well formed, but the bank's rules
+		// are not checked.
+		text = strings.TrimSpace(op)
+		if _, err := lab.ParseOperation(text); err != nil {
+			return "", 0, fmt.Errorf("client: %v", err)
+		}
+		return text, times, nil
+	}
+	if err := CheckOperation(text); err != nil {
 		return "", 0, fmt.Errorf("client: want \"send account=A,amount=N,operation=deposit|withdraw [times N]\": %v", err)
 	}
 	return text, times, nil
+}
+
+// CheckOperation checks an operation as the bank would before running it:
+// well formed, a positive whole amount, deposit or withdraw. A case that
+// means to send a request the replicas must refuse ends it with
+// "(invalid)". A word after the operation ("x3") gets a hint.
+func CheckOperation(op string) error {
+	if before, after, ok := strings.Cut(strings.TrimSpace(op), " "); ok {
+		after = strings.TrimSpace(after)
+		if n, ok := strings.CutPrefix(strings.ToLower(after), "x"); ok {
+			if _, err := strconv.Atoi(n); err == nil {
+				return fmt.Errorf("operation %q: %q after the operation: write \"times %s\" to send it %s times", before, after, n, n)
+			}
+		}
+		return fmt.Errorf("operation %q: %q after the operation (two commands on one line? put each on its own line)", before, after)
+	}
+	o, err := lab.ParseOperation(op)
+	if err != nil {
+		if _, v, ok := strings.Cut(op, "amount="); ok {
+			v, _, _ = strings.Cut(v, ",")
+			if strings.ContainsAny(v, "lIO") {
+				return fmt.Errorf("operation %q: amount %q is not a whole number (a letter l or O for a digit 1 or 0?)", op, v)
+			}
+		}
+		return err
+	}
+	switch {
+	case o.Amount <= 0:
+		return fmt.Errorf("operation %q: amount %d is not a positive whole number (end the line with \"(invalid)\" to send it on purpose)", op, o.Amount)
+	case o.Kind != "deposit" && o.Kind != "withdraw":
+		return fmt.Errorf("operation %q: unknown operation %q: want deposit or withdraw (end the line with \"(invalid)\" to send it on purpose)", op, o.Kind)
+	}
+	return nil
+}
+
+// replicaError says that s names no replica, guessing the name meant when
+// a letter stands for a digit ("Pl" for P1, "PO" for P0).
+func replicaError(s string) error {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && (s[0] == 'P' || s[0] == 'p') {
+		fixed := strings.NewReplacer("l", "1", "I", "1", "i", "1", "O", "0", "o", "0").Replace(s[1:])
+		if _, err := strconv.Atoi(fixed); err == nil {
+			return fmt.Errorf("unknown replica %q: did you mean P%s?", s, fixed)
+		}
+	}
+	return fmt.Errorf("%q is not a replica name (P0, P1, ...)", s)
 }
 
 func parseExpect(c *Case, targets, what string) (Expect, error) {
@@ -484,26 +662,52 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		e.Targets = ids
 	}
 	w := strings.Fields(strings.ToLower(what))
-	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted, balance ACCOUNT=N ..., view V primary PX, executed N, stable checkpoint N, stable checkpoints N, log at most N, snapshot in final checkpoint file)", what)
+	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted|prepared|not committed|not decided|not prepared [at nS] [in view V], balance ACCOUNT=N ..., view V primary PX, no view change, executed N, null request at nS, stable checkpoint N, stable checkpoints N, log at most N, sent at most N [KIND] messages, snapshot in final checkpoint file, snapshot not in final checkpoint file)", what)
 	if len(w) == 0 {
 		return e, usage
 	}
 	if e.Client && w[0] != "request" {
-		return e, fmt.Errorf("the client can only expect \"request N committed|aborted\"")
+		return e, fmt.Errorf("the client can only expect \"request N committed|aborted|not committed|not decided\"")
 	}
 	var err error
 	switch {
-	case w[0] == "request" && len(w) == 3:
-		e.Kind = ExpectOutcome
+	case w[0] == "request" && len(w) >= 3:
+		e.Kind, e.InView = ExpectOutcome, -1
 		if e.Request, err = positive(w[1]); err != nil {
 			return e, fmt.Errorf("request: %v", err)
 		}
-		switch w[2] {
-		case "committed":
-			e.Committed = true
-		case "aborted":
-		default:
-			return e, fmt.Errorf("request %s: want committed or aborted, got %q", w[1], w[2])
+		rest := w[2:]
+		word := rest[0]
+		if word == "not" && len(rest) > 1 {
+			word, rest = "not "+rest[1], rest[1:]
+		}
+		rest = rest[1:]
+		want, ok := wantWords[word]
+		if !ok {
+			return e, fmt.Errorf("request %s: want committed, aborted, prepared, not committed, not decided or not prepared, got %q", w[1], word)
+		}
+		e.Want, e.Committed = want, want == WantCommitted
+		for len(rest) > 0 {
+			switch {
+			case len(rest) >= 2 && rest[0] == "at" && strings.HasPrefix(rest[1], "n"):
+				if e.AtSeq, err = positive(rest[1][1:]); err != nil {
+					return e, fmt.Errorf("request %s: at: %v", w[1], err)
+				}
+				rest = rest[2:]
+			case len(rest) >= 3 && rest[0] == "in" && rest[1] == "view":
+				if e.InView, err = nonNegative(rest[2]); err != nil {
+					return e, fmt.Errorf("request %s: in view: %v", w[1], err)
+				}
+				rest = rest[3:]
+			default:
+				return e, fmt.Errorf("request %s: unexpected %q (want \"at nS\" or \"in view V\")", w[1], strings.Join(rest, " "))
+			}
+		}
+		if (e.AtSeq > 0 || e.InView >= 0) && want != WantCommitted && want != WantAborted {
+			return e, fmt.Errorf("request %s: \"at\" and \"in view\" go with committed or aborted", w[1])
+		}
+		if e.Client && (want == WantPrepared || want == WantNotPrepared || e.AtSeq > 0 || e.InView >= 0) {
+			return e, fmt.Errorf("the client knows only whether a request committed, aborted or is not decided")
 		}
 	case w[0] == "balance" && len(w) >= 2:
 		e.Kind = ExpectBalance
@@ -535,6 +739,30 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		e.N, err = nonNegative(w[3])
 	case strings.Join(w, " ") == "snapshot in final checkpoint file":
 		e.Kind = ExpectInFinalCheckpoint
+	case strings.Join(w, " ") == "snapshot not in final checkpoint file":
+		e.Kind, e.Not = ExpectInFinalCheckpoint, true
+	case strings.Join(w, " ") == "no view change":
+		e.Kind, e.View, e.Primary = ExpectView, 0, 0
+	case len(w) == 4 && w[0] == "null" && w[1] == "request" && w[2] == "at" && strings.HasPrefix(w[3], "n"):
+		e.Kind = ExpectNull
+		e.N, err = positive(w[3][1:])
+	case len(w) >= 5 && w[0] == "sent" && w[1] == "at" && w[2] == "most" && w[len(w)-1] == "messages":
+		e.Kind = ExpectSentAtMost
+		if e.N, err = nonNegative(w[3]); err != nil {
+			return e, fmt.Errorf("sent at most: %v", err)
+		}
+		switch len(w) {
+		case 5:
+		case 6:
+			k, ok := parseKind(w[4])
+			if !ok {
+				return e, fmt.Errorf("sent at most: unknown message kind %q", w[4])
+			}
+			e.Kind = ExpectSentAtMost
+			e.Msg = k
+		default:
+			return e, usage
+		}
 	default:
 		return e, usage
 	}
@@ -549,7 +777,7 @@ func parseIDs(s string) ([]lab.ID, error) {
 	for _, item := range splitList(stripNotes(s)) {
 		id, err := lab.ParseID(item)
 		if err != nil {
-			return nil, err
+			return nil, replicaError(item)
 		}
 		if id == lab.Client {
 			return nil, fmt.Errorf("the client cannot be listed with replicas")

@@ -19,6 +19,7 @@ type Client struct {
 
 type request struct {
 	req     lab.Request
+	unsent  bool // registered for a Byzantine primary, never sent: not resent
 	sentAt  int
 	replies []lab.Reply // at most one per replica; dropped once decided
 	outcome *Outcome
@@ -41,6 +42,13 @@ func (c *Client) Send(op string) int {
 	r := &request{req: lab.Request{Client: ClientName, Timestamp: int64(n), Op: op}, sentAt: c.sim.now}
 	c.requests = append(c.requests, r)
 	c.sim.send(lab.Client, lab.Primary(c.view, c.sim.opts.N), &r.req, false)
+	return n
+}
+
+// register takes op as the next request without sending it.
+func (c *Client) register(op string) int {
+	n := len(c.requests) + 1
+	c.requests = append(c.requests, &request{req: lab.Request{Client: ClientName, Timestamp: int64(n), Op: op}, sentAt: c.sim.now, unsent: true})
 	return n
 }
 
@@ -105,7 +113,7 @@ func (c *Client) receive(from lab.ID, m lab.Message) {
 // tick resends, to every replica, each request left unanswered too long.
 func (c *Client) tick() {
 	for _, r := range c.requests {
-		if r.outcome != nil || c.sim.now-r.sentAt < c.sim.opts.ClientTimeout {
+		if r.outcome != nil || r.unsent || c.sim.now-r.sentAt < c.sim.opts.ClientTimeout {
 			continue
 		}
 		r.sentAt = c.sim.now

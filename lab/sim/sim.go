@@ -20,6 +20,7 @@ import (
 
 	"pbftlab/lab"
 	"pbftlab/lab/ckptfile"
+	"pbftlab/lab/script"
 )
 
 // Options configure a simulated cluster.
@@ -69,6 +70,10 @@ type Sim struct {
 	// check needs.
 	ckpt      checkpointState
 	delivered int
+	// holds select the messages the network keeps back (see Hold); held
+	// are those it keeps, in the order they were sent.
+	holds []script.Filter
+	held  []netHeld
 }
 
 type decision struct {
@@ -96,7 +101,7 @@ func New(newReplica lab.New, opts Options) *Sim {
 	s.net.init(opts.N + 1)
 	s.initCheckpoints()
 	for i := range opts.N {
-		n := &node{sim: s, id: lab.ID(i), honest: !slices.Contains(opts.Byzantine, lab.ID(i))}
+		n := &node{sim: s, id: lab.ID(i), honest: !slices.Contains(opts.Byzantine, lab.ID(i)), seen: map[int]*lab.PrePrepare{}, sent: map[lab.Kind]int{}}
 		n.bank = lab.NewBank(opts.Balances, n.observe)
 		cfg := lab.Config{
 			ID:                 n.id,
@@ -261,8 +266,9 @@ func (s *Sim) deliverOne() {
 		return
 	}
 	s.trace.deliver(from, to, m, false, data)
-	if pp, ok := m.(*lab.PrePrepare); ok {
-		n.lastPP = pp
+	switch m.(type) {
+	case *lab.PrePrepare, *lab.NewView:
+		n.seePrePrepare(m)
 	}
 	n.receive(from, m)
 }
@@ -289,16 +295,31 @@ func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bo
 	if data == nil {
 		data = lab.Encode(m)
 	}
+	if !forged && from != lab.Client {
+		s.nodes[from].sent[lab.KindOf(m)]++
+	}
 	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.rng.Float64() < s.opts.Drop {
 		s.trace.event(Event{Kind: EventDrop, From: from, To: to, Msg: m})
 		return
 	}
-	s.net.push(from, to, data)
+	s.push(from, to, m, data)
 	s.trace.send(from, to, m, forged, data)
 	if s.opts.Duplicate > 0 && s.rng.Float64() < s.opts.Duplicate {
-		s.net.push(from, to, data)
+		s.push(from, to, m, data)
 		s.trace.duplicate(from, to)
 	}
+}
+
+// push puts data on the link from → to, or keeps it back when a hold
+// selects it.
+func (s *Sim) push(from, to lab.ID, m lab.Message, data []byte) {
+	for _, f := range s.holds {
+		if f.Match(from, to, m) {
+			s.held = append(s.held, netHeld{from: from, to: to, m: m, data: data})
+			return
+		}
+	}
+	s.net.push(from, to, data)
 }
 
 // fail records the first error that ends the run.
@@ -320,6 +341,13 @@ type node struct {
 	failure     error
 	lastPP      *lab.PrePrepare
 	checkpoints []CheckpointReport
+	// seen is the pre-prepare of the highest view delivered for each
+	// sequence number, directly or in a NEW-VIEW (see PrePrepareAt).
+	seen map[int]*lab.PrePrepare
+	// sent counts what the replica's code sent, by kind (see Sent).
+	sent map[lab.Kind]int
+	// lie, when set, rewrites or drops what a Byzantine replica sends.
+	lie func(to lab.ID, m lab.Message) lab.Message
 }
 
 // CheckpointReport is one checkpoint a replica reported through its Env.
@@ -404,13 +432,37 @@ func digestName(d string) string {
 // The Env a replica sees.
 
 func (n *node) Send(to lab.ID, m lab.Message) {
-	if n.live() {
-		n.sim.send(n.id, to, m, false)
+	if !n.live() {
+		return
 	}
+	if n.lie != nil {
+		if m = n.lied(to, m); m == nil {
+			return
+		}
+	}
+	n.sim.send(n.id, to, m, false)
+}
+
+// lied passes a copy of m through the replica's lie, so that the lie
+// cannot change what the replica keeps or sends to the others.
+func (n *node) lied(to lab.ID, m lab.Message) lab.Message {
+	c, err := lab.Decode(lab.Encode(m))
+	if err != nil {
+		return m
+	}
+	return n.lie(to, c)
 }
 
 func (n *node) Broadcast(m lab.Message) {
 	if !n.live() {
+		return
+	}
+	if n.lie != nil {
+		for i := range n.sim.opts.N {
+			if lab.ID(i) != n.id {
+				n.Send(lab.ID(i), m)
+			}
+		}
 		return
 	}
 	data := lab.Encode(m) // read-only from here on, so the receivers may share it
@@ -422,9 +474,16 @@ func (n *node) Broadcast(m lab.Message) {
 }
 
 func (n *node) Reply(r lab.Reply) {
-	if n.live() {
-		n.sim.send(n.id, lab.Client, &r, false)
+	if !n.live() {
+		return
 	}
+	var m lab.Message = &r
+	if n.lie != nil {
+		if m = n.lied(lab.Client, m); m == nil {
+			return
+		}
+	}
+	n.sim.send(n.id, lab.Client, m, false)
 }
 
 // Tracing tells the replica whether its Logf lines are kept (lab.Tracing).

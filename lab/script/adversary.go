@@ -1,0 +1,750 @@
+package script
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"pbftlab/lab"
+)
+
+// The case language's adversary and network verbs. A Byzantine replica can
+// say what its code did not ("send", "tx ... to"), lie in what its code
+// sends ("lie in checkpoints", "withhold"), and the network can hold
+// messages back and let them go ("network: hold", "network: release"):
+//
+//	P0 (primary, Byzantine): tx account=alice,amount=40,operation=deposit to P1, P2
+//	P3 (Byzantine): send PREPARE v0 n1 yes to P1 as P2
+//	P3 (Byzantine): send CHECKPOINT n2 wrong digest to P0, P1
+//	P3 (Byzantine): lie in checkpoints
+//	network: hold STATE-REPLY from P0, P1
+//	network: release STATE-REPLY in reverse order
+//
+// Each verb is parsed by a function of its own below and carried out by
+// the Adversary methods of the cluster, which the simulator implements.
+
+// Adversary is implemented by clusters that let a case play a Byzantine
+// replica beyond its votes and hold up the network: the simulator.
+type Adversary interface {
+	// Inject sends m to replica to as Byzantine replica from, whatever
+	// from's code would do, and lets the network settle.
+	Inject(from, to lab.ID, m lab.Message) error
+	// Lie passes everything Byzantine replica id sends through lie from
+	// now on (nil: stop lying).
+	Lie(id lab.ID, lie func(to lab.ID, m lab.Message) lab.Message) error
+	// Hold keeps back the messages selected from now on; Release lets
+	// those selected go, in order or reversed, settles, and counts them.
+	Hold(f Filter)
+	Release(f Filter, reverse bool) int
+	// SetReorder lets messages on a link overtake each other, or not.
+	SetReorder(on bool)
+	// PrePrepareAt is the pre-prepare for seq replica id has seen in the
+	// highest view, or in view exactly when view >= 0.
+	PrePrepareAt(id lab.ID, seq, view int) (lab.PrePrepare, bool)
+	// Register takes op as the client's next request without sending it.
+	Register(op string) int
+	// Queue sends op as the client's next request without settling.
+	Queue(op string) int
+	// Sent counts what replica id's code sent, of kind (0: any kind).
+	Sent(id lab.ID, kind lab.Kind) int
+	// Checkpoints lists the snapshots replica id reported, in order.
+	CheckpointDigest(id lab.ID, seq int) (string, bool)
+}
+
+// Filter selects messages on the network; a zero field matches anything.
+type Filter struct {
+	Kinds    []lab.Kind
+	Seq      int
+	From, To []lab.ID
+}
+
+// Match reports whether m on the link from → to is selected.
+func (f Filter) Match(from, to lab.ID, m lab.Message) bool {
+	if len(f.Kinds) > 0 && !slices.Contains(f.Kinds, lab.KindOf(m)) {
+		return false
+	}
+	if len(f.From) > 0 && !slices.Contains(f.From, from) {
+		return false
+	}
+	if len(f.To) > 0 && !slices.Contains(f.To, to) {
+		return false
+	}
+	return f.Seq == 0 || SeqOf(m) == f.Seq
+}
+
+// SeqOf is the sequence number a message is about, or 0.
+func SeqOf(m lab.Message) int {
+	switch m := m.(type) {
+	case *lab.PrePrepare:
+		return m.Seq
+	case *lab.Prepare:
+		return m.Seq
+	case *lab.Commit:
+		return m.Seq
+	case *lab.Reply:
+		return m.Seq
+	case *lab.Checkpoint:
+		return m.Seq
+	}
+	return 0
+}
+
+// Forgery is a message a Byzantine replica sends by a "send" or "tx ... to"
+// line, as written; the cluster's state fills in what the line leaves out
+// when the line is played.
+type Forgery struct {
+	Kind lab.Kind
+	View int // -1: the sender's view (a VIEW-CHANGE: the one after it)
+	Seq  int // 0: for "tx ... to", the sender's next sequence number
+	Yes  bool
+	// Request is what a PRE-PREPARE proposes.
+	Request RequestRef
+	// Digest overrides the digest the message would carry.
+	Digest *RequestRef
+	Wrong  bool   // "wrong digest"
+	Stable int    // VIEW-CHANGE: the stable checkpoint it claims
+	As     lab.ID // the sender the message names; -2 when not given
+	Times  int
+	To     []lab.ID
+}
+
+// RequestRef names a request in a forged message: the client's request N,
+// the null request, or an operation the client is made to ask for.
+type RequestRef struct {
+	N    int
+	Null bool
+	Op   string
+}
+
+func (r RequestRef) String() string {
+	switch {
+	case r.Null:
+		return "null"
+	case r.N > 0:
+		return fmt.Sprintf("request %d", r.N)
+	}
+	return r.Op
+}
+
+const notNamed lab.ID = -2
+
+var kindWords = map[string]lab.Kind{
+	"pre-prepare": lab.KindPrePrepare, "preprepare": lab.KindPrePrepare,
+	"prepare": lab.KindPrepare, "commit": lab.KindCommit,
+	"checkpoint": lab.KindCheckpoint, "view-change": lab.KindViewChange,
+	"new-view": lab.KindNewView, "reply": lab.KindReply,
+	"state-request": lab.KindStateRequest, "state-reply": lab.KindStateReply,
+	"request": lab.KindRequest,
+}
+
+func parseKind(w string) (lab.Kind, bool) {
+	k, ok := kindWords[strings.ToLower(strings.TrimSuffix(w, ","))]
+	return k, ok
+}
+
+// words is a cursor over a line's words.
+type words struct {
+	w []string
+	i int
+}
+
+func (p *words) more() bool   { return p.i < len(p.w) }
+func (p *words) peek() string { return strings.ToLower(p.w[p.i]) }
+func (p *words) next() string { p.i++; return p.w[p.i-1] }
+func (p *words) is(s string) bool {
+	if p.more() && p.peek() == s {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// number reads "n4" or "v1" (prefix p) or a bare number.
+func (p *words) number(prefix string) (int, bool) {
+	if !p.more() {
+		return 0, false
+	}
+	w := p.peek()
+	if prefix != "" {
+		if !strings.HasPrefix(w, prefix) {
+			return 0, false
+		}
+		w = w[len(prefix):]
+	}
+	n, err := strconv.Atoi(w)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	p.i++
+	return n, true
+}
+
+// ids reads a list of replicas, "P1, P2" or "P1,P2", up to a word that
+// is not one.
+func (p *words) ids() ([]lab.ID, error) {
+	var out []lab.ID
+	for p.more() {
+		item := strings.Trim(p.peek(), ",")
+		if item == "" {
+			p.i++
+			continue
+		}
+		var ids []lab.ID
+		for part := range strings.SplitSeq(item, ",") {
+			id, err := lab.ParseID(part)
+			if err != nil || id == lab.Client {
+				if len(out) == 0 && len(ids) == 0 {
+					return nil, replicaError(part)
+				}
+				return out, nil
+			}
+			ids = append(ids, id)
+		}
+		out = append(out, ids...)
+		p.i++
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no replica named")
+	}
+	return out, nil
+}
+
+// parseSendForged reads "send KIND ... to PX[, PY] [as PZ] [times N]".
+func (s *Step) parseSendForged(command string) error {
+	p := &words{w: strings.Fields(command)[1:]}
+	usage := fmt.Errorf("want \"send KIND ... to PX\", KIND one of PRE-PREPARE vV nN request N|null|OPERATION, PREPARE vV nN yes|no, COMMIT vV nN commit|abort, CHECKPOINT nN, VIEW-CHANGE vV [stable nN]; then optionally \"digest of request N\" or \"wrong digest\", \"to PX, PY\", \"as PZ\", \"times N\"")
+	if !p.more() {
+		return usage
+	}
+	kind, ok := parseKind(p.next())
+	if !ok {
+		return fmt.Errorf("send %q: unknown message kind; %v", p.w[0], usage)
+	}
+	f := &Forgery{Kind: kind, View: -1, As: notNamed, Times: 1}
+	if v, ok := p.number("v"); ok {
+		f.View = v
+	}
+	switch kind {
+	case lab.KindPrePrepare, lab.KindPrepare, lab.KindCommit, lab.KindCheckpoint:
+		n, ok := p.number("n")
+		if !ok || n == 0 {
+			return fmt.Errorf("send %s: want the sequence number, as n1", kind)
+		}
+		f.Seq = n
+	case lab.KindViewChange:
+		if p.is("stable") {
+			n, ok := p.number("n")
+			if !ok {
+				return fmt.Errorf("send VIEW-CHANGE: want \"stable nN\"")
+			}
+			f.Stable = n
+		}
+	default:
+		return fmt.Errorf("send %s: a case cannot forge this kind (it forges PRE-PREPARE, PREPARE, COMMIT, CHECKPOINT and VIEW-CHANGE; a lying NEW-VIEW or STATE-REPLY is a \"lie in\" line)", kind)
+	}
+	switch kind {
+	case lab.KindPrePrepare:
+		r, err := p.request()
+		if err != nil {
+			return fmt.Errorf("send PRE-PREPARE: %v", err)
+		}
+		f.Request = r
+	case lab.KindPrepare, lab.KindCommit:
+		yes, no := "yes", "no"
+		if kind == lab.KindCommit {
+			yes, no = "commit", "abort"
+		}
+		switch {
+		case p.is(yes):
+			f.Yes = true
+		case p.is(no):
+		default:
+			return fmt.Errorf("send %s: want %s or %s after the sequence number", kind, yes, no)
+		}
+	}
+	if err := f.parseTail(p, kind); err != nil {
+		return fmt.Errorf("send %s: %v", kind, err)
+	}
+	s.Action, s.Forgery = Forge, f
+	return nil
+}
+
+// request reads "request N", "null" or an operation.
+func (p *words) request() (RequestRef, error) {
+	switch {
+	case !p.more():
+		return RequestRef{}, fmt.Errorf("want \"request N\", \"null\" or an operation")
+	case p.is("null"):
+		return RequestRef{Null: true}, nil
+	case p.is("request"):
+		n, ok := p.number("")
+		if !ok || n == 0 {
+			return RequestRef{}, fmt.Errorf("want \"request N\", N counting the client's requests from 1")
+		}
+		return RequestRef{N: n}, nil
+	}
+	op := p.next()
+	if err := CheckOperation(op); err != nil {
+		return RequestRef{}, err
+	}
+	return RequestRef{Op: op}, nil
+}
+
+// parseTail reads what may end a forging line: the digest, the
+// receivers, the sender named and the repetitions.
+func (f *Forgery) parseTail(p *words, kind lab.Kind) error {
+	for p.more() {
+		switch {
+		case p.is("wrong"):
+			if !p.is("digest") {
+				return fmt.Errorf("want \"wrong digest\"")
+			}
+			f.Wrong = true
+		case p.is("digest"):
+			if !p.is("of") {
+				return fmt.Errorf("want \"digest of request N\"")
+			}
+			r, err := p.request()
+			if err != nil {
+				return err
+			}
+			f.Digest = &r
+		case p.is("to"):
+			ids, err := p.ids()
+			if err != nil {
+				return err
+			}
+			f.To = ids
+		case p.is("as"):
+			ids, err := p.ids()
+			if err != nil || len(ids) != 1 {
+				return fmt.Errorf("want \"as PX\", one replica")
+			}
+			if kind == lab.KindPrePrepare {
+				return fmt.Errorf("a PRE-PREPARE names no sender: the primary of its view sends it")
+			}
+			f.As = ids[0]
+		case p.is("times"):
+			n, ok := p.number("")
+			if !ok || n == 0 {
+				return fmt.Errorf("want \"times N\"")
+			}
+			f.Times = n
+		default:
+			return fmt.Errorf("unexpected %q", p.w[p.i])
+		}
+	}
+	if len(f.To) == 0 {
+		return fmt.Errorf("say whom it goes to: \"to P1, P2\"")
+	}
+	if (f.Wrong || f.Digest != nil) && (kind == lab.KindViewChange) {
+		return fmt.Errorf("a VIEW-CHANGE carries no digest")
+	}
+	return nil
+}
+
+// parseProposeTo reads a Byzantine primary's "tx OPERATION|request N to
+// PX[, PY] [at nN]": a pre-prepare for the sender's view sent to some
+// replicas only.
+func (s *Step) parseProposeTo(command string) error {
+	p := &words{w: strings.Fields(command)[1:]}
+	r, err := p.request()
+	if err != nil {
+		return fmt.Errorf("tx ... to: %v", err)
+	}
+	f := &Forgery{Kind: lab.KindPrePrepare, View: -1, As: notNamed, Times: 1, Request: r}
+	if !p.is("to") {
+		return fmt.Errorf("tx ... to: want \"tx OPERATION to P1, P2 [at nN]\"")
+	}
+	if f.To, err = p.ids(); err != nil {
+		return fmt.Errorf("tx ... to: %v", err)
+	}
+	if p.is("at") {
+		n, ok := p.number("n")
+		if !ok || n == 0 {
+			return fmt.Errorf("tx ... to: want \"at nN\"")
+		}
+		f.Seq = n
+	}
+	if p.more() {
+		return fmt.Errorf("tx ... to: unexpected %q (want \"tx OPERATION to P1, P2 [at nN]\")", p.w[p.i])
+	}
+	s.Action, s.Forgery = Forge, f
+	return nil
+}
+
+// Lie is one way a Byzantine replica's code is made to lie.
+type Lie struct {
+	Kind   lab.Kind // the kind it lies in (or withholds)
+	Seq    int      // "null at nN" in a NEW-VIEW; the seq withheld
+	To     []lab.ID // withhold: from whom
+	Stop   bool     // "stop lying"
+	Silent bool     // withhold: send nothing
+}
+
+// parseLie reads "lie in checkpoints", "lie in state replies", "lie in
+// new-view null at nN", "withhold KIND [nN] from PX, PY" and "stop lying".
+func (s *Step) parseLie(command string) error {
+	p := &words{w: strings.Fields(strings.ToLower(command))}
+	l := &Lie{}
+	switch {
+	case p.is("stop"):
+		if !p.is("lying") || p.more() {
+			return fmt.Errorf("want \"stop lying\"")
+		}
+		l.Stop = true
+	case p.is("withhold"):
+		if !p.more() {
+			return fmt.Errorf("want \"withhold KIND [nN] from PX, PY\"")
+		}
+		k, ok := parseKind(p.next())
+		if !ok {
+			return fmt.Errorf("withhold: unknown message kind %q", p.w[1])
+		}
+		l.Kind, l.Silent = k, true
+		if n, ok := p.number("n"); ok {
+			l.Seq = n
+		}
+		if p.is("from") {
+			ids, err := p.ids()
+			if err != nil {
+				return fmt.Errorf("withhold: %v", err)
+			}
+			l.To = ids
+		}
+		if p.more() {
+			return fmt.Errorf("withhold: unexpected %q (want \"withhold KIND [nN] from PX, PY\")", p.w[p.i])
+		}
+	case p.is("lie"):
+		p.is("in")
+		rest := strings.Join(p.w[p.i:], " ")
+		switch {
+		case rest == "checkpoints":
+			l.Kind = lab.KindCheckpoint
+		case rest == "state replies":
+			l.Kind = lab.KindStateReply
+		case strings.HasPrefix(rest, "new-view null at n"):
+			n, err := strconv.Atoi(strings.TrimPrefix(rest, "new-view null at n"))
+			if err != nil || n < 1 {
+				return fmt.Errorf("want \"lie in new-view null at nN\"")
+			}
+			l.Kind, l.Seq = lab.KindNewView, n
+		default:
+			return fmt.Errorf("unknown lie %q (want \"lie in checkpoints\", \"lie in state replies\" or \"lie in new-view null at nN\")", rest)
+		}
+	}
+	s.Action, s.Lie = LieStep, l
+	return nil
+}
+
+// liedOp is what a replica lying in its state replies claims it executed.
+const liedOp = "account=alice,amount=999,operation=deposit"
+
+// forgedDigest marks a digest a lying replica made up.
+const forgedDigest = "forged-"
+
+// rewrite is the lie as a function on what the replica sends.
+func (l Lie) rewrite(to lab.ID, m lab.Message) lab.Message {
+	if lab.KindOf(m) != l.Kind {
+		return m
+	}
+	if l.Silent {
+		if (l.Seq == 0 || SeqOf(m) == l.Seq) && (len(l.To) == 0 || slices.Contains(l.To, to)) {
+			return nil
+		}
+		return m
+	}
+	switch m := m.(type) {
+	case *lab.Checkpoint:
+		m.Digest = forgedDigest + m.Digest
+	case *lab.StateReply:
+		for i := range m.Committed {
+			if pp := &m.Committed[i]; pp.Request != nil {
+				pp.Request.Op = liedOp
+				pp.Digest = lab.Digest(pp.Request)
+			}
+		}
+	case *lab.NewView:
+		for i := range m.PrePrepares {
+			if pp := &m.PrePrepares[i]; pp.Seq == l.Seq {
+				pp.Request, pp.Digest = nil, lab.NullDigest
+			}
+		}
+	}
+	return m
+}
+
+// parseNetwork reads a "network:" line: "hold [KINDS] [nN] [from IDS] [to
+// IDS]", "release ... [in reverse order]", "reorder", "keep order".
+func (s *Step) parseNetwork(command string) error {
+	p := &words{w: strings.Fields(command)}
+	usage := fmt.Errorf("network: want \"hold [KIND, ...] [nN] [from PX, ...] [to PY, ...]\", \"release [the same] [in reverse order]\", \"reorder\" or \"keep order\"")
+	switch {
+	case !p.more():
+		return usage
+	case p.is("reorder"):
+		s.Action, s.On = Reorder, true
+	case p.is("keep"):
+		if !p.is("order") {
+			return usage
+		}
+		s.Action = Reorder
+	case p.is("hold"):
+		s.Action = Hold
+	case p.is("release"):
+		s.Action = Release
+	default:
+		return usage
+	}
+	f := &Filter{}
+	for p.more() {
+		if k, ok := parseKind(p.peek()); ok && s.Action != Reorder {
+			f.Kinds = append(f.Kinds, k)
+			p.i++
+			continue
+		}
+		switch {
+		case s.Action == Reorder:
+			return usage
+		case p.is("from"):
+			ids, err := p.ids()
+			if err != nil {
+				return fmt.Errorf("network: from: %v", err)
+			}
+			f.From = ids
+		case p.is("to"):
+			ids, err := p.ids()
+			if err != nil {
+				return fmt.Errorf("network: to: %v", err)
+			}
+			f.To = ids
+		case s.Action == Release && p.is("in"):
+			if !p.is("reverse") || !p.is("order") {
+				return usage
+			}
+			s.Reverse = true
+		default:
+			n, ok := p.number("n")
+			if !ok || n == 0 {
+				return fmt.Errorf("network: unexpected %q; %v", p.w[p.i], usage)
+			}
+			f.Seq = n
+		}
+	}
+	s.Filter = f
+	return nil
+}
+
+// parseTickUntil reads "until TARGETS: EXPECTATION, at most N".
+func parseTickUntil(c *Case, text string) (*Expect, int, error) {
+	usage := fmt.Errorf("tick: want \"tick: N\" or \"tick: until P1, P2: EXPECTATION, at most N\"")
+	rest := strings.TrimSpace(text[len("until"):])
+	i := strings.LastIndex(strings.ToLower(rest), ", at most ")
+	if i < 0 {
+		return nil, 0, usage
+	}
+	limit, err := positive(strings.TrimSpace(rest[i+len(", at most "):]))
+	if err != nil {
+		return nil, 0, fmt.Errorf("tick: at most: %v", err)
+	}
+	targets, what, ok := strings.Cut(rest[:i], ":")
+	if !ok {
+		return nil, 0, usage
+	}
+	e, err := parseExpect(c, strings.TrimSpace(targets), strings.TrimSpace(what))
+	if err != nil {
+		return nil, 0, err
+	}
+	return &e, limit, nil
+}
+
+// play carries out the adversary and network verbs; ok is false for any
+// other step.
+func (ps *player) adversary(st Step) (bool, error) {
+	switch st.Action {
+	case Forge, LieStep, Hold, Release, Reorder:
+	default:
+		return false, nil
+	}
+	adv, ok := ps.cl.(Adversary)
+	if !ok {
+		return true, fmt.Errorf("line %d: this cluster cannot play %q (only the simulator can)", st.Line, st.Text)
+	}
+	switch st.Action {
+	case Forge:
+		for _, id := range st.Targets {
+			if err := ps.forge(adv, id, *st.Forgery); err != nil {
+				ps.log(fmt.Sprintf("    ! %v", err))
+			}
+		}
+	case LieStep:
+		for _, id := range st.Targets {
+			if err := ps.lie(adv, id, *st.Lie); err != nil {
+				ps.log(fmt.Sprintf("    ! %v", err))
+			}
+		}
+	case Hold:
+		adv.Hold(*st.Filter)
+	case Release:
+		n := adv.Release(*st.Filter, st.Reverse)
+		ps.log(fmt.Sprintf("    (%d held messages released)", n))
+	case Reorder:
+		adv.SetReorder(st.On)
+	}
+	return true, nil
+}
+
+// lie adds l to what replica id already lies about, or stops them all.
+func (ps *player) lie(adv Adversary, id lab.ID, l Lie) error {
+	if l.Stop {
+		ps.lies[id] = nil
+		return adv.Lie(id, nil)
+	}
+	ps.lies[id] = append(ps.lies[id], l)
+	lies := slices.Clone(ps.lies[id])
+	return adv.Lie(id, func(to lab.ID, m lab.Message) lab.Message {
+		for _, l := range lies {
+			if m = l.rewrite(to, m); m == nil {
+				return nil
+			}
+		}
+		return m
+	})
+}
+
+// forge builds the message a forging line describes, filling in from the
+// cluster what the line leaves out, and sends it.
+func (ps *player) forge(adv Adversary, from lab.ID, f Forgery) error {
+	st, err := ps.cl.Status(from)
+	if err != nil {
+		return err
+	}
+	view := f.View
+	if view < 0 {
+		view = st.View
+		if f.Kind == lab.KindViewChange {
+			view++
+		}
+	}
+	sender := from
+	if f.As != notNamed {
+		sender = f.As
+	}
+	var m lab.Message
+	switch f.Kind {
+	case lab.KindPrePrepare:
+		seq := f.Seq
+		if seq == 0 {
+			seq = nextSeq(st)
+			if last, ok := ps.proposed[from]; ok && last.view == view && last.seq >= seq {
+				seq = last.seq // a second "tx ... to" equivocates at the same number
+			}
+		}
+		ps.proposed[from] = proposal{view, seq}
+		pp := &lab.PrePrepare{View: view, Seq: seq}
+		if !f.Request.Null {
+			r, err := ps.request(adv, f.Request)
+			if err != nil {
+				return err
+			}
+			pp.Request = &r
+		}
+		pp.Digest = lab.Digest(pp.Request)
+		if err := ps.digest(adv, f, &pp.Digest); err != nil {
+			return err
+		}
+		m = pp
+	case lab.KindPrepare, lab.KindCommit:
+		d, err := ps.votedDigest(adv, from, f, view)
+		if err != nil {
+			return err
+		}
+		if f.Kind == lab.KindPrepare {
+			m = &lab.Prepare{View: view, Seq: f.Seq, Digest: d, Replica: sender, Yes: f.Yes}
+		} else {
+			m = &lab.Commit{View: view, Seq: f.Seq, Digest: d, Replica: sender, Commit: f.Yes}
+		}
+	case lab.KindCheckpoint:
+		d, ok := adv.CheckpointDigest(from, f.Seq)
+		if !ok && !f.Wrong && f.Digest == nil {
+			return fmt.Errorf("%s took no checkpoint at n%d: say \"wrong digest\" to send one anyway", from, f.Seq)
+		}
+		if err := ps.digest(adv, f, &d); err != nil {
+			return err
+		}
+		m = &lab.Checkpoint{Seq: f.Seq, Digest: d, Replica: sender}
+	case lab.KindViewChange:
+		m = &lab.ViewChange{View: view, StableSeq: f.Stable, Replica: sender}
+	}
+	for range f.Times {
+		for _, to := range f.To {
+			if err := adv.Inject(from, to, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// proposal is the last view and sequence number a "tx ... to" used.
+type proposal struct{ view, seq int }
+
+// nextSeq is the sequence number after everything in a replica's log and
+// history.
+func nextSeq(st lab.Status) int {
+	n := st.LastExecuted
+	for _, e := range st.Log {
+		n = max(n, e.Seq)
+	}
+	return n + 1
+}
+
+// request resolves a request named in a forged message: an operation
+// becomes the client's next request, which the client never sends.
+func (ps *player) request(adv Adversary, r RequestRef) (lab.Request, error) {
+	if r.N > 0 {
+		if r.N > ps.sent {
+			return lab.Request{}, fmt.Errorf("request %d has not been sent (the client has sent %d)", r.N, ps.sent)
+		}
+		return ps.cl.Request(r.N), nil
+	}
+	ps.sent++
+	n := adv.Register(r.Op)
+	ps.log(fmt.Sprintf("    (the client's request %d, which only the Byzantine replica proposes)", n))
+	return ps.cl.Request(n), nil
+}
+
+// digest applies a line's digest override to d.
+func (ps *player) digest(adv Adversary, f Forgery, d *string) error {
+	switch {
+	case f.Wrong:
+		*d = forgedDigest + *d
+	case f.Digest != nil && f.Digest.Null:
+		*d = lab.NullDigest
+	case f.Digest != nil:
+		r, err := ps.request(adv, *f.Digest)
+		if err != nil {
+			return err
+		}
+		*d = lab.Digest(&r)
+	}
+	return nil
+}
+
+// votedDigest is the digest a forged vote carries: the line's, or that of
+// the pre-prepare the sender saw at that sequence number and view.
+func (ps *player) votedDigest(adv Adversary, from lab.ID, f Forgery, view int) (string, error) {
+	var d string
+	if f.Digest == nil {
+		pp, ok := adv.PrePrepareAt(from, f.Seq, view)
+		if !ok {
+			pp, ok = adv.PrePrepareAt(from, f.Seq, -1)
+		}
+		if !ok && !f.Wrong {
+			return "", fmt.Errorf("%s has seen no pre-prepare at n%d: say \"digest of request N\"", from, f.Seq)
+		}
+		d = pp.Digest
+	}
+	return d, ps.digest(adv, f, &d)
+}

@@ -1,0 +1,176 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+
+	"pbftlab/lab"
+	"pbftlab/lab/script"
+)
+
+// What the case language needs beyond votes: a Byzantine replica that says
+// what its code did not (a forged message, a lie in what it sends), a
+// network held up on chosen links, and the pre-prepares each replica has
+// seen, so a scripted vote names the right view. These methods make a Sim a
+// script.Adversary.
+
+// netHeld is a message the network keeps back until Release.
+type netHeld struct {
+	from, to lab.ID
+	m        lab.Message
+	data     []byte
+}
+
+// Hold keeps back, from now on, every message f selects, until a Release
+// that selects it. A held message is sent (the trace shows it) but not
+// delivered: the network is slow on those links for as long as a case
+// needs, across steps.
+func (s *Sim) Hold(f script.Filter) {
+	s.holds = append(s.holds, f)
+}
+
+// Release stops holding what f selects and puts every held message f
+// selects on the network, in the order they were sent, or the reverse
+// order when reverse is set; the network then settles. It returns how many
+// it released. A message for a replica that has crashed since is lost.
+func (s *Sim) Release(f script.Filter, reverse bool) int {
+	s.holds = slices.DeleteFunc(s.holds, func(h script.Filter) bool { return covers(f, h) })
+	var out, keep []netHeld
+	for _, h := range s.held {
+		if f.Match(h.from, h.to, h.m) {
+			out = append(out, h)
+		} else {
+			keep = append(keep, h)
+		}
+	}
+	s.held = keep
+	if reverse {
+		slices.Reverse(out)
+	}
+	for _, h := range out {
+		s.net.push(h.from, h.to, h.data)
+	}
+	s.Settle()
+	return len(out)
+}
+
+// covers reports whether releasing with f ends the hold h: f selects at
+// least what h does.
+func covers(f, h script.Filter) bool {
+	sub := func(a, b []lab.ID) bool { // every id b allows, a allows
+		if len(a) == 0 {
+			return true
+		}
+		if len(b) == 0 {
+			return false
+		}
+		for _, id := range b {
+			if !slices.Contains(a, id) {
+				return false
+			}
+		}
+		return true
+	}
+	kinds := len(f.Kinds) == 0 || (len(h.Kinds) > 0 && !slices.ContainsFunc(h.Kinds, func(k lab.Kind) bool { return !slices.Contains(f.Kinds, k) }))
+	return kinds && (f.Seq == 0 || f.Seq == h.Seq) && sub(f.From, h.From) && sub(f.To, h.To)
+}
+
+var _ script.Adversary = (*Sim)(nil)
+
+// CheckpointDigest is the digest of the checkpoint replica id reported
+// taking at seq, if it did.
+func (s *Sim) CheckpointDigest(id lab.ID, seq int) (string, bool) {
+	for _, c := range s.nodes[id].checkpoints {
+		if c.Snapshot.Seq == seq {
+			return c.Snapshot.Digest, true
+		}
+	}
+	return "", false
+}
+
+// Held counts the messages held back and not yet released.
+func (s *Sim) Held() int { return len(s.held) }
+
+// SetReorder lets messages on one link overtake each other (on) or keeps
+// every link in order (off), from now on.
+func (s *Sim) SetReorder(on bool) { s.opts.Reorder = on }
+
+// Lie makes Byzantine replica id pass everything it sends through lie from
+// now on: lie returns the message to send instead, or nil to send nothing.
+// A broadcast goes through lie once per receiver. The replica's own code is
+// unchanged; only what leaves it is. nil stops the lying.
+func (s *Sim) Lie(id lab.ID, lie func(to lab.ID, m lab.Message) lab.Message) error {
+	if err := s.byzantine(id); err != nil {
+		return err
+	}
+	s.nodes[id].lie = lie
+	return nil
+}
+
+// byzantine says why id cannot act out of turn, if it cannot.
+func (s *Sim) byzantine(id lab.ID) error {
+	if int(id) < 0 || int(id) >= s.opts.N || !slices.Contains(s.opts.Byzantine, id) {
+		return fmt.Errorf("%s is not a Byzantine replica of this cluster: only a Byzantine replica sends what its code did not", id)
+	}
+	return nil
+}
+
+// PrePrepareAt returns the pre-prepare for seq that replica id has seen
+// in the highest view (from a PRE-PREPARE or a NEW-VIEW delivered to it),
+// or in view exactly when view >= 0.
+func (s *Sim) PrePrepareAt(id lab.ID, seq, view int) (lab.PrePrepare, bool) {
+	pp, ok := s.nodes[id].seen[seq]
+	if !ok || (view >= 0 && pp.View != view) {
+		return lab.PrePrepare{}, false
+	}
+	return *pp, true
+}
+
+// Register makes the client take op as its next request without sending it
+// to anyone, and returns its number: a Byzantine primary proposes it in
+// the client's name. The client accepts replies for it as for any other,
+// and never resends it.
+func (s *Sim) Register(op string) int { return s.client.register(op) }
+
+// Queue has the client send a request for op without letting the network
+// settle, so that several requests are in flight at once; the next step
+// that settles delivers them.
+func (s *Sim) Queue(op string) int { return s.client.Send(op) }
+
+// Sent counts the messages of kind (0: of any kind) that replica id's own
+// code has sent, duplicates by the network left out.
+func (s *Sim) Sent(id lab.ID, kind lab.Kind) int {
+	n := s.nodes[id]
+	if kind == 0 {
+		total := 0
+		for _, c := range n.sent {
+			total += c
+		}
+		return total
+	}
+	return n.sent[kind]
+}
+
+// seePrePrepare remembers the pre-prepares delivered to n, directly or in a
+// NEW-VIEW, so that a scripted vote is about the view the cluster is in.
+func (n *node) seePrePrepare(m lab.Message) {
+	remember := func(pp *lab.PrePrepare) {
+		if old, ok := n.seen[pp.Seq]; !ok || pp.View >= old.View {
+			n.seen[pp.Seq] = pp
+		}
+	}
+	switch m := m.(type) {
+	case *lab.PrePrepare:
+		remember(m)
+		n.lastPP = m
+	case *lab.NewView:
+		for i := range m.PrePrepares {
+			remember(&m.PrePrepares[i])
+		}
+		if n.lastPP != nil {
+			if pp, ok := n.seen[n.lastPP.Seq]; ok {
+				n.lastPP = pp
+			}
+		}
+	}
+}
