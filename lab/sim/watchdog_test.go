@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,10 +146,10 @@ func TestStuckCallsUnwindAndSayWhere(t *testing.T) {
 // returns after all.
 func TestStuckCallWithoutEnvIsReported(t *testing.T) {
 	quiet(t)
-	release := make(chan struct{})
+	var release atomic.Bool
 	s := sim.New(build(func(id lab.ID, r *stuck) {
 		if id == 1 {
-			r.onTick = func(r *stuck) { loopUntil(release) }
+			r.onTick = func(r *stuck) { loopUntil(&release) }
 		}
 	}), sim.Options{CallLimit: 200 * time.Millisecond})
 	done := make(chan struct{})
@@ -157,7 +158,7 @@ func TestStuckCallWithoutEnvIsReported(t *testing.T) {
 		s.Tick()
 	}()
 	se := <-sim.StuckCalls()
-	close(release)
+	release.Store(true)
 	<-done
 	assert.Contains(t, se.Error(), "P1 in Tick did not return within")
 	assert.False(t, se.Unwound)
@@ -166,15 +167,13 @@ func TestStuckCallWithoutEnvIsReported(t *testing.T) {
 }
 
 // loopUntil busy-waits, without calling anything of the kit's.
-func loopUntil(release chan struct{}) {
-	for {
-		select {
-		case <-release:
-			return
-		default:
-		}
+func loopUntil(release *atomic.Bool) {
+	for !release.Load() {
+		spins++
 	}
 }
+
+var spins int
 
 func TestExplainStack(t *testing.T) {
 	frame := func(fn, file string, line int) string {
