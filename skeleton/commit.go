@@ -29,13 +29,19 @@ func (r *Replica) ack(e *entry, commit bool) {
 	}
 }
 
-// onCommit records another replica's commit ack.
+// onCommit records another replica's commit ack and, when votes are
+// automatic, evaluates the entry it is for.
 func (r *Replica) onCommit(from lab.ID, c *lab.Commit) {
-	// TODO(commit): keep a commit only if it really comes from its sender, is for the current view and inside the watermarks; keep one ack per sender
-	var e *entry
-	if !r.cfg.Manual && !r.viewChanging {
-		r.evaluateCommit(e, false)
+	if r.keepCommit(from, c) && !r.cfg.Manual && !r.viewChanging {
+		r.evaluateCommit(r.log[c.Seq], false)
 	}
+}
+
+// keepCommit records a commit ack in the log and reports whether it kept
+// it.
+func (r *Replica) keepCommit(from lab.ID, c *lab.Commit) bool {
+	// TODO(commit): keep a commit only if it really comes from its sender, is for the current view and inside the watermarks; keep one ack per sender; report whether you kept it
+	return false
 }
 
 // evaluateCommit decides the commit phase of a prepared entry: committed
@@ -45,8 +51,11 @@ func (r *Replica) evaluateCommit(e *entry, force bool) bool {
 	if e.phase != lab.PhasePrepared {
 		return false
 	}
-	// TODO(commit): count commit and abort acks by distinct sender; with 2f+1 commit acks the entry is committed, with more than f aborts (or on progress short of 2f+1) it is aborted
+	// TODO(commit): count commit and abort acks by distinct sender; with 2f+1 commit acks the entry is committed, with more than f aborts (or on progress short of 2f+1) it is aborted; otherwise it stays prepared
 	var yes, no []lab.ID
+	if e.phase == lab.PhasePrepared {
+		return false // not decided yet
+	}
 	if r.tracing {
 		r.env.Logf("%s v%d n%d: %d commit, %d abort", e.phase, e.pp.View, e.seq, len(yes), len(no))
 	}

@@ -50,13 +50,19 @@ func (r *Replica) vote(e *entry, yes bool) {
 	}
 }
 
-// onPrepare records a backup's vote.
+// onPrepare records a backup's vote and, when votes are automatic,
+// evaluates the entry it is for.
 func (r *Replica) onPrepare(from lab.ID, p *lab.Prepare) {
-	// TODO(prepare): keep a prepare only if it really comes from its sender, is for the current view and inside the watermarks, and is not from the primary; keep one vote per sender
-	var e *entry
-	if !r.cfg.Manual && !r.viewChanging {
-		r.evaluatePrepare(e, false)
+	if r.keepPrepare(from, p) && !r.cfg.Manual && !r.viewChanging {
+		r.evaluatePrepare(r.log[p.Seq], false)
 	}
+}
+
+// keepPrepare records a backup's vote in the log and reports whether it
+// kept it.
+func (r *Replica) keepPrepare(from lab.ID, p *lab.Prepare) bool {
+	// TODO(prepare): keep a prepare only if it really comes from its sender, is for the current view and inside the watermarks, and is not from the primary; keep one vote per sender; report whether you kept it
+	return false
 }
 
 // evaluatePrepare decides the prepare phase of e when the votes allow it:
@@ -68,8 +74,11 @@ func (r *Replica) evaluatePrepare(e *entry, force bool) bool {
 	if e.phase != lab.PhasePrePrepared {
 		return false
 	}
-	// TODO(prepare): count yes and no votes by distinct sender (the pre-prepare is the primary's yes); with 2f+1 yes the entry is prepared, with more than f no (or on progress short of 2f+1) it is aborted
+	// TODO(prepare): count yes and no votes by distinct sender (the pre-prepare is the primary's yes); with 2f+1 yes the entry is prepared, with more than f no (or on progress short of 2f+1) it is aborted; otherwise it stays pre-prepared
 	var yes, no []lab.ID
+	if e.phase == lab.PhasePrePrepared {
+		return false // not decided yet
+	}
 	if r.tracing {
 		r.env.Logf("%s v%d n%d: %d yes, %d no", e.phase, e.pp.View, e.seq, len(yes), len(no))
 	}

@@ -34,20 +34,23 @@ func (r *Replica) ack(e *entry, commit bool) {
 	}
 }
 
-// onCommit records another replica's commit ack.
+// onCommit records another replica's commit ack and, when votes are
+// automatic, evaluates the entry it is for.
 func (r *Replica) onCommit(from lab.ID, c *lab.Commit) {
-	// BEGIN TODO(commit): keep a commit only if it really comes from its sender, is for the current view and inside the watermarks; keep one ack per sender
+	if r.keepCommit(from, c) && !r.cfg.Manual && !r.viewChanging {
+		r.evaluateCommit(r.log[c.Seq], false)
+	}
+}
+
+// keepCommit records a commit ack in the log and reports whether it kept
+// it.
+func (r *Replica) keepCommit(from lab.ID, c *lab.Commit) bool {
+	// BEGIN TODO(commit): keep a commit only if it really comes from its sender, is for the current view and inside the watermarks; keep one ack per sender; report whether you kept it
 	if c.Replica != from || c.View != r.view || !r.inWindow(c.Seq) {
-		return
+		return false
 	}
-	e := r.entry(c.Seq)
-	if !e.addCommit(*c) {
-		return
-	}
+	return r.entry(c.Seq).addCommit(*c)
 	// END TODO
-	if !r.cfg.Manual && !r.viewChanging {
-		r.evaluateCommit(e, false)
-	}
 }
 
 // evaluateCommit decides the commit phase of a prepared entry: committed
@@ -57,17 +60,18 @@ func (r *Replica) evaluateCommit(e *entry, force bool) bool {
 	if e.phase != lab.PhasePrepared {
 		return false
 	}
-	// BEGIN TODO(commit): count commit and abort acks by distinct sender; with 2f+1 commit acks the entry is committed, with more than f aborts (or on progress short of 2f+1) it is aborted
+	// BEGIN TODO(commit): count commit and abort acks by distinct sender; with 2f+1 commit acks the entry is committed, with more than f aborts (or on progress short of 2f+1) it is aborted; otherwise it stays prepared
 	yes, no := e.commitVotes()
 	switch {
 	case len(yes) >= r.quorum():
 		e.phase = lab.PhaseCommitted
 	case lab.Blocking(r.n, len(no)) || force:
 		e.phase = lab.PhaseAborted
-	default:
-		return false
 	}
 	// END TODO
+	if e.phase == lab.PhasePrepared {
+		return false // not decided yet
+	}
 	if r.tracing {
 		r.env.Logf("%s v%d n%d: %d commit, %d abort", e.phase, e.pp.View, e.seq, len(yes), len(no))
 	}

@@ -66,20 +66,23 @@ func (r *Replica) vote(e *entry, yes bool) {
 	}
 }
 
-// onPrepare records a backup's vote.
+// onPrepare records a backup's vote and, when votes are automatic,
+// evaluates the entry it is for.
 func (r *Replica) onPrepare(from lab.ID, p *lab.Prepare) {
-	// BEGIN TODO(prepare): keep a prepare only if it really comes from its sender, is for the current view and inside the watermarks, and is not from the primary; keep one vote per sender
+	if r.keepPrepare(from, p) && !r.cfg.Manual && !r.viewChanging {
+		r.evaluatePrepare(r.log[p.Seq], false)
+	}
+}
+
+// keepPrepare records a backup's vote in the log and reports whether it
+// kept it.
+func (r *Replica) keepPrepare(from lab.ID, p *lab.Prepare) bool {
+	// BEGIN TODO(prepare): keep a prepare only if it really comes from its sender, is for the current view and inside the watermarks, and is not from the primary; keep one vote per sender; report whether you kept it
 	if p.Replica != from || p.View != r.view || !r.inWindow(p.Seq) || from == r.primary() {
-		return
+		return false
 	}
-	e := r.entry(p.Seq)
-	if !e.addPrepare(*p) {
-		return
-	}
+	return r.entry(p.Seq).addPrepare(*p)
 	// END TODO
-	if !r.cfg.Manual && !r.viewChanging {
-		r.evaluatePrepare(e, false)
-	}
 }
 
 // evaluatePrepare decides the prepare phase of e when the votes allow it:
@@ -91,17 +94,18 @@ func (r *Replica) evaluatePrepare(e *entry, force bool) bool {
 	if e.phase != lab.PhasePrePrepared {
 		return false
 	}
-	// BEGIN TODO(prepare): count yes and no votes by distinct sender (the pre-prepare is the primary's yes); with 2f+1 yes the entry is prepared, with more than f no (or on progress short of 2f+1) it is aborted
+	// BEGIN TODO(prepare): count yes and no votes by distinct sender (the pre-prepare is the primary's yes); with 2f+1 yes the entry is prepared, with more than f no (or on progress short of 2f+1) it is aborted; otherwise it stays pre-prepared
 	yes, no := e.prepareVotes(r.primary())
 	switch {
 	case len(yes) >= r.quorum():
 		e.phase = lab.PhasePrepared
 	case lab.Blocking(r.n, len(no)) || force:
 		e.phase = lab.PhaseAborted
-	default:
-		return false
 	}
 	// END TODO
+	if e.phase == lab.PhasePrePrepared {
+		return false // not decided yet
+	}
 	if r.tracing {
 		r.env.Logf("%s v%d n%d: %d yes, %d no", e.phase, e.pp.View, e.seq, len(yes), len(no))
 	}
