@@ -228,7 +228,7 @@ func runAll(o gradeOptions, pkg, filter string, specs []types.SpecReport, progre
 		if left := take(results, []string{name}, alone); len(left) > 0 {
 			row, _ := grader.RowOf(byName[name])
 			row.Points, row.State, row.Time = 0, "crashed", 0
-			row.Message = "the test process died while running this spec (an os.Exit, or a panic on a goroutine of its own?); its last output:\n" + tail(out, 40)
+			row.Message = grader.ExplainDeath(out)
 			results[name] = row
 		}
 		remaining = remaining[1:]

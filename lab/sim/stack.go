@@ -56,7 +56,9 @@ type Stack struct {
 var (
 	goroutineRE = regexp.MustCompile(`(?m)^goroutine \d+.*\[([^\]]*)\]:$`)
 	elidedRE    = regexp.MustCompile(`^\.\.\.(\d+) frames elided\.\.\.$`)
-	fileRE      = regexp.MustCompile(`^\t(.*):(\d+)(?: \+0x[0-9a-f]+)?$`)
+	// A file line: the path, the line, then perhaps the pc offset and, in
+	// a fatal error's dump, the frame's registers.
+	fileRE = regexp.MustCompile(`^\t(.+):(\d+)(?: \+0x[0-9a-f]+.*)?$`)
 )
 
 // splitGoroutines cuts the output of runtime.Stack(all) into one text per
