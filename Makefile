@@ -14,7 +14,8 @@
 #                              students once the grades are published
 #   make gradescope [HIDDEN=..] build the Gradescope autograder zip
 #                              (default dist/gradescope/autograder.zip)
-#   make phase PHASE=prepare   grade the student tree on one phase's cases
+#   make phase PHASE=prepare   grade the student tree on the specs that need
+#                              no phase after PHASE (in the handout's order)
 #   make skeleton              regenerate skeleton/ from solution/'s markers
 #   make handout [DEST=dir]    write the student release (default dist/handout)
 #   make test                  check the kit itself
@@ -90,11 +91,12 @@ unit:
 grade-solution:
 	$(GO) run ./cmd/pbftlab grade -tree solution -reports $(REPORTS)
 
-# One phase at a time: the student tree (or SUBMISSION) on the cases that
-# exercise PHASE.
+# One phase at a time: the student tree (or SUBMISSION) on the specs that
+# need no phase after PHASE, which can all pass once the phases up to PHASE
+# are done.
 phase:
-	@test -n "$(PHASE)" || { echo "usage: make phase PHASE=pre-prepare|prepare|commit|view-change|checkpoint|recovery"; exit 2; }
-	$(GO) run ./cmd/pbftlab grade $(if $(SUBMISSION),-submission $(SUBMISSION),-tree skeleton) -phase $(PHASE) -reports $(REPORTS) \
+	@test -n "$(PHASE)" || { echo "usage: make phase PHASE=pre-prepare|prepare|commit|checkpoint|view-change|recovery"; exit 2; }
+	$(GO) run ./cmd/pbftlab grade $(if $(SUBMISSION),-submission $(SUBMISSION),-tree skeleton) -upto $(PHASE) -reports $(REPORTS) \
 		$(if $(CASES),-cases $(CASES)) $(if $(SEED),-seed $(SEED)) $(if $(RUNS),-runs $(RUNS)) $(if $(V),-v)
 
 skeleton:

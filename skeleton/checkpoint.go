@@ -132,7 +132,6 @@ func (r *Replica) markStable(proof []lab.Checkpoint) {
 		// The window moved: requests that waited for room can be ordered.
 		r.proposePending()
 	}
-	r.replayFuture()
 }
 
 // caughtUp records that this replica has reached the state of its stable

@@ -166,7 +166,9 @@ func (r *Replica) markStable(proof []lab.Checkpoint) {
 		// The window moved: requests that waited for room can be ordered.
 		r.proposePending()
 	}
+	// BEGIN REFERENCE ONLY: what a batching replica kept aside may be inside the window now (fast.go)
 	r.replayFuture()
+	// END REFERENCE ONLY
 }
 
 // caughtUp records that this replica has reached the state of its stable

@@ -29,6 +29,7 @@ type gradeOptions struct {
 	cases   string // case folder (absolute)
 	only    string // one case name, or ""
 	phase   string // one phase, or ""
+	upto    string // the last phase done, or "" (see labelFilter)
 	seed    string
 	runs    string
 	reports string // report folder (absolute)
@@ -52,6 +53,7 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.cases, "cases", filepath.Join(root, "cases"), "the folder of case files")
 	fs.StringVar(&o.only, "case", "", "grade this case only (its file name without .case)")
 	fs.StringVar(&o.phase, "phase", "", "grade only the specs of this phase ("+strings.Join(phaseNames(), ", ")+")")
+	fs.StringVar(&o.upto, "upto", "", "grade only the specs that need no phase after this one, in the handout's order")
 	fs.StringVar(&o.seed, "seed", "", "first seed of the message order (default 1)")
 	fs.StringVar(&o.runs, "runs", "", "seeds per case (default 3)")
 	fs.StringVar(&o.reports, "reports", filepath.Join(root, "reports"), "where to write the reports")
@@ -60,9 +62,11 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if o.phase != "" && !validPhase(o.phase) {
-		fmt.Fprintf(stderr, "pbftlab grade: unknown phase %q (phases: %s)\n", o.phase, strings.Join(phaseNames(), ", "))
-		return exitUsage
+	for _, p := range []string{o.phase, o.upto} {
+		if p != "" && !validPhase(p) {
+			fmt.Fprintf(stderr, "pbftlab grade: unknown phase %q (phases: %s)\n", p, strings.Join(phaseNames(), ", "))
+			return exitUsage
+		}
 	}
 	for _, p := range []*string{&o.cases, &o.reports} {
 		if *p, err = filepath.Abs(*p); err != nil {
@@ -226,7 +230,7 @@ func runAll(o gradeOptions, pkg, filter string, specs []types.SpecReport, progre
 		if left := take(results, []string{name}, alone); len(left) > 0 {
 			row, _ := grader.RowOf(byName[name])
 			row.Points, row.State, row.Time = 0, "crashed", 0
-			row.Message = "the test process died while running this spec (an os.Exit, or a panic on a goroutine of its own?); its last output:\n" + tail(out, 40)
+			row.Message = grader.ExplainDeath(out)
 			results[name] = row
 		}
 		remaining = remaining[1:]
@@ -385,6 +389,11 @@ func labelFilter(o gradeOptions) string {
 	}
 	if o.phase != "" {
 		parts = append(parts, "phase: containsAny {"+o.phase+"}")
+	}
+	// The specs a student can pass once the phases up to o.upto are done:
+	// those that need no later one.
+	if later := phasesAfter(o.upto); len(later) > 0 {
+		parts = append(parts, "!(phase: containsAny {"+strings.Join(later, ", ")+"})")
 	}
 	return strings.Join(parts, " && ")
 }

@@ -393,8 +393,9 @@ func (c *Case) requests() int {
 	return n
 }
 
-// Phases a case may name; they are the TODO phases of the skeleton.
-var Phases = []string{"pre-prepare", "prepare", "commit", "view-change", "checkpoint", "recovery"}
+// Phases a case may name; they are the TODO phases of the skeleton, in
+// the order the handout takes them.
+var Phases = []string{"pre-prepare", "prepare", "commit", "checkpoint", "view-change", "recovery"}
 
 var headers = []string{"title", "points", "phases", "balances", "votes", "replicas", "byzantine", "checkpoint-interval", "window"}
 
