@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"pbftlab/lab"
+	"pbftlab/lab/ckptfile"
 	"pbftlab/lab/script"
 )
 
@@ -25,9 +26,17 @@ import (
 type procCluster struct {
 	t        *testing.T
 	c        *script.Case
+	bin      string
+	dir      string   // the processes' folder: peers, key, checkpoints
+	common   []string // flags of every process
+	replica  []string // flags of every replica
 	replicas []*proc
 	client   *proc
 	sent     int // requests the client has sent
+
+	// Requests the script has sent and the client not yet been told of.
+	pendingOp string
+	pending   int
 }
 
 var _ script.Cluster = (*procCluster)(nil)
@@ -36,11 +45,12 @@ var _ script.Cluster = (*procCluster)(nil)
 // with a fresh cluster key, and waits until every one is connected to
 // every replica. The ports are free when chosen, but another program may
 // take one before the process that is to listen on it starts; the start is
-// then tried again on other ports.
-func startCluster(t *testing.T, bin string, c *script.Case) *procCluster {
+// then tried again on other ports. extra flags go to every replica.
+func startCluster(t *testing.T, bin string, c *script.Case, extra ...string) *procCluster {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		pc, err := tryStartCluster(t, bin, c)
+		pc := newProcCluster(t, bin, c, extra...)
+		err := pc.start(true)
 		if err == nil {
 			return pc
 		}
@@ -53,7 +63,9 @@ func startCluster(t *testing.T, bin string, c *script.Case) *procCluster {
 
 var errPortTaken = errors.New("a port was taken by another program")
 
-func tryStartCluster(t *testing.T, bin string, c *script.Case) (*procCluster, error) {
+// newProcCluster writes the peers and key files for case c and the flags
+// of its processes; nothing starts yet.
+func newProcCluster(t *testing.T, bin string, c *script.Case, extra ...string) *procCluster {
 	dir := t.TempDir()
 	ports := freePorts(t, c.N+1)
 	var peers strings.Builder
@@ -84,21 +96,47 @@ func tryStartCluster(t *testing.T, bin string, c *script.Case) (*procCluster, er
 	if c.Window > 0 {
 		replica = append(replica, "-window", strconv.Itoa(c.Window))
 	}
+	replica = append(replica, extra...)
+	return &procCluster{t: t, c: c, bin: bin, dir: dir, common: common, replica: replica, replicas: make([]*proc, c.N)}
+}
 
-	pc := &procCluster{t: t, c: c}
-	for i := range c.N {
-		args := slices.Concat([]string{"node", fmt.Sprintf("P%d", i)}, replica)
-		if i == 0 {
-			args = slices.Concat([]string{"primary"}, replica)
-		}
-		pc.replicas = append(pc.replicas, startProc(t, fmt.Sprintf("P%d", i), bin, args...))
+// replicaArgs is the command that starts replica i: the original lab's
+// "primary" for P0, "node PX" for the others.
+func (pc *procCluster) replicaArgs(i int) []string {
+	if i == 0 {
+		return slices.Concat([]string{"primary"}, pc.replica)
 	}
-	pc.client = startProc(t, "client", bin, slices.Concat([]string{"client"}, common)...)
+	return slices.Concat([]string{"node", fmt.Sprintf("P%d", i)}, pc.replica)
+}
+
+// startReplica starts (or starts again) replica i with its command.
+func (pc *procCluster) startReplica(i int) *proc {
+	p := startProc(pc.t, fmt.Sprintf("P%d", i), pc.bin, pc.replicaArgs(i)...)
+	pc.replicas[i] = p
+	return p
+}
+
+// startClient starts the client with no flags but the cluster's files.
+func (pc *procCluster) startClient() *proc {
+	pc.client = startProc(pc.t, "client", pc.bin, slices.Concat([]string{"client"}, pc.common)...)
+	return pc.client
+}
+
+// start starts every replica and, with client, the client, and waits for
+// their banners and their connections. Without client, the client runs
+// already and its banner has been read.
+func (pc *procCluster) start(client bool) error {
+	for i := range pc.c.N {
+		pc.startReplica(i)
+	}
+	if client {
+		pc.startClient()
+	}
 	// First every banner, printed once a process listens (or its end, when
 	// it cannot), then every connection.
 	starts := map[*proc]*start{}
 	for _, p := range pc.all() {
-		starts[p] = &start{}
+		starts[p] = &start{banner: p == pc.client && !client}
 	}
 	for _, phase := range []func(*start) bool{(*start).listening, (*start).ready} {
 		for _, p := range pc.all() {
@@ -107,13 +145,13 @@ func tryStartCluster(t *testing.T, bin string, c *script.Case) (*procCluster, er
 					q.discard()
 				}
 				if errors.Is(err, errEnded) && strings.Contains(p.output(), "already in use") {
-					return nil, fmt.Errorf("%s: %w", p.name, errPortTaken)
+					return fmt.Errorf("%s: %w", p.name, errPortTaken)
 				}
-				return nil, err
+				return err
 			}
 		}
 	}
-	return pc, nil
+	return nil
 }
 
 // start is what a process has printed of its start: its banner, and the
@@ -127,7 +165,19 @@ type start struct {
 func (s *start) listening() bool { return s.banner }
 func (s *start) ready() bool     { return s.banner && len(s.connected) == s.want }
 
-func (pc *procCluster) all() []*proc { return append(slices.Clone(pc.replicas), pc.client) }
+// all is every process started, the client last.
+func (pc *procCluster) all() []*proc {
+	var out []*proc
+	for _, p := range pc.replicas {
+		if p != nil && !p.gone {
+			out = append(out, p)
+		}
+	}
+	if pc.client != nil {
+		out = append(out, pc.client)
+	}
+	return out
+}
 
 // awaitStart reads p's output until done says its start has come far
 // enough.
@@ -227,22 +277,45 @@ func (pc *procCluster) settle() {
 
 func (pc *procCluster) N() int { return len(pc.replicas) }
 
+// Send queues the request: the requests the script sends one after
+// another with the same operation are typed as one "send ... times K"
+// line when the script next does something else, as a person would.
 func (pc *procCluster) Send(op string) int {
-	if _, err := pc.client.command("send " + op); err != nil {
-		pc.t.Fatalf("client: send %s: %v", op, err)
+	if pc.pendingOp != op {
+		pc.flush()
+		pc.pendingOp = op
 	}
+	pc.pending++
 	pc.sent++
-	pc.settle()
 	return pc.sent
 }
 
+// flush types the queued sends and waits for the network to settle.
+func (pc *procCluster) flush() {
+	pc.t.Helper()
+	if pc.pending == 0 {
+		return
+	}
+	line := "send " + pc.pendingOp
+	if pc.pending > 1 {
+		line += fmt.Sprintf(" times %d", pc.pending)
+	}
+	pc.pending, pc.pendingOp = 0, ""
+	if _, err := pc.client.command(line); err != nil {
+		pc.t.Fatalf("client: %s: %v", line, err)
+	}
+	pc.settle()
+}
+
 func (pc *procCluster) Do(id lab.ID, c lab.Command) error {
+	pc.flush()
 	_, err := pc.replicas[id].command(c.String())
 	pc.settle()
 	return err
 }
 
 func (pc *procCluster) VoteTo(from, to lab.ID, op lab.Op, yes bool) error {
+	pc.flush()
 	vote := map[bool]string{true: "yes", false: "no"}[yes]
 	if op == lab.OpAck {
 		vote = map[bool]string{true: "commit", false: "abort"}[yes]
@@ -253,6 +326,7 @@ func (pc *procCluster) VoteTo(from, to lab.ID, op lab.Op, yes bool) error {
 }
 
 func (pc *procCluster) Crash(id lab.ID) {
+	pc.flush()
 	if _, err := pc.replicas[id].command("crash"); err != nil {
 		pc.t.Errorf("%s: crash: %v", id, err)
 	}
@@ -260,12 +334,14 @@ func (pc *procCluster) Crash(id lab.ID) {
 }
 
 func (pc *procCluster) Recover(id lab.ID) error {
+	pc.flush()
 	_, err := pc.replicas[id].command("recover")
 	pc.settle()
 	return err
 }
 
 func (pc *procCluster) Tick() {
+	pc.flush()
 	for _, p := range pc.replicas {
 		if _, err := p.command("tick"); err != nil {
 			pc.t.Errorf("%s: tick: %v", p.name, err)
@@ -288,9 +364,46 @@ func (pc *procCluster) Balances(id lab.ID) map[string]int {
 	return b
 }
 
-// StableCheckpoints is not in what status prints; the cases played here
-// do not ask for it.
-func (pc *procCluster) StableCheckpoints(lab.ID) []int { return nil }
+// StableCheckpoints reads what replica id printed as each checkpoint
+// became stable.
+func (pc *procCluster) StableCheckpoints(id lab.ID) []int {
+	pc.flush()
+	var seqs []int
+	for _, line := range strings.Split(pc.replicas[id].output(), "\n") {
+		if m := stableRE.FindStringSubmatch(line); m != nil {
+			seqs = append(seqs, atoi(m[1]))
+		}
+	}
+	return seqs
+}
+
+var stableRE = regexp.MustCompile(`^checkpoint n(\d+) is stable `)
+
+// FinalCheckpoint reads the final checkpoint file of the highest sequence
+// number from the folder every process writes into (script.CheckpointFiles).
+func (pc *procCluster) FinalCheckpoint() (string, ckptfile.Final, error) {
+	pc.flush()
+	names, err := filepath.Glob(filepath.Join(pc.dir, "checkpoints", ckptfile.FinalPrefix+"*"+ckptfile.FinalSuffix))
+	if err != nil || len(names) == 0 {
+		return "", ckptfile.Final{}, fmt.Errorf("no final checkpoint file in %s", filepath.Join(pc.dir, "checkpoints"))
+	}
+	var best ckptfile.Final
+	var bestName string
+	for _, name := range names {
+		text, err := os.ReadFile(name)
+		if err != nil {
+			return "", best, err
+		}
+		f, err := ckptfile.ParseFinal(string(text))
+		if err != nil {
+			return name, best, err
+		}
+		if bestName == "" || f.Seq > best.Seq {
+			best, bestName = f, filepath.Base(name)
+		}
+	}
+	return bestName, best, nil
+}
 
 // Err is nil: a process that fails ends the test where it is noticed.
 func (pc *procCluster) Err() error { return nil }
@@ -307,7 +420,8 @@ func (pc *procCluster) Outcome(n int) (done, committed bool) {
 }
 
 func (pc *procCluster) status(id lab.ID) (lab.Status, map[string]int, error) {
-	block := pc.replicas[id].report("status", func(s string) bool { return strings.HasPrefix(s, id.String()+": view ") })
+	pc.flush()
+	block := pc.replicas[id].report("status all", func(s string) bool { return strings.HasPrefix(s, id.String()+": view ") })
 	return parseStatus(block)
 }
 
@@ -316,9 +430,10 @@ type clientRequest struct {
 	done, committed bool
 }
 
-var requestRE = regexp.MustCompile(`^  request (\d+) (\S+)#(-?\d+) (.*): (committed|aborted|waiting)`)
+var requestRE = regexp.MustCompile(`^  request (\d+) (\S+)#(-?\d+) (.*): (committed|rejected|aborted|waiting)`)
 
 func (pc *procCluster) clientRequest(n int) (clientRequest, bool) {
+	pc.flush()
 	block := pc.client.report("status", func(s string) bool { return strings.HasPrefix(s, "client ") })
 	for _, line := range block[1:] {
 		m := requestRE.FindStringSubmatch(line)
@@ -329,7 +444,7 @@ func (pc *procCluster) clientRequest(n int) (clientRequest, bool) {
 		return clientRequest{
 			req:       lab.Request{Client: m[2], Timestamp: ts, Op: m[4]},
 			done:      m[5] != "waiting",
-			committed: m[5] == "committed",
+			committed: m[5] == "committed" || m[5] == "rejected",
 		}, true
 	}
 	return clientRequest{}, false

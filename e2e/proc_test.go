@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -119,6 +120,14 @@ func (p *proc) discard() {
 	p.gone = true
 	_ = p.stdin.Close()
 	_ = p.cmd.Process.Kill()
+	<-p.ended
+}
+
+// kill ends the process at once with SIGKILL, as kill -9 does: no
+// quit, no closing of connections. It is then gone from the cluster.
+func (p *proc) kill() {
+	p.gone = true
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.ended
 }
 

@@ -18,7 +18,7 @@ import (
 //	  pending n2 v0 null request: pre-prepared; prepare yes P0, no none; commit none, abort none
 var (
 	headRE    = regexp.MustCompile(`^(P\d+): view (\d+), primary (P\d+)( \(view change under way\))?, executed up to n(\d+), stable checkpoint n(\d+), watermarks \((\d+), (\d+)\]$`)
-	historyRE = regexp.MustCompile(`^    n(\d+) v(\d+) (\S+)#(-?\d+) (.*): (committed|aborted) \((.*)\)$`)
+	historyRE = regexp.MustCompile(`^    n(\d+) v(\d+) (\S+)#(-?\d+) (.*): (committed|rejected|aborted) \((.*)\)$`)
 	pendingRE = regexp.MustCompile(`^  pending n(\d+) v(\d+) (?:null request|(\S+)#(-?\d+) (\S.*?)): `)
 )
 
@@ -52,7 +52,7 @@ func parseStatus(lines []string) (lab.Status, map[string]int, error) {
 			st.History = append(st.History, lab.Outcome{
 				Seq: atoi(h[1]), View: atoi(h[2]),
 				Request:   lab.Request{Client: h[3], Timestamp: ts, Op: h[5]},
-				Committed: h[6] == "committed", Result: h[7],
+				Committed: h[6] != "aborted", Result: h[7],
 			})
 		case pendingRE.MatchString(line):
 			p := pendingRE.FindStringSubmatch(line)

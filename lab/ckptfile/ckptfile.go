@@ -1,8 +1,15 @@
 // Package ckptfile reads and writes the lab's checkpoint files. The original
 // lab keeps them in a checkpoints/ folder:
 //
-//	checkpoints/P0_checkpoints.log                   one line per snapshot P0 took or saw become stable
+//	checkpoints/P0_checkpoints.log                   a block per snapshot P0 took, saw become stable, or was asked for
 //	checkpoints/final_checkpoint_20260101_000000.log every replica's snapshot at the last stable checkpoint
+//	checkpoints/P3_recovered_from_checkpoint.log     the state P3 adopted when it recovered
+//
+// A snapshot block, in a replica's log and in the final file, is the
+// original lab's (a "# Node P1 snapshot @ TIME (view=V, leader=P)" line,
+// the transactions with their status and data, the balances) with the
+// kit's sequence number, digest and, in the final file, whether the digest
+// matches the stable one.
 //
 // The formats, the file names and a Writer that decides what goes where live
 // here so that every runtime writes the same files: the TCP runtime into a
@@ -52,67 +59,341 @@ func IsFinal(name string) bool {
 	return strings.HasPrefix(name, FinalPrefix) && strings.HasSuffix(name, FinalSuffix)
 }
 
-// Record is one line of a replica's checkpoint log: a snapshot it took
-// (Stable false) or a checkpoint it saw become stable.
+// RecoveredLog is the name of the file replica id writes the state it
+// adopted to when it recovers.
+func RecoveredLog(id lab.ID) string { return id.String() + "_recovered_from_checkpoint.log" }
+
+// Tx is one transaction in a snapshot block: what ran at a sequence
+// number, its status and its data.
+type Tx struct {
+	Seq       int
+	View      int
+	Client    string
+	Timestamp int64
+	Op        string
+	Committed bool
+	Result    string
+}
+
+// TxOf is the transaction of a decided request.
+func TxOf(o lab.Outcome) Tx {
+	return Tx{Seq: o.Seq, View: o.View, Client: o.Request.Client, Timestamp: o.Request.Timestamp, Op: o.Request.Op, Committed: o.Committed, Result: o.Result}
+}
+
+// Status is the word a transaction's line shows: committed, rejected (run,
+// and refused by the bank) or aborted.
+func (t Tx) Status() string {
+	switch {
+	case !t.Committed:
+		return "aborted"
+	case strings.HasPrefix(t.Result, "rejected:"), strings.HasPrefix(t.Result, "duplicate:"):
+		return "rejected"
+	}
+	return "committed"
+}
+
+// format writes "n99 v0 client7000#17 committed account=...,operation=deposit => alice=99".
+func (t Tx) format() string {
+	return fmt.Sprintf("n%d v%d %s#%d %s %s => %s", t.Seq, t.View, t.Client, t.Timestamp, t.Status(), t.Op, t.Result)
+}
+
+func parseTx(line string) (Tx, error) {
+	var t Tx
+	head, result, ok := strings.Cut(line, " => ")
+	w := strings.SplitN(head, " ", 5)
+	if !ok || len(w) != 5 {
+		return t, fmt.Errorf("transaction %q: want \"nN vV CLIENT#TS STATUS OPERATION => RESULT\"", line)
+	}
+	var err error
+	if t.Seq, err = prefixedInt(w[0], "n"); err != nil {
+		return t, fmt.Errorf("transaction %q: %v", line, err)
+	}
+	if t.View, err = prefixedInt(w[1], "v"); err != nil {
+		return t, fmt.Errorf("transaction %q: %v", line, err)
+	}
+	i := strings.LastIndexByte(w[2], '#')
+	if i < 0 {
+		return t, fmt.Errorf("transaction %q: %q is not CLIENT#TIMESTAMP", line, w[2])
+	}
+	t.Client = w[2][:i]
+	if t.Timestamp, err = strconv.ParseInt(w[2][i+1:], 10, 64); err != nil {
+		return t, fmt.Errorf("transaction %q: %q is not CLIENT#TIMESTAMP", line, w[2])
+	}
+	switch w[3] {
+	case "committed", "rejected":
+		t.Committed = true
+	case "aborted":
+	default:
+		return t, fmt.Errorf("transaction %q: status %q is not committed, rejected or aborted", line, w[3])
+	}
+	t.Op, t.Result = w[4], result
+	if t.Status() != w[3] {
+		return t, fmt.Errorf("transaction %q: status %s, but the result says %s", line, w[3], t.Status())
+	}
+	return t, nil
+}
+
+func prefixedInt(s, prefix string) (int, error) {
+	v, ok := strings.CutPrefix(s, prefix)
+	n, err := strconv.Atoi(v)
+	if !ok || err != nil {
+		return 0, fmt.Errorf("%q is not %sNUMBER", s, prefix)
+	}
+	return n, nil
+}
+
+// Context is what a runtime knows of a replica beside its snapshot: its
+// view and primary, and the transactions it ran since its last stable
+// checkpoint. The zero Context knows nothing, and blocks say so.
+type Context struct {
+	Known        bool // View and Primary are known
+	View         int
+	Primary      lab.ID
+	Transactions []Tx
+}
+
+// ContextOf reads a replica's status: its view, its primary and the
+// transactions above sequence number since, up to upTo (all when upTo is
+// 0).
+func ContextOf(st lab.Status, since, upTo int) Context {
+	c := Context{Known: true, View: st.View, Primary: st.Primary}
+	for _, o := range st.History {
+		if o.Seq > since && (upTo == 0 || o.Seq <= upTo) {
+			c.Transactions = append(c.Transactions, TxOf(o))
+		}
+	}
+	return c
+}
+
+// block writes a snapshot block: the original's head line, then a line
+// with the kit's facts, the transactions, the balances.
+func (c Context) block(b *strings.Builder, t time.Time, id lab.ID, what, facts string, balances map[string]int) {
+	view, leader := "?", "?"
+	if c.Known {
+		view, leader = strconv.Itoa(c.View), c.Primary.String()
+	}
+	fmt.Fprintf(b, "# Node %s %s @ %s (view=%s, leader=%s)\n", id, what, t.UTC().Format(lineTime), view, leader)
+	fmt.Fprintf(b, "Checkpoint: %s\n", facts)
+	fmt.Fprintf(b, "Transactions: %d\n", len(c.Transactions))
+	for _, tx := range c.Transactions {
+		fmt.Fprintf(b, "  %s\n", tx.format())
+	}
+	fmt.Fprintf(b, "Balances: %s\n", formatBalances(balances))
+}
+
+// parsed is a block read back.
+type parsed struct {
+	id       lab.ID
+	what     string
+	time     time.Time
+	ctx      Context
+	facts    []string
+	balances map[string]int
+}
+
+// parseBlocks reads the blocks of a file, and returns apart the lines
+// before the first one (a final file's header).
+func parseBlocks(text string) ([]parsed, []string, error) {
+	var out []parsed
+	var before []string
+	var cur *parsed
+	for _, line := range strings.Split(text, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(trimmed, "# Node "); ok {
+			p, err := parseHead(rest)
+			if err != nil {
+				return nil, nil, err
+			}
+			out = append(out, p)
+			cur = &out[len(out)-1]
+			continue
+		}
+		if cur == nil {
+			before = append(before, trimmed)
+			continue
+		}
+		switch {
+		case strings.HasPrefix(trimmed, "Checkpoint: "):
+			cur.facts = strings.Fields(strings.TrimPrefix(trimmed, "Checkpoint: "))
+		case strings.HasPrefix(trimmed, "Transactions: "):
+		case strings.HasPrefix(trimmed, "Balances: "):
+			b, err := parseBalances(strings.TrimPrefix(trimmed, "Balances: "))
+			if err != nil {
+				return nil, nil, fmt.Errorf("block of %s: %v", cur.id, err)
+			}
+			cur.balances = b
+		case strings.HasPrefix(line, "  "):
+			tx, err := parseTx(trimmed)
+			if err != nil {
+				return nil, nil, fmt.Errorf("block of %s: %v", cur.id, err)
+			}
+			cur.ctx.Transactions = append(cur.ctx.Transactions, tx)
+		default:
+			return nil, nil, fmt.Errorf("block of %s: unexpected line %q", cur.id, trimmed)
+		}
+	}
+	return out, before, nil
+}
+
+// parseHead reads "P1 snapshot @ 2026-01-02 03:04:05 (view=0, leader=P0)"
+// or "P2 missing".
+func parseHead(s string) (parsed, error) {
+	var p parsed
+	w := strings.Fields(s)
+	if len(w) == 0 {
+		return p, fmt.Errorf("block head %q: no replica", s)
+	}
+	id, err := lab.ParseID(w[0])
+	if err != nil {
+		return p, fmt.Errorf("block head %q: %v", s, err)
+	}
+	p.id = id
+	if len(w) == 2 && w[1] == "missing" {
+		p.what = "missing"
+		return p, nil
+	}
+	if len(w) != 7 || w[2] != "@" {
+		return p, fmt.Errorf("block head %q: want \"PX WHAT @ DATE TIME (view=V, leader=PY)\"", s)
+	}
+	p.what = w[1]
+	if p.time, err = time.Parse(lineTime, w[3]+" "+w[4]); err != nil {
+		return p, fmt.Errorf("block head %q: %v", s, err)
+	}
+	view, err := field(strings.TrimSuffix(strings.TrimPrefix(w[5], "("), ","), "view")
+	if err != nil {
+		return p, err
+	}
+	leader, err := field(strings.TrimSuffix(w[6], ")"), "leader")
+	if err != nil {
+		return p, err
+	}
+	if view != "?" {
+		p.ctx.Known = true
+		if p.ctx.View, err = strconv.Atoi(view); err != nil {
+			return p, fmt.Errorf("block head %q: view %q", s, view)
+		}
+		if p.ctx.Primary, err = lab.ParseID(leader); err != nil {
+			return p, fmt.Errorf("block head %q: %v", s, err)
+		}
+	}
+	return p, nil
+}
+
+// Record is one block of a replica's checkpoint log: a snapshot it took
+// (neither Stable nor Requested), a checkpoint it saw become stable, or a
+// snapshot asked for with the checkpoint command (Requested).
 type Record struct {
-	Time     time.Time
-	Replica  lab.ID
-	Seq      int
-	Digest   string
-	Stable   bool
+	Time      time.Time
+	Replica   lab.ID
+	Seq       int
+	Digest    string
+	Stable    bool
+	Requested bool
+	Context
 	Balances map[string]int
 }
 
-// Format renders r as one line, without the newline:
-//
-//	2026-01-01 00:00:00 P0 taken n=100 digest=3f2a... balances=alice=100,bob=5
-func (r Record) Format() string {
-	state := "taken"
-	if r.Stable {
-		state = "stable"
+func (r Record) state() string {
+	switch {
+	case r.Stable:
+		return "stable"
+	case r.Requested:
+		return "requested"
 	}
-	return fmt.Sprintf("%s %s %s n=%d digest=%s balances=%s", r.Time.UTC().Format(lineTime), r.Replica, state, r.Seq, r.Digest, formatBalances(r.Balances))
+	return "taken"
 }
 
-// ParseRecord reads a line written by Record.Format.
-func ParseRecord(line string) (Record, error) {
-	var r Record
-	w := strings.Fields(line)
-	if len(w) != 7 {
-		return r, fmt.Errorf("checkpoint record %q: want 7 fields, got %d", line, len(w))
-	}
-	t, err := time.Parse(lineTime, w[0]+" "+w[1])
+// Format renders r as a block:
+//
+//	# Node P0 snapshot @ 2026-01-01 00:00:00 (view=0, leader=P0)
+//	Checkpoint: n=100 digest=3f2a... state=taken
+//	Transactions: 1
+//	  n100 v0 client7000#17 committed account=alice,amount=1,operation=deposit => alice=100
+//	Balances: alice=100
+func (r Record) Format() string {
+	var b strings.Builder
+	r.block(&b, r.Time, r.Replica, "snapshot", fmt.Sprintf("n=%d digest=%s state=%s", r.Seq, r.Digest, r.state()), r.Balances)
+	return b.String()
+}
+
+// ParseRecord reads one block written by Record.Format.
+func ParseRecord(text string) (Record, error) {
+	recs, err := ParseLog(text)
 	if err != nil {
-		return r, fmt.Errorf("checkpoint record %q: %v", line, err)
+		return Record{}, err
 	}
-	r.Time = t
-	if r.Replica, err = lab.ParseID(w[2]); err != nil {
-		return r, fmt.Errorf("checkpoint record %q: %v", line, err)
+	if len(recs) != 1 {
+		return Record{}, fmt.Errorf("checkpoint record: want one block, got %d", len(recs))
 	}
-	switch w[3] {
-	case "taken":
-	case "stable":
-		r.Stable = true
-	default:
-		return r, fmt.Errorf("checkpoint record %q: %q is neither taken nor stable", line, w[3])
-	}
-	if r.Seq, r.Digest, r.Balances, err = parseState(w[4:]); err != nil {
-		return r, fmt.Errorf("checkpoint record %q: %v", line, err)
-	}
-	return r, nil
+	return recs[0], nil
 }
 
 // ParseLog reads a whole replica log.
 func ParseLog(text string) ([]Record, error) {
+	blocks, before, err := parseBlocks(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(before) > 0 {
+		return nil, fmt.Errorf("checkpoint log: %q is not in a block", before[0])
+	}
 	var out []Record
-	for _, line := range lines(text) {
-		r, err := ParseRecord(line)
+	for _, p := range blocks {
+		r := Record{Time: p.time, Replica: p.id, Context: p.ctx, Balances: p.balances}
+		if p.what != "snapshot" || len(p.facts) != 3 {
+			return nil, fmt.Errorf("checkpoint log: the block of %s is not a snapshot with Checkpoint: n= digest= state=", p.id)
+		}
+		if r.Seq, err = intField(p.facts[0], "n"); err != nil {
+			return nil, err
+		}
+		if r.Digest, err = field(p.facts[1], "digest"); err != nil {
+			return nil, err
+		}
+		state, err := field(p.facts[2], "state")
 		if err != nil {
 			return nil, err
+		}
+		switch state {
+		case "taken":
+		case "stable":
+			r.Stable = true
+		case "requested":
+			r.Requested = true
+		default:
+			return nil, fmt.Errorf("checkpoint log: state %q is not taken, stable or requested", state)
 		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// Recovered is what a replica adopted when it recovered: the stable
+// checkpoint, the last sequence number executed, its view, what it ran by
+// state transfer, and its balances.
+type Recovered struct {
+	Time         time.Time
+	Replica      lab.ID
+	StableSeq    int
+	StableDigest string
+	LastExecuted int
+	Context
+	Balances map[string]int
+}
+
+// Format renders the recovered file:
+//
+//	# Node P3 recovered @ 2026-01-01 00:00:00 (view=1, leader=P1)
+//	Checkpoint: n=100 digest=3f2a... executed=105 from=state-transfer
+//	Transactions: 5
+//	  ...
+//	Balances: alice=105
+func (r Recovered) Format() string {
+	var b strings.Builder
+	r.block(&b, r.Time, r.Replica, "recovered", fmt.Sprintf("n=%d digest=%s executed=%d from=state-transfer", r.StableSeq, r.StableDigest, r.LastExecuted), r.Balances)
+	return b.String()
 }
 
 // Final is a final checkpoint file: the stable checkpoint and every
@@ -127,13 +408,17 @@ type Final struct {
 	Replicas []Snapshot
 }
 
-// Snapshot is one replica's line in a final file. Missing means the
+// Snapshot is one replica's block in a final file. Missing means the
 // replica reported no snapshot at the final file's sequence number.
+// Balances is nil when the replica's digest is known but not its balances
+// (in five terminals, a replica whose log could not be read).
 type Snapshot struct {
-	Replica  lab.ID
-	Missing  bool
-	Digest   string
-	Match    bool // Digest equals the stable checkpoint's
+	Replica lab.ID
+	Missing bool
+	Time    time.Time
+	Digest  string
+	Match   bool // Digest equals the stable checkpoint's
+	Context
 	Balances map[string]int
 }
 
@@ -149,18 +434,22 @@ func (f Final) Has(id lab.ID) (Snapshot, bool) {
 
 // Format renders the file:
 //
-//	final checkpoint n=1000 digest=3f2a... time=2026-01-01 00:00:00 reported-by=P0
-//	P0 n=1000 digest=3f2a... match=true balances=alice=1000
-//	P3 missing
+//	final checkpoint n=1000 digest=3f2a... time=20260101_000000 reported-by=P0
+//	# Node P0 snapshot @ 2026-01-01 00:00:00 (view=0, leader=P0)
+//	Checkpoint: n=1000 digest=3f2a... match=true
+//	Transactions: 100
+//	  ...
+//	Balances: alice=1000
+//	# Node P3 missing
 func (f Final) Format() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "final checkpoint n=%d digest=%s time=%s reported-by=%s\n", f.Seq, f.Digest, f.Time.UTC().Format(TimeLayout), f.Reporter)
 	for _, s := range f.Replicas {
 		if s.Missing {
-			fmt.Fprintf(&b, "%s missing\n", s.Replica)
+			fmt.Fprintf(&b, "# Node %s missing\n", s.Replica)
 			continue
 		}
-		fmt.Fprintf(&b, "%s n=%d digest=%s match=%t balances=%s\n", s.Replica, f.Seq, s.Digest, s.Match, formatBalances(s.Balances))
+		s.block(&b, s.Time, s.Replica, "snapshot", fmt.Sprintf("n=%d digest=%s match=%t", f.Seq, s.Digest, s.Match), s.Balances)
 	}
 	return b.String()
 }
@@ -168,15 +457,17 @@ func (f Final) Format() string {
 // ParseFinal reads a file written by Final.Format.
 func ParseFinal(text string) (Final, error) {
 	var f Final
-	ls := lines(text)
-	if len(ls) == 0 {
-		return f, fmt.Errorf("final checkpoint file is empty")
+	blocks, before, err := parseBlocks(text)
+	if err != nil {
+		return f, fmt.Errorf("final checkpoint file: %v", err)
 	}
-	head := strings.Fields(ls[0])
+	if len(before) != 1 {
+		return f, fmt.Errorf("final checkpoint file: want one header line before the blocks, got %d", len(before))
+	}
+	head := strings.Fields(before[0])
 	if len(head) != 6 || head[0] != "final" || head[1] != "checkpoint" {
-		return f, fmt.Errorf("final checkpoint header %q: want \"final checkpoint n=N digest=D time=T reported-by=PX\"", ls[0])
+		return f, fmt.Errorf("final checkpoint header %q: want \"final checkpoint n=N digest=D time=T reported-by=PX\"", before[0])
 	}
-	var err error
 	if f.Seq, err = intField(head[2], "n"); err != nil {
 		return f, err
 	}
@@ -197,59 +488,36 @@ func ParseFinal(text string) (Final, error) {
 	if f.Reporter, err = lab.ParseID(rep); err != nil {
 		return f, err
 	}
-	for _, line := range ls[1:] {
-		w := strings.Fields(line)
-		if len(w) == 0 {
-			continue
-		}
-		id, err := lab.ParseID(w[0])
-		if err != nil {
-			return f, fmt.Errorf("final checkpoint line %q: %v", line, err)
-		}
-		s := Snapshot{Replica: id}
+	for _, p := range blocks {
+		s := Snapshot{Replica: p.id}
 		switch {
-		case len(w) == 2 && w[1] == "missing":
+		case p.what == "missing":
 			s.Missing = true
-		case len(w) == 5:
-			var seq int
-			if seq, s.Digest, s.Balances, err = parseState([]string{w[1], w[2], w[4]}); err != nil {
-				return f, fmt.Errorf("final checkpoint line %q: %v", line, err)
+		case p.what == "snapshot" && len(p.facts) == 3:
+			s.Time, s.Context, s.Balances = p.time, p.ctx, p.balances
+			seq, err := intField(p.facts[0], "n")
+			if err != nil {
+				return f, err
 			}
 			if seq != f.Seq {
-				return f, fmt.Errorf("final checkpoint line %q: n=%d in a file for n=%d", line, seq, f.Seq)
+				return f, fmt.Errorf("final checkpoint: the block of %s is at n=%d in a file for n=%d", p.id, seq, f.Seq)
 			}
-			m, err := field(w[3], "match")
+			if s.Digest, err = field(p.facts[1], "digest"); err != nil {
+				return f, err
+			}
+			m, err := field(p.facts[2], "match")
 			if err != nil {
 				return f, err
 			}
 			if s.Match, err = strconv.ParseBool(m); err != nil {
-				return f, fmt.Errorf("final checkpoint line %q: match=%q", line, m)
+				return f, fmt.Errorf("final checkpoint: the block of %s has match=%q", p.id, m)
 			}
 		default:
-			return f, fmt.Errorf("final checkpoint line %q: want \"PX n=N digest=D match=BOOL balances=...\" or \"PX missing\"", line)
+			return f, fmt.Errorf("final checkpoint: the block of %s is neither a snapshot with Checkpoint: n= digest= match= nor missing", p.id)
 		}
 		f.Replicas = append(f.Replicas, s)
 	}
 	return f, nil
-}
-
-// parseState reads "n=N digest=D balances=a=1,b=2".
-func parseState(w []string) (seq int, digest string, balances map[string]int, err error) {
-	if len(w) != 3 {
-		return 0, "", nil, fmt.Errorf("want n=, digest= and balances=")
-	}
-	if seq, err = intField(w[0], "n"); err != nil {
-		return
-	}
-	if digest, err = field(w[1], "digest"); err != nil {
-		return
-	}
-	b, err := field(w[2], "balances")
-	if err != nil {
-		return
-	}
-	balances, err = parseBalances(b)
-	return
 }
 
 func field(s, key string) (string, error) {
@@ -274,6 +542,9 @@ func intField(s, key string) (int, error) {
 
 // formatBalances renders balances sorted by account, "-" when there are none.
 func formatBalances(b map[string]int) string {
+	if b == nil {
+		return "unknown"
+	}
 	if len(b) == 0 {
 		return "-"
 	}
@@ -285,6 +556,9 @@ func formatBalances(b map[string]int) string {
 }
 
 func parseBalances(s string) (map[string]int, error) {
+	if s == "unknown" {
+		return nil, nil
+	}
 	b := map[string]int{}
 	if s == "-" {
 		return b, nil
@@ -298,14 +572,4 @@ func parseBalances(s string) (map[string]int, error) {
 		b[k] = n
 	}
 	return b, nil
-}
-
-func lines(text string) []string {
-	var out []string
-	for line := range strings.SplitSeq(text, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, line)
-		}
-	}
-	return out
 }

@@ -15,53 +15,101 @@ import (
 
 var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
+var tx = Tx{Seq: 100, View: 0, Client: "client7000", Timestamp: 17, Op: "account=alice,amount=1,operation=deposit", Committed: true, Result: "alice=100"}
+
 func TestRecordRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
 		rec  Record
-		line string
+		text string
 	}{
-		{"taken", Record{Time: epoch, Replica: 2, Seq: 100, Digest: "ab12", Balances: map[string]int{"bob": 5, "alice": 100}},
-			"2026-01-02 03:04:05 P2 taken n=100 digest=ab12 balances=alice=100,bob=5"},
-		{"stable without balances", Record{Time: epoch, Replica: 0, Seq: 7, Digest: "ff", Stable: true, Balances: map[string]int{}},
-			"2026-01-02 03:04:05 P0 stable n=7 digest=ff balances=-"},
+		{"taken, with its view and transactions", Record{Time: epoch, Replica: 2, Seq: 100, Digest: "ab12",
+			Context:  Context{Known: true, View: 1, Primary: 1, Transactions: []Tx{tx}},
+			Balances: map[string]int{"bob": 5, "alice": 100}},
+			"# Node P2 snapshot @ 2026-01-02 03:04:05 (view=1, leader=P1)\n" +
+				"Checkpoint: n=100 digest=ab12 state=taken\n" +
+				"Transactions: 1\n" +
+				"  n100 v0 client7000#17 committed account=alice,amount=1,operation=deposit => alice=100\n" +
+				"Balances: alice=100,bob=5\n"},
+		{"stable, knowing nothing else", Record{Time: epoch, Replica: 0, Seq: 7, Digest: "ff", Stable: true, Balances: map[string]int{}},
+			"# Node P0 snapshot @ 2026-01-02 03:04:05 (view=?, leader=?)\n" +
+				"Checkpoint: n=7 digest=ff state=stable\n" +
+				"Transactions: 0\n" +
+				"Balances: -\n"},
+		{"requested", Record{Time: epoch, Replica: 1, Seq: 3, Digest: "ee", Requested: true, Balances: map[string]int{"a": 1}},
+			"# Node P1 snapshot @ 2026-01-02 03:04:05 (view=?, leader=?)\n" +
+				"Checkpoint: n=3 digest=ee state=requested\n" +
+				"Transactions: 0\n" +
+				"Balances: a=1\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.line, tt.rec.Format())
-			got, err := ParseRecord(tt.line)
+			assert.Equal(t, tt.text, tt.rec.Format())
+			got, err := ParseRecord(tt.text)
 			require.NoError(t, err)
 			assert.Equal(t, tt.rec, got)
 		})
 	}
 }
 
-func TestParseRecordErrors(t *testing.T) {
-	for _, line := range []string{
-		"",
-		"2026-01-02 03:04:05 P2 taken n=100 digest=ab12",
-		"2026-01-02 03:04:05 X2 taken n=100 digest=ab12 balances=-",
-		"2026-01-02 03:04:05 P2 maybe n=100 digest=ab12 balances=-",
-		"2026-01-02 03:04:05 P2 taken n=x digest=ab12 balances=-",
-		"2026-01-02 03:04:05 P2 taken n=1 digest=ab12 balances=alice",
-		"yesterday 03:04:05 P2 taken n=1 digest=ab12 balances=-",
+func TestTransactionStatus(t *testing.T) {
+	for _, tc := range []struct {
+		tx   Tx
+		want string
+	}{
+		{Tx{Committed: true, Result: "alice=5"}, "committed"},
+		{Tx{Committed: true, Result: "rejected: insufficient funds"}, "rejected"},
+		{Tx{Committed: true, Result: "duplicate: already executed"}, "rejected"},
+		{Tx{Committed: false, Result: "aborted"}, "aborted"},
 	} {
-		_, err := ParseRecord(line)
-		assert.Error(t, err, line)
+		assert.Equal(t, tc.want, tc.tx.Status(), tc.tx.Result)
+		tc.tx.Client, tc.tx.Op = "c", "op with spaces"
+		got, err := parseTx(tc.tx.format())
+		require.NoError(t, err)
+		assert.Equal(t, tc.tx, got)
+	}
+}
+
+func TestParseRecordErrors(t *testing.T) {
+	const head = "# Node P2 snapshot @ 2026-01-02 03:04:05 (view=0, leader=P0)\n"
+	for _, text := range []string{
+		"",
+		"2026-01-02 03:04:05 P2 taken n=100 digest=ab12 balances=-",
+		"# Node X2 snapshot @ 2026-01-02 03:04:05 (view=0, leader=P0)\nCheckpoint: n=1 digest=d state=taken\nBalances: -",
+		head + "Checkpoint: n=1 digest=d state=maybe\nBalances: -",
+		head + "Checkpoint: n=x digest=d state=taken\nBalances: -",
+		head + "Checkpoint: n=1 digest=d state=taken\nBalances: alice",
+		head + "Checkpoint: n=1 digest=d state=taken\n  n1 v0 c#1 maybe op => r\nBalances: -",
+		"# Node P2 snapshot @ yesterday 03:04:05 (view=0, leader=P0)\nCheckpoint: n=1 digest=d state=taken",
+	} {
+		_, err := ParseRecord(text)
+		assert.Error(t, err, text)
 	}
 }
 
 func TestFinalRoundTrip(t *testing.T) {
 	f := Final{Time: epoch, Seq: 1000, Digest: "d1", Reporter: 1, Replicas: []Snapshot{
-		{Replica: 0, Digest: "d1", Match: true, Balances: map[string]int{"alice": 1000}},
-		{Replica: 1, Digest: "d2", Match: false, Balances: map[string]int{}},
+		{Replica: 0, Time: epoch, Digest: "d1", Match: true, Context: Context{Known: true, View: 0, Primary: 0, Transactions: []Tx{tx}}, Balances: map[string]int{"alice": 1000}},
+		{Replica: 1, Time: epoch, Digest: "d2", Match: false, Balances: map[string]int{}},
 		{Replica: 2, Missing: true},
+		{Replica: 3, Time: epoch, Digest: "d1", Match: true},
 	}}
 	text := f.Format()
 	assert.Equal(t, "final checkpoint n=1000 digest=d1 time=20260102_030405 reported-by=P1\n"+
-		"P0 n=1000 digest=d1 match=true balances=alice=1000\n"+
-		"P1 n=1000 digest=d2 match=false balances=-\n"+
-		"P2 missing\n", text)
+		"# Node P0 snapshot @ 2026-01-02 03:04:05 (view=0, leader=P0)\n"+
+		"Checkpoint: n=1000 digest=d1 match=true\n"+
+		"Transactions: 1\n"+
+		"  n100 v0 client7000#17 committed account=alice,amount=1,operation=deposit => alice=100\n"+
+		"Balances: alice=1000\n"+
+		"# Node P1 snapshot @ 2026-01-02 03:04:05 (view=?, leader=?)\n"+
+		"Checkpoint: n=1000 digest=d2 match=false\n"+
+		"Transactions: 0\n"+
+		"Balances: -\n"+
+		"# Node P2 missing\n"+
+		"# Node P3 snapshot @ 2026-01-02 03:04:05 (view=?, leader=?)\n"+
+		"Checkpoint: n=1000 digest=d1 match=true\n"+
+		"Transactions: 0\n"+
+		"Balances: unknown\n", text)
 	got, err := ParseFinal(text)
 	require.NoError(t, err)
 	assert.Equal(t, f, got)
@@ -73,13 +121,15 @@ func TestFinalRoundTrip(t *testing.T) {
 }
 
 func TestParseFinalErrors(t *testing.T) {
+	const header = "final checkpoint n=1 digest=d time=20260102_030405 reported-by=P0\n"
+	const head = "# Node P0 snapshot @ 2026-01-02 03:04:05 (view=0, leader=P0)\n"
 	for _, text := range []string{
 		"",
 		"final n=1 digest=d time=20260102_030405 reported-by=P0",
 		"final checkpoint n=1 digest=d time=yesterday reported-by=P0",
-		"final checkpoint n=1 digest=d time=20260102_030405 reported-by=P0\nP0 n=2 digest=d match=true balances=-",
-		"final checkpoint n=1 digest=d time=20260102_030405 reported-by=P0\nP0 n=1 digest=d match=maybe balances=-",
-		"final checkpoint n=1 digest=d time=20260102_030405 reported-by=P0\nP0 gone",
+		header + head + "Checkpoint: n=2 digest=d match=true\nBalances: -",
+		header + head + "Checkpoint: n=1 digest=d match=maybe\nBalances: -",
+		header + "# Node P0 gone",
 	} {
 		_, err := ParseFinal(text)
 		assert.Error(t, err, text)
@@ -163,11 +213,68 @@ func TestFolder(t *testing.T) {
 	require.NoError(t, w.Report(0, snap(100, "a"), true))
 	log, err := os.ReadFile(filepath.Join(string(dir), ReplicaLog(0)))
 	require.NoError(t, err)
-	assert.Equal(t, 2, strings.Count(string(log), "\n"))
+	assert.Equal(t, 2, strings.Count(string(log), "# Node P0 snapshot"))
 	text, err := os.ReadFile(filepath.Join(string(dir), FinalName(epoch)))
 	require.NoError(t, err)
 	f, err := ParseFinal(string(text))
 	require.NoError(t, err)
 	_, ok := f.Has(0)
 	assert.True(t, ok)
+}
+
+// Stable checkpoints within one second get files of their own: none
+// replaces another.
+func TestFinalNamesNeverCollide(t *testing.T) {
+	mem := NewMem()
+	w := NewWriter(mem, 1, func() time.Time { return epoch })
+	for seq := 100; seq <= 1000; seq += 100 {
+		require.NoError(t, w.Report(0, snap(seq, "d"), true))
+	}
+	var finals []string
+	for _, n := range mem.Names() {
+		if IsFinal(n) {
+			finals = append(finals, n)
+		}
+	}
+	assert.Len(t, finals, 10)
+	assert.Contains(t, finals, FinalName(epoch), "the first keeps the original's name")
+	_, f, err := mem.LatestFinal()
+	require.NoError(t, err)
+	assert.Equal(t, 1000, f.Seq, "the latest is the highest checkpoint, whatever the names")
+}
+
+func TestWriterContextAndSnapshots(t *testing.T) {
+	mem := NewMem()
+	w := NewWriter(mem, 2, func() time.Time { return epoch })
+	history := []Tx{{Seq: 1, Committed: true, Result: "a=1"}, {Seq: 2, Committed: true, Result: "a=2"}, {Seq: 3, Committed: false, Result: "aborted"}}
+	ctx := Context{Known: true, View: 1, Primary: 1, Transactions: history}
+	require.NoError(t, w.ReportWith(0, snap(2, "d"), true, ctx))
+	require.NoError(t, w.Snapshot(0, snap(3, "e"), ctx))
+	text, _ := mem.Read(ReplicaLog(0))
+	recs, err := ParseLog(text)
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	assert.Len(t, recs[0].Transactions, 2, "the transactions up to the checkpoint")
+	assert.Equal(t, []Tx{history[2]}, recs[1].Transactions, "only those since the stable checkpoint")
+	assert.True(t, recs[1].Requested)
+	_, f, err := mem.LatestFinal()
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.Seq, "a requested snapshot makes no final file")
+
+	// P1's CHECKPOINT carried a digest only; its balances are gathered.
+	w.Gather = func(id lab.ID, seq int) (Record, bool) {
+		return Record{Replica: id, Seq: seq, Digest: "d", Balances: map[string]int{"alice": 2}}, id == 1
+	}
+	require.NoError(t, w.Report(1, lab.Snapshot{Seq: 2, Digest: "d"}, false))
+	_, f, err = mem.LatestFinal()
+	require.NoError(t, err)
+	s1, ok := f.Has(1)
+	require.True(t, ok)
+	assert.Equal(t, map[string]int{"alice": 2}, s1.Balances)
+
+	require.NoError(t, w.Recovered(Recovered{Replica: 1, StableSeq: 2, StableDigest: "d", LastExecuted: 3, Context: ctx, Balances: map[string]int{"alice": 2}}))
+	rec, ok := mem.Read(RecoveredLog(1))
+	require.True(t, ok)
+	assert.Contains(t, rec, "# Node P1 recovered @ 2026-01-02 03:04:05 (view=1, leader=P1)")
+	assert.Contains(t, rec, "executed=3 from=state-transfer")
 }

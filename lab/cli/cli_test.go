@@ -106,7 +106,7 @@ func TestClientConsoleOverAPipe(t *testing.T) {
 		"client", "0", "-peers", writePeers(t, t.TempDir()))
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "ok: sent request 1: account=alice,amount=5,operation=deposit")
-	assert.Contains(t, stdout, "error: client: want")
+	assert.Contains(t, stdout, "error: not sent: client: want")
 	assert.Contains(t, stdout, "request 1 client")
 	assert.Contains(t, stdout, "waiting; replies from none")
 }

@@ -19,7 +19,7 @@ func runClient(_ lab.New, args []string, stdin io.Reader, stdout, stderr io.Writ
 	c.register(fs)
 	c.registerStay(fs)
 	name := fs.String("name", "", "the client's `name` in its requests (default client followed by its port)")
-	retry := fs.Duration("retry", 0, "send a request unanswered for this long to every replica, as PBFT clients do when the primary may be down (0: never)")
+	retry := fs.Duration("retry", tcp.DefaultRetry, "send a request unanswered for this long to every replica, as PBFT clients do when the primary may be down; each later resend waits twice as long (0: never)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -55,18 +55,23 @@ func runClient(_ lab.New, args []string, stdin io.Reader, stdout, stderr io.Writ
 		*name = "client" + port
 	}
 	out := console.NewOut(stdout)
+	events := console.NewClientEvents(out, "")
 	client := tcp.StartClient(tcp.ClientConfig{
 		Name: *name, Peers: peers, Keys: keys, Retry: *retry,
-		Observer: console.NewClientEvents(out, ""),
+		Observer: events,
 	})
 	defer client.Close()
-	out.Printf("", "client %s on %s; sends to the primary of its latest view (P0 to start with) and accepts an outcome once %d replicas agree; type help for the commands",
-		*name, hold.Addr(), lab.Weak(peers.N()))
+	resend := "never resends"
+	if *retry > 0 {
+		resend = fmt.Sprintf("resends to every replica what is unanswered after %v", *retry)
+	}
+	out.Printf("", "client %s on %s; sends to the primary of its latest view (P0 to start with), %s, and accepts an outcome once %d replicas agree; type help for the commands",
+		*name, hold.Addr(), resend, lab.Weak(peers.N()))
 	prompt := ""
 	if interactive(stdin) {
 		prompt = "client> "
 	}
-	return untilInterrupted(out, c.stay, func() error { return console.RunClient(client, stdin, out, prompt) })
+	return untilInterrupted(out, c.stay, func() error { return console.RunClient(console.NewClientConsole(client, events), stdin, out, prompt) })
 }
 
 // holdPort keeps the client's port open while it runs. The replicas answer

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"pbftlab/lab"
 	"pbftlab/lab/console"
@@ -18,7 +19,7 @@ func runCluster(newReplica lab.New, args []string, stdin io.Reader, stdout, stde
 	c.registerStay(fs)
 	r.register(fs)
 	name := fs.String("name", "client", "the client's `name` in its requests")
-	retry := fs.Duration("retry", 0, "send a request unanswered for this long to every replica (0: never)")
+	retry := fs.Duration("retry", tcp.DefaultRetry, "send a request unanswered for this long to every replica; each later resend waits twice as long (0: never)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -45,6 +46,10 @@ func runCluster(newReplica lab.New, args []string, stdin io.Reader, stdout, stde
 		defer hold.Close()
 	}
 	out := console.NewOut(stdout)
+	files := newFiles(r.dir, peers.N(), func(line string) { out.Print("", "-- "+line) }, nil)
+	events := make([]*console.Events, peers.N())
+	var started atomic.Pointer[tcp.Cluster]
+	clientEvents := console.NewClientEvents(out, "client: ")
 	cl, err := tcp.StartCluster(tcp.ClusterConfig{
 		Peers: &peers, Keys: keys, New: newReplica, Replica: r.config(),
 		Balances: r.balances, Byzantine: r.byzantine, Tick: r.tick,
@@ -52,14 +57,22 @@ func runCluster(newReplica lab.New, args []string, stdin io.Reader, stdout, stde
 		Observer: func(id lab.ID) tcp.Observer {
 			ev := console.NewEvents(out, id.String()+": ", id, peers.N())
 			ev.Logs = r.logs
-			return ev
+			events[id] = ev
+			return &replicaFiles{Observer: ev, f: files, id: id, bank: func() (lab.Snapshot, map[string]int) {
+				if c := started.Load(); c != nil {
+					s := c.Nodes[id].SnapshotInStep()
+					return s, s.Balances
+				}
+				return lab.Snapshot{}, nil
+			}}
 		},
-		ClientObserver: console.NewClientEvents(out, "client: "),
-		Checkpointed:   newClusterFiles(r.dir, peers.N(), func(line string) { out.Print("", "-- "+line) }).report,
+		ClientObserver: clientEvents,
+		Checkpointed:   files.report,
 	})
 	if err != nil {
 		return err
 	}
+	started.Store(cl)
 	defer cl.Close()
 	var where []string
 	for i := range cl.N() {
@@ -76,5 +89,14 @@ func runCluster(newReplica lab.New, args []string, stdin io.Reader, stdout, stde
 	if interactive(stdin) {
 		prompt = "> "
 	}
-	return untilInterrupted(out, c.stay, func() error { return console.RunCluster(console.ClusterOf(cl), stdin, out, prompt) })
+	snapshot := func(id lab.ID) (string, error) {
+		n := cl.Nodes[id]
+		st, err := n.Status()
+		if err != nil {
+			return "", err
+		}
+		return files.snapshot(id, n.Snapshot(), st)
+	}
+	cc := console.NewClusterConsole(console.ClusterOf(cl), events, clientEvents, snapshot)
+	return untilInterrupted(out, c.stay, func() error { return console.RunCluster(cc, stdin, out, prompt) })
 }

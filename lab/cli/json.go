@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"time"
 
 	"pbftlab/lab"
 	"pbftlab/lab/jsonnode"
@@ -13,6 +14,7 @@ import (
 // tree's replica.
 func runJSON(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("json", "json\n\nRuns one replica as a node of the JSON protocol: envelopes {\"src\",\"dest\",\"body\"}\nin on standard input, out on standard output, its log on standard error.", stderr)
+	tick := fs.Duration("tick", 100*time.Millisecond, "period of the replica's clock, which drives the view-change timer so that a dead primary is replaced; 0 stops it, and the same input then always gives the same output")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -20,11 +22,14 @@ func runJSON(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr 
 	if len(pos) > 0 {
 		return usagef("json takes no arguments")
 	}
-	return jsonNode(newReplica, stdin, stdout, stderr)
+	if *tick < 0 {
+		return usagef("-tick %v: a period cannot be negative", *tick)
+	}
+	return jsonNode(newReplica, stdin, stdout, stderr, *tick)
 }
 
 // jsonNode runs the JSON node protocol. It is the one place the json
 // command depends on package jsonnode.
-func jsonNode(newReplica lab.New, in io.Reader, out, log io.Writer) error {
-	return jsonnode.Run(newReplica, in, out, log)
+func jsonNode(newReplica lab.New, in io.Reader, out, log io.Writer, tick time.Duration) error {
+	return jsonnode.RunWith(newReplica, in, out, log, jsonnode.Options{Tick: tick})
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"pbftlab/lab"
+	"pbftlab/lab/ckptfile"
 	"pbftlab/lab/console"
 	"pbftlab/lab/tcp"
 )
@@ -79,22 +81,52 @@ func serveReplica(newReplica lab.New, id lab.ID, port int, c common, r replicaFl
 	out := console.NewOut(stdout)
 	events := console.NewEvents(out, "", id, peers.N())
 	events.Logs = r.logs
-	files := newReplicaFiles(r.dir, id, peers.N(), events)
+	watch := &replicaFiles{Observer: events, id: id, peers: true, primary: lab.Primary(0, peers.N())}
+	watch.f = newFiles(r.dir, peers.N(), events.Noted, func(d ckptfile.Folder) ckptfile.FS {
+		return ownFiles{Folder: d, id: id, final: func() bool { return watch.primary == id }}
+	})
+	watch.f.w.Gather = ckptfile.Folder(r.dir).Find
+	var started atomic.Pointer[tcp.Node]
+	watch.bank = func() (lab.Snapshot, map[string]int) {
+		if n := started.Load(); n != nil {
+			s := n.SnapshotInStep()
+			return s, s.Balances
+		}
+		return lab.Snapshot{}, nil
+	}
 	node, err := tcp.StartNode(tcp.NodeConfig{
 		ID: id, Peers: peers, Keys: keys, New: newReplica, Replica: r.config(),
 		Balances: r.balances, Byzantine: r.byzantine, Tick: r.tick,
-		Observer: files, Checkpointed: files.checkpointed,
+		Observer: watch, Checkpointed: watch.checkpointed,
 	})
 	if err != nil {
 		return err
 	}
+	started.Store(node)
 	defer node.Close()
 	out.Print("", banner(node, r))
+	// Restart is recovery: a replica whose process starts while the others
+	// run (after a crash, kill -9, Ctrl-C) fetches the state and the view
+	// from f+1 of them by itself, so "rerun its command" is all a person
+	// does. With a cluster that is starting too, the answers say there is
+	// nothing to catch up.
+	out.Print("", "-- asking the other replicas for their state and view, in case this one is rejoining a running cluster")
+	if err := node.Rejoin(); err != nil {
+		out.Print("", "error: "+err.Error())
+	}
 	prompt := ""
 	if interactive(stdin) {
 		prompt = id.String() + "> "
 	}
-	return untilInterrupted(out, c.stay, func() error { return console.RunReplica(node, stdin, out, prompt) })
+	rc := console.NewReplicaConsole(node, events)
+	rc.Snapshot = func() (string, error) {
+		st, err := node.Status()
+		if err != nil {
+			return "", err
+		}
+		return watch.f.snapshot(id, node.Snapshot(), st)
+	}
+	return untilInterrupted(out, c.stay, func() error { return console.RunReplica(rc, stdin, out, prompt) })
 }
 
 // banner is the first thing a replica prints: who it is, where it listens,
@@ -133,6 +165,7 @@ func untilInterrupted(out *console.Out, stay bool, run func() error) error {
 			return err
 		}
 		if !stay {
+			out.Print("", "-- end of input: leaving, as quit does")
 			return nil
 		}
 		out.Print("", "-- end of input: running on without a console until interrupted (-stay)")

@@ -70,7 +70,7 @@ func runCase(newReplica lab.New, args []string, _ io.Reader, stdout, stderr io.W
 		}
 		cfg.ClientObserver = console.NewClientEvents(out, "    client: ")
 	}
-	files := newClusterFiles("", cs.N, func(line string) { out.Print("", "    -- "+line) })
+	files := newFiles("", cs.N, func(line string) { out.Print("", "    -- "+line) }, nil)
 	cfg.Checkpointed = files.report
 	tc, err := tcp.StartCluster(cfg)
 	if err != nil {
@@ -108,5 +108,5 @@ func runCase(newReplica lab.New, args []string, _ io.Reader, stdout, stderr io.W
 // checkpoint files are kept in memory so the case can read them back.
 type caseCluster struct {
 	*tcp.Cluster
-	*clusterFiles
+	*files
 }

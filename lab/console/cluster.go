@@ -31,32 +31,77 @@ func (t tcpCluster) Replica(id lab.ID) Replica { return t.c.Nodes[id] }
 func (t tcpCluster) Client() Client            { return t.c.Client }
 func (t tcpCluster) Settle() error             { return t.c.Settle() }
 
+// ClusterConsole is the console of a whole cluster: a console for each
+// replica and one for the client, reached by the targets of each line.
+type ClusterConsole struct {
+	c        Cluster
+	replicas []*ReplicaConsole
+	client   *ClientConsole
+}
+
+// NewClusterConsole makes the console of c. events, when not nil, holds
+// each replica's events by ID, and clientEvents the client's; snapshot,
+// when not nil, writes a replica's snapshot for the checkpoint command.
+func NewClusterConsole(c Cluster, events []*Events, clientEvents *ClientEvents, snapshot func(id lab.ID) (string, error)) *ClusterConsole {
+	cc := &ClusterConsole{c: c, client: NewClientConsole(c.Client(), clientEvents)}
+	for i := range c.N() {
+		var ev *Events
+		if i < len(events) {
+			ev = events[i]
+		}
+		rc := NewReplicaConsole(c.Replica(lab.ID(i)), ev)
+		if snapshot != nil {
+			id := lab.ID(i)
+			rc.Snapshot = func() (string, error) { return snapshot(id) }
+		}
+		cc.replicas = append(cc.replicas, rc)
+	}
+	return cc
+}
+
 // RunCluster reads lines in the case language ("P1, P2: prepare yes",
 // "client: send ...") from in until quit (nil) or the end of the input
 // (ErrEndOfInput), and waits for the network to settle after each.
-func RunCluster(c Cluster, in io.Reader, out *Out, prompt string) error {
-	return loop(in, out, prompt, func(line string) bool {
-		quit := ClusterCommand(c, line, out)
-		if err := c.Settle(); err != nil {
+func RunCluster(cc *ClusterConsole, in io.Reader, out *Out, prompt string) error {
+	return loop(in, out, func() string { return cc.prompt(prompt) }, func(line string) bool {
+		quit := cc.Command(line, out)
+		if err := cc.c.Settle(); err != nil {
 			out.Print("", "error: "+oneLine(err))
 		}
 		return quit
 	})
 }
 
-// ClusterCommand carries out one line of the cluster console, printing its
-// results behind the name of the process each comes from.
+// prompt is "P0 data> " while a bare tx at P0 waits for its operation.
+func (cc *ClusterConsole) prompt(normal string) string {
+	for i, rc := range cc.replicas {
+		if p := rc.Prompt(normal); p != normal {
+			return lab.ID(i).String() + " " + p
+		}
+	}
+	return normal
+}
+
+// ClusterCommand carries out one line at a cluster console that remembers
+// nothing from earlier lines.
 func ClusterCommand(c Cluster, line string, out *Out) (quit bool) {
+	return NewClusterConsole(c, nil, nil, nil).Command(line, out)
+}
+
+// Command carries out one line of the cluster console, printing its
+// results behind the name of the process each comes from.
+func (cc *ClusterConsole) Command(line string, out *Out) (quit bool) {
+	c := cc.c
 	left, right, found := strings.Cut(line, ":")
 	if !found {
-		switch strings.ToLower(strings.Join(strings.Fields(line), " ")) {
-		case "help", "?":
+		switch w := strings.Fields(strings.ToLower(line)); {
+		case len(w) == 1 && (w[0] == "help" || w[0] == "?"):
 			out.Print("", clusterHelp)
-		case "quit", "exit":
+		case len(w) == 1 && (w[0] == "quit" || w[0] == "exit"):
 			return true
-		case "status":
+		case len(w) >= 1 && w[0] == "status" && (len(w) == 1 || (len(w) == 2 && w[1] == "all")):
 			for i := range c.N() {
-				out.Print("", StatusReport(c.Replica(lab.ID(i))))
+				out.Print("", StatusReport(c.Replica(lab.ID(i)), len(w) == 2))
 			}
 			out.Print("", ClientStatus(c.Client()))
 		default:
@@ -69,54 +114,34 @@ func ClusterCommand(c Cluster, line string, out *Out) (quit bool) {
 		clusterTick(c, right, out)
 		return false
 	}
-	st, err := script.ParseStep(left, right)
-	if err == nil {
-		runStep(c, st, out)
+	if strings.EqualFold(withoutNotes(left), "client") {
+		text, _, err := cc.client.Command(right)
+		report(out, "client: ", text, err)
 		return false
 	}
-	// Not a step of the case language: perhaps one of the console's own
-	// commands (help, net, tick, the client's status) for the targets.
-	if strings.EqualFold(left, "client") {
-		if consoleOnly(right) {
-			text, _, cerr := ClientCommand(c.Client(), right)
-			report(out, "client: ", text, cerr)
-			return false
-		}
-		out.Print("client: ", "error: "+oneLine(err))
-		return false
-	}
-	targets, terr := script.ParseStep(left, "status")
-	if terr != nil || !consoleOnly(right) {
+	// Any replica command, the case language's and the console's own
+	// (help, net, data, a data> line), goes to each target's console.
+	targets, err := script.ParseStep(left, "status")
+	if err != nil {
 		out.Print("", "error: "+oneLine(err))
 		return false
 	}
 	if !known(c, targets.Targets, out) {
 		return false
 	}
+	if w := strings.Fields(strings.ToLower(right)); len(w) == 1 && (w[0] == "quit" || w[0] == "exit") {
+		out.Print("", "error: quit leaves the whole cluster console: type it alone (to stop a replica, type P1: crash)")
+		return false
+	}
 	for _, id := range targets.Targets {
-		text, _, cerr := ReplicaCommand(c.Replica(id), right)
-		report(out, id.String()+": ", text, cerr)
-	}
-	return false
-}
-
-// runStep carries out a parsed step at each of its targets.
-func runStep(c Cluster, st script.Step, out *Out) {
-	if st.Client {
-		out.Print("client: ", clientStep(c.Client(), st))
-		return
-	}
-	if !known(c, st.Targets, out) {
-		return
-	}
-	for _, id := range st.Targets {
-		text, _, err := replicaStep(c.Replica(id), st)
+		text, _, cerr := cc.replicas[id].Command(right)
 		prefix := id.String() + ": "
-		if st.Action == script.Show && strings.HasPrefix(text, prefix) {
+		if strings.HasPrefix(text, prefix) {
 			prefix = "" // a status names its replica already
 		}
-		report(out, prefix, text, err)
+		report(out, prefix, text, cerr)
 	}
+	return false
 }
 
 // known checks that every target is a replica of the cluster.
@@ -128,20 +153,6 @@ func known(c Cluster, ids []lab.ID, out *Out) bool {
 		}
 	}
 	return true
-}
-
-// consoleOnly reports whether a command belongs to the consoles but not to
-// the case language.
-func consoleOnly(command string) bool {
-	w := strings.Fields(strings.ToLower(command))
-	if len(w) == 0 {
-		return false
-	}
-	switch w[0] {
-	case "help", "?", "net", "tick", "status", "list":
-		return true
-	}
-	return false
 }
 
 // clusterTick is "tick: N": every replica's clock advances N times.
@@ -170,4 +181,22 @@ func report(out *Out, prefix, text string, err error) {
 	case text != "":
 		out.Print(prefix, text)
 	}
+}
+
+// withoutNotes drops the notes in parentheses a transcript puts after a
+// name, as "client (port 7000)".
+func withoutNotes(s string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(b.String())
 }

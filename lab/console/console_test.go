@@ -119,7 +119,7 @@ func TestReplicaRefusalIsShown(t *testing.T) {
 
 func TestStatusShowsACrash(t *testing.T) {
 	r := &fakeReplica{id: 2, crashed: true}
-	assert.Contains(t, StatusReport(r), "crashed")
+	assert.Contains(t, StatusReport(r, false), "crashed")
 }
 
 // TestHelpNamesEveryLabCommand checks help against the original lab's
@@ -142,10 +142,11 @@ func TestRunReplica(t *testing.T) {
 	r := &fakeReplica{id: 1}
 	in := strings.NewReader("# a comment\n\nprepare yes\nfly away\n  progress  \nquit\nack commit\n")
 	var out bytes.Buffer
-	require.NoError(t, RunReplica(r, in, NewOut(&out), ""))
+	require.NoError(t, RunReplica(NewReplicaConsole(r, nil), in, NewOut(&out), ""))
 	assert.Equal(t, []string{"do prepare yes", "do progress"}, r.calls)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	require.Len(t, lines, 3, out.String())
+	require.Len(t, lines, 4, out.String())
+	assert.Equal(t, "ok: quit: leaving", lines[3], "quit is acknowledged")
 	assert.Equal(t, "ok: prepare yes", lines[0])
 	assert.True(t, strings.HasPrefix(lines[1], `error: unknown command "fly away"`), lines[1])
 	assert.Equal(t, "ok: progress", lines[2])
@@ -154,7 +155,7 @@ func TestRunReplica(t *testing.T) {
 func TestRunReplicaEndsWithItsInput(t *testing.T) {
 	r := &fakeReplica{id: 1}
 	var out bytes.Buffer
-	require.ErrorIs(t, RunReplica(r, strings.NewReader("crash"), NewOut(&out), "P1> "), ErrEndOfInput)
+	require.ErrorIs(t, RunReplica(NewReplicaConsole(r, nil), strings.NewReader("crash"), NewOut(&out), "P1> "), ErrEndOfInput)
 	assert.Equal(t, []string{"crash"}, r.calls)
 	assert.Equal(t, "P1> ok: crash\nP1> ", out.String(), "a prompt before each line")
 }
@@ -191,7 +192,11 @@ func TestClientCommand(t *testing.T) {
 		{line: "send " + op, sent: []string{op}, text: "ok: sent request 1"},
 		{line: "tx " + op, sent: []string{op}},
 		{line: op, sent: []string{op}},
-		{line: "send " + op + " times 3", sent: []string{op, op, op}, text: "ok: sent requests 1, 2, 3"},
+		{line: "send " + op + " times 3", sent: []string{op, op, op}, text: "ok: sent requests 1 to 3"},
+		{line: "send account=alice,amount=-5,operation=deposit", err: "not sent: client: want"},
+		{line: "send account=alice,amount=0,operation=deposit", err: "amount 0 is not a positive whole number"},
+		{line: "send account=alice,amount=5,operation=steal", err: `unknown operation "steal"`},
+		{line: "list", text: "client client7000"},
 		{line: "send account=alice,amount=lots,operation=deposit", err: "not a whole number"},
 		{line: "send " + op + " times -1", err: "times"},
 		{line: "send", err: "client: want"},
@@ -253,7 +258,7 @@ func TestClusterCommand(t *testing.T) {
 		{line: "status", text: "P3: view 1"},
 		{line: "P9: status", text: "error: P9 is not a replica"},
 		{line: "P1: bogus", text: `error: unknown command "bogus"`},
-		{line: "P1: quit", text: "error: unknown command"},
+		{line: "P1: quit", text: "error: quit leaves the whole cluster console"},
 		{line: "Q1: progress", text: "error:"},
 		{line: "client: withdraw", text: "client: error:"},
 		{line: "hello", text: `error: want "TARGETS: COMMAND"`},

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"pbftlab/lab"
 	"pbftlab/lab/tcp"
@@ -21,6 +23,19 @@ type Events struct {
 	// Logs prints the replica's own Logf lines too, marked "log:".
 	Logs bool
 	prev lab.Status
+
+	// cause is the message handed to the replica in the step under way,
+	// nil for a tick or a command; typed is set while a command typed at
+	// the console runs. Together they say why a view changed.
+	cause     lab.Message
+	causeFrom lab.ID
+	typed     atomic.Bool
+
+	mu sync.Mutex
+	// ownView is the view the replica asked for without being told to
+	// (it joined f+1 replicas that asked, or its timer expired), until a
+	// view change is typed at it; -1 when there is none.
+	ownView int
 }
 
 var _ tcp.Observer = (*Events)(nil)
@@ -28,11 +43,39 @@ var _ tcp.Observer = (*Events)(nil)
 // NewEvents prints the events of replica id of an n-replica cluster, each
 // line behind prefix.
 func NewEvents(out *Out, prefix string, id lab.ID, n int) *Events {
-	return &Events{out: out, prefix: prefix, Logs: true, prev: lab.Status{ID: id, Primary: lab.Primary(0, n)}}
+	return &Events{out: out, prefix: prefix, Logs: true, prev: lab.Status{ID: id, Primary: lab.Primary(0, n)}, ownView: -1}
+}
+
+// Typed runs a command typed at the console, so that what it changes is
+// told apart from what the replica does by itself.
+func (e *Events) Typed(f func() error) error {
+	if e == nil {
+		return f()
+	}
+	e.typed.Store(true)
+	defer e.typed.Store(false)
+	return f()
+}
+
+// AskedByItself reports whether the replica, in view, is there (or on its
+// way there) because it asked for that view by itself since the last view
+// change typed at it, and forgets it: a person who types view change at a
+// replica that has already moved past the failed primary means the change
+// that happened, not one more.
+func (e *Events) AskedByItself(view int) bool {
+	if e == nil {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	own := e.ownView == view
+	e.ownView = -1
+	return own
 }
 
 // Delivered prints a message handed to the replica.
 func (e *Events) Delivered(from lab.ID, m lab.Message) {
+	e.cause, e.causeFrom = m, from
 	if line := describeDelivery(from, m); line != "" {
 		e.out.Print(e.prefix, line)
 	}
@@ -40,7 +83,30 @@ func (e *Events) Delivered(from lab.ID, m lab.Message) {
 
 // Stepped prints what changed in the replica's status.
 func (e *Events) Stepped(st lab.Status) {
-	lines := statusChanges(e.prev, st)
+	typed := e.typed.Load()
+	why := stepCause{typed: typed, msg: e.cause, from: e.causeFrom}
+	e.cause = nil
+	switch {
+	case asked(e.prev, st) || st.View > e.prev.View:
+		// A view asked for, or entered at once (a new primary that joins
+		// the f+1 replicas asking has its 2f+1 and starts the view in the
+		// same step), without a command: the replica moved by itself. A
+		// view learnt by state transfer is not one it moved to: typing
+		// view change there asks for the next.
+		e.mu.Lock()
+		e.ownView = -1
+		if !typed && (why.msg == nil || lab.KindOf(why.msg) != lab.KindStateReply) {
+			e.ownView = st.View
+		}
+		e.mu.Unlock()
+	case !st.ViewChanging && len(st.History) > len(e.prev.History):
+		// Requests run in the view: a view change typed from now on is
+		// about this view's primary, not about the change that led here.
+		e.mu.Lock()
+		e.ownView = -1
+		e.mu.Unlock()
+	}
+	lines := statusChanges(e.prev, st, why)
 	e.prev = st
 	if len(lines) > 0 {
 		e.out.Print(e.prefix, strings.Join(lines, "\n"))
@@ -98,26 +164,75 @@ func describeDelivery(from lab.ID, m lab.Message) string {
 	return fmt.Sprintf("%s from %s", lab.Describe(m), from)
 }
 
-// statusChanges lists, as console lines, what differs from prev to st.
-func statusChanges(prev, st lab.Status) []string {
-	var out []string
-	if st.View != prev.View || st.Primary != prev.Primary {
-		line := fmt.Sprintf("view changed: view %d, primary %s", st.View, st.Primary)
+// stepCause is what made a replica step: a command typed at its console,
+// a message (msg, from from), or, with neither, a tick.
+type stepCause struct {
+	typed bool
+	msg   lab.Message
+	from  lab.ID
+}
+
+// asked reports whether, from prev to st, the replica asked for a new view.
+func asked(prev, st lab.Status) bool {
+	return st.ViewChanging && (!prev.ViewChanging || st.View != prev.View)
+}
+
+// viewLine tells a view change as it is: asking for a view is not being
+// in it. A replica in the kit reports the view it asked for at once, with
+// ViewChanging set until the view starts.
+func viewLine(prev, st lab.Status, why stepCause) string {
+	switch {
+	case asked(prev, st):
+		line := fmt.Sprintf("asked for view %d (to be led by %s); it starts when %s sends NEW-VIEW", st.View, st.Primary, st.Primary)
 		if st.Primary == st.ID {
-			line += " (this replica leads it)"
+			line = fmt.Sprintf("asked for view %d, which this replica is to lead: it starts once 2f+1 replicas ask for it", st.View)
 		}
+		switch {
+		case why.typed:
+		case why.msg != nil && lab.KindOf(why.msg) == lab.KindViewChange:
+			line += " (joined the replicas that asked for it)"
+		case why.msg == nil:
+			line += " (its view-change timer expired)"
+		}
+		return line
+	case st.View == prev.View && st.Primary == prev.Primary && !(prev.ViewChanging && !st.ViewChanging):
+		return ""
+	}
+	line := fmt.Sprintf("entered view %d, led by %s", st.View, st.Primary)
+	switch {
+	case st.Primary == st.ID:
+		line += " (this replica leads it: it sent NEW-VIEW)"
+	case why.msg != nil && lab.KindOf(why.msg) == lab.KindNewView:
+		line += fmt.Sprintf(" (NEW-VIEW from %s)", why.from)
+	case why.msg != nil && lab.KindOf(why.msg) == lab.KindStateReply:
+		line += " (state transfer: f+1 replicas report it)"
+	}
+	return line
+}
+
+// statusChanges lists, as console lines, what differs from prev to st.
+// Entries a new view re-issues for sequence numbers this replica had
+// executed already are summed up in one line, not told one by one.
+func statusChanges(prev, st lab.Status, why stepCause) []string {
+	var out []string
+	if line := viewLine(prev, st, why); line != "" {
 		out = append(out, line)
-	} else if st.ViewChanging && !prev.ViewChanging {
-		out = append(out, fmt.Sprintf("view change under way: leaving view %d", st.View))
 	}
 	type key struct{ view, seq int }
 	before := map[key]lab.Entry{}
 	for _, e := range prev.Log {
 		before[key{e.View, e.Seq}] = e
 	}
+	var reissued []int
 	for _, e := range st.Log {
 		old, seen := before[key{e.View, e.Seq}]
 		if seen && old.Phase == e.Phase {
+			continue
+		}
+		if e.Seq <= prev.LastExecuted {
+			if !seen {
+				reissued = append(reissued, e.Seq)
+			}
 			continue
 		}
 		switch e.Phase {
@@ -134,15 +249,37 @@ func statusChanges(prev, st lab.Status) []string {
 				idList(e.PrepareYes), idList(e.PrepareNo), idList(e.CommitYes), idList(e.CommitNo)))
 		}
 	}
+	if len(reissued) > 0 {
+		out = append(out, fmt.Sprintf("view %d re-issues %s, executed here already: their votes are not shown", st.View, seqRanges(reissued)))
+	}
 	if len(st.History) > len(prev.History) {
 		for _, o := range st.History[len(prev.History):] {
-			out = append(out, fmt.Sprintf("executed n%d: %s#%d %s %s (%s)", o.Seq, o.Request.Client, o.Request.Timestamp, o.Request.Op, word(o.Committed, "committed", "aborted"), o.Result))
+			out = append(out, fmt.Sprintf("executed n%d: %s#%d %s %s", o.Seq, o.Request.Client, o.Request.Timestamp, o.Request.Op, OutcomeText(o.Committed, o.Result)))
 		}
 	}
 	if st.StableSeq > prev.StableSeq {
 		out = append(out, fmt.Sprintf("stable checkpoint now n%d: watermarks (%d, %d]", st.StableSeq, st.Low, st.High))
 	}
 	return out
+}
+
+// seqRanges writes sequence numbers as "n1", "n1-n3" or "n1-n3, n5".
+func seqRanges(seqs []int) string {
+	slices.Sort(seqs)
+	var parts []string
+	for i := 0; i < len(seqs); {
+		j := i
+		for j+1 < len(seqs) && seqs[j+1] == seqs[j]+1 {
+			j++
+		}
+		if i == j {
+			parts = append(parts, fmt.Sprintf("n%d", seqs[i]))
+		} else {
+			parts = append(parts, fmt.Sprintf("n%d-n%d", seqs[i], seqs[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }
 
 func requestText(r *lab.Request) string {

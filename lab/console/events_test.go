@@ -62,13 +62,24 @@ func TestStatusChanges(t *testing.T) {
 		}), []string{"n1 committed: commit from P0 P1 P2, abort from none", "executed n1: c#1 account=a,amount=1,operation=deposit committed (a=1)"}},
 		{"aborted", with(func(s *lab.Status) { s.Log = []lab.Entry{entry(lab.PhasePrePrepared)} }), with(func(s *lab.Status) { s.Log = []lab.Entry{entry(lab.PhaseAborted)} }),
 			[]string{"n1 aborted: prepare yes P0 P1 P2, no none; commit P0 P1 P2, abort none"}},
-		{"a view change starts", base, with(func(s *lab.Status) { s.ViewChanging = true }), []string{"view change under way: leaving view 0"}},
-		{"a new view led by this replica", base, with(func(s *lab.Status) { s.View, s.Primary = 1, 1 }), []string{"view changed: view 1, primary P1 (this replica leads it)"}},
-		{"a new view led by another", base, with(func(s *lab.Status) { s.View, s.Primary = 2, 2 }), []string{"view changed: view 2, primary P2"}},
+		{"a view change asked for by itself", base, with(func(s *lab.Status) { s.View, s.Primary, s.ViewChanging = 1, 1, true }),
+			[]string{"asked for view 1, which this replica is to lead: it starts once 2f+1 replicas ask for it (its view-change timer expired)"}},
+		{"a new view led by this replica", with(func(s *lab.Status) { s.View, s.Primary, s.ViewChanging = 1, 1, true }), with(func(s *lab.Status) { s.View, s.Primary = 1, 1 }),
+			[]string{"entered view 1, led by P1 (this replica leads it: it sent NEW-VIEW)"}},
+		{"a new view led by another, learnt by state transfer", base, with(func(s *lab.Status) { s.View, s.Primary = 2, 2 }), []string{"entered view 2, led by P2"}},
+		{"a re-issued entry executed already is summed up", with(func(s *lab.Status) {
+			s.LastExecuted = 1
+			s.Log = []lab.Entry{entry(lab.PhaseCommitted)}
+		}), with(func(s *lab.Status) {
+			s.View, s.Primary, s.LastExecuted = 1, 2, 1
+			e := entry(lab.PhasePrePrepared)
+			e.View = 1
+			s.Log = []lab.Entry{entry(lab.PhaseCommitted), e}
+		}), []string{"entered view 1, led by P2", "view 1 re-issues n1, executed here already: their votes are not shown"}},
 		{"a stable checkpoint", base, with(func(s *lab.Status) { s.StableSeq, s.Low, s.High = 100, 100, 300 }), []string{"stable checkpoint now n100: watermarks (100, 300]"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, statusChanges(tc.prev, tc.now))
+			assert.Equal(t, tc.want, statusChanges(tc.prev, tc.now, stepCause{}))
 		})
 	}
 }
@@ -77,15 +88,21 @@ func TestEventsPrintsAsThingsHappen(t *testing.T) {
 	var out bytes.Buffer
 	e := NewEvents(NewOut(&out), "P1: ", 1, 4)
 	e.Delivered(2, &lab.Prepare{Seq: 1, Replica: 2, Yes: true})
-	e.Stepped(lab.Status{ID: 1, View: 1, Primary: 1})
-	e.Stepped(lab.Status{ID: 1, View: 1, Primary: 1})
+	e.Stepped(lab.Status{ID: 1})
+	e.Delivered(2, &lab.ViewChange{View: 1, Replica: 2})
+	e.Stepped(lab.Status{ID: 1, View: 1, Primary: 1, ViewChanging: true})
+	e.Delivered(2, &lab.NewView{View: 2})
+	e.Stepped(lab.Status{ID: 1, View: 2, Primary: 2})
 	e.Logged("my own line")
 	e.Checkpointed(lab.Snapshot{Seq: 100, Digest: "d"}, true)
 	e.Noted("lost the connection to P2")
 	e.Logs = false
 	e.Logged("hidden")
 	assert.Equal(t, `P1: prepare yes from P2 on n1 v0
-P1: view changed: view 1, primary P1 (this replica leads it)
+P1: view change from P2: asks for view 1 (stable n0, 0 prepared)
+P1: asked for view 1, which this replica is to lead: it starts once 2f+1 replicas ask for it (joined the replicas that asked for it)
+P1: new view from P2: view 2, on 0 view changes, re-issuing 0 pre-prepares
+P1: entered view 2, led by P2 (NEW-VIEW from P2)
 P1: log: my own line
 P1: checkpoint n100 is stable (digest d)
 P1: -- lost the connection to P2

@@ -2,9 +2,12 @@ package console
 
 // replicaHelp is what "help" prints at a replica's console.
 const replicaHelp = `commands at a replica:
-  status                      view, primary, balances, history and pending requests
+  status                      view, primary, balances, the last 5 decisions and pending requests
+  status all                  the same with every decision
+  data                        the transactions in progress, with their data and votes
   list                        the members, where they listen, which is primary and which Byzantine
-  tx [OPERATION]              primary: order the oldest waiting request, or a new one typed here
+  tx [OPERATION]              primary: order the oldest waiting request, or a new one typed here;
+                              a bare tx may be followed by the operation (the original's data> line)
   prepare yes | prepare no    this replica's PREPARE vote on the oldest request awaiting it
   prepare to PX yes|no        Byzantine replica only: a PREPARE vote to replica PX alone
   ack commit | ack abort      this replica's COMMIT ack on the oldest prepared request
@@ -12,8 +15,8 @@ const replicaHelp = `commands at a replica:
   progress                    decide with the votes that have arrived (2f+1 yes moves on, else abort)
   crash                       stop handling messages (the process keeps running)
   recover                     resume, and catch up on what was missed
-  view change                 ask for the next view
-  checkpoint                  take a checkpoint now
+  view change                 ask for the next view (unless this replica already moved by itself)
+  checkpoint                  write a snapshot now; at the primary, also start a checkpoint
   tick [N]                    advance the replica's clock by N ticks (1 if left out)
   net                         connections and message counts
   help                        this list
@@ -22,8 +25,9 @@ const replicaHelp = `commands at a replica:
 // clientHelp is what "help" prints at the client's console.
 const clientHelp = `commands at the client:
   send account=A,amount=N,operation=deposit|withdraw [times K]
-                              send a request (K of them); tx is the same as send
+                              send a request (K of them, summed up in one line); tx is the same
   status                      every request sent, the replies to it and its outcome
+  list                        how many replies arrived, and the last ones
   net                         connections and message counts
   help                        this list
   quit                        leave`

@@ -41,13 +41,42 @@ type Network interface {
 
 var _ Replica = (*tcp.Node)(nil)
 
-// RunReplica reads commands for r from in until quit (it returns nil) or
+// ReplicaConsole is the console of one replica: it carries out the lines
+// typed at it and remembers what a line leaves open for the next one (the
+// data> prompt after a bare tx).
+type ReplicaConsole struct {
+	r  Replica
+	ev *Events // the replica's events, or nil
+	// Snapshot, when set, writes a snapshot of the replica's state to its
+	// checkpoint log and says where: the checkpoint command always does,
+	// as the original lab does, whether or not a new checkpoint is due.
+	Snapshot func() (string, error)
+	data     *dataWait
+}
+
+// NewReplicaConsole makes the console of r; ev, when not nil, is the
+// observer printing r's events, which tells the console what the replica
+// did by itself.
+func NewReplicaConsole(r Replica, ev *Events) *ReplicaConsole {
+	return &ReplicaConsole{r: r, ev: ev}
+}
+
+// Prompt is what to print before the next line at a terminal: "data> "
+// while a bare tx waits for its operation, else normal.
+func (c *ReplicaConsole) Prompt(normal string) string {
+	if normal != "" && c.data != nil && c.data.propose {
+		return "data> "
+	}
+	return normal
+}
+
+// RunReplica reads commands for c from in until quit (it returns nil) or
 // the end of the input (ErrEndOfInput). prompt, when not empty, is printed
 // before each line is read (for a person at a terminal; a script does not
 // need it).
-func RunReplica(r Replica, in io.Reader, out *Out, prompt string) error {
-	return loop(in, out, prompt, func(line string) bool {
-		text, quit, err := ReplicaCommand(r, line)
+func RunReplica(c *ReplicaConsole, in io.Reader, out *Out, prompt string) error {
+	return loop(in, out, func() string { return c.Prompt(prompt) }, func(line string) bool {
+		text, quit, err := c.Command(line)
 		switch {
 		case err != nil:
 			out.Print("", "error: "+oneLine(err))
@@ -63,12 +92,14 @@ func RunReplica(r Replica, in io.Reader, out *Out, prompt string) error {
 var ErrEndOfInput = errors.New("end of input")
 
 // loop reads lines and hands each non-blank one to do until it says quit
-// (nil) or the input ends (ErrEndOfInput).
-func loop(in io.Reader, out *Out, prompt string, do func(line string) (quit bool)) error {
+// (nil) or the input ends (ErrEndOfInput). A quit gets one line back, so
+// a person sees that the console heard it; the end of the input is told
+// by whoever decides what happens next (see cli).
+func loop(in io.Reader, out *Out, prompt func() string, do func(line string) (quit bool)) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for {
-		out.prompt(prompt)
+		out.prompt(prompt())
 		if !sc.Scan() {
 			if err := sc.Err(); err != nil {
 				return err
@@ -80,18 +111,40 @@ func loop(in io.Reader, out *Out, prompt string, do func(line string) (quit bool
 			continue
 		}
 		if do(line) {
+			out.Print("", "ok: quit: leaving")
 			return nil
 		}
 	}
 }
 
-// ReplicaCommand carries out one console line at replica r and returns what
-// to print, whether the line was quit, or the error to show.
+// ReplicaCommand carries out one console line at replica r, with a console
+// of its own that remembers nothing from earlier lines.
 func ReplicaCommand(r Replica, line string) (text string, quit bool, err error) {
+	return NewReplicaConsole(r, nil).Command(line)
+}
+
+// Command carries out one console line and returns what to print, whether
+// the line was quit, or the error to show.
+func (c *ReplicaConsole) Command(line string) (text string, quit bool, err error) {
 	words := strings.Fields(strings.ToLower(line))
 	if len(words) == 0 {
 		return "", false, nil
 	}
+	if wait := c.data; wait != nil && !query(words[0]) {
+		// A query (status, net, ...) leaves the data> prompt open: a
+		// person may look around before typing the operation, and a
+		// script reads the message counts between any two lines.
+		c.data = nil
+		if looksLikeOperation(line) {
+			return c.dataLine(wait, strings.TrimSpace(line))
+		}
+		if wait.propose {
+			defer func() {
+				text = joinLines("-- no operation after tx: nothing ordered", text)
+			}()
+		}
+	}
+	r := c.r
 	switch words[0] {
 	case "help", "?":
 		return replicaHelp, false, nil
@@ -102,6 +155,19 @@ func ReplicaCommand(r Replica, line string) (text string, quit bool, err error) 
 			return "", false, fmt.Errorf("net takes no argument")
 		}
 		return NetReport(r), false, nil
+	case "data":
+		if len(words) > 1 {
+			return "", false, fmt.Errorf("data takes no argument (at the primary, tx opens a data> prompt for an operation)")
+		}
+		return DataReport(r), false, nil
+	case "status":
+		switch {
+		case len(words) == 1:
+			return StatusReport(r, false), false, nil
+		case len(words) == 2 && (words[1] == "all" || words[1] == "-a" || words[1] == "--all"):
+			return StatusReport(r, true), false, nil
+		}
+		return "", false, fmt.Errorf("want status, or status all for the whole history")
 	case "tick":
 		k, err := tickCount(words)
 		if err != nil {
@@ -116,47 +182,78 @@ func ReplicaCommand(r Replica, line string) (text string, quit bool, err error) 
 	case "send":
 		return "", false, fmt.Errorf("send is the client's command; at the primary, tx [OPERATION] orders a request")
 	}
+	if looksLikeOperation(line) {
+		return "", false, fmt.Errorf("an operation line answers the data> prompt of a bare tx at the primary; to order this one, type tx %s", strings.TrimSpace(line))
+	}
 	st, err := script.ParseCommand(line)
 	if err != nil {
 		return "", false, err
 	}
-	return replicaStep(r, st)
+	return c.step(st)
 }
 
-// replicaStep carries out a parsed command at r.
-func replicaStep(r Replica, st script.Step) (string, bool, error) {
+// query reports whether a command only reads: it changes nothing at the
+// replica.
+func query(word string) bool {
+	switch word {
+	case "help", "?", "net", "status", "list", "data":
+		return true
+	}
+	return false
+}
+
+// step carries out a parsed command.
+func (c *ReplicaConsole) step(st script.Step) (string, bool, error) {
+	r := c.r
 	var err error
+	if (st.Action == script.Do || st.Action == script.VoteTo) && r.Crashed() {
+		// The seed's Case 5 has the crashed replica ack: the line is taken,
+		// and does what a crashed replica does, nothing.
+		return fmt.Sprintf("ok: %s: not carried out: %s is crashed, and handles and sends nothing until recover", strings.Join(strings.Fields(st.Text), " "), r.ID()), false, nil
+	}
 	switch st.Action {
 	case script.Do:
-		err = r.Do(st.Cmd)
+		switch st.Cmd.Op {
+		case lab.OpPropose:
+			return c.tx(st)
+		case lab.OpViewChange:
+			return c.viewChange(st)
+		case lab.OpCheckpoint:
+			return c.checkpoint(st)
+		case lab.OpPrepare, lab.OpAck:
+			return c.vote(st)
+		}
+		err = c.ev.Typed(func() error { return r.Do(st.Cmd) })
 	case script.VoteTo:
 		err = r.VoteTo(st.To, st.Cmd.Op, st.Cmd.Yes)
 	case script.Crash:
 		err = r.Crash()
 	case script.Recover:
-		err = r.Recover()
+		err = c.ev.Typed(r.Recover)
 	case script.Show:
 		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(st.Text)), "list") {
 			return Members(r), false, nil
 		}
-		return StatusReport(r), false, nil
+		return StatusReport(r, false), false, nil
 	default:
 		return "", false, fmt.Errorf("%q is not a replica command", st.Text)
 	}
 	if err != nil {
 		return "", false, err
 	}
-	return "ok: " + strings.Join(strings.Fields(st.Text), " "), false, nil
+	return okLine(st), false, nil
 }
 
-// StatusReport is what status prints: the kit's status format, and whether
-// the replica is crashed.
-func StatusReport(r Replica) string {
+func okLine(st script.Step) string { return "ok: " + strings.Join(strings.Fields(st.Text), " ") }
+
+// StatusReport is what status prints (FormatStatus), and whether the
+// replica is crashed; all asks for the whole history.
+func StatusReport(r Replica, all bool) string {
 	st, err := r.Status()
 	if err != nil {
 		return fmt.Sprintf("%s: no status: %v", r.ID(), err)
 	}
-	text := script.FormatStatus(st, r.Balances())
+	text := FormatStatus(st, r.Balances(), all)
 	if r.Crashed() {
 		text += "\n  crashed: handling nothing until recover"
 	}

@@ -107,10 +107,24 @@
 // # Concurrency
 //
 // Run reads, calls the replica and writes from the goroutine that called
-// it, so the replica is never called from two goroutines. It never calls
-// Tick: the replica's clock does not advance in this mode. Output lines are
+// it. It never calls Tick, so the replica's clock stands still and a run
+// is deterministic: the same input gives the same output. RunWith can add
+// a clock (Options.Tick): a goroutine then calls Tick at that period, and
+// every call into the replica, from either goroutine, holds one lock, so
+// the replica is still called one call at a time. With a clock, a backup's
+// view-change timer runs, and a dead primary is replaced. Output lines are
 // written whole, under a mutex, each with one Write, and out is flushed
 // after every line when it has a Flush method.
+//
+// # A client's request at a backup
+//
+// A Maelstrom client sends its request to one node and waits; it does not
+// resend it to every replica when the answer is late, as a PBFT client
+// does. A backup node therefore passes a client's request on to every
+// other node itself (as a pbft_msg REQUEST, besides the replica's own
+// forwarding to the primary), so that every backup knows of it and starts
+// its timer: if the primary is dead, 2f+1 of them ask for a view change
+// and the new primary orders the request.
 package jsonnode
 
 import (
@@ -122,6 +136,8 @@ import (
 	"io"
 	"runtime/debug"
 	"slices"
+	"sync"
+	"time"
 
 	"pbftlab/lab"
 )
@@ -140,8 +156,19 @@ const maxLine = 16 << 20
 
 // Run serves the JSON protocol on in and out for a replica built by
 // newReplica, writing its trace and complaints to log (which may be nil).
-// It returns nil when in ends.
+// It returns nil when in ends. The replica's clock stands still.
 func Run(newReplica lab.New, in io.Reader, out io.Writer, log io.Writer) error {
+	return RunWith(newReplica, in, out, log, Options{})
+}
+
+// Options are the settings of RunWith.
+type Options struct {
+	// Tick is the period of the replica's clock; zero stops it.
+	Tick time.Duration
+}
+
+// RunWith is Run with options.
+func RunWith(newReplica lab.New, in io.Reader, out io.Writer, log io.Writer, opts Options) error {
 	if log == nil {
 		log = io.Discard
 	}
@@ -150,6 +177,17 @@ func Run(newReplica lab.New, in io.Reader, out io.Writer, log io.Writer) error {
 		out:        &output{w: out},
 		log:        &logger{w: log},
 	}
+	if opts.Tick > 0 {
+		stop := make(chan struct{})
+		var ticker sync.WaitGroup
+		ticker.Add(1)
+		go func() {
+			defer ticker.Done()
+			n.clock(opts.Tick, stop)
+		}()
+		defer ticker.Wait()
+		defer close(stop)
+	}
 	r := bufio.NewReaderSize(in, 64<<10)
 	for {
 		line, tooLong, err := readLine(r)
@@ -157,7 +195,9 @@ func Run(newReplica lab.New, in io.Reader, out io.Writer, log io.Writer) error {
 		case tooLong:
 			n.log.printf("skipped a line longer than %d bytes", maxLine)
 		case len(bytes.TrimSpace(line)) > 0:
+			n.mu.Lock()
 			n.handleLine(line)
+			n.mu.Unlock()
 		}
 		if werr := n.out.error(); werr != nil {
 			return fmt.Errorf("jsonnode: writing output: %w", werr)
@@ -167,6 +207,24 @@ func Run(newReplica lab.New, in io.Reader, out io.Writer, log io.Writer) error {
 		}
 		if err != nil {
 			return fmt.Errorf("jsonnode: reading input: %w", err)
+		}
+	}
+}
+
+// clock ticks the replica every period until stop is closed.
+func (n *node) clock(period time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			n.mu.Lock()
+			if n.replica != nil {
+				n.call(func(r lab.Replica) { r.Tick() })
+			}
+			n.mu.Unlock()
 		}
 	}
 }
@@ -189,8 +247,10 @@ func readLine(r *bufio.Reader) (line []byte, tooLong bool, err error) {
 	}
 }
 
-// node is the state of one JSON node. Only the goroutine in Run uses it.
+// node is the state of one JSON node. Whoever uses it holds mu: the
+// goroutine in Run, and the clock's.
 type node struct {
+	mu         sync.Mutex
 	newReplica lab.New
 	out        *output
 	log        *logger
@@ -338,6 +398,9 @@ func (n *node) onRequest(env envelope, h header) {
 	n.call(func(r lab.Replica) { r.Receive(lab.Client, &req) })
 
 	st, ok := n.status()
+	if ok && st.Primary != n.me {
+		n.relay(&req, st.Primary)
+	}
 	if !ok {
 		n.fail(env.Src, h.MsgID, codeUnavailable, "the replica failed to report its status")
 		return
@@ -354,6 +417,19 @@ func (n *node) onRequest(env envelope, h header) {
 		resp.Phase, resp.Primary = "forwarded", n.name(st.Primary)
 	}
 	n.send(env.Src, resp)
+}
+
+// relay passes a client's request on to the backups other than this
+// one, as a PBFT client does when its request goes unanswered (see
+// "A client's request at a backup"); the replica forwards it to the
+// primary itself.
+func (n *node) relay(req *lab.Request, primary lab.ID) {
+	body := peerMessage{Type: "pbft_msg", Kind: lab.KindRequest.String(), Payload: lab.Encode(req)}
+	for i, id := range n.ids {
+		if lab.ID(i) != n.me && lab.ID(i) != primary {
+			n.send(id, body)
+		}
+	}
 }
 
 type statusBody struct {

@@ -256,6 +256,10 @@ func TestBackupForwardsToThePrimary(t *testing.T) {
 	n.send(`{"src":"c7","dest":"n2","body":{"type":"pbft_request","msg_id":3,"operation":"account=alice,amount=5,operation=deposit"}}`)
 	req := &lab.Request{Client: "c7", Timestamp: 3, Op: "account=alice,amount=5,operation=deposit"}
 	n.expect(fmt.Sprintf(`{"src":"n2","dest":"n1","body":{"type":"pbft_msg","kind":"REQUEST","payload":%q}}`, payload(req)))
+	// The node passes it on to the other backups too, as a PBFT client
+	// would once its request goes unanswered: their timers then run.
+	n.expect(fmt.Sprintf(`{"src":"n2","dest":"n3","body":{"type":"pbft_msg","kind":"REQUEST","payload":%q}}`, payload(req)))
+	n.expect(fmt.Sprintf(`{"src":"n2","dest":"n4","body":{"type":"pbft_msg","kind":"REQUEST","payload":%q}}`, payload(req)))
 	n.expect(`{"src":"n2","dest":"c7","body":{"type":"pbft_request_ok","in_reply_to":3,"sequence_number":0,"view":0,"phase":"forwarded","primary":"n1"}}`)
 	// A message for another node is not this node's business.
 	n.send(`{"src":"c1","dest":"n3","body":{"type":"pbft_status","msg_id":4,"sequence_number":1}}`)
@@ -294,4 +298,33 @@ func TestOutputFailureEndsRun(t *testing.T) {
 	var log lockedBuffer
 	err := jsonnode.Run(newStub, strings.NewReader(initN1+"\n"+initN1+"\n"), failingWriter{}, &log)
 	require.ErrorContains(t, err, "disk on fire")
+}
+
+// ticker is a stub whose clock shows: each tick sends a CHECKPOINT to P1.
+type ticker struct{ stub }
+
+func (s *ticker) Tick() { s.env.Send(1, &lab.Checkpoint{Replica: s.cfg.ID}) }
+
+// With a clock, the node ticks its replica by itself (its view-change timer
+// runs); without one (Run), nothing happens unless a line arrives.
+func TestClockTicksTheReplica(t *testing.T) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	var log lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		newTicker := func(cfg lab.Config, env lab.Env) lab.Replica { return &ticker{stub{cfg: cfg, env: env}} }
+		done <- jsonnode.RunWith(newTicker, inR, outW, &log, jsonnode.Options{Tick: time.Millisecond})
+		outW.Close()
+	}()
+	lines := bufio.NewScanner(outR)
+	_, err := inW.Write([]byte(initN1 + "\n"))
+	require.NoError(t, err)
+	require.True(t, lines.Scan())
+	assert.Equal(t, jsonValue(t, initN1OK), jsonValue(t, lines.Text()))
+	require.True(t, lines.Scan(), "a tick's message")
+	assert.Contains(t, lines.Text(), `"kind":"CHECKPOINT"`)
+	require.NoError(t, inW.Close())
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	require.NoError(t, <-done)
 }

@@ -31,7 +31,10 @@ type ClientConfig struct {
 	Keys  *Keyring
 	// Retry is how long a request may go unanswered before the client sends
 	// it to every replica, in case the primary it believed in is down
-	// (PBFT §4.1); zero never retries.
+	// (PBFT §4.1); zero never retries. Each later resend of the same
+	// request waits twice as long as the one before, up to MaxRetry, so a
+	// request that waits for votes typed by hand costs a line now and then,
+	// not a line a second.
 	Retry time.Duration
 	// RetryTicks does the same in ticks of Client.Tick, for a cluster whose
 	// clock is driven by hand (a case replayed step by step); zero never.
@@ -44,6 +47,14 @@ type ClientConfig struct {
 	MinBackoff, MaxBackoff time.Duration
 	QueueLimit             int
 }
+
+// DefaultRetry is the client's timer of the command line: long enough that
+// a request to a live primary is answered well before it, short enough
+// that a person notices the resend when the primary is down.
+const DefaultRetry = time.Second
+
+// MaxRetry bounds the pause between two resends of one request.
+const MaxRetry = 16 * time.Second
 
 // Outcome is how a request ended, as the client accepted it.
 type Outcome struct {
@@ -70,12 +81,15 @@ type Client struct {
 	requests []*request
 	byTS     map[int64]*request
 	ticks    int
+	progress time.Time // when the last outcome was accepted
 }
 
 type request struct {
 	n        int
 	req      lab.Request
 	sentAt   time.Time
+	wait     time.Duration // before the next resend
+	resends  int
 	sentTick int
 	first    time.Time
 	replies  []lab.Reply // one per replica at most
@@ -139,6 +153,7 @@ func (c *Client) Send(op string) int {
 		n:        len(c.requests) + 1,
 		req:      lab.Request{Client: c.cfg.Name, Timestamp: ts, Op: op},
 		sentAt:   now,
+		wait:     c.cfg.Retry,
 		sentTick: c.ticks,
 		first:    now,
 		done:     make(chan struct{}),
@@ -283,6 +298,7 @@ func (c *Client) deliver(from lab.ID, _ string, payload []byte) {
 		}
 	}
 	if match >= lab.Weak(c.N()) {
+		c.progress = time.Now()
 		r.outcome = &Outcome{Committed: rep.Committed, Result: rep.Result, Seq: rep.Seq, View: rep.View, Replies: match, Latency: time.Since(r.first)}
 		close(r.done)
 		if c.cfg.Observer != nil {
@@ -302,13 +318,18 @@ func (c *Client) retryLoop() {
 		case <-c.stop:
 			return
 		case now := <-t.C:
-			c.retry(func(r *request) bool {
-				if now.Sub(r.sentAt) < c.cfg.Retry {
-					return false
+			c.retry(func(r *request) string {
+				// While outcomes keep coming, the cluster is working
+				// through the requests: a client with many outstanding
+				// would otherwise resend them all, and the resends would
+				// slow down the very replicas it waits for.
+				if now.Sub(r.sentAt) < r.wait || now.Sub(c.progress) < r.wait {
+					return ""
 				}
-				r.sentAt = now
-				return true
-			}, c.cfg.Retry.String())
+				after := now.Sub(r.first).Round(100 * time.Millisecond)
+				r.sentAt, r.wait = now, min(2*r.wait, MaxRetry)
+				return fmt.Sprintf("%v (next try in %v)", after, r.wait)
+			})
 		}
 	}
 }
@@ -323,29 +344,39 @@ func (c *Client) Tick() {
 	if c.cfg.RetryTicks <= 0 {
 		return
 	}
-	c.retry(func(r *request) bool {
+	c.retry(func(r *request) string {
 		if now-r.sentTick < c.cfg.RetryTicks {
-			return false
+			return ""
 		}
 		r.sentTick = now
-		return true
-	}, fmt.Sprintf("%d ticks", c.cfg.RetryTicks))
+		return fmt.Sprintf("%d ticks", c.cfg.RetryTicks)
+	})
 }
 
 // retry sends each unanswered request that due selects to every replica: a
 // backup that gets it passes it on to the primary, and if the primary is
-// down the backups' timers start a view change (PBFT §4.1 and §4.4).
-func (c *Client) retry(due func(*request) bool, after string) {
-	var again []*request
+// down the backups' timers start a view change (PBFT §4.1 and §4.4). due
+// says how long the request has waited, "" when it is not due.
+func (c *Client) retry(due func(*request) string) {
+	type resend struct {
+		r     *request
+		after string
+	}
+	var again []resend
 	c.mu.Lock()
 	for _, r := range c.requests {
-		if r.outcome == nil && due(r) {
-			again = append(again, r)
+		if r.outcome != nil {
+			continue
+		}
+		if after := due(r); after != "" {
+			r.resends++
+			again = append(again, resend{r, after})
 		}
 	}
 	c.mu.Unlock()
-	for _, r := range again {
-		c.note(fmt.Sprintf("request %d unanswered after %s; sending it to every replica", r.n, after))
+	for _, a := range again {
+		r := a.r
+		c.note(fmt.Sprintf("request %d unanswered after %s; sending it to every replica", r.n, a.after))
 		payload := lab.Encode(&r.req)
 		for i := range c.N() {
 			c.tr.Send(lab.ID(i), payload)

@@ -37,7 +37,7 @@ type ClusterConfig struct {
 	// Observer, when set, gives each replica its observer.
 	Observer       func(id lab.ID) Observer
 	ClientObserver ClientObserver
-	Checkpointed   func(id lab.ID, s lab.Snapshot, stable bool)
+	Checkpointed   func(id lab.ID, s lab.Snapshot, stable bool, st lab.Status)
 	SettleTimeout  time.Duration
 }
 
@@ -88,7 +88,7 @@ func StartCluster(cfg ClusterConfig) (*Cluster, error) {
 			nc.Observer = cfg.Observer(id)
 		}
 		if cfg.Checkpointed != nil {
-			nc.Checkpointed = func(s lab.Snapshot, stable bool) { cfg.Checkpointed(id, s, stable) }
+			nc.Checkpointed = func(s lab.Snapshot, stable bool, st lab.Status) { cfg.Checkpointed(id, s, stable, st) }
 		}
 		if !slices.Contains(cfg.Byzantine, id) {
 			nc.Executed = func(e lab.Execution) { c.executed(id, e) }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,8 +55,17 @@ type link struct {
 	// ackOwed is the highest message number received, to be acknowledged
 	// by the writer; ackSent the last one it acknowledged.
 	ackOwed atomic.Uint64
-	ackSent uint64
+	ackSent uint64 // guarded by wmu
 	wake    chan struct{}
+
+	// wmu is held by whoever writes on the link: its writer goroutine, or
+	// a sender writing what it queued itself (see Transport.writeNow). It
+	// guards the sealer, ackSent, q, gen, out and items.
+	wmu   sync.Mutex
+	q     *queue // what the link writes, nil for none
+	gen   int    // the queue's generation for this link
+	out   []byte // the buffer of the last write, reused
+	items []item // the messages of the last write, reused
 
 	// in is the reader's buffer: each frame is read into it, over the last.
 	in []byte
@@ -169,45 +179,66 @@ func greet(conn net.Conn, keys *Keyring, self lab.ID, name string, inc incarnati
 	if err := writeFrame(conn, append(body, tag(key, helloLabel, self, want, theirs, body)...)); err != nil {
 		return nil, err
 	}
-	return newLink(conn, r, self, want, "", peerInc,
+	l := newLink(conn, r, self, want, "", peerInc,
 		sealer{key: key, from: self, to: want, nonce: theirs},
-		opener{key: key, from: want, to: self, nonce: ours}), nil
+		opener{key: key, from: want, to: self, nonce: ours})
+	// The acceptor's first frame says it took the greeting. One that hangs
+	// up instead refuses this process: it has another cluster key, most
+	// likely, and will refuse it again.
+	if kind, _, _, _, err := l.receive(); err != nil || kind != frameAck {
+		if err == nil {
+			err = errors.New("it did not acknowledge the greeting")
+		}
+		return nil, fmt.Errorf("%w (%v)", ErrRefused, err)
+	}
+	return l, nil
 }
+
+// ErrRefused is the error of a connection whose greeting the peer refused.
+var ErrRefused = errors.New("it refuses this process: most likely the two were started with different --key files (every process needs the same one)")
 
 // welcome is the accepting side of the handshake: it sends its identity and
 // a fresh nonce, then checks the dialler's answer. valid says whether the
 // claimed identity may connect at all; the tag proves the claim.
-func welcome(conn net.Conn, keys *Keyring, self lab.ID, inc incarnation, valid func(id lab.ID, name string) error) (*link, error) {
+// It returns, even when the greeting is refused, whom the dialler claimed
+// to be ("P2", "client alice"), "" when it did not get that far.
+func welcome(conn net.Conn, keys *Keyring, self lab.ID, inc incarnation, valid func(id lab.ID, name string) error) (*link, string, error) {
 	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	defer func() { _ = conn.SetDeadline(time.Time{}) }()
 	var ours nonce
 	_, _ = rand.Read(ours[:])
 	if err := writeFrame(conn, welcomeBody(self, ours, inc)); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	r := bufio.NewReaderSize(conn, readBuffer)
 	frame, err := readFrame(r)
 	if err != nil {
-		return nil, fmt.Errorf("no greeting: %w", err)
+		return nil, "", fmt.Errorf("no greeting: %w", err)
 	}
 	if len(frame) < tagSize {
-		return nil, fmt.Errorf("%w: greeting too short", ErrAuth)
+		return nil, "", fmt.Errorf("%w: greeting too short", ErrAuth)
 	}
 	body, got := frame[:len(frame)-tagSize], frame[len(frame)-tagSize:]
 	peer, name, theirs, peerInc, err := parseHello(body)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	claimed := who(peer, name)
 	if err := valid(peer, name); err != nil {
-		return nil, err
+		return nil, claimed, err
 	}
 	key := keys.pair(peer, self)
 	if !hmac.Equal(got, tag(key, helloLabel, peer, self, ours, body)) {
-		return nil, fmt.Errorf("%w: greeting claiming to be %s does not verify (is it using the same cluster key?)", ErrAuth, who(peer, name))
+		return nil, claimed, fmt.Errorf("%w: greeting claiming to be %s does not verify (is it using the same cluster key?)", ErrAuth, claimed)
 	}
-	return newLink(conn, r, self, peer, name, peerInc,
+	l := newLink(conn, r, self, peer, name, peerInc,
 		sealer{key: key, from: self, to: peer, nonce: theirs},
-		opener{key: key, from: peer, to: self, nonce: ours}), nil
+		opener{key: key, from: peer, to: self, nonce: ours})
+	// The first frame says the greeting was accepted (see greet).
+	if err := l.sendAck(0); err != nil {
+		return nil, claimed, err
+	}
+	return l, claimed, nil
 }
 
 func welcomeBody(self lab.ID, n nonce, inc incarnation) []byte {

@@ -19,7 +19,7 @@ func handshake(t *testing.T, dialKeys, acceptKeys *Keyring, self lab.ID, name st
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		accepted, acceptErr = welcome(b, acceptKeys, acceptor, newIncarnation(), func(id lab.ID, name string) error {
+		accepted, _, acceptErr = welcome(b, acceptKeys, acceptor, newIncarnation(), func(id lab.ID, name string) error {
 			if id == lab.Client && name == "" {
 				return errors.New("no name")
 			}
@@ -50,15 +50,16 @@ func TestHandshake(t *testing.T) {
 		want       lab.ID // whom the dialler means to reach
 		acceptor   lab.ID // who answers
 		dialOK     bool
+		refused    bool // the dialler learns that the acceptor refused it
 		acceptOK   bool
 		acceptAuth bool // the acceptor's refusal is an authentication failure
 	}{
 		{name: "replica to replica", dialKeys: keys, self: 1, want: 2, acceptor: 2, dialOK: true, acceptOK: true},
 		{name: "client to replica", dialKeys: keys, self: lab.Client, client: "alice", want: 0, acceptor: 0, dialOK: true, acceptOK: true},
-		{name: "another cluster key", dialKeys: keyring(t, "intruder"), self: 1, want: 2, acceptor: 2, dialOK: true, acceptAuth: true},
+		{name: "another cluster key", dialKeys: keyring(t, "intruder"), self: 1, want: 2, acceptor: 2, refused: true, acceptAuth: true},
 		{name: "the wrong process at the port", dialKeys: keys, self: 1, want: 3, acceptor: 2},
-		{name: "a client with no name", dialKeys: keys, self: lab.Client, want: 0, acceptor: 0, dialOK: true},
-		{name: "a replica claiming the acceptor's own ID", dialKeys: keys, self: 2, want: 2, acceptor: 2, dialOK: true},
+		{name: "a client with no name", dialKeys: keys, self: lab.Client, want: 0, acceptor: 0, refused: true},
+		{name: "a replica claiming the acceptor's own ID", dialKeys: keys, self: 2, want: 2, acceptor: 2, refused: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, a, dErr, aErr := handshake(t, tc.dialKeys, keys, tc.self, tc.client, tc.want, tc.acceptor)
@@ -66,6 +67,7 @@ func TestHandshake(t *testing.T) {
 				require.NoError(t, dErr)
 			} else {
 				require.Error(t, dErr)
+				assert.Equal(t, tc.refused, errors.Is(dErr, ErrRefused), "a refusal: %v", dErr)
 			}
 			if !tc.acceptOK {
 				require.Error(t, aErr)

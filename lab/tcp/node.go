@@ -65,9 +65,10 @@ type NodeConfig struct {
 	// Executed watches the node's bank (the safety checks of an in-process
 	// cluster).
 	Executed func(lab.Execution)
-	// Checkpointed is called with every checkpoint the replica reports; the
-	// command line writes the lab's checkpoint files from it.
-	Checkpointed func(s lab.Snapshot, stable bool)
+	// Checkpointed is called with every checkpoint the replica reports, and
+	// the replica's status at that moment; the command line writes the
+	// lab's checkpoint files from it.
+	Checkpointed func(s lab.Snapshot, stable bool, st lab.Status)
 
 	// StuckAfter is how long a call into the replica may last before the
 	// node reports it; zero means DefaultStuckAfter.
@@ -106,6 +107,11 @@ type Node struct {
 	failure error
 	lastPP  *lab.PrePrepare
 	stable  []int
+	// replies holds the last reply sent to each client, to send again when
+	// the client retransmits that request (PBFT §4.1): the client may have
+	// missed it, and a replica that ignores a request it has executed
+	// would leave such a client waiting.
+	replies map[string]lab.Reply
 }
 
 // call is a call into the replica: what it is and when it started. A
@@ -302,14 +308,42 @@ func (n *Node) handle(from lab.ID, m lab.Message) {
 	if n.crashed || n.failure != nil {
 		return
 	}
-	if pp, ok := m.(*lab.PrePrepare); ok {
-		n.lastPP = pp
+	switch m := m.(type) {
+	case *lab.PrePrepare:
+		n.lastPP = m
+	case *lab.Request:
+		if from == lab.Client {
+			n.replyAgain(m)
+		}
 	}
 	if n.cfg.Observer != nil {
 		n.cfg.Observer.Delivered(from, m)
 	}
 	n.receive(from, m)
 	n.stepped()
+}
+
+// replyAgain sends again the reply to a request the client sent before
+// and this replica has answered; mu is held.
+func (n *Node) replyAgain(req *lab.Request) {
+	r, ok := n.replies[req.Client]
+	if !ok || r.Timestamp != req.Timestamp {
+		return
+	}
+	_ = n.tr.SendClient(r.Client, lab.Encode(&r))
+}
+
+// Rejoin is what a replica does when its process starts: it asks the
+// others for their state and view, as after a crash. Started with a
+// cluster that is running, it catches up by itself (f+1 matching replies);
+// started with the others, it learns that there is nothing to catch up.
+func (n *Node) Rejoin() error {
+	return n.call(func() error {
+		if n.failure != nil {
+			return n.failure
+		}
+		return n.recover()
+	})
 }
 
 // receive is guard for Receive, the busiest call.
@@ -434,14 +468,19 @@ func (n *Node) Recover() error {
 			n.crashed = false
 			n.note(fmt.Sprintf("%s recovered: asking the others for the state it missed", n.cfg.ID))
 		}
-		var err error
-		n.guard("Do(recover)", func() { err = n.replica.Do(lab.Command{Op: lab.OpRecover}) })
-		if n.failure != nil {
-			return n.failure
-		}
-		n.stepped()
-		return err
+		return n.recover()
 	})
+}
+
+// recover tells the replica to catch up; mu is held.
+func (n *Node) recover() error {
+	var err error
+	n.guard("Do(recover)", func() { err = n.replica.Do(lab.Command{Op: lab.OpRecover}) })
+	if n.failure != nil {
+		return n.failure
+	}
+	n.stepped()
+	return err
 }
 
 // Tick advances the replica's clock by one, as the ticker does.
@@ -488,6 +527,18 @@ func (n *Node) Balances() map[string]int {
 	return b
 }
 
+// Snapshot is the state of the replica's bank now, as a checkpoint would
+// hold it.
+func (n *Node) Snapshot() lab.Snapshot {
+	var s lab.Snapshot
+	_ = n.call(func() error { s = n.bank.Snapshot(); return nil })
+	return s
+}
+
+// SnapshotInStep is Snapshot for an Observer method, which runs with the
+// replica held (Snapshot would wait for itself).
+func (n *Node) SnapshotInStep() lab.Snapshot { return n.bank.Snapshot() }
+
 // StableCheckpoints lists the sequence numbers the replica reported stable.
 func (n *Node) StableCheckpoints() []int {
 	var s []int
@@ -528,7 +579,16 @@ func (e env) Reply(r lab.Reply) {
 	if e.silent() {
 		return
 	}
-	if err := e.n.tr.SendClient(r.Client, lab.Encode(&r)); err != nil && !isConsoleClient(r.Client) {
+	if isConsoleClient(r.Client) {
+		return
+	}
+	if e.n.replies == nil {
+		e.n.replies = map[string]lab.Reply{}
+	}
+	if old, ok := e.n.replies[r.Client]; !ok || old.Timestamp <= r.Timestamp {
+		e.n.replies[r.Client] = r
+	}
+	if err := e.n.tr.SendClient(r.Client, lab.Encode(&r)); err != nil {
 		e.n.note(fmt.Sprintf("reply for request %s#%d not sent: %v", r.Client, r.Timestamp, err))
 	}
 }
@@ -548,11 +608,27 @@ func (e env) Checkpointed(s lab.Snapshot, stable bool) {
 		e.n.stable = append(e.n.stable, s.Seq)
 	}
 	if e.n.cfg.Checkpointed != nil {
-		e.n.cfg.Checkpointed(s, stable)
+		e.n.cfg.Checkpointed(s, stable, e.status())
 	}
 	if e.n.cfg.Observer != nil {
 		e.n.cfg.Observer.Checkpointed(s, stable)
 	}
+}
+
+// status reads the replica's status from inside one of its calls, for the
+// checkpoint files: a snapshot block names the view and the transactions
+// that led to it, and a replica reports a checkpoint once it has executed
+// up to it. The lab's contract has the kit call a replica one call at a
+// time; Status only reads, so it is safe here, and a replica whose Status
+// panics half-way through a step costs the files their context, not the
+// replica its life.
+func (e env) status() (st lab.Status) {
+	defer func() {
+		if recover() != nil {
+			st = lab.Status{ID: e.n.cfg.ID, View: -1}
+		}
+	}()
+	return e.n.replica.Status()
 }
 
 // isConsoleClient recognises the requests typed at the primary's own console

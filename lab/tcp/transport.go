@@ -56,7 +56,14 @@ type TransportConfig struct {
 type clientBox struct {
 	q    *queue
 	link *link // the newest connection, nil while there is none
+	// awaited: replies were queued before the client ever connected.
+	awaited bool
 }
+
+// maxAwaitedClients bounds the clients that get replies before they have
+// ever connected, so that requests naming ever new clients cannot make a
+// replica hold replies without end.
+const maxAwaitedClients = 64
 
 // origin is one run of one sender, for dropping messages delivered twice.
 type origin struct {
@@ -76,10 +83,14 @@ type Transport struct {
 	dialers map[lab.ID]*dialer // fixed at start
 	inc     incarnation
 
-	mu        sync.Mutex
-	accepted  map[*link]bool        // links others dialled
-	clients   map[string]*clientBox // by name: what waits for each client
-	delivered map[origin]uint64     // the last message number delivered from each sender
+	mu       sync.Mutex
+	accepted map[*link]bool        // links others dialled
+	clients  map[string]*clientBox // by name: what waits for each client
+	awaited  int                   // clients in clients that never connected
+	// refused counts the refused greetings of each claimed peer since it
+	// last connected: the first is reported, the others only counted.
+	refused   map[string]int
+	delivered map[origin]uint64 // the last message number delivered from each sender
 
 	sent     counts
 	rejected atomic.Uint64
@@ -116,6 +127,7 @@ func StartTransport(cfg TransportConfig) *Transport {
 		inc:       newIncarnation(),
 		accepted:  map[*link]bool{},
 		clients:   map[string]*clientBox{},
+		refused:   map[string]int{},
 		delivered: map[origin]uint64{},
 		changed:   make(chan struct{}),
 	}
@@ -158,24 +170,43 @@ func (t *Transport) Send(to lab.ID, payload []byte) {
 		t.cfg.Inflight.add(-1)
 		t.cfg.Note(fmt.Sprintf("the queue to %s is full; dropped its oldest message", to))
 	}
+	d.mu.Lock()
+	l := d.cur
+	d.mu.Unlock()
+	writeNow(l)
 }
 
 // SendClient queues payload for the client called name. It never blocks.
-// A reply to a client that is connected, or was and may come back, waits
-// in that client's queue; one to a client never seen fails.
+// A reply waits in that client's queue until the client is connected,
+// whether it was connected before or has not connected yet.
 func (t *Transport) SendClient(name string, payload []byte) error {
 	t.mu.Lock()
 	box := t.clients[name]
-	t.mu.Unlock()
 	if box == nil {
-		return fmt.Errorf("client %q has never connected to %s", name, t.cfg.Self)
+		// A client that has not connected yet may be on its way: one
+		// started before the replicas, or whose connection to this
+		// replica is still being made. Its replies wait for it, up to
+		// maxAwaitedClients names, so that a replica that executes a
+		// request before the client reaches it does not lose the reply.
+		if t.awaited >= maxAwaitedClients {
+			t.mu.Unlock()
+			return fmt.Errorf("client %q has never connected to %s, and %d other clients are awaited already", name, t.cfg.Self, t.awaited)
+		}
+		t.awaited++
+		box = &clientBox{q: newQueue(t.cfg.QueueLimit), awaited: true}
+		t.clients[name] = box
 	}
+	t.mu.Unlock()
 	t.sent.add(lab.Client)
 	t.cfg.Inflight.add(1)
 	if box.q.push(payload) {
 		t.cfg.Inflight.add(-1)
 		t.cfg.Note(fmt.Sprintf("the queue to client %s is full; dropped its oldest reply", name))
 	}
+	t.mu.Lock()
+	l := box.link
+	t.mu.Unlock()
+	writeNow(l)
 	return nil
 }
 
@@ -306,15 +337,12 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 	defer t.wg.Done()
 	// Closing the transport must not wait for a handshake to time out.
 	stop := context.AfterFunc(t.ctx, func() { _ = conn.Close() })
-	l, err := welcome(conn, t.cfg.Keys, t.cfg.Self, t.inc, t.validPeer)
+	l, claimed, err := welcome(conn, t.cfg.Keys, t.cfg.Self, t.inc, t.validPeer)
 	stop()
 	if err != nil {
 		_ = conn.Close()
 		if t.ctx.Err() == nil {
-			if errors.Is(err, ErrAuth) {
-				t.rejected.Add(1)
-			}
-			t.cfg.Note(fmt.Sprintf("refused a connection from %s: %v", conn.RemoteAddr(), err))
+			t.refuse(conn.RemoteAddr(), claimed, err)
 		}
 		return
 	}
@@ -325,12 +353,17 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		l.close()
 		return
 	}
+	delete(t.refused, claimed)
 	t.accepted[l] = true
 	if l.peer == lab.Client {
 		box := t.clients[l.name]
 		if box == nil {
 			box = &clientBox{q: newQueue(t.cfg.QueueLimit)}
 			t.clients[l.name] = box
+		}
+		if box.awaited {
+			box.awaited = false
+			t.awaited--
 		}
 		if box.link != nil {
 			box.link.close() // a client has one connection; the newest wins
@@ -353,6 +386,33 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		box.link = nil
 	}
 	t.mu.Unlock()
+}
+
+// refuse reports a connection refused in the handshake. A process with
+// another cluster key dials again and again; its first refusal is
+// reported, with what to do about it, and the later ones are only counted
+// (net shows them as rejected), so the one useful line is not buried.
+func (t *Transport) refuse(addr net.Addr, claimed string, err error) {
+	auth := errors.Is(err, ErrAuth)
+	if auth {
+		t.rejected.Add(1)
+	}
+	key := claimed
+	if key == "" {
+		key = addr.String()
+	}
+	t.mu.Lock()
+	t.refused[key]++
+	first := t.refused[key] == 1
+	t.mu.Unlock()
+	if !first {
+		return
+	}
+	if auth {
+		t.cfg.Note(fmt.Sprintf("refused %s (from %s): its greeting does not verify with this process's cluster key; every process must be started with the same --key file (or none). Further refusals are counted in net, not printed", key, addr))
+		return
+	}
+	t.cfg.Note(fmt.Sprintf("refused a connection from %s: %v", addr, err))
 }
 
 // Acknowledgements ride on the messages going the other way. One that has
@@ -385,56 +445,41 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 		<-done
 		return err
 	}
-	var gen int
 	var more <-chan struct{}
+	l.wmu.Lock()
 	if q != nil {
-		gen, more = q.rewind(), q.wake
+		l.q, l.gen, more = q, q.rewind(), q.wake
 	}
+	l.wmu.Unlock()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 	armed, due := false, false
-	var buf []byte
-	var items []item
 	for {
-		owed := l.ackOwed.Load()
-		if q != nil {
-			var stale bool
-			items, stale = q.unwritten(items[:0], gen, writeBatch)
-			if stale {
-				q.signal() // the newer connection's writer may have missed it
-				return fail(errors.New("replaced by a newer connection"))
-			}
-		}
-		if len(items) > 0 {
-			buf = buf[:0]
-			var last uint64
-			for _, it := range items {
-				buf = l.appendMessage(buf, it.no, owed, it.payload)
-				last = it.no
-				if len(buf) >= maxWrite {
-					break // the rest goes in the next write
+		l.wmu.Lock()
+		wrote, stale, err := l.writeQueued()
+		var ackDue, arm bool
+		if err == nil && !wrote && !stale {
+			owed := l.ackOwed.Load()
+			switch {
+			case owed > l.ackSent && (due || owed-l.ackSent >= ackBatch):
+				if err = l.sendAck(owed); err == nil {
+					l.ackSent, due, ackDue = owed, false, true
 				}
+			case owed > l.ackSent && !armed:
+				arm = true
 			}
-			clear(items) // the payloads belong to the queue
-			if _, err := l.conn.Write(buf); err != nil {
-				return fail(err)
-			}
-			if cap(buf) > maxKeptBuffer {
-				buf = nil // a state transfer's buffer is not worth keeping
-			}
-			q.written(gen, last)
-			l.ackSent = max(l.ackSent, owed)
-			continue
 		}
-		if owed > l.ackSent && (due || owed-l.ackSent >= ackBatch) {
-			if err := l.sendAck(owed); err != nil {
-				return fail(err)
-			}
-			l.ackSent, due = owed, false
+		l.wmu.Unlock()
+		switch {
+		case stale:
+			q.signal() // the newer connection's writer may have missed it
+			return fail(errors.New("replaced by a newer connection"))
+		case err != nil:
+			return fail(err)
+		case wrote || ackDue:
 			continue
-		}
-		if owed > l.ackSent && !armed {
+		case arm:
 			timer.Reset(ackDelay)
 			armed = true
 		}
@@ -450,6 +495,66 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 		}
 	}
 }
+
+// writeQueued writes, in one system call, the messages of the link's
+// queue not yet written on it, up to writeBatch of them, each carrying the
+// acknowledgement owed; wmu is held. stale says a newer connection has
+// taken the queue over.
+func (l *link) writeQueued() (wrote, stale bool, err error) {
+	if l.q == nil {
+		return false, false, nil
+	}
+	got, stale := l.q.unwritten(l.items[:0], l.gen, writeBatch)
+	l.items = got
+	if stale || len(got) == 0 {
+		return false, stale, nil
+	}
+	owed := l.ackOwed.Load()
+	buf := l.out[:0]
+	var last uint64
+	for _, it := range got {
+		buf = l.appendMessage(buf, it.no, owed, it.payload)
+		last = it.no
+		if len(buf) >= maxWrite {
+			break // the rest goes in the next write
+		}
+	}
+	clear(got) // the payloads belong to the queue
+	if _, err := l.conn.Write(buf); err != nil {
+		return false, false, err
+	}
+	l.out = buf
+	if cap(buf) > maxKeptBuffer {
+		l.out = nil // a state transfer's buffer is not worth keeping
+	}
+	l.q.written(l.gen, last)
+	l.ackSent = max(l.ackSent, owed)
+	return true, false, nil
+}
+
+// writeNow writes what was just queued for l from the sender's goroutine,
+// when nobody else is writing on l: the message leaves at once, without
+// waking the writer goroutine, which saves a hand-over on every hop of the
+// protocol. If the link is busy, its writer writes the message; if the
+// write fails, the link ends and the next connection writes it again.
+func writeNow(l *link) {
+	if l == nil || !l.wmu.TryLock() {
+		return
+	}
+	_ = l.conn.SetWriteDeadline(time.Now().Add(inlineWriteLimit))
+	_, _, err := l.writeQueued()
+	_ = l.conn.SetWriteDeadline(time.Time{})
+	l.wmu.Unlock()
+	if err != nil {
+		l.close()
+	}
+}
+
+// inlineWriteLimit bounds a write made from a sender's goroutine, which
+// may hold its replica: a peer that stops reading (a process suspended
+// with Ctrl-Z) makes the link break and be made again rather than stop
+// the sender.
+const inlineWriteLimit = 200 * time.Millisecond
 
 // readLoop hands each message that arrives on l to Deliver, once: a
 // message sent again after a reconnection is acknowledged but not
@@ -531,7 +636,11 @@ func (d *dialer) run() {
 		if err != nil {
 			d.set(false, err)
 			if !told && t.ctx.Err() == nil {
-				t.cfg.Note(fmt.Sprintf("cannot reach %s at %s yet (%v); retrying in the background", d.peer, d.addr, err))
+				if errors.Is(err, ErrRefused) {
+					t.cfg.Note(fmt.Sprintf("%s at %s: %v; retrying less and less often", d.peer, d.addr, err))
+				} else {
+					t.cfg.Note(fmt.Sprintf("cannot reach %s at %s yet (%v); retrying in the background", d.peer, d.addr, err))
+				}
 				told = true
 			}
 			select {

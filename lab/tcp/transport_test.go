@@ -184,7 +184,32 @@ func TestWrongKeyIsNeverDelivered(t *testing.T) {
 	}
 	p1.mu.Lock()
 	defer p1.mu.Unlock()
-	assert.Contains(t, strings.Join(p1.notes, "\n"), "authentication failed")
+	assert.Contains(t, strings.Join(p1.notes, "\n"), "does not verify with this process's cluster key")
+}
+
+// A process with another key keeps dialling; each side says once what is
+// wrong, and the refusals are counted, not printed, after that.
+func TestWrongKeyIsReportedOnce(t *testing.T) {
+	addrs := freeAddrs(t, 4)
+	peers := Peers{Replicas: addrs}
+	p1 := start(t, 1, peers, keyring(t, "cluster"), listen(t, addrs[1]))
+	intruder := start(t, 0, peers, keyring(t, "intruder"), nil)
+	intruder.tr.Send(1, []byte("forged"))
+	for p1.tr.Rejected() < 3 {
+		select {
+		case r := <-p1.got:
+			t.Fatalf("a frame sealed with another key was delivered: %+v", r)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	count := func(e *endpoint, part string) int {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return strings.Count(strings.Join(e.notes, "\n"), part)
+	}
+	assert.Equal(t, 1, count(p1, "refused P0"), "the acceptor says it once")
+	assert.Equal(t, 1, count(intruder, "different --key files"), "the dialler says it once")
+	assert.Zero(t, count(intruder, "lost the connection"), "a refusal is not a lost connection")
 }
 
 func TestClientGetsRepliesOnItsOwnConnection(t *testing.T) {
@@ -209,7 +234,29 @@ func TestClientGetsRepliesOnItsOwnConnection(t *testing.T) {
 	case <-time.After(deadline):
 		t.Fatal("no reply")
 	}
-	assert.Error(t, p0.tr.SendClient("bob", []byte("reply")), "no client of that name is connected")
+}
+
+// A reply to a client that has not connected yet waits for it: a client
+// started before the replicas, or still connecting to this one.
+func TestReplyWaitsForALateClient(t *testing.T) {
+	addrs := freeAddrs(t, 4)
+	peers := Peers{Replicas: addrs}
+	keys := keyring(t, "cluster")
+	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
+	require.NoError(t, p0.tr.SendClient("bob", []byte("early reply")))
+	got := make(chan received, 10)
+	client := StartTransport(TransportConfig{
+		Self: lab.Client, Name: "bob", Peers: peers, Keys: keys,
+		Deliver:    func(from lab.ID, _ string, p []byte) { got <- received{from, string(p)} },
+		MinBackoff: time.Millisecond,
+	})
+	defer client.Close()
+	select {
+	case r := <-got:
+		assert.Equal(t, received{0, "early reply"}, r)
+	case <-time.After(deadline):
+		t.Fatal("the reply queued before the client connected never reached it")
+	}
 }
 
 func TestQueue(t *testing.T) {
