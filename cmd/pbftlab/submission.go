@@ -57,6 +57,6 @@ func openSubmission(o *gradeOptions, dir string, fs *flag.FlagSet, stdout, stder
 	if len(f.Ignored) > 0 {
 		fmt.Fprintf(stdout, "  ignored, not files a student edits: %s\n", strings.Join(f.Ignored, ", "))
 	}
-	o.root, o.tree = ws.Root, submission.Tree
+	o.root, o.tree, o.overlay = ws.Root, submission.Tree, ws.Overlay
 	return ws, exitOK
 }
