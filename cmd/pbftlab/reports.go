@@ -22,7 +22,7 @@ import (
 )
 
 // HiddenEnv lists TA-only cases when -hidden is not given: comma-separated
-// case names or patterns ("hidden_*"). Gradescope shows them to students
+// case names or patterns ("hidden_*"). results.json shows them to students
 // only once the grades are published.
 const HiddenEnv = "PBFTLAB_HIDDEN"
 

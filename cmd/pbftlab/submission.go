@@ -19,7 +19,7 @@ func submissionFlag(fs *flag.FlagSet) *string {
 }
 
 // defaultTree is the reference when the kit has it, else the student tree:
-// a student's copy of the kit has no solution/.
+// a student's copy of the kit has no reference.
 func defaultTree(root string) string {
 	if _, err := os.Stat(filepath.Join(root, "solution")); err == nil {
 		return "solution"

@@ -179,7 +179,7 @@ func TestKitFilesInAGitWorkTree(t *testing.T) {
 func TestKitFilesOutsideGit(t *testing.T) {
 	files, err := KitFiles("testdata/kit")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"cases/x.case", "go.mod", "skeleton/commit.go", "skeleton/grade_test.go", "skeleton/prepare.go", "solution/prepare.go"}, files,
+	assert.Equal(t, []string{"cases/x.case", "go.mod", "skeleton/commit.go", "skeleton/grade_test.go", "skeleton/prepare.go"}, files,
 		"a kit that is not a git work tree of its own is walked, reports left out")
 }
 
