@@ -108,3 +108,12 @@ func TestFenceIsNeverClosedByItsContent(t *testing.T) {
 	assert.True(t, strings.HasPrefix(f, "````\n"))
 	assert.True(t, strings.HasSuffix(f, "\n````\n"))
 }
+
+func TestValidateGradescopeHoldsTheHiddenRule(t *testing.T) {
+	leaky := `{"score": 10, "execution_time": 1, "output": "Score: 10/22", "stdout_visibility": "visible", "tests": [
+		{"name": "a", "number": "1", "score": 10, "max_score": 10, "status": "passed", "tags": [], "output": "", "output_format": "md", "visibility": "visible"},
+		{"name": "b", "number": "2", "score": 0, "max_score": 12, "status": "failed", "tags": [], "output": "", "output_format": "md", "visibility": "after_published"}]}`
+	problems := strings.Join(ValidateGradescope([]byte(leaky)), "\n")
+	assert.Contains(t, problems, "gives a total: 10/22")
+	assert.Contains(t, problems, "autograder's output (which lists them) is not hidden")
+}

@@ -1,9 +1,17 @@
 package report
 
 import (
+	_ "embed"
 	"encoding/json"
+	"slices"
 	"time"
 )
+
+//go:embed score.schema.json
+var scoreSchema []byte
+
+// ScoreSchema returns score.json's JSON Schema (score.schema.json).
+func ScoreSchema() []byte { return slices.Clone(scoreSchema) }
 
 // ScoreFile is the name of score.json, the grade's own report: every
 // case, its state and message, and the totals. Its schema is
