@@ -270,37 +270,51 @@ func runAll(o gradeOptions, bin, pkg string, specs []types.SpecReport, progress 
 	return results, nil
 }
 
-// runGroup runs one group of specs to the end, as runAll describes.
+// runGroup runs one group of specs to the end, as runAll describes. The
+// specs run in one fixed order (the suite's seed of order is fixed, and
+// remaining keeps the dry run's order), so when a process dies the spec
+// it was running is the first one left: it runs next on its own, to be
+// scored as crashed if that process dies too, and the rest resume after
+// it.
 func runGroup(o gradeOptions, bin, pkg string, remaining []string, byName map[string]types.SpecReport, results map[string]grader.Row, progress io.Writer) error {
-	first := true
+	alone := false
 	for len(remaining) > 0 {
-		if !first {
-			fmt.Fprintf(progress, "the suite stopped early; running the %d specs left in a fresh process\n", len(remaining))
+		if alone {
+			name := remaining[0]
+			fmt.Fprintf(progress, "grading %s on its own\n", name)
+			ran, err := runSuite(o, bin, pkg, "case: consistsOf {"+name+"}", false)
+			if err != nil {
+				return err
+			}
+			if left := take(results, []string{name}, ran.finished(o)); len(left) > 0 {
+				row, _ := grader.RowOf(byName[name])
+				row.Points, row.State, row.Time = 0, "crashed", 0
+				row.Message = ran.death() + "; its last output:\n" + tail(ran.out, 40)
+				results[name] = row
+			}
+			remaining, alone = remaining[1:], false
+			if len(remaining) > 0 {
+				fmt.Fprintf(progress, "resuming after %s: the %d specs left in a fresh process\n", name, len(remaining))
+			}
+			continue
 		}
-		first = false
 		ran, err := runSuite(o, bin, pkg, "case: containsAny {"+strings.Join(remaining, ",")+"}", false)
 		if err != nil {
 			return err
 		}
 		left := take(results, remaining, ran.finished(o))
-		if len(left) < len(remaining) {
-			remaining = left
-			continue
+		progressed := len(left) < len(remaining)
+		remaining = left
+		if len(remaining) == 0 {
+			break
 		}
-		// No progress: isolate the first spec left.
-		name := remaining[0]
-		fmt.Fprintf(progress, "grading %s on its own\n", name)
-		alone, err := runSuite(o, bin, pkg, "case: consistsOf {"+name+"}", false)
-		if err != nil {
-			return err
+		// A process that ended by itself but early stopped a stuck spec,
+		// which has its result: the rest go on together. One that died,
+		// or finished nothing, leaves its first spec to run alone.
+		alone = !ran.report || !progressed
+		if !alone {
+			fmt.Fprintf(progress, "the suite stopped early; running the %d specs left in a fresh process\n", len(remaining))
 		}
-		if left := take(results, []string{name}, alone.finished(o)); len(left) > 0 {
-			row, _ := grader.RowOf(byName[name])
-			row.Points, row.State, row.Time = 0, "crashed", 0
-			row.Message = alone.death() + "; its last output:\n" + tail(alone.out, 40)
-			results[name] = row
-		}
-		remaining = remaining[1:]
 	}
 	return nil
 }
@@ -409,7 +423,9 @@ func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, erro
 	}
 	defer os.RemoveAll(dir)
 	report := filepath.Join(dir, "report.json")
-	args := []string{"-test.run=^TestGrade$", "-ginkgo.no-color", "-ginkgo.silence-skips",
+	// One seed of spec order for every process: the dry run's order is the
+	// order every run keeps, which runGroup counts on.
+	args := []string{"-test.run=^TestGrade$", "-ginkgo.no-color", "-ginkgo.silence-skips", "-ginkgo.seed=1",
 		"-ginkgo.json-report=" + report, "-ginkgo.timeout=1h", "-ginkgo.grace-period=2s"}
 	if dry {
 		args = append(args, "-ginkgo.dry-run")
