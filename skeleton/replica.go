@@ -5,7 +5,6 @@
 package skeleton
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -73,8 +72,6 @@ func New(cfg lab.Config, env lab.Env) lab.Replica {
 	r.timeout = cfg.ViewChangeTimeout
 	return r
 }
-
-var _ lab.New = New
 
 func (r *Replica) primary() lab.ID       { return lab.Primary(r.view, r.n) }
 func (r *Replica) isPrimary() bool       { return r.primary() == r.id }
@@ -155,7 +152,14 @@ func (r *Replica) Do(c lab.Command) error {
 	return fmt.Errorf("%s: not supported by this replica", c.Op)
 }
 
-var errNothing = errors.New("nothing to evaluate: no request is waiting for a decision")
+const errNothing = replicaError("nothing to evaluate: no request is waiting for a decision")
+
+// replicaError is an error the replica names, as a constant: a replica
+// keeps nothing at package level, where the other replicas of the process
+// would share it.
+type replicaError string
+
+func (e replicaError) Error() string { return string(e) }
 
 // progress evaluates, for every undecided entry, the phase it is in: a
 // manual replica moves only when told to, one phase per progress.

@@ -1,7 +1,6 @@
 package solution
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -221,7 +220,7 @@ func (r *Replica) collectGarbage() {
 // of the archived history.
 const archiveChunk = 256
 
-var errNoProof = errors.New("no proof")
+const errNoProof = replicaError("no proof")
 
 // checkProof verifies that proof shows seq stable: 2f+1 checkpoints at seq
 // from distinct replicas with one digest. The genesis state needs none.

@@ -4,7 +4,6 @@
 package solution
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -76,7 +75,6 @@ func New(cfg lab.Config, env lab.Env) lab.Replica {
 	return r
 }
 
-var _ lab.New = New
 
 func (r *Replica) primary() lab.ID       { return lab.Primary(r.view, r.n) }
 func (r *Replica) isPrimary() bool       { return r.primary() == r.id }
@@ -162,7 +160,14 @@ func (r *Replica) Do(c lab.Command) error {
 	return fmt.Errorf("%s: not supported by this replica", c.Op)
 }
 
-var errNothing = errors.New("nothing to evaluate: no request is waiting for a decision")
+const errNothing = replicaError("nothing to evaluate: no request is waiting for a decision")
+
+// replicaError is an error the replica names, as a constant: a replica
+// keeps nothing at package level, where the other replicas of the process
+// would share it.
+type replicaError string
+
+func (e replicaError) Error() string { return string(e) }
 
 // progress evaluates, for every undecided entry, the phase it is in: a
 // manual replica moves only when told to, one phase per progress.

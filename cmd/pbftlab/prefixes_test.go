@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"pbftlab/grader"
 	"pbftlab/internal/skelgen"
 	"pbftlab/lab/script"
 )
@@ -57,15 +56,15 @@ func TestEveryPhasePrefixGradesCleanly(t *testing.T) {
 		out := stdout.String() + stderr.String()
 		require.Contains(t, []int{exitOK, exitFailed}, code, "%s: the grade did not run:\n%s", name, out)
 
-		sc := readScore(t, reports)
+		sc := readScoreFile(t, reports)
 		states := map[string]int{}
-		for _, row := range sc.Rows {
+		for _, row := range sc.Cases {
 			states[row.State]++
 			assert.Contains(t, []string{"passed", "failed"}, row.State, "%s: %s\n%s", name, row.Name, row.Message)
 			for _, sign := range []string{"did not return within", "panicked in", "process died", "did not finish"} {
 				assert.NotContains(t, row.Message, sign, "%s: %s is not failed by an assertion", name, row.Name)
 			}
-			if needsOnly(row, done) {
+			if needsOnly(row.Phases, done) {
 				assert.Equal(t, "passed", row.State, "%s: %s names only phases done (%s), so it must pass:\n%s", name, row.Name, strings.Join(row.Phases, ", "), row.Message)
 			}
 		}
@@ -73,15 +72,15 @@ func TestEveryPhasePrefixGradesCleanly(t *testing.T) {
 		for _, s := range slices.Sorted(maps.Keys(states)) {
 			st = append(st, fmt.Sprintf("%d %s", states[s], s))
 		}
-		fmt.Fprintf(tw, "%s\t%d/%d\t%d/%d\t%s\t%s\n", name, sc.Score, sc.Max, sc.RobScore, sc.RobMax, strings.Join(st, ", "), took.Round(100*time.Millisecond))
+		fmt.Fprintf(tw, "%s\t%d/%d\t%d/%d\t%s\t%s\n", name, sc.LabScore, sc.LabMax, sc.RobScore, sc.RobMax, strings.Join(st, ", "), took.Round(100*time.Millisecond))
 	}
 	tw.Flush()
 	t.Logf("the tree after each prefix of the phases, graded:\n%s", table.String())
 }
 
 // needsOnly reports whether every phase the spec names is among done.
-func needsOnly(row grader.Row, done []string) bool {
-	for _, p := range row.Phases {
+func needsOnly(phases, done []string) bool {
+	for _, p := range phases {
 		if !slices.Contains(done, p) {
 			return false
 		}
