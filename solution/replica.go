@@ -75,7 +75,6 @@ func New(cfg lab.Config, env lab.Env) lab.Replica {
 	return r
 }
 
-
 func (r *Replica) primary() lab.ID       { return lab.Primary(r.view, r.n) }
 func (r *Replica) isPrimary() bool       { return r.primary() == r.id }
 func (r *Replica) quorum() int           { return lab.Quorum(r.n) }
