@@ -1,12 +1,25 @@
 # pbftlab: grade a PBFT replica against the lab's cases.
 #
-#   make grade                 grade the reference solution
-#   make grade TREE=skeleton   grade the student tree
-#   make grade CASE=case2_withdraw SEED=7 RUNS=1   rerun one case with one seed
+#   make grade                 grade your replica (in a kit with the reference,
+#                              TREE=skeleton grades yours)
+#   make phase PHASE=prepare   grade your replica on the specs that need no
+#                              phase after PHASE (in the handout's order)
 #   make grade PHASE=prepare   only the specs of one phase
-#   make grade CASES=dir       grade another folder of case files
+#   make grade CASE=case2_withdraw SEED=7 RUNS=1   rerun one case with one seed
+#   make grade V=1             and show the suite's output as it runs
+#   make grade CASES=dir       grade against another folder of case files
+#   make test                  check the kit and your code: formatting, vet,
+#                              staticcheck, unit tests
+#
+#   The grade exits 0 when every spec passed, 1 when one failed and 2 when
+#   grading could not run; make reports any of them but 0 as its own 2, so
+#   read the grade's last lines (or reports/score.json's exit_code).
+#   reports/report.html tells the whole story of each spec.
+#ta{
+#
+# For TAs:
 #   make grade SUBMISSION=dir  grade a student's files (dir or dir/skeleton)
-#                              in a clean copy of the kit
+#                              in the kit, without touching the kit
 #   make grade SUBMISSIONS=dir grade every submission folder inside dir, as
 #                              many at once as there are cores; writes
 #                              reports/gradebook.csv and reports/NAME/
@@ -14,10 +27,8 @@
 #                              students once the grades are published
 #   make gradescope [HIDDEN=..] build the Gradescope autograder zip
 #                              (default dist/gradescope/autograder.zip)
-#   make phase PHASE=prepare   grade the student tree on one phase's cases
 #   make skeleton              regenerate skeleton/ from solution/'s markers
 #   make handout [DEST=dir]    write the student release (default dist/handout)
-#   make test                  check the kit itself
 #   make stress N=1000         play every case and robustness spec under N
 #                              seeds of message order on every core (TREE,
 #                              CASE=a,b and SEED=first apply); failing seeds'
@@ -32,46 +43,69 @@
 #                              fail below that kill rate)
 #   make bench [COUNT=3]       grading time, simulator and TCP cluster
 #                              figures, medians of COUNT runs (PERFORMANCE.md)
+#ta}
 #
 # Everything comes from the Go module proxy through go.mod; nothing else
 # needs installing.
 
 GO      ?= go
+#ta{
 # A student's copy of the kit has no solution/: there the skeleton is graded.
 HAVE_SOLUTION := $(wildcard solution/grade_test.go)
 TREE    ?= $(if $(HAVE_SOLUTION),solution,skeleton)
+TEST_MORE = $(if $(HAVE_SOLUTION),skeleton-check grade-solution)
+#ta}
+TREE    ?= skeleton
 REPORTS ?= reports
 
-GRADE_FLAGS = $(if $(SUBMISSION),-submission $(SUBMISSION),-tree $(TREE)) -reports $(REPORTS) \
+GRADED  = -tree $(TREE)
+GRADE_FLAGS = $(GRADED) -reports $(REPORTS) \
 	$(if $(CASES),-cases $(CASES)) \
 	$(if $(CASE),-case $(CASE)) \
 	$(if $(PHASE),-phase $(PHASE)) \
 	$(if $(SEED),-seed $(SEED)) \
 	$(if $(RUNS),-runs $(RUNS)) \
-	$(if $(HIDDEN),-hidden $(HIDDEN)) \
 	$(if $(V),-v)
+GRADE_CMD = grade $(GRADE_FLAGS)
+PHASE_TREE = -tree skeleton
+#ta{
 
+# A TA grades a submission's files, or a folder of them; TA-only cases
+# apply to both.
+GRADED  = $(if $(SUBMISSION),-submission $(SUBMISSION),-tree $(TREE)) $(if $(HIDDEN),-hidden $(HIDDEN))
+PHASE_TREE = $(if $(SUBMISSION),-submission $(SUBMISSION),-tree skeleton)
 # Batch grading passes on what applies to every submission.
 BATCH_FLAGS = -submissions $(SUBMISSIONS) -reports $(REPORTS) \
 	$(if $(CASES),-cases $(CASES)) \
 	$(if $(SEED),-seed $(SEED)) \
 	$(if $(RUNS),-runs $(RUNS)) \
 	$(if $(HIDDEN),-hidden $(HIDDEN))
+GRADE_CMD = $(if $(SUBMISSIONS),batch $(BATCH_FLAGS),grade $(GRADE_FLAGS))
+#ta}
 
-.PHONY: all grade test fmt-check vet lint unit grade-solution bench help phase skeleton skeleton-check handout gradescope stress mutants
+.PHONY: all grade test fmt-check vet lint unit help phase
+#ta{
+.PHONY: grade-solution bench skeleton skeleton-check handout gradescope stress mutants
+#ta}
 
 all: test
 
 help:
-	@sed -n '2,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,/^$$/p' Makefile | grep -v '^#ta[{}]' | sed 's/^# \{0,1\}//'
 
+# The grade's own code (0 passed, 1 a spec failed, 2 could not grade) is
+# printed when it is not 0: make turns every failure into its own 2.
 grade:
-	$(GO) run ./cmd/pbftlab $(if $(SUBMISSIONS),batch $(BATCH_FLAGS),grade $(GRADE_FLAGS))
+	@$(GO) run ./cmd/pbftlab $(GRADE_CMD); code=$$?; \
+	if [ $$code -ne 0 ]; then echo "make grade: the grade exited $$code ($$( [ $$code -eq 1 ] && echo 'a spec did not pass' || echo 'grading could not run or was stopped' ))" >&2; fi; \
+	exit $$code
+#ta{
 
 gradescope:
 	$(GO) run ./cmd/pbftlab gradescope $(if $(DEST),-out $(DEST)) $(if $(HIDDEN),-hidden $(HIDDEN))
+#ta}
 
-test: fmt-check vet lint unit $(if $(HAVE_SOLUTION),skeleton-check grade-solution)
+test: fmt-check vet lint unit $(TEST_MORE)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -86,16 +120,20 @@ lint:
 unit:
 	$(GO) test -count=1 -timeout 25m $$($(GO) list ./... | grep -v -e '/skeleton$$' -e '/skeleton/')
 
+#ta{
 # The reference must earn every point.
 grade-solution:
 	$(GO) run ./cmd/pbftlab grade -tree solution -reports $(REPORTS)
+#ta}
 
-# One phase at a time: the student tree (or SUBMISSION) on the cases that
-# exercise PHASE.
+# One phase at a time: the student tree (or SUBMISSION) on the specs that
+# need no phase after PHASE, which can all pass once the phases up to PHASE
+# are done.
 phase:
-	@test -n "$(PHASE)" || { echo "usage: make phase PHASE=pre-prepare|prepare|commit|view-change|checkpoint|recovery"; exit 2; }
-	$(GO) run ./cmd/pbftlab grade $(if $(SUBMISSION),-submission $(SUBMISSION),-tree skeleton) -phase $(PHASE) -reports $(REPORTS) \
+	@test -n "$(PHASE)" || { echo "usage: make phase PHASE=pre-prepare|prepare|commit|checkpoint|view-change|recovery"; exit 2; }
+	$(GO) run ./cmd/pbftlab grade $(PHASE_TREE) -upto $(PHASE) -reports $(REPORTS) \
 		$(if $(CASES),-cases $(CASES)) $(if $(SEED),-seed $(SEED)) $(if $(RUNS),-runs $(RUNS)) $(if $(V),-v)
+#ta{
 
 skeleton:
 	@test -n "$(HAVE_SOLUTION)" || { echo "make skeleton needs solution/, which a student copy of the kit does not have"; exit 2; }
@@ -120,3 +158,4 @@ mutants:
 
 bench:
 	$(GO) run ./cmd/pbftlab bench $(if $(COUNT),-count $(COUNT))
+#ta}

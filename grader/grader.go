@@ -143,6 +143,7 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, reproduce func(s
 	for i := range st.Runs {
 		seed := st.Seed + uint64(i)
 		done := make(chan played, 1)
+		forgetStuck()
 		go func() {
 			defer func() {
 				if v := recover(); v != nil {
@@ -151,14 +152,13 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, reproduce func(s
 			}()
 			done <- play(seed)
 		}()
+		var p played
 		select {
-		case p := <-done:
-			if p.msg != "" {
-				attachTrace(p.trace)
-				ginkgo.Fail(p.msg)
-			}
-			if first == nil {
-				first = p.trace
+		case p = <-done:
+		case se := <-sim.StuckCalls():
+			var ok bool
+			if p, ok = awaitUnwind(ctx, done, se, func() string { return stuckAbort(name, seed, se, reproduce(seed)) }); !ok {
+				return
 			}
 		case <-ctx.Done():
 			return // interrupted or out of time: Ginkgo reports it
@@ -167,6 +167,13 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, reproduce func(s
 			// spec after it, so the suite stops here; the grade driver runs
 			// the specs left in a fresh process.
 			ginkgo.AbortSuite(fmt.Sprintf("%s did not finish with seed %d within %s: the replica is stuck (an endless loop?)\nreproduce: %s", name, seed, specLimit(st), reproduce(seed)))
+		}
+		if p.msg != "" {
+			attachTrace(p.trace)
+			ginkgo.Fail(p.msg)
+		}
+		if first == nil {
+			first = p.trace
 		}
 	}
 	attachTrace(first)
@@ -188,6 +195,9 @@ func playOnce(c *script.Case, newReplica lab.New, st Settings, seed uint64) (str
 		fmt.Fprintf(&b, "  %v\n", err)
 		if pe, ok := errors.AsType[*sim.PanicError](err); ok {
 			fmt.Fprintf(&b, "\n%s\n", pe.Stack)
+		}
+		if se, ok := errors.AsType[*sim.StuckError](err); ok {
+			fmt.Fprintf(&b, "    %s\n", stuckDetail(se))
 		}
 	}
 	for _, f := range failures {

@@ -58,6 +58,9 @@ func traceOf(c *script.Case, s *sim.Sim, seed uint64, failures []script.Failure,
 		if pe, ok := errors.AsType[*sim.PanicError](err); ok && pe.Replica != lab.Client {
 			t.Error += "\n\n" + Tail(pe.Stack, 30)
 		}
+		if se, ok := errors.AsType[*sim.StuckError](err); ok {
+			t.Error = se.Explain()
+		}
 	}
 	for _, f := range failures {
 		t.Failures = append(t.Failures, f.Error())

@@ -3,7 +3,6 @@ package lab
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -68,8 +67,15 @@ func ParseOperation(s string) (Operation, error) {
 }
 
 // ErrOutOfOrder is returned by Bank.Execute when a sequence number is not
-// the one after the last executed.
-var ErrOutOfOrder = errors.New("executed out of sequence order")
+// the one after the last executed. It is a constant: an exported variable
+// of this package could be written by one replica and read by another,
+// and replicas share nothing.
+const ErrOutOfOrder = constError("executed out of sequence order")
+
+// constError is an error that can be a constant.
+type constError string
+
+func (e constError) Error() string { return string(e) }
 
 // Bank is the replicated state machine: account balances, plus the last
 // request timestamp executed for each client, which is what lets a replica

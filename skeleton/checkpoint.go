@@ -1,7 +1,6 @@
 package skeleton
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -132,7 +131,6 @@ func (r *Replica) markStable(proof []lab.Checkpoint) {
 		// The window moved: requests that waited for room can be ordered.
 		r.proposePending()
 	}
-	r.replayFuture()
 }
 
 // caughtUp records that this replica has reached the state of its stable
@@ -185,7 +183,7 @@ func (r *Replica) collectGarbage() {
 // of the archived history.
 const archiveChunk = 256
 
-var errNoProof = errors.New("no proof")
+const errNoProof = replicaError("no proof")
 
 // checkProof verifies that proof shows seq stable: 2f+1 checkpoints at seq
 // from distinct replicas with one digest. The genesis state needs none.

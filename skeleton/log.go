@@ -18,10 +18,6 @@ type entry struct {
 	// sequence number in an earlier view. A view change must report it even
 	// when the request has not prepared again in the views since.
 	cert *lab.Prepared
-	// Room for the votes of a cluster of four, the lab's, so that a new
-	// entry costs one allocation rather than three (see Replica.entry).
-	prepareRoom [4]lab.Prepare
-	commitRoom  [4]lab.Commit
 }
 
 func (e *entry) decided() bool {
@@ -32,9 +28,6 @@ func (e *entry) decided() bool {
 func eachRequest(pp *lab.PrePrepare, f func(*lab.Request)) {
 	if pp.Request != nil {
 		f(pp.Request)
-	}
-	for i := range pp.Batch {
-		f(&pp.Batch[i])
 	}
 }
 
@@ -124,7 +117,7 @@ func (e *entry) certificate(n int) *lab.Prepared {
 func (e *entry) status(primary lab.ID) lab.Entry {
 	s := lab.Entry{View: e.view, Seq: e.seq, Phase: e.phase, Executed: e.executed}
 	if e.pp != nil {
-		s.Digest, s.Request, s.Batch = e.pp.Digest, e.pp.Request, e.pp.Batch
+		s.Digest, s.Request = e.pp.Digest, e.pp.Request
 	}
 	s.PrepareYes, s.PrepareNo = e.prepareVotes(primary)
 	s.CommitYes, s.CommitNo = e.commitVotes()

@@ -23,104 +23,6 @@ func (r *Replica) recoverCommand() error {
 	return nil
 }
 
-// checkBehind notices that a batching replica has fallen behind by more
-// than it can keep aside (see stash): f+1 replicas, one of them at least
-// honest, announced checkpoints that far above its high watermark. Such a
-// replica cannot catch up on the messages it receives, since it drops
-// those, nor on the CHECKPOINT messages, for the same reason; it asks for
-// the state instead.
-func (r *Replica) checkBehind(from lab.ID, c *lab.Checkpoint) {
-	if !r.batching() || c.Replica != from || from == r.id || c.Seq <= r.high()+r.cfg.Window {
-		return
-	}
-	if r.ahead == nil {
-		r.ahead = map[lab.ID]int{}
-	}
-	r.ahead[from] = max(r.ahead[from], c.Seq)
-	behind := 0
-	for _, seq := range r.ahead {
-		if seq > r.high()+r.cfg.Window {
-			behind++
-		}
-	}
-	if behind >= lab.Weak(r.n) {
-		clear(r.ahead)
-		r.env.Logf("%d replicas took checkpoints a window above the high watermark %d: catching up", behind, r.high())
-		r.askForState()
-	}
-}
-
-// held is a message kept aside by stash.
-type held struct {
-	heldKey
-	m lab.Message
-}
-
-// heldKey is what stash keeps one message for: a sender's message of one
-// kind, for one view and sequence number. The handlers keep only the first
-// of those anyway, and a Byzantine replica cannot fill the space kept for
-// the others by repeating itself.
-type heldKey struct {
-	from      lab.ID
-	kind      lab.Kind
-	view, seq int
-}
-
-// stash keeps aside, for a batching replica, a message for a sequence
-// number above its high watermark but within one more window, and reports
-// whether it did. The window of replicas moves when their checkpoints
-// become stable, at slightly different times: a replica that drops what
-// arrives just before its own window moves, as PBFT's rules say, loses
-// it, since nothing sends it again, and a cluster whose replicas take
-// turns to fall behind may find that every quorum misses a vote. What is
-// kept is handled once the window has moved (replayFuture), by the same
-// rules as the rest. The lab's protocol, one sequence number at a time,
-// never gets that far ahead.
-func (r *Replica) stash(from lab.ID, m lab.Message, view, seq int) bool {
-	if !r.batching() || seq <= r.high() || seq > r.high()+r.cfg.Window || len(r.future) >= maxHeld*r.cfg.Window {
-		return false
-	}
-	k := heldKey{from, lab.KindOf(m), view, seq}
-	if r.heldKeys == nil {
-		r.heldKeys = map[heldKey]bool{}
-	}
-	if !r.heldKeys[k] {
-		r.heldKeys[k] = true
-		r.future = append(r.future, held{k, m})
-	}
-	return true
-}
-
-// maxHeld bounds what stash keeps, per sequence number of the window: a
-// pre-prepare, a prepare and a commit from every replica of a cluster of
-// four, and checkpoints, with room to spare.
-const maxHeld = 16
-
-// replayFuture handles, in the order they came, the messages stash kept
-// that the window now covers; handling them may move it again.
-func (r *Replica) replayFuture() {
-	if r.replaying || len(r.future) == 0 {
-		return
-	}
-	r.replaying = true
-	defer func() { r.replaying = false }()
-	for moved := true; moved; {
-		moved = false
-		kept := r.future
-		r.future = nil
-		for _, h := range kept {
-			if h.seq > r.high() {
-				r.future = append(r.future, h)
-				continue
-			}
-			delete(r.heldKeys, h.heldKey)
-			high := r.high()
-			r.Receive(h.from, h.m)
-			moved = moved || r.high() != high
-		}
-	}
-}
-
 // askForState starts a new round of state transfer.
 func (r *Replica) askForState() {
 	// TODO(recovery): start a new round: a fresh nonce, no replies yet, and a STATE-REQUEST (your id, the nonce) to every other replica
@@ -149,11 +51,8 @@ func (r *Replica) executedAt(seq int) lab.PrePrepare {
 		}
 		return pp
 	}
-	reqs := requestsOf(os)
-	pp := lab.PrePrepare{View: os[0].View, Seq: seq, Digest: lab.NullDigest, Request: &reqs[0], Batch: reqs[1:]}
-	if len(pp.Batch) == 0 {
-		pp.Batch = nil
-	}
+	req := os[0].Request
+	pp := lab.PrePrepare{View: os[0].View, Seq: seq, Digest: lab.NullDigest, Request: &req}
 	if os[0].Committed {
 		pp.Digest = pp.ContentDigest()
 	}
@@ -180,7 +79,6 @@ func (r *Replica) onStateReply(from lab.ID, rep *lab.StateReply) {
 	}
 	r.adopt(st)
 	r.execute()
-	r.replayFuture()
 }
 
 // agreed is the state f+1 state replies vouch for.
@@ -233,8 +131,6 @@ func (r *Replica) runTransferred(pp lab.PrePrepare) bool {
 	switch {
 	case !committed:
 		err = r.bank.Abort(pp.Seq, pp.Request)
-	case len(pp.Batch) > 0:
-		results, err = r.bank.ExecuteBatch(pp.Seq, reqs)
 	default:
 		var result string
 		result, err = r.bank.Execute(pp.Seq, pp.Request)
@@ -245,7 +141,7 @@ func (r *Replica) runTransferred(pp lab.PrePrepare) bool {
 		return false
 	}
 	e := r.entry(pp.Seq)
-	e.pp = &lab.PrePrepare{View: pp.View, Seq: pp.Seq, Request: pp.Request, Batch: pp.Batch}
+	e.pp = &lab.PrePrepare{View: pp.View, Seq: pp.Seq, Request: pp.Request}
 	e.pp.Digest = e.pp.ContentDigest()
 	e.phase, e.executed = lab.PhaseCommitted, true
 	if !committed && len(reqs) > 0 {

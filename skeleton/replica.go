@@ -5,7 +5,6 @@
 package skeleton
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -49,17 +48,6 @@ type Replica struct {
 	// tracing says whether anyone reads the lines given to env.Logf; the
 	// busiest lines are skipped when nobody does (see lab.Tracing).
 	tracing bool
-	// slab holds fresh entries: they are allocated entrySlab at a time,
-	// which costs far less than one by one.
-	slab []entry
-	// future holds what a batching replica received for sequence numbers
-	// above its high watermark, until its window moves (see stash); ahead
-	// holds, by replica, the latest checkpoint it announced beyond even
-	// that (see checkBehind).
-	future    []held
-	heldKeys  map[heldKey]bool
-	replaying bool
-	ahead     map[lab.ID]int
 
 	checkpoints
 	timer
@@ -84,10 +72,6 @@ func New(cfg lab.Config, env lab.Env) lab.Replica {
 	r.timeout = cfg.ViewChangeTimeout
 	return r
 }
-
-var _ lab.New = New
-
-const entrySlab = 32
 
 func (r *Replica) primary() lab.ID       { return lab.Primary(r.view, r.n) }
 func (r *Replica) isPrimary() bool       { return r.primary() == r.id }
@@ -122,22 +106,13 @@ func (r *Replica) Receive(from lab.ID, m lab.Message) {
 			r.env.Logf("ignored PRE-PREPARE v%d n%d from %s: changing to view %d", m.View, m.Seq, from, r.view)
 			return
 		}
-		if !r.stash(from, m, m.View, m.Seq) {
-			r.onPrePrepare(from, m)
-		}
+		r.onPrePrepare(from, m)
 	case *lab.Prepare:
-		if !r.stash(from, m, m.View, m.Seq) {
-			r.onPrepare(from, m)
-		}
+		r.onPrepare(from, m)
 	case *lab.Commit:
-		if !r.stash(from, m, m.View, m.Seq) {
-			r.onCommit(from, m)
-		}
+		r.onCommit(from, m)
 	case *lab.Checkpoint:
-		r.checkBehind(from, m)
-		if !r.stash(from, m, 0, m.Seq) {
-			r.onCheckpoint(from, m)
-		}
+		r.onCheckpoint(from, m)
 	case *lab.ViewChange:
 		r.onViewChange(from, m)
 	case *lab.NewView:
@@ -177,7 +152,14 @@ func (r *Replica) Do(c lab.Command) error {
 	return fmt.Errorf("%s: not supported by this replica", c.Op)
 }
 
-var errNothing = errors.New("nothing to evaluate: no request is waiting for a decision")
+const errNothing = replicaError("nothing to evaluate: no request is waiting for a decision")
+
+// replicaError is an error the replica names, as a constant: a replica
+// keeps nothing at package level, where the other replicas of the process
+// would share it.
+type replicaError string
+
+func (e replicaError) Error() string { return string(e) }
 
 // progress evaluates, for every undecided entry, the phase it is in: a
 // manual replica moves only when told to, one phase per progress.
@@ -230,15 +212,10 @@ func (r *Replica) entries() []*entry {
 
 // entry returns the log entry for seq, creating it if needed.
 func (r *Replica) entry(seq int) *entry {
-	e, ok := r.log[seq]
-	if !ok {
-		if len(r.slab) == 0 {
-			r.slab = make([]entry, entrySlab)
-		}
-		e, r.slab = &r.slab[0], r.slab[1:]
-		e.seq, e.view = seq, r.view
-		e.prepares, e.commits = e.prepareRoom[:0], e.commitRoom[:0]
-		r.log[seq] = e
+	if e, ok := r.log[seq]; ok {
+		return e
 	}
+	e := &entry{seq: seq, view: r.view}
+	r.log[seq] = e
 	return e
 }

@@ -139,8 +139,6 @@ func (r *Replica) installNewView(nv *lab.NewView) {
 			// for what it executed there, so that the others can complete
 			// it, and against anything else.
 			r.vote(e, r.ran(e.seq) == e.pp.Digest)
-		case r.batching() && !e.voted && e.phase == lab.PhasePrePrepared && !r.isPrimary():
-			r.vote(e, wellFormed(e.pp))
 		default:
 			r.evaluatePrepare(e, false)
 			r.evaluateCommit(e, false)
@@ -244,22 +242,18 @@ func (r *Replica) carry(e *entry, seq, v int) *entry {
 }
 
 // ran returns the digest of what this replica executed at seq: the
-// request (or batch) when it committed one there, the null digest when it
-// aborted or ran the null request.
+// request's when it committed one there, the null digest when it aborted
+// or ran the null request.
 func (r *Replica) ran(seq int) string {
 	os := r.outcomes(seq)
-	switch {
-	case len(os) == 0 || !os[0].Committed:
+	if len(os) == 0 || !os[0].Committed {
 		return lab.NullDigest
-	case len(os) == 1:
-		return lab.Digest(&os[0].Request)
 	}
-	return lab.BatchDigest(requestsOf(os))
+	return lab.Digest(&os[0].Request)
 }
 
-// outcomes finds the history records for seq: one for a request, one per
-// request for a batch, none for the null request. History is in sequence
-// order.
+// outcomes finds the history records for seq: one for a request, none
+// for the null request. History is in sequence order.
 func (r *Replica) outcomes(seq int) []lab.Outcome {
 	h := r.history
 	if len(h) == 0 || seq < h[0].Seq {
@@ -289,12 +283,4 @@ func (r *Replica) allOutcomes() []lab.Outcome {
 		out = append(out, c...)
 	}
 	return append(out, r.history...)
-}
-
-func requestsOf(os []lab.Outcome) []lab.Request {
-	out := make([]lab.Request, len(os))
-	for i, o := range os {
-		out[i] = o.Request
-	}
-	return out
 }

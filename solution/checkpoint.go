@@ -1,7 +1,6 @@
 package solution
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -166,7 +165,9 @@ func (r *Replica) markStable(proof []lab.Checkpoint) {
 		// The window moved: requests that waited for room can be ordered.
 		r.proposePending()
 	}
+	// BEGIN REFERENCE ONLY: what a batching replica kept aside may be inside the window now (fast.go)
 	r.replayFuture()
+	// END REFERENCE ONLY
 }
 
 // caughtUp records that this replica has reached the state of its stable
@@ -219,7 +220,7 @@ func (r *Replica) collectGarbage() {
 // of the archived history.
 const archiveChunk = 256
 
-var errNoProof = errors.New("no proof")
+const errNoProof = replicaError("no proof")
 
 // checkProof verifies that proof shows seq stable: 2f+1 checkpoints at seq
 // from distinct replicas with one digest. The genesis state needs none.

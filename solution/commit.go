@@ -34,20 +34,23 @@ func (r *Replica) ack(e *entry, commit bool) {
 	}
 }
 
-// onCommit records another replica's commit ack.
+// onCommit records another replica's commit ack and, when votes are
+// automatic, evaluates the entry it is for.
 func (r *Replica) onCommit(from lab.ID, c *lab.Commit) {
-	// BEGIN TODO(commit): keep a commit only if it really comes from its sender, is for the current view and inside the watermarks; keep one ack per sender
+	if r.keepCommit(from, c) && !r.cfg.Manual && !r.viewChanging {
+		r.evaluateCommit(r.log[c.Seq], false)
+	}
+}
+
+// keepCommit records a commit ack in the log and reports whether it kept
+// it.
+func (r *Replica) keepCommit(from lab.ID, c *lab.Commit) bool {
+	// BEGIN TODO(commit): keep a commit only if it really comes from its sender, is for the current view and inside the watermarks; keep one ack per sender; report whether you kept it
 	if c.Replica != from || c.View != r.view || !r.inWindow(c.Seq) {
-		return
+		return false
 	}
-	e := r.entry(c.Seq)
-	if !e.addCommit(*c) {
-		return
-	}
+	return r.entry(c.Seq).addCommit(*c)
 	// END TODO
-	if !r.cfg.Manual && !r.viewChanging {
-		r.evaluateCommit(e, false)
-	}
 }
 
 // evaluateCommit decides the commit phase of a prepared entry: committed
@@ -57,17 +60,18 @@ func (r *Replica) evaluateCommit(e *entry, force bool) bool {
 	if e.phase != lab.PhasePrepared {
 		return false
 	}
-	// BEGIN TODO(commit): count commit and abort acks by distinct sender; with 2f+1 commit acks the entry is committed, with more than f aborts (or on progress short of 2f+1) it is aborted
+	// BEGIN TODO(commit): count commit and abort acks by distinct sender; with 2f+1 commit acks the entry is committed, with more than f aborts (or on progress short of 2f+1) it is aborted; otherwise it stays prepared
 	yes, no := e.commitVotes()
 	switch {
 	case len(yes) >= r.quorum():
 		e.phase = lab.PhaseCommitted
 	case lab.Blocking(r.n, len(no)) || force:
 		e.phase = lab.PhaseAborted
-	default:
-		return false
 	}
 	// END TODO
+	if e.phase == lab.PhasePrepared {
+		return false // not decided yet
+	}
 	if r.tracing {
 		r.env.Logf("%s v%d n%d: %d commit, %d abort", e.phase, e.pp.View, e.seq, len(yes), len(no))
 	}
@@ -80,21 +84,23 @@ func (r *Replica) evaluateCommit(e *entry, force bool) bool {
 // bank; an aborted one uses up its sequence number and changes nothing.
 // Either way the client hears how it ended.
 func (r *Replica) execute() {
-	ran := false
-	for r.executeBatch() || r.executeNext() {
-		ran = true
+	// BEGIN REFERENCE ONLY: a batching primary refills its pipeline afterwards (fast.go)
+	defer r.refill(r.bank.LastExecuted())
+	// END REFERENCE ONLY
+	for r.executeNext() {
 		r.afterExecute(r.bank.LastExecuted())
 	}
 	r.autoVote()
-	if ran && r.batching() && r.isPrimary() && !r.viewChanging {
-		// Room in the pipeline: what waited may go now.
-		r.proposePending()
-	}
 }
 
 // executeNext executes the entry after the last executed one, if it is
 // decided, and reports whether it did.
 func (r *Replica) executeNext() bool {
+	// BEGIN REFERENCE ONLY: a decided batch executes request by request (fast.go)
+	if r.executeBatch() {
+		return true
+	}
+	// END REFERENCE ONLY
 	// BEGIN TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request with bank.Execute, an aborted one applies nothing but is recorded with bank.Abort), record the outcome, reply to the client, and report whether you executed it
 	e := r.log[r.bank.LastExecuted()+1]
 	if e == nil || !e.decided() || e.executed {
@@ -124,42 +130,6 @@ func (r *Replica) executeNext() bool {
 	r.env.Reply(lab.Reply{View: r.view, Seq: e.seq, Timestamp: e.pp.Request.Timestamp, Client: e.pp.Request.Client, Replica: r.id, Committed: committed, Result: result})
 	return true
 	// END TODO
-}
-
-// executeBatch executes the entry after the last executed one if it is a
-// decided batch, as executeNext does a single request: a committed batch
-// applies its requests in order, an aborted one applies nothing, and every
-// request's client hears how it ended. It reports whether it executed.
-func (r *Replica) executeBatch() bool {
-	e := r.log[r.bank.LastExecuted()+1]
-	if e == nil || !e.decided() || e.executed || e.pp == nil || len(e.pp.Batch) == 0 {
-		return false
-	}
-	reqs := e.pp.Requests()
-	committed := e.phase == lab.PhaseCommitted
-	var results []string
-	var err error
-	if committed {
-		results, err = r.bank.ExecuteBatch(e.seq, reqs)
-	} else {
-		err = r.bank.Abort(e.seq, nil)
-	}
-	if err != nil {
-		r.env.Logf("execute n%d: %v", e.seq, err)
-		return false
-	}
-	e.executed = true
-	for i := range reqs {
-		req := &reqs[i]
-		delete(r.ordered, keyOf(req))
-		result := "aborted"
-		if committed {
-			result = results[i]
-		}
-		r.history = append(r.history, lab.Outcome{View: e.pp.View, Seq: e.seq, Request: *req, Committed: committed, Result: result})
-		r.env.Reply(lab.Reply{View: r.view, Seq: e.seq, Timestamp: req.Timestamp, Client: req.Client, Replica: r.id, Committed: committed, Result: result})
-	}
-	return true
 }
 
 // afterExecute follows every execution: the replica made progress, so its

@@ -26,56 +26,28 @@ func (r *Replica) prepareCommand(yes bool) error {
 // to execute. An honest replica votes yes when the operation is valid on its
 // state, and it waits until every lower sequence number has executed, so
 // that all honest replicas judge the request on the same state and vote
-// alike. A batching replica votes as pre-prepares arrive instead (see
-// accepted).
+// alike.
 func (r *Replica) autoVote() {
-	if r.cfg.Manual || r.isPrimary() || r.viewChanging || r.batching() {
+	if r.cfg.Manual || r.isPrimary() || r.viewChanging {
 		return
 	}
+	// BEGIN REFERENCE ONLY: a batching replica votes as pre-prepares arrive (fast.go)
+	if r.batching() {
+		return
+	}
+	// END REFERENCE ONLY
 	e := r.log[r.bank.LastExecuted()+1]
 	if e == nil || e.pp == nil || e.voted || e.decided() {
 		return
 	}
-	var yes bool
-	switch {
-	case e.pp.Request == nil:
-		yes = true
-	case len(e.pp.Batch) > 0:
-		yes = wellFormed(e.pp)
-	default:
-		yes = r.bank.Validate(e.pp.Request.Op) == nil
-	}
-	r.vote(e, yes)
-}
-
-// accepted follows the acceptance of a pre-prepare: the requests of a
-// batch after its first are now ordered too, and a batching backup votes
-// at once.
-func (r *Replica) accepted(pp *lab.PrePrepare) {
-	for i := range pp.Batch {
-		r.ordered[keyOf(&pp.Batch[i])] = true
-		r.dropPending(&pp.Batch[i])
-	}
-	if !r.batching() || r.isPrimary() || r.viewChanging {
+	// BEGIN REFERENCE ONLY: a batch is judged as a batching replica judges it (fast.go)
+	if len(e.pp.Batch) > 0 {
+		r.vote(e, wellFormed(e.pp))
 		return
 	}
-	if e := r.log[pp.Seq]; e != nil && e.pp != nil && !e.voted && !e.decided() {
-		r.vote(e, wellFormed(e.pp))
-	}
-}
-
-// wellFormed is a batching replica's vote: every request in pp is well
-// formed. The null request is.
-func wellFormed(pp *lab.PrePrepare) bool {
-	if pp.Request != nil && lab.CheckOperation(pp.Request.Op) != nil {
-		return false
-	}
-	for i := range pp.Batch {
-		if lab.CheckOperation(pp.Batch[i].Op) != nil {
-			return false
-		}
-	}
-	return true
+	// END REFERENCE ONLY
+	yes := e.pp.Request == nil || r.bank.Validate(e.pp.Request.Op) == nil // the null request is always valid
+	r.vote(e, yes)
 }
 
 // vote records this replica's own prepare and sends it to every other.
@@ -94,20 +66,23 @@ func (r *Replica) vote(e *entry, yes bool) {
 	}
 }
 
-// onPrepare records a backup's vote.
+// onPrepare records a backup's vote and, when votes are automatic,
+// evaluates the entry it is for.
 func (r *Replica) onPrepare(from lab.ID, p *lab.Prepare) {
-	// BEGIN TODO(prepare): keep a prepare only if it really comes from its sender, is for the current view and inside the watermarks, and is not from the primary; keep one vote per sender
+	if r.keepPrepare(from, p) && !r.cfg.Manual && !r.viewChanging {
+		r.evaluatePrepare(r.log[p.Seq], false)
+	}
+}
+
+// keepPrepare records a backup's vote in the log and reports whether it
+// kept it.
+func (r *Replica) keepPrepare(from lab.ID, p *lab.Prepare) bool {
+	// BEGIN TODO(prepare): keep a prepare only if it really comes from its sender, is for the current view and inside the watermarks, and is not from the primary; keep one vote per sender; report whether you kept it
 	if p.Replica != from || p.View != r.view || !r.inWindow(p.Seq) || from == r.primary() {
-		return
+		return false
 	}
-	e := r.entry(p.Seq)
-	if !e.addPrepare(*p) {
-		return
-	}
+	return r.entry(p.Seq).addPrepare(*p)
 	// END TODO
-	if !r.cfg.Manual && !r.viewChanging {
-		r.evaluatePrepare(e, false)
-	}
 }
 
 // evaluatePrepare decides the prepare phase of e when the votes allow it:
@@ -119,17 +94,18 @@ func (r *Replica) evaluatePrepare(e *entry, force bool) bool {
 	if e.phase != lab.PhasePrePrepared {
 		return false
 	}
-	// BEGIN TODO(prepare): count yes and no votes by distinct sender (the pre-prepare is the primary's yes); with 2f+1 yes the entry is prepared, with more than f no (or on progress short of 2f+1) it is aborted
+	// BEGIN TODO(prepare): count yes and no votes by distinct sender (the pre-prepare is the primary's yes); with 2f+1 yes the entry is prepared, with more than f no (or on progress short of 2f+1) it is aborted; otherwise it stays pre-prepared
 	yes, no := e.prepareVotes(r.primary())
 	switch {
 	case len(yes) >= r.quorum():
 		e.phase = lab.PhasePrepared
 	case lab.Blocking(r.n, len(no)) || force:
 		e.phase = lab.PhaseAborted
-	default:
-		return false
 	}
 	// END TODO
+	if e.phase == lab.PhasePrePrepared {
+		return false // not decided yet
+	}
 	if r.tracing {
 		r.env.Logf("%s v%d n%d: %d yes, %d no", e.phase, e.pp.View, e.seq, len(yes), len(no))
 	}

@@ -124,8 +124,10 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// submissionFolders lists the folders inside dir, sorted; anything else
-// there (a stray file, a hidden folder) is not a submission.
+// submissionFolders lists the folders inside dir, sorted; a stray file or
+// a hidden folder is not a submission. A link is listed: its grade refuses
+// it, and the gradebook says so, rather than grade what it points to
+// (another student's folder) or leave a student out without a word.
 func submissionFolders(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -133,7 +135,7 @@ func submissionFolders(dir string) ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+		if (e.IsDir() || e.Type()&os.ModeSymlink != 0) && !strings.HasPrefix(e.Name(), ".") {
 			names = append(names, e.Name())
 		}
 	}
@@ -290,7 +292,7 @@ func (g submissionGrade) points() (score, max, failed int) {
 // split divides the points earned into the lab's cases and the robustness
 // specs.
 func (g submissionGrade) split() (score, robust int) {
-	if g.results == nil {
+	if !g.graded() {
 		return 0, 0
 	}
 	for _, t := range g.results.Tests {
@@ -301,6 +303,13 @@ func (g submissionGrade) split() (score, robust int) {
 		}
 	}
 	return score, robust
+}
+
+// graded reports whether the submission has points to record: its grade
+// ran, even if it was stopped before every spec did. One that could not be
+// graded has empty cells, never a 0 that reads as a grade.
+func (g submissionGrade) graded() bool {
+	return g.results != nil && (g.results.ExtraData.Error == "" || g.results.ExtraData.Partial)
 }
 
 // state is the gradebook's word on a submission: graded (all passed or
@@ -353,13 +362,17 @@ func writeGradebook(path string, grades []submissionGrade) error {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	// The lab's score and the robustness score stand apart, as on the
-	// grade's own Score and Robustness lines.
-	_ = w.Write(append(append([]string{"submission", "score", "max", "robustness", "robustness_max"}, cases...), "state"))
+	// grade's own Score and Robustness lines; total is both, as
+	// results.json's score and score.json's total.
+	_ = w.Write(append(append([]string{"submission", "score", "max", "robustness", "robustness_max", "total", "total_max"}, cases...), "state"))
 	for _, g := range grades {
 		score, robust := g.split()
-		row := []string{g.name, strconv.Itoa(score), strconv.Itoa(fullMarks - robustMax), strconv.Itoa(robust), strconv.Itoa(robustMax)}
+		row := []string{g.name, "", strconv.Itoa(fullMarks - robustMax), "", strconv.Itoa(robustMax), "", strconv.Itoa(fullMarks)}
+		if g.graded() {
+			row[1], row[3], row[5] = strconv.Itoa(score), strconv.Itoa(robust), strconv.Itoa(score+robust)
+		}
 		byCase := map[string]report.GradescopeTest{}
-		if g.results != nil {
+		if g.graded() {
 			for _, t := range g.results.Tests {
 				byCase[t.ExtraData.Case] = t
 			}
@@ -372,7 +385,11 @@ func writeGradebook(path string, grades []submissionGrade) error {
 			}
 			row = append(row, strconv.Itoa(int(t.Score)))
 		}
-		_ = w.Write(append(row, g.state()))
+		row = append(row, g.state())
+		for i := range row {
+			row[i] = cellText(row[i])
+		}
+		_ = w.Write(row)
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -383,6 +400,17 @@ func writeGradebook(path string, grades []submissionGrade) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// cellText keeps a cell from being read as a formula by a spreadsheet: a
+// folder named "=cmd|' /C calc'!A0" is text, not a command. A cell that
+// starts with one of the characters spreadsheets take for a formula gets
+// a leading apostrophe, which they show as nothing and read as "text".
+func cellText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // goPosition finds a file:line in a line of compiler or checker output.

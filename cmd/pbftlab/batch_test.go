@@ -88,21 +88,30 @@ func TestBatchGradesEverySubmission(t *testing.T) {
 	broken["prepare.go"] = append(broken["prepare.go"], []byte("\nfunc half() int { return \"half\" }\n")...)
 	handIn(t, filepath.Join(subs, "cy"), broken)
 	require.NoError(t, os.WriteFile(filepath.Join(subs, "notes.txt"), []byte("not a submission"), 0o644))
+	// A folder that is a link to another student's, and one whose skeleton
+	// is: neither is graded as the other student's work.
+	require.NoError(t, os.Symlink(filepath.Join(subs, "ada"), filepath.Join(subs, "dan")))
+	require.NoError(t, os.MkdirAll(filepath.Join(subs, "eve"), 0o755))
+	require.NoError(t, os.Symlink(filepath.Join("..", "ada"), filepath.Join(subs, "eve", submission.Tree)))
 
 	reports := filepath.Join(t.TempDir(), "reports")
 	var stdout, stderr bytes.Buffer
 	code := dispatch([]string{"batch", "-submissions", subs, "-reports", reports, "-j", "2", "-runs", "1"}, &stdout, &stderr)
 	out := stdout.String() + stderr.String()
-	assert.Equal(t, exitFailed, code, "one submission could not be graded:\n%s", out)
-	for _, want := range []string{"grading 3 submissions", "[1/3] ", "[2/3] ", "[3/3] ", "graded 2 submissions"} {
+	assert.Equal(t, exitFailed, code, "three submissions could not be graded:\n%s", out)
+	for _, want := range []string{"grading 5 submissions", "[1/5] ", "[5/5] ", "graded 2 submissions", "(3 could not be graded)"} {
 		assert.Contains(t, out, want)
 	}
 
 	header, rows := readGradebook(t, filepath.Join(reports, GradebookFile))
-	assert.Equal(t, []string{"submission", "score", "max", "robustness", "robustness_max"}, header[:5])
+	assert.Equal(t, []string{"submission", "score", "max", "robustness", "robustness_max", "total", "total_max"}, header[:7])
 	assert.Equal(t, "state", header[len(header)-1])
 	assert.Contains(t, header, "case2_withdraw")
-	require.Len(t, rows, 3)
+	require.Len(t, rows, 5)
+	for _, linked := range []string{"dan", "eve"} {
+		assert.Equal(t, "", rows[linked]["score"], linked)
+		assert.Contains(t, rows[linked]["state"], "a link", linked)
+	}
 
 	ada, bob, cy := rows["ada"], rows["bob"], rows["cy"]
 	max, err := strconv.Atoi(ada["max"])
@@ -119,8 +128,10 @@ func TestBatchGradesEverySubmission(t *testing.T) {
 	assert.Equal(t, "0", bob["case2_withdraw"])
 	assert.True(t, strings.HasPrefix(bob["state"], "graded: "), bob["state"])
 
-	assert.Equal(t, "0", cy["score"])
+	assert.Equal(t, "", cy["score"], "a submission that could not be graded has no score, not 0")
+	assert.Equal(t, "", cy["total"])
 	assert.Equal(t, ada["max"], cy["max"], "every row has the same maximum")
+	assert.Equal(t, "150", ada["total_max"], "the lab's 100 and the robustness specs' 50")
 	assert.Equal(t, "", cy["case2_withdraw"], "nothing ran")
 	assert.True(t, strings.HasPrefix(cy["state"], "error: "), cy["state"])
 	assert.Regexp(t, `prepare\.go:\d+:\d+: .*"half"`, cy["state"], "the error row says where the compiler stopped")
@@ -151,17 +162,21 @@ func TestGradebookFromGrades(t *testing.T) {
 		{name: "q", results: partial, err: "incomplete: some cases did not run"},
 		{name: "r", results: rejected, err: `skeleton/prepare.go:3: import "os" is not allowed`},
 		{name: "s", err: "not graded: the batch was interrupted"},
+		{name: "=cmd|' /C calc'!A0", results: passed},
+		{name: "@SUM(1+1)", err: "-2+3"},
 	}
 	path := filepath.Join(t.TempDir(), GradebookFile)
 	require.NoError(t, writeGradebook(path, grades))
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	assert.Equal(t, `submission,score,max,robustness,robustness_max,a,b,0_robust,state
-p,22,22,5,5,10,12,5,graded: all passed
-q,10,22,0,5,10,,,incomplete: some cases did not run
-r,0,22,0,5,,,,"error: skeleton/prepare.go:3: import ""os"" is not allowed"
-s,0,22,0,5,,,,error: not graded: the batch was interrupted
-`, string(data))
+	assert.Equal(t, `submission,score,max,robustness,robustness_max,total,total_max,a,b,0_robust,state
+p,22,22,5,5,27,27,10,12,5,graded: all passed
+q,10,22,0,5,10,27,10,,,incomplete: some cases did not run
+r,,22,,5,,27,,,,"error: skeleton/prepare.go:3: import ""os"" is not allowed"
+s,,22,,5,,27,,,,error: not graded: the batch was interrupted
+'=cmd|' /C calc'!A0,22,22,5,5,27,27,10,12,5,graded: all passed
+'@SUM(1+1),,22,,5,,27,,,,error: -2+3
+`, string(data), "an ungraded row has empty cells, and no cell starts a formula")
 }
 
 func TestOneLineFindsWhereToLook(t *testing.T) {

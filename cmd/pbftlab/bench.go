@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"pbftlab/grader"
+	"pbftlab/internal/submission"
 )
 
 func init() {
@@ -66,6 +67,7 @@ type table struct {
 	build   time.Duration // go test -c of the solution
 	suite   time.Duration // the solution's grade test binary, run alone
 	grade   time.Duration // pbftlab grade, build cache warm
+	batch   time.Duration // pbftlab batch of batchSize copies of the solution's files, per submission
 	sim     map[string]results
 	tcp     map[string]results
 }
@@ -107,6 +109,9 @@ func measure(o benchOptions) (*table, error) {
 		}
 	}
 	t.suite, t.grade = median(suite), median(grade)
+	if t.batch, err = measureBatch(o, dir); err != nil {
+		return nil, err
+	}
 
 	// The simulator on one core, then the cluster over loopback.
 	out, err := o.run("go", "test", "-run", "^$", "-bench", "^BenchmarkSimulator$", "-benchtime", "100000x",
@@ -122,6 +127,50 @@ func measure(o benchOptions) (*table, error) {
 	}
 	t.tcp = parseBench(out)
 	return t, nil
+}
+
+// batchSize is how many submissions the batch figure grades at once: a
+// few per core, so that the figure is the batch's pace and not one
+// grade's latency.
+const batchSize = 6
+
+// measureBatch grades batchSize copies of the reference's files as
+// submissions, as many at once as there are cores, and returns the median
+// wall time per submission. Each copy is compiled and linked on its own,
+// as any submission is.
+func measureBatch(o benchOptions, dir string) (time.Duration, error) {
+	subs := filepath.Join(dir, "submissions")
+	editable, err := submission.Editable(filepath.Join(o.root, submission.Tree))
+	if err != nil {
+		return 0, err
+	}
+	for i := range batchSize {
+		sub := filepath.Join(subs, fmt.Sprintf("copy%d", i+1))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return 0, err
+		}
+		for _, name := range editable {
+			src, err := os.ReadFile(filepath.Join(o.root, "solution", name))
+			if err != nil {
+				return 0, err
+			}
+			src = bytes.Replace(src, []byte("package solution\n"), []byte("package "+submission.Tree+"\n"), 1)
+			if err := os.WriteFile(filepath.Join(sub, name), src, 0o644); err != nil {
+				return 0, err
+			}
+		}
+	}
+	var per []time.Duration
+	for i := range o.count {
+		fmt.Fprintf(o.out, "+ pbftlab batch -submissions %s (%d copies of the solution)\n", subs, batchSize)
+		start := time.Now()
+		var out bytes.Buffer
+		if code := dispatch([]string{"batch", "-submissions", subs, "-reports", filepath.Join(dir, fmt.Sprintf("batch%d", i))}, &out, &out); code != exitOK {
+			return 0, fmt.Errorf("pbftlab batch failed:\n%s", tail(out.String(), 30))
+		}
+		per = append(per, time.Since(start)/batchSize)
+	}
+	return median(per), nil
 }
 
 // run runs a command in the module root, showing it first, and returns
@@ -213,6 +262,7 @@ func (t *table) print(w io.Writer) {
 	row("grading: the solution's suite (test binary, after build)", seconds(t.suite))
 	row("grading: pbftlab grade -tree solution (build cached)", seconds(t.grade))
 	row("grading: building the test binary (go test -c)", seconds(t.build))
+	row(fmt.Sprintf("grading: a batch of %d submissions on %d cores, per submission", batchSize, runtime.NumCPU()), seconds(t.batch))
 	lab := t.sim["Simulator/lab"]
 	row("simulator: committed requests/s, one core (wall clock | processor time)", count(lab, "req/s", "")+" | "+perCPU(lab))
 	row("simulator: messages per committed request, n = 4", decimal(lab, "msgs/req")+" (2n²-n+1 = 29, and 12 CHECKPOINT per 100)")

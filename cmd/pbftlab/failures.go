@@ -1,17 +1,27 @@
 package main
 
-import "strings"
+import (
+	"strings"
 
-// failureText clips a failing spec's message for the terminal. What went
-// wrong, at which replica, and the command that reproduces it stay whole:
-// they are what a student acts on. Only the transcript after them, which
-// can run to thousands of lines, is cut to its last lines; reports/ keeps
-// the whole message.
-func failureText(msg string, lines int) string {
-	head, rest, ok := strings.Cut(msg, "\ntranscript")
-	if !ok {
-		return tail(msg, lines)
+	"pbftlab/grader/report"
+)
+
+// failureText is what the terminal shows of a spec that did not pass: the
+// first thing that differed from what the case expects, and the command
+// that replays it, a line each. A student acts on those two; the whole
+// message, with the transcript, is in the reports, which the grade names
+// once under the list.
+func failureText(msg, name string) string {
+	var b strings.Builder
+	b.WriteString("  " + report.FirstProblem(msg) + "\n")
+	for line := range strings.SplitSeq(msg, "\n") {
+		if cmd, ok := strings.CutPrefix(strings.TrimSpace(line), "reproduce: "); ok {
+			b.WriteString("  replay: " + cmd + "\n")
+			return b.String()
+		}
 	}
-	title, body, _ := strings.Cut(rest, "\n")
-	return head + "\ntranscript" + title + "\n" + tail(body, lines)
+	if name != "" {
+		b.WriteString("  replay: make grade CASE=" + name + "\n")
+	}
+	return b.String()
 }

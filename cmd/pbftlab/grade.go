@@ -2,20 +2,26 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 
 	"pbftlab/grader"
+	"pbftlab/grader/report"
 )
 
 func init() {
@@ -29,40 +35,59 @@ type gradeOptions struct {
 	cases   string // case folder (absolute)
 	only    string // one case name, or ""
 	phase   string // one phase, or ""
+	upto    string // the last phase done, or "" (see labelFilter)
 	seed    string
 	runs    string
 	reports string // report folder (absolute)
 	verbose bool
 	log     io.Writer     // the suite's own output goes here too
 	env     []string      // more environment for the suite's processes
-	direct  bool          // run a compiled suite itself, not under the ginkgo command (see runSuite)
 	rep     reportOptions // what the reports need, and the grade's progress (reports.go)
+	// ctx stops the grade: an interrupt, or the bound on its time. Nil
+	// means it is never stopped from outside.
+	ctx     context.Context
+	overlay string // a go build -overlay file: a submission's files in the tree
+	lim     limits // zero means defaultLimits
 }
 
+// errStopped is what a stage returns once the grade was stopped.
+var errStopped = errors.New("the grade was stopped")
+
+// errTooLong is the cause of a grade stopped by its time bound.
+var errTooLong = errors.New("the grade took longer than its time limit")
+
 func runGrade(args []string, stdout, stderr io.Writer) int {
+	// An interrupt must not end the process past its clean-up: it stops
+	// the grade, which then removes its work folders and writes reports.
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
 	root, err := grader.ModuleRoot()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
 		return exitUsage
 	}
-	o := gradeOptions{root: root}
+	o := gradeOptions{root: root, lim: defaultLimits()}
 	fs := newFlags("grade", "grade [-tree DIR | -submission DIR] [-cases DIR] [-case NAME] [-phase PHASE] [-seed N] [-runs N] [-reports DIR] [-v]", stderr)
 	fs.StringVar(&o.tree, "tree", defaultTree(root), "the tree to grade: a folder of the module holding a grade test")
 	sub := submissionFlag(fs)
 	fs.StringVar(&o.cases, "cases", filepath.Join(root, "cases"), "the folder of case files")
 	fs.StringVar(&o.only, "case", "", "grade this case only (its file name without .case)")
 	fs.StringVar(&o.phase, "phase", "", "grade only the specs of this phase ("+strings.Join(phaseNames(), ", ")+")")
+	fs.StringVar(&o.upto, "upto", "", "grade only the specs that need no phase after this one, in the handout's order")
 	fs.StringVar(&o.seed, "seed", "", "first seed of the message order (default 1)")
 	fs.StringVar(&o.runs, "runs", "", "seeds per case (default 3)")
 	fs.StringVar(&o.reports, "reports", filepath.Join(root, "reports"), "where to write the reports")
 	fs.BoolVar(&o.verbose, "v", false, "show the suite's own output as it runs")
 	addReportFlags(fs, &o.rep)
+	addLimitFlags(fs, &o.lim)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if o.phase != "" && !validPhase(o.phase) {
-		fmt.Fprintf(stderr, "pbftlab grade: unknown phase %q (phases: %s)\n", o.phase, strings.Join(phaseNames(), ", "))
-		return exitUsage
+	for _, p := range []string{o.phase, o.upto} {
+		if p != "" && !validPhase(p) {
+			fmt.Fprintf(stderr, "pbftlab grade: unknown phase %q (phases: %s)\n", p, strings.Join(phaseNames(), ", "))
+			return exitUsage
+		}
 	}
 	for _, p := range []*string{&o.cases, &o.reports} {
 		if *p, err = filepath.Abs(*p); err != nil {
@@ -70,12 +95,16 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	ctx, cancel := context.WithTimeoutCause(ctx, o.lim.total, errTooLong)
+	defer cancel()
+	o.ctx = ctx
+	start := time.Now()
 	if *sub != "" {
 		var why bytes.Buffer
 		o.rep.from = *sub
 		ws, code := openSubmission(&o, *sub, fs, stdout, io.MultiWriter(stderr, &why))
 		if ws == nil {
-			reportFailure(o, why.String(), 0, stderr)
+			reportFailure(o, why.String(), time.Since(start), stderr)
 			return code
 		}
 		defer ws.Close()
@@ -95,20 +124,26 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		o.log = io.MultiWriter(logFile, stdout)
 	}
 
-	start := time.Now()
 	defer followProgress(&o, stderr)()
 	res, err := grade(o, stdout)
 	if err != nil {
+		if stopped := context.Cause(ctx); stopped != nil && errors.Is(err, errStopped) {
+			why := "the grade was interrupted"
+			if errors.Is(stopped, errTooLong) {
+				why = fmt.Sprintf("the grade took longer than its limit of %s", o.lim.total)
+			}
+			fmt.Fprintf(stderr, "pbftlab grade: %s; the reports in %s say which cases did not run\n", why, o.reports)
+			if err := o.rep.live.writeStopped(why, time.Since(start)); err != nil {
+				fmt.Fprintln(stderr, "pbftlab grade: writing the reports:", err)
+			}
+			return exitUsage
+		}
 		fmt.Fprintf(stderr, "pbftlab grade: %v\n", err)
 		reportFailure(o, err.Error(), time.Since(start), stderr)
 		return exitUsage
 	}
 	fmt.Fprint(stdout, res.Table())
-	printFailures(stdout, res)
-	if err := writeScore(o, res, time.Since(start)); err != nil {
-		fmt.Fprintln(stderr, "pbftlab grade:", err)
-		return exitUsage
-	}
+	printFailures(stdout, res, o.reports)
 	if err := writeReports(o, res, time.Since(start)); err != nil {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
 		return exitUsage
@@ -120,9 +155,23 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 }
 
 // grade runs the suite on the tree and returns the result. An error means
-// grading could not run at all: bad cases, a tree that does not build.
+// grading could not run at all: bad cases, a tree that does not build, or
+// a grade stopped (errStopped) before every spec had a result.
 func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
 	var res grader.Result
+	if o.ctx == nil {
+		o.ctx = context.Background()
+	}
+	if o.lim == (limits{}) {
+		o.lim = defaultLimits()
+	}
+	if o.log == nil {
+		o.log = io.Discard
+	}
+	logged := capWriter(o.log, o.lim.log)
+	defer logged.Close()
+	o.log = logged
+
 	cases, err := grader.LoadCases(o.cases)
 	if err != nil {
 		return res, err
@@ -143,19 +192,29 @@ func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
 		return res, err
 	}
 	defer cleanup()
-	pkg = bin
+
+	// Each spec that finishes appends its report to this file, so that
+	// what a process finished before it died is known and not run again.
+	if o.rep.live == nil {
+		dir, err := os.MkdirTemp("", "pbftlab-progress-")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(dir)
+		o.rep.file = filepath.Join(dir, "progress.jsonl")
+	}
 
 	// A dry run lists the specs without running any tree code, so that a
 	// spec lost to a crashed process is still known and scored as lost.
-	listed, out, err := runSuite(o, pkg, filter, true)
+	listed, err := runSuite(o, bin, pkg, filter, true)
 	if err != nil {
 		return res, err
 	}
-	if len(listed) == 0 {
-		return res, fmt.Errorf("the tree %s did not build or holds no grade suite:\n%s", o.tree, tail(out, 60))
+	if len(listed.specs) == 0 {
+		return res, fmt.Errorf("the tree %s did not build or holds no grade suite:\n%s", o.tree, tail(listed.out, 60))
 	}
 	var specs []types.SpecReport
-	for _, sr := range listed {
+	for _, sr := range listed.specs {
 		if sr.State != types.SpecStateSkipped {
 			specs = append(specs, sr)
 		}
@@ -166,7 +225,7 @@ func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
 	fmt.Fprintf(progress, "grading %s: %d specs, cases from %s\n", o.tree, len(specs), o.cases)
 	o.rep.listed(specs)
 
-	results, err := runAll(o, pkg, filter, specs, progress)
+	results, err := runAll(o, bin, pkg, specs, progress)
 	if err != nil {
 		return res, err
 	}
@@ -185,53 +244,84 @@ func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
 	return res, nil
 }
 
-// runAll runs the specs until each has a result. A spec the suite skipped
-// (because a stuck replica made it abort) or never reported (because the
-// process died) is run again in a fresh process with the others left over;
-// when a fresh process makes no progress, the first spec left is run on its
-// own, and if even that process dies it is scored as crashed. So whatever a
-// replica does costs its own spec only.
-func runAll(o gradeOptions, pkg, filter string, specs []types.SpecReport, progress io.Writer) (map[string]grader.Row, error) {
+// runAll runs the specs until each has a result. The TA-only specs run in
+// processes of their own, after the others, so that nothing of them can
+// reach a visible spec even through the process they would share. A
+// process that dies, or stops because a replica was stuck, leaves the
+// specs it finished in the progress file; the next process resumes with
+// the specs left, so a crash late in the suite costs one more process,
+// not a rerun of everything before it. When a process finishes no spec at
+// all, the first spec left is run on its own, and if even that process
+// dies it is scored as crashed. So whatever a replica does costs its own
+// spec only.
+func runAll(o gradeOptions, bin, pkg string, specs []types.SpecReport, progress io.Writer) (map[string]grader.Row, error) {
 	results := map[string]grader.Row{}
-	remaining := make([]string, len(specs))
 	byName := map[string]types.SpecReport{}
-	for i, sr := range specs {
-		remaining[i] = specName(sr)
-		byName[remaining[i]] = sr
+	var visible, hidden []string
+	for _, sr := range specs {
+		name := specName(sr)
+		byName[name] = sr
+		if o.rep.isHidden(name) {
+			hidden = append(hidden, name)
+		} else {
+			visible = append(visible, name)
+		}
 	}
-	first := true
-	for len(remaining) > 0 {
-		f := filter
-		if !first {
-			f = "case: containsAny {" + strings.Join(remaining, ",") + "}"
-			fmt.Fprintf(progress, "the suite stopped early; running the %d specs left in a fresh process\n", len(remaining))
-		}
-		first = false
-		ran, _, err := runSuite(o, pkg, f, false)
-		if err != nil {
+	for _, group := range [][]string{visible, hidden} {
+		if err := runGroup(o, bin, pkg, group, byName, results, progress); err != nil {
 			return nil, err
 		}
-		left := take(results, remaining, ran)
-		if len(left) < len(remaining) {
-			remaining = left
-			continue
-		}
-		// No progress: isolate the first spec left.
-		name := remaining[0]
-		fmt.Fprintf(progress, "grading %s on its own\n", name)
-		alone, out, err := runSuite(o, pkg, "case: consistsOf {"+name+"}", false)
-		if err != nil {
-			return nil, err
-		}
-		if left := take(results, []string{name}, alone); len(left) > 0 {
-			row, _ := grader.RowOf(byName[name])
-			row.Points, row.State, row.Time = 0, "crashed", 0
-			row.Message = "the test process died while running this spec (an os.Exit, or a panic on a goroutine of its own?); its last output:\n" + tail(out, 40)
-			results[name] = row
-		}
-		remaining = remaining[1:]
 	}
 	return results, nil
+}
+
+// runGroup runs one group of specs to the end, as runAll describes. The
+// specs run in one fixed order (the suite's seed of order is fixed, and
+// remaining keeps the dry run's order), so when a process dies the spec
+// it was running is the first one left: it runs next on its own, to be
+// scored as crashed if that process dies too, and the rest resume after
+// it.
+func runGroup(o gradeOptions, bin, pkg string, remaining []string, byName map[string]types.SpecReport, results map[string]grader.Row, progress io.Writer) error {
+	alone := false
+	for len(remaining) > 0 {
+		if alone {
+			name := remaining[0]
+			fmt.Fprintf(progress, "grading %s on its own\n", name)
+			ran, err := runSuite(o, bin, pkg, "case: consistsOf {"+name+"}", false)
+			if err != nil {
+				return err
+			}
+			if left := take(results, []string{name}, ran.finished(o)); len(left) > 0 {
+				row, _ := grader.RowOf(byName[name])
+				row.Points, row.State, row.Time = 0, "crashed", 0
+				row.Message = ran.death()
+				results[name] = row
+			}
+			remaining, alone = remaining[1:], false
+			if len(remaining) > 0 {
+				fmt.Fprintf(progress, "resuming after %s: the %d specs left in a fresh process\n", name, len(remaining))
+			}
+			continue
+		}
+		ran, err := runSuite(o, bin, pkg, "case: containsAny {"+strings.Join(remaining, ",")+"}", false)
+		if err != nil {
+			return err
+		}
+		left := take(results, remaining, ran.finished(o))
+		progressed := len(left) < len(remaining)
+		remaining = left
+		if len(remaining) == 0 {
+			break
+		}
+		// A process that ended by itself but early stopped a stuck spec,
+		// which has its result: the rest go on together. One that died,
+		// or finished nothing, leaves its first spec to run alone.
+		alone = !ran.report || !progressed
+		if !alone {
+			fmt.Fprintf(progress, "the suite stopped early; running the %d specs left in a fresh process\n", len(remaining))
+		}
+	}
+	return nil
 }
 
 // take moves the results of the named specs found in ran into results, and
@@ -259,7 +349,8 @@ func take(results map[string]grader.Row, names []string, ran []types.SpecReport)
 
 // buildSuite compiles the tree's test binary into a temporary folder and
 // returns its path, and a function that removes it. A tree that does not
-// compile is an error carrying the compiler's output.
+// compile is an error carrying the compiler's output. The build has a time
+// limit and its binary a size limit: what a huge static array costs.
 func buildSuite(o gradeOptions, pkg string) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "pbftlab-suite-")
 	if err != nil {
@@ -267,64 +358,96 @@ func buildSuite(o gradeOptions, pkg string) (string, func(), error) {
 	}
 	cleanup := func() { os.RemoveAll(dir) }
 	bin := filepath.Join(dir, filepath.Base(pkg)+".test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, "./"+pkg)
-	cmd.Dir = o.root
-	out, err := cmd.CombinedOutput()
-	o.log.Write(out)
-	if err != nil {
-		cleanup()
-		if errors.As(err, new(*exec.ExitError)) {
-			return "", nil, fmt.Errorf("the tree %s does not build:\n%s", o.tree, tail(string(out), 60))
-		}
-		return "", nil, fmt.Errorf("building the tree %s: %w", o.tree, err)
+	// Without cgo and without a symbol table or DWARF the link, which no
+	// cache saves for go test -c, takes about half the time; a panic's
+	// stack still names every function and line (from pclntab). Batch
+	// grading pays the link once per submission.
+	args := []string{"test", "-c", "-o", bin, "-ldflags=-s -w"}
+	if o.overlay != "" {
+		args = append(args, "-overlay", o.overlay)
 	}
-	return bin, cleanup, nil
+	cmd := exec.Command("go", append(args, "./"+pkg)...)
+	cmd.Dir = o.root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out := newHeadTail(o.lim.output)
+	cmd.Stdout = io.MultiWriter(out, o.log)
+	cmd.Stderr = cmd.Stdout
+	why, err := runBounded(o.ctx, cmd, o.lim.build, nil, 0, 0)
+	if err == nil && why == "" && cmd.ProcessState.Success() {
+		if fi, err := os.Stat(bin); err == nil && fi.Size() > o.lim.binary {
+			cleanup()
+			return "", nil, fmt.Errorf("the tree %s builds a test binary of %d MB; the limit is %d MB (a huge array?)", o.tree, fi.Size()>>20, o.lim.binary>>20)
+		}
+		return bin, cleanup, nil
+	}
+	cleanup()
+	switch {
+	case err != nil:
+		return "", nil, fmt.Errorf("building the tree %s: %w", o.tree, err)
+	case o.ctx.Err() != nil:
+		return "", nil, errStopped
+	case why != "":
+		return "", nil, fmt.Errorf("the tree %s did not compile within %s: the compiler was stopped (a huge array or constant?)", o.tree, o.lim.build)
+	}
+	return "", nil, fmt.Errorf("the tree %s does not build:\n%s", o.tree, tail(out.String(), 60))
 }
 
-// runSuite runs the suite under the ginkgo command, either a compiled
-// binary or a package folder relative to the root, and returns the spec
-// reports of its JSON report (none if the process left no report) and the
-// process output.
-func runSuite(o gradeOptions, pkg, filter string, dry bool) ([]types.SpecReport, string, error) {
+// suiteRun is what one test process left: its spec reports (none if it
+// left no report), its output and, if it was stopped, why.
+type suiteRun struct {
+	specs   []types.SpecReport
+	out     string
+	stopped string // "" when it ended by itself
+	code    int
+	report  bool // it wrote its JSON report: it ended normally
+}
+
+// finished is every spec the process finished: its own report when it
+// wrote one, else what it appended to the progress file before it died.
+func (r suiteRun) finished(o gradeOptions) []types.SpecReport {
+	if r.report {
+		return r.specs
+	}
+	return slices.Collect(maps.Values(readProgress(o.rep.progressFile())))
+}
+
+// death says why a process that ran one spec left no result for it.
+func (r suiteRun) death() string {
+	switch {
+	case r.stopped != "":
+		return "the test process was stopped: " + r.stopped + "; its last output:\n" + tail(r.out, 40)
+	case strings.Contains(r.out, "out of memory") || strings.Contains(r.out, "cannot allocate memory"):
+		return "the test process ran out of memory: each has a limit (a replica that keeps everything, or allocates without bound?); its last output:\n" + tail(r.out, 40)
+	}
+	return grader.ExplainDeath(r.out)
+}
+
+// runSuite runs the compiled suite directly, in the tree's folder as go
+// test would, and returns what it left. The process is bounded: its
+// memory, its output kept, its time without progress, its time in all.
+func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, error) {
+	var r suiteRun
 	dir, err := os.MkdirTemp("", "pbftlab-grade-")
 	if err != nil {
-		return nil, "", err
+		return r, err
 	}
 	defer os.RemoveAll(dir)
-	args := []string{"tool", "ginkgo", "run", "--no-color", "--silence-skips",
-		"--json-report=report.json", "--output-dir=" + dir,
-		"--timeout=30m", "--grace-period=2s"}
+	report := filepath.Join(dir, "report.json")
+	// One seed of spec order for every process: the dry run's order is the
+	// order every run keeps, which runGroup counts on.
+	args := []string{"-test.run=^TestGrade$", "-ginkgo.no-color", "-ginkgo.silence-skips", "-ginkgo.seed=1",
+		"-ginkgo.json-report=" + report, "-ginkgo.timeout=1h", "-ginkgo.grace-period=2s"}
 	if dry {
-		args = append(args, "--dry-run")
+		args = append(args, "-ginkgo.dry-run")
 	}
 	if filter != "" {
-		args = append(args, "--label-filter="+filter)
+		args = append(args, "-ginkgo.label-filter="+filter)
 	}
-	// Only the grade suite runs: other tests of the tree (the reference's
-	// own unit tests, say) are not part of the grade.
-	if !filepath.IsAbs(pkg) {
-		pkg = "./" + pkg
-	}
-	args = append(args, pkg, "--", "-test.run=^TestGrade$")
-	cmd := exec.Command("go", args...)
-	if o.direct && filepath.IsAbs(pkg) {
-		// The same flags, given to the binary as the ginkgo command gives
-		// them: it saves a go command and a ginkgo process per run, which
-		// is most of what a short run costs.
-		direct := []string{"-test.run=^TestGrade$", "-test.timeout=0", "-ginkgo.no-color", "-ginkgo.silence-skips",
-			"-ginkgo.json-report=" + filepath.Join(dir, "report.json"), "-ginkgo.timeout=30m", "-ginkgo.grace-period=2s"}
-		if dry {
-			direct = append(direct, "-ginkgo.dry-run")
-		}
-		if filter != "" {
-			direct = append(direct, "-ginkgo.label-filter="+filter)
-		}
-		cmd = exec.Command(pkg, direct...)
-	}
-	cmd.Dir = o.root
-	cmd.Env = append(os.Environ(), "PBFTLAB_CASES="+o.cases, "PBFTLAB_TREE="+filepath.Base(o.tree))
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = filepath.Join(o.root, filepath.FromSlash(pkg))
+	cmd.Env = append(os.Environ(), "PBFTLAB_CASES="+o.cases, "PBFTLAB_TREE="+filepath.Base(o.tree), "GOMEMLIMIT="+o.lim.goMem)
 	if !dry {
-		cmd.Env = append(cmd.Env, o.rep.env()...)
+		cmd.Env = append(cmd.Env, grader.ProgressEnv+"="+o.rep.progressFile())
 	}
 	if o.seed != "" {
 		cmd.Env = append(cmd.Env, "PBFTLAB_SEED="+o.seed)
@@ -333,30 +456,99 @@ func runSuite(o gradeOptions, pkg, filter string, dry bool) ([]types.SpecReport,
 		cmd.Env = append(cmd.Env, "PBFTLAB_RUNS="+o.runs)
 	}
 	cmd.Env = append(cmd.Env, o.env...)
-	var buf bytes.Buffer
-	cmd.Stdout = io.MultiWriter(&buf, o.log)
+	out := newHeadTail(o.lim.output)
+	cmd.Stdout = io.MultiWriter(out, o.log)
 	cmd.Stderr = cmd.Stdout
-	runErr := o.rep.run(cmd)
-	if runErr != nil && !errors.As(runErr, new(*exec.ExitError)) {
-		return nil, buf.String(), fmt.Errorf("running ginkgo: %w", runErr)
+	limit, watch, stall := o.lim.total, "", time.Duration(0)
+	if dry {
+		limit = o.lim.list
+	} else {
+		runs, _ := strconv.Atoi(o.runs)
+		if runs < 1 {
+			runs = 3
+		}
+		watch, stall = o.rep.progressFile(), o.lim.stallLimit(runs)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	r.stopped, err = runBounded(o.ctx, cmd, limit, &watch, stall, o.lim.memory)
+	r.out = out.String()
 	if err != nil {
-		return nil, buf.String(), nil
+		return r, fmt.Errorf("running the suite: %w", err)
+	}
+	if o.ctx.Err() != nil {
+		return r, errStopped
+	}
+	r.code = cmd.ProcessState.ExitCode()
+	data, err := os.ReadFile(report)
+	if err != nil {
+		return r, nil
 	}
 	var reports []types.Report
 	if err := json.Unmarshal(data, &reports); err != nil {
-		return nil, buf.String(), nil
+		return r, nil
 	}
-	var specs []types.SpecReport
-	for _, r := range reports {
-		for _, sr := range r.SpecReports {
+	r.report = true
+	for _, rep := range reports {
+		for _, sr := range rep.SpecReports {
 			if sr.LeafNodeType == types.NodeTypeIt {
-				specs = append(specs, sr)
+				r.specs = append(r.specs, sr)
 			}
 		}
 	}
-	return specs, buf.String(), nil
+	return r, nil
+}
+
+// runBounded runs cmd in a process group of its own and stops the group
+// when ctx is done, when limit has passed, or when the file *watch has not
+// grown for stall. memory, if not 0, caps the process's address space. It
+// returns why it stopped the process ("" if it ended by itself) and an
+// error only if the process could not start.
+func runBounded(ctx context.Context, cmd *exec.Cmd, limit time.Duration, watch *string, stall time.Duration, memory uint64) (string, error) {
+	ownGroup(cmd)
+	cmd.WaitDelay = 2 * time.Second // a pipe held open by a stray process does not hold the grade
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	if memory > 0 {
+		_ = limitMemory(cmd.Process.Pid, memory)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	poll := time.NewTicker(250 * time.Millisecond)
+	defer poll.Stop()
+	var size int64 = -1
+	lastGrowth := time.Now()
+	stop := func() {
+		signalGroup(cmd, os.Kill)
+		<-done
+	}
+	for {
+		select {
+		case <-done:
+			return "", nil
+		case <-ctx.Done():
+			stop()
+			return "the grade was stopped", nil
+		case <-deadline.C:
+			stop()
+			return fmt.Sprintf("it ran longer than %s", limit), nil
+		case <-poll.C:
+			if watch == nil || stall <= 0 {
+				continue
+			}
+			var now int64
+			if fi, err := os.Stat(*watch); err == nil {
+				now = fi.Size()
+			}
+			if now != size {
+				size, lastGrowth = now, time.Now()
+			} else if time.Since(lastGrowth) > stall {
+				stop()
+				return fmt.Sprintf("no spec finished for %s (a replica stuck where the grader's own limit could not stop it?)", stall), nil
+			}
+		}
+	}
 }
 
 // treePackage checks that the tree is a folder of the module with a grade
@@ -386,6 +578,11 @@ func labelFilter(o gradeOptions) string {
 	if o.phase != "" {
 		parts = append(parts, "phase: containsAny {"+o.phase+"}")
 	}
+	// The specs a student can pass once the phases up to o.upto are done:
+	// those that need no later one.
+	if later := phasesAfter(o.upto); len(later) > 0 {
+		parts = append(parts, "!(phase: containsAny {"+strings.Join(later, ", ")+"})")
+	}
 	return strings.Join(parts, " && ")
 }
 
@@ -408,48 +605,22 @@ func hasCase(cases []*caseT, name string) bool {
 	return false
 }
 
-// printFailures shows, under the table, why each failing spec failed.
-func printFailures(w io.Writer, res grader.Result) {
+// printFailures shows, under the table, a few lines for each spec that
+// did not pass: what differed first and how to replay it. The rest (the
+// whole message, the transcript, the diagram) is in the reports, and the
+// last line says where.
+func printFailures(w io.Writer, res grader.Result, reports string) {
+	failed := 0
 	for _, row := range res.Rows {
-		if row.State == "passed" || row.Message == "" {
+		if row.State == "passed" {
 			continue
 		}
-		fmt.Fprintf(w, "\n--- %s (%s): %s\n%s\n", row.Name, row.Title, row.State, strings.TrimRight(failureText(row.Message, 60), "\n"))
+		failed++
+		fmt.Fprintf(w, "\n--- %s: %s\n%s", row.Name, row.State, failureText(row.Message, row.Name))
 	}
-}
-
-// scoreFile is what reports/score.json holds.
-type scoreFile struct {
-	Tree     string        `json:"tree"`
-	Seed     string        `json:"seed"`
-	Runs     string        `json:"runs"`
-	Duration time.Duration `json:"duration_ns"`
-	grader.Result
-}
-
-func writeScore(o gradeOptions, res grader.Result, d time.Duration) error {
-	seed, runs := o.seed, o.runs
-	if seed == "" {
-		seed = "1"
+	if failed > 0 {
+		fmt.Fprintf(w, "\n%d spec(s) did not pass; the whole story of each, with its transcript and diagram: %s\n", failed, filepath.Join(reports, report.HTMLFile))
 	}
-	if runs == "" {
-		runs = "3"
-	}
-	return writeJSON(filepath.Join(o.reports, "score.json"), scoreFile{Tree: o.tree, Seed: seed, Runs: runs, Duration: d, Result: res})
-}
-
-// writeJSON writes v to path through a temporary file, so a reader never
-// sees half a report.
-func writeJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // tail keeps the last n lines of s.

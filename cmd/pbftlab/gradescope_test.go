@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -165,6 +166,25 @@ func TestRunAutograderOnFakeSubmissions(t *testing.T) {
 		assert.Zero(t, g.Score)
 		assert.Contains(t, g.Output, `import "os" is not allowed`, out)
 		assert.NotEmpty(t, g.Tests, "every case is listed, as not run")
+	})
+	t.Run("a grade that dies leaves UTF-8", func(t *testing.T) {
+		// A grade that printed a line of two-byte characters and some
+		// binary, and died without results: the fallback keeps the end of
+		// its output, cut at a byte count, and must still be UTF-8.
+		fake := filepath.Join(t.TempDir(), "pbftlab")
+		require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\nprintf 'x'; i=0; while [ $i -lt 4001 ]; do printf '\\303\\251'; i=$((i+1)); done; printf '\\377\\376 garbage\\n'; exit 3\n"), 0o755))
+		results := filepath.Join(t.TempDir(), "results")
+		cmd := exec.Command("bash", filepath.Join(mustRoot(t), gradescopeDir, autograderEntry))
+		cmd.Env = append(os.Environ(), "PBFTLAB_KIT="+t.TempDir(), "PBFTLAB_SUBMISSION="+t.TempDir(),
+			"PBFTLAB_RESULTS="+results, "PBFTLAB_BIN="+fake, "PBFTLAB_HIDDEN=")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		data, err := os.ReadFile(filepath.Join(results, report.ResultsFile))
+		require.NoError(t, err)
+		assert.True(t, utf8.Valid(data), "results.json is UTF-8")
+		assert.Empty(t, report.ValidateGradescope(data), string(data))
+		assert.Contains(t, string(data), "exit code 3")
+		assert.Contains(t, string(data), "é garbage")
 	})
 	t.Run("no kit", func(t *testing.T) {
 		g, data, _ := runAutograder(t, filepath.Join(t.TempDir(), "missing"), t.TempDir())

@@ -43,6 +43,15 @@ var taOnly = []string{
 	"cmd/pbftlab/hostile_test.go",
 	"cmd/pbftlab/testdata/hostile",
 	"cmd/pbftlab/stress_test.go",
+	// Grading many submissions, Gradescope's autograder, the stress and
+	// benchmark commands: a TA's tools, which a student neither runs nor
+	// needs to read about.
+	"cmd/pbftlab/batch.go",
+	"cmd/pbftlab/gradescope.go",
+	"cmd/pbftlab/bench.go",
+	"cmd/pbftlab/stress.go",
+	"gradescope",
+	"PERFORMANCE.md",
 	"README.md",
 	".ci",
 	"e2e",
@@ -158,9 +167,56 @@ func writeHandout(root, dest string) (handout, error) {
 	if err := noSecrets(root, keep); err != nil {
 		return h, err
 	}
-	err = submission.CopyKit(root, dest, func(rel string) bool { return !keep[rel] })
+	if err := submission.CopyKit(root, dest, func(rel string) bool { return !keep[rel] }); err != nil {
+		return h, err
+	}
 	h.files = len(keep)
-	return h, err
+	// The Makefile without its TA blocks, so that make help lists what a
+	// student runs; and the GitHub Classroom workflow that grades each push.
+	if keep["Makefile"] {
+		data, err := os.ReadFile(filepath.Join(root, "Makefile"))
+		if err != nil {
+			return h, err
+		}
+		if err := os.WriteFile(filepath.Join(dest, "Makefile"), studentMakefile(data), 0o644); err != nil {
+			return h, err
+		}
+	}
+	specs, err := classroomSpecs(root)
+	if err != nil {
+		return h, err
+	}
+	workflow := filepath.Join(dest, filepath.FromSlash(ClassroomWorkflow))
+	if err := os.MkdirAll(filepath.Dir(workflow), 0o755); err != nil {
+		return h, err
+	}
+	if err := os.WriteFile(workflow, []byte(classroomWorkflow(specs)), 0o644); err != nil {
+		return h, err
+	}
+	h.files++
+	return h, nil
+}
+
+// studentMakefile is the kit's Makefile less the blocks between "#ta{"
+// and "#ta}" lines: the TAs' targets and the lines of make help that name
+// them.
+func studentMakefile(data []byte) []byte {
+	var out []string
+	ta := false
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		switch strings.TrimSpace(line) {
+		case "#ta{":
+			ta = true
+			continue
+		case "#ta}":
+			ta = false
+			continue
+		}
+		if !ta {
+			out = append(out, line)
+		}
+	}
+	return []byte(strings.Join(out, ""))
 }
 
 // noSecrets refuses a release in which a file repeats a line of code that

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,7 +18,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"pbftlab/grader"
 	"pbftlab/grader/report"
 	"pbftlab/internal/submission"
 )
@@ -27,13 +30,16 @@ const hostileBound = 2 * time.Minute
 // come of it: either the checker refuses it before anything runs, with
 // the rule it breaks, or it is graded and exactly the specs named in lost
 // lose their points, in the state given. Either way the grade finishes
-// within hostileBound and writes every report.
+// within hostileBound and writes every report, each valid.
 type hostile struct {
 	name    string
 	tree    string // a tree under testdata/trees, which bypasses the checker; else testdata/hostile/NAME.rewrite is the submission
+	args    []string
 	refused string
+	broken  string            // the tree does not build: what every test's output must quote
 	lost    map[string]string // spec -> state
 	stdout  []string          // what the grade's own output must not contain
+	check   func(t *testing.T, reports, stdout string)
 }
 
 var hostiles = []hostile{
@@ -45,11 +51,47 @@ var hostiles = []hostile{
 		stdout: []string{"Score: 100/100", "Robustness: 99/99", "--- PASS"}},
 	{name: "write_reports", refused: `import "os" is not allowed`},
 	{name: "read_cases", refused: `import "os" is not allowed`},
+	{name: "init_loop", refused: "func init: code that runs before any spec is not allowed"},
+	{name: "huge_array", refused: "an array of 1073741824 elements"},
+	{name: "global_map", refused: "package-level variable peers"},
+	{name: "hidden_leak", refused: "package-level variable seen"},
+	{name: "compile_error", broken: "undefined: countVotesTwice"},
+	{name: "env_fmt", check: func(t *testing.T, reports, _ string) {
+		log, err := os.ReadFile(filepath.Join(reports, "suite.log"))
+		require.NoError(t, err)
+		assert.NotContains(t, string(log), "the simulator, printed", "printing the Env shows a name and nothing else")
+	}},
+	{name: "flood", check: func(t *testing.T, reports, _ string) {
+		fi, err := os.Stat(filepath.Join(reports, "suite.log"))
+		require.NoError(t, err)
+		assert.Less(t, fi.Size(), defaultLimits().log+4096, "suite.log is capped")
+		log, err := os.ReadFile(filepath.Join(reports, "suite.log"))
+		require.NoError(t, err)
+		assert.Contains(t, string(log), "more bytes of output were left out", "and says what it cut")
+	}},
 	// The checker refuses what these do; the trees do it anyway.
-	{name: "os.Exit in the test process", tree: "crash", lost: map[string]string{"case2_withdraw": "crashed"}},
-	{name: "a panic on a goroutine", tree: "gopanic", lost: map[string]string{"case2_withdraw": "crashed"}},
-	{name: "faked reports and progress", tree: "scribble", lost: map[string]string{"case3_withdraw_fails": "failed", "case4_commit_conflict": "failed"},
+	{name: "os.Exit in the test process", tree: "crash", args: []string{"-phase", "pre-prepare"}, lost: map[string]string{"case2_withdraw": "crashed"}},
+	{name: "a panic on a goroutine", tree: "gopanic", args: []string{"-phase", "pre-prepare"}, lost: map[string]string{"case2_withdraw": "crashed"}},
+	{name: "faked reports and progress", tree: "scribble", args: []string{"-phase", "pre-prepare"}, lost: map[string]string{"case3_withdraw_fails": "failed", "case4_commit_conflict": "failed"},
 		stdout: []string{"Score: 100/100", "Robustness: 99/99"}},
+	{name: "crashes late, twice", tree: "latecrash", lost: map[string]string{"case2_withdraw": "crashed", "practice2_withdraw20": "crashed"},
+		check: func(t *testing.T, _, stdout string) {
+			// One process for the suite, then per crash: the crashed spec
+			// alone and the rest resumed after it. Restarting from the
+			// first spec each time would cost a process per spec.
+			processes := 1 + strings.Count(stdout, " on its own\n") + strings.Count(stdout, " in a fresh process\n")
+			assert.LessOrEqual(t, processes, 5, stdout)
+		}},
+	{name: "globals carry a TA-only case", tree: "leak", args: []string{"-hidden", "practice1_withdraw50"},
+		check: func(t *testing.T, reports, _ string) {
+			g := readResults(t, reports)
+			for _, test := range g.Tests {
+				if test.Visibility == report.VisibilityVisible {
+					assert.NotContains(t, test.Output, "amount=50", "%s shows the TA-only case's request", test.ExtraData.Case)
+				}
+			}
+			assert.NotContains(t, g.Output, "/")
+		}},
 }
 
 func TestHostileSubmissionsAreContained(t *testing.T) {
@@ -66,12 +108,9 @@ func TestHostileSubmissionsAreContained(t *testing.T) {
 			cases := filepath.Join(work, "cases")
 			require.NoError(t, os.CopyFS(cases, os.DirFS(filepath.Join(root, "cases"))))
 			reports := filepath.Join(work, "reports")
-			args := []string{"grade", "-reports", reports, "-cases", cases, "-runs", "1"}
+			args := append([]string{"grade", "-reports", reports, "-cases", cases, "-runs", "1"}, h.args...)
 			if h.tree != "" {
-				// Each death of the test process costs a fresh one, so these
-				// grade the pre-prepare specs only: the cases, and three
-				// robustness specs.
-				args = append(args, "-tree", filepath.Join("cmd", "pbftlab", "testdata", "trees", h.tree), "-phase", "pre-prepare")
+				args = append(args, "-tree", filepath.Join("cmd", "pbftlab", "testdata", "trees", h.tree))
 			} else {
 				args = append(args, "-submission", hostileSubmission(t, root, h.name))
 			}
@@ -82,24 +121,40 @@ func TestHostileSubmissionsAreContained(t *testing.T) {
 			t.Logf("%s: the grade took %s", h.name, took.Round(time.Millisecond))
 			out := stdout.String() + stderr.String()
 			assert.Less(t, took, hostileBound, out)
-			for _, f := range []string{report.ResultsFile, report.JUnitFile, report.SummaryFile, report.HTMLFile} {
-				assert.FileExists(t, filepath.Join(reports, f))
+			sc := checkReports(t, reports)
+			if len(h.args) == 0 {
+				assert.Equal(t, 150, sc.TotalMax, "every whole grade is out of the same maximum, whatever became of it")
 			}
 			for _, s := range h.stdout {
 				assert.NotContains(t, stdout.String(), s)
 			}
-			if h.refused != "" {
+			if h.check != nil {
+				h.check(t, reports, stdout.String())
+			}
+			switch {
+			case h.refused != "":
 				assert.Equal(t, exitUsage, code, out)
 				assert.Contains(t, stderr.String(), h.refused)
 				assert.Contains(t, stderr.String(), "nothing was compiled or run")
 				assert.Contains(t, readResults(t, reports).ExtraData.Error, h.refused)
+				assert.Equal(t, report.GradeNotGraded, sc.State)
+				return
+			case h.broken != "":
+				assert.Equal(t, exitUsage, code, out)
+				assert.Equal(t, report.GradeNotGraded, sc.State)
+				for _, test := range readResults(t, reports).Tests {
+					assert.Contains(t, test.Output, h.broken, "%s says why it did not run", test.ExtraData.Case)
+				}
 				return
 			}
-			require.Equal(t, exitFailed, code, out)
-			sc := readScore(t, reports)
+			wantCode := exitOK
+			if len(h.lost) > 0 {
+				wantCode = exitFailed
+			}
+			require.Equal(t, wantCode, code, out)
 			lostPoints := 0
 			seen := map[string]bool{}
-			for _, row := range sc.Rows {
+			for _, row := range sc.Cases {
 				seen[row.Name] = true
 				want, ok := h.lost[row.Name]
 				if !ok {
@@ -113,27 +168,17 @@ func TestHostileSubmissionsAreContained(t *testing.T) {
 			for name := range h.lost {
 				assert.True(t, seen[name], "%s was graded", name)
 			}
-			assert.Equal(t, sc.Max+sc.RobMax-lostPoints, sc.Score+sc.RobScore, "only the broken specs' points are lost")
-			assert.Contains(t, stdout.String(), fmt.Sprintf("\nScore: %d/%d\n", sc.Score, sc.Max), "the one Score line is the real one")
+			assert.Equal(t, sc.TotalMax-lostPoints, sc.Total, "only the broken specs' points are lost")
+			assert.Contains(t, stdout.String(), fmt.Sprintf("\nScore: %d/%d\n", sc.LabScore, sc.LabMax), "the one Score line is the real one")
 			assert.Equal(t, 1, strings.Count(stdout.String(), "Score: "))
-			g := readResults(t, reports)
-			assert.Equal(t, float64(sc.Score+sc.RobScore), g.Score, "results.json has the real score")
 		})
 	}
 }
 
-type scoreJSON struct {
-	Score    int          `json:"score"`
-	Max      int          `json:"max"`
-	RobScore int          `json:"robustness_score"`
-	RobMax   int          `json:"robustness_max"`
-	Rows     []grader.Row `json:"cases"`
-}
-
-func readScore(t *testing.T, reports string) scoreJSON {
+func readScoreFile(t *testing.T, reports string) report.Score {
 	t.Helper()
-	var sc scoreJSON
-	data, err := os.ReadFile(filepath.Join(reports, "score.json"))
+	var sc report.Score
+	data, err := os.ReadFile(filepath.Join(reports, report.ScoreFile))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &sc))
 	return sc
@@ -168,4 +213,59 @@ func hostileSubmission(t *testing.T, root, name string) string {
 		require.Contains(t, editable, strings.TrimPrefix(file, "solution/"), "the fixture changes a file a student edits")
 	}
 	return filepath.Dir(dir)
+}
+
+// An interrupt (Ctrl-C) stops the grade, but not past its clean-up: the
+// processes it started are stopped, its work folders removed, and the
+// reports written, saying what did not run.
+func TestAnInterruptCleansUpAndReports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("grades a submission")
+	}
+	root := mustRoot(t)
+	self, err := os.Executable()
+	require.NoError(t, err)
+	tmp := t.TempDir()
+	reports := filepath.Join(t.TempDir(), "reports")
+	// The endless loop holds the grade in Practice 1 for seconds, so the
+	// interrupt finds processes running.
+	cmd := exec.Command(self, "grade", "-submission", hostileSubmission(t, root, "infinite_loop"), "-reports", reports, "-runs", "1")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), asCommandEnv+"=1", "TMPDIR="+tmp)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if strings.HasPrefix(lines.Text(), "grading ") {
+			break // the specs are listed and running
+		}
+	}
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	_, _ = io.Copy(io.Discard, out)
+	err = cmd.Wait()
+	exit, ok := errors.AsType[*exec.ExitError](err)
+	require.True(t, ok, "the grade ends with a code: %v\n%s", err, stderr.String())
+	assert.Equal(t, exitUsage, exit.ExitCode(), stderr.String())
+	assert.Contains(t, stderr.String(), "the grade was interrupted")
+
+	sc := checkReports(t, reports)
+	assert.Equal(t, report.GradeIncomplete, sc.State)
+	assert.Equal(t, 2, sc.ExitCode)
+	assert.Contains(t, sc.Error, "interrupted")
+	notRun := 0
+	for _, c := range sc.Cases {
+		if c.State == report.NotRun {
+			notRun++
+		}
+	}
+	assert.Positive(t, notRun, "the cases that did not run are named")
+
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	for _, e := range left {
+		assert.False(t, strings.HasPrefix(e.Name(), "pbftlab-"), "%s was left behind", e.Name())
+	}
 }

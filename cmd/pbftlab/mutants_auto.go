@@ -200,7 +200,7 @@ func gradeAuto(o mutantOptions, p *mutate.Plan, picked []*mutate.Mutant, eq map[
 		}
 	}
 	var log bytes.Buffer
-	g := gradeOptions{root: dir, tree: autoTree, cases: filepath.Join(o.root, "cases"), runs: o.runs, log: &log, direct: true}
+	g := gradeOptions{root: dir, tree: autoTree, cases: filepath.Join(o.root, "cases"), runs: o.runs, log: &log}
 	fmt.Fprintf(progress, "building the schema of %d mutants\n", len(p.Mutants))
 	bin, cleanup, err := buildSuite(g, autoTree)
 	if err != nil {
@@ -208,10 +208,11 @@ func gradeAuto(o mutantOptions, p *mutate.Plan, picked []*mutate.Mutant, eq map[
 	}
 	defer cleanup()
 	g.log = io.Discard
-	listed, out, err := runSuite(g, bin, "", true)
+	ran, err := runSuite(g, bin, autoTree, "", true)
 	if err != nil {
 		return nil, err
 	}
+	listed, out := ran.specs, ran.out
 	var specs []types.SpecReport
 	for _, sr := range listed {
 		if sr.State != types.SpecStateSkipped {
@@ -281,7 +282,7 @@ func gradeMutantOn(g gradeOptions, bin string, specs []types.SpecReport, m *muta
 		if len(part) == 0 {
 			return nil, nil
 		}
-		rows, err := runAll(g, bin, filter, part, io.Discard)
+		rows, err := runAll(g, bin, autoTree, part, io.Discard)
 		if err != nil {
 			return nil, err
 		}

@@ -4,19 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
@@ -26,7 +22,7 @@ import (
 )
 
 // HiddenEnv lists TA-only cases when -hidden is not given: comma-separated
-// case names or patterns ("hidden_*"). Gradescope shows them to students
+// case names or patterns ("hidden_*"). results.json shows them to students
 // only once the grades are published.
 const HiddenEnv = "PBFTLAB_HIDDEN"
 
@@ -43,6 +39,15 @@ type reportOptions struct {
 	label  string // what the reports call the graded tree, if not its folder
 	from   string // the submission folder, when grading one
 	live   *progress
+	file   string // the progress file when the grade is not followed
+}
+
+// progressFile is where the suite appends a line per finished spec.
+func (r reportOptions) progressFile() string {
+	if r.live != nil {
+		return r.live.file
+	}
+	return r.file
 }
 
 // addReportFlags adds grade's report flags.
@@ -55,7 +60,7 @@ func addReportFlags(fs *flag.FlagSet, r *reportOptions) {
 // current and an interrupt still leaves reports; the returned function
 // stops it. Without a progress file the grade goes on, reporting at the end.
 func followProgress(o *gradeOptions, stderr io.Writer) func() {
-	live, err := startProgress(*o, stderr)
+	live, err := startProgress(*o)
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab grade: results will be written at the end only:", err)
 		return func() {}
@@ -85,44 +90,6 @@ func (r reportOptions) isHidden(name string) bool {
 	return false
 }
 
-// errStopped is what running a suite returns once the grade was stopped.
-var errStopped = errors.New("the grade was stopped")
-
-// run runs a suite process. While the grade is followed, the process gets
-// a process group of its own, so that stopping the grade stops it and the
-// test process under it, and none starts once the grade was stopped.
-func (r reportOptions) run(cmd *exec.Cmd) error {
-	p := r.live
-	if p == nil {
-		return cmd.Run()
-	}
-	ownGroup(cmd)
-	p.mu.Lock()
-	if p.finished {
-		p.mu.Unlock()
-		return errStopped
-	}
-	if err := cmd.Start(); err != nil {
-		p.mu.Unlock()
-		return err
-	}
-	p.children[cmd] = true
-	p.mu.Unlock()
-	err := cmd.Wait()
-	p.mu.Lock()
-	delete(p.children, cmd)
-	p.mu.Unlock()
-	return err
-}
-
-// env is what the suite process needs to report its progress.
-func (r reportOptions) env() []string {
-	if r.live == nil {
-		return nil
-	}
-	return []string{grader.ProgressEnv + "=" + r.live.file}
-}
-
 // listed tells the progress which specs the grade will run, and starts
 // keeping results.json current.
 func (r reportOptions) listed(specs []types.SpecReport) {
@@ -142,28 +109,23 @@ type progress struct {
 	begin time.Time
 
 	mu       sync.Mutex
-	children map[*exec.Cmd]bool // suite processes running now
 	specs    []types.SpecReport // every spec the grade will run, once listed
 	seen     int                // progress lines read at the last write
 	finished bool               // final reports are written; write nothing more
 	stop     chan struct{}
 	done     chan struct{}
-	signals  chan os.Signal
 }
 
-// startProgress makes the progress file and catches interrupts, so that a
-// grade stopped by Ctrl-C or a kill still writes its reports. The caller
-// must call close.
-func startProgress(o gradeOptions, stderr io.Writer) (*progress, error) {
+// startProgress makes the progress file and starts following it. The
+// caller must call close.
+func startProgress(o gradeOptions) (*progress, error) {
 	dir, err := os.MkdirTemp("", "pbftlab-progress-")
 	if err != nil {
 		return nil, err
 	}
 	p := &progress{o: o, dir: dir, file: filepath.Join(dir, "progress.jsonl"), begin: time.Now(),
-		children: map[*exec.Cmd]bool{},
-		stop:     make(chan struct{}), done: make(chan struct{}), signals: make(chan os.Signal, 1)}
-	signal.Notify(p.signals, os.Interrupt, syscall.SIGTERM)
-	go p.follow(stderr)
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go p.follow()
 	return p, nil
 }
 
@@ -173,13 +135,12 @@ func (p *progress) start(specs []types.SpecReport) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.specs = specs
-	p.writePartialLocked(false)
+	_ = p.writePartialLocked(false, "")
 }
 
 // follow rewrites results.json whenever more specs have finished, until
-// close; on an interrupt it writes every report, marked incomplete, and
-// ends the process.
-func (p *progress) follow(stderr io.Writer) {
+// close.
+func (p *progress) follow() {
 	defer close(p.done)
 	tick := time.NewTicker(followEvery)
 	defer tick.Stop()
@@ -187,24 +148,11 @@ func (p *progress) follow(stderr io.Writer) {
 		select {
 		case <-p.stop:
 			return
-		case sig := <-p.signals:
-			p.mu.Lock()
-			for cmd := range p.children {
-				signalGroup(cmd, sig)
-			}
-			if !p.finished {
-				p.finished = true
-				p.writePartialLocked(true)
-				fmt.Fprintf(stderr, "pbftlab grade: %v: stopped; the reports in %s say which cases did not run\n", sig, p.o.reports)
-			}
-			p.mu.Unlock()
-			os.RemoveAll(p.dir)
-			os.Exit(exitUsage)
 		case <-tick.C:
 			p.mu.Lock()
 			if !p.finished && p.specs != nil {
 				if n := countLines(p.file); n != p.seen {
-					p.writePartialLocked(false)
+					_ = p.writePartialLocked(false, "")
 				}
 			}
 			p.mu.Unlock()
@@ -213,12 +161,19 @@ func (p *progress) follow(stderr io.Writer) {
 }
 
 // writePartialLocked writes results.json from what has finished; with all
-// it writes every report.
-func (p *progress) writePartialLocked(all bool) {
+// it writes every report, saying why the grade stopped. Before the specs
+// are listed, every case of the case folder and every robustness spec is
+// reported as not run: a grade stopped during its build is a grade with
+// nothing run, never an empty one that a CI tool would read as a success.
+func (p *progress) writePartialLocked(all bool, why string) error {
 	reports := readProgress(p.file)
 	p.seen = countLines(p.file)
 	run := p.o.runInfo(time.Since(p.begin))
 	run.Partial = true
+	run.Error = why
+	if p.specs == nil {
+		run.Cases = p.o.allCases("did not run: " + why)
+	}
 	for _, want := range p.specs {
 		name := specName(want)
 		if sr, ok := reports[name]; ok {
@@ -232,11 +187,28 @@ func (p *progress) writePartialLocked(all bool) {
 		row.Message = "did not run: the grade stopped before this case reported"
 		run.Cases = append(run.Cases, p.o.caseOf(row, nil))
 	}
-	write := report.WriteResults
-	if all {
-		write = report.WriteAll
+	if !all {
+		return report.WriteResults(p.o.reports, run)
 	}
-	_ = write(p.o.reports, run)
+	if err := report.WriteAll(p.o.reports, run); err != nil {
+		return err
+	}
+	return appendJobSummary(run)
+}
+
+// writeStopped writes every report of a grade stopped before its end: what
+// finished, and the rest as not run.
+func (p *progress) writeStopped(why string, _ time.Duration) error {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return nil
+	}
+	p.finished = true
+	return p.writePartialLocked(true, why)
 }
 
 // traces returns the trace each spec reported last, by spec name.
@@ -273,7 +245,6 @@ func (p *progress) close() {
 	if p == nil {
 		return
 	}
-	signal.Stop(p.signals)
 	close(p.stop)
 	<-p.done
 	os.RemoveAll(p.dir)
@@ -383,9 +354,10 @@ func writeReports(o gradeOptions, res grader.Result, d time.Duration) error {
 }
 
 // writeFailedReports writes the reports of a grade that could not run: the
-// reason, and every case of the case folder as not run, so that a rejected
-// or broken submission still gets a results.json that says why it scored
-// nothing.
+// reason, and every spec it would have graded as not run, each with the
+// whole reason (a compiler's errors, a rule the submission breaks), so
+// that a rejected or broken submission still gets reports that say why it
+// scored nothing, wherever a student looks.
 func writeFailedReports(o gradeOptions, why string, d time.Duration) error {
 	if !o.rep.live.finish() {
 		return nil
@@ -395,22 +367,35 @@ func writeFailedReports(o gradeOptions, why string, d time.Duration) error {
 	}
 	run := o.runInfo(d)
 	run.Error = strings.TrimSpace(why)
-	if cases, err := grader.LoadCases(o.cases); err == nil {
-		for _, c := range cases {
-			name := grader.Name(c)
-			if (o.only != "" && name != o.only) || (o.phase != "" && !slices.Contains(c.Phases, o.phase)) {
-				continue
-			}
-			run.Cases = append(run.Cases, o.caseOf(grader.Row{
-				Name: name, Title: c.Title, Kind: "case", Phases: c.Phases, Max: c.Points,
-				State: report.NotRun, Message: "did not run: " + firstLine(why),
-			}, nil))
-		}
-	}
+	run.Cases = o.allCases("did not run: " + run.Error)
 	if err := report.WriteAll(o.reports, run); err != nil {
 		return err
 	}
 	return appendJobSummary(run)
+}
+
+// allCases is every spec the grade would run, as not run with message
+// why: the case folder's cases and the robustness specs, under the grade's
+// -case and -phase. Its totals are a whole grade's, so that a grade that
+// could not run is out of the same maximum as one that did.
+func (o gradeOptions) allCases(why string) []report.Case {
+	var out []report.Case
+	keep := func(name string, phases []string) bool {
+		return (o.only == "" || name == o.only) && (o.phase == "" || slices.Contains(phases, o.phase))
+	}
+	if cases, err := grader.LoadCases(o.cases); err == nil {
+		for _, c := range cases {
+			if name := grader.Name(c); keep(name, c.Phases) {
+				kind := "case"
+				if grader.Robust(c) {
+					kind = "robustness"
+				}
+				out = append(out, o.caseOf(grader.Row{Name: name, Title: c.Title, Kind: kind, Phases: c.Phases, Max: c.Points,
+					State: report.NotRun, Message: why}, nil))
+			}
+		}
+	}
+	return out
 }
 
 // appendJobSummary adds the summary to $GITHUB_STEP_SUMMARY, which GitHub
@@ -429,12 +414,4 @@ func appendJobSummary(run report.Run) error {
 		return err
 	}
 	return f.Close()
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return strings.TrimSpace(s[:i])
-	}
-	return s
 }

@@ -62,7 +62,7 @@ func states(g report.Gradescope) map[string]string {
 
 func TestPartialResultsNameWhatDidNotRun(t *testing.T) {
 	reports := t.TempDir()
-	p, err := startProgress(gradeOptions{reports: reports, tree: "solution"}, &bytes.Buffer{})
+	p, err := startProgress(gradeOptions{reports: reports, tree: "solution"})
 	require.NoError(t, err)
 	defer p.close()
 	specs := []types.SpecReport{
@@ -86,7 +86,7 @@ func TestPartialResultsNameWhatDidNotRun(t *testing.T) {
 	require.NoError(t, f.Close())
 
 	p.mu.Lock()
-	p.writePartialLocked(false)
+	require.NoError(t, p.writePartialLocked(false, ""))
 	p.mu.Unlock()
 	g = readResults(t, reports)
 	assert.Equal(t, map[string]string{"case1_deposit": "passed", "case2_withdraw": report.NotRun, "case3_withdraw_fails": report.NotRun}, states(g))

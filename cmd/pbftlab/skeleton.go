@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"pbftlab/grader"
 	"pbftlab/internal/skelgen"
@@ -21,12 +22,18 @@ func runSkeleton(args []string, stdout, stderr io.Writer) int {
 	}
 	o := skelgen.Options{Root: root}
 	var check bool
-	fs := newFlags("skeleton", "skeleton [-from DIR] [-to DIR] [-check]", stderr)
+	var fill, out string
+	fs := newFlags("skeleton", "skeleton [-from DIR] [-to DIR] [-check] [-fill PHASE,...] [-out DIR]", stderr)
 	fs.StringVar(&o.From, "from", "solution", "the reference tree, with BEGIN TODO ... END TODO markers")
 	fs.StringVar(&o.To, "to", "skeleton", "the tree to write")
 	fs.BoolVar(&check, "check", false, "write nothing; fail when the tree differs from what would be written")
+	fs.StringVar(&fill, "fill", "", "keep the reference's code in the regions of these phases (a tree halfway through the lab)")
+	fs.StringVar(&out, "out", "", "write the tree here instead of into -to (which still names its package)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if fill != "" {
+		o.Fill = strings.Split(fill, ",")
 	}
 	files, err := skelgen.Generate(o)
 	if err != nil {
@@ -34,6 +41,9 @@ func runSkeleton(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	dir := filepath.Join(root, o.To)
+	if out != "" {
+		dir = out
+	}
 	if check {
 		diffs, err := files.Diff(dir)
 		if err != nil {

@@ -19,7 +19,7 @@ func submissionFlag(fs *flag.FlagSet) *string {
 }
 
 // defaultTree is the reference when the kit has it, else the student tree:
-// a student's copy of the kit has no solution/.
+// a student's copy of the kit has no reference.
 func defaultTree(root string) string {
 	if _, err := os.Stat(filepath.Join(root, "solution")); err == nil {
 		return "solution"
@@ -57,6 +57,6 @@ func openSubmission(o *gradeOptions, dir string, fs *flag.FlagSet, stdout, stder
 	if len(f.Ignored) > 0 {
 		fmt.Fprintf(stdout, "  ignored, not files a student edits: %s\n", strings.Join(f.Ignored, ", "))
 	}
-	o.root, o.tree = ws.Root, submission.Tree
+	o.root, o.tree, o.overlay = ws.Root, submission.Tree, ws.Overlay
 	return ws, exitOK
 }

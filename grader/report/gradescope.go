@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -9,12 +10,15 @@ import (
 // Gradescope is results.json in the format of Gradescope's autograder
 // specification: a top-level score and one entry per test.
 type Gradescope struct {
-	Score         float64          `json:"score"`
-	ExecutionTime float64          `json:"execution_time"` // seconds
-	Output        string           `json:"output"`
-	OutputFormat  string           `json:"output_format"`
-	Tests         []GradescopeTest `json:"tests"`
-	ExtraData     RunData          `json:"extra_data"`
+	Score         float64 `json:"score"`
+	ExecutionTime float64 `json:"execution_time"` // seconds
+	Output        string  `json:"output"`
+	OutputFormat  string  `json:"output_format"`
+	// StdoutVisibility hides the autograder's own output (the grade's
+	// table, with every case) from students while TA-only cases exist.
+	StdoutVisibility string           `json:"stdout_visibility"`
+	Tests            []GradescopeTest `json:"tests"`
+	ExtraData        RunData          `json:"extra_data"`
 }
 
 // RunData is what Gradescope stores beside the results without showing
@@ -22,8 +26,15 @@ type Gradescope struct {
 // Gradescope's.
 type RunData struct {
 	Tree    string `json:"tree"`
-	Error   string `json:"error,omitempty"`   // why grading could not run
+	Error   string `json:"error,omitempty"`   // why grading could not run, or stopped early
 	Partial bool   `json:"partial,omitempty"` // some cases did not report
+	State   string `json:"state"`             // as score.json's state
+	// The score split as the grade prints it: the lab's cases and the
+	// robustness specs. The top-level score is their sum.
+	LabScore int `json:"lab_score"`
+	LabMax   int `json:"lab_max"`
+	RobScore int `json:"robustness_score"`
+	RobMax   int `json:"robustness_max"`
 }
 
 // TestData is a test's own terms: the case name and its spec state, which
@@ -53,21 +64,29 @@ type GradescopeTest struct {
 const (
 	VisibilityVisible        = "visible"
 	VisibilityAfterPublished = "after_published"
+	VisibilityHidden         = "hidden"
 )
 
 // ToGradescope converts the run. A case that did not pass, for whatever
 // reason, is "failed" with no points: Gradescope has no other status.
 func ToGradescope(r Run) Gradescope {
+	t := r.Totals()
+	hidden := slices.ContainsFunc(r.Cases, func(c Case) bool { return c.Hidden })
 	g := Gradescope{
-		Score:         float64(r.Score()),
-		ExecutionTime: roundTo(r.Duration.Seconds(), 3),
-		Output:        overview(r),
-		OutputFormat:  "md",
-		Tests:         []GradescopeTest{},
-		ExtraData:     RunData{Tree: r.Tree, Error: r.Error, Partial: r.Partial},
+		Score:            float64(r.Score()),
+		ExecutionTime:    roundTo(r.Duration.Seconds(), 3),
+		Output:           overview(r, hidden),
+		OutputFormat:     "md",
+		StdoutVisibility: VisibilityVisible,
+		Tests:            []GradescopeTest{},
+		ExtraData: RunData{Tree: r.Tree, Error: r.Error, Partial: r.Partial, State: r.State(),
+			LabScore: t.Score, LabMax: t.Max, RobScore: t.RobScore, RobMax: t.RobMax},
 	}
-	if r.Error != "" {
-		g.Score = 0
+	if hidden {
+		g.StdoutVisibility = VisibilityHidden
+	}
+	if !r.graded() {
+		g.ExtraData.LabScore, g.ExtraData.RobScore = 0, 0
 	}
 	for i, c := range r.Cases {
 		t := GradescopeTest{
@@ -88,7 +107,7 @@ func ToGradescope(r Run) Gradescope {
 		if c.Kind == "robustness" {
 			t.Tags = append(t.Tags, "robustness")
 		}
-		if c.State == "passed" && r.Error == "" {
+		if c.State == "passed" && r.graded() {
 			t.Status = "passed"
 		} else {
 			t.Score = 0
@@ -102,9 +121,20 @@ func ToGradescope(r Run) Gradescope {
 }
 
 // overview is the text shown above the tests: the score and, when the
-// grade is not whole, why.
-func overview(r Run) string {
+// grade is not whole, why. While TA-only cases exist it gives no total at
+// all: Gradescope shows this text at once, and any total (even of the
+// visible tests, which with the top-level score gives the hidden ones
+// away) would tell a student how the TA-only cases went. The tests
+// themselves carry their own visibility.
+func overview(r Run, hidden bool) string {
 	var b strings.Builder
+	if hidden {
+		b.WriteString("**Results of the visible tests are below.** More tests are graded, and shown with your total once the grades are published.\n")
+		if r.Error != "" && !r.graded() {
+			fmt.Fprintf(&b, "\nGrading could not run:\n\n%s\n", fence(r.Error))
+		}
+		return b.String()
+	}
 	fmt.Fprintf(&b, "**%s**", r.Headline())
 	if r.Tree != "" {
 		fmt.Fprintf(&b, " for `%s`", r.Tree)
@@ -113,7 +143,7 @@ func overview(r Run) string {
 		fmt.Fprintf(&b, " (seeds from %s, %s per case)", r.Seed, r.Runs)
 	}
 	b.WriteString("\n")
-	if r.Error != "" {
+	if r.Error != "" && !r.graded() {
 		fmt.Fprintf(&b, "\nGrading could not run:\n\n%s\n", fence(r.Error))
 	}
 	if n := r.count(NotRun); n > 0 {

@@ -74,13 +74,27 @@ func TestResultsSayWhatDifferedAndHowToReplay(t *testing.T) {
 }
 
 func TestHiddenCasesWaitForPublishedGrades(t *testing.T) {
-	g := ToGradescope(passingRun())
-	assert.Equal(t, VisibilityVisible, g.Tests[0].Visibility)
-	assert.Equal(t, VisibilityAfterPublished, g.Tests[1].Visibility)
+	for name, r := range map[string]Run{"passing": passingRun(), "failing": failingRun(), "crashed": crashedRun()} {
+		t.Run(name, func(t *testing.T) {
+			g := ToGradescope(r)
+			assert.Equal(t, VisibilityVisible, g.Tests[0].Visibility)
+			assert.Equal(t, VisibilityAfterPublished, g.Tests[1].Visibility)
+			assert.Equal(t, VisibilityHidden, g.StdoutVisibility, "the grade's own table lists the TA-only cases")
+			assert.NotRegexp(t, `\d+\s*/\s*\d+`, g.Output, "no total above the tests while TA-only ones exist")
+			assert.NotContains(t, g.Output, "Score")
+			data, err := MarshalResults(r)
+			require.NoError(t, err)
+			assert.Empty(t, ValidateGradescope(data))
+		})
+	}
 }
 
 func TestResultsNameWhatDidNotRun(t *testing.T) {
-	g := ToGradescope(crashedRun())
+	r := crashedRun()
+	for i := range r.Cases {
+		r.Cases[i].Hidden = false
+	}
+	g := ToGradescope(r)
 	require.Len(t, g.Tests, 3)
 	assert.Contains(t, g.Tests[0].Output, "index out of range")
 	assert.Contains(t, g.Tests[1].Output, "test process died")
@@ -93,4 +107,13 @@ func TestFenceIsNeverClosedByItsContent(t *testing.T) {
 	f := fence("a\n```\nb")
 	assert.True(t, strings.HasPrefix(f, "````\n"))
 	assert.True(t, strings.HasSuffix(f, "\n````\n"))
+}
+
+func TestValidateGradescopeHoldsTheHiddenRule(t *testing.T) {
+	leaky := `{"score": 10, "execution_time": 1, "output": "Score: 10/22", "stdout_visibility": "visible", "tests": [
+		{"name": "a", "number": "1", "score": 10, "max_score": 10, "status": "passed", "tags": [], "output": "", "output_format": "md", "visibility": "visible"},
+		{"name": "b", "number": "2", "score": 0, "max_score": 12, "status": "failed", "tags": [], "output": "", "output_format": "md", "visibility": "after_published"}]}`
+	problems := strings.Join(ValidateGradescope([]byte(leaky)), "\n")
+	assert.Contains(t, problems, "gives a total: 10/22")
+	assert.Contains(t, problems, "autograder's output (which lists them) is not hidden")
 }

@@ -6,10 +6,11 @@ import (
 	"strings"
 )
 
-// HTML renders report.html: one self-contained page (styles inline, no
-// scripts, no fonts or images from elsewhere) with the score, a table of
+// HTML renders report.html: one self-contained page (styles and script
+// inline, no fonts or images from elsewhere) with the score, a table of
 // cases, and a section per case holding its outcome, what differed, the
-// replay command, the message diagram and the transcript.
+// replay command, the message diagram, a step-through of a failing run
+// and the transcript.
 func HTML(r Run) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := page.Execute(&buf, pageData{Run: r, Legend: Legend()}); err != nil {
@@ -43,7 +44,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	// The diagram's text is escaped as it is drawn, so the markup is safe
 	// to insert as it stands.
 	"diagram": func(t *Trace) template.HTML { return template.HTML(Diagram(t)) },
-}).Parse(pageTemplate))
+}).Funcs(stepFuncs).Parse(pageTemplate + stepTemplates))
 
 const pageTemplate = `<!DOCTYPE html>
 <html lang="en">
@@ -78,6 +79,7 @@ code { font: 12px ui-monospace, Menlo, Consolas, monospace; background: #f3f4f6;
 .diagram-box { overflow-x: auto; border: 1px solid #e5e7eb; background: #fff; }
 svg.diagram .halo { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
 .error-box { background: #fef2f2; border: 1px solid #fecaca; padding: 8px 12px; border-radius: 6px; }
+{{template "step-style"}}
 </style>
 </head>
 <body>
@@ -103,12 +105,14 @@ svg.diagram .halo { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke
 {{with .Replay}}<p>Replay: <code>{{.}}</code></p>{{end}}
 {{with .Trace}}<h3>Messages, seed {{.Seed}}{{if .Passed}} (passed){{end}}</h3>
 <div class="diagram-box">{{diagram .}}</div>
+{{template "trace-steps" .}}
 <details{{if not .Passed}} open{{end}}><summary>Transcript, seed {{.Seed}}</summary>
 <pre>{{.Transcript}}</pre>
 </details>{{else}}<p class="meta">No run was recorded for this case{{if ne .State "passed"}}: {{reason .}}{{end}}</p>{{end}}
 </section>
 {{end}}
 </main>
+{{template "step-script" .Run}}
 </body>
 </html>
 `

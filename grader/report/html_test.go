@@ -62,12 +62,12 @@ func TestHTMLSaysWhyThereIsNoDiagram(t *testing.T) {
 func TestWriteAllWritesEveryReport(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, WriteAll(dir, failingRun()))
-	for _, name := range []string{ResultsFile, JUnitFile, SummaryFile, HTMLFile} {
+	for _, name := range []string{ResultsFile, JUnitFile, SummaryFile, HTMLFile, ScoreFile} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		require.NoError(t, err, name)
 		assert.Positive(t, fi.Size(), name)
 	}
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
-	assert.Len(t, entries, 4, "no temporary files left behind")
+	assert.Len(t, entries, 5, "no temporary files left behind")
 }

@@ -11,9 +11,11 @@ package report
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Run is one grade of one tree or submission.
@@ -24,7 +26,8 @@ type Run struct {
 	Duration time.Duration // wall time of the whole grade
 	Cases    []Case        // one per spec, in the order the suite lists them
 	// Error is set when grading could not run at all (the tree does not
-	// build, a submission was rejected); Cases then say "did not run".
+	// build, a submission was rejected); Cases then say "did not run". In
+	// a Partial run it says why the grade stopped early.
 	Error string
 	// Partial is set while the grade is still going or after it was
 	// interrupted: cases that have not reported are in State NotRun.
@@ -96,9 +99,19 @@ func (r Run) Totals() Totals {
 	return t
 }
 
-// Score is every point earned, robustness included: the number a
-// gradebook records.
-func (r Run) Score() int { t := r.Totals(); return t.Score + t.RobScore }
+// Score is every point earned, robustness included: results.json's score
+// and the gradebook's total. A run that could not grade earns nothing.
+func (r Run) Score() int {
+	if !r.graded() {
+		return 0
+	}
+	t := r.Totals()
+	return t.Score + t.RobScore
+}
+
+// graded reports whether the run's points stand: it ran, even if it was
+// stopped before every case did.
+func (r Run) graded() bool { return r.Error == "" || r.Partial }
 
 // MaxScore is every point available.
 func (r Run) MaxScore() int { t := r.Totals(); return t.Max + t.RobMax }
@@ -119,12 +132,16 @@ func (r Run) Headline() string {
 	if t.RobMax > 0 {
 		s += fmt.Sprintf(", robustness: %d/%d", t.RobScore, t.RobMax)
 	}
+	why := ""
+	if r.Error != "" {
+		why = firstLine(r.Error) + "; "
+	}
 	switch {
-	case r.Error != "":
+	case !r.graded():
 		s += " (grading could not run)"
 	case r.Partial:
 		if n := r.count(NotRun); n > 0 {
-			s += fmt.Sprintf(" (incomplete: %d of %d cases did not run)", n, len(r.Cases))
+			s += fmt.Sprintf(" (incomplete: %s%d of %d cases did not run)", why, n, len(r.Cases))
 		} else {
 			s += " (incomplete)"
 		}
@@ -180,4 +197,43 @@ func seconds(d time.Duration) string {
 		return d.Round(time.Millisecond).String()
 	}
 	return d.Round(100 * time.Millisecond).String()
+}
+
+// FirstProblem is the one line of a failure message that says what went
+// wrong first: the first "expected ..., found ..." line when there is one,
+// else the first line that is more than the "NAME failed with seed N"
+// heading. The terminal, summary.md and junit.xml all lead with it, so a
+// reader sees the same first fact wherever they look.
+func FirstProblem(msg string) string {
+	var fallback string
+	for line := range strings.SplitSeq(msg, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "reproduce:") {
+			continue
+		}
+		if strings.Contains(line, "expected") && strings.Contains(line, "found") {
+			return clip(line, MaxLineLen)
+		}
+		if fallback == "" && !failedWithSeed.MatchString(line) {
+			fallback = line
+		}
+	}
+	if fallback == "" {
+		fallback = firstLine(msg)
+	}
+	return clip(fallback, MaxLineLen)
+}
+
+// failedWithSeed matches the heading of a failure message.
+var failedWithSeed = regexp.MustCompile(`^\S+ failed with seed \d+$`)
+
+// clip cuts s to at most n bytes, at a character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -16,7 +16,7 @@ func Summary(r Run) string {
 		title += ": " + r.Tree
 	}
 	fmt.Fprintf(&b, "### %s\n\n%s\n\n", mdText(title), r.Headline())
-	if r.Error != "" {
+	if r.Error != "" && !r.graded() {
 		fmt.Fprintf(&b, "Grading could not run:\n\n%s\n", fence(r.Error))
 	}
 	b.WriteString("| Case | Phases | Points | State | Time |\n|---|---|--:|---|--:|\n")
@@ -29,15 +29,19 @@ func Summary(r Run) string {
 			name, mdText(strings.Join(c.Phases, ", ")), c.Points, c.Max, stateMark(c.State), mdText(c.State), seconds(c.Time))
 	}
 	t := r.Totals()
-	fmt.Fprintf(&b, "| **Total** | | **%d/%d** | | %s |\n", t.Score, t.Max, seconds(r.Duration))
+	if !r.graded() {
+		t.Score, t.RobScore = 0, 0
+	}
+	fmt.Fprintf(&b, "| **Score** (the lab's cases) | | **%d/%d** | | %s |\n", t.Score, t.Max, seconds(r.Duration))
 	if t.RobMax > 0 {
 		fmt.Fprintf(&b, "| **Robustness** | | **%d/%d** | | |\n", t.RobScore, t.RobMax)
+		fmt.Fprintf(&b, "| **Total** (results.json's score) | | **%d/%d** | | |\n", t.Score+t.RobScore, t.Max+t.RobMax)
 	}
 	for _, c := range r.Cases {
 		if c.State == "passed" {
 			continue
 		}
-		fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n\n%s", htmlText(c.Name), htmlText(firstLine(c.reason())), fence(boundLines(c.reason(), 60, MaxLineLen)))
+		fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n\n%s", htmlText(c.Name), htmlText(FirstProblem(c.reason())), fence(boundLines(c.reason(), 60, MaxLineLen)))
 		if c.Replay != "" {
 			fmt.Fprintf(&b, "\nReplay: `%s`\n", c.Replay)
 		}

@@ -39,6 +39,7 @@ type Trace struct {
 	Transcript string   `json:"transcript"`
 	Events     []Event  `json:"events"`
 	Omitted    int      `json:"omitted,omitempty"` // events left out past MaxEvents
+	Steps      *Steps   `json:"steps,omitempty"`   // the step-through, for a failing run
 }
 
 // String keeps Ginkgo's console and report from printing the whole trace a
@@ -92,7 +93,7 @@ type Msg struct {
 // FromSim captures a finished run of s. The caller fills in the seed, the
 // outcome and the replay command, which the simulator does not know.
 func FromSim(s *sim.Sim) *Trace {
-	t := &Trace{Replicas: s.N()}
+	t := &Trace{Replicas: s.N(), Steps: StepsOf(s)}
 	t.Transcript = boundLines(s.Trace().Transcript(true), MaxTranscriptLines, MaxLineLen)
 	all := s.Trace().Events()
 	// A delivery the simulator could not pair with its send is paired with

@@ -3,7 +3,9 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
+	"strings"
 )
 
 // Gradescope's autograder specification (gradescope-autograders.readthedocs.io,
@@ -31,7 +33,8 @@ var (
 // ValidateGradescope returns every way a results.json breaks Gradescope's
 // specification, or the kit's promise on top of it (every test carries
 // name, number, score, max_score, status, tags, output, output_format and
-// visibility; the top-level score is the tests' sum). None means valid.
+// visibility; the top-level score is the tests' sum; the hidden rule, see
+// hiddenRule). None means valid.
 func ValidateGradescope(data []byte) []string {
 	var problems []string
 	var top map[string]any
@@ -75,6 +78,36 @@ func ValidateGradescope(data []byte) []string {
 	}
 	if s, ok := top["score"].(float64); ok && s != sum {
 		problems = append(problems, fmt.Sprintf("top-level score %v is not the tests' sum %v", s, sum))
+	}
+	return append(problems, hiddenRule(top, tests)...)
+}
+
+// fraction is a total as text: "68/100", "22 / 50".
+var fraction = regexp.MustCompile(`\d+\s*/\s*\d+`)
+
+// hiddenRule is the kit's promise for TA-only tests: while any test is not
+// visible, nothing shown at once gives a total away. The top-level output
+// holds no "N/M" and no "Score", and the autograder's own output, which
+// lists every case, is hidden.
+func hiddenRule(top map[string]any, tests []any) []string {
+	hidden := false
+	for _, raw := range tests {
+		if test, ok := raw.(map[string]any); ok {
+			if v, ok := test["visibility"].(string); ok && v != VisibilityVisible {
+				hidden = true
+			}
+		}
+	}
+	if !hidden {
+		return nil
+	}
+	var problems []string
+	out, _ := top["output"].(string)
+	if fraction.MatchString(out) || strings.Contains(out, "Score") {
+		problems = append(problems, "hidden tests exist, yet the top-level output gives a total: "+fraction.FindString(out))
+	}
+	if top["stdout_visibility"] != VisibilityHidden {
+		problems = append(problems, "hidden tests exist, yet the autograder's output (which lists them) is not hidden")
 	}
 	return problems
 }

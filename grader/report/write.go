@@ -33,9 +33,16 @@ func WriteResults(dir string, r Run) error {
 	return writeFile(filepath.Join(dir, ResultsFile), data)
 }
 
-// WriteAll writes every report into dir.
+// WriteAll writes every report into dir, score.json included.
 func WriteAll(dir string, r Run) error {
 	if err := WriteResults(dir, r); err != nil {
+		return err
+	}
+	score, err := MarshalScore(r)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, ScoreFile), score); err != nil {
 		return err
 	}
 	junit, err := MarshalJUnit(r)

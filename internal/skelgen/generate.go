@@ -19,6 +19,14 @@
 // imports of the solution rewritten. Other tests of the solution are not
 // copied, since they assert that the reference passes, and neither is
 // anything but Go source.
+//
+// What the reference holds for another purpose than teaching, the fast mode
+// a cluster run for speed uses, stays out of the skeleton altogether: a
+// file whose header holds the line "//pbftlab:reference-only" is not
+// copied, and neither are the lines from "// BEGIN REFERENCE ONLY: why" to
+// "// END REFERENCE ONLY" in the others, markers included. Such lines sit
+// outside every TODO region and must leave compiling code behind them, so
+// they are whole statements, fields, case clauses or declarations.
 package skelgen
 
 import (
@@ -36,6 +44,7 @@ import (
 	"path"
 	"path/filepath"
 	"pbftlab/internal/submission"
+	"pbftlab/lab/script"
 	"regexp"
 	"slices"
 	"strings"
@@ -46,6 +55,10 @@ type Options struct {
 	Root string // the module root, which holds go.mod
 	From string // the solution folder, relative to Root
 	To   string // the skeleton folder, relative to Root
+	// Fill names phases whose regions keep the reference's code instead of
+	// a stub: the tree a student has after finishing those phases, which
+	// is how the kit checks that the stubs of the others fail fast.
+	Fill []string
 }
 
 // Files maps slash-separated paths, relative to the skeleton folder, onto
@@ -75,6 +88,11 @@ func Generate(o Options) (Files, error) {
 		fromName: path.Base(filepath.ToSlash(o.From)),
 		toName:   path.Base(filepath.ToSlash(o.To)),
 		out:      Files{},
+	}
+	for _, ph := range o.Fill {
+		if !slices.Contains(script.Phases, ph) {
+			return nil, fmt.Errorf("unknown phase %q to fill (phases: %s)", ph, strings.Join(script.Phases, ", "))
+		}
 	}
 	g.imp = importer.ForCompiler(g.fset, "source", nil).(types.ImporterFrom)
 	pkgs, err := g.collect()
@@ -125,12 +143,16 @@ type pkg struct {
 }
 
 type file struct {
-	rel     string // slash path relative to the solution folder
-	path    string
-	src     []byte
-	ast     *ast.File
-	test    bool
-	regions []*region
+	rel  string // slash path relative to the solution folder
+	path string
+	src  []byte
+	ast  *ast.File
+	test bool
+	// refOnly marks a file the skeleton does not get (see referenceOnly).
+	refOnly bool
+	regions []*region // the regions to stub
+	filled  []*region // the regions of Options.Fill, kept as they are
+	omits   []*omission
 	places  []*placement
 	stubs   []*stub
 	drop    map[string]bool // import paths to delete
@@ -176,7 +198,7 @@ func (g *generator) collect() ([]*pkg, error) {
 		if byDir[dir] == nil {
 			byDir[dir] = &pkg{dir: dir}
 		}
-		byDir[dir].files = append(byDir[dir].files, &file{rel: rel, path: p, src: src, ast: f, test: test, drop: map[string]bool{}})
+		byDir[dir].files = append(byDir[dir].files, &file{rel: rel, path: p, src: src, ast: f, test: test, refOnly: isReferenceOnly(f), drop: map[string]bool{}})
 		return nil
 	})
 	if err != nil {
@@ -200,9 +222,19 @@ func (p *pkg) scan(g *generator) []error {
 		if f.test {
 			continue
 		}
-		regions, rerrs := scanMarkers(g.fset, f.ast, f.src)
+		regions, omits, rerrs := scanMarkers(g.fset, f.ast, f.src)
 		errs = append(errs, rerrs...)
+		f.omits = omits
+		if f.refOnly && len(regions)+len(omits) > 0 {
+			p := g.fset.Position(f.ast.Package)
+			errs = append(errs, &Error{File: p.Filename, Line: p.Line, Msg: "a file marked " + referenceOnly + " is left out whole: it holds no markers"})
+			continue
+		}
 		for _, r := range regions {
+			if slices.Contains(g.opts.Fill, r.phase) {
+				f.filled = append(f.filled, r)
+				continue
+			}
 			pl, err := place(g.fset, f.ast, r)
 			if err != nil {
 				errs = append(errs, err)
@@ -216,8 +248,10 @@ func (p *pkg) scan(g *generator) []error {
 	return errs
 }
 
+// hasRegions reports whether the package needs more than renaming: a
+// region to stub, lines or a file to leave out.
 func (p *pkg) hasRegions() bool {
-	return slices.ContainsFunc(p.files, func(f *file) bool { return len(f.regions) > 0 })
+	return slices.ContainsFunc(p.files, func(f *file) bool { return len(f.regions)+len(f.omits) > 0 || f.refOnly })
 }
 
 // generate renders the package's files into g.out. A package with regions

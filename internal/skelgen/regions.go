@@ -19,7 +19,7 @@ type Region struct {
 // what the skeleton takes out. A marker problem is an error, as it is for
 // the generator.
 func Regions(fset *token.FileSet, f *ast.File, src []byte) ([]Region, error) {
-	found, errs := scanMarkers(fset, f, src)
+	found, _, errs := scanMarkers(fset, f, src)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

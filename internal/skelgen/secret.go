@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -35,14 +36,20 @@ func Secrets(o Options) (map[string]string, error) {
 		if err != nil {
 			return err
 		}
-		var regions []*region
-		if !strings.HasSuffix(p, "_test.go") {
-			regions, _ = scanMarkers(fset, f, src)
+		if isReferenceOnly(f) {
+			return nil // never released, so it gives nothing away either
 		}
+		var regions []*region
+		var omits []*omission
+		if !strings.HasSuffix(p, "_test.go") {
+			regions, omits, _ = scanMarkers(fset, f, src)
+		}
+		off := 0
 		for i, line := range strings.Split(string(src), "\n") {
-			n := i + 1
+			n, start := i+1, off
+			off += len(line) + 1
 			key := NormalizeLine(line)
-			if key == "" {
+			if key == "" || slices.ContainsFunc(omits, func(o *omission) bool { return start >= o.begin && start < o.end }) {
 				continue
 			}
 			in := false

@@ -197,6 +197,9 @@ func (p *pkg) settle(g *generator, info *types.Info) error {
 		byPath := map[string]*file{}
 		texts := map[*file][]byte{}
 		for _, f := range p.files {
+			if f.refOnly {
+				continue
+			}
 			out, back := f.render(g)
 			texts[f] = out
 			if f.test {
@@ -214,6 +217,9 @@ func (p *pkg) settle(g *generator, info *types.Info) error {
 		_, _ = conf.Check(path.Join(g.toPath, p.dir), g.fset, files, nil)
 		if len(terrs) == 0 {
 			for _, f := range p.files {
+				if f.refOnly {
+					continue
+				}
 				if err := g.emit(f, texts[f]); err != nil {
 					return err
 				}
@@ -286,7 +292,8 @@ func (f *file) blankFor(g *generator, info *types.Info, orig int, name string) b
 	return false
 }
 
-// render applies the renames, the stubs and the dropped imports.
+// render applies the renames, the stubs, the omissions and the dropped
+// imports.
 func (f *file) render(g *generator) ([]byte, func(int) int) {
 	var edits []edit
 	inRegion := func(e edit) bool {
@@ -295,7 +302,15 @@ func (f *file) render(g *generator) ([]byte, func(int) int) {
 				return true
 			}
 		}
+		for _, o := range f.omits {
+			if e.start >= o.begin && e.end <= o.end {
+				return true
+			}
+		}
 		return false
+	}
+	for _, o := range f.omits {
+		edits = append(edits, edit{o.begin, o.end, ""})
 	}
 	for _, e := range f.renames {
 		if !inRegion(e) {

@@ -89,6 +89,7 @@ func Rules(path string, src []byte, pkg, module string) []Violation {
 			at(spec.Pos(), fmt.Sprintf("import %q is not allowed: %s", ip, why))
 		}
 	}
+	sharedState(f, at)
 	ast.Inspect(f, func(n ast.Node) bool {
 		if g, ok := n.(*ast.GoStmt); ok {
 			at(g.Pos(), "go statement: a replica may not start goroutines; the kit calls it from one goroutine at a time")

@@ -112,20 +112,22 @@ func TestPrepare(t *testing.T) {
 	require.Empty(t, vs)
 	t.Cleanup(func() { assert.NoError(t, w.Close()) })
 
-	read := func(rel string) string {
-		data, err := os.ReadFile(filepath.Join(w.Root, filepath.FromSlash(rel)))
-		require.NoError(t, err)
-		return string(data)
-	}
+	kit, err := filepath.Abs("testdata/kit")
+	require.NoError(t, err)
+	assert.Equal(t, kit, w.Root, "the build runs in the kit itself")
+	files, err := w.Files()
+	require.NoError(t, err)
 	clean, err := os.ReadFile("testdata/clean/skeleton/commit.go")
 	require.NoError(t, err)
-	assert.Equal(t, string(clean), read("skeleton/commit.go"), "the submitted file is taken")
-	assert.Contains(t, read("skeleton/prepare.go"), "package skeleton", "a file the submission holds is taken")
-	assert.Contains(t, read("skeleton/grade_test.go"), "package skeleton_test", "the grade test stays the kit's")
-	assert.Equal(t, "title: x\n", read("cases/x.case"))
-	assert.NoFileExists(t, filepath.Join(w.Root, "skeleton", "notes.go"), "a file the kit does not have is not taken")
-	assert.NoDirExists(t, filepath.Join(w.Root, "solution"))
-	assert.NoDirExists(t, filepath.Join(w.Root, "reports"))
+	assert.Equal(t, string(clean), string(files[filepath.Join(kit, "skeleton", "commit.go")]), "the submitted file replaces the kit's")
+	assert.Contains(t, string(files[filepath.Join(kit, "skeleton", "prepare.go")]), "package skeleton")
+	assert.Len(t, files, 2, "only files the kit's tree has are replaced: not notes.go, not the grade test")
+	kitCommit, err := os.ReadFile("testdata/kit/skeleton/commit.go")
+	require.NoError(t, err)
+	assert.NotEqual(t, string(clean), string(kitCommit), "the kit is not written to")
+
+	require.NoError(t, w.Close())
+	assert.NoFileExists(t, w.Overlay, "closing removes the overlay")
 }
 
 func TestPrepareCopiesNothingOnAViolation(t *testing.T) {
@@ -177,6 +179,67 @@ func TestKitFilesInAGitWorkTree(t *testing.T) {
 func TestKitFilesOutsideGit(t *testing.T) {
 	files, err := KitFiles("testdata/kit")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"cases/x.case", "go.mod", "skeleton/commit.go", "skeleton/grade_test.go", "skeleton/prepare.go", "solution/prepare.go"}, files,
+	assert.Equal(t, []string{"cases/x.case", "go.mod", "skeleton/commit.go", "skeleton/grade_test.go", "skeleton/prepare.go"}, files,
 		"a kit that is not a git work tree of its own is walked, reports left out")
+}
+
+func TestRulesRefuseSharedState(t *testing.T) {
+	got := violations(t, "testdata/shared/recovery.go")
+	want := []string{
+		"testdata/shared/recovery.go:12: package-level variable peers",
+		"testdata/shared/recovery.go:15: package-level variable _",
+		"testdata/shared/recovery.go:16: package-level variable counter",
+		"testdata/shared/recovery.go:19: func init: code that runs before any spec is not allowed",
+		"testdata/shared/recovery.go:33: errors.ErrUnsupported is a variable that every replica in the process shares",
+		"testdata/shared/recovery.go:34: unicode.Upper is a variable",
+		"testdata/shared/recovery.go:35: strconv.ErrRange is a variable",
+	}
+	require.Len(t, got, len(want), "%q", got)
+	for i, w := range want {
+		assert.True(t, strings.HasPrefix(got[i], w), "got %q, want it to start with %q", got[i], w)
+	}
+}
+
+func TestSizesRefuseHugeArrays(t *testing.T) {
+	src, err := os.ReadFile("testdata/big/log.go")
+	require.NoError(t, err)
+	var got []string
+	for _, v := range Sizes(map[string][]byte{"testdata/big/log.go": src}) {
+		got = append(got, v.String())
+	}
+	want := []string{
+		"testdata/big/log.go:7: an array of 1048576 elements",
+		"testdata/big/log.go:8: an array of 1048576 elements",
+		"testdata/big/log.go:12: a literal with an element at index 1073741824",
+	}
+	require.Len(t, got, len(want), "%q", got)
+	for i, w := range want {
+		assert.True(t, strings.HasPrefix(got[i], w), "got %q, want it to start with %q", got[i], w)
+	}
+}
+
+func TestReadRefusesALinkedFolder(t *testing.T) {
+	other, err := filepath.Abs("testdata/clean/skeleton")
+	require.NoError(t, err)
+	tests := []struct{ name, link string }{
+		{"skeleton inside the submission is a link", "skeleton"},
+		{"the submission itself is a link", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "alice")
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+			link := filepath.Join(dir, tt.link)
+			if tt.link == "" {
+				link = filepath.Join(t.TempDir(), "bob")
+			}
+			require.NoError(t, os.Symlink(other, link))
+			found, vs, err := Read(link[:len(link)-len(tt.link)], []string{"commit.go", "prepare.go"}, "pbftlab")
+			require.NoError(t, err)
+			assert.Nil(t, found)
+			require.Len(t, vs, 1)
+			assert.Equal(t, link, vs[0].File)
+			assert.Contains(t, vs[0].Rule, "a link")
+		})
+	}
 }

@@ -2,6 +2,8 @@ package submission
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,19 +40,41 @@ func Editable(treeDir string) ([]string, error) {
 
 // Source is the folder of a submission that holds the student's files:
 // dir itself, or dir/skeleton when the student handed in the whole tree.
+// Neither may be a link: a folder holding only "skeleton -> ../other"
+// would otherwise be graded as the other student's work.
 func Source(dir string) (string, error) {
-	fi, err := os.Stat(dir)
+	fi, err := os.Lstat(dir)
 	if err != nil {
 		return "", err
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return "", &LinkError{Path: dir}
 	}
 	if !fi.IsDir() {
 		return "", fmt.Errorf("%s is not a folder", dir)
 	}
 	sub := filepath.Join(dir, Tree)
-	if gos, _ := filepath.Glob(filepath.Join(sub, "*.go")); len(gos) > 0 {
-		return sub, nil
+	fi, err = os.Lstat(sub)
+	switch {
+	case err != nil:
+		return dir, nil
+	case fi.Mode()&os.ModeSymlink != 0:
+		return "", &LinkError{Path: sub}
+	case fi.IsDir():
+		if gos, _ := filepath.Glob(filepath.Join(sub, "*.go")); len(gos) > 0 {
+			return sub, nil
+		}
 	}
 	return dir, nil
+}
+
+// LinkError is a submission folder, or its skeleton/, that is a symbolic
+// link. Nothing is ever read through a link: what a link points to is not
+// the student's hand-in.
+type LinkError struct{ Path string }
+
+func (e *LinkError) Error() string {
+	return e.Path + " is a link: a submission is read from its own folder, never through a link"
 }
 
 // Found is what a submission folder offers.
@@ -66,11 +90,15 @@ type Found struct {
 // worth grading when there are none.
 func Read(dir string, editable []string, module string) (*Found, []Violation, error) {
 	src, err := Source(dir)
+	if le, ok := errors.AsType[*LinkError](err); ok {
+		return nil, []Violation{{File: le.Path, Rule: "a link: a submission is read from its own folder, never through a link"}}, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	found := &Found{Dir: src, Files: map[string][]byte{}}
 	var vs []Violation
+	byPath := map[string][]byte{}
 	for _, name := range editable {
 		p := filepath.Join(src, name)
 		if _, err := os.Lstat(p); os.IsNotExist(err) {
@@ -84,7 +112,9 @@ func Read(dir string, editable []string, module string) (*Found, []Violation, er
 		}
 		vs = append(vs, Rules(p, data, Tree, module)...)
 		found.Files[name] = data
+		byPath[p] = data
 	}
+	vs = append(vs, Sizes(byPath)...)
 	if len(found.Files) == 0 && len(vs) == 0 {
 		return nil, nil, fmt.Errorf("%s holds none of the files a submission may contain (%s)", src, strings.Join(editable, ", "))
 	}
@@ -103,21 +133,32 @@ func Read(dir string, editable []string, module string) (*Found, []Violation, er
 	return found, vs, nil
 }
 
-// Workspace is a clean copy of the kit with a submission's files in its
-// tree. Grading runs there, so nothing the submission holds besides its
-// editable files can reach the grader, the cases or the reports.
+// Workspace is a submission's files set up for grading in the kit: a Go
+// build overlay (go build -overlay) that compiles each submitted file in
+// place of the kit's own. Nothing the submission holds besides its
+// editable files can reach the grader, the cases or the reports, and the
+// kit itself is never written to. An overlay rather than a copy of the
+// kit: the build cache keys compiled packages by their folder, so in a
+// copy every package of the kit compiles again, seconds per submission,
+// where the overlay recompiles the student's package alone.
 type Workspace struct {
-	Root  string // the copy's module root
-	Found *Found
+	Root    string // the kit's module root: the build runs there
+	Overlay string // the overlay file, for go build -overlay
+	Found   *Found
+	dir     string // holds the overlay and the submitted files
 }
 
-// Close removes the copy.
-func (w *Workspace) Close() error { return os.RemoveAll(w.Root) }
+// Close removes the submitted files' copies and the overlay.
+func (w *Workspace) Close() error { return os.RemoveAll(w.dir) }
 
 // Prepare checks the submission in dir against the kit at kitRoot and,
-// when it breaks no rule, copies the kit and the submission's files into a
-// fresh folder. Violations mean nothing was copied.
+// when it breaks no rule, writes its files and an overlay that puts them
+// in the kit's tree. Violations mean nothing was written.
 func Prepare(kitRoot, dir string) (*Workspace, []Violation, error) {
+	kitRoot, err := filepath.Abs(kitRoot)
+	if err != nil {
+		return nil, nil, err
+	}
 	module, err := ModulePath(kitRoot)
 	if err != nil {
 		return nil, nil, err
@@ -130,28 +171,49 @@ func Prepare(kitRoot, dir string) (*Workspace, []Violation, error) {
 	if err != nil || len(vs) > 0 {
 		return nil, vs, err
 	}
-	root, err := os.MkdirTemp("", "pbftlab-submission-")
+	tmp, err := os.MkdirTemp("", "pbftlab-submission-")
 	if err != nil {
 		return nil, nil, err
 	}
-	w := &Workspace{Root: root, Found: found}
-	if err := CopyKit(kitRoot, root, skipForGrading); err != nil {
-		w.Close()
-		return nil, nil, err
-	}
+	w := &Workspace{Root: kitRoot, Overlay: filepath.Join(tmp, "overlay.json"), Found: found, dir: tmp}
+	replace := map[string]string{}
 	for name, data := range found.Files {
-		if err := os.WriteFile(filepath.Join(root, Tree, name), data, 0o644); err != nil {
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
 			w.Close()
 			return nil, nil, err
 		}
+		replace[filepath.Join(kitRoot, Tree, name)] = p
+	}
+	overlay, err := json.Marshal(map[string]any{"Replace": replace})
+	if err == nil {
+		err = os.WriteFile(w.Overlay, overlay, 0o644)
+	}
+	if err != nil {
+		w.Close()
+		return nil, nil, err
 	}
 	return w, nil, nil
 }
 
-// skipForGrading leaves out of the copy what grading a student tree does
-// not need: the reference and earlier reports.
-func skipForGrading(rel string) bool {
-	return underAny(rel, "solution", "reports", "dist", "checkpoints")
+// Files returns the tree's editable files as the build sees them: each
+// path in the kit's tree, read through the overlay.
+func (w *Workspace) Files() (map[string][]byte, error) {
+	data, err := os.ReadFile(w.Overlay)
+	if err != nil {
+		return nil, err
+	}
+	var o struct{ Replace map[string]string }
+	if err := json.Unmarshal(data, &o); err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for kit, sub := range o.Replace {
+		if out[kit], err = os.ReadFile(sub); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // underAny reports whether the slash path rel is one of dirs or inside one.

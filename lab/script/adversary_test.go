@@ -69,6 +69,10 @@ func TestAdversaryVerbsParse(t *testing.T) {
 			assert.True(t, s.Reverse)
 		}},
 		{"network: reorder", func(t *testing.T, s Step) { assert.True(t, s.On) }},
+		{"P0 (primary): account=alice,amount=5,operation=deposit", func(t *testing.T, s Step) {
+			assert.Equal(t, Data, s.Action, "the data> line of the lab's two-line tx")
+			assert.Equal(t, "account=alice,amount=5,operation=deposit", s.Op)
+		}},
 		{"network: keep order", func(t *testing.T, s Step) { assert.Equal(t, Reorder, s.Action); assert.False(t, s.On) }},
 		{"client: queue account=alice,amount=5,operation=deposit times 2", func(t *testing.T, s Step) {
 			assert.Equal(t, Queue, s.Action)
@@ -108,6 +112,8 @@ func TestAdversaryVerbsRefuse(t *testing.T) {
 		{"client: send account=alice,amount=5,operation=deposit x3", `write "times 3"`},
 		{"client: send account=alice,amount=l00,operation=deposit", "a letter l or O"},
 		{"Pl: prepare yes", `did you mean P1?`},
+		{"PO (primary): tx", `did you mean P0?`},
+		{"P0 (primary): account=alice,amount=l00,operation=deposit", "a letter l or O"},
 		{"P0: tx account=alice,amount=5,operation=deposit P1: prepare yes", "two commands on one line"},
 	}
 	for _, tt := range tests {

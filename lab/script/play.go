@@ -140,6 +140,15 @@ func (ps *player) step(st Step) ([]Failure, error) {
 		} else {
 			log(fmt.Sprintf("    (so after %d ticks)", ticks))
 		}
+	case Data:
+		var fs []Failure
+		for _, id := range st.Targets {
+			if f, ok := checkData(cl, st, id); !ok {
+				log(fmt.Sprintf("    ! %v", f))
+				fs = append(fs, f)
+			}
+		}
+		return fs, nil
 	case Assert:
 		fs := checkExpect(cl, *st.Expect)
 		for _, f := range fs {
@@ -148,6 +157,31 @@ func (ps *player) step(st Step) ([]Failure, error) {
 		return fs, nil
 	}
 	return nil, nil
+}
+
+// checkData checks a data line against the request the replica is
+// ordering: the one in its latest log entry.
+func checkData(cl Cluster, st Step, id lab.ID) (Failure, bool) {
+	f := Failure{Line: st.Line, Expect: st.Text, Replica: id, Expected: "the primary ordering " + st.Op + " (the data> line after tx)"}
+	s, err := cl.Status(id)
+	if err != nil {
+		f.Found = "no status: " + err.Error()
+		return f, false
+	}
+	f.View = s.View
+	var last *lab.Entry
+	for i := range s.Log {
+		if s.Log[i].Request != nil && (last == nil || s.Log[i].Seq > last.Seq) {
+			last = &s.Log[i]
+		}
+	}
+	if last == nil {
+		f.Found = "no request in its log: tx ordered nothing"
+		return f, false
+	}
+	f.Seq = last.Seq
+	f.Found = fmt.Sprintf("%s ordered at n%d", last.Request.Op, last.Seq)
+	return f, last.Request.Op == st.Op
 }
 
 // FormatStep renders a step as the lab's transcripts do, each replica

@@ -100,6 +100,10 @@ const (
 	Release
 	// Reorder: links stop (On) or start again keeping messages in order.
 	Reorder
+	// Data: the operation typed at the primary's data> prompt after a bare
+	// "tx", as the lab's transcripts show it on a line of its own; it must
+	// name the request the primary is ordering.
+	Data
 )
 
 // Step is one console line.
@@ -393,8 +397,9 @@ func (c *Case) requests() int {
 	return n
 }
 
-// Phases a case may name; they are the TODO phases of the skeleton.
-var Phases = []string{"pre-prepare", "prepare", "commit", "view-change", "checkpoint", "recovery"}
+// Phases a case may name; they are the TODO phases of the skeleton, in
+// the order the handout takes them.
+var Phases = []string{"pre-prepare", "prepare", "commit", "checkpoint", "view-change", "recovery"}
 
 var headers = []string{"title", "points", "phases", "balances", "votes", "replicas", "byzantine", "checkpoint-interval", "window"}
 
@@ -517,6 +522,12 @@ func (s *Step) parseCommand(command string) error {
 		return s.parseLie(command)
 	case w[0] == "tx" && slices.Contains(w, "to"):
 		return s.parseProposeTo(command)
+	case len(w) == 1 && strings.Contains(w[0], "=") && strings.Contains(w[0], "operation"):
+		op := strings.TrimSpace(command)
+		if err := CheckOperation(op); err != nil {
+			return err
+		}
+		s.Action, s.Op = Data, op
 	case w[0] == "tx":
 		s.Action, s.Cmd = Do, lab.Command{Op: lab.OpPropose}
 		if len(w) > 1 {

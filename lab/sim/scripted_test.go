@@ -162,3 +162,30 @@ func TestPCTKeepsALinkWaiting(t *testing.T) {
 	assert.Greater(t, pct, 40, "PCT delivers one link's messages together")
 	assert.Less(t, uniform, 20, "a uniform choice interleaves them")
 }
+
+// A data line must name the request the primary is ordering; one that
+// does not fails the case with both operations.
+func TestDataLineNamesTheRequestOrdered(t *testing.T) {
+	text := `title: t
+points: 1
+phases: pre-prepare
+votes: manual
+
+client: send account=alice,amount=5,operation=deposit
+P0 (primary): tx
+P0 (primary): account=alice,amount=9,operation=deposit
+
+expect P0: executed 0
+`
+	c, err := script.Parse("t.case", text)
+	require.NoError(t, err)
+	s, failures, err := RunCase(c, func(cfg lab.Config, env lab.Env) lab.Replica {
+		return &fake{id: cfg.ID, env: env, bank: cfg.Bank, onDo: func(f *fake, cmd lab.Command) error { return nil }}
+	}, Options{Seed: 1})
+	require.NoError(t, err)
+	require.NotNil(t, s)
+	require.Len(t, failures, 1)
+	assert.Equal(t, 8, failures[0].Line)
+	assert.Contains(t, failures[0].Error(), "expected the primary ordering account=alice,amount=9,operation=deposit")
+	assert.Contains(t, failures[0].Error(), "tx ordered nothing")
+}

@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
+	"time"
 
 	"pbftlab/lab"
 	"pbftlab/lab/ckptfile"
@@ -56,6 +57,9 @@ type Options struct {
 	// Files receives the lab's checkpoint files; nil keeps them in memory,
 	// where CheckpointFiles and FinalCheckpoint read them.
 	Files ckptfile.FS
+	// CallLimit bounds one call into replica code (see StuckError); 0 means
+	// DefaultCallLimit and a negative limit turns the watchdog off.
+	CallLimit time.Duration
 }
 
 // Sim is a simulated cluster.
@@ -74,6 +78,8 @@ type Sim struct {
 	// check needs.
 	ckpt      checkpointState
 	delivered int
+	// watch follows the calls into replica code (watchdog.go).
+	watch *watch
 	// holds select the messages the network keeps back (see Hold); held
 	// are those it keeps, in the order they were sent.
 	holds []script.Filter
@@ -100,6 +106,7 @@ func New(newReplica lab.New, opts Options) *Sim {
 		opts:    opts,
 		rng:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		decided: map[int]decision{},
+		watch:   newWatch(opts.CallLimit),
 	}
 	s.trace.quiet = opts.Quiet
 	s.net.init(opts.N + 1)
@@ -250,6 +257,9 @@ func (s *Sim) Settle() {
 		}
 		budget--
 		s.deliverOne()
+		if !s.trace.quiet {
+			s.snapshot(budget == s.opts.MaxDeliveries-1) // the first of this settle
+		}
 	}
 }
 
@@ -386,6 +396,7 @@ func (e *PanicError) Error() string {
 // call runs replica code, turning a panic into the replica's failure.
 func (n *node) call(what string, f func()) {
 	defer n.catch(what, nil)
+	n.sim.watch.begin(n.id, what)
 	f()
 }
 
@@ -393,11 +404,17 @@ func (n *node) call(what string, f func()) {
 // call only if it panics.
 func (n *node) receive(from lab.ID, m lab.Message) {
 	defer n.catch("", m)
+	n.sim.watch.beginReceive(n.id, from, m)
 	n.replica.Receive(from, m)
 }
 
 func (n *node) catch(what string, m lab.Message) {
+	n.sim.watch.end()
 	if v := recover(); v != nil {
+		if u, ok := v.(unwind); ok {
+			n.fail(u.err, nil)
+			return
+		}
 		if m != nil {
 			what = "Receive(" + lab.KindOf(m).String() + ")"
 		}
@@ -444,6 +461,7 @@ func digestName(d string) string {
 // The Env a replica sees.
 
 func (n *node) Send(to lab.ID, m lab.Message) {
+	n.sim.watch.poll()
 	if !n.live() {
 		return
 	}
@@ -466,6 +484,7 @@ func (n *node) lied(to lab.ID, m lab.Message) lab.Message {
 }
 
 func (n *node) Broadcast(m lab.Message) {
+	n.sim.watch.poll()
 	if !n.live() {
 		return
 	}
@@ -486,6 +505,7 @@ func (n *node) Broadcast(m lab.Message) {
 }
 
 func (n *node) Reply(r lab.Reply) {
+	n.sim.watch.poll()
 	if !n.live() {
 		return
 	}
@@ -502,12 +522,14 @@ func (n *node) Reply(r lab.Reply) {
 func (n *node) Tracing() bool { return !n.sim.trace.quiet }
 
 func (n *node) Logf(format string, args ...any) {
+	n.sim.watch.poll()
 	if !n.sim.trace.quiet {
 		n.sim.trace.log(n.id, fmt.Sprintf(format, args...))
 	}
 }
 
 func (n *node) Checkpointed(snap lab.Snapshot, stable bool) {
+	n.sim.watch.poll()
 	if n.live() {
 		n.sim.checkpointed(n, snap, stable)
 	}

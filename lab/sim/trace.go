@@ -45,6 +45,8 @@ type Trace struct {
 	events []Event
 	// sends waiting for delivery, per link, for pairing deliveries with sends
 	inflight map[[2]lab.ID][]pending
+	// the replicas' states after each delivery, for the step-through
+	snapshots []Snapshot
 }
 
 // pending is a send not yet delivered: its event and the first byte of its

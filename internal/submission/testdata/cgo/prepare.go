@@ -4,4 +4,4 @@ import "C"
 
 import "unsafe"
 
-var _ = unsafe.Sizeof(0)
+func size() uintptr { return unsafe.Sizeof(0) }

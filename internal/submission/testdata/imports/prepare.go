@@ -12,13 +12,13 @@ import (
 	"runtime/debug"
 )
 
-var (
+func uses() {
 	_ = fmt.Sprint
 	_ = os.Exit
 	_ = time.Now
-	_ lab.ID
+	var _ lab.ID
 	_ = sim.New
 	_ = reflect.TypeOf
 	_ = http.Get
 	_ = debug.Stack
-)
+}

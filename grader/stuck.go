@@ -1,0 +1,60 @@
+package grader
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"pbftlab/lab/sim"
+)
+
+// unwindGrace is how long the grader waits, once the simulator's watchdog
+// has found a replica's call stuck, for the run to end by itself: it does
+// at the replica's next call to its Env (see sim.StuckError). A run still
+// going after that is in a loop that never calls the Env, and is given up.
+const unwindGrace = 2 * time.Second
+
+// forgetStuck drops news of stuck calls left over from earlier runs, so
+// that what arrives during a run is about that run.
+func forgetStuck() {
+	for {
+		select {
+		case <-sim.StuckCalls():
+		default:
+			return
+		}
+	}
+}
+
+// awaitUnwind waits for a run whose call was found stuck to end, and
+// returns what it played; when it does not end, the suite stops with the
+// message abort makes, since the stuck goroutine cannot be stopped. It
+// reports false when the spec was interrupted meanwhile.
+func awaitUnwind(ctx ginkgo.SpecContext, done <-chan played, se *sim.StuckError, abort func() string) (played, bool) {
+	grace := time.NewTimer(unwindGrace)
+	defer grace.Stop()
+	select {
+	case p := <-done:
+		return p, true
+	case <-ctx.Done():
+		return played{}, false
+	case <-grace.C:
+		ginkgo.AbortSuite(abort())
+		return played{}, false
+	}
+}
+
+// stuckDetail is what a stuck call's stack shows, indented to sit under
+// the failure line that names the call.
+func stuckDetail(se *sim.StuckError) string {
+	return strings.ReplaceAll(sim.ExplainStack(se.Stack), "\n", "\n  ")
+}
+
+// stuckAbort is the message of a spec given up because a call into the
+// replica never returned and never called its Env.
+func stuckAbort(name string, seed uint64, se *sim.StuckError, reproduce string) string {
+	return fmt.Sprintf("%s did not finish with seed %d: %v, and could not be stopped (the loop never calls the Env)\n    %s\nreproduce: %s",
+		name, seed, se, stuckDetail(se), reproduce)
+}

@@ -1,0 +1,228 @@
+package sim_test
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/lab"
+	"pbftlab/lab/sim"
+)
+
+// stuck is a replica whose calls can be made never to return.
+type stuck struct {
+	env lab.Env
+	// onReceive, onTick and onDo run in place of doing nothing.
+	onReceive func(r *stuck, m lab.Message)
+	onTick    func(r *stuck)
+	onDo      func(r *stuck)
+	depth     int
+}
+
+func (r *stuck) Receive(_ lab.ID, m lab.Message) {
+	if r.onReceive != nil {
+		r.onReceive(r, m)
+	}
+}
+
+func (r *stuck) Tick() {
+	if r.onTick != nil {
+		r.onTick(r)
+	}
+}
+
+func (r *stuck) Do(c lab.Command) error {
+	if r.onDo != nil {
+		r.onDo(r)
+	}
+	if c.Op == lab.OpPropose {
+		r.env.Broadcast(&lab.PrePrepare{View: 0, Seq: 1, Digest: lab.NullDigest})
+	}
+	return nil
+}
+
+func (r *stuck) Status() lab.Status { return lab.Status{} }
+
+// The three functions of a recursion that never ends, each calling its Env
+// as real code does.
+func (r *stuck) first()  { r.depth++; r.second() }
+func (r *stuck) second() { r.env.Logf("depth %d", r.depth); r.third() }
+func (r *stuck) third()  { r.first() }
+
+// spin loops, calling its Env, until the test lets it go.
+func (r *stuck) spin() {
+	for {
+		r.env.Logf("again")
+	}
+}
+
+func build(setup func(id lab.ID, r *stuck)) lab.New {
+	return func(cfg lab.Config, env lab.Env) lab.Replica {
+		r := &stuck{env: env}
+		setup(cfg.ID, r)
+		return r
+	}
+}
+
+func quiet(t *testing.T) {
+	t.Helper()
+	old := sim.StuckLog
+	sim.StuckLog = io.Discard
+	t.Cleanup(func() { sim.StuckLog = old })
+	for len(sim.StuckCalls()) > 0 {
+		<-sim.StuckCalls()
+	}
+}
+
+func TestStuckCallsUnwindAndSayWhere(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(id lab.ID, r *stuck)
+		act   func(s *sim.Sim)
+		call  string
+		shows []string // in this order in the explanation
+	}{{
+		name: "a recursion in Receive",
+		setup: func(id lab.ID, r *stuck) {
+			if id == 1 {
+				r.onReceive = func(r *stuck, m lab.Message) { r.first() }
+			}
+		},
+		act:   func(s *sim.Sim) { _ = s.Do(0, lab.Command{Op: lab.OpPropose}) },
+		call:  "P1 in Receive(PRE-PREPARE v0 n1 from P0) did not return within",
+		shows: []string{"a recursion that never ends", "third", "first", "second", "watchdog_test.go", "third", "and round again"},
+	}, {
+		name: "an endless loop in Tick",
+		setup: func(id lab.ID, r *stuck) {
+			if id == 2 {
+				r.onTick = (*stuck).spin
+			}
+		},
+		act:   func(s *sim.Sim) { s.Tick() },
+		call:  "P2 in Tick did not return within",
+		shows: []string{"it was here (innermost first)", "spin", "Tick"},
+	}, {
+		name: "an endless loop in Do",
+		setup: func(id lab.ID, r *stuck) {
+			if id == 3 {
+				r.onDo = (*stuck).spin
+			}
+		},
+		act:   func(s *sim.Sim) { _ = s.Do(3, lab.Command{Op: lab.OpPrepare, Yes: true}) },
+		call:  "P3 in Do(prepare yes) did not return within",
+		shows: []string{"spin", "Do"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			quiet(t)
+			s := sim.New(build(tt.setup), sim.Options{CallLimit: 200 * time.Millisecond})
+			tt.act(s)
+			se, ok := errors.AsType[*sim.StuckError](s.Err())
+			require.True(t, ok, "the run ends with a StuckError, not %v", s.Err())
+			assert.True(t, se.Unwound)
+			assert.Contains(t, se.Error(), tt.call)
+			explained := se.Explain()
+			at := 0
+			for _, want := range tt.shows {
+				i := strings.Index(explained[at:], want)
+				require.GreaterOrEqual(t, i, 0, "%q after offset %d of:\n%s", want, at, explained)
+				at += i + len(want)
+			}
+			assert.Contains(t, s.Trace().Transcript(true), "RUN STOPPED: "+se.Error(), "the transcript shows the run up to the stuck call")
+			assert.Equal(t, se, s.Failure(se.Replica))
+		})
+	}
+}
+
+// A loop that never calls its Env cannot be unwound: the watchdog reports
+// it all the same, with the loop's stack, and the run goes on if the call
+// returns after all.
+func TestStuckCallWithoutEnvIsReported(t *testing.T) {
+	quiet(t)
+	var release atomic.Bool
+	s := sim.New(build(func(id lab.ID, r *stuck) {
+		if id == 1 {
+			r.onTick = func(r *stuck) { loopUntil(&release) }
+		}
+	}), sim.Options{CallLimit: 200 * time.Millisecond})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Tick()
+	}()
+	se := <-sim.StuckCalls()
+	release.Store(true)
+	<-done
+	assert.Contains(t, se.Error(), "P1 in Tick did not return within")
+	assert.False(t, se.Unwound)
+	assert.Contains(t, se.Explain(), "loopUntil")
+	assert.NoError(t, s.Err(), "a call that returned is not stuck any more")
+}
+
+// loopUntil busy-waits, without calling anything of the kit's.
+func loopUntil(release *atomic.Bool) {
+	for !release.Load() {
+		spins++
+	}
+}
+
+var spins int
+
+func TestExplainStack(t *testing.T) {
+	frame := func(fn, file string, line int) string {
+		return fn + "(0xc000010000, 0x1)\n\t/home/me/pbftlab/" + file + ":" + strconv.Itoa(line) + " +0x1f\n"
+	}
+	kitFrames := frame("pbftlab/lab/sim.(*node).receive", "lab/sim/sim.go", 390) +
+		frame("pbftlab/lab/sim.(*Sim).deliverOne", "lab/sim/sim.go", 280)
+	var cycle strings.Builder
+	cycle.WriteString("goroutine 7 [running]:\n" + frame("runtime/debug.Stack", "debug/stack.go", 26) + frame("pbftlab/lab/sim.(*node).Logf", "lab/sim/sim.go", 495))
+	for range 12 {
+		cycle.WriteString(frame("pbftlab/skeleton.(*Replica).vote", "skeleton/prepare.go", 52))
+		cycle.WriteString(frame("pbftlab/skeleton.(*Replica).autoVote", "skeleton/prepare.go", 36))
+		cycle.WriteString(frame("pbftlab/skeleton.(*Replica).execute", "skeleton/commit.go", 70))
+		cycle.WriteString(frame("pbftlab/skeleton.(*Replica).evaluatePrepare", "skeleton/prepare.go", 90))
+	}
+	cycle.WriteString("...12000 frames elided...\n")
+	cycle.WriteString(frame("pbftlab/skeleton.(*Replica).onPrePrepare", "skeleton/preprepare.go", 95))
+	cycle.WriteString(frame("pbftlab/skeleton.(*Replica).Receive", "skeleton/replica.go", 120) + kitFrames)
+	cycle.WriteString("\ngoroutine 1 [chan receive]:\n" + frame("testing.(*T).Run", "testing/testing.go", 1)) // another goroutine: not read
+
+	loop := "goroutine 9 [running]:\n" + frame("pbftlab/skeleton.(*Replica).waiting", "skeleton/timer.go", 40) +
+		frame("pbftlab/skeleton.(*Replica).Tick", "skeleton/timer.go", 14) + kitFrames
+
+	tests := []struct {
+		name, stack string
+		want        string
+	}{{
+		name:  "a recursion, once, in call order",
+		stack: cycle.String(),
+		want: "a recursion that never ends (12054 frames deep); it goes round\n" +
+			"      evaluatePrepare      skeleton/prepare.go:90\n" +
+			"      execute              skeleton/commit.go:70\n" +
+			"      autoVote             skeleton/prepare.go:36\n" +
+			"      vote                 skeleton/prepare.go:52\n" +
+			"      evaluatePrepare      and round again",
+	}, {
+		name:  "a loop: the replica's frames",
+		stack: loop,
+		want: "it was here (innermost first)\n" +
+			"      waiting              skeleton/timer.go:40\n" +
+			"      Tick                 skeleton/timer.go:14",
+	}, {
+		name:  "no replica frame",
+		stack: "goroutine 3 [running]:\n" + kitFrames,
+		want:  "no frame of the replica's code is on its stack",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, sim.ExplainStack(tt.stack))
+		})
+	}
+}
