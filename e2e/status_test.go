@@ -64,6 +64,16 @@ func parseStatus(lines []string) (lab.Status, map[string]int, error) {
 			st.Log = append(st.Log, e)
 		}
 	}
+	// The log holds what ran above the stable checkpoint too, not only
+	// what is pending: status shows those in the history.
+	var executed []lab.Entry
+	for _, o := range st.History {
+		if o.Seq > st.StableSeq {
+			req := o.Request
+			executed = append(executed, lab.Entry{Seq: o.Seq, View: o.View, Request: &req, Executed: true})
+		}
+	}
+	st.Log = append(executed, st.Log...)
 	return st, balances, nil
 }
 
