@@ -220,5 +220,8 @@ func TestStayRunsOnAfterItsInput(t *testing.T) {
 			break
 		}
 	}
+	// Keep reading: the node may still have something to say (a peer it
+	// cannot reach) while it closes, and a pipe nobody reads blocks it.
+	go func() { _, _ = io.Copy(io.Discard, r) }()
 	assert.Equal(t, 0, <-done)
 }
