@@ -130,7 +130,7 @@ func (r *Replica) runTransferred(pp lab.PrePrepare) bool {
 	var err error
 	switch {
 	case !committed:
-		_, err = r.bank.Execute(pp.Seq, nil)
+		err = r.bank.Abort(pp.Seq, pp.Request)
 	default:
 		var result string
 		result, err = r.bank.Execute(pp.Seq, pp.Request)
