@@ -31,39 +31,18 @@ func eachRequest(pp *lab.PrePrepare, f func(*lab.Request)) {
 	}
 }
 
-// addPrepare keeps p unless its sender already voted on this entry in the
-// same view: a sender's second vote, whether a copy or a change of mind,
-// never counts. A vote in a later view is a new vote.
-func (e *entry) addPrepare(p lab.Prepare) bool {
-	for _, q := range e.prepares {
-		if q.Replica == p.Replica && q.View == p.View {
-			return false
-		}
-	}
-	e.prepares = append(e.prepares, p)
-	return true
-}
-
-func (e *entry) addCommit(c lab.Commit) bool {
-	for _, q := range e.commits {
-		if q.Replica == c.Replica && q.View == c.View {
-			return false
-		}
-	}
-	e.commits = append(e.commits, c)
-	return true
-}
-
-// prepareVotes returns the distinct replicas voting yes and no on the
-// accepted pre-prepare. The primary's pre-prepare is its yes; a prepare
-// that claims to come from the primary is not counted.
+// prepareVotes returns the replicas voting yes and no on the accepted
+// pre-prepare, one entry per prepare kept whose digest is the pre-prepare's:
+// which prepares are kept (one per sender, the current view's, none from
+// the primary) is keepPrepare's to decide. The primary's pre-prepare is its
+// yes.
 func (e *entry) prepareVotes(primary lab.ID) (yes, no []lab.ID) {
 	if e.pp == nil {
 		return nil, nil
 	}
 	yes = append(yes, primary)
 	for _, p := range e.prepares {
-		if p.Replica == primary || p.View != e.pp.View || p.Digest != e.pp.Digest {
+		if p.Digest != e.pp.Digest {
 			continue
 		}
 		if p.Yes {
@@ -75,13 +54,14 @@ func (e *entry) prepareVotes(primary lab.ID) (yes, no []lab.ID) {
 	return yes, no
 }
 
-// commitVotes returns the distinct replicas acking commit and abort.
+// commitVotes returns the replicas acking commit and abort, one entry per
+// ack kept whose digest is the pre-prepare's (see keepCommit).
 func (e *entry) commitVotes() (yes, no []lab.ID) {
 	if e.pp == nil {
 		return nil, nil
 	}
 	for _, c := range e.commits {
-		if c.View != e.pp.View || c.Digest != e.pp.Digest {
+		if c.Digest != e.pp.Digest {
 			continue
 		}
 		if c.Commit {

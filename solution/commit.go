@@ -23,7 +23,7 @@ func (r *Replica) ack(e *entry, commit bool) {
 	// BEGIN TODO(commit): send your COMMIT (view, seq, digest, your id, commit or abort) to every other replica, record it in your own log, and mark that you acked
 	e.acked = true
 	c := lab.Commit{View: e.pp.View, Seq: e.seq, Digest: e.pp.Digest, Replica: r.id, Commit: commit}
-	e.addCommit(c)
+	e.commits = append(e.commits, c)
 	r.env.Broadcast(&c)
 	// END TODO
 	if r.tracing {
@@ -49,7 +49,14 @@ func (r *Replica) keepCommit(from lab.ID, c *lab.Commit) bool {
 	if c.Replica != from || c.View != r.view || !r.inWindow(c.Seq) {
 		return false
 	}
-	return r.entry(c.Seq).addCommit(*c)
+	e := r.entry(c.Seq)
+	for _, q := range e.commits {
+		if q.Replica == c.Replica {
+			return false
+		}
+	}
+	e.commits = append(e.commits, *c)
+	return true
 	// END TODO
 }
 

@@ -55,7 +55,7 @@ func (r *Replica) vote(e *entry, yes bool) {
 	// BEGIN TODO(prepare): send your PREPARE (view, seq, digest, your id, the vote) to every other replica, record it in your own log, and mark that you voted
 	e.voted = true
 	p := lab.Prepare{View: e.pp.View, Seq: e.seq, Digest: e.pp.Digest, Replica: r.id, Yes: yes}
-	e.addPrepare(p)
+	e.prepares = append(e.prepares, p)
 	r.env.Broadcast(&p)
 	// END TODO
 	if r.tracing {
@@ -81,7 +81,14 @@ func (r *Replica) keepPrepare(from lab.ID, p *lab.Prepare) bool {
 	if p.Replica != from || p.View != r.view || !r.inWindow(p.Seq) || from == r.primary() {
 		return false
 	}
-	return r.entry(p.Seq).addPrepare(*p)
+	e := r.entry(p.Seq)
+	for _, q := range e.prepares {
+		if q.Replica == p.Replica {
+			return false // a second vote, a copy or a change of mind, never counts
+		}
+	}
+	e.prepares = append(e.prepares, *p)
+	return true
 	// END TODO
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,28 +15,15 @@ import (
 )
 
 // The skeleton is the solution with its marked regions taken out, so the
-// solution's files, moved into package skeleton, are the skeleton with
-// every region filled in: handed in as a submission they must earn every
-// point. This also runs the whole submission path: the checks, the clean
-// copy and grading there.
+// skeleton with every region filled in from the solution, handed in as a
+// submission, must earn every point. This also runs the whole submission
+// path: the checks, the clean copy and grading there.
 func TestSolutionRegionsGiveFullMarks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("grades a whole tree")
 	}
-	root, err := grader.ModuleRoot()
-	require.NoError(t, err)
-	editable, err := submission.Editable(filepath.Join(root, submission.Tree))
-	require.NoError(t, err)
 	dir := filepath.Join(t.TempDir(), "handin", submission.Tree)
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	clause := regexp.MustCompile(`(?m)^package solution$`)
-	for _, name := range editable {
-		src, err := os.ReadFile(filepath.Join(root, "solution", name))
-		require.NoError(t, err)
-		out := clause.ReplaceAll(src, []byte("package skeleton"))
-		require.NotEqual(t, src, out, "%s names its package", name)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), out, 0o644))
-	}
+	handIn(t, dir, solvedFiles(t))
 
 	reports := filepath.Join(t.TempDir(), "reports")
 	var stdout, stderr bytes.Buffer

@@ -503,6 +503,9 @@ func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, erro
 // returns why it stopped the process ("" if it ended by itself) and an
 // error only if the process could not start.
 func runBounded(ctx context.Context, cmd *exec.Cmd, limit time.Duration, watch *string, stall time.Duration, memory uint64) (string, error) {
+	if ctx == nil {
+		ctx = context.Background() // nothing stops it from outside
+	}
 	ownGroup(cmd)
 	cmd.WaitDelay = 2 * time.Second // a pipe held open by a stray process does not hold the grade
 	if err := cmd.Start(); err != nil {

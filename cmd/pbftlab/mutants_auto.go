@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -200,7 +201,7 @@ func gradeAuto(o mutantOptions, p *mutate.Plan, picked []*mutate.Mutant, eq map[
 		}
 	}
 	var log bytes.Buffer
-	g := gradeOptions{root: dir, tree: autoTree, cases: filepath.Join(o.root, "cases"), runs: o.runs, log: &log}
+	g := gradeOptions{root: dir, tree: autoTree, cases: filepath.Join(o.root, "cases"), runs: o.runs, log: &log, ctx: context.Background(), lim: defaultLimits()}
 	fmt.Fprintf(progress, "building the schema of %d mutants\n", len(p.Mutants))
 	bin, cleanup, err := buildSuite(g, autoTree)
 	if err != nil {

@@ -16,8 +16,8 @@ import (
 //
 //	# What the change does, and why it is a bug.
 //	phase: prepare
-//	@@ solution/log.go
-//	 func (e *entry) addPrepare(p lab.Prepare) bool {
+//	@@ solution/prepare.go
+//	 	e := r.entry(p.Seq)
 //	-	for _, q := range e.prepares {
 //	...
 //	+	e.prepares = append(e.prepares, p)

@@ -64,6 +64,6 @@ func runSkeleton(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pbftlab skeleton:", err)
 		return exitUsage
 	}
-	fmt.Fprintf(stdout, "wrote %s/ from %s/ (%d files)\n", o.To, o.From, len(files))
+	fmt.Fprintf(stdout, "wrote %s from %s/ (%d files)\n", dir, o.From, len(files))
 	return exitOK
 }

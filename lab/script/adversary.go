@@ -383,14 +383,14 @@ func (s *Step) parseProposeTo(command string) error {
 // Lie is one way a Byzantine replica's code is made to lie.
 type Lie struct {
 	Kind   lab.Kind // the kind it lies in (or withholds)
-	Seq    int      // "null at nN" in a NEW-VIEW (-1: "with one view change"); the seq withheld
+	Seq    int      // "null at nN" in a NEW-VIEW (-1-N: "with N view changes"); the seq withheld
 	To     []lab.ID // withhold: from whom
 	Stop   bool     // "stop lying"
 	Silent bool     // withhold: send nothing
 }
 
 // parseLie reads "lie in checkpoints", "lie in state replies", "lie in
-// new-view null at nN", "lie in new-view with one view change", "withhold
+// new-view null at nN", "lie in new-view with N view changes", "withhold
 // KIND [nN] from PX, PY" and "stop lying".
 func (s *Step) parseLie(command string) error {
 	p := &words{w: strings.Fields(strings.ToLower(command))}
@@ -431,8 +431,16 @@ func (s *Step) parseLie(command string) error {
 			l.Kind = lab.KindCheckpoint
 		case rest == "state replies":
 			l.Kind = lab.KindStateReply
-		case rest == "new-view with one view change":
-			l.Kind, l.Seq = lab.KindNewView, -1
+		case strings.HasPrefix(rest, "new-view with ") && (strings.HasSuffix(rest, " view changes") || strings.HasSuffix(rest, " view change")):
+			k := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(rest, "new-view with "), " view changes"), " view change")
+			if k == "one" {
+				k = "1"
+			}
+			n, err := strconv.Atoi(k)
+			if err != nil || n < 0 {
+				return fmt.Errorf("want \"lie in new-view with N view changes\"")
+			}
+			l.Kind, l.Seq = lab.KindNewView, -1-n
 		case strings.HasPrefix(rest, "new-view null at n"):
 			n, err := strconv.Atoi(strings.TrimPrefix(rest, "new-view null at n"))
 			if err != nil || n < 1 {
@@ -440,7 +448,7 @@ func (s *Step) parseLie(command string) error {
 			}
 			l.Kind, l.Seq = lab.KindNewView, n
 		default:
-			return fmt.Errorf("unknown lie %q (want \"lie in checkpoints\", \"lie in state replies\", \"lie in new-view null at nN\" or \"lie in new-view with one view change\")", rest)
+			return fmt.Errorf("unknown lie %q (want \"lie in checkpoints\", \"lie in state replies\", \"lie in new-view null at nN\" or \"lie in new-view with N view changes\")", rest)
 		}
 	}
 	s.Action, s.Lie = LieStep, l
@@ -476,7 +484,7 @@ func (l Lie) rewrite(to lab.ID, m lab.Message) lab.Message {
 		}
 	case *lab.NewView:
 		if l.Seq < 0 {
-			m.ViewChanges = m.ViewChanges[:min(1, len(m.ViewChanges))]
+			m.ViewChanges = m.ViewChanges[:min(-1-l.Seq, len(m.ViewChanges))]
 			return m
 		}
 		for i := range m.PrePrepares {
