@@ -28,3 +28,18 @@ func TestHasCaseKnowsEverySpec(t *testing.T) {
 	assert.NotZero(t, robust, "the robustness cases load with the lab's")
 	assert.False(t, hasCase(cases, "case99_nothing"))
 }
+
+// kitTotal is what every whole grade is out of: the points of the kit's
+// cases, the lab's and the robustness cases together.
+func kitTotal(t *testing.T) int {
+	t.Helper()
+	root, err := grader.ModuleRoot()
+	require.NoError(t, err)
+	cases, err := grader.LoadCases(filepath.Join(root, "cases"))
+	require.NoError(t, err)
+	total := 0
+	for _, c := range cases {
+		total += c.Points
+	}
+	return total
+}
