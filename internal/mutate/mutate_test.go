@@ -23,6 +23,8 @@ func Faulty(n int) int          { return (n - 1) / 3 }
 func Quorum(n int) int          { return 2*Faulty(n) + 1 }
 func Weak(n int) int            { return Faulty(n) + 1 }
 func Blocking(n, count int) bool { return count > n-Quorum(n) }
+
+type Env interface{ Logf(format string, args ...any) }
 `
 
 // fakeImporter serves example.com/lab from labSrc and the standard
@@ -65,7 +67,7 @@ type msg struct {
 
 func g() msg { return msg{} }
 
-func f(a, b, c bool, x, y, n int, v []int, m msg, p *msg) int {
+func f(a, b, c bool, x, y, n int, v []int, m msg, p *msg, env lab.Env) int {
 	// BEGIN TODO(prepare): the student's code
 ` + body + `
 	// END TODO
@@ -191,6 +193,10 @@ func TestOperators(t *testing.T) {
 		body:  "c = m.fresh",
 		kinds: []Kind{SwapField},
 		want:  []change{{SwapField, "m.fresh", "m.ok"}},
+	}, {
+		name:  "leave trace lines alone",
+		body:  "env.Logf(\"n%d %v\", m.seq, x < y)\n\tif a {\n\t\tenv.Logf(\"quorum %d\", lab.Quorum(n))\n\t}",
+		kinds: []Kind{DropOperand, Boundary, Quorum, Delete, SwapField},
 	}, {
 		name:  "leave fields that are written, addressed or reached through a call",
 		body:  "m.seq = 1\n\tp.seq++\n\t_ = &m.seq\n\tx = g().seq",

@@ -107,6 +107,17 @@ func (w *walker) callee(call *ast.CallExpr) *types.Func {
 	return fn
 }
 
+// traceFunc is the lab's method that writes a line of a replica's trace.
+const traceFunc = "Logf"
+
+// isTrace reports whether call writes a trace line (lab.Env's Logf). A
+// trace is read by people, never by a spec, so changing what it says, or
+// saying nothing, is no bug: such mutants would only be equivalent ones.
+func (w *walker) isTrace(call *ast.CallExpr) bool {
+	fn := w.callee(call)
+	return fn != nil && fn.Name() == traceFunc && fn.Pkg() != nil && path.Base(fn.Pkg().Path()) == "lab"
+}
+
 // isBuiltin reports whether call calls the builtin function name.
 func (w *walker) isBuiltin(call *ast.CallExpr, name string) bool {
 	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
@@ -156,6 +167,9 @@ func (w *walker) function(fd *ast.FuncDecl, scopes []scope) {
 		if n == nil {
 			stack = stack[:len(stack)-1]
 			return false
+		}
+		if call, ok := n.(*ast.CallExpr); ok && w.isTrace(call) {
+			return false // nothing below is pushed, so nothing is popped
 		}
 		var parent, grand ast.Node
 		if k := len(stack); k > 0 {
@@ -503,7 +517,7 @@ func (w *walker) deletions(fn, ctx string, scopes []scope, list []ast.Stmt, pare
 			// A panic may be what ends its function, which without it
 			// would not compile.
 			call, ok := x.X.(*ast.CallExpr)
-			if !ok || w.isBuiltin(call, "panic") {
+			if !ok || w.isBuiltin(call, "panic") || w.isTrace(call) {
 				continue
 			}
 		case *ast.ReturnStmt:
