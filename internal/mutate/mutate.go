@@ -5,7 +5,8 @@
 // leans on), with six operators: drop one operand of a && or || chain,
 // negate a condition, shift a comparison across its boundary, move a
 // quorum of the lab's quorum helpers by one, delete a statement, and read
-// a field's neighbour of the same type instead of the field.
+// a field's neighbour of the same type instead of the field. Trace lines
+// and the text of errors are left alone: people read them, specs do not.
 //
 // All mutants of a run are compiled into one test binary, a mutant schema:
 // each site is guarded by the number of the mutant that is on, read once

@@ -23,6 +23,8 @@ func Faulty(n int) int          { return (n - 1) / 3 }
 func Quorum(n int) int          { return 2*Faulty(n) + 1 }
 func Weak(n int) int            { return Faulty(n) + 1 }
 func Blocking(n, count int) bool { return count > n-Quorum(n) }
+
+type Env interface{ Logf(format string, args ...any) }
 `
 
 // fakeImporter serves example.com/lab from labSrc and the standard
@@ -51,9 +53,18 @@ func (f importerFunc) Import(p string) (*types.Package, error) { return f(p) }
 func snippet(body string) string {
 	return `package ref
 
-import "example.com/lab"
+import (
+	"errors"
+	"fmt"
 
-var _ = lab.Quorum
+	"example.com/lab"
+)
+
+var (
+	_ = lab.Quorum
+	_ = errors.New
+	_ = fmt.Errorf
+)
 
 type msg struct {
 	view, seq int
@@ -65,7 +76,7 @@ type msg struct {
 
 func g() msg { return msg{} }
 
-func f(a, b, c bool, x, y, n int, v []int, m msg, p *msg) int {
+func f(a, b, c bool, x, y, n int, v []int, m msg, p *msg, env lab.Env) int {
 	// BEGIN TODO(prepare): the student's code
 ` + body + `
 	// END TODO
@@ -192,6 +203,10 @@ func TestOperators(t *testing.T) {
 		kinds: []Kind{SwapField},
 		want:  []change{{SwapField, "m.fresh", "m.ok"}},
 	}, {
+		name:  "leave trace lines and the text of errors alone",
+		body:  "env.Logf(\"n%d %v\", m.seq, x < y)\n\tif a {\n\t\tenv.Logf(\"quorum %d\", lab.Quorum(n))\n\t}\n\t_ = fmt.Errorf(\"%d of %d\", m.seq, lab.Quorum(n))\n\t_ = errors.New(fmt.Sprint(x < y))",
+		kinds: []Kind{DropOperand, Boundary, Quorum, Delete, SwapField},
+	}, {
 		name:  "leave fields that are written, addressed or reached through a call",
 		body:  "m.seq = 1\n\tp.seq++\n\t_ = &m.seq\n\tx = g().seq",
 		kinds: []Kind{SwapField},
@@ -215,11 +230,20 @@ func TestOperators(t *testing.T) {
 func TestScopes(t *testing.T) {
 	src := `package ref
 
+import "fmt"
+
 func helper(x int) bool { return x > 1 }
 
 func shared(x int) bool { return x < 2 }
 
 func unused(x int) bool { return x >= 3 }
+
+func name(x int) string {
+	if x > 0 {
+		return "positive"
+	}
+	return "other"
+}
 
 func f(x int) bool {
 	if x == 9 {
@@ -228,6 +252,9 @@ func f(x int) bool {
 	// BEGIN TODO(commit): commit
 	if helper(x) && shared(x) {
 		return true
+	}
+	if x < 0 {
+		panic(fmt.Errorf("%s", name(x)))
 	}
 	// END TODO
 	// BEGIN TODO(prepare): prepare
@@ -244,6 +271,7 @@ func f(x int) bool {
 		assert.NotContains(t, m.Old, "x != 4", "code after the region stays")
 	}
 	assert.NotContains(t, byFunc, "unused")
+	assert.NotContains(t, byFunc, "name", "a function that only words an error is no helper")
 	require.NotEmpty(t, byFunc["helper"])
 	for _, m := range byFunc["helper"] {
 		assert.True(t, m.Helper)

@@ -62,7 +62,11 @@ func (w *walker) run(files []*ast.File) error {
 				}
 				sc := scope{start: r.Begin, end: r.End, phases: []string{r.Phase}}
 				scopes[fd] = append(scopes[fd], sc)
+				// A function called only to word a message is no helper.
 				ast.Inspect(fd.Body, func(n ast.Node) bool {
+					if call, ok := n.(*ast.CallExpr); ok && w.isMessage(call) {
+						return false
+					}
 					if call, ok := n.(*ast.CallExpr); ok && sc.holds(call) {
 						if fn := w.callee(call); fn != nil && fn.Pkg() == w.pkg {
 							helperPhases[fn] = append(helperPhases[fn], r.Phase)
@@ -105,6 +109,33 @@ func (w *walker) callee(call *ast.CallExpr) *types.Func {
 	}
 	fn, _ := w.info.Uses[id].(*types.Func)
 	return fn
+}
+
+// messageFuncs are the functions that only word a message, by package
+// path (the lab's by its last element) and name: a line of a replica's
+// trace, and the text of an error.
+var messageFuncs = map[string][]string{"lab": {"Logf"}, "fmt": {"Errorf"}, "errors": {"New"}}
+
+// isMessage reports whether call only words a message: a trace line
+// (lab.Env's Logf) or an error's text. People read those, never a spec:
+// whether an error is returned is what mutants change, not what it says,
+// and a trace line changed or left out is no bug. Mutants inside such a
+// call would only be equivalent ones.
+func (w *walker) isMessage(call *ast.CallExpr) bool {
+	fn := w.callee(call)
+	if fn == nil || fn.Pkg() == nil {
+		return false
+	}
+	p := fn.Pkg().Path()
+	if p != "fmt" && p != "errors" {
+		p = path.Base(p)
+	}
+	return slices.Contains(messageFuncs[p], fn.Name())
+}
+
+func isBlank(e ast.Expr) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == "_"
 }
 
 // isBuiltin reports whether call calls the builtin function name.
@@ -156,6 +187,9 @@ func (w *walker) function(fd *ast.FuncDecl, scopes []scope) {
 		if n == nil {
 			stack = stack[:len(stack)-1]
 			return false
+		}
+		if call, ok := n.(*ast.CallExpr); ok && w.isMessage(call) {
+			return false // nothing below is pushed, so nothing is popped
 		}
 		var parent, grand ast.Node
 		if k := len(stack); k > 0 {
@@ -495,7 +529,9 @@ func (w *walker) deletions(fn, ctx string, scopes []scope, list []ast.Stmt, pare
 		s := site{fn: fn, sc: scopes[i], ctx: ctx}
 		switch x := st.(type) {
 		case *ast.AssignStmt:
-			if x.Tok == token.DEFINE {
+			// A definition is needed by what follows; "_ = v" does
+			// nothing but use v.
+			if x.Tok == token.DEFINE || slices.IndexFunc(x.Lhs, func(e ast.Expr) bool { return !isBlank(e) }) < 0 {
 				continue
 			}
 		case *ast.IncDecStmt:
@@ -503,7 +539,7 @@ func (w *walker) deletions(fn, ctx string, scopes []scope, list []ast.Stmt, pare
 			// A panic may be what ends its function, which without it
 			// would not compile.
 			call, ok := x.X.(*ast.CallExpr)
-			if !ok || w.isBuiltin(call, "panic") {
+			if !ok || w.isBuiltin(call, "panic") || w.isMessage(call) {
 				continue
 			}
 		case *ast.ReturnStmt:
