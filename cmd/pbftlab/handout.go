@@ -41,6 +41,8 @@ var taOnly = []string{
 	"cmd/pbftlab/mutants_auto.go",
 	"cmd/pbftlab/mutants_auto_test.go",
 	"internal/mutate",
+	"cmd/pbftlab/prefixes_test.go",
+	"cmd/pbftlab/solved_test.go",
 	"cmd/pbftlab/rewrite.go",
 	"cmd/pbftlab/rewrite_test.go",
 	"cmd/pbftlab/hostile_test.go",

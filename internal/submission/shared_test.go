@@ -68,9 +68,13 @@ func TestLabExportsNoVariables(t *testing.T) {
 
 // TestTreesKeepTheRules: the reference and the skeleton handed out are
 // what a submission is measured against, so neither may need what the
-// checker refuses.
+// checker refuses. A student's copy of the kit has the skeleton only.
 func TestTreesKeepTheRules(t *testing.T) {
-	for _, tree := range []string{"solution", Tree} {
+	trees := []string{Tree}
+	if _, err := os.Stat(filepath.Join("..", "..", "solution")); err == nil {
+		trees = append(trees, "solution")
+	}
+	for _, tree := range trees {
 		t.Run(tree, func(t *testing.T) {
 			paths, err := filepath.Glob(filepath.Join("..", "..", tree, "*.go"))
 			require.NoError(t, err)
