@@ -417,11 +417,3 @@ func appendJobSummary(run report.Run) error {
 	}
 	return f.Close()
 }
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return strings.TrimSpace(s[:i])
-	}
-	return s
-}
