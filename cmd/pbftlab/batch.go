@@ -420,17 +420,25 @@ var goPosition = regexp.MustCompile(`[^\s:]+\.go:\d+`)
 // says something, without the command's name in front, and the first line
 // that points into a Go file, which is where the student has to look.
 func oneLine(s string) string {
-	var first, where string
+	var first, second, where string
 	for line := range strings.SplitSeq(s, "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "pbftlab grade:"))
 		if line == "" {
 			continue
 		}
-		if first == "" {
+		switch {
+		case first == "":
 			first = line
-		} else if where == "" && goPosition.MatchString(line) {
+		case where == "" && goPosition.MatchString(line):
 			where = line
+		case second == "":
+			second = line
 		}
+	}
+	// A first line that announces what follows ("breaks 1 rule(s): ...")
+	// is nothing without its next line, even one that names no Go file.
+	if where == "" && strings.HasSuffix(first, ":") {
+		where = second
 	}
 	if where != "" {
 		return strings.TrimSuffix(first, ":") + ": " + where

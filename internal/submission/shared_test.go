@@ -70,7 +70,12 @@ func TestLabExportsNoVariables(t *testing.T) {
 // what a submission is measured against, so neither may need what the
 // checker refuses.
 func TestTreesKeepTheRules(t *testing.T) {
-	for _, tree := range []string{"solution", Tree} {
+	// A student's release has the skeleton alone.
+	trees := []string{Tree}
+	if _, err := os.Stat(filepath.Join("..", "..", "solution")); err == nil {
+		trees = append(trees, "solution")
+	}
+	for _, tree := range trees {
 		t.Run(tree, func(t *testing.T) {
 			paths, err := filepath.Glob(filepath.Join("..", "..", tree, "*.go"))
 			require.NoError(t, err)
