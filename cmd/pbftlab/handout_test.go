@@ -77,7 +77,7 @@ func TestHandoutBuildsAndGradesTheSkeletonAtZero(t *testing.T) {
 	// reference, the TAs' tools or grading many submissions.
 	code, out = run(t, dest, "make", "help")
 	require.Equal(t, 0, code, out)
-	for _, ta := range []string{"skeleton", "mutants", "gradescope", "SUBMISSION", "HIDDEN", "handout", "stress", "bench", "solution"} {
+	for _, ta := range []string{"make skeleton", "mutants", "gradescope", "SUBMISSION", "HIDDEN", "make handout", "make stress", "make bench", "solution", "TREE="} {
 		assert.NotContains(t, out, ta, "make help in the release")
 	}
 	assert.Contains(t, out, "make phase PHASE=prepare")
