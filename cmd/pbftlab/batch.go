@@ -316,8 +316,13 @@ func (g submissionGrade) graded() bool {
 // how many did not), or the error that kept it from being graded.
 func (g submissionGrade) state() string {
 	if g.err != "" {
-		if g.results != nil && g.results.ExtraData.Error == "" && g.results.ExtraData.Partial {
+		switch {
+		case g.results != nil && g.results.ExtraData.Error == "" && g.results.ExtraData.Partial:
 			return g.err
+		case g.graded():
+			// Stopped before the end (its time limit): the points of what
+			// ran stand, and the state says the rest did not run.
+			return "incomplete: " + g.err
 		}
 		return "error: " + g.err
 	}
