@@ -1,7 +1,6 @@
 # pbftlab: grade a PBFT replica against the lab's cases.
 #
-#   make grade                 grade your replica (in a kit with the reference,
-#                              TREE=skeleton grades yours)
+#   make grade                 grade your replica: the files of skeleton/
 #   make phase PHASE=prepare   grade your replica on the specs that need no
 #                              phase after PHASE (in the handout's order)
 #   make grade PHASE=prepare   only the specs of one phase
@@ -17,7 +16,8 @@
 #   reports/report.html tells the whole story of each spec.
 #ta{
 #
-# For TAs:
+# For TAs (in the kit, make grade grades solution/; TREE=skeleton the
+# student tree):
 #   make grade SUBMISSION=dir  grade a student's files (dir or dir/skeleton)
 #                              in the kit, without touching the kit
 #   make grade SUBMISSIONS=dir grade every submission folder inside dir, as

@@ -316,8 +316,13 @@ func (g submissionGrade) graded() bool {
 // how many did not), or the error that kept it from being graded.
 func (g submissionGrade) state() string {
 	if g.err != "" {
-		if g.results != nil && g.results.ExtraData.Error == "" && g.results.ExtraData.Partial {
+		switch {
+		case g.results != nil && g.results.ExtraData.Error == "" && g.results.ExtraData.Partial:
 			return g.err
+		case g.graded():
+			// Stopped before the end (its time limit): the points of what
+			// ran stand, and the state says the rest did not run.
+			return "incomplete: " + g.err
 		}
 		return "error: " + g.err
 	}
@@ -420,17 +425,25 @@ var goPosition = regexp.MustCompile(`[^\s:]+\.go:\d+`)
 // says something, without the command's name in front, and the first line
 // that points into a Go file, which is where the student has to look.
 func oneLine(s string) string {
-	var first, where string
+	var first, second, where string
 	for line := range strings.SplitSeq(s, "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "pbftlab grade:"))
 		if line == "" {
 			continue
 		}
-		if first == "" {
+		switch {
+		case first == "":
 			first = line
-		} else if where == "" && goPosition.MatchString(line) {
+		case where == "" && goPosition.MatchString(line):
 			where = line
+		case second == "":
+			second = line
 		}
+	}
+	// A first line that announces what follows ("breaks 1 rule(s): ...")
+	// is nothing without its next line, even one that names no Go file.
+	if where == "" && strings.HasSuffix(first, ":") {
+		where = second
 	}
 	if where != "" {
 		return strings.TrimSuffix(first, ":") + ": " + where

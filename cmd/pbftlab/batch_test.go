@@ -188,3 +188,8 @@ func TestOneLineFindsWhereToLook(t *testing.T) {
 		oneLine("pbftlab grade: the tree skeleton did not build or holds no grade suite:\n# pbftlab/skeleton\n./prepare.go:87:44: cannot use votes\nFAIL"))
 	assert.Equal(t, "no cases", oneLine("\n  no cases\n"))
 }
+
+func TestOneLineKeepsWhatARuleLineAnnounces(t *testing.T) {
+	assert.Equal(t, "the submission in subs/dan breaks 1 rule(s); nothing was compiled or run: subs/dan: a link: a submission is read from its own folder, never through a link",
+		oneLine("pbftlab grade: the submission in subs/dan breaks 1 rule(s); nothing was compiled or run:\n  subs/dan: a link: a submission is read from its own folder, never through a link\n"))
+}

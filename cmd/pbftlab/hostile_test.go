@@ -33,6 +33,8 @@ const hostileBound = 2 * time.Minute
 type hostile struct {
 	name    string
 	tree    string // a tree under testdata/trees, which bypasses the checker; else testdata/hostile/NAME.rewrite is the submission
+	sub     string // the rewrite, when it is not NAME
+	stopped string // the grade is stopped before its end: why, as score.json's error says
 	args    []string
 	refused string
 	broken  string            // the tree does not build: what every test's output must quote
@@ -56,11 +58,20 @@ var hostiles = []hostile{
 	{name: "global_map", refused: "package-level variable peers"},
 	{name: "hidden_leak", refused: "package-level variable seen"},
 	{name: "compile_error", broken: "undefined: countVotesTwice"},
+	{name: "vet_complaint"},
 	{name: "env_fmt", check: func(t *testing.T, reports, _ string) {
 		log, err := os.ReadFile(filepath.Join(reports, "suite.log"))
 		require.NoError(t, err)
 		assert.NotContains(t, string(log), "the simulator, printed", "printing the Env shows a name and nothing else")
 	}},
+	{name: "memory_hog", lost: map[string]string{"practice1_withdraw50": "crashed"}, check: func(t *testing.T, reports, _ string) {
+		for _, c := range readScoreFile(t, reports).Cases {
+			if c.Name == "practice1_withdraw50" {
+				assert.Contains(t, c.Message, "ran out of memory")
+			}
+		}
+	}},
+	{name: "a grade past its time limit", sub: "infinite_loop", args: []string{"-timeout", "8s"}, stopped: "longer than its limit of 8s"},
 	{name: "flood", check: func(t *testing.T, reports, _ string) {
 		fi, err := os.Stat(filepath.Join(reports, "suite.log"))
 		require.NoError(t, err)
@@ -112,7 +123,11 @@ func TestHostileSubmissionsAreContained(t *testing.T) {
 			if h.tree != "" {
 				args = append(args, "-tree", filepath.Join("cmd", "pbftlab", "testdata", "trees", h.tree))
 			} else {
-				args = append(args, "-submission", hostileSubmission(t, root, h.name))
+				sub := h.sub
+				if sub == "" {
+					sub = h.name
+				}
+				args = append(args, "-submission", hostileSubmission(t, root, sub))
 			}
 			var stdout, stderr bytes.Buffer
 			start := time.Now()
@@ -122,7 +137,7 @@ func TestHostileSubmissionsAreContained(t *testing.T) {
 			out := stdout.String() + stderr.String()
 			assert.Less(t, took, hostileBound, out)
 			sc := checkReports(t, reports)
-			if len(h.args) == 0 {
+			if len(h.args) == 0 || h.stopped != "" {
 				assert.Equal(t, kitTotal(t), sc.TotalMax, "every whole grade is out of the same maximum, whatever became of it")
 			}
 			for _, s := range h.stdout {
@@ -132,6 +147,12 @@ func TestHostileSubmissionsAreContained(t *testing.T) {
 				h.check(t, reports, stdout.String())
 			}
 			switch {
+			case h.stopped != "":
+				assert.Equal(t, exitUsage, code, out)
+				assert.Equal(t, report.GradeIncomplete, sc.State)
+				assert.Contains(t, sc.Error, h.stopped)
+				assert.Contains(t, stderr.String(), h.stopped)
+				return
 			case h.refused != "":
 				assert.Equal(t, exitUsage, code, out)
 				assert.Contains(t, stderr.String(), h.refused)

@@ -159,6 +159,9 @@ func TestGradeWritesEveryReport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			code, reports, out := gradeTree(t, "-tree", tc.tree, "-hidden", "case7_*")
 			require.Equal(t, tc.code, code, out)
+			sc := checkReports(t, reports)
+			assert.Equal(t, 150, sc.TotalMax)
+			assert.Equal(t, tc.code, sc.ExitCode)
 			g := readResults(t, reports)
 			assert.False(t, g.ExtraData.Partial)
 			got := states(g)
@@ -190,7 +193,7 @@ func TestGradeWritesEveryReport(t *testing.T) {
 
 			summary, err := os.ReadFile(filepath.Join(reports, report.SummaryFile))
 			require.NoError(t, err)
-			assert.Contains(t, string(summary), "| **Total** |")
+			assert.Contains(t, string(summary), "| **Total** (results.json's score) |")
 
 			page, err := os.ReadFile(filepath.Join(reports, report.HTMLFile))
 			require.NoError(t, err)

@@ -70,6 +70,7 @@ func TestLabExportsNoVariables(t *testing.T) {
 // what a submission is measured against, so neither may need what the
 // checker refuses. A student's copy of the kit has the skeleton only.
 func TestTreesKeepTheRules(t *testing.T) {
+	// A student's release has the skeleton alone.
 	trees := []string{Tree}
 	if _, err := os.Stat(filepath.Join("..", "..", "solution")); err == nil {
 		trees = append(trees, "solution")
