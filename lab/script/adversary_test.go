@@ -156,6 +156,11 @@ func TestNewExpectationsParse(t *testing.T) {
 			assert.Equal(t, lab.KindViewChange, e.Msg)
 			assert.Equal(t, 12, e.N)
 		}},
+		{"expect P1: sent at least 3 messages", func(t *testing.T, e Expect) {
+			assert.Equal(t, ExpectSentAtMost, e.Kind)
+			assert.True(t, e.Not, "at least")
+			assert.Equal(t, 3, e.N)
+		}},
 		{"expect P1: snapshot not in final checkpoint file", func(t *testing.T, e Expect) { assert.True(t, e.Not) }},
 	}
 	for _, tt := range tests {

@@ -101,13 +101,20 @@ func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
 		return checkNull(f, e, st)
 	case ExpectSentAtMost:
 		adv, ok := cl.(Adversary)
-		f.Expected = fmt.Sprintf("at most %d %smessages sent", e.N, kindWord(e.Msg))
+		bound := "most"
+		if e.Not {
+			bound = "least"
+		}
+		f.Expected = fmt.Sprintf("at %s %d %smessages sent", bound, e.N, kindWord(e.Msg))
 		if !ok {
 			f.Found = "a cluster that does not count messages"
 			return f, false
 		}
 		sent := adv.Sent(id, e.Msg)
 		f.Found = fmt.Sprintf("%d sent", sent)
+		if e.Not {
+			return f, sent >= e.N
+		}
 		return f, sent <= e.N
 	case ExpectBalance:
 		got := cl.Balances(id)

@@ -152,7 +152,7 @@ const (
 	// ExpectNull: the null request stands at sequence number N.
 	ExpectNull
 	// ExpectSentAtMost: the replica's code sent at most N messages (of
-	// Kind, when set).
+	// Msg, when set); with Not, at least N.
 	ExpectSentAtMost
 )
 
@@ -676,7 +676,7 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		e.Targets = ids
 	}
 	w := strings.Fields(strings.ToLower(what))
-	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted|pre-prepared|prepared|not committed|not decided|not pre-prepared|not prepared [at nS] [in view V], balance ACCOUNT=N ..., view V primary PX, not in view V, no view change, executed N, null request at nS, stable checkpoint N, stable checkpoints N, log at most N, sent at most N [KIND] messages, snapshot in final checkpoint file, snapshot not in final checkpoint file)", what)
+	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted|pre-prepared|prepared|not committed|not decided|not pre-prepared|not prepared [at nS] [in view V], balance ACCOUNT=N ..., view V primary PX, not in view V, no view change, executed N, null request at nS, stable checkpoint N, stable checkpoints N, log at most N, sent at most|least N [KIND] messages, snapshot in final checkpoint file, snapshot not in final checkpoint file)", what)
 	if len(w) == 0 {
 		return e, usage
 	}
@@ -765,10 +765,10 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 	case len(w) == 4 && w[0] == "null" && w[1] == "request" && w[2] == "at" && strings.HasPrefix(w[3], "n"):
 		e.Kind = ExpectNull
 		e.N, err = positive(w[3][1:])
-	case len(w) >= 5 && w[0] == "sent" && w[1] == "at" && w[2] == "most" && w[len(w)-1] == "messages":
-		e.Kind = ExpectSentAtMost
+	case len(w) >= 5 && w[0] == "sent" && w[1] == "at" && (w[2] == "most" || w[2] == "least") && w[len(w)-1] == "messages":
+		e.Kind, e.Not = ExpectSentAtMost, w[2] == "least"
 		if e.N, err = nonNegative(w[3]); err != nil {
-			return e, fmt.Errorf("sent at most: %v", err)
+			return e, fmt.Errorf("sent at %s: %v", w[2], err)
 		}
 		switch len(w) {
 		case 5:
