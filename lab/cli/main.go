@@ -1,9 +1,9 @@
 // Package cli is the command line of the lab at the keyboard. Each tree
 // binds it to its replica with a two-line program:
 //
-//	func main() { cli.Main(solution.New) }
+//	func main() { cli.Main(skeleton.New) }
 //
-// and `go run ./solution/cmd/pbft primary` (or node, client, cluster, run,
+// and `go run ./skeleton/cmd/pbft primary` (or node, client, cluster, run,
 // json) runs that tree's replica over TCP with the original lab's consoles.
 package cli
 
