@@ -114,7 +114,7 @@ func (cc *ClusterConsole) Command(line string, out *Out) (quit bool) {
 		clusterTick(c, right, out)
 		return false
 	}
-	if strings.EqualFold(withoutNotes(left), "client") {
+	if strings.EqualFold(script.StripNotes(left), "client") {
 		text, _, err := cc.client.Command(right)
 		report(out, "client: ", text, err)
 		return false
@@ -183,20 +183,3 @@ func report(out *Out, prefix, text string, err error) {
 	}
 }
 
-// withoutNotes drops the notes in parentheses a transcript puts after a
-// name, as "client (port 7000)".
-func withoutNotes(s string) string {
-	var b strings.Builder
-	depth := 0
-	for _, r := range s {
-		switch {
-		case r == '(':
-			depth++
-		case r == ')' && depth > 0:
-			depth--
-		case depth == 0:
-			b.WriteRune(r)
-		}
-	}
-	return strings.TrimSpace(b.String())
-}

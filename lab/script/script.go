@@ -793,7 +793,7 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 func parseIDs(s string) ([]lab.ID, error) {
 	var ids []lab.ID
 	seen := map[lab.ID]bool{}
-	for _, item := range splitList(stripNotes(s)) {
+	for _, item := range splitList(StripNotes(s)) {
 		id, err := lab.ParseID(item)
 		if err != nil {
 			return nil, replicaError(item)
@@ -813,8 +813,9 @@ func parseIDs(s string) ([]lab.ID, error) {
 	return ids, nil
 }
 
-// stripNotes removes parenthesised notes such as "(replica, Byzantine)".
-func stripNotes(s string) string {
+// StripNotes removes parenthesised notes such as "(replica, Byzantine)"
+// or "(port 7000)", which the lab's transcripts put after a name.
+func StripNotes(s string) string {
 	var b strings.Builder
 	depth := 0
 	for _, r := range s {
