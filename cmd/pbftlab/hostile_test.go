@@ -64,10 +64,13 @@ var hostiles = []hostile{
 		require.NoError(t, err)
 		assert.NotContains(t, string(log), "the simulator, printed", "printing the Env shows a name and nothing else")
 	}},
-	{name: "memory_hog", lost: map[string]string{"practice1_withdraw50": "crashed"}, check: func(t *testing.T, reports, _ string) {
+	// A replica that allocates without end is stopped either by the memory
+	// limit (the process dies: crashed) or, when it allocates slowly, by
+	// the watchdog on its call (failed); either way only its own spec.
+	{name: "memory_hog", lost: map[string]string{"practice1_withdraw50": "crashed|failed"}, check: func(t *testing.T, reports, _ string) {
 		for _, c := range readScoreFile(t, reports).Cases {
 			if c.Name == "practice1_withdraw50" {
-				assert.Contains(t, c.Message, "ran out of memory")
+				assert.Regexp(t, "ran out of memory|did not return within", c.Message)
 			}
 		}
 	}},
@@ -182,7 +185,7 @@ func TestHostileSubmissionsAreContained(t *testing.T) {
 					assert.Equal(t, "passed", row.State, "%s lost points to %s:\n%s", row.Name, h.name, row.Message)
 					continue
 				}
-				assert.Equal(t, want, row.State, row.Name)
+				assert.Contains(t, strings.Split(want, "|"), row.State, row.Name)
 				assert.Zero(t, row.Points, row.Name)
 				lostPoints += row.Max
 			}
