@@ -182,4 +182,3 @@ func report(out *Out, prefix, text string, err error) {
 		out.Print(prefix, text)
 	}
 }
-
