@@ -140,8 +140,9 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, reproduce func(s
 	limit := time.NewTimer(specLimit(st))
 	defer limit.Stop()
 	var first *report.Trace // the reports show the failing seed, else the first
-	for i := range st.Runs {
-		seed := st.Seed + uint64(i)
+	// one plays one seed on a goroutine of its own; ok is false when the
+	// spec must end here (interrupted, or a stuck replica's abort).
+	one := func(seed uint64) (p played, ok bool) {
 		done := make(chan played, 1)
 		forgetStuck()
 		go func() {
@@ -152,23 +153,33 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, reproduce func(s
 			}()
 			done <- play(seed)
 		}()
-		var p played
 		select {
 		case p = <-done:
+			return p, true
 		case se := <-sim.StuckCalls():
-			var ok bool
-			if p, ok = awaitUnwind(ctx, done, se, func() string { return stuckAbort(name, seed, se, reproduce(seed)) }); !ok {
-				return
-			}
+			return awaitUnwind(ctx, done, se, func() string { return stuckAbort(name, seed, se, reproduce(seed)) })
 		case <-ctx.Done():
-			return // interrupted or out of time: Ginkgo reports it
+			return p, false // interrupted or out of time: Ginkgo reports it
 		case <-limit.C:
 			// The stuck goroutine cannot be stopped and would slow every
 			// spec after it, so the suite stops here; the grade driver runs
 			// the specs left in a fresh process.
 			ginkgo.AbortSuite(fmt.Sprintf("%s did not finish with seed %d within %s: the replica is stuck (an endless loop?)\nreproduce: %s", name, seed, specLimit(st), reproduce(seed)))
+			return p, false
+		}
+	}
+	for i := range st.Runs {
+		seed := st.Seed + uint64(i)
+		p, ok := one(seed)
+		if !ok {
+			return
 		}
 		if p.msg != "" {
+			// A failure is worth a replay command only if the seed gives
+			// the same run again: play it once more and say so when not.
+			if again, ok := one(seed); ok && again.msg != p.msg {
+				p.msg = nondeterministic(seed) + "\n\n" + p.msg
+			}
 			attachTrace(p.trace)
 			ginkgo.Fail(p.msg)
 		}
@@ -177,6 +188,12 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, reproduce func(s
 		}
 	}
 	attachTrace(first)
+}
+
+// nondeterministic explains a seed that gave two different runs.
+func nondeterministic(seed uint64) string {
+	return fmt.Sprintf("the replica is not deterministic: seed %d, played twice, gave two different runs, so the replay command may not show this failure again. "+
+		"The usual causes: ranging over a map (Go picks a new order every time; sort the keys, or keep a slice), reading the clock, random numbers, or state kept between replicas", seed)
 }
 
 // playOnce runs the case with one seed and returns "" when every

@@ -295,3 +295,23 @@ func TestAnInterruptCleansUpAndReports(t *testing.T) {
 		assert.False(t, strings.HasPrefix(e.Name(), "pbftlab-"), "%s was left behind", e.Name())
 	}
 }
+
+// A replica whose run depends on map order fails differently when its
+// seed is played again, and the failure says so instead of offering a
+// replay command that may not reproduce it.
+func TestNondeterministicReplicaIsToldSo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("grades a submission")
+	}
+	root := mustRoot(t)
+	reports := filepath.Join(t.TempDir(), "reports")
+	var stdout, stderr bytes.Buffer
+	code := dispatch([]string{"grade", "-reports", reports, "-case", "case7_checkpoint", "-runs", "1",
+		"-submission", hostileSubmission(t, root, "map_order")}, &stdout, &stderr)
+	require.Equal(t, exitFailed, code, stdout.String()+stderr.String())
+	sc := readScoreFile(t, reports)
+	require.Len(t, sc.Cases, 1)
+	assert.Equal(t, "failed", sc.Cases[0].State)
+	assert.Contains(t, sc.Cases[0].Message, "the replica is not deterministic: seed 1, played twice, gave two different runs")
+	assert.Contains(t, sc.Cases[0].Message, "ranging over a map")
+}
