@@ -313,7 +313,7 @@ func (d *drawing) svg() string {
 	}
 	if d.leftOut > 0 || d.t.Omitted > 0 {
 		fmt.Fprintf(&b, `<text x="6" y="%d" fill="#b91c1c" font-size="12">%s</text>`+"\n", h-8,
-			esc(fmt.Sprintf("... the diagram stops here: %d more events are not drawn (the transcript has them)", d.leftOut+d.t.Omitted)))
+			esc(leftOutNote(d.leftOut+d.t.Omitted, d.t.Replay)))
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
@@ -387,4 +387,14 @@ func pickStr(b bool, yes, no string) string {
 // esc escapes text for SVG and HTML alike.
 func esc(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
+}
+
+// leftOutNote says what a diagram cut short leaves out and where the
+// whole run is: the report keeps the first events of a long run only,
+// so it points to the replay command, whose output has them all.
+func leftOutNote(n int, replay string) string {
+	if replay == "" {
+		return fmt.Sprintf("... the diagram stops here: %d more events are not drawn or kept in this report", n)
+	}
+	return fmt.Sprintf("... the diagram stops here: %d more events are not drawn or kept in this report; %s V=1 prints the whole run", n, replay)
 }

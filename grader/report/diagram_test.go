@@ -130,3 +130,17 @@ func TestDiagramOfNothing(t *testing.T) {
 	assert.Empty(t, Diagram(nil))
 	parseSVG(t, Diagram(&Trace{}))
 }
+
+func TestLeftOutNotePointsToTheWholeRun(t *testing.T) {
+	tests := []struct {
+		replay string
+		want   string
+	}{
+		{"make grade CASE=case7_checkpoint SEED=1 RUNS=1", "7 more events are not drawn or kept in this report; make grade CASE=case7_checkpoint SEED=1 RUNS=1 V=1 prints the whole run"},
+		{"", "7 more events are not drawn or kept in this report"},
+	}
+	for _, tt := range tests {
+		assert.Contains(t, leftOutNote(7, tt.replay), tt.want)
+		assert.NotContains(t, leftOutNote(7, tt.replay), "the transcript has them")
+	}
+}
