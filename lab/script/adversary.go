@@ -48,7 +48,8 @@ type Adversary interface {
 	Queue(op string) int
 	// Sent counts what replica id's code sent, of kind (0: any kind).
 	Sent(id lab.ID, kind lab.Kind) int
-	// Checkpoints lists the snapshots replica id reported, in order.
+	// CheckpointDigest is the digest of the checkpoint replica id
+	// reported taking at seq, if it did.
 	CheckpointDigest(id lab.ID, seq int) (string, bool)
 }
 
@@ -382,11 +383,15 @@ func (s *Step) parseProposeTo(command string) error {
 
 // Lie is one way a Byzantine replica's code is made to lie.
 type Lie struct {
-	Kind   lab.Kind // the kind it lies in (or withholds)
-	Seq    int      // "null at nN" in a NEW-VIEW (-1-N: "with N view changes"); the seq withheld
-	To     []lab.ID // withhold: from whom
-	Stop   bool     // "stop lying"
-	Silent bool     // withhold: send nothing
+	Kind lab.Kind // the kind it lies in (or withholds)
+	Seq  int      // "null at nN" in a NEW-VIEW; the seq withheld
+	// ViewChanges, when set, is how many view changes a lying NEW-VIEW
+	// keeps ("with N view changes"); Short says the lie is that one.
+	ViewChanges int
+	Short       bool
+	To          []lab.ID // withhold: from whom
+	Stop        bool     // "stop lying"
+	Silent      bool     // withhold: send nothing
 }
 
 // parseLie reads "lie in checkpoints", "lie in state replies", "lie in
@@ -440,7 +445,7 @@ func (s *Step) parseLie(command string) error {
 			if err != nil || n < 0 {
 				return fmt.Errorf("want \"lie in new-view with N view changes\"")
 			}
-			l.Kind, l.Seq = lab.KindNewView, -1-n
+			l.Kind, l.ViewChanges, l.Short = lab.KindNewView, n, true
 		case strings.HasPrefix(rest, "new-view null at n"):
 			n, err := strconv.Atoi(strings.TrimPrefix(rest, "new-view null at n"))
 			if err != nil || n < 1 {
@@ -483,8 +488,8 @@ func (l Lie) rewrite(to lab.ID, m lab.Message) lab.Message {
 			}
 		}
 	case *lab.NewView:
-		if l.Seq < 0 {
-			m.ViewChanges = m.ViewChanges[:min(-1-l.Seq, len(m.ViewChanges))]
+		if l.Short {
+			m.ViewChanges = m.ViewChanges[:min(l.ViewChanges, len(m.ViewChanges))]
 			return m
 		}
 		for i := range m.PrePrepares {

@@ -57,7 +57,7 @@ func TestAdversaryVerbsParse(t *testing.T) {
 			assert.Equal(t, Lie{Kind: lab.KindNewView, Seq: 3}, *s.Lie)
 		}},
 		{"P3: lie in new-view with 2 view changes", func(t *testing.T, s Step) {
-			assert.Equal(t, Lie{Kind: lab.KindNewView, Seq: -3}, *s.Lie)
+			assert.Equal(t, Lie{Kind: lab.KindNewView, ViewChanges: 2, Short: true}, *s.Lie)
 		}},
 		{"P3: withhold PRE-PREPARE n1 from P1, P2", func(t *testing.T, s Step) {
 			assert.Equal(t, Lie{Kind: lab.KindPrePrepare, Seq: 1, To: []lab.ID{1, 2}, Silent: true}, *s.Lie)
@@ -173,5 +173,28 @@ func TestNewExpectationsParse(t *testing.T) {
 	for _, bad := range []string{"expect client: request 1 prepared", "expect P1: request 1 not prepared at n2", "expect P1: request 1 committed at 2"} {
 		_, err := Parse("x.case", head+"\n"+bad+"\n")
 		assert.Error(t, err, bad)
+	}
+}
+
+// An outcome in the history answers the prepared expectations: a
+// committed request prepared, an aborted one counts as not prepared.
+func TestPreparedOfADecidedRequest(t *testing.T) {
+	req := lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
+	tests := []struct {
+		want      Want
+		committed bool
+		holds     bool
+	}{
+		{WantPrepared, true, true},
+		{WantPrepared, false, false},
+		{WantNotPrepared, true, false},
+		{WantNotPrepared, false, true},
+		{WantPrePrepared, false, true},
+		{WantUndecided, true, false},
+	}
+	for _, tt := range tests {
+		st := lab.Status{History: []lab.Outcome{{Seq: 1, Request: req, Committed: tt.committed}}}
+		_, ok := checkOutcome(Failure{}, req, Expect{Request: 1, Want: tt.want, InView: -1}, st, 4)
+		assert.Equal(t, tt.holds, ok, "%s when %v", tt.want, tt.committed)
 	}
 }

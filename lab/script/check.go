@@ -242,10 +242,15 @@ func checkOutcome(f Failure, req lab.Request, e Expect, st lab.Status, n int) (F
 			return f, o.Committed == (e.Want == WantCommitted) && (e.AtSeq == 0 || o.Seq == e.AtSeq) && (e.InView < 0 || o.View == e.InView)
 		case WantNotCommitted:
 			return f, !o.Committed
-		case WantPrepared, WantPrePrepared:
+		case WantPrePrepared:
 			return f, true
+		case WantPrepared, WantNotPrepared:
+			// A committed request prepared on the way; an aborted one
+			// counts as not prepared, since its outcome does not say
+			// whether it got that far.
+			return f, o.Committed == (e.Want == WantPrepared)
 		}
-		return f, false // decided, so neither undecided nor unprepared
+		return f, false // decided: not undecided, and pre-prepared
 	}
 	for _, le := range st.Log {
 		if le.Request != nil && le.Request.Client == req.Client && le.Request.Timestamp == req.Timestamp {

@@ -164,7 +164,7 @@ const (
 	WantAborted                        // request N aborted
 	WantNotCommitted                   // request N not committed: aborted or undecided
 	WantUndecided                      // request N not decided
-	WantPrepared                       // request N prepared (or decided)
+	WantPrepared                       // request N prepared (or committed)
 	WantNotPrepared                    // request N not prepared, nor decided
 	WantPrePrepared                    // request N pre-prepared (or further)
 	WantNotPrePrepared                 // request N not pre-prepared: the replica never accepted it
@@ -187,14 +187,13 @@ func (w Want) String() string {
 
 // Expect is one expect line, applied to each of its targets.
 type Expect struct {
-	Line      int
-	Text      string
-	Targets   []lab.ID
-	Client    bool
-	Kind      ExpectKind
-	Request   int
-	Want      Want
-	Committed bool // Want is WantCommitted
+	Line    int
+	Text    string
+	Targets []lab.ID
+	Client  bool
+	Kind    ExpectKind
+	Request int
+	Want    Want
 	// AtSeq and InView, when set (above 0 and at or above 0), are where
 	// a decided request must have been decided.
 	AtSeq    int
@@ -700,7 +699,7 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		if !ok {
 			return e, fmt.Errorf("request %s: want committed, aborted, prepared, not committed, not decided or not prepared, got %q", w[1], word)
 		}
-		e.Want, e.Committed = want, want == WantCommitted
+		e.Want = want
 		for len(rest) > 0 {
 			switch {
 			case len(rest) >= 2 && rest[0] == "at" && strings.HasPrefix(rest[1], "n"):
