@@ -151,8 +151,9 @@ func (s *Sim) Sent(id lab.ID, kind lab.Kind) int {
 	return n.sent[kind]
 }
 
-// seePrePrepare remembers the pre-prepares delivered to n, directly or in a
-// NEW-VIEW, so that a scripted vote is about the view the cluster is in.
+// seePrePrepare remembers the pre-prepares n receives or sends, directly
+// or in a NEW-VIEW, so that a scripted vote is about the view the cluster
+// is in; other messages it ignores.
 func (n *node) seePrePrepare(m lab.Message) {
 	remember := func(pp *lab.PrePrepare) {
 		if old, ok := n.seen[pp.Seq]; !ok || pp.View >= old.View {

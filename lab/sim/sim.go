@@ -283,10 +283,7 @@ func (s *Sim) deliverOne() {
 		return
 	}
 	s.trace.deliver(from, to, m, false, data)
-	switch m.(type) {
-	case *lab.PrePrepare, *lab.NewView:
-		n.seePrePrepare(m)
-	}
+	n.seePrePrepare(m)
 	n.receive(from, m)
 }
 
@@ -315,10 +312,7 @@ func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bo
 	if !forged && from != lab.Client {
 		n := s.nodes[from]
 		n.sent[lab.KindOf(m)]++
-		switch m.(type) {
-		case *lab.PrePrepare, *lab.NewView:
-			n.seePrePrepare(m) // a primary knows what it proposed
-		}
+		n.seePrePrepare(m) // a primary knows what it proposed
 	}
 	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.rng.Float64() < s.opts.Drop {
 		s.trace.event(Event{Kind: EventDrop, From: from, To: to, Msg: m})
