@@ -389,9 +389,12 @@ type Lie struct {
 	// keeps ("with N view changes"); Short says the lie is that one.
 	ViewChanges int
 	Short       bool
-	To          []lab.ID // withhold: from whom
-	Stop        bool     // "stop lying"
-	Silent      bool     // withhold: send nothing
+	// View, when set, is one more than the view a lying STATE-REPLY
+	// claims ("state replies view V"); its committed entries stay true.
+	View   int
+	To     []lab.ID // withhold: from whom
+	Stop   bool     // "stop lying"
+	Silent bool     // withhold: send nothing
 }
 
 // parseLie reads "lie in checkpoints", "lie in state replies", "lie in
@@ -436,6 +439,12 @@ func (s *Step) parseLie(command string) error {
 			l.Kind = lab.KindCheckpoint
 		case rest == "state replies":
 			l.Kind = lab.KindStateReply
+		case strings.HasPrefix(rest, "state replies view "):
+			v, err := strconv.Atoi(strings.TrimPrefix(rest, "state replies view "))
+			if err != nil || v < 0 {
+				return fmt.Errorf("want \"lie in state replies view V\"")
+			}
+			l.Kind, l.View = lab.KindStateReply, v+1
 		case strings.HasPrefix(rest, "new-view with ") && (strings.HasSuffix(rest, " view changes") || strings.HasSuffix(rest, " view change")):
 			k := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(rest, "new-view with "), " view changes"), " view change")
 			if k == "one" {
@@ -453,7 +462,7 @@ func (s *Step) parseLie(command string) error {
 			}
 			l.Kind, l.Seq = lab.KindNewView, n
 		default:
-			return fmt.Errorf("unknown lie %q (want \"lie in checkpoints\", \"lie in state replies\", \"lie in new-view null at nN\" or \"lie in new-view with N view changes\")", rest)
+			return fmt.Errorf("unknown lie %q (want \"lie in checkpoints\", \"lie in state replies [view V]\", \"lie in new-view null at nN\" or \"lie in new-view with N view changes\")", rest)
 		}
 	}
 	s.Action, s.Lie = LieStep, l
@@ -481,6 +490,10 @@ func (l Lie) rewrite(to lab.ID, m lab.Message) lab.Message {
 	case *lab.Checkpoint:
 		m.Digest = forgedDigest + m.Digest
 	case *lab.StateReply:
+		if l.View > 0 {
+			m.View = l.View - 1
+			return m
+		}
 		for i := range m.Committed {
 			if pp := &m.Committed[i]; pp.Request != nil {
 				pp.Request.Op = liedOp

@@ -59,6 +59,9 @@ func TestAdversaryVerbsParse(t *testing.T) {
 		{"P3: lie in new-view with 2 view changes", func(t *testing.T, s Step) {
 			assert.Equal(t, Lie{Kind: lab.KindNewView, ViewChanges: 2, Short: true}, *s.Lie)
 		}},
+		{"P3: lie in state replies view 9", func(t *testing.T, s Step) {
+			assert.Equal(t, Lie{Kind: lab.KindStateReply, View: 10}, *s.Lie)
+		}},
 		{"P3: withhold PRE-PREPARE n1 from P1, P2", func(t *testing.T, s Step) {
 			assert.Equal(t, Lie{Kind: lab.KindPrePrepare, Seq: 1, To: []lab.ID{1, 2}, Silent: true}, *s.Lie)
 		}},
