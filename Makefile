@@ -5,6 +5,8 @@
 #                              phase after PHASE (in the handout's order)
 #   make grade PHASE=prepare   only the specs of one phase
 #   make grade CASE=case2_withdraw SEED=7 RUNS=1   rerun one case with one seed
+#   make grade CASE=case2_withdraw SEED=7 SCHEDULE=12:1 RUNS=1
+#                              replay a failure on the order it was shrunk to
 #   make grade V=1             and show the suite's output as it runs
 #   make grade CASES=dir       grade against another folder of case files
 #   make test                  check the kit and your code: formatting, vet,
@@ -65,6 +67,7 @@ GRADE_FLAGS = $(GRADED) -reports $(REPORTS) \
 	$(if $(PHASE),-phase $(PHASE)) \
 	$(if $(SEED),-seed $(SEED)) \
 	$(if $(RUNS),-runs $(RUNS)) \
+	$(if $(SCHEDULE),-schedule $(SCHEDULE)) \
 	$(if $(V),-v)
 GRADE_CMD = grade $(GRADE_FLAGS)
 PHASE_TREE = -tree skeleton

@@ -38,6 +38,10 @@ type Settings struct {
 	// lost. A grade keeps links in order and loses nothing.
 	Reorder bool
 	Drop    float64
+	// Schedule, when set, plays every seed on this order of deliveries
+	// instead of the seed's (see sim.Schedule); PBFTLAB_SCHEDULE. A
+	// failure's replay command names it when the failure was shrunk to one.
+	Schedule *sim.Schedule
 }
 
 // ReadSettings reads the settings from the environment.
@@ -63,6 +67,13 @@ func ReadSettings() (Settings, error) {
 			return s, fmt.Errorf("PBFTLAB_DUPLICATE=%q is not a probability in [0, 1)", v)
 		}
 		s.Duplicate = p
+	}
+	if v := os.Getenv("PBFTLAB_SCHEDULE"); v != "" {
+		sched, err := sim.ParseSchedule(v)
+		if err != nil {
+			return s, fmt.Errorf("PBFTLAB_SCHEDULE: %v", err)
+		}
+		s.Schedule = sched
 	}
 	return s, nil
 }
@@ -125,10 +136,23 @@ func CaseLabels(c *script.Case) ginkgo.Labels {
 // runCase plays the case under each seed in turn and fails the spec on the
 // first seed that breaks it.
 func runCase(ctx ginkgo.SpecContext, c *script.Case, newReplica lab.New, st Settings) {
-	runSeeds(ctx, Name(c), st, func(seed uint64) string { return Reproduce(c, seed) }, func(seed uint64) played {
-		msg, tr := playOnce(c, newReplica, st, seed)
-		return played{msg, tr}
+	var explore []*sim.Schedule
+	if c.Explore.Delays > 0 {
+		explore = sim.Explore(c.Explore.Deliveries, c.Explore.Delays)
+	}
+	runSeeds(ctx, Name(c), st, explore, func(r run) string { return reproduce(c, r) }, func(r run) played {
+		return playOnce(c, newReplica, st, r)
 	})
+}
+
+// run names one play of a spec: its seed and, when set, the schedule that
+// orders its deliveries instead of the seed; record keeps the schedule the
+// seed chose.
+type run struct {
+	seed   uint64
+	sched  *sim.Schedule
+	record bool
+	cut    int // stop after this many deliveries and call the run passed (sim.Options.Cut)
 }
 
 // runSeeds plays a spec once per seed and fails it on the first seed that
@@ -136,55 +160,84 @@ func runCase(ctx ginkgo.SpecContext, c *script.Case, newReplica lab.New, st Sett
 // stuck in a loop costs this spec only: the grader's own limit comes before
 // Ginkgo's spec timeout, so that the message a student reads says what
 // happened.
-func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, reproduce func(seed uint64) string, play func(seed uint64) played) {
+func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, explore []*sim.Schedule, reproduce func(r run) string, play func(r run) played) {
 	limit := time.NewTimer(specLimit(st))
 	defer limit.Stop()
 	var first *report.Trace // the reports show the failing seed, else the first
 	// one plays one seed on a goroutine of its own; ok is false when the
 	// spec must end here (interrupted, or a stuck replica's abort).
-	one := func(seed uint64) (p played, ok bool) {
+	one := func(r run) (p played, ok bool) {
 		done := make(chan played, 1)
 		forgetStuck()
 		go func() {
 			defer func() {
 				if v := recover(); v != nil {
-					done <- played{msg: fmt.Sprintf("the grader itself failed on %s: %v", name, v)}
+					msg := fmt.Sprintf("the grader itself failed on %s: %v", name, v)
+					done <- played{msg: msg, key: msg}
 				}
 			}()
-			done <- play(seed)
+			done <- play(r)
 		}()
 		select {
 		case p = <-done:
 			return p, true
 		case se := <-sim.StuckCalls():
-			return awaitUnwind(ctx, done, se, func() string { return stuckAbort(name, seed, se, reproduce(seed)) })
+			return awaitUnwind(ctx, done, se, func() string { return stuckAbort(name, r.seed, se, reproduce(r)) })
 		case <-ctx.Done():
 			return p, false // interrupted or out of time: Ginkgo reports it
 		case <-limit.C:
 			// The stuck goroutine cannot be stopped and would slow every
 			// spec after it, so the suite stops here; the grade driver runs
 			// the specs left in a fresh process.
-			ginkgo.AbortSuite(fmt.Sprintf("%s did not finish with seed %d within %s: the replica is stuck (an endless loop?)\nreproduce: %s", name, seed, specLimit(st), reproduce(seed)))
+			ginkgo.AbortSuite(fmt.Sprintf("%s did not finish with seed %d within %s: the replica is stuck (an endless loop?)\nreproduce: %s", name, r.seed, specLimit(st), reproduce(r)))
 			return p, false
 		}
 	}
 	for i := range st.Runs {
-		seed := st.Seed + uint64(i)
-		p, ok := one(seed)
+		r := run{seed: st.Seed + uint64(i), sched: st.Schedule}
+		p, ok := one(r)
 		if !ok {
 			return
 		}
 		if p.msg != "" {
 			// A failure is worth a replay command only if the seed gives
 			// the same run again: play it once more and say so when not.
-			if again, ok := one(seed); ok && again.msg != p.msg {
-				p.msg = nondeterministic(seed) + "\n\n" + p.msg
+			// When it does, the order of deliveries that broke it is
+			// shrunk to the few delays the failure needs.
+			again, ok := one(r)
+			switch {
+			case !ok:
+				return
+			case again.key != p.key:
+				p.msg = nondeterministic(r.seed) + "\n\n" + p.msg
+			case r.sched == nil:
+				p = shrinkFailure(one, r, p, reproduce)
 			}
 			attachTrace(p.trace)
 			ginkgo.Fail(p.msg)
 		}
 		if first == nil {
 			first = p.trace
+		}
+	}
+	// Then the orders a bounded search lists, on the first seed's
+	// duplicates; a replay of one of them names its schedule.
+	if st.Schedule == nil {
+		for _, sched := range explore {
+			r := run{seed: st.Seed, sched: sched}
+			p, ok := one(r)
+			if !ok {
+				return
+			}
+			if p.msg != "" {
+				if again, ok := one(r); ok && again.key != p.key {
+					p.msg = nondeterministic(r.seed) + "\n\n" + p.msg
+				}
+				head, rest, _ := strings.Cut(p.msg, "\n")
+				p.msg = fmt.Sprintf("%s\n  (found by the case's systematic search of delivery orders, %d of them: every delivery takes the oldest message in flight except those the transcript marks \"schedule:\")\n%s", head, len(explore), rest)
+				attachTrace(p.trace)
+				ginkgo.Fail(p.msg)
+			}
 		}
 	}
 	attachTrace(first)
@@ -199,15 +252,29 @@ func nondeterministic(seed uint64) string {
 // playOnce runs the case with one seed and returns "" when every
 // expectation holds, or the message explaining what went wrong, and the
 // run's trace for the reports.
-func playOnce(c *script.Case, newReplica lab.New, st Settings, seed uint64) (string, *report.Trace) {
-	reorder, pct := Network(seed)
-	s, failures, err := sim.RunCase(c, newReplica, sim.Options{Seed: seed, Duplicate: st.Duplicate, Reorder: reorder, PCT: pct})
-	tr := traceOf(c, s, seed, failures, err)
+func playOnce(c *script.Case, newReplica lab.New, st Settings, r run) played {
+	reorder, pct := Network(r.seed)
+	s, failures, err := sim.RunCase(c, newReplica, sim.Options{Seed: r.seed, Duplicate: st.Duplicate, Reorder: reorder, PCT: pct, Schedule: r.sched, Record: r.record, Cut: r.cut})
+	tr := traceOf(c, s, r, failures, err)
+	p := played{trace: tr}
+	if s != nil {
+		p.delivered = s.Delivered()
+		if r.record {
+			p.sched = s.Schedule()
+		}
+	}
+	if errors.Is(err, sim.ErrCut) {
+		return p
+	}
 	if err == nil && len(failures) == 0 {
-		return "", tr
+		return p
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s failed with seed %d\n", Name(c), seed)
+	if r.sched != nil {
+		fmt.Fprintf(&b, "%s failed with seed %d on schedule %s\n", Name(c), r.seed, r.sched)
+	} else {
+		fmt.Fprintf(&b, "%s failed with seed %d\n", Name(c), r.seed)
+	}
 	if err != nil {
 		fmt.Fprintf(&b, "  %v\n", err)
 		if pe, ok := errors.AsType[*sim.PanicError](err); ok {
@@ -217,11 +284,19 @@ func playOnce(c *script.Case, newReplica lab.New, st Settings, seed uint64) (str
 			fmt.Fprintf(&b, "    %s\n", stuckDetail(se))
 		}
 	}
+	var what strings.Builder // what went wrong, without a panic's stack, which names goroutines and addresses
+	if err != nil {
+		fmt.Fprintf(&what, "%v\n", err)
+	}
 	for _, f := range failures {
 		fmt.Fprintf(&b, "  %v\n", f)
+		fmt.Fprintf(&what, "%v\n", f)
 	}
-	fmt.Fprintf(&b, "\nreproduce: %s\n\ntranscript (seed %d):\n%s", Reproduce(c, seed), seed, Tail(s.Trace().Transcript(true), 400))
-	return b.String(), tr
+	transcript := Tail(s.Trace().Transcript(true), 400)
+	fmt.Fprintf(&b, "\nreproduce: %s\n\ntranscript (seed %d):\n%s", reproduce(c, r), r.seed, transcript)
+	p.msg = b.String()
+	p.key = what.String() + transcript
+	return p
 }
 
 // Network is the network a graded seed plays a case on, besides the
@@ -236,6 +311,15 @@ func Network(seed uint64) (reorder, pct bool) {
 
 // Reproduce is the command that reruns one case with one seed.
 func Reproduce(c *script.Case, seed uint64) string { return replay(Name(c), seed) }
+
+// reproduce is the command that replays run r of case c.
+func reproduce(c *script.Case, r run) string {
+	cmd := replay(Name(c), r.seed)
+	if r.sched != nil {
+		cmd += " SCHEDULE=" + r.sched.String()
+	}
+	return cmd
+}
 
 // replay is the make command that reruns the spec called name with one
 // seed. It names the tree when the grade driver graded another tree than
@@ -272,4 +356,44 @@ func Tail(s string, n int) string {
 		return s
 	}
 	return fmt.Sprintf("... %d earlier lines left out ...\n%s\n", len(lines)-n, strings.Join(lines[len(lines)-n:], "\n"))
+}
+
+// Shrinking bounds: plays of the failing case, and time.
+const (
+	shrinkRuns = 200
+	shrinkTime = 3 * time.Second
+)
+
+// shrinkFailure replays failing run r with its schedule recorded, shrinks
+// that schedule to the fewest delays that still fail (sim.Shrink), and
+// returns the shrunk run's failure, which names the schedule in its replay
+// command. It returns p unchanged when the failure does not replay on the
+// recorded schedule or nothing shrinks.
+func shrinkFailure(one func(run) (played, bool), r run, p played, reproduce func(run) string) played {
+	rec, ok := one(run{seed: r.seed, record: true})
+	if !ok || rec.msg == "" || rec.sched == nil {
+		return p
+	}
+	start := rec.sched
+	if first, ok := one(run{seed: r.seed, sched: start}); !ok || first.msg == "" {
+		return p // the seed's failure needs more than the order of deliveries
+	}
+	// A try that runs far past where the failure happened is cut short.
+	cut := 2*rec.delivered + 100
+	deadline := time.Now().Add(shrinkTime)
+	small := sim.Shrink(start, shrinkRuns, func(s *sim.Schedule) bool {
+		if time.Now().After(deadline) {
+			return false
+		}
+		q, ok := one(run{seed: r.seed, sched: s, cut: cut})
+		return ok && q.msg != ""
+	})
+	q, ok := one(run{seed: r.seed, sched: small})
+	if !ok || q.msg == "" {
+		return p
+	}
+	head, rest, _ := strings.Cut(q.msg, "\n")
+	q.msg = fmt.Sprintf("%s\n  (seed %d's order of deliveries, shrunk: every delivery takes the oldest message in flight except the %d the transcript marks \"schedule:\"; the seed's own run, with %d out of order: %s)\n%s",
+		head, r.seed, len(small.Delays), len(start.Delays), reproduce(run{seed: r.seed}), rest)
+	return q
 }

@@ -42,14 +42,14 @@ func recordProgress(sr ginkgo.SpecReport) {
 }
 
 // traceOf captures a finished run of case c for the reports.
-func traceOf(c *script.Case, s *sim.Sim, seed uint64, failures []script.Failure, err error) *report.Trace {
+func traceOf(c *script.Case, s *sim.Sim, r run, failures []script.Failure, err error) *report.Trace {
 	if s == nil {
 		return nil
 	}
 	t := report.FromSim(s)
-	t.Seed = seed
+	t.Seed = r.seed
 	t.Passed = err == nil && len(failures) == 0
-	t.Replay = Reproduce(c, seed)
+	t.Replay = reproduce(c, r)
 	for _, id := range c.Byzantine {
 		t.Byzantine = append(t.Byzantine, id.String())
 	}
@@ -82,4 +82,10 @@ func attachTrace(t *report.Trace) {
 type played struct {
 	msg   string
 	trace *report.Trace
+	sched *sim.Schedule // the order the run delivered in, when recorded
+	// key tells two runs apart: what failed and the transcript, but not
+	// a panic's stack, which differs from one run to the next.
+	key string
+	// delivered counts the messages the run delivered.
+	delivered int
 }

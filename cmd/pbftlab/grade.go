@@ -22,6 +22,7 @@ import (
 
 	"pbftlab/grader"
 	"pbftlab/grader/report"
+	"pbftlab/lab/sim"
 )
 
 func init() {
@@ -30,19 +31,20 @@ func init() {
 
 // gradeOptions say what to grade and how.
 type gradeOptions struct {
-	root    string // module root; commands run there
-	tree    string // the tree's package folder, relative to root
-	cases   string // case folder (absolute)
-	only    string // one case name, or ""
-	phase   string // one phase, or ""
-	upto    string // the last phase done, or "" (see labelFilter)
-	seed    string
-	runs    string
-	reports string // report folder (absolute)
-	verbose bool
-	log     io.Writer     // the suite's own output goes here too
-	env     []string      // more environment for the suite's processes
-	rep     reportOptions // what the reports need, and the grade's progress (reports.go)
+	root     string // module root; commands run there
+	tree     string // the tree's package folder, relative to root
+	cases    string // case folder (absolute)
+	only     string // one case name, or ""
+	phase    string // one phase, or ""
+	upto     string // the last phase done, or "" (see labelFilter)
+	seed     string
+	runs     string
+	schedule string // the order of deliveries every seed plays, when set
+	reports  string // report folder (absolute)
+	verbose  bool
+	log      io.Writer     // the suite's own output goes here too
+	env      []string      // more environment for the suite's processes
+	rep      reportOptions // what the reports need, and the grade's progress (reports.go)
 	// ctx stops the grade: an interrupt, or the bound on its time. Nil
 	// means it is never stopped from outside.
 	ctx     context.Context
@@ -67,7 +69,7 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	o := gradeOptions{root: root, lim: defaultLimits()}
-	fs := newFlags("grade", "grade [-tree DIR | -submission DIR] [-cases DIR] [-case NAME] [-phase PHASE] [-seed N] [-runs N] [-reports DIR] [-v]", stderr)
+	fs := newFlags("grade", "grade [-tree DIR | -submission DIR] [-cases DIR] [-case NAME] [-phase PHASE] [-seed N] [-runs N] [-schedule S] [-reports DIR] [-v]", stderr)
 	fs.StringVar(&o.tree, "tree", defaultTree(root), "the tree to grade: a folder of the module holding a grade test")
 	sub := submissionFlag(fs)
 	fs.StringVar(&o.cases, "cases", filepath.Join(root, "cases"), "the folder of case files")
@@ -76,12 +78,19 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.upto, "upto", "", "grade only the specs that need no phase after this one, in the handout's order")
 	fs.StringVar(&o.seed, "seed", "", "first seed of the message order (default 1)")
 	fs.StringVar(&o.runs, "runs", "", "seeds per case (default 3)")
+	fs.StringVar(&o.schedule, "schedule", "", "play every seed on this order of deliveries (a failure's replay command names it: at:rank pairs, or fifo)")
 	fs.StringVar(&o.reports, "reports", filepath.Join(root, "reports"), "where to write the reports")
 	fs.BoolVar(&o.verbose, "v", false, "show the suite's own output as it runs")
 	addReportFlags(fs, &o.rep)
 	addLimitFlags(fs, &o.lim)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if o.schedule != "" {
+		if _, err := sim.ParseSchedule(o.schedule); err != nil {
+			fmt.Fprintln(stderr, "pbftlab grade: -schedule:", err)
+			return exitUsage
+		}
 	}
 	for _, p := range []string{o.phase, o.upto} {
 		if p != "" && !validPhase(p) {
@@ -456,6 +465,9 @@ func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, erro
 	}
 	if o.runs != "" {
 		cmd.Env = append(cmd.Env, "PBFTLAB_RUNS="+o.runs)
+	}
+	if o.schedule != "" {
+		cmd.Env = append(cmd.Env, "PBFTLAB_SCHEDULE="+o.schedule)
 	}
 	cmd.Env = append(cmd.Env, o.env...)
 	out := newHeadTail(o.lim.output)

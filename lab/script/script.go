@@ -31,6 +31,7 @@ package script
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,8 +52,13 @@ type Case struct {
 	// Checkpoint interval K and log window L; zero means the kit's default.
 	CheckpointInterval int
 	Window             int
-	Steps              []Step
-	Expects            []Expect
+	// Explore asks the grader to play, besides its seeds, every order of
+	// deliveries that makes messages overtake older ones at most Delays
+	// times in all, within the first Deliveries deliveries (a bounded
+	// systematic search; zero values: none).
+	Explore Explore
+	Steps   []Step
+	Expects []Expect
 }
 
 // Honest reports whether id is not among the case's Byzantine replicas.
@@ -400,7 +406,37 @@ func (c *Case) requests() int {
 // the order the handout takes them.
 var Phases = []string{"pre-prepare", "prepare", "commit", "checkpoint", "view-change", "recovery"}
 
-var headers = []string{"title", "points", "phases", "balances", "votes", "replicas", "byzantine", "checkpoint-interval", "window"}
+var headers = []string{"title", "points", "phases", "balances", "votes", "replicas", "byzantine", "checkpoint-interval", "window", "explore"}
+
+// Explore bounds the systematic search of a case's delivery orders.
+type Explore struct {
+	Delays, Deliveries int
+}
+
+var exploreRE = regexp.MustCompile(`^(\d+) delays? in the first (\d+) deliver(?:y|ies)$`)
+
+// Runs is how many orders the search plays: every way to spend at most
+// Delays overtakings among Deliveries deliveries.
+func (e Explore) Runs() int {
+	// Delays of total cost k over d deliveries: compositions, counted by
+	// a small table; the canonical order is one more.
+	ways := make([]int, e.Delays+1) // ways[k]: schedules of cost exactly k
+	ways[0] = 1
+	for range e.Deliveries {
+		next := make([]int, e.Delays+1)
+		for k := range ways {
+			for r := 0; k+r <= e.Delays; r++ {
+				next[k+r] = min(next[k+r]+ways[k], maxExploreRuns+1) // saturate: only "too many" matters beyond
+			}
+		}
+		ways = next
+	}
+	n := 0
+	for _, w := range ways {
+		n = min(n+w, maxExploreRuns+1)
+	}
+	return n
+}
 
 func isHeader(key string) bool { return slices.Contains(headers, key) }
 
@@ -466,9 +502,27 @@ func (c *Case) header(key, v string) error {
 			return err
 		}
 		c.Window = n
+	case "explore":
+		m := exploreRE.FindStringSubmatch(strings.ToLower(strings.TrimSpace(v)))
+		if m == nil {
+			return fmt.Errorf("%q: want \"D delays in the first N deliveries\", such as \"1 delay in the first 40 deliveries\"", v)
+		}
+		d, _ := strconv.Atoi(m[1])
+		n, _ := strconv.Atoi(m[2])
+		e := Explore{Delays: d, Deliveries: n}
+		if d < 1 || n < 1 {
+			return fmt.Errorf("%q: both numbers must be at least 1", v)
+		}
+		if n >= maxExploreRuns || d >= maxExploreRuns || e.Runs() > maxExploreRuns {
+			return fmt.Errorf("%q would play more than %d orders, more than fit in a grade (fewer delays or deliveries)", v, maxExploreRuns)
+		}
+		c.Explore = e
 	}
 	return nil
 }
+
+// maxExploreRuns bounds the orders one case's search may play.
+const maxExploreRuns = 2000
 
 // ParseStep reads a console line already split at its first colon: the
 // targets ("P0, P1 (replica)" or "client") and the command.

@@ -122,3 +122,34 @@ func TestFinalCheckpointExpectation(t *testing.T) {
 	require.Len(t, failures, 4)
 	assert.Contains(t, failures[0].Error(), "keeps no checkpoint files")
 }
+
+func TestParseExploreHeader(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		want   Explore
+		runs   int
+		err    string
+	}{
+		{header: "1 delay in the first 40 deliveries", want: Explore{1, 40}, runs: 41},
+		{header: "2 delays in the first 10 deliveries", want: Explore{2, 10}, runs: 1 + 10 + 10 + 45},
+		{header: "2 Delays in the first 1 delivery", want: Explore{2, 1}, runs: 3},
+		{header: "one delay in the first 40 deliveries", err: "want"},
+		{header: "0 delays in the first 40 deliveries", err: "at least 1"},
+		{header: "3 delays in the first 1000 deliveries", err: "more than 2000 orders"},
+		{header: "5 delays in the first 1999 deliveries", err: "more than 2000 orders"},
+		{header: "1 delay in the first 99999999999 deliveries", err: "more than 2000 orders"},
+	} {
+		t.Run(tc.header, func(t *testing.T) {
+			c, err := Parse("x.case", "title: t\npoints: 1\nphases: prepare\nexplore: "+tc.header+"\nclient: send account=a,amount=1,operation=deposit\nexpect P0: executed 1\n")
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				assert.Contains(t, err.Error(), "x.case:4")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, c.Explore)
+			assert.Equal(t, tc.runs, c.Explore.Runs())
+		})
+	}
+}

@@ -46,6 +46,16 @@ type Options struct {
 	// (see pct), instead of uniformly: one link's messages may then wait
 	// while everything else goes through.
 	PCT bool
+	// Schedule, when set, fixes the order of deliveries (see Schedule)
+	// instead of the seed; Reorder and PCT then play no part. The seed
+	// still chooses duplicates and losses.
+	Schedule *Schedule
+	// Record keeps the schedule of a seeded run, for Sim.Schedule.
+	Record bool
+	// Cut, when positive, stops the run with ErrCut once it has delivered
+	// this many messages: a search among schedules gives up on a run that
+	// has gone well past where the failure it looks for happened.
+	Cut int
 	// MaxDeliveries bounds how many messages one settle may deliver, so a
 	// replica that floods the network fails instead of running forever.
 	MaxDeliveries int
@@ -65,7 +75,8 @@ type Options struct {
 // Sim is a simulated cluster.
 type Sim struct {
 	opts   Options
-	rng    *rand.Rand
+	rng    *rand.Rand // the order of deliveries
+	faults *rand.Rand // duplicates and losses, apart so that a schedule replays them
 	nodes  []*node
 	client *Client
 	net    network
@@ -105,14 +116,19 @@ func New(newReplica lab.New, opts Options) *Sim {
 	s := &Sim{
 		opts:    opts,
 		rng:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		faults:  rand.New(rand.NewPCG(opts.Seed^0x5851f42d4c957f2d, opts.Seed)),
 		decided: map[int]decision{},
 		watch:   newWatch(opts.CallLimit),
 	}
 	s.trace.quiet = opts.Quiet
 	s.net.init(opts.N + 1)
-	if opts.PCT {
+	switch {
+	case opts.Schedule != nil:
+		s.net.order = &Schedule{Delays: opts.Schedule.Delays, Reorder: opts.Schedule.Reorder}
+	case opts.PCT:
 		s.net.pct = newPCT(s.rng, (opts.N+1)*(opts.N+1))
 	}
+	s.net.record = opts.Record
 	s.initCheckpoints()
 	for i := range opts.N {
 		n := &node{sim: s, id: lab.ID(i), honest: !slices.Contains(opts.Byzantine, lab.ID(i)), seen: map[int]*lab.PrePrepare{}, sent: map[lab.Kind]int{}}
@@ -256,6 +272,10 @@ func (s *Sim) Settle() {
 			return
 		}
 		budget--
+		if s.opts.Cut > 0 && s.delivered >= s.opts.Cut {
+			s.fail(ErrCut)
+			return
+		}
 		s.deliverOne()
 		if !s.trace.quiet {
 			s.snapshot(budget == s.opts.MaxDeliveries-1) // the first of this settle
@@ -272,6 +292,11 @@ func (s *Sim) deliverOne() {
 		return
 	}
 	s.delivered++
+	if s.net.order != nil {
+		if rank := s.net.ranks[len(s.net.ranks)-1]; rank > 0 {
+			s.trace.note("schedule: delivery %d, %s from %s to %s, goes ahead of %d older message(s)", s.delivered, lab.KindOf(m), from, to, rank)
+		}
+	}
 	if to == lab.Client {
 		s.trace.deliver(from, to, m, false, data)
 		s.client.receive(from, m)
@@ -285,6 +310,21 @@ func (s *Sim) deliverOne() {
 	s.trace.deliver(from, to, m, false, data)
 	n.seePrePrepare(m)
 	n.receive(from, m)
+}
+
+// ErrCut stops a run that reached Options.Cut.
+var ErrCut = errors.New("the run was cut short after the deliveries it was allowed")
+
+// Schedule is the order the run delivered in so far, when it was played
+// on a schedule or recorded (Options.Record); nil otherwise.
+func (s *Sim) Schedule() *Schedule {
+	if s.net.order == nil && !s.net.record {
+		return nil
+	}
+	if s.net.order != nil {
+		return fromRanks(s.net.ranks, s.net.order.Reorder)
+	}
+	return fromRanks(s.net.ranks, s.opts.Reorder)
 }
 
 // Delivered counts the messages delivered so far.
@@ -314,13 +354,13 @@ func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bo
 		n.sent[lab.KindOf(m)]++
 		n.seePrePrepare(m) // a primary knows what it proposed
 	}
-	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.rng.Float64() < s.opts.Drop {
+	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.faults.Float64() < s.opts.Drop {
 		s.trace.event(Event{Kind: EventDrop, From: from, To: to, Msg: m})
 		return
 	}
 	s.push(from, to, m, data)
 	s.trace.send(from, to, m, forged, data)
-	if s.opts.Duplicate > 0 && s.rng.Float64() < s.opts.Duplicate {
+	if s.opts.Duplicate > 0 && s.faults.Float64() < s.opts.Duplicate {
 		s.push(from, to, m, data)
 		s.trace.duplicate(from, to)
 	}
