@@ -151,9 +151,24 @@ func (d *drawing) row(h int) int {
 
 func (d *drawing) layout() {
 	d.y = headerH
-	for i, e := range d.t.Events {
+	// A long run is drawn from its beginning and its end, with a note
+	// where events are skipped: the trace's own gap, and the diagram's
+	// when the events kept still need more rows than it draws.
+	events, gap, skipped := d.t.Events, d.t.Gap, d.t.Omitted
+	if len(events) > MaxDiagramRows {
+		head, tail := MaxDiagramRows-MaxDiagramRows/3-1, MaxDiagramRows/3
+		skipped += len(events) - head - tail
+		events = append(events[:head:head], events[len(events)-tail:]...)
+		gap = head
+	}
+	d.leftOut = skipped - d.t.Omitted
+	for i, e := range events {
+		if skipped > 0 && i == gap {
+			y := d.row(stepRowH)
+			d.bands = append(d.bands, band{y: y, lines: []string{leftOutNote(skipped, d.t.Replay)}, color: "#b91c1c", dashed: true})
+		}
 		if d.rows >= MaxDiagramRows {
-			d.leftOut = len(d.t.Events) - i
+			d.leftOut += len(events) - i
 			break
 		}
 		from, okFrom := d.laneOf[e.From]
@@ -258,9 +273,7 @@ func (d *drawing) layout() {
 func (d *drawing) svg() string {
 	var b strings.Builder
 	w, h := d.width(), d.y+rowH
-	if d.leftOut > 0 || d.t.Omitted > 0 {
-		h += stepRowH
-	}
+
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="diagram" width="%d" height="%d" viewBox="0 0 %d %d" font-family="ui-monospace, Menlo, Consolas, monospace" font-size="10">`, w, h, w, h)
 	b.WriteString("\n")
 	// Lanes and their names.
@@ -310,10 +323,6 @@ func (d *drawing) svg() string {
 	}
 	for _, m := range d.marks {
 		drawMark(&b, m)
-	}
-	if d.leftOut > 0 || d.t.Omitted > 0 {
-		fmt.Fprintf(&b, `<text x="6" y="%d" fill="#b91c1c" font-size="12">%s</text>`+"\n", h-8,
-			esc(leftOutNote(d.leftOut+d.t.Omitted, d.t.Replay)))
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
@@ -389,12 +398,12 @@ func esc(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
 }
 
-// leftOutNote says what a diagram cut short leaves out and where the
-// whole run is: the report keeps the first events of a long run only,
-// so it points to the replay command, whose output has them all.
+// leftOutNote says what a diagram skips and where the whole run is: the
+// report keeps the beginning and the end of a long run only, so it
+// points to the replay command, whose output has it all.
 func leftOutNote(n int, replay string) string {
 	if replay == "" {
-		return fmt.Sprintf("... the diagram stops here: %d more events are not drawn or kept in this report", n)
+		return fmt.Sprintf("... the diagram skips ahead here: %d more events are not drawn or kept in this report", n)
 	}
-	return fmt.Sprintf("... the diagram stops here: %d more events are not drawn or kept in this report; %s V=1 prints the whole run", n, replay)
+	return fmt.Sprintf("... the diagram skips ahead here: %d more events are not drawn or kept in this report; %s V=1 prints the whole run", n, replay)
 }

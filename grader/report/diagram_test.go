@@ -107,11 +107,16 @@ func TestDiagramMarksNewViews(t *testing.T) {
 	assert.Contains(t, strings.Join(d.Texts, "\n"), "view 1: P1 is primary")
 }
 
-func TestDiagramStopsAtItsBound(t *testing.T) {
+func TestDiagramSkipsTheMiddleOfALongRun(t *testing.T) {
 	m := &Msg{Kind: "PREPARE", Label: "v0 n1 yes", Vote: "yes"}
-	tr := &Trace{Replicas: 4, Omitted: 7}
+	last := &Msg{Kind: "CHECKPOINT", Label: "n100", Text: "CHECKPOINT n100"}
+	tr := &Trace{Replicas: 4, Omitted: 7, Gap: 300}
 	for i := range MaxDiagramRows + 100 {
-		tr.Events = append(tr.Events, Event{Kind: KindDeliver, Index: i, Send: -1, From: "P1", To: "P2", Msg: m})
+		msg := m
+		if i == MaxDiagramRows+99 {
+			msg = last
+		}
+		tr.Events = append(tr.Events, Event{Kind: KindDeliver, Index: i, Send: -1, From: "P1", To: "P2", Msg: msg})
 	}
 	out := Diagram(tr)
 	d := parseSVG(t, out)
@@ -121,9 +126,10 @@ func TestDiagramStopsAtItsBound(t *testing.T) {
 			arrows++
 		}
 	}
-	assert.Equal(t, MaxDiagramRows, arrows)
-	assert.Contains(t, strings.Join(d.Texts, "\n"), fmt.Sprintf("%d more events are not drawn", 100+7))
-	assert.Less(t, len(out), 400_000, "a long case keeps a bounded diagram")
+	assert.Equal(t, MaxDiagramRows-1, arrows, "one row goes to the note")
+	texts := strings.Join(d.Texts, "\n")
+	assert.Contains(t, texts, fmt.Sprintf("skips ahead here: %d more events are not drawn", 550-arrows+7))
+	assert.Contains(t, out, "CHECKPOINT n100", "the end of the run is drawn")
 }
 
 func TestDiagramOfNothing(t *testing.T) {

@@ -39,6 +39,9 @@ type Trace struct {
 	Transcript string   `json:"transcript"`
 	Events     []Event  `json:"events"`
 	Omitted    int      `json:"omitted,omitempty"` // events left out past MaxEvents
+	// Gap is where in Events the omitted ones were: a long run keeps its
+	// beginning and its end, which holds its last steps and checkpoints.
+	Gap int `json:"gap,omitempty"`
 	Steps      *Steps   `json:"steps,omitempty"`   // the step-through, for a failing run
 }
 
@@ -123,11 +126,12 @@ func FromSim(s *sim.Sim) *Trace {
 				ev.Forged = ev.Forged || forged[ev.Send]
 			}
 		}
-		if len(t.Events) >= MaxEvents {
-			t.Omitted++
-			continue
-		}
 		t.Events = append(t.Events, ev)
+	}
+	if n := len(t.Events); n > MaxEvents {
+		head, tail := MaxEvents-MaxEvents/3, MaxEvents/3
+		t.Events = append(t.Events[:head:head], t.Events[n-tail:]...)
+		t.Omitted, t.Gap = n-MaxEvents, head
 	}
 	return t
 }

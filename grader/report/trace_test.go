@@ -94,9 +94,13 @@ func TestFromSimMarksByzantineVotes(t *testing.T) {
 
 func TestFromSimIsBounded(t *testing.T) {
 	// Enough requests for thousands of messages.
-	tr := FromSim(runEcho(150, sim.Options{Seed: 1}))
+	s := runEcho(150, sim.Options{Seed: 1})
+	tr := FromSim(s)
 	assert.Len(t, tr.Events, MaxEvents)
 	assert.Positive(t, tr.Omitted)
+	assert.Equal(t, MaxEvents-MaxEvents/3, tr.Gap)
+	all := s.Trace().Events()
+	assert.Equal(t, all[len(all)-1].Index, tr.Events[len(tr.Events)-1].Index, "the end of the run is kept")
 	lines := strings.Split(strings.TrimRight(tr.Transcript, "\n"), "\n")
 	assert.LessOrEqual(t, len(lines), MaxTranscriptLines+1)
 	assert.Contains(t, tr.Transcript, "lines left out")
