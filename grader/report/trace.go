@@ -41,8 +41,8 @@ type Trace struct {
 	Omitted    int      `json:"omitted,omitempty"` // events left out past MaxEvents
 	// Gap is where in Events the omitted ones were: a long run keeps its
 	// beginning and its end, which holds its last steps and checkpoints.
-	Gap int `json:"gap,omitempty"`
-	Steps      *Steps   `json:"steps,omitempty"`   // the step-through, for a failing run
+	Gap   int    `json:"gap,omitempty"`
+	Steps *Steps `json:"steps,omitempty"` // the step-through, for a failing run
 }
 
 // String keeps Ginkgo's console and report from printing the whole trace a
