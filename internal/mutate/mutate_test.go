@@ -287,6 +287,54 @@ func f(x int) bool {
 	}
 }
 
+// Code the skeleton leaves out (REFERENCE ONLY lines, a reference-only
+// file) is no student's: nothing in it is mutated, while the helper's
+// code around those lines still is.
+func TestReferenceOnlyCodeIsNotMutated(t *testing.T) {
+	src := `package ref
+
+func helper(x int) bool {
+	// BEGIN REFERENCE ONLY: a fast path the skeleton leaves out
+	if fast(x) && x > 5 {
+		x = 7
+		return true
+	}
+	// END REFERENCE ONLY
+	return x > 1 && x != 3
+}
+
+func f(x int) bool {
+	// BEGIN TODO(commit): commit
+	if helper(x) || fast(x) {
+		return true
+	}
+	// END TODO
+	return false
+}
+`
+	fastSrc := `//pbftlab:reference-only
+
+package ref
+
+func fast(x int) bool { return x == 2 || x < 0 }
+`
+	p, err := plan("ref", map[string][]byte{"ref/ref.go": []byte(src), "ref/fast.go": []byte(fastSrc)}, fakeImporter(t))
+	require.NoError(t, err)
+	var helper int
+	for _, m := range p.Mutants {
+		assert.NotEqual(t, "ref/fast.go", m.File, "%s: a reference-only file", m.Describe())
+		assert.NotContains(t, m.Old, "x > 5", m.Describe())
+		assert.NotContains(t, m.Old, "x = 7", m.Describe())
+		if m.Func == "helper" {
+			helper++
+			assert.Contains(t, m.Old, "x", m.Describe())
+			assert.Greater(t, m.Line, 9, "%s: above the END REFERENCE ONLY line", m.Describe())
+		}
+	}
+	assert.Positive(t, helper, "the helper's own code is still mutated")
+	assert.NotEmpty(t, changes(p, DropOperand), "the region's chain is still mutated")
+}
+
 // An ID names the same change after unrelated edits: code added around
 // it, another function, white space.
 func TestIDsAreStable(t *testing.T) {
