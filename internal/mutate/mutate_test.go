@@ -207,6 +207,15 @@ func TestOperators(t *testing.T) {
 		body:  "env.Logf(\"n%d %v\", m.seq, x < y)\n\tif a {\n\t\tenv.Logf(\"quorum %d\", lab.Quorum(n))\n\t}\n\t_ = fmt.Errorf(\"%d of %d\", m.seq, lab.Quorum(n))\n\t_ = errors.New(fmt.Sprint(x < y))",
 		kinds: []Kind{DropOperand, Boundary, Quorum, Delete, SwapField},
 	}, {
+		name:  "leave an if that only words a trace line alone, condition included",
+		body:  "if a && m.ok && x < lab.Quorum(n) {\n\t\tenv.Logf(\"n%d\", m.seq)\n\t}",
+		kinds: Kinds,
+	}, {
+		name:  "mutate an if that does more than word a trace line",
+		body:  "if a {\n\t\tenv.Logf(\"n%d\", m.seq)\n\t\tx = 1\n\t}",
+		kinds: Kinds,
+		want:  []change{{Negate, "a", "!a"}, {Delete, "x = 1", ""}},
+	}, {
 		name:  "leave fields that are written, addressed or reached through a call",
 		body:  "m.seq = 1\n\tp.seq++\n\t_ = &m.seq\n\tx = g().seq",
 		kinds: []Kind{SwapField},

@@ -149,6 +149,27 @@ func (w *walker) isMessage(call *ast.CallExpr) bool {
 	return slices.Contains(messageFuncs[p], fn.Name())
 }
 
+// onlyMessages reports whether an if does nothing but word messages: no
+// init, no else, and a body of message calls (a trace line guarded by
+// "if r.tracing", say). Mutants of its condition would only be equivalent
+// ones.
+func (w *walker) onlyMessages(ifs *ast.IfStmt) bool {
+	if ifs.Init != nil || ifs.Else != nil || len(ifs.Body.List) == 0 {
+		return false
+	}
+	for _, st := range ifs.Body.List {
+		es, ok := st.(*ast.ExprStmt)
+		if !ok {
+			return false
+		}
+		call, ok := es.X.(*ast.CallExpr)
+		if !ok || !w.isMessage(call) {
+			return false
+		}
+	}
+	return true
+}
+
 func isBlank(e ast.Expr) bool {
 	id, ok := e.(*ast.Ident)
 	return ok && id.Name == "_"
@@ -206,6 +227,9 @@ func (w *walker) function(fd *ast.FuncDecl, scopes []scope) {
 		}
 		if call, ok := n.(*ast.CallExpr); ok && w.isMessage(call) {
 			return false // nothing below is pushed, so nothing is popped
+		}
+		if ifs, ok := n.(*ast.IfStmt); ok && w.onlyMessages(ifs) {
+			return false // its condition decides only whether a message is worded
 		}
 		var parent, grand ast.Node
 		if k := len(stack); k > 0 {
