@@ -4,7 +4,7 @@ import "pbftlab/lab"
 
 // entry is what a replica knows about one sequence number in its view.
 type entry struct {
-	view, seq int
+	seq int
 	// pp is the accepted pre-prepare, nil until one arrives. Votes may
 	// arrive before it does; they are kept and counted once it is here.
 	pp       *lab.PrePrepare
@@ -94,10 +94,15 @@ func (e *entry) certificate(n int) *lab.Prepared {
 	return &lab.Prepared{PrePrepare: *e.pp, Prepares: yes}
 }
 
-func (e *entry) status(primary lab.ID) lab.Entry {
-	s := lab.Entry{View: e.view, Seq: e.seq, Phase: e.phase, Executed: e.executed}
+// status reports the entry as lab.Status lists it: in the view of its
+// pre-prepare, or in view, the replica's, while it has none. (A replica
+// starts its log afresh when it enters a view, keeping only what it
+// executed before, so an entry without a pre-prepare is of the current
+// view.)
+func (e *entry) status(view int, primary lab.ID) lab.Entry {
+	s := lab.Entry{View: view, Seq: e.seq, Phase: e.phase, Executed: e.executed}
 	if e.pp != nil {
-		s.Digest, s.Request = e.pp.Digest, e.pp.Request
+		s.View, s.Digest, s.Request = e.pp.View, e.pp.Digest, e.pp.Request
 	}
 	s.PrepareYes, s.PrepareNo = e.prepareVotes(primary)
 	s.CommitYes, s.CommitNo = e.commitVotes()

@@ -195,7 +195,7 @@ func (r *Replica) Status() lab.Status {
 		High:         r.high(),
 	}
 	for _, e := range r.entries() {
-		st.Log = append(st.Log, e.status(r.primary()))
+		st.Log = append(st.Log, e.status(r.view, r.primary()))
 	}
 	return st
 }
@@ -215,7 +215,13 @@ func (r *Replica) entry(seq int) *entry {
 	if e, ok := r.log[seq]; ok {
 		return e
 	}
-	e := &entry{seq: seq, view: r.view}
+	e := r.newEntry()
+	e.seq = seq
 	r.log[seq] = e
 	return e
+}
+
+// newEntry allocates an empty log entry.
+func (r *Replica) newEntry() *entry {
+	return &entry{}
 }

@@ -202,7 +202,7 @@ func (r *Replica) Status() lab.Status {
 		High:         r.high(),
 	}
 	for _, e := range r.entries() {
-		st.Log = append(st.Log, e.status(r.primary()))
+		st.Log = append(st.Log, e.status(r.view, r.primary()))
 	}
 	return st
 }
@@ -222,12 +222,18 @@ func (r *Replica) entry(seq int) *entry {
 	if e, ok := r.log[seq]; ok {
 		return e
 	}
+	e := r.newEntry()
+	e.seq = seq
+	r.log[seq] = e
+	return e
+}
+
+// newEntry allocates an empty log entry.
+func (r *Replica) newEntry() *entry {
 	// BEGIN REFERENCE ONLY: entries come from a slab, which costs less (fast.go)
-	if e := r.slabEntry(seq); e != nil {
+	if e := r.slabEntry(); e != nil {
 		return e
 	}
 	// END REFERENCE ONLY
-	e := &entry{seq: seq, view: r.view}
-	r.log[seq] = e
-	return e
+	return &entry{}
 }
