@@ -20,6 +20,25 @@ type entry struct {
 	cert *lab.Prepared
 }
 
+// before reports whether e holds a pre-prepare or a vote of a view before
+// v.
+func (e *entry) before(v int) bool {
+	if e.pp != nil && e.pp.View < v {
+		return true
+	}
+	for _, p := range e.prepares {
+		if p.View < v {
+			return true
+		}
+	}
+	for _, c := range e.commits {
+		if c.View < v {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *entry) decided() bool {
 	return e.phase == lab.PhaseCommitted || e.phase == lab.PhaseAborted
 }
