@@ -4,7 +4,7 @@ import "pbftlab/lab"
 
 // entry is what a replica knows about one sequence number in its view.
 type entry struct {
-	view, seq int
+	seq int
 	// pp is the accepted pre-prepare, nil until one arrives. Votes may
 	// arrive before it does; they are kept and counted once it is here.
 	pp       *lab.PrePrepare
@@ -18,6 +18,25 @@ type entry struct {
 	// sequence number in an earlier view. A view change must report it even
 	// when the request has not prepared again in the views since.
 	cert *lab.Prepared
+}
+
+// before reports whether e holds a pre-prepare or a vote of a view before
+// v.
+func (e *entry) before(v int) bool {
+	if e.pp != nil && e.pp.View < v {
+		return true
+	}
+	for _, p := range e.prepares {
+		if p.View < v {
+			return true
+		}
+	}
+	for _, c := range e.commits {
+		if c.View < v {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *entry) decided() bool {
@@ -94,10 +113,15 @@ func (e *entry) certificate(n int) *lab.Prepared {
 	return &lab.Prepared{PrePrepare: *e.pp, Prepares: yes}
 }
 
-func (e *entry) status(primary lab.ID) lab.Entry {
-	s := lab.Entry{View: e.view, Seq: e.seq, Phase: e.phase, Executed: e.executed}
+// status reports the entry as lab.Status lists it: in the view of its
+// pre-prepare, or in view, the replica's, while it has none. (A replica
+// starts its log afresh when it enters a view, keeping only what it
+// executed before, so an entry without a pre-prepare is of the current
+// view.)
+func (e *entry) status(view int, primary lab.ID) lab.Entry {
+	s := lab.Entry{View: view, Seq: e.seq, Phase: e.phase, Executed: e.executed}
 	if e.pp != nil {
-		s.Digest, s.Request = e.pp.Digest, e.pp.Request
+		s.View, s.Digest, s.Request = e.pp.View, e.pp.Digest, e.pp.Request
 	}
 	s.PrepareYes, s.PrepareNo = e.prepareVotes(primary)
 	s.CommitYes, s.CommitNo = e.commitVotes()

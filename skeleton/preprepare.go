@@ -3,6 +3,7 @@ package skeleton
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"pbftlab/lab"
 )
@@ -29,12 +30,8 @@ func (r *Replica) onRequest(from lab.ID, req lab.Request) {
 
 // known reports whether req is already waiting or in the log.
 func (r *Replica) known(req lab.Request) bool {
-	for _, p := range r.pending {
-		if p.Client == req.Client && p.Timestamp == req.Timestamp {
-			return true
-		}
-	}
-	return r.ordered[keyOf(&req)]
+	k := keyOf(&req)
+	return r.ordered[k] || slices.ContainsFunc(r.pending, func(p lab.Request) bool { return keyOf(&p) == k })
 }
 
 // reqKey identifies a request: a client numbers its requests.
@@ -95,10 +92,6 @@ func (r *Replica) dropPending(req *lab.Request) {
 	if req == nil {
 		return
 	}
-	for i, p := range r.pending {
-		if p.Client == req.Client && p.Timestamp == req.Timestamp {
-			r.pending = append(r.pending[:i], r.pending[i+1:]...)
-			return
-		}
-	}
+	k := keyOf(req)
+	r.pending = slices.DeleteFunc(r.pending, func(p lab.Request) bool { return keyOf(&p) == k })
 }

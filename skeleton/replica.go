@@ -106,10 +106,13 @@ func (r *Replica) Receive(from lab.ID, m lab.Message) {
 			r.env.Logf("ignored PRE-PREPARE v%d n%d from %s: changing to view %d", m.View, m.Seq, from, r.view)
 			return
 		}
+		r.renew(m.View, m.Seq)
 		r.onPrePrepare(from, m)
 	case *lab.Prepare:
+		r.renew(m.View, m.Seq)
 		r.onPrepare(from, m)
 	case *lab.Commit:
+		r.renew(m.View, m.Seq)
 		r.onCommit(from, m)
 	case *lab.Checkpoint:
 		r.onCheckpoint(from, m)
@@ -124,6 +127,23 @@ func (r *Replica) Receive(from lab.ID, m lab.Message) {
 	default:
 		r.env.Logf("ignored %s from %s", lab.KindOf(m), from)
 	}
+}
+
+// renew makes way, during a view change, for a pre-prepare or a vote for
+// the view being entered at a sequence number whose entry still holds the
+// old view's: that entry starts afresh in the new view, keeping its
+// prepared certificate and whether it executed (see carry), so that what
+// arrives for the new view is not taken for a second pre-prepare or a
+// second vote of its sender. Outside a view change every entry is of the
+// current view already: entering a view starts the log afresh.
+func (r *Replica) renew(v, seq int) {
+	e := r.log[seq]
+	if !r.viewChanging || v != r.view || e == nil || !e.before(v) {
+		return
+	}
+	ne := r.carry(e, seq, v)
+	ne.executed = e.executed
+	r.log[seq] = ne
 }
 
 // Do carries out a console command.
@@ -195,7 +215,7 @@ func (r *Replica) Status() lab.Status {
 		High:         r.high(),
 	}
 	for _, e := range r.entries() {
-		st.Log = append(st.Log, e.status(r.primary()))
+		st.Log = append(st.Log, e.status(r.view, r.primary()))
 	}
 	return st
 }
@@ -215,7 +235,13 @@ func (r *Replica) entry(seq int) *entry {
 	if e, ok := r.log[seq]; ok {
 		return e
 	}
-	e := &entry{seq: seq, view: r.view}
+	e := r.newEntry()
+	e.seq = seq
 	r.log[seq] = e
 	return e
+}
+
+// newEntry allocates an empty log entry.
+func (r *Replica) newEntry() *entry {
+	return &entry{}
 }

@@ -220,7 +220,7 @@ func (r *Replica) enterView(v int, pps []lab.PrePrepare) {
 // prepared certificate, and whatever already arrived for view v, its
 // pre-prepare included.
 func (r *Replica) carry(e *entry, seq, v int) *entry {
-	ne := &entry{seq: seq, view: v}
+	ne := &entry{seq: seq}
 	if e == nil {
 		return ne
 	}

@@ -61,18 +61,22 @@ func (r *Replica) keepCommit(from lab.ID, c *lab.Commit) bool {
 }
 
 // evaluateCommit decides the commit phase of a prepared entry: committed
-// with a quorum of commit acks from distinct replicas, aborted once more
-// than f acked abort, or on "progress" (force) short of a quorum.
+// with a quorum of commit acks from distinct replicas, aborted on
+// "progress" (force) short of a quorum. Abort acks alone decide nothing: an
+// honest replica acks abort only when it is typed, and with typed votes a
+// replica decides only on "progress"; with automatic votes every honest
+// replica acks commit, so at most f aborts ever arrive, which cannot stop
+// a quorum of commits.
 func (r *Replica) evaluateCommit(e *entry, force bool) bool {
 	if e.phase != lab.PhasePrepared {
 		return false
 	}
-	// BEGIN TODO(commit): count commit and abort acks by distinct sender; with 2f+1 commit acks the entry is committed, with more than f aborts (or on progress short of 2f+1) it is aborted; otherwise it stays prepared
+	// BEGIN TODO(commit): count commit acks by distinct sender; with 2f+1 of them the entry is committed, on progress short of 2f+1 it is aborted, and otherwise it stays prepared (abort acks alone never abort it: see above)
 	yes, no := e.commitVotes()
 	switch {
 	case len(yes) >= r.quorum():
 		e.phase = lab.PhaseCommitted
-	case lab.Blocking(r.n, len(no)) || force:
+	case force:
 		e.phase = lab.PhaseAborted
 	}
 	// END TODO
@@ -110,7 +114,7 @@ func (r *Replica) executeNext() bool {
 	// END REFERENCE ONLY
 	// BEGIN TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request with bank.Execute, an aborted one applies nothing but is recorded with bank.Abort), record the outcome, reply to the client, and report whether you executed it
 	e := r.log[r.bank.LastExecuted()+1]
-	if e == nil || !e.decided() || e.executed {
+	if e == nil || !e.decided() {
 		return false
 	}
 	var result string
@@ -141,16 +145,16 @@ func (r *Replica) executeNext() bool {
 
 // afterExecute follows every execution: the replica made progress, so its
 // view-change timer starts over, and it takes a checkpoint when one is due,
-// every K sequence numbers or where the primary asked for one. A replica
-// that learnt a checkpoint was stable before reaching it now holds its
-// state.
+// every K sequence numbers or where the primary asked for one (the mark
+// goes with the log, when a checkpoint is stable). A replica that learnt a
+// checkpoint was stable before reaching it may now hold its state
+// (caughtUp checks).
 func (r *Replica) afterExecute(seq int) {
 	r.progressed()
-	if seq == r.stableSeq && r.stableSnap == nil {
+	if r.stableSnap == nil {
 		r.caughtUp()
 	}
 	if seq%r.cfg.CheckpointInterval == 0 || r.follow[seq] {
-		delete(r.follow, seq)
 		r.takeCheckpoint()
 	}
 }

@@ -51,18 +51,16 @@ type fast struct {
 
 const entrySlab = 32
 
-// slabEntry makes the log entry for seq, from the slab. It never returns
-// nil; Replica.entry checks only so that the skeleton, which allocates
-// entries one by one, reads naturally.
-func (r *Replica) slabEntry(seq int) *entry {
+// slabEntry returns a fresh, empty log entry from the slab, with the room
+// for its votes in place. It never returns nil; newEntry checks only so
+// that the skeleton, which allocates entries one by one, reads naturally.
+func (r *Replica) slabEntry() *entry {
 	if len(r.slab) == 0 {
 		r.slab = make([]entry, entrySlab)
 	}
 	e := &r.slab[0]
 	r.slab = r.slab[1:]
-	e.seq, e.view = seq, r.view
 	e.prepares, e.commits = e.prepareRoom[:0], e.commitRoom[:0]
-	r.log[seq] = e
 	return e
 }
 

@@ -4,7 +4,7 @@ import "pbftlab/lab"
 
 // entry is what a replica knows about one sequence number in its view.
 type entry struct {
-	view, seq int
+	seq int
 	// pp is the accepted pre-prepare, nil until one arrives. Votes may
 	// arrive before it does; they are kept and counted once it is here.
 	pp       *lab.PrePrepare
@@ -22,6 +22,25 @@ type entry struct {
 	prepareRoom [4]lab.Prepare
 	commitRoom  [4]lab.Commit
 	// END REFERENCE ONLY
+}
+
+// before reports whether e holds a pre-prepare or a vote of a view before
+// v.
+func (e *entry) before(v int) bool {
+	if e.pp != nil && e.pp.View < v {
+		return true
+	}
+	for _, p := range e.prepares {
+		if p.View < v {
+			return true
+		}
+	}
+	for _, c := range e.commits {
+		if c.View < v {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *entry) decided() bool {
@@ -103,10 +122,15 @@ func (e *entry) certificate(n int) *lab.Prepared {
 	return &lab.Prepared{PrePrepare: *e.pp, Prepares: yes}
 }
 
-func (e *entry) status(primary lab.ID) lab.Entry {
-	s := lab.Entry{View: e.view, Seq: e.seq, Phase: e.phase, Executed: e.executed}
+// status reports the entry as lab.Status lists it: in the view of its
+// pre-prepare, or in view, the replica's, while it has none. (A replica
+// starts its log afresh when it enters a view, keeping only what it
+// executed before, so an entry without a pre-prepare is of the current
+// view.)
+func (e *entry) status(view int, primary lab.ID) lab.Entry {
+	s := lab.Entry{View: view, Seq: e.seq, Phase: e.phase, Executed: e.executed}
 	if e.pp != nil {
-		s.Digest, s.Request = e.pp.Digest, e.pp.Request
+		s.View, s.Digest, s.Request = e.pp.View, e.pp.Digest, e.pp.Request
 		// BEGIN REFERENCE ONLY: a batch's other requests (fast.go)
 		s.Batch = e.pp.Batch
 		// END REFERENCE ONLY

@@ -7,6 +7,9 @@
 // quorum of the lab's quorum helpers by one, delete a statement, and read
 // a field's neighbour of the same type instead of the field. Trace lines
 // and the text of errors are left alone: people read them, specs do not.
+// So is what the skeleton leaves out (REFERENCE ONLY lines, reference-only
+// files): no student sees or writes that code, so its mutants would
+// measure nothing a student could get wrong.
 //
 // All mutants of a run are compiled into one test binary, a mutant schema:
 // each site is guarded by the number of the mutant that is on, read once
@@ -136,7 +139,8 @@ func (p *Plan) Files() []string {
 // Discover reads the package in dir (a folder of root, given as a slash
 // path) and plans its mutants: every TODO region of its non-test files,
 // and the body of every function of the package that code in a region
-// calls and that holds no region itself. Sub-folders are other packages
+// calls and that holds no region itself, except the code the skeleton
+// leaves out. Sub-folders are other packages
 // and are left alone.
 func Discover(root, dir string) (*Plan, error) {
 	matches, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(dir), "*.go"))

@@ -207,6 +207,15 @@ func TestOperators(t *testing.T) {
 		body:  "env.Logf(\"n%d %v\", m.seq, x < y)\n\tif a {\n\t\tenv.Logf(\"quorum %d\", lab.Quorum(n))\n\t}\n\t_ = fmt.Errorf(\"%d of %d\", m.seq, lab.Quorum(n))\n\t_ = errors.New(fmt.Sprint(x < y))",
 		kinds: []Kind{DropOperand, Boundary, Quorum, Delete, SwapField},
 	}, {
+		name:  "leave an if that only words a trace line alone, condition included",
+		body:  "if a && m.ok && x < lab.Quorum(n) {\n\t\tenv.Logf(\"n%d\", m.seq)\n\t}",
+		kinds: Kinds,
+	}, {
+		name:  "mutate an if that does more than word a trace line",
+		body:  "if a {\n\t\tenv.Logf(\"n%d\", m.seq)\n\t\tx = 1\n\t}",
+		kinds: Kinds,
+		want:  []change{{Negate, "a", "!a"}, {Delete, "x = 1", ""}},
+	}, {
 		name:  "leave fields that are written, addressed or reached through a call",
 		body:  "m.seq = 1\n\tp.seq++\n\t_ = &m.seq\n\tx = g().seq",
 		kinds: []Kind{SwapField},
@@ -285,6 +294,54 @@ func f(x int) bool {
 	for _, m := range byFunc["f"] {
 		assert.False(t, m.Helper)
 	}
+}
+
+// Code the skeleton leaves out (REFERENCE ONLY lines, a reference-only
+// file) is no student's: nothing in it is mutated, while the helper's
+// code around those lines still is.
+func TestReferenceOnlyCodeIsNotMutated(t *testing.T) {
+	src := `package ref
+
+func helper(x int) bool {
+	// BEGIN REFERENCE ONLY: a fast path the skeleton leaves out
+	if fast(x) && x > 5 {
+		x = 7
+		return true
+	}
+	// END REFERENCE ONLY
+	return x > 1 && x != 3
+}
+
+func f(x int) bool {
+	// BEGIN TODO(commit): commit
+	if helper(x) || fast(x) {
+		return true
+	}
+	// END TODO
+	return false
+}
+`
+	fastSrc := `//pbftlab:reference-only
+
+package ref
+
+func fast(x int) bool { return x == 2 || x < 0 }
+`
+	p, err := plan("ref", map[string][]byte{"ref/ref.go": []byte(src), "ref/fast.go": []byte(fastSrc)}, fakeImporter(t))
+	require.NoError(t, err)
+	var helper int
+	for _, m := range p.Mutants {
+		assert.NotEqual(t, "ref/fast.go", m.File, "%s: a reference-only file", m.Describe())
+		assert.NotContains(t, m.Old, "x > 5", m.Describe())
+		assert.NotContains(t, m.Old, "x = 7", m.Describe())
+		if m.Func == "helper" {
+			helper++
+			assert.Contains(t, m.Old, "x", m.Describe())
+			assert.Greater(t, m.Line, 9, "%s: above the END REFERENCE ONLY line", m.Describe())
+		}
+	}
+	assert.Positive(t, helper, "the helper's own code is still mutated")
+	assert.NotEmpty(t, changes(p, DropOperand), "the region's chain is still mutated")
 }
 
 // An ID names the same change after unrelated edits: code added around

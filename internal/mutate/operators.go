@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"pbftlab/internal/skelgen"
 )
 
 // form is how a schema guards a site, which depends on what the site is.
@@ -35,6 +37,15 @@ type walker struct {
 	info *types.Info
 	pkg  *types.Package
 	seen map[string]bool // file, offsets and new text of every mutant
+	// omitted is the code the skeleton leaves out (REFERENCE ONLY lines
+	// and reference-only files): no student writes it, so none of it is
+	// mutated.
+	omitted []skelgen.Span
+}
+
+// isOmitted reports whether n lies wholly in code the skeleton leaves out.
+func (w *walker) isOmitted(n ast.Node) bool {
+	return slices.ContainsFunc(w.omitted, func(s skelgen.Span) bool { return s.Holds(n) })
 }
 
 // run plans the mutants of every function that holds a region, within its
@@ -50,6 +61,11 @@ func (w *walker) run(files []*ast.File) error {
 		if err != nil {
 			return err
 		}
+		omitted, err := skelgen.ReferenceOnly(w.fset, f, w.plan.src[name])
+		if err != nil {
+			return err
+		}
+		w.omitted = append(w.omitted, omitted...)
 		for _, d := range f.Decls {
 			fd, ok := d.(*ast.FuncDecl)
 			if !ok || fd.Body == nil {
@@ -78,7 +94,7 @@ func (w *walker) run(files []*ast.File) error {
 		}
 	}
 	for _, fd := range decls {
-		if len(scopes[fd]) > 0 {
+		if len(scopes[fd]) > 0 || w.isOmitted(fd) {
 			continue
 		}
 		phases, ok := helperPhases[w.info.Defs[fd.Name]]
@@ -131,6 +147,27 @@ func (w *walker) isMessage(call *ast.CallExpr) bool {
 		p = path.Base(p)
 	}
 	return slices.Contains(messageFuncs[p], fn.Name())
+}
+
+// onlyMessages reports whether an if does nothing but word messages: no
+// init, no else, and a body of message calls (a trace line guarded by
+// "if r.tracing", say). Mutants of its condition would only be equivalent
+// ones.
+func (w *walker) onlyMessages(ifs *ast.IfStmt) bool {
+	if ifs.Init != nil || ifs.Else != nil || len(ifs.Body.List) == 0 {
+		return false
+	}
+	for _, st := range ifs.Body.List {
+		es, ok := st.(*ast.ExprStmt)
+		if !ok {
+			return false
+		}
+		call, ok := es.X.(*ast.CallExpr)
+		if !ok || !w.isMessage(call) {
+			return false
+		}
+	}
+	return true
 }
 
 func isBlank(e ast.Expr) bool {
@@ -190,6 +227,9 @@ func (w *walker) function(fd *ast.FuncDecl, scopes []scope) {
 		}
 		if call, ok := n.(*ast.CallExpr); ok && w.isMessage(call) {
 			return false // nothing below is pushed, so nothing is popped
+		}
+		if ifs, ok := n.(*ast.IfStmt); ok && w.onlyMessages(ifs) {
+			return false // its condition decides only whether a message is worded
 		}
 		var parent, grand ast.Node
 		if k := len(stack); k > 0 {
@@ -558,8 +598,11 @@ func (w *walker) deletions(fn, ctx string, scopes []scope, list []ast.Stmt, pare
 }
 
 // add records a mutant replacing node by text, unless the same change is
-// already planned, and returns it.
+// already planned or node is code the skeleton leaves out, and returns it.
 func (w *walker) add(s site, kind Kind, node ast.Node, text string, f form) *Mutant {
+	if w.isOmitted(node) {
+		return nil
+	}
 	start, end := w.offset(node.Pos()), w.offset(node.End())
 	file := w.fset.File(node.Pos()).Name()
 	old := string(w.plan.src[file][start:end])
