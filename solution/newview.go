@@ -25,14 +25,13 @@ func newViewPrePrepares(v int, vcs []lab.ViewChange) (minS int, pps []lab.PrePre
 	for _, vc := range vcs {
 		minS = max(minS, vc.StableSeq)
 	}
+	// A certificate at or below min-s counts for nothing: maxS starts at
+	// min-s, and only (min-s, max-s] is re-issued.
 	maxS := minS
 	best := map[int]lab.PrePrepare{}
 	for _, vc := range vcs {
 		for _, p := range vc.Prepared {
 			pp := p.PrePrepare
-			if pp.Seq <= minS {
-				continue
-			}
 			maxS = max(maxS, pp.Seq)
 			b, ok := best[pp.Seq]
 			// Two certificates from one view with different digests cannot
