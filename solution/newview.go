@@ -120,7 +120,7 @@ func checkNewView(nv *lab.NewView, n, window int) error {
 	for i, w := range want {
 		got := nv.PrePrepares[i]
 		if got.View != w.View || got.Seq != w.Seq || got.Digest != w.Digest || got.ContentDigest() != w.Digest {
-			return fmt.Errorf("at n%d it re-issues %s where the view changes call for %s", w.Seq, digestName(got.Digest), digestName(w.Digest))
+			return fmt.Errorf("it re-issues %s where the view changes call for %s", ppName(got), ppName(w))
 		}
 	}
 	return nil
@@ -132,4 +132,14 @@ func digestName(d string) string {
 		return "the null request"
 	}
 	return "request " + d
+}
+
+// ppName describes a pre-prepare in an error message: its view, sequence
+// number and digest, and what it carries when that is not its digest.
+func ppName(pp lab.PrePrepare) string {
+	s := fmt.Sprintf("%s in view %d at n%d", digestName(pp.Digest), pp.View, pp.Seq)
+	if d := pp.ContentDigest(); d != pp.Digest {
+		s += " (carrying " + digestName(d) + ")"
+	}
+	return s
 }
