@@ -1,6 +1,8 @@
 package skeleton
 
 import (
+	"fmt"
+
 	"pbftlab/lab"
 )
 
@@ -10,7 +12,9 @@ import (
 // number prepared above it. Every sequence number in (min-s, max-s] gets a
 // pre-prepare in view v: for the request whose certificate comes from the
 // highest view when one prepared there, for the null request otherwise, so
-// that no gap is left. Anything that may have committed at some replica
+// that no gap is left. Two certificates from one view for different
+// requests (only a Byzantine replica can make that happen) go to the one
+// with the smaller digest. Anything that may have committed at some replica
 // prepared at 2f+1 of them, f+1 of which are honest and among any 2f+1 view
 // changes, so it is in V and keeps its sequence number.
 //
@@ -44,4 +48,14 @@ func digestName(d string) string {
 		return "the null request"
 	}
 	return "request " + d
+}
+
+// ppName describes a pre-prepare in an error message: its view, sequence
+// number and digest, and what it carries when that is not its digest.
+func ppName(pp lab.PrePrepare) string {
+	s := fmt.Sprintf("%s in view %d at n%d", digestName(pp.Digest), pp.View, pp.Seq)
+	if d := pp.ContentDigest(); d != pp.Digest {
+		s += " (carrying " + digestName(d) + ")"
+	}
+	return s
 }

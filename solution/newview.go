@@ -12,7 +12,9 @@ import (
 // number prepared above it. Every sequence number in (min-s, max-s] gets a
 // pre-prepare in view v: for the request whose certificate comes from the
 // highest view when one prepared there, for the null request otherwise, so
-// that no gap is left. Anything that may have committed at some replica
+// that no gap is left. Two certificates from one view for different
+// requests (only a Byzantine replica can make that happen) go to the one
+// with the smaller digest. Anything that may have committed at some replica
 // prepared at 2f+1 of them, f+1 of which are honest and among any 2f+1 view
 // changes, so it is in V and keeps its sequence number.
 //
@@ -23,14 +25,13 @@ func newViewPrePrepares(v int, vcs []lab.ViewChange) (minS int, pps []lab.PrePre
 	for _, vc := range vcs {
 		minS = max(minS, vc.StableSeq)
 	}
+	// A certificate at or below min-s counts for nothing: maxS starts at
+	// min-s, and only (min-s, max-s] is re-issued.
 	maxS := minS
 	best := map[int]lab.PrePrepare{}
 	for _, vc := range vcs {
 		for _, p := range vc.Prepared {
 			pp := p.PrePrepare
-			if pp.Seq <= minS {
-				continue
-			}
 			maxS = max(maxS, pp.Seq)
 			b, ok := best[pp.Seq]
 			// Two certificates from one view with different digests cannot
@@ -43,7 +44,7 @@ func newViewPrePrepares(v int, vcs []lab.ViewChange) (minS int, pps []lab.PrePre
 	}
 	for seq := minS + 1; seq <= maxS; seq++ {
 		pp := lab.PrePrepare{View: v, Seq: seq, Digest: lab.NullDigest}
-		if b, ok := best[seq]; ok && b.Request != nil {
+		if b := best[seq]; b.Request != nil {
 			req := *b.Request
 			pp.Digest, pp.Request, pp.Batch = b.Digest, &req, b.Batch
 		}
@@ -60,9 +61,6 @@ func newViewPrePrepares(v int, vcs []lab.ViewChange) (minS int, pps []lab.PrePre
 // one asked for.
 func validViewChange(vc *lab.ViewChange, n, window int) error {
 	// BEGIN TODO(view-change): check the checkpoint proof and every prepared certificate of a view change; return an error saying what is wrong
-	if vc.StableSeq < 0 {
-		return fmt.Errorf("stable checkpoint n%d", vc.StableSeq)
-	}
 	if err := checkProof(vc.StableSeq, vc.Checkpoints, n); err != nil {
 		return err
 	}
@@ -72,7 +70,7 @@ func validViewChange(vc *lab.ViewChange, n, window int) error {
 		switch {
 		case pp.Seq <= vc.StableSeq || pp.Seq > vc.StableSeq+window:
 			return fmt.Errorf("prepared n%d is outside the watermarks (%d, %d]", pp.Seq, vc.StableSeq, vc.StableSeq+window)
-		case pp.View >= vc.View || pp.View < 0:
+		case pp.View >= vc.View:
 			return fmt.Errorf("prepared n%d in view %d, not below view %d", pp.Seq, pp.View, vc.View)
 		case seen[pp.Seq]:
 			return fmt.Errorf("two certificates for n%d", pp.Seq)
@@ -107,9 +105,6 @@ func checkNewView(nv *lab.NewView, n, window int) error {
 		if vc.View != nv.View {
 			return fmt.Errorf("it carries a view change from %s for view %d", vc.Replica, vc.View)
 		}
-		if seen[vc.Replica] {
-			return fmt.Errorf("it carries two view changes from %s", vc.Replica)
-		}
 		if err := validViewChange(vc, n, window); err != nil {
 			return fmt.Errorf("the view change from %s: %w", vc.Replica, err)
 		}
@@ -125,7 +120,7 @@ func checkNewView(nv *lab.NewView, n, window int) error {
 	for i, w := range want {
 		got := nv.PrePrepares[i]
 		if got.View != w.View || got.Seq != w.Seq || got.Digest != w.Digest || got.ContentDigest() != w.Digest {
-			return fmt.Errorf("at n%d it re-issues %s where the view changes call for %s", w.Seq, digestName(got.Digest), digestName(w.Digest))
+			return fmt.Errorf("it re-issues %s where the view changes call for %s", ppName(got), ppName(w))
 		}
 	}
 	return nil
@@ -137,4 +132,14 @@ func digestName(d string) string {
 		return "the null request"
 	}
 	return "request " + d
+}
+
+// ppName describes a pre-prepare in an error message: its view, sequence
+// number and digest, and what it carries when that is not its digest.
+func ppName(pp lab.PrePrepare) string {
+	s := fmt.Sprintf("%s in view %d at n%d", digestName(pp.Digest), pp.View, pp.Seq)
+	if d := pp.ContentDigest(); d != pp.Digest {
+		s += " (carrying " + digestName(d) + ")"
+	}
+	return s
 }

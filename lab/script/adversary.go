@@ -51,6 +51,9 @@ type Adversary interface {
 	// CheckpointDigest is the digest of the checkpoint replica id
 	// reported taking at seq, if it did.
 	CheckpointDigest(id lab.ID, seq int) (string, bool)
+	// ViewChangeFrom is the last VIEW-CHANGE for view naming replica from
+	// that replica id received or sent (its code's or a forged one).
+	ViewChangeFrom(id lab.ID, view int, from lab.ID) (lab.ViewChange, bool)
 }
 
 // Filter selects messages on the network; a zero field matches anything.
@@ -108,6 +111,10 @@ type Forgery struct {
 	As     lab.ID // the sender the message names; -2 when not given
 	Times  int
 	To     []lab.ID
+	// ViewChange and NewView are what a forged VIEW-CHANGE or NEW-VIEW
+	// carries beyond its view (see forgeview.go).
+	ViewChange *ViewChangeClaims
+	NewView    *NewViewClaims
 }
 
 // RequestRef names a request in a forged message: the client's request N,
@@ -214,13 +221,19 @@ func (p *words) ids() ([]lab.ID, error) {
 // parseSendForged reads "send KIND ... to PX[, PY] [as PZ] [times N]".
 func (s *Step) parseSendForged(command string) error {
 	p := &words{w: strings.Fields(command)[1:]}
-	usage := fmt.Errorf("want \"send KIND ... to PX\", KIND one of PRE-PREPARE vV nN request N|null|OPERATION, PREPARE vV nN yes|no, COMMIT vV nN commit|abort, CHECKPOINT nN, VIEW-CHANGE vV [stable nN]; then optionally \"digest of request N\" or \"wrong digest\", \"to PX, PY\", \"as PZ\", \"times N\"")
+	usage := fmt.Errorf("want \"send KIND ... to PX\", KIND one of PRE-PREPARE vV nN request N|null|OPERATION, PREPARE vV nN yes|no, COMMIT vV nN commit|abort, CHECKPOINT nN, VIEW-CHANGE vV [stable nN [proof ...]] [prepared ...], NEW-VIEW vV [view changes from ...] [with ...]; then optionally \"digest of request N\" or \"wrong digest\", \"to PX, PY\", \"as PZ\", \"times N\"")
 	if !p.more() {
 		return usage
 	}
 	kind, ok := parseKind(p.next())
 	if !ok {
 		return fmt.Errorf("send %q: unknown message kind; %v", p.w[0], usage)
+	}
+	switch kind {
+	case lab.KindViewChange:
+		return s.parseSendViewChange(p)
+	case lab.KindNewView:
+		return s.parseSendNewView(p)
 	}
 	f := &Forgery{Kind: kind, View: -1, As: notNamed, Times: 1}
 	if v, ok := p.number("v"); ok {
@@ -239,16 +252,8 @@ func (s *Step) parseSendForged(command string) error {
 			return fmt.Errorf("send REQUEST: want \"send REQUEST request N to PX\": a client's request, replayed")
 		}
 		f.Request = r
-	case lab.KindViewChange:
-		if p.is("stable") {
-			n, ok := p.number("n")
-			if !ok {
-				return fmt.Errorf("send VIEW-CHANGE: want \"stable nN\"")
-			}
-			f.Stable = n
-		}
 	default:
-		return fmt.Errorf("send %s: a case cannot forge this kind (it forges REQUEST, PRE-PREPARE, PREPARE, COMMIT, CHECKPOINT and VIEW-CHANGE; a lying NEW-VIEW or STATE-REPLY is a \"lie in\" line)", kind)
+		return fmt.Errorf("send %s: a case cannot forge this kind (it forges REQUEST, PRE-PREPARE, PREPARE, COMMIT, CHECKPOINT, VIEW-CHANGE and NEW-VIEW; a lying STATE-REPLY is a \"lie in\" line)", kind)
 	}
 	switch kind {
 	case lab.KindPrePrepare:
@@ -328,7 +333,7 @@ func (f *Forgery) parseTail(p *words, kind lab.Kind) error {
 			if err != nil || len(ids) != 1 {
 				return fmt.Errorf("want \"as PX\", one replica")
 			}
-			if kind == lab.KindPrePrepare || kind == lab.KindRequest {
+			if kind == lab.KindPrePrepare || kind == lab.KindRequest || kind == lab.KindNewView {
 				return fmt.Errorf("a %s names no replica as its sender", kind)
 			}
 			f.As = ids[0]
@@ -345,8 +350,8 @@ func (f *Forgery) parseTail(p *words, kind lab.Kind) error {
 	if len(f.To) == 0 {
 		return fmt.Errorf("say whom it goes to: \"to P1, P2\"")
 	}
-	if (f.Wrong || f.Digest != nil) && (kind == lab.KindViewChange) {
-		return fmt.Errorf("a VIEW-CHANGE carries no digest")
+	if (f.Wrong || f.Digest != nil) && (kind == lab.KindViewChange || kind == lab.KindNewView) {
+		return fmt.Errorf("a %s carries no digest of its own: give each certificate or pre-prepare its digest", kind)
 	}
 	return nil
 }
@@ -718,7 +723,20 @@ func (ps *player) forge(adv Adversary, from lab.ID, f Forgery) error {
 		}
 		m = &lab.Checkpoint{Seq: f.Seq, Digest: d, Replica: sender}
 	case lab.KindViewChange:
-		m = &lab.ViewChange{View: view, StableSeq: f.Stable, Replica: sender}
+		vc, err := ps.viewChange(adv, from, sender, view, f)
+		if err != nil {
+			return err
+		}
+		m = vc
+	case lab.KindNewView:
+		if f.View < 0 {
+			view = st.View
+		}
+		nv, err := ps.newView(adv, from, view, f)
+		if err != nil {
+			return err
+		}
+		m = nv
 	case lab.KindRequest:
 		r, err := ps.request(adv, f.Request)
 		if err != nil {
@@ -768,13 +786,19 @@ func (ps *player) request(adv Adversary, r RequestRef) (lab.Request, error) {
 
 // digest applies a line's digest override to d.
 func (ps *player) digest(adv Adversary, f Forgery, d *string) error {
+	return ps.override(adv, f.Digest, f.Wrong, d)
+}
+
+// override replaces d by the digest of the request named ("digest of
+// request N") or makes it wrong ("wrong digest"), as a line says.
+func (ps *player) override(adv Adversary, of *RequestRef, wrong bool, d *string) error {
 	switch {
-	case f.Wrong:
+	case wrong:
 		*d = forgedDigest + *d
-	case f.Digest != nil && f.Digest.Null:
+	case of != nil && of.Null:
 		*d = lab.NullDigest
-	case f.Digest != nil:
-		r, err := ps.request(adv, *f.Digest)
+	case of != nil:
+		r, err := ps.request(adv, *of)
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,40 @@ func TestAdversaryVerbsParse(t *testing.T) {
 			assert.Equal(t, 4, s.Forgery.Stable)
 			assert.Equal(t, []lab.ID{0, 1}, s.Forgery.To)
 		}},
+		{"P3: send VIEW-CHANGE v2 stable n4 proof P0, P1 n6, P2 wrong digest prepared n5 v1 request 1 digest of request 1 prepares P0, P4 no v0 n3 wrong digest, P-1 prepared n6 null to P0", func(t *testing.T, s Step) {
+			f := s.Forgery
+			assert.Equal(t, []int{2, 4}, []int{f.View, f.Stable})
+			require.NotNil(t, f.ViewChange)
+			assert.Equal(t, []CheckpointClaim{{Replica: 0}, {Replica: 1, Seq: 6}, {Replica: 2, Wrong: true}}, f.ViewChange.Proof)
+			require.Len(t, f.ViewChange.Prepared, 2)
+			c := f.ViewChange.Prepared[0]
+			assert.Equal(t, []int{5, 1, 1}, []int{c.Seq, c.View, c.Request.N})
+			require.NotNil(t, c.Digest)
+			assert.Equal(t, []VoteClaim{{Replica: 0, View: -1}, {Replica: 4, No: true, View: 0, Seq: 3, Wrong: true}, {Replica: -1, View: -1}}, c.Prepares)
+			c = f.ViewChange.Prepared[1]
+			assert.Equal(t, CertificateClaim{Seq: 6, View: -1, Request: RequestRef{Null: true}}, c, "no prepares named: 2f matching ones")
+			assert.Equal(t, []lab.ID{0}, f.To)
+		}},
+		{"P3: send VIEW-CHANGE v1 prepared n1 account=bob,amount=3,operation=deposit prepared n2 account=bob,amount=4,operation=deposit to P1", func(t *testing.T, s Step) {
+			assert.Equal(t, 2, s.Forgery.registers(), "two operations the client is made to ask for")
+		}},
+		{"P3: send NEW-VIEW v1 view changes from P2, P0 v2, P2 with n1 request 1 in v0 wrong digest, n2 null, n3 account=bob,amount=3,operation=deposit digest of request 1 to P1, P2 times 2", func(t *testing.T, s Step) {
+			f := s.Forgery
+			require.NotNil(t, f.NewView)
+			assert.Equal(t, []HeldViewChange{{Replica: 2, View: -1}, {Replica: 0, View: 2}, {Replica: 2, View: -1}}, f.NewView.ViewChanges)
+			one := RequestRef{N: 1}
+			assert.Equal(t, []Reissue{
+				{Seq: 1, View: 0, Request: RequestRef{N: 1}, Wrong: true},
+				{Seq: 2, View: -1, Request: RequestRef{Null: true}},
+				{Seq: 3, View: -1, Request: RequestRef{Op: "account=bob,amount=3,operation=deposit"}, Digest: &one},
+			}, f.NewView.PrePrepares)
+			assert.Equal(t, []lab.ID{1, 2}, f.To)
+			assert.Equal(t, 2, f.Times)
+		}},
+		{"P3: send NEW-VIEW to P1", func(t *testing.T, s Step) {
+			assert.Nil(t, s.Forgery.NewView.ViewChanges, "every view change it holds")
+			assert.Empty(t, s.Forgery.NewView.PrePrepares)
+		}},
 		{"P3: tx account=bob,amount=3,operation=deposit to P1 at n2", func(t *testing.T, s Step) {
 			assert.Equal(t, lab.KindPrePrepare, s.Forgery.Kind)
 			assert.Equal(t, "account=bob,amount=3,operation=deposit", s.Forgery.Request.Op)
@@ -107,7 +141,17 @@ func TestAdversaryVerbsRefuse(t *testing.T) {
 		{"P3: send PREPARE v0 n1 yes", "say whom it goes to"},
 		{"P3: send PREPARE v0 yes to P1", "sequence number"},
 		{"P3: send PRE-PREPARE v0 n1 request 1 as P1 to P2", "names no replica as its sender"},
-		{"P3: send NEW-VIEW v1 to P1", "cannot forge this kind"},
+		{"P3: send STATE-REPLY to P1", "cannot forge this kind"},
+		{"P3: send VIEW-CHANGE v1 prepared request 1 to P1", "want the sequence number"},
+		{"P3: send VIEW-CHANGE v1 prepared n1 request 1 prepares to P1", "want \"prepares P1, P2\""},
+		{"P3: send VIEW-CHANGE v1 prepared n1 request 1 prepares P1 maybe to P1", "unexpected \"maybe\""},
+		{"P3: send VIEW-CHANGE v1 stable n2 proof P0 sideways to P1", "unexpected \"sideways\""},
+		{"P3: send VIEW-CHANGE v1 wrong digest to P1", "carries no digest of its own"},
+		{"P3: send NEW-VIEW v1 view changes to P1", "view changes from"},
+		{"P3: send NEW-VIEW v1 with n1 request 1 sideways to P1", "unexpected \"sideways\""},
+		{"P3: send NEW-VIEW v1 with request 1 to P1", "want \"nS request N\""},
+		{"P3: send NEW-VIEW v1 view changes from P0 v to P1", "P0 vV"},
+		{"P3: send NEW-VIEW v1 to P1 as P2", "names no replica as its sender"},
 		{"P3: send PREPARE v0 n1 yes to P9", "not a replica of this 4-replica cluster"},
 		{"P3: lie in everything", "unknown lie"},
 		{"network: hold PREPARE sideways", "unexpected"},

@@ -391,12 +391,7 @@ func (c *Case) requests() int {
 		case s.Action == Send || s.Action == Queue:
 			n += s.Times
 		case s.Action == Forge:
-			if s.Forgery.Request.Op != "" {
-				n += len(s.Targets)
-			}
-			if s.Forgery.Digest != nil && s.Forgery.Digest.Op != "" {
-				n += len(s.Targets)
-			}
+			n += s.Forgery.registers() * len(s.Targets)
 		}
 	}
 	return n
@@ -561,7 +556,7 @@ func ParseCommand(command string) (Step, error) {
 }
 
 // Commands lists the replica commands, for help texts and error messages.
-const Commands = "tx [OPERATION], prepare yes|no, prepare to PX yes|no, ack commit|abort, ack to PX commit|abort, progress, crash, recover, view change, checkpoint, status, list; a Byzantine replica also: tx OPERATION to PX, send KIND ... to PX, lie in checkpoints|state replies|new-view null at nN, withhold KIND [nN] from PX, stop lying"
+const Commands = "tx [OPERATION], prepare yes|no, prepare to PX yes|no, ack commit|abort, ack to PX commit|abort, progress, crash, recover, view change, checkpoint, status, list; a Byzantine replica also: tx OPERATION to PX, send KIND ... to PX (VIEW-CHANGE and NEW-VIEW with chosen contents too), lie in checkpoints|state replies|new-view null at nN, withhold KIND [nN] from PX, stop lying"
 
 func (s *Step) parseCommand(command string) error {
 	w := strings.Fields(strings.ToLower(command))

@@ -18,6 +18,9 @@ func (s *Sim) Inject(from, to lab.ID, m lab.Message) error {
 	if err := s.byzantine(from); err != nil {
 		return err
 	}
+	if vc, ok := m.(*lab.ViewChange); ok {
+		s.nodes[from].keepViewChange(vc) // a forged NEW-VIEW may rest on it
+	}
 	s.send(from, to, m, true)
 	s.Settle()
 	return nil

@@ -10,8 +10,9 @@ import (
 
 // What the case language needs beyond votes: a Byzantine replica that says
 // what its code did not (a forged message, a lie in what it sends), a
-// network held up on chosen links, and the pre-prepares each replica has
-// seen, so a scripted vote names the right view. These methods make a Sim a
+// network held up on chosen links, the pre-prepares each replica has seen,
+// so a scripted vote names the right view, and the view changes it holds,
+// which a forged NEW-VIEW rests on. These methods make a Sim a
 // script.Adversary.
 
 // netHeld is a message the network keeps back until Release.
@@ -151,10 +152,36 @@ func (s *Sim) Sent(id lab.ID, kind lab.Kind) int {
 	return n.sent[kind]
 }
 
-// seePrePrepare remembers the pre-prepares n receives or sends, directly
-// or in a NEW-VIEW, so that a scripted vote is about the view the cluster
-// is in; other messages it ignores.
-func (n *node) seePrePrepare(m lab.Message) {
+// ViewChangeFrom returns the last VIEW-CHANGE for view naming replica from
+// that replica id received or sent, its code's or a forged one: what a
+// forged NEW-VIEW of id's can rest on.
+func (s *Sim) ViewChangeFrom(id lab.ID, view int, from lab.ID) (lab.ViewChange, bool) {
+	vc, ok := s.nodes[id].viewChanges[view][from]
+	return vc, ok
+}
+
+// keepViewChange remembers a copy of a VIEW-CHANGE n received or sent.
+func (n *node) keepViewChange(vc *lab.ViewChange) {
+	c, err := lab.Decode(lab.Encode(vc))
+	if err != nil {
+		return
+	}
+	if n.viewChanges == nil {
+		n.viewChanges = map[int]map[lab.ID]lab.ViewChange{}
+	}
+	byReplica := n.viewChanges[vc.View]
+	if byReplica == nil {
+		byReplica = map[lab.ID]lab.ViewChange{}
+		n.viewChanges[vc.View] = byReplica
+	}
+	byReplica[vc.Replica] = *c.(*lab.ViewChange)
+}
+
+// see remembers what n receives or sends that a scripted line may need
+// later: the pre-prepares, directly or in a NEW-VIEW, so that a scripted
+// vote is about the view the cluster is in, and the view changes, which a
+// forged NEW-VIEW rests on. Other messages it ignores.
+func (n *node) see(m lab.Message) {
 	remember := func(pp *lab.PrePrepare) {
 		if old, ok := n.seen[pp.Seq]; !ok || pp.View >= old.View {
 			n.seen[pp.Seq] = pp
@@ -164,6 +191,8 @@ func (n *node) seePrePrepare(m lab.Message) {
 	case *lab.PrePrepare:
 		remember(m)
 		n.lastPP = m
+	case *lab.ViewChange:
+		n.keepViewChange(m)
 	case *lab.NewView:
 		for i := range m.PrePrepares {
 			remember(&m.PrePrepares[i])

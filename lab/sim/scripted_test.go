@@ -99,7 +99,7 @@ func TestPrePrepareAtFollowsTheNewView(t *testing.T) {
 	pp, ok := s.PrePrepareAt(2, 1, -1)
 	require.True(t, ok)
 	assert.Equal(t, 0, pp.View)
-	s.nodes[2].seePrePrepare(&lab.NewView{View: 1, PrePrepares: []lab.PrePrepare{{View: 1, Seq: 1, Digest: old.Digest, Request: &req}}})
+	s.nodes[2].see(&lab.NewView{View: 1, PrePrepares: []lab.PrePrepare{{View: 1, Seq: 1, Digest: old.Digest, Request: &req}}})
 	pp, ok = s.PrePrepareAt(2, 1, -1)
 	require.True(t, ok)
 	assert.Equal(t, 1, pp.View, "the re-issued pre-prepare of view 1")
@@ -188,4 +188,60 @@ expect P0: executed 0
 	assert.Equal(t, 8, failures[0].Line)
 	assert.Contains(t, failures[0].Error(), "expected the primary ordering account=alice,amount=9,operation=deposit")
 	assert.Contains(t, failures[0].Error(), "tx ordered nothing")
+}
+
+// A forged VIEW-CHANGE carries the certificates its line describes, and a
+// forged NEW-VIEW the view changes its sender holds, in the order named,
+// its own forged one among them, and the pre-prepares listed.
+func TestForgedViewChangeAndNewView(t *testing.T) {
+	text := `title: t
+points: 1
+phases: view-change
+votes: manual
+byzantine: P1
+
+P0, P2, P3: view change
+P1 (Byzantine): send VIEW-CHANGE v1 prepared n1 account=alice,amount=5,operation=deposit prepares P0 no, P-1 to P2
+P1 (Byzantine): send NEW-VIEW v1 view changes from P3, P1, P0 with n1 request 1 in v0, n2 null wrong digest to P2
+
+expect P0: executed 0
+`
+	c, err := script.Parse("t.case", text)
+	require.NoError(t, err)
+	var got []lab.Message
+	_, failures, err := RunCase(c, func(cfg lab.Config, env lab.Env) lab.Replica {
+		return &fake{id: cfg.ID, env: env, bank: cfg.Bank,
+			onDo: func(f *fake, cmd lab.Command) error {
+				f.env.Broadcast(&lab.ViewChange{View: 1, Replica: f.id})
+				return nil
+			},
+			onReceive: func(f *fake, from lab.ID, m lab.Message) {
+				if f.id == 2 && from == 1 {
+					got = append(got, m)
+				}
+			}}
+	}, Options{Seed: 1})
+	require.NoError(t, err)
+	require.Empty(t, failures)
+	require.Len(t, got, 2)
+
+	req := lab.Request{Client: ClientName, Timestamp: 1, Op: "account=alice,amount=5,operation=deposit"}
+	d := lab.Digest(&req)
+	vc := got[0].(*lab.ViewChange)
+	assert.Equal(t, &lab.ViewChange{View: 1, Replica: 1, Prepared: []lab.Prepared{{
+		PrePrepare: lab.PrePrepare{View: 0, Seq: 1, Digest: d, Request: &req},
+		Prepares: []lab.Prepare{
+			{View: 0, Seq: 1, Digest: d, Replica: 0},
+			{View: 0, Seq: 1, Digest: d, Replica: -1, Yes: true},
+		},
+	}}}, vc)
+
+	nv := got[1].(*lab.NewView)
+	require.Len(t, nv.ViewChanges, 3)
+	assert.Equal(t, []lab.ID{3, 1, 0}, []lab.ID{nv.ViewChanges[0].Replica, nv.ViewChanges[1].Replica, nv.ViewChanges[2].Replica})
+	assert.Equal(t, *vc, nv.ViewChanges[1], "its own view change is the forged one it sent")
+	assert.Equal(t, []lab.PrePrepare{
+		{View: 0, Seq: 1, Digest: d, Request: &req},
+		{View: 1, Seq: 2, Digest: "forged-" + lab.NullDigest},
+	}, nv.PrePrepares)
 }

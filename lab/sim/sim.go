@@ -308,7 +308,7 @@ func (s *Sim) deliverOne() {
 		return
 	}
 	s.trace.deliver(from, to, m, false, data)
-	n.seePrePrepare(m)
+	n.see(m)
 	n.receive(from, m)
 }
 
@@ -352,7 +352,7 @@ func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bo
 	if !forged && from != lab.Client {
 		n := s.nodes[from]
 		n.sent[lab.KindOf(m)]++
-		n.seePrePrepare(m) // a primary knows what it proposed
+		n.see(m) // a primary knows what it proposed, a replica its view change
 	}
 	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.faults.Float64() < s.opts.Drop {
 		s.trace.event(Event{Kind: EventDrop, From: from, To: to, Msg: m})
@@ -400,6 +400,9 @@ type node struct {
 	// seen is the pre-prepare of the highest view delivered for each
 	// sequence number, directly or in a NEW-VIEW (see PrePrepareAt).
 	seen map[int]*lab.PrePrepare
+	// viewChanges is the last VIEW-CHANGE received or sent, by view and
+	// the replica it names (see ViewChangeFrom).
+	viewChanges map[int]map[lab.ID]lab.ViewChange
 	// sent counts what the replica's code sent, by kind (see Sent).
 	sent map[lab.Kind]int
 	// lie, when set, rewrites or drops what a Byzantine replica sends.
