@@ -191,7 +191,8 @@ func (r *Replica) installNewView(nv *lab.NewView) {
 // replica executed stay until a checkpoint collects them; the rest of the
 // old view's log is dropped, except prepared certificates, which a later
 // view change must still report, and votes already cast in view v. A
-// request whose pre-prepare was dropped waits to be ordered again.
+// request whose pre-prepare was dropped waits to be ordered again, once,
+// unless it has executed or view v orders it already.
 func (r *Replica) enterView(v int, pps []lab.PrePrepare) {
 	r.view, r.active, r.viewChanging = v, v, false
 	r.waited = 0
@@ -215,10 +216,7 @@ func (r *Replica) enterView(v int, pps []lab.PrePrepare) {
 		e.pp, e.phase = &pp, lab.PhasePrePrepared
 		e.executed = pp.Seq <= r.bank.LastExecuted()
 		if !e.executed {
-			eachRequest(e.pp, func(req *lab.Request) {
-				r.ordered[keyOf(req)] = true
-				r.dropPending(req)
-			})
+			eachRequest(e.pp, func(req *lab.Request) { r.ordered[keyOf(req)] = true })
 		}
 		r.log[pp.Seq] = e
 		r.seq = max(r.seq, pp.Seq)
@@ -243,13 +241,15 @@ func (r *Replica) enterView(v int, pps []lab.PrePrepare) {
 			}
 		}
 	}
-	var requeue []lab.Request
-	for _, req := range lost {
+	// What was dropped waits first, then what waited already: each request
+	// once, and none that executed or is ordered in view v.
+	waiting := r.pending
+	r.pending = nil
+	for _, req := range append(lost, waiting...) {
 		if !r.bank.Executed(req.Client, req.Timestamp) && !r.known(req) {
-			requeue = append(requeue, req)
+			r.pending = append(r.pending, req)
 		}
 	}
-	r.pending = append(requeue, r.pending...)
 }
 
 // carry starts the entry for seq in view v from what e held before: its
