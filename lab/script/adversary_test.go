@@ -62,6 +62,9 @@ func TestAdversaryVerbsParse(t *testing.T) {
 		{"P3: lie in state replies view 9", func(t *testing.T, s Step) {
 			assert.Equal(t, Lie{Kind: lab.KindStateReply, View: 10}, *s.Lie)
 		}},
+		{"P3: lie in state replies snapshot", func(t *testing.T, s Step) {
+			assert.Equal(t, Lie{Kind: lab.KindStateReply, Snapshot: true}, *s.Lie)
+		}},
 		{"P3: withhold PRE-PREPARE n1 from P1, P2", func(t *testing.T, s Step) {
 			assert.Equal(t, Lie{Kind: lab.KindPrePrepare, Seq: 1, To: []lab.ID{1, 2}, Silent: true}, *s.Lie)
 		}},
@@ -200,4 +203,18 @@ func TestPreparedOfADecidedRequest(t *testing.T) {
 		_, ok := checkOutcome(Failure{}, req, Expect{Request: 1, Want: tt.want, InView: -1}, st, 4)
 		assert.Equal(t, tt.holds, ok, "%s when %v", tt.want, tt.committed)
 	}
+}
+
+// A snapshot lie keeps the checkpoint's sequence number and digest and
+// changes what it holds, so that the digest no longer describes it.
+func TestSnapshotLieKeepsTheDigest(t *testing.T) {
+	b := lab.NewBank(map[string]int{"alice": 10}, nil)
+	snap := b.Snapshot()
+	m := Lie{Kind: lab.KindStateReply, Snapshot: true}.rewrite(1, &lab.StateReply{Replica: 3, Checkpoint: snap})
+	got := m.(*lab.StateReply).Checkpoint
+	assert.Equal(t, snap.Seq, got.Seq)
+	assert.Equal(t, snap.Digest, got.Digest)
+	assert.Equal(t, map[string]int{"alice": 1009, "mallory": 999}, got.Balances)
+	assert.Error(t, lab.NewBank(nil, nil).Restore(got), "its contents do not match its digest")
+	assert.Equal(t, map[string]int{"alice": 10}, snap.Balances, "the replica's own snapshot is untouched")
 }
