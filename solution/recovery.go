@@ -90,6 +90,8 @@ func (r *Replica) onStateReply(from lab.ID, rep *lab.StateReply) {
 		return
 	}
 	r.adopt(st)
+	// What the others executed, restored or run here, waits no longer.
+	r.pending = slices.DeleteFunc(r.pending, func(q lab.Request) bool { return r.bank.Executed(q.Client, q.Timestamp) })
 	r.execute()
 	// BEGIN REFERENCE ONLY: what a batching replica kept aside may be inside the window now (fast.go)
 	r.replayFuture()
@@ -191,9 +193,6 @@ func statesOf(rep *lab.StateReply) map[int]string {
 
 // executedIn finds what a state reply says ran at seq.
 func executedIn(rep *lab.StateReply, seq int) (lab.PrePrepare, bool) {
-	if i := seq - rep.Checkpoint.Seq - 1; i >= 0 && i < len(rep.Committed) && rep.Committed[i].Seq == seq {
-		return rep.Committed[i], true
-	}
 	for _, pp := range rep.Committed {
 		if pp.Seq == seq {
 			return pp, true
@@ -255,8 +254,6 @@ func (r *Replica) runTransferred(pp lab.PrePrepare) bool {
 		if committed {
 			result = results[i]
 		}
-		delete(r.ordered, keyOf(&req))
-		r.dropPending(&req)
 		r.history = append(r.history, lab.Outcome{View: pp.View, Seq: pp.Seq, Request: req, Committed: committed, Result: result})
 		r.env.Logf("state transfer: executed n%d (%s)", pp.Seq, result)
 	}
