@@ -233,7 +233,9 @@ func TestSnapshotLieKeepsTheDigest(t *testing.T) {
 // another: the histories are compared where both reach, and one decision
 // taken differently there is found.
 func TestHistoryAgrees(t *testing.T) {
-	req := func(ts int64) lab.Request { return lab.Request{Client: "c", Timestamp: ts, Op: "account=a,amount=1,operation=deposit"} }
+	req := func(ts int64) lab.Request {
+		return lab.Request{Client: "c", Timestamp: ts, Op: "account=a,amount=1,operation=deposit"}
+	}
 	done := func(seq, view int, ts int64, committed bool, result string) lab.Outcome {
 		return lab.Outcome{View: view, Seq: seq, Request: req(ts), Committed: committed, Result: result}
 	}
