@@ -45,11 +45,7 @@ func (r *Replica) onStateRequest(from lab.ID, q *lab.StateRequest) {
 func (r *Replica) executedAt(seq int) lab.PrePrepare {
 	os := r.outcomes(seq)
 	if len(os) == 0 {
-		pp := lab.PrePrepare{Seq: seq, Digest: lab.NullDigest}
-		if e := r.log[seq]; e != nil && e.pp != nil {
-			pp.View = e.pp.View
-		}
-		return pp
+		return lab.PrePrepare{Seq: seq, Digest: lab.NullDigest}
 	}
 	req := os[0].Request
 	pp := lab.PrePrepare{View: os[0].View, Seq: seq, Digest: lab.NullDigest, Request: &req}
@@ -78,6 +74,8 @@ func (r *Replica) onStateReply(from lab.ID, rep *lab.StateReply) {
 		return
 	}
 	r.adopt(st)
+	// What the others executed, restored or run here, waits no longer.
+	r.pending = slices.DeleteFunc(r.pending, func(q lab.Request) bool { return r.bank.Executed(q.Client, q.Timestamp) })
 	r.execute()
 }
 
@@ -89,22 +87,44 @@ type agreed struct {
 }
 
 // agreedState works out what at least weak replies agree on: the latest
-// checkpoint that many report, the executed entries after it, each reported
-// alike by that many, and the view.
+// checkpoint whose state that many vouch for, the executed entries after
+// it, each reported alike by that many, and the view.
+//
+// Replicas may answer from different stable checkpoints: one stable at n4,
+// another at n2 with what it executed at n3 and n4. Both vouch for the
+// state at n4, which the second reaches by running its entries on its
+// checkpoint (statesOf), so the checkpoints are compared by the states the
+// replies reach, not by the checkpoints they carry.
 func agreedState(replies []*lab.StateReply, weak int) (agreed, bool) {
 	var a agreed
 	if len(replies) < weak {
 		return a, false
 	}
-	// TODO(recovery): find the latest checkpoint (sequence number and digest) that f+1 replies report, then, from the sequence number after it, each entry f+1 replies report alike (same digest and request), stopping at the first gap; the view is the highest one that f+1 replies are in or past
+	// TODO(recovery): find the latest checkpoint whose state f+1 replies vouch for: a reply vouches for its own checkpoint and for every state its entries lead to from there (see statesOf), and only a snapshot whose contents match its digest can be adopted; then, from the sequence number after it, each entry f+1 replies report alike (same digest and request), stopping at the first gap; the view is the highest one that f+1 replies are in or past
 	return agreed{}, false
+}
+
+// statesOf replays a state reply on a bank of its own: the digest of the
+// state at the reply's checkpoint and after each entry it reports executed
+// above it, by sequence number. A snapshot whose contents do not match its
+// digest leads nowhere, and an entry out of sequence ends the replay.
+func statesOf(rep *lab.StateReply) map[int]string {
+	b := lab.NewBank(nil, nil)
+	if b.Restore(rep.Checkpoint) != nil {
+		return nil
+	}
+	states := map[int]string{rep.Checkpoint.Seq: rep.Checkpoint.Digest}
+	for i := range rep.Committed {
+		if _, err := runOn(b, &rep.Committed[i]); err != nil {
+			break
+		}
+		states[b.LastExecuted()] = b.Digest()
+	}
+	return states
 }
 
 // executedIn finds what a state reply says ran at seq.
 func executedIn(rep *lab.StateReply, seq int) (lab.PrePrepare, bool) {
-	if i := seq - rep.Checkpoint.Seq - 1; i >= 0 && i < len(rep.Committed) && rep.Committed[i].Seq == seq {
-		return rep.Committed[i], true
-	}
 	for _, pp := range rep.Committed {
 		if pp.Seq == seq {
 			return pp, true
@@ -118,44 +138,42 @@ func executedIn(rep *lab.StateReply, seq int) (lab.PrePrepare, bool) {
 // above it are executed in order; and the agreed view is entered when it
 // is later than this replica's.
 func (r *Replica) adopt(st agreed) {
-	// TODO(recovery): restore the agreed checkpoint with bank.Restore when it is ahead of what you executed, make it your stable checkpoint (report it with env.Checkpointed(snapshot, true)), execute the agreed entries you have not executed in order (runTransferred), and enter the agreed view if it is later than yours
+	// TODO(recovery): restore the agreed checkpoint with bank.Restore when it is ahead of what you executed and take it as your own checkpoint (takeCheckpoint), which the others may need to make it stable; make it your stable checkpoint (report it with env.Checkpointed(snapshot, true)), execute the agreed entries you have not executed in order (runTransferred), and enter the agreed view if it is later than yours
 }
 
 // runTransferred executes an entry that f+1 replicas report they executed,
 // and records it as they did.
 func (r *Replica) runTransferred(pp lab.PrePrepare) bool {
-	committed := pp.Digest != lab.NullDigest
-	reqs := pp.Requests()
-	var results []string
-	var err error
-	switch {
-	case !committed:
-		err = r.bank.Abort(pp.Seq, pp.Request)
-	default:
-		var result string
-		result, err = r.bank.Execute(pp.Seq, pp.Request)
-		results = []string{result}
-	}
+	results, err := runOn(r.bank, &pp)
 	if err != nil {
 		r.env.Logf("state transfer: execute n%d: %v", pp.Seq, err)
 		return false
 	}
+	committed := pp.Digest != lab.NullDigest
+	pp.Digest = pp.ContentDigest()
 	e := r.entry(pp.Seq)
-	e.pp = &lab.PrePrepare{View: pp.View, Seq: pp.Seq, Request: pp.Request}
-	e.pp.Digest = e.pp.ContentDigest()
-	e.phase, e.executed = lab.PhaseCommitted, true
-	if !committed && len(reqs) > 0 {
+	e.pp, e.phase, e.executed = &pp, lab.PhaseCommitted, true
+	if !committed && pp.Request != nil {
 		e.phase = lab.PhaseAborted
 	}
-	for i := range reqs {
+	for i, req := range pp.Requests() {
 		result := "aborted"
 		if committed {
 			result = results[i]
 		}
-		delete(r.ordered, keyOf(&reqs[i]))
-		r.dropPending(&reqs[i])
-		r.history = append(r.history, lab.Outcome{View: pp.View, Seq: pp.Seq, Request: reqs[i], Committed: committed, Result: result})
+		r.history = append(r.history, lab.Outcome{View: pp.View, Seq: pp.Seq, Request: req, Committed: committed, Result: result})
 		r.env.Logf("state transfer: executed n%d (%s)", pp.Seq, result)
 	}
 	return true
+}
+
+// runOn executes on b an entry as a state reply reports it: a committed
+// request is applied, and returns its result; an aborted one, or the null
+// request, uses up its sequence number and applies nothing.
+func runOn(b *lab.Bank, pp *lab.PrePrepare) ([]string, error) {
+	if pp.Digest == lab.NullDigest {
+		return nil, b.Abort(pp.Seq, pp.Request)
+	}
+	result, err := b.Execute(pp.Seq, pp.Request)
+	return []string{result}, err
 }

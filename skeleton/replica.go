@@ -38,9 +38,9 @@ type Replica struct {
 	// a retransmitted request is not ordered twice.
 	ordered map[reqKey]bool
 	// history records every decided request, in sequence order: first the
-	// chunks in archived, then history itself. collectGarbage moves what
-	// lies at or below the stable checkpoint into a chunk of its own, so
-	// that appending never copies a long run's whole history.
+	// chunks in archived, then history itself. At each stable checkpoint
+	// archiveHistory moves what lies at or below it into a chunk of its
+	// own, so that appending never copies a long run's whole history.
 	history  []lab.Outcome
 	archived [][]lab.Outcome
 	// consoleTS numbers requests typed at the primary's console.

@@ -189,16 +189,13 @@ func (r *Replica) caughtUp() {
 func (r *Replica) collectGarbage() {
 	for seq, e := range r.log {
 		if seq <= r.stableSeq {
-			if e.pp != nil && !e.executed {
+			if e.pp != nil {
 				eachRequest(e.pp, func(req *lab.Request) { delete(r.ordered, keyOf(req)) })
 			}
 			delete(r.log, seq)
 		}
 	}
-	if i, _ := slices.BinarySearchFunc(r.history, r.stableSeq+1, func(o lab.Outcome, seq int) int { return o.Seq - seq }); i >= archiveChunk {
-		r.archived = append(r.archived, r.history[:i:i])
-		r.history = r.history[i:]
-	}
+	r.archiveHistory(r.stableSeq)
 	for seq := range r.snapshots {
 		if seq <= r.stableSeq {
 			delete(r.snapshots, seq)
@@ -215,10 +212,6 @@ func (r *Replica) collectGarbage() {
 		}
 	}
 }
-
-// archiveChunk is the fewest outcomes collectGarbage moves into a chunk
-// of the archived history.
-const archiveChunk = 256
 
 const errNoProof = replicaError("no proof")
 

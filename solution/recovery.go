@@ -55,11 +55,7 @@ func (r *Replica) onStateRequest(from lab.ID, q *lab.StateRequest) {
 func (r *Replica) executedAt(seq int) lab.PrePrepare {
 	os := r.outcomes(seq)
 	if len(os) == 0 {
-		pp := lab.PrePrepare{Seq: seq, Digest: lab.NullDigest}
-		if e := r.log[seq]; e != nil && e.pp != nil {
-			pp.View = e.pp.View
-		}
-		return pp
+		return lab.PrePrepare{Seq: seq, Digest: lab.NullDigest}
 	}
 	req := os[0].Request
 	pp := lab.PrePrepare{View: os[0].View, Seq: seq, Digest: lab.NullDigest, Request: &req}
@@ -94,6 +90,8 @@ func (r *Replica) onStateReply(from lab.ID, rep *lab.StateReply) {
 		return
 	}
 	r.adopt(st)
+	// What the others executed, restored or run here, waits no longer.
+	r.pending = slices.DeleteFunc(r.pending, func(q lab.Request) bool { return r.bank.Executed(q.Client, q.Timestamp) })
 	r.execute()
 	// BEGIN REFERENCE ONLY: what a batching replica kept aside may be inside the window now (fast.go)
 	r.replayFuture()
@@ -108,25 +106,38 @@ type agreed struct {
 }
 
 // agreedState works out what at least weak replies agree on: the latest
-// checkpoint that many report, the executed entries after it, each reported
-// alike by that many, and the view.
+// checkpoint whose state that many vouch for, the executed entries after
+// it, each reported alike by that many, and the view.
+//
+// Replicas may answer from different stable checkpoints: one stable at n4,
+// another at n2 with what it executed at n3 and n4. Both vouch for the
+// state at n4, which the second reaches by running its entries on its
+// checkpoint (statesOf), so the checkpoints are compared by the states the
+// replies reach, not by the checkpoints they carry.
 func agreedState(replies []*lab.StateReply, weak int) (agreed, bool) {
 	var a agreed
 	if len(replies) < weak {
 		return a, false
 	}
-	// BEGIN TODO(recovery): find the latest checkpoint (sequence number and digest) that f+1 replies report, then, from the sequence number after it, each entry f+1 replies report alike (same digest and request), stopping at the first gap; the view is the highest one that f+1 replies are in or past
-	type checkpointKey struct {
-		seq    int
-		digest string
+	// BEGIN TODO(recovery): find the latest checkpoint whose state f+1 replies vouch for: a reply vouches for its own checkpoint and for every state its entries lead to from there (see statesOf), and only a snapshot whose contents match its digest can be adopted; then, from the sequence number after it, each entry f+1 replies report alike (same digest and request), stopping at the first gap; the view is the highest one that f+1 replies are in or past
+	reached := make([]map[int]string, len(replies))
+	for i, rep := range replies {
+		reached[i] = statesOf(rep)
 	}
-	count := map[checkpointKey]int{}
 	found := false
-	for _, rep := range replies {
-		k := checkpointKey{rep.Checkpoint.Seq, rep.Checkpoint.Digest}
-		count[k]++
-		if count[k] >= weak && (!found || k.seq > a.checkpoint.Seq) {
-			a.checkpoint, found = rep.Checkpoint, true
+	for i, rep := range replies {
+		cp := rep.Checkpoint
+		if reached[i][cp.Seq] != cp.Digest || found && cp.Seq <= a.checkpoint.Seq {
+			continue
+		}
+		vouch := 0
+		for _, states := range reached {
+			if states[cp.Seq] == cp.Digest {
+				vouch++
+			}
+		}
+		if vouch >= weak {
+			a.checkpoint, found = cp, true
 		}
 	}
 	if !found {
@@ -161,11 +172,27 @@ func agreedState(replies []*lab.StateReply, weak int) (agreed, bool) {
 	// END TODO
 }
 
+// statesOf replays a state reply on a bank of its own: the digest of the
+// state at the reply's checkpoint and after each entry it reports executed
+// above it, by sequence number. A snapshot whose contents do not match its
+// digest leads nowhere, and an entry out of sequence ends the replay.
+func statesOf(rep *lab.StateReply) map[int]string {
+	b := lab.NewBank(nil, nil)
+	if b.Restore(rep.Checkpoint) != nil {
+		return nil
+	}
+	states := map[int]string{rep.Checkpoint.Seq: rep.Checkpoint.Digest}
+	for i := range rep.Committed {
+		if _, err := runOn(b, &rep.Committed[i]); err != nil {
+			break
+		}
+		states[b.LastExecuted()] = b.Digest()
+	}
+	return states
+}
+
 // executedIn finds what a state reply says ran at seq.
 func executedIn(rep *lab.StateReply, seq int) (lab.PrePrepare, bool) {
-	if i := seq - rep.Checkpoint.Seq - 1; i >= 0 && i < len(rep.Committed) && rep.Committed[i].Seq == seq {
-		return rep.Committed[i], true
-	}
 	for _, pp := range rep.Committed {
 		if pp.Seq == seq {
 			return pp, true
@@ -179,7 +206,7 @@ func executedIn(rep *lab.StateReply, seq int) (lab.PrePrepare, bool) {
 // above it are executed in order; and the agreed view is entered when it
 // is later than this replica's.
 func (r *Replica) adopt(st agreed) {
-	// BEGIN TODO(recovery): restore the agreed checkpoint with bank.Restore when it is ahead of what you executed, make it your stable checkpoint (report it with env.Checkpointed(snapshot, true)), execute the agreed entries you have not executed in order (runTransferred), and enter the agreed view if it is later than yours
+	// BEGIN TODO(recovery): restore the agreed checkpoint with bank.Restore when it is ahead of what you executed and take it as your own checkpoint (takeCheckpoint), which the others may need to make it stable; make it your stable checkpoint (report it with env.Checkpointed(snapshot, true)), execute the agreed entries you have not executed in order (runTransferred), and enter the agreed view if it is later than yours
 	cp := st.checkpoint
 	if cp.Seq > r.bank.LastExecuted() {
 		if err := r.bank.Restore(cp); err != nil {
@@ -187,6 +214,7 @@ func (r *Replica) adopt(st agreed) {
 			return
 		}
 		r.env.Logf("restored the state of checkpoint n%d", cp.Seq)
+		r.takeCheckpoint()
 	}
 	if cp.Seq > r.stableSeq || (cp.Seq == r.stableSeq && r.stableSnap == nil && cp.Digest == r.stableDigest) {
 		snap := cp
@@ -209,45 +237,41 @@ func (r *Replica) adopt(st agreed) {
 // runTransferred executes an entry that f+1 replicas report they executed,
 // and records it as they did.
 func (r *Replica) runTransferred(pp lab.PrePrepare) bool {
-	committed := pp.Digest != lab.NullDigest
-	reqs := pp.Requests()
-	var results []string
-	var err error
-	switch {
-	case !committed:
-		err = r.bank.Abort(pp.Seq, pp.Request)
-	// BEGIN REFERENCE ONLY: a batch executes request by request (fast.go)
-	case len(pp.Batch) > 0:
-		results, err = r.bank.ExecuteBatch(pp.Seq, reqs)
-	// END REFERENCE ONLY
-	default:
-		var result string
-		result, err = r.bank.Execute(pp.Seq, pp.Request)
-		results = []string{result}
-	}
+	results, err := runOn(r.bank, &pp)
 	if err != nil {
 		r.env.Logf("state transfer: execute n%d: %v", pp.Seq, err)
 		return false
 	}
+	committed := pp.Digest != lab.NullDigest
+	pp.Digest = pp.ContentDigest()
 	e := r.entry(pp.Seq)
-	e.pp = &lab.PrePrepare{View: pp.View, Seq: pp.Seq, Request: pp.Request}
-	// BEGIN REFERENCE ONLY: a batch's other requests (fast.go)
-	e.pp.Batch = pp.Batch
-	// END REFERENCE ONLY
-	e.pp.Digest = e.pp.ContentDigest()
-	e.phase, e.executed = lab.PhaseCommitted, true
-	if !committed && len(reqs) > 0 {
+	e.pp, e.phase, e.executed = &pp, lab.PhaseCommitted, true
+	if !committed && pp.Request != nil {
 		e.phase = lab.PhaseAborted
 	}
-	for i := range reqs {
+	for i, req := range pp.Requests() {
 		result := "aborted"
 		if committed {
 			result = results[i]
 		}
-		delete(r.ordered, keyOf(&reqs[i]))
-		r.dropPending(&reqs[i])
-		r.history = append(r.history, lab.Outcome{View: pp.View, Seq: pp.Seq, Request: reqs[i], Committed: committed, Result: result})
+		r.history = append(r.history, lab.Outcome{View: pp.View, Seq: pp.Seq, Request: req, Committed: committed, Result: result})
 		r.env.Logf("state transfer: executed n%d (%s)", pp.Seq, result)
 	}
 	return true
+}
+
+// runOn executes on b an entry as a state reply reports it: a committed
+// request is applied, and returns its result; an aborted one, or the null
+// request, uses up its sequence number and applies nothing.
+func runOn(b *lab.Bank, pp *lab.PrePrepare) ([]string, error) {
+	if pp.Digest == lab.NullDigest {
+		return nil, b.Abort(pp.Seq, pp.Request)
+	}
+	// BEGIN REFERENCE ONLY: a batch executes request by request (fast.go)
+	if len(pp.Batch) > 0 {
+		return b.ExecuteBatch(pp.Seq, pp.Requests())
+	}
+	// END REFERENCE ONLY
+	result, err := b.Execute(pp.Seq, pp.Request)
+	return []string{result}, err
 }

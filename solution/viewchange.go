@@ -313,6 +313,21 @@ func (r *Replica) outcomes(seq int) []lab.Outcome {
 	return h[i:j]
 }
 
+// archiveHistory moves the outcomes at or below seq, once there are at
+// least archiveChunk of them, into a chunk of the archived history, so
+// that appending to the history never copies a long run's whole history.
+// outcomes and allOutcomes read the archive and the history alike.
+func (r *Replica) archiveHistory(seq int) {
+	if i, _ := slices.BinarySearchFunc(r.history, seq+1, func(o lab.Outcome, seq int) int { return o.Seq - seq }); i >= archiveChunk {
+		r.archived = append(r.archived, r.history[:i:i])
+		r.history = r.history[i:]
+	}
+}
+
+// archiveChunk is the fewest outcomes archiveHistory moves into a chunk of
+// the archived history.
+const archiveChunk = 256
+
 // allOutcomes returns the whole history, in a new slice.
 func (r *Replica) allOutcomes() []lab.Outcome {
 	n := len(r.history)

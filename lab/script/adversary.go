@@ -396,15 +396,19 @@ type Lie struct {
 	Short       bool
 	// View, when set, is one more than the view a lying STATE-REPLY
 	// claims ("state replies view V"); its committed entries stay true.
-	View   int
-	To     []lab.ID // withhold: from whom
-	Stop   bool     // "stop lying"
-	Silent bool     // withhold: send nothing
+	View int
+	// Snapshot: a lying STATE-REPLY's checkpoint keeps its sequence
+	// number and digest but carries other balances ("state replies
+	// snapshot"), which that digest does not describe.
+	Snapshot bool
+	To       []lab.ID // withhold: from whom
+	Stop     bool     // "stop lying"
+	Silent   bool     // withhold: send nothing
 }
 
-// parseLie reads "lie in checkpoints", "lie in state replies", "lie in
-// new-view null at nN", "lie in new-view with N view changes", "withhold
-// KIND [nN] from PX, PY" and "stop lying".
+// parseLie reads "lie in checkpoints", "lie in state replies [view V |
+// snapshot]", "lie in new-view null at nN", "lie in new-view with N view
+// changes", "withhold KIND [nN] from PX, PY" and "stop lying".
 func (s *Step) parseLie(command string) error {
 	p := &words{w: strings.Fields(strings.ToLower(command))}
 	l := &Lie{}
@@ -444,6 +448,8 @@ func (s *Step) parseLie(command string) error {
 			l.Kind = lab.KindCheckpoint
 		case rest == "state replies":
 			l.Kind = lab.KindStateReply
+		case rest == "state replies snapshot":
+			l.Kind, l.Snapshot = lab.KindStateReply, true
 		case strings.HasPrefix(rest, "state replies view "):
 			v, err := strconv.Atoi(strings.TrimPrefix(rest, "state replies view "))
 			if err != nil || v < 0 {
@@ -467,7 +473,7 @@ func (s *Step) parseLie(command string) error {
 			}
 			l.Kind, l.Seq = lab.KindNewView, n
 		default:
-			return fmt.Errorf("unknown lie %q (want \"lie in checkpoints\", \"lie in state replies [view V]\", \"lie in new-view null at nN\" or \"lie in new-view with N view changes\")", rest)
+			return fmt.Errorf("unknown lie %q (want \"lie in checkpoints\", \"lie in state replies [view V|snapshot]\", \"lie in new-view null at nN\" or \"lie in new-view with N view changes\")", rest)
 		}
 	}
 	s.Action, s.Lie = LieStep, l
@@ -476,6 +482,10 @@ func (s *Step) parseLie(command string) error {
 
 // liedOp is what a replica lying in its state replies claims it executed.
 const liedOp = "account=alice,amount=999,operation=deposit"
+
+// liedAccount is the account a lying snapshot adds 999 to, besides every
+// account it holds.
+const liedAccount = "mallory"
 
 // forgedDigest marks a digest a lying replica made up.
 const forgedDigest = "forged-"
@@ -497,6 +507,15 @@ func (l Lie) rewrite(to lab.ID, m lab.Message) lab.Message {
 	case *lab.StateReply:
 		if l.View > 0 {
 			m.View = l.View - 1
+			return m
+		}
+		if l.Snapshot {
+			balances := map[string]int{}
+			for k, v := range m.Checkpoint.Balances {
+				balances[k] = v + 999
+			}
+			balances[liedAccount] += 999
+			m.Checkpoint.Balances = balances
 			return m
 		}
 		for i := range m.Committed {

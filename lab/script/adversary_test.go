@@ -96,6 +96,9 @@ func TestAdversaryVerbsParse(t *testing.T) {
 		{"P3: lie in state replies view 9", func(t *testing.T, s Step) {
 			assert.Equal(t, Lie{Kind: lab.KindStateReply, View: 10}, *s.Lie)
 		}},
+		{"P3: lie in state replies snapshot", func(t *testing.T, s Step) {
+			assert.Equal(t, Lie{Kind: lab.KindStateReply, Snapshot: true}, *s.Lie)
+		}},
 		{"P3: withhold PRE-PREPARE n1 from P1, P2", func(t *testing.T, s Step) {
 			assert.Equal(t, Lie{Kind: lab.KindPrePrepare, Seq: 1, To: []lab.ID{1, 2}, Silent: true}, *s.Lie)
 		}},
@@ -209,6 +212,15 @@ func TestNewExpectationsParse(t *testing.T) {
 			assert.Equal(t, 3, e.N)
 		}},
 		{"expect P1: snapshot not in final checkpoint file", func(t *testing.T, e Expect) { assert.True(t, e.Not) }},
+		{"expect P1: log starts after n4", func(t *testing.T, e Expect) { assert.Equal(t, ExpectLogAfter, e.Kind); assert.Equal(t, 4, e.N) }},
+		{"expect P3: history agrees with P0", func(t *testing.T, e Expect) {
+			assert.Equal(t, ExpectHistoryAgrees, e.Kind)
+			assert.Equal(t, lab.ID(0), e.Other)
+		}},
+		{"expect P2, P3: log agrees with P1", func(t *testing.T, e Expect) {
+			assert.Equal(t, ExpectLogAgrees, e.Kind)
+			assert.Equal(t, lab.ID(1), e.Other)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
@@ -217,7 +229,8 @@ func TestNewExpectationsParse(t *testing.T) {
 			tt.check(t, c.Expects[0])
 		})
 	}
-	for _, bad := range []string{"expect client: request 1 prepared", "expect P1: request 1 not prepared at n2", "expect P1: request 1 committed at 2"} {
+	for _, bad := range []string{"expect client: request 1 prepared", "expect P1: request 1 not prepared at n2", "expect P1: request 1 committed at 2",
+		"expect P1: log starts after 4", "expect P1: history agrees with P1", "expect P1: log agrees with P9", "expect P1: log agrees with client", "expect P1: history agrees with Pl"} {
 		_, err := Parse("x.case", head+"\n"+bad+"\n")
 		assert.Error(t, err, bad)
 	}
@@ -244,4 +257,102 @@ func TestPreparedOfADecidedRequest(t *testing.T) {
 		_, ok := checkOutcome(Failure{}, req, Expect{Request: 1, Want: tt.want, InView: -1}, st, 4)
 		assert.Equal(t, tt.holds, ok, "%s when %v", tt.want, tt.committed)
 	}
+}
+
+// A snapshot lie keeps the checkpoint's sequence number and digest and
+// changes what it holds, so that the digest no longer describes it.
+func TestSnapshotLieKeepsTheDigest(t *testing.T) {
+	b := lab.NewBank(map[string]int{"alice": 10}, nil)
+	snap := b.Snapshot()
+	m := Lie{Kind: lab.KindStateReply, Snapshot: true}.rewrite(1, &lab.StateReply{Replica: 3, Checkpoint: snap})
+	got := m.(*lab.StateReply).Checkpoint
+	assert.Equal(t, snap.Seq, got.Seq)
+	assert.Equal(t, snap.Digest, got.Digest)
+	assert.Equal(t, map[string]int{"alice": 1009, "mallory": 999}, got.Balances)
+	assert.Error(t, lab.NewBank(nil, nil).Restore(got), "its contents do not match its digest")
+	assert.Equal(t, map[string]int{"alice": 10}, snap.Balances, "the replica's own snapshot is untouched")
+}
+
+// A replica that caught up by state transfer may hold less history than
+// another: the histories are compared where both reach, and one decision
+// taken differently there is found.
+func TestHistoryAgrees(t *testing.T) {
+	req := func(ts int64) lab.Request {
+		return lab.Request{Client: "c", Timestamp: ts, Op: "account=a,amount=1,operation=deposit"}
+	}
+	done := func(seq, view int, ts int64, committed bool, result string) lab.Outcome {
+		return lab.Outcome{View: view, Seq: seq, Request: req(ts), Committed: committed, Result: result}
+	}
+	p0 := lab.Status{History: []lab.Outcome{done(1, 0, 1, true, "a=1"), done(2, 0, 2, true, "a=2"), done(3, 1, 3, false, "aborted")}}
+	tests := []struct {
+		name  string
+		h     []lab.Outcome
+		holds bool
+		found string
+	}{
+		{"the same", p0.History, true, ""},
+		{"from a later checkpoint", p0.History[1:], true, ""},
+		{"behind", p0.History[:2], true, ""},
+		{"nothing yet", nil, true, ""},
+		{"another view", []lab.Outcome{done(2, 0, 2, true, "a=2"), done(3, 0, 3, false, "aborted")}, false, "c#3 account=a,amount=1,operation=deposit aborted at n3 in view 0 (aborted), where P0 has c#3 account=a,amount=1,operation=deposit aborted at n3 in view 1 (aborted)"},
+		{"another result", []lab.Outcome{done(2, 0, 2, true, "aborted")}, false, "in view 0 (aborted), where P0 has"},
+		{"a gap", []lab.Outcome{done(1, 0, 1, true, "a=1"), done(3, 1, 3, false, "aborted")}, false, "where P0 has c#2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, ok := checkHistoryAgrees(Failure{}, 0, lab.Status{History: tt.h}, p0)
+			assert.Equal(t, tt.holds, ok)
+			assert.Contains(t, f.Found, tt.found)
+		})
+	}
+}
+
+// Logs are compared at the sequence numbers both hold, votes aside.
+func TestLogAgrees(t *testing.T) {
+	r := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
+	p1 := lab.Status{Log: []lab.Entry{
+		{Seq: 1, Digest: lab.NullDigest, Phase: lab.PhaseCommitted, Executed: true},
+		{Seq: 2, Digest: lab.Digest(r), Request: r, Phase: lab.PhaseAborted, Executed: true, PrepareYes: []lab.ID{1, 2}},
+	}}
+	same := lab.Status{Log: []lab.Entry{
+		{Seq: 2, Digest: lab.Digest(r), Request: r, Phase: lab.PhaseAborted, Executed: true},
+		{Seq: 3, Phase: lab.PhasePrePrepared},
+	}}
+	_, ok := checkLogAgrees(Failure{}, 1, same, p1)
+	assert.True(t, ok, "n2 alike, votes aside; n3 is P0's alone")
+	other := lab.Status{Log: []lab.Entry{{Seq: 2, Digest: lab.Digest(r), Request: r, Phase: lab.PhaseCommitted, Executed: true}}}
+	f, ok := checkLogAgrees(Failure{}, 1, other, p1)
+	assert.False(t, ok)
+	assert.Equal(t, 2, f.Seq)
+	assert.Contains(t, f.Found, "committed, executed, where P1 has c#1 account=a,amount=1,operation=deposit (digest "+lab.Digest(r)+"), aborted, executed")
+}
+
+// The log must hold nothing at or below the sequence number named.
+func TestLogStartsAfter(t *testing.T) {
+	c, err := Parse("x.case", head+"\nexpect P0: log starts after n2\n")
+	require.NoError(t, err)
+	e := c.Expects[0]
+	for _, tt := range []struct {
+		log   []lab.Entry
+		holds bool
+	}{
+		{nil, true},
+		{[]lab.Entry{{Seq: 3}, {Seq: 4}}, true},
+		{[]lab.Entry{{Seq: 2}, {Seq: 3}}, false},
+	} {
+		f, ok := checkReplica(&withLog{log: tt.log}, e, 0)
+		assert.Equal(t, tt.holds, ok, "%v: %s", tt.log, f.Found)
+	}
+}
+
+// withLog is the stub with a log.
+type withLog struct {
+	stub
+	log []lab.Entry
+}
+
+func (s *withLog) Status(id lab.ID) (lab.Status, error) {
+	st, err := s.stub.Status(id)
+	st.Log = s.log
+	return st, err
 }

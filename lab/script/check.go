@@ -172,10 +172,109 @@ func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
 		}
 		f.Seq = st.Log[0].Seq
 		f.Found += fmt.Sprintf(" from n%d to n%d (stable checkpoint n%d)", st.Log[0].Seq, st.Log[len(st.Log)-1].Seq, st.StableSeq)
+	case ExpectLogAfter:
+		f.Expected = fmt.Sprintf("no log entry at or below n%d", e.N)
+		f.Found = "an empty log"
+		if len(st.Log) == 0 {
+			return f, true
+		}
+		f.Seq = st.Log[0].Seq
+		f.Found = fmt.Sprintf("a log from n%d to n%d (stable checkpoint n%d)", st.Log[0].Seq, st.Log[len(st.Log)-1].Seq, st.StableSeq)
+		return f, st.Log[0].Seq > e.N
+	case ExpectHistoryAgrees, ExpectLogAgrees:
+		other, err := cl.Status(e.Other)
+		if err != nil {
+			f.Expected = e.Text
+			f.Found = fmt.Sprintf("no status of %s: %v", e.Other, err)
+			return f, false
+		}
+		if e.Kind == ExpectLogAgrees {
+			return checkLogAgrees(f, e.Other, st, other)
+		}
+		return checkHistoryAgrees(f, e.Other, st, other)
 	case ExpectInFinalCheckpoint:
 		return checkFinal(f, cl, e, id, st)
 	}
 	return f, false
+}
+
+// checkHistoryAgrees compares two histories over the sequence numbers
+// both cover: a replica that restored a checkpoint has no history below
+// it, and one behind has none above what it executed.
+func checkHistoryAgrees(f Failure, other lab.ID, st, ot lab.Status) (Failure, bool) {
+	f.Expected = fmt.Sprintf("the decisions of %s where both histories reach", other)
+	f.Found = "the same decisions"
+	if len(st.History) == 0 || len(ot.History) == 0 {
+		return f, true
+	}
+	from := max(st.History[0].Seq, ot.History[0].Seq)
+	to := min(st.History[len(st.History)-1].Seq, ot.History[len(ot.History)-1].Seq)
+	within := func(h []lab.Outcome) []lab.Outcome {
+		var out []lab.Outcome
+		for _, o := range h {
+			if o.Seq >= from && o.Seq <= to {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+	mine, theirs := within(st.History), within(ot.History)
+	for i := range max(len(mine), len(theirs)) {
+		switch {
+		case i >= len(mine):
+			f.Seq = theirs[i].Seq
+			f.Found = fmt.Sprintf("nothing where %s has %s", other, describeOutcome(theirs[i]))
+		case i >= len(theirs):
+			f.Seq = mine[i].Seq
+			f.Found = fmt.Sprintf("%s, where %s has nothing", describeOutcome(mine[i]), other)
+		case mine[i] != theirs[i]:
+			f.Seq = mine[i].Seq
+			f.Found = fmt.Sprintf("%s, where %s has %s", describeOutcome(mine[i]), other, describeOutcome(theirs[i]))
+		default:
+			continue
+		}
+		return f, false
+	}
+	return f, true
+}
+
+func describeOutcome(o lab.Outcome) string {
+	return fmt.Sprintf("%s#%d %s %s at n%d in view %d (%s)", o.Request.Client, o.Request.Timestamp, o.Request.Op, outcomeWord(o.Committed), o.Seq, o.View, o.Result)
+}
+
+// checkLogAgrees compares the entries both logs hold, sequence number by
+// sequence number: the request and digest, the phase and whether it was
+// executed. Votes are left out, since each replica counts those it
+// received.
+func checkLogAgrees(f Failure, other lab.ID, st, ot lab.Status) (Failure, bool) {
+	f.Expected = fmt.Sprintf("the log entries of %s where both logs hold one", other)
+	f.Found = "the same entries"
+	theirs := map[int]lab.Entry{}
+	for _, le := range ot.Log {
+		theirs[le.Seq] = le
+	}
+	for _, le := range st.Log {
+		te, ok := theirs[le.Seq]
+		if !ok || describeEntry(le) == describeEntry(te) {
+			continue
+		}
+		f.Seq = le.Seq
+		f.Found = fmt.Sprintf("n%d %s, where %s has %s", le.Seq, describeEntry(le), other, describeEntry(te))
+		return f, false
+	}
+	return f, true
+}
+
+func describeEntry(le lab.Entry) string {
+	phase := "not pre-prepared"
+	if le.Phase != 0 {
+		phase = le.Phase.String()
+	}
+	executed := "not executed"
+	if le.Executed {
+		executed = "executed"
+	}
+	return fmt.Sprintf("%s (digest %s), %s, %s", describeRequest(le.Request), le.Digest, phase, executed)
 }
 
 // checkFinal looks for the replica's snapshot in the newest final

@@ -160,6 +160,15 @@ const (
 	// ExpectSentAtMost: the replica's code sent at most N messages (of
 	// Msg, when set); with Not, at least N.
 	ExpectSentAtMost
+	// ExpectLogAfter: every entry of the log lies above sequence number N.
+	ExpectLogAfter
+	// ExpectHistoryAgrees: over the sequence numbers both histories cover,
+	// the replica decided what Other decided, in the same view, with the
+	// same result.
+	ExpectHistoryAgrees
+	// ExpectLogAgrees: at every sequence number both logs hold, the
+	// replica's entry has Other's request, digest, phase and execution.
+	ExpectLogAgrees
 )
 
 // Want is the outcome an ExpectOutcome line asks for.
@@ -210,6 +219,7 @@ type Expect struct {
 	View     int
 	Primary  lab.ID
 	N        int
+	Other    lab.ID // ExpectHistoryAgrees, ExpectLogAgrees: the replica compared with
 }
 
 // Error is a problem in a case file, reported as file:line: message.
@@ -377,6 +387,9 @@ func (c *Case) checkExpect(e Expect) error {
 		if int(id) >= c.N {
 			return fmt.Errorf("%s is not a replica of this %d-replica cluster", id, c.N)
 		}
+	}
+	if (e.Kind == ExpectHistoryAgrees || e.Kind == ExpectLogAgrees) && int(e.Other) >= c.N {
+		return fmt.Errorf("%s is not a replica of this %d-replica cluster", e.Other, c.N)
 	}
 	return nil
 }
@@ -556,7 +569,7 @@ func ParseCommand(command string) (Step, error) {
 }
 
 // Commands lists the replica commands, for help texts and error messages.
-const Commands = "tx [OPERATION], prepare yes|no, prepare to PX yes|no, ack commit|abort, ack to PX commit|abort, progress, crash, recover, view change, checkpoint, status, list; a Byzantine replica also: tx OPERATION to PX, send KIND ... to PX (VIEW-CHANGE and NEW-VIEW with chosen contents too), lie in checkpoints|state replies|new-view null at nN, withhold KIND [nN] from PX, stop lying"
+const Commands = "tx [OPERATION], prepare yes|no, prepare to PX yes|no, ack commit|abort, ack to PX commit|abort, progress, crash, recover, view change, checkpoint, status, list; a Byzantine replica also: tx OPERATION to PX, send KIND ... to PX (VIEW-CHANGE and NEW-VIEW with chosen contents too), lie in checkpoints|state replies [view V|snapshot]|new-view null at nN, withhold KIND [nN] from PX, stop lying"
 
 func (s *Step) parseCommand(command string) error {
 	w := strings.Fields(strings.ToLower(command))
@@ -724,7 +737,7 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		e.Targets = ids
 	}
 	w := strings.Fields(strings.ToLower(what))
-	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted|pre-prepared|prepared|not committed|not decided|not pre-prepared|not prepared [at nS] [in view V], balance ACCOUNT=N ..., view V primary PX, not in view V, no view change, executed N, null request at nS, stable checkpoint N, stable checkpoints N, log at most N, sent at most|least N [KIND] messages, snapshot in final checkpoint file, snapshot not in final checkpoint file)", what)
+	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted|pre-prepared|prepared|not committed|not decided|not pre-prepared|not prepared [at nS] [in view V], balance ACCOUNT=N ..., view V primary PX, not in view V, no view change, executed N, null request at nS, stable checkpoint N, stable checkpoints N, log at most N, log starts after nN, history agrees with PX, log agrees with PX, sent at most|least N [KIND] messages, snapshot in final checkpoint file, snapshot not in final checkpoint file)", what)
 	if len(w) == 0 {
 		return e, usage
 	}
@@ -799,6 +812,23 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 	case len(w) == 4 && w[0] == "log" && w[1] == "at" && w[2] == "most":
 		e.Kind = ExpectLogAtMost
 		e.N, err = nonNegative(w[3])
+	case len(w) == 4 && w[0] == "log" && w[1] == "starts" && w[2] == "after":
+		e.Kind = ExpectLogAfter
+		if !strings.HasPrefix(w[3], "n") {
+			return e, fmt.Errorf("log starts after: want a sequence number such as n4, got %q", w[3])
+		}
+		e.N, err = nonNegative(w[3][1:])
+	case len(w) == 4 && (w[0] == "history" || w[0] == "log") && w[1] == "agrees" && w[2] == "with":
+		e.Kind = ExpectHistoryAgrees
+		if w[0] == "log" {
+			e.Kind = ExpectLogAgrees
+		}
+		if e.Other, err = lab.ParseID(w[3]); err != nil || e.Other == lab.Client {
+			return e, replicaError(strings.Fields(what)[3])
+		}
+		if slices.Contains(e.Targets, e.Other) {
+			return e, fmt.Errorf("%s agrees with itself: name another replica", e.Other)
+		}
 	case strings.Join(w, " ") == "snapshot in final checkpoint file":
 		e.Kind = ExpectInFinalCheckpoint
 	case strings.Join(w, " ") == "snapshot not in final checkpoint file":
