@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"pbftlab/lab"
+	"pbftlab/wire"
 )
 
 // nodeEnv is the lab.Env a replica gets in this mode: its messages become
@@ -22,13 +23,13 @@ func (e *nodeEnv) Send(to lab.ID, m lab.Message) {
 		n.log.printf("the replica tried to send %s to %s, which is not another node", lab.KindOf(m), to)
 		return
 	}
-	n.send(n.ids[to], peerMessage{Type: "pbft_msg", Kind: lab.KindOf(m).String(), Payload: lab.Encode(m)})
+	n.send(n.ids[to], peerMessage{Type: "pbft_msg", Kind: lab.KindOf(m).String(), Payload: wire.Encode(m)})
 }
 
 func (e *nodeEnv) Broadcast(m lab.Message) {
 	n := (*node)(e)
 	// Encode once; every copy carries the same bytes.
-	body := peerMessage{Type: "pbft_msg", Kind: lab.KindOf(m).String(), Payload: lab.Encode(m)}
+	body := peerMessage{Type: "pbft_msg", Kind: lab.KindOf(m).String(), Payload: wire.Encode(m)}
 	for i, id := range n.ids {
 		if lab.ID(i) != n.me {
 			n.send(id, body)

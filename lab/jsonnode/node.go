@@ -29,7 +29,7 @@
 //
 // A replica's Send and Broadcast become envelopes from this node to the
 // destination's node id, with body {"type": "pbft_msg", "kind": "PREPARE",
-// "payload": base64 of lab.Encode}. The kind is there for people reading a
+// "payload": base64 of wire.Encode}. The kind is there for people reading a
 // transcript; the payload alone is decoded. A pbft_msg is believed to come
 // from the replica its envelope's src names: whatever routes the lines (the
 // Maelstrom harness, a test) is trusted to stamp src honestly, as the
@@ -140,6 +140,7 @@ import (
 	"time"
 
 	"pbftlab/lab"
+	"pbftlab/wire"
 )
 
 // Maelstrom's error codes that this node uses.
@@ -424,7 +425,7 @@ func (n *node) onRequest(env envelope, h header) {
 // "A client's request at a backup"); the replica forwards it to the
 // primary itself.
 func (n *node) relay(req *lab.Request, primary lab.ID) {
-	body := peerMessage{Type: "pbft_msg", Kind: lab.KindRequest.String(), Payload: lab.Encode(req)}
+	body := peerMessage{Type: "pbft_msg", Kind: lab.KindRequest.String(), Payload: wire.Encode(req)}
 	for i, id := range n.ids {
 		if lab.ID(i) != n.me && lab.ID(i) != primary {
 			n.send(id, body)
@@ -484,7 +485,7 @@ func (n *node) onPeerMessage(env envelope) {
 		n.log.printf("dropped pbft_msg from %s: %v", env.Src, err)
 		return
 	}
-	m, err := lab.Decode(b.Payload)
+	m, err := wire.Decode(b.Payload)
 	if err != nil {
 		n.log.printf("dropped pbft_msg from %s: %v", env.Src, err)
 		return

@@ -16,6 +16,7 @@ import (
 
 	"pbftlab/lab"
 	"pbftlab/lab/jsonnode"
+	"pbftlab/wire"
 )
 
 // These tests run Run in-process against stub, a stand-in replica, so
@@ -208,7 +209,7 @@ func TestBadRequestsGetErrors(t *testing.T) {
 }
 
 // payload returns the base64 body of a pbft_msg carrying m.
-func payload(m lab.Message) string { return base64.StdEncoding.EncodeToString(lab.Encode(m)) }
+func payload(m lab.Message) string { return base64.StdEncoding.EncodeToString(wire.Encode(m)) }
 
 func TestPrimaryOrdersAndReportsTheClientsText(t *testing.T) {
 	n := startNode(t)

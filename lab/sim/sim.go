@@ -22,6 +22,7 @@ import (
 	"pbftlab/lab"
 	"pbftlab/lab/ckptfile"
 	"pbftlab/lab/script"
+	"pbftlab/wire"
 )
 
 // Options configure a simulated cluster.
@@ -286,7 +287,7 @@ func (s *Sim) Settle() {
 // deliverOne delivers one message chosen by the seed.
 func (s *Sim) deliverOne() {
 	from, to, data := s.net.pop(s.rng, s.opts.Reorder)
-	m, err := lab.Decode(data)
+	m, err := wire.Decode(data)
 	if err != nil {
 		s.fail(fmt.Errorf("a message from %s to %s did not decode: %v", from, to, err))
 		return
@@ -347,7 +348,7 @@ func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bo
 		return
 	}
 	if data == nil {
-		data = lab.Encode(m)
+		data = wire.Encode(m)
 	}
 	if !forged && from != lab.Client {
 		n := s.nodes[from]
@@ -510,7 +511,7 @@ func (n *node) Send(to lab.ID, m lab.Message) {
 // lied passes a copy of m through the replica's lie, so that the lie
 // cannot change what the replica keeps or sends to the others.
 func (n *node) lied(to lab.ID, m lab.Message) lab.Message {
-	c, err := lab.Decode(lab.Encode(m))
+	c, err := wire.Decode(wire.Encode(m))
 	if err != nil {
 		return m
 	}
@@ -530,7 +531,7 @@ func (n *node) Broadcast(m lab.Message) {
 		}
 		return
 	}
-	data := lab.Encode(m) // read-only from here on, so the receivers may share it
+	data := wire.Encode(m) // read-only from here on, so the receivers may share it
 	for i := range n.sim.opts.N {
 		if lab.ID(i) != n.id {
 			n.sim.sendEncoded(n.id, lab.ID(i), m, data, false)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"pbftlab/lab"
+	"pbftlab/wire"
 )
 
 // ClientObserver hears what the client receives; the console prints it.
@@ -162,7 +163,7 @@ func (c *Client) Send(op string) int {
 	c.byTS[ts] = r
 	primary := lab.Primary(c.view, c.N())
 	c.mu.Unlock()
-	c.tr.Send(primary, lab.Encode(&r.req))
+	c.tr.Send(primary, wire.Encode(&r.req))
 	return r.n
 }
 
@@ -249,7 +250,7 @@ func (c *Client) Rejected() uint64           { return c.tr.Rejected() }
 func (c *Client) deliver(from lab.ID, _ string, payload []byte) {
 	defer c.cfg.Inflight.add(-1)
 	c.handled.add(from)
-	m, err := lab.Decode(payload)
+	m, err := wire.Decode(payload)
 	if err != nil {
 		c.note(fmt.Sprintf("dropped a message from %s: %v", from, err))
 		return
@@ -377,7 +378,7 @@ func (c *Client) retry(due func(*request) string) {
 	for _, a := range again {
 		r := a.r
 		c.note(fmt.Sprintf("request %d unanswered after %s; sending it to every replica", r.n, a.after))
-		payload := lab.Encode(&r.req)
+		payload := wire.Encode(&r.req)
 		for i := range c.N() {
 			c.tr.Send(lab.ID(i), payload)
 		}

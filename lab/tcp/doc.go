@@ -31,7 +31,7 @@
 // random nonce and its incarnation; the dialling side answers with its own
 // ID (and, for a client, its name), its own nonce and incarnation, and an
 // HMAC-SHA256 tag over all that and the acceptor's nonce. Every later frame
-// carries a counter, then a message in the lab.Encode form with its number
+// carries a counter, then a message in the wire.Encode form with its number
 // and an acknowledgement, or an acknowledgement alone, then a tag over the
 // sender, the receiver, the receiver's nonce and everything before it. The
 // tag's key belongs to the pair of endpoints: it is derived from the cluster

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"pbftlab/lab"
+	"pbftlab/wire"
 )
 
 // Observer hears what a node does; the console prints it. Every method but
@@ -263,7 +264,7 @@ func (n *Node) WaitConnected(ctx context.Context) error { return n.tr.WaitConnec
 // deliver runs on a connection's reader goroutine: it decodes the message
 // and hands it to the replica.
 func (n *Node) deliver(from lab.ID, client string, payload []byte) {
-	m, err := lab.Decode(payload)
+	m, err := wire.Decode(payload)
 	if err == nil && from == lab.Client && lab.KindOf(m) != lab.KindRequest {
 		err = fmt.Errorf("a client may only send requests, not %s", lab.KindOf(m))
 	}
@@ -330,7 +331,7 @@ func (n *Node) replyAgain(req *lab.Request) {
 	if !ok || r.Timestamp != req.Timestamp {
 		return
 	}
-	_ = n.tr.SendClient(r.Client, lab.Encode(&r))
+	_ = n.tr.SendClient(r.Client, wire.Encode(&r))
 }
 
 // Rejoin is what a replica does when its process starts: it asks the
@@ -437,7 +438,7 @@ func (n *Node) VoteTo(to lab.ID, op lab.Op, yes bool) error {
 		case n.lastPP == nil:
 			return fmt.Errorf("%s has received no pre-prepare to vote on", n.cfg.ID)
 		}
-		payload := lab.Encode(lab.Forge(n.cfg.ID, *n.lastPP, op, yes))
+		payload := wire.Encode(lab.Forge(n.cfg.ID, *n.lastPP, op, yes))
 		n.tr.Send(to, payload)
 		n.tr.Send(to, payload)
 		return nil
@@ -560,14 +561,14 @@ func (e env) Send(to lab.ID, m lab.Message) {
 		e.n.note(fmt.Sprintf("%s sent %s to itself; dropped (record your own vote directly)", to, lab.KindOf(m)))
 		return
 	}
-	e.n.tr.Send(to, lab.Encode(m))
+	e.n.tr.Send(to, wire.Encode(m))
 }
 
 func (e env) Broadcast(m lab.Message) {
 	if e.silent() {
 		return
 	}
-	payload := lab.Encode(m)
+	payload := wire.Encode(m)
 	for i := range e.n.N() {
 		if lab.ID(i) != e.n.cfg.ID {
 			e.n.tr.Send(lab.ID(i), payload)
@@ -588,7 +589,7 @@ func (e env) Reply(r lab.Reply) {
 	if old, ok := e.n.replies[r.Client]; !ok || old.Timestamp <= r.Timestamp {
 		e.n.replies[r.Client] = r
 	}
-	if err := e.n.tr.SendClient(r.Client, lab.Encode(&r)); err != nil {
+	if err := e.n.tr.SendClient(r.Client, wire.Encode(&r)); err != nil {
 		e.n.note(fmt.Sprintf("reply for request %s#%d not sent: %v", r.Client, r.Timestamp, err))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
+	"pbftlab/wire"
 )
 
 // fake is a replica that records what it gets: the primary broadcasts a
@@ -176,7 +177,7 @@ func TestClientRequestReachesPrimaryAndOnlyRequestsAreTaken(t *testing.T) {
 	// A client that sends anything but a request is dropped at the door.
 	raw := StartTransport(TransportConfig{Self: lab.Client, Name: "mallory", Peers: c.Peers(), Inflight: c.inflight})
 	defer raw.Close()
-	raw.Send(0, lab.Encode(&lab.Prepare{Replica: 1, Yes: true}))
+	raw.Send(0, wire.Encode(&lab.Prepare{Replica: 1, Yes: true}))
 	require.NoError(t, c.Settle())
 	assert.Equal(t, []string{"client REQUEST"}, fromClient())
 	assert.Equal(t, uint64(2), c.Nodes[0].Handled()["client"], "both were handled: one delivered, one dropped")
@@ -280,9 +281,9 @@ func TestNodeSendsTheLastReplyAgain(t *testing.T) {
 	t.Cleanup(client.Close)
 	require.NoError(t, client.WaitConnected(context.Background()))
 	req := lab.Request{Client: "alice", Timestamp: 7, Op: "account=a,amount=1,operation=deposit"}
-	client.tr.Send(0, lab.Encode(&req))
+	client.tr.Send(0, wire.Encode(&req))
 	require.NoError(t, c.Settle())
-	client.tr.Send(0, lab.Encode(&req))
+	client.tr.Send(0, wire.Encode(&req))
 	require.NoError(t, c.Settle())
 	assert.Equal(t, uint64(2), client.Handled()["P0"], "two replies to one request sent twice")
 

@@ -35,7 +35,7 @@ type TransportConfig struct {
 	// Deliver receives every authenticated payload, from the goroutine that
 	// reads its connection. client is the client's name when from is
 	// lab.Client. payload is good only until Deliver returns: the reader
-	// reads the next frame over it (lab.Decode copies what it keeps).
+	// reads the next frame over it (wire.Decode copies what it keeps).
 	Deliver func(from lab.ID, client string, payload []byte)
 	// Note receives what the transport has to say about trouble: a peer
 	// unreachable, a connection lost or refused, a frame rejected.

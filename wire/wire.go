@@ -1,4 +1,10 @@
-package lab
+// Package wire is the byte form of the lab's messages, as the simulator
+// and the TCP and JSON runtimes carry them: a kind byte followed by the
+// message's fields in a fixed order, integers as varints, strings and
+// lists prefixed by their length. It is compact and fast enough that the
+// simulator can encode every message it carries, which is how it
+// guarantees that replicas share no memory. Replicas never see it.
+package wire
 
 import (
 	"encoding/binary"
@@ -8,35 +14,32 @@ import (
 	"maps"
 	"slices"
 	"sync/atomic"
-)
 
-// The wire format is a kind byte followed by the message's fields in a fixed
-// order: integers as varints, strings and lists prefixed by their length. It
-// is compact and fast enough that the simulator can encode every message it
-// carries, which is how it guarantees that replicas share no memory.
+	"pbftlab/lab"
+)
 
 // maxList bounds every length read from the wire, so a corrupt or hostile
 // frame cannot make the decoder allocate without limit.
 const maxList = 1 << 20
 
 // Encode returns the wire form of m.
-func Encode(m Message) []byte {
+func Encode(m lab.Message) []byte {
 	w := writer{buf: make([]byte, 0, 64)}
-	w.byte(byte(m.kind()))
+	w.byte(byte(lab.KindOf(m)))
 	switch m := m.(type) {
-	case *Request:
+	case *lab.Request:
 		w.request(m)
-	case *PrePrepare:
+	case *lab.PrePrepare:
 		w.prePrepare(m)
-	case *Prepare:
+	case *lab.Prepare:
 		w.prepare(m)
-	case *Commit:
+	case *lab.Commit:
 		w.int(m.View)
 		w.int(m.Seq)
 		w.str(m.Digest)
 		w.int(int(m.Replica))
 		w.bool(m.Commit)
-	case *Reply:
+	case *lab.Reply:
 		w.int(m.View)
 		w.int(m.Seq)
 		w.int64(m.Timestamp)
@@ -44,11 +47,11 @@ func Encode(m Message) []byte {
 		w.int(int(m.Replica))
 		w.bool(m.Committed)
 		w.str(m.Result)
-	case *Checkpoint:
+	case *lab.Checkpoint:
 		w.checkpoint(m)
-	case *ViewChange:
+	case *lab.ViewChange:
 		w.viewChange(m)
-	case *NewView:
+	case *lab.NewView:
 		w.int(m.View)
 		w.int(len(m.ViewChanges))
 		for i := range m.ViewChanges {
@@ -58,10 +61,10 @@ func Encode(m Message) []byte {
 		for i := range m.PrePrepares {
 			w.prePrepare(&m.PrePrepares[i])
 		}
-	case *StateRequest:
+	case *lab.StateRequest:
 		w.int(int(m.Replica))
 		w.int(m.Nonce)
-	case *StateReply:
+	case *lab.StateReply:
 		w.int(int(m.Replica))
 		w.int(m.Nonce)
 		w.int(m.View)
@@ -71,33 +74,33 @@ func Encode(m Message) []byte {
 			w.prePrepare(&m.Committed[i])
 		}
 	default:
-		panic(fmt.Sprintf("lab.Encode: unknown message type %T", m))
+		panic(fmt.Sprintf("wire.Encode: unknown message type %T", m))
 	}
 	return w.buf
 }
 
 // Decode reads a message written by Encode. The message shares no memory
 // with b, which the caller may reuse at once.
-func Decode(b []byte) (Message, error) {
+func Decode(b []byte) (lab.Message, error) {
 	r := reader{buf: b, orig: b}
-	var m Message
-	switch Kind(r.byte()) {
-	case KindRequest:
+	var m lab.Message
+	switch lab.Kind(r.byte()) {
+	case lab.KindRequest:
 		m = r.request()
-	case KindPrePrepare:
+	case lab.KindPrePrepare:
 		m = r.prePrepare()
-	case KindPrepare:
+	case lab.KindPrepare:
 		m = r.prepare()
-	case KindCommit:
-		m = &Commit{View: r.int(), Seq: r.int(), Digest: r.digest(), Replica: ID(r.int()), Commit: r.bool()}
-	case KindReply:
-		m = &Reply{View: r.int(), Seq: r.int(), Timestamp: r.int64(), Client: r.str(), Replica: ID(r.int()), Committed: r.bool(), Result: r.str()}
-	case KindCheckpoint:
+	case lab.KindCommit:
+		m = &lab.Commit{View: r.int(), Seq: r.int(), Digest: r.digest(), Replica: lab.ID(r.int()), Commit: r.bool()}
+	case lab.KindReply:
+		m = &lab.Reply{View: r.int(), Seq: r.int(), Timestamp: r.int64(), Client: r.str(), Replica: lab.ID(r.int()), Committed: r.bool(), Result: r.str()}
+	case lab.KindCheckpoint:
 		m = r.checkpoint()
-	case KindViewChange:
+	case lab.KindViewChange:
 		m = r.viewChange()
-	case KindNewView:
-		nv := &NewView{View: r.int()}
+	case lab.KindNewView:
+		nv := &lab.NewView{View: r.int()}
 		for n := r.len(); n > 0 && r.err == nil; n-- {
 			nv.ViewChanges = append(nv.ViewChanges, *r.viewChange())
 		}
@@ -105,10 +108,10 @@ func Decode(b []byte) (Message, error) {
 			nv.PrePrepares = append(nv.PrePrepares, *r.prePrepare())
 		}
 		m = nv
-	case KindStateRequest:
-		m = &StateRequest{Replica: ID(r.int()), Nonce: r.int()}
-	case KindStateReply:
-		sr := &StateReply{Replica: ID(r.int()), Nonce: r.int(), View: r.int(), Checkpoint: r.snapshot()}
+	case lab.KindStateRequest:
+		m = &lab.StateRequest{Replica: lab.ID(r.int()), Nonce: r.int()}
+	case lab.KindStateReply:
+		sr := &lab.StateReply{Replica: lab.ID(r.int()), Nonce: r.int(), View: r.int(), Checkpoint: r.snapshot()}
 		for n := r.len(); n > 0 && r.err == nil; n-- {
 			sr.Committed = append(sr.Committed, *r.prePrepare())
 		}
@@ -141,7 +144,7 @@ func (w *writer) bool(b bool) {
 	}
 }
 
-func (w *writer) request(r *Request) {
+func (w *writer) request(r *lab.Request) {
 	w.str(r.Client)
 	w.int64(r.Timestamp)
 	w.str(r.Op)
@@ -155,7 +158,7 @@ const (
 	ppBatch
 )
 
-func (w *writer) prePrepare(p *PrePrepare) {
+func (w *writer) prePrepare(p *lab.PrePrepare) {
 	w.int(p.View)
 	w.int(p.Seq)
 	w.str(p.Digest)
@@ -178,7 +181,7 @@ func (w *writer) prePrepare(p *PrePrepare) {
 	}
 }
 
-func (w *writer) prepare(p *Prepare) {
+func (w *writer) prepare(p *lab.Prepare) {
 	w.int(p.View)
 	w.int(p.Seq)
 	w.str(p.Digest)
@@ -186,13 +189,13 @@ func (w *writer) prepare(p *Prepare) {
 	w.bool(p.Yes)
 }
 
-func (w *writer) checkpoint(c *Checkpoint) {
+func (w *writer) checkpoint(c *lab.Checkpoint) {
 	w.int(c.Seq)
 	w.str(c.Digest)
 	w.int(int(c.Replica))
 }
 
-func (w *writer) viewChange(v *ViewChange) {
+func (w *writer) viewChange(v *lab.ViewChange) {
 	w.int(v.View)
 	w.int(v.StableSeq)
 	w.int(len(v.Checkpoints))
@@ -210,7 +213,7 @@ func (w *writer) viewChange(v *ViewChange) {
 	w.int(int(v.Replica))
 }
 
-func (w *writer) snapshot(s *Snapshot) {
+func (w *writer) snapshot(s *lab.Snapshot) {
 	w.int(s.Seq)
 	w.str(s.Digest)
 	w.int(len(s.Balances))
@@ -331,25 +334,25 @@ func (r *reader) bool() bool {
 	return false
 }
 
-func (r *reader) request() *Request {
-	req := new(Request)
+func (r *reader) request() *lab.Request {
+	req := new(lab.Request)
 	r.requestInto(req)
 	return req
 }
 
-func (r *reader) requestInto(req *Request) {
-	*req = Request{Client: r.str(), Timestamp: r.int64(), Op: r.str()}
+func (r *reader) requestInto(req *lab.Request) {
+	*req = lab.Request{Client: r.str(), Timestamp: r.int64(), Op: r.str()}
 }
 
 // prePrepareBox holds a decoded pre-prepare and its request in one
 // allocation.
 type prePrepareBox struct {
-	pp  PrePrepare
-	req Request
+	pp  lab.PrePrepare
+	req lab.Request
 }
 
-func (r *reader) prePrepare() *PrePrepare {
-	box := &prePrepareBox{pp: PrePrepare{View: r.int(), Seq: r.int(), Digest: r.digest()}}
+func (r *reader) prePrepare() *lab.PrePrepare {
+	box := &prePrepareBox{pp: lab.PrePrepare{View: r.int(), Seq: r.int(), Digest: r.digest()}}
 	p := &box.pp
 	form := r.byte()
 	if form&^(ppRequest|ppBatch) != 0 || form == ppBatch {
@@ -367,7 +370,7 @@ func (r *reader) prePrepare() *PrePrepare {
 			r.fail(errors.New("empty batch"))
 		}
 		if n > 0 {
-			p.Batch = make([]Request, n)
+			p.Batch = make([]lab.Request, n)
 			for i := range p.Batch {
 				r.requestInto(&p.Batch[i])
 			}
@@ -376,32 +379,32 @@ func (r *reader) prePrepare() *PrePrepare {
 	return p
 }
 
-func (r *reader) prepare() *Prepare {
-	return &Prepare{View: r.int(), Seq: r.int(), Digest: r.digest(), Replica: ID(r.int()), Yes: r.bool()}
+func (r *reader) prepare() *lab.Prepare {
+	return &lab.Prepare{View: r.int(), Seq: r.int(), Digest: r.digest(), Replica: lab.ID(r.int()), Yes: r.bool()}
 }
 
-func (r *reader) checkpoint() *Checkpoint {
-	return &Checkpoint{Seq: r.int(), Digest: r.digest(), Replica: ID(r.int())}
+func (r *reader) checkpoint() *lab.Checkpoint {
+	return &lab.Checkpoint{Seq: r.int(), Digest: r.digest(), Replica: lab.ID(r.int())}
 }
 
-func (r *reader) viewChange() *ViewChange {
-	v := &ViewChange{View: r.int(), StableSeq: r.int()}
+func (r *reader) viewChange() *lab.ViewChange {
+	v := &lab.ViewChange{View: r.int(), StableSeq: r.int()}
 	for n := r.len(); n > 0 && r.err == nil; n-- {
 		v.Checkpoints = append(v.Checkpoints, *r.checkpoint())
 	}
 	for n := r.len(); n > 0 && r.err == nil; n-- {
-		p := Prepared{PrePrepare: *r.prePrepare()}
+		p := lab.Prepared{PrePrepare: *r.prePrepare()}
 		for k := r.len(); k > 0 && r.err == nil; k-- {
 			p.Prepares = append(p.Prepares, *r.prepare())
 		}
 		v.Prepared = append(v.Prepared, p)
 	}
-	v.Replica = ID(r.int())
+	v.Replica = lab.ID(r.int())
 	return v
 }
 
-func (r *reader) snapshot() Snapshot {
-	s := Snapshot{Seq: r.int(), Digest: r.str()}
+func (r *reader) snapshot() lab.Snapshot {
+	s := lab.Snapshot{Seq: r.int(), Digest: r.str()}
 	if n := r.len(); n > 0 {
 		s.Balances = make(map[string]int, n)
 		for ; n > 0 && r.err == nil; n-- {
