@@ -242,7 +242,7 @@ func (s *Sim) VoteTo(from, to lab.ID, op lab.Op, yes bool) error {
 	if n.lastPP == nil {
 		return fmt.Errorf("%s has received no pre-prepare to vote on", from)
 	}
-	m := lab.Forge(from, *n.lastPP, op, yes)
+	m := script.ForgedVote(from, *n.lastPP, op, yes)
 	s.send(from, to, m, true)
 	s.send(from, to, m, true)
 	s.Settle()

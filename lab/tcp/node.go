@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"pbftlab/lab"
+	"pbftlab/lab/script"
 	"pbftlab/wire"
 )
 
@@ -438,7 +439,7 @@ func (n *Node) VoteTo(to lab.ID, op lab.Op, yes bool) error {
 		case n.lastPP == nil:
 			return fmt.Errorf("%s has received no pre-prepare to vote on", n.cfg.ID)
 		}
-		payload := wire.Encode(lab.Forge(n.cfg.ID, *n.lastPP, op, yes))
+		payload := wire.Encode(script.ForgedVote(n.cfg.ID, *n.lastPP, op, yes))
 		n.tr.Send(to, payload)
 		n.tr.Send(to, payload)
 		return nil
