@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/ckptfile"
 	"pbftlab/lab/tcp"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/ckptfile"
 	"pbftlab/lab/console"
 	"pbftlab/lab/tcp"
 )

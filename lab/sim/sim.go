@@ -19,8 +19,8 @@ import (
 	"slices"
 	"time"
 
+	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/ckptfile"
 	"pbftlab/lab/script"
 	"pbftlab/wire"
 )
