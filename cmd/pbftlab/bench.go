@@ -25,7 +25,7 @@ func init() {
 }
 
 // The benchmarks themselves are Go benchmarks beside the code they
-// measure (solution/sim_test.go, lab/tcp/bench_test.go); this command runs
+// measure (solution/sim_test.go, runtime/tcp/bench_test.go); this command runs
 // them a few times, takes the median of each figure, since the machine may
 // be shared and a single run can be far off, and prints one table.
 
@@ -121,7 +121,7 @@ func measure(o benchOptions) (*table, error) {
 	}
 	t.sim = parseBench(out)
 	out, err = o.run("go", "test", "-run", "^$", "-bench", "^(BenchmarkTCPCluster|BenchmarkTCPBatch)$", "-benchtime", "2s",
-		"-count", strconv.Itoa(o.count), "./lab/tcp")
+		"-count", strconv.Itoa(o.count), "./runtime/tcp")
 	if err != nil {
 		return nil, fmt.Errorf("the TCP benchmarks failed:\n%s", tail(out, 30))
 	}

@@ -10,7 +10,7 @@ import (
 
 	"pbftlab/lab"
 	"pbftlab/lab/console"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 func runClient(_ lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

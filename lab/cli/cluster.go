@@ -8,7 +8,7 @@ import (
 
 	"pbftlab/lab"
 	"pbftlab/lab/console"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 func runCluster(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -8,7 +8,7 @@ import (
 
 	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 // The lab's checkpoint files (package ckptfile has their formats): each

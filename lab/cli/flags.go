@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"pbftlab/lab"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 // common holds the flags every networked command takes.

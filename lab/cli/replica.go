@@ -10,7 +10,7 @@ import (
 	"pbftlab/ckptfile"
 	"pbftlab/lab"
 	"pbftlab/lab/console"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 func runPrimary(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

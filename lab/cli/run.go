@@ -10,7 +10,7 @@ import (
 	"pbftlab/lab"
 	"pbftlab/lab/console"
 	"pbftlab/lab/script"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 // clientRetryTicks is how many ticks the client of a replayed case waits

@@ -9,7 +9,7 @@ import (
 
 	"pbftlab/lab"
 	"pbftlab/lab/script"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 // Client is what the client's console drives; *tcp.Client is one.

@@ -7,7 +7,7 @@ import (
 
 	"pbftlab/lab"
 	"pbftlab/lab/script"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 // Cluster is what the cluster console drives: every replica and the

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 // fakeReplica records what a console asks of it.

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 
 	"pbftlab/lab"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 // Events prints what happens at one replica as it happens. It implements

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 // stateReplica is a fake replica with a status that its commands change,

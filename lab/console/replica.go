@@ -11,7 +11,7 @@ import (
 
 	"pbftlab/lab"
 	"pbftlab/lab/script"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 )
 
 // Replica is what a replica's console drives; *tcp.Node is one.

@@ -10,7 +10,7 @@ import (
 
 	"pbftlab/internal/cputime"
 	"pbftlab/lab"
-	"pbftlab/lab/tcp"
+	"pbftlab/runtime/tcp"
 	"pbftlab/solution"
 )
 
