@@ -9,7 +9,7 @@ import (
 	"syscall"
 
 	"pbftlab/lab"
-	"pbftlab/lab/console"
+	"pbftlab/runtime/console"
 	"pbftlab/runtime/tcp"
 )
 

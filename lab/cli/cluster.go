@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 
 	"pbftlab/lab"
-	"pbftlab/lab/console"
+	"pbftlab/runtime/console"
 	"pbftlab/runtime/tcp"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/console"
+	"pbftlab/runtime/console"
 	"pbftlab/runtime/tcp"
 )
 

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"pbftlab/lab"
-	"pbftlab/lab/console"
 	"pbftlab/lab/script"
+	"pbftlab/runtime/console"
 	"pbftlab/runtime/tcp"
 )
 
