@@ -48,7 +48,7 @@ var taOnly = []string{
 	"cmd/pbftlab/hostile_test.go",
 	"cmd/pbftlab/testdata/hostile",
 	"cmd/pbftlab/stress_test.go",
-	"lab/jsonnode/process_test.go",
+	"runtime/jsonnode/process_test.go",
 	// Grading many submissions, Gradescope's autograder, the stress and
 	// benchmark commands: a TA's tools, which a student neither runs nor
 	// needs to read about.

@@ -5,12 +5,12 @@ import (
 	"time"
 
 	"pbftlab/lab"
-	"pbftlab/lab/jsonnode"
+	"pbftlab/runtime/jsonnode"
 )
 
 // runJSON is the json command: one replica speaking the JSON node protocol
 // (newline-delimited envelopes on stdin and stdout). The protocol lives in
-// its own package, pbftlab/lab/jsonnode; this command only binds it to the
+// its own package, pbftlab/runtime/jsonnode; this command only binds it to the
 // tree's replica.
 func runJSON(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("json", "json\n\nRuns one replica as a node of the JSON protocol: envelopes {\"src\",\"dest\",\"body\"}\nin on standard input, out on standard output, its log on standard error.", stderr)

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
-	"pbftlab/lab/jsonnode"
+	"pbftlab/runtime/jsonnode"
 	"pbftlab/wire"
 )
 
