@@ -46,7 +46,7 @@ func traceOf(c *script.Case, s *sim.Sim, r run, failures []script.Failure, err e
 	if s == nil {
 		return nil
 	}
-	t := report.FromSim(s)
+	t := simTrace(s)
 	t.Seed = r.seed
 	t.Passed = err == nil && len(failures) == 0
 	t.Replay = reproduce(c, r)
