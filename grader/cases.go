@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"pbftlab/internal/kit"
 	"pbftlab/lab/script"
 )
 
@@ -85,28 +86,9 @@ func CasesDir() (string, error) {
 	if d := os.Getenv("PBFTLAB_CASES"); d != "" {
 		return filepath.Abs(d)
 	}
-	root, err := ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(root, "cases"), nil
-}
-
-// ModuleRoot walks up from the working directory to the folder that holds
-// go.mod.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -6,10 +6,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"pbftlab/internal/kit"
 )
 
 func TestReplayNamesWhatItNeeds(t *testing.T) {
-	root, err := ModuleRoot()
+	root, err := kit.Root()
 	require.NoError(t, err)
 	tests := []struct {
 		name, tree, cases, want string

@@ -21,6 +21,7 @@ import (
 
 	"pbftlab/grader"
 	"pbftlab/grader/report"
+	"pbftlab/internal/kit"
 )
 
 func init() {
@@ -50,7 +51,7 @@ type submissionGrade struct {
 }
 
 func runBatch(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab batch:", err)
 		return exitUsage

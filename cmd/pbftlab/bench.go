@@ -16,7 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"pbftlab/grader"
+	"pbftlab/internal/kit"
 	"pbftlab/internal/submission"
 )
 
@@ -36,7 +36,7 @@ type benchOptions struct {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab bench:", err)
 		return exitUsage

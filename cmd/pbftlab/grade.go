@@ -22,6 +22,7 @@ import (
 
 	"pbftlab/grader"
 	"pbftlab/grader/report"
+	"pbftlab/internal/kit"
 	"pbftlab/lab/sim"
 )
 
@@ -63,7 +64,7 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	// the grade, which then removes its work folders and writes reports.
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
 		return exitUsage

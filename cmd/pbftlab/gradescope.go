@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"pbftlab/grader"
+	"pbftlab/internal/kit"
 	"pbftlab/internal/submission"
 )
 
@@ -41,7 +41,7 @@ var bundleTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 var goRelease = regexp.MustCompile(`^go1\.\d+(\.\d+)?$`)
 
 func runGradescope(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
 		return exitUsage

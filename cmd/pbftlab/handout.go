@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"pbftlab/grader"
+	"pbftlab/internal/kit"
 	"pbftlab/internal/skelgen"
 	"pbftlab/internal/submission"
 )
@@ -86,7 +86,7 @@ func taTest(rel string) bool {
 }
 
 func runHandout(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab handout:", err)
 		return exitUsage

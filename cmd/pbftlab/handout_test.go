@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/grader"
+	"pbftlab/internal/kit"
 	"pbftlab/internal/submission"
 )
 
@@ -44,7 +45,7 @@ func TestHandoutBuildsAndGradesTheSkeletonAtZero(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and grades a copy of the kit")
 	}
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	require.NoError(t, err)
 	dest := filepath.Join(t.TempDir(), "handout")
 	_, err = writeHandout(root, dest)
@@ -190,7 +191,7 @@ func TestHandoutReplacesAnEarlierRelease(t *testing.T) {
 // HANDOUT.md states the points, the files taken and the imports allowed;
 // they must be what the kit does.
 func TestHandoutMatchesTheKit(t *testing.T) {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	require.NoError(t, err)
 	data, err := os.ReadFile(filepath.Join(root, "HANDOUT.md"))
 	require.NoError(t, err)

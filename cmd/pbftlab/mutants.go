@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"pbftlab/grader"
+	"pbftlab/internal/kit"
 	"pbftlab/internal/submission"
 )
 
@@ -63,7 +64,7 @@ type mutantOptions struct {
 }
 
 func runMutants(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab mutants:", err)
 		return exitUsage

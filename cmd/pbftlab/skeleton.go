@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"pbftlab/grader"
+	"pbftlab/internal/kit"
 	"pbftlab/internal/skelgen"
 )
 
@@ -15,7 +15,7 @@ func init() {
 }
 
 func runSkeleton(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab skeleton:", err)
 		return exitUsage

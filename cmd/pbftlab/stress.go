@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"pbftlab/grader"
+	"pbftlab/internal/kit"
 )
 
 func init() {
@@ -35,7 +36,7 @@ type stressOptions struct {
 }
 
 func runStress(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab stress:", err)
 		return exitUsage
