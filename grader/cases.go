@@ -79,12 +79,19 @@ func Name(c *script.Case) string {
 	return strings.TrimSuffix(filepath.Base(c.File), CaseExt)
 }
 
-// CasesDir finds the case folder: $PBFTLAB_CASES when set, otherwise the
-// cases/ folder at the root of the module that contains the working
-// directory.
+// CasesDir finds the case folder the driver named, otherwise the cases/
+// folder at the root of the module that contains the working directory.
 func CasesDir() (string, error) {
-	if d := os.Getenv("PBFTLAB_CASES"); d != "" {
-		return filepath.Abs(d)
+	st, err := ReadSettings()
+	if err != nil {
+		return "", err
+	}
+	return casesDir(st)
+}
+
+func casesDir(st Settings) (string, error) {
+	if st.Cases != "" {
+		return filepath.Abs(st.Cases)
 	}
 	root, err := kit.Root()
 	if err != nil {

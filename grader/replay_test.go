@@ -23,8 +23,7 @@ func TestReplayNamesWhatItNeeds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("PBFTLAB_TREE", tt.tree)
-			t.Setenv("PBFTLAB_CASES", tt.cases)
+			t.Setenv(SettingsEnv, Settings{Tree: tt.tree, Cases: tt.cases}.Encode())
 			assert.Equal(t, tt.want, replay("c", 7))
 		})
 	}

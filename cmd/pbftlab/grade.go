@@ -53,6 +53,39 @@ type gradeOptions struct {
 	lim     limits // zero means defaultLimits
 }
 
+// settings are what the suite is told: the cases, the tree's name and the
+// seeds.
+func (o gradeOptions) settings() (grader.Settings, error) {
+	st := grader.DefaultSettings()
+	st.Cases, st.Tree, st.ScheduleText = o.cases, filepath.Base(o.tree), o.schedule
+	var err error
+	if st.Seed, st.Runs, err = seedsOf(o.seed, o.runs, st); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// seedsOf reads a first seed and a number of runs as typed, each
+// defaulting to st's when empty.
+func seedsOf(seed, runs string, st grader.Settings) (uint64, int, error) {
+	first, n := st.Seed, st.Runs
+	if seed != "" {
+		v, err := strconv.ParseUint(seed, 10, 64)
+		if err != nil {
+			return first, n, fmt.Errorf("-seed %q is not a seed (a whole number)", seed)
+		}
+		first = v
+	}
+	if runs != "" {
+		v, err := strconv.Atoi(runs)
+		if err != nil || v < 1 {
+			return first, n, fmt.Errorf("-runs %q is not a positive number of runs", runs)
+		}
+		n = v
+	}
+	return first, n, nil
+}
+
 // errStopped is what a stage returns once the grade was stopped.
 var errStopped = errors.New("the grade was stopped")
 
@@ -457,19 +490,14 @@ func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, erro
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = filepath.Join(o.root, filepath.FromSlash(pkg))
-	cmd.Env = append(os.Environ(), "PBFTLAB_CASES="+o.cases, "PBFTLAB_TREE="+filepath.Base(o.tree), "GOMEMLIMIT="+o.lim.goMem)
+	st, err := o.settings()
+	if err != nil {
+		return r, err
+	}
 	if !dry {
-		cmd.Env = append(cmd.Env, grader.ProgressEnv+"="+o.rep.progressFile())
+		st.Progress = o.rep.progressFile()
 	}
-	if o.seed != "" {
-		cmd.Env = append(cmd.Env, "PBFTLAB_SEED="+o.seed)
-	}
-	if o.runs != "" {
-		cmd.Env = append(cmd.Env, "PBFTLAB_RUNS="+o.runs)
-	}
-	if o.schedule != "" {
-		cmd.Env = append(cmd.Env, "PBFTLAB_SCHEDULE="+o.schedule)
-	}
+	cmd.Env = append(os.Environ(), st.Env(), "GOMEMLIMIT="+o.lim.goMem)
 	cmd.Env = append(cmd.Env, o.env...)
 	out := newHeadTail(o.lim.output)
 	cmd.Stdout = io.MultiWriter(out, o.log)
@@ -478,11 +506,7 @@ func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, erro
 	if dry {
 		limit = o.lim.list
 	} else {
-		runs, _ := strconv.Atoi(o.runs)
-		if runs < 1 {
-			runs = 3
-		}
-		watch, stall = o.rep.progressFile(), o.lim.stallLimit(runs)
+		watch, stall = o.rep.progressFile(), o.lim.stallLimit(st.Runs)
 	}
 	r.stopped, err = runBounded(o.ctx, cmd, limit, &watch, stall, o.lim.memory)
 	r.out = out.String()
