@@ -262,7 +262,7 @@ func TestHandoutMatchesTheKit(t *testing.T) {
 
 	t.Run("imports allowed", func(t *testing.T) {
 		got := backticked(t, doc, "it imports only", ";")
-		assert.Equal(t, append([]string{"pbftlab/lab"}, submission.Standard...), got)
+		assert.Equal(t, append([]string{"pbftlab/lab"}, submission.Standard()...), got)
 	})
 }
 
