@@ -31,10 +31,6 @@ const (
 	autograderEntry = "run_autograder"
 )
 
-// bundleLeavesOut is what the autograder does not need: the reference, and
-// what runs leave behind.
-var bundleLeavesOut = []string{"solution", "dist", "reports", "checkpoints"}
-
 // bundleTime stamps every entry, so that one kit always gives the same zip.
 var bundleTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -163,7 +159,7 @@ func bundleFiles(root, out string) ([]string, error) {
 	}
 	var files []string
 	for _, rel := range all {
-		if rel == outRel || underDir(rel, bundleLeavesOut...) {
+		if rel == outRel || kit.Under(rel, kit.Reference) || kit.Under(rel, kit.Leftovers()...) {
 			continue
 		}
 		if strings.HasSuffix(rel, "_test.go") {
@@ -193,16 +189,6 @@ func needsSolution(path, module string) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// underDir reports whether the slash path rel is one of dirs or inside one.
-func underDir(rel string, dirs ...string) bool {
-	for _, d := range dirs {
-		if rel == d || strings.HasPrefix(rel, d+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 func addEntry(zw *zip.Writer, name string, mode os.FileMode, data []byte) error {

@@ -383,17 +383,3 @@ func f(xs map[int]int) int {
 	delete(keep, "notes/bug.diff")
 	assert.NoError(t, noSecrets(root, keep))
 }
-
-func TestTATestsStayOut(t *testing.T) {
-	for rel, out := range map[string]bool{
-		"cmd/pbftlab/batch_test.go":                         true,
-		"cmd/pbftlab/testdata/trees/crash/grade_test.go":    true,
-		"cmd/pbftlab/submission_test.go":                    false,
-		"cmd/pbftlab/testdata/submissions/imports_os/x.go":  false,
-		"cmd/pbftlab/grade.go":                              false,
-		"lab/sim/sim_test.go":                               false,
-		"cmd/pbftlab/testdata/submissions_extra/prepare.go": true,
-	} {
-		assert.Equal(t, out, taTest(rel), rel)
-	}
-}

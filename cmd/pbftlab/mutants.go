@@ -188,12 +188,7 @@ func gradeMutants(o mutantOptions, progress io.Writer) ([]mutantResult, error) {
 // skipForMutants leaves out of a worker's copy what grading the reference
 // does not need.
 func skipForMutants(rel string) bool {
-	for _, d := range []string{"reports", "dist", "checkpoints", "skeleton", "e2e", "mutants"} {
-		if rel == d || strings.HasPrefix(rel, d+"/") {
-			return true
-		}
-	}
-	return false
+	return kit.Under(rel, kit.Leftovers()...) || kit.Under(rel, "skeleton", "e2e", "mutants")
 }
 
 // gradeMutant puts the reference back in the copy at dir, plants the
