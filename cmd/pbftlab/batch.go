@@ -24,10 +24,6 @@ import (
 	"pbftlab/internal/kit"
 )
 
-func init() {
-	register(command{name: "batch", summary: "grade every submission folder inside a folder and write gradebook.csv", run: runBatch})
-}
-
 // GradebookFile is the batch's table of grades, in the reports folder.
 const GradebookFile = "gradebook.csv"
 

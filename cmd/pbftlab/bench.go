@@ -20,10 +20,6 @@ import (
 	"pbftlab/internal/submission"
 )
 
-func init() {
-	register(command{name: "bench", summary: "measure grading time, the simulator and a TCP cluster, and print the table of PERFORMANCE.md", run: runBench})
-}
-
 // The benchmarks themselves are Go benchmarks beside the code they
 // measure (solution/sim_test.go, runtime/tcp/bench_test.go); this command runs
 // them a few times, takes the median of each figure, since the machine may

@@ -26,10 +26,6 @@ import (
 	"pbftlab/lab/sim"
 )
 
-func init() {
-	register(command{name: "grade", summary: "grade a tree against the cases and write reports/", run: runGrade})
-}
-
 // gradeOptions say what to grade and how.
 type gradeOptions struct {
 	root     string // module root; commands run there

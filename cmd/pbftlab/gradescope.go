@@ -19,10 +19,6 @@ import (
 	"pbftlab/internal/submission"
 )
 
-func init() {
-	register(command{name: "gradescope", summary: "build the Gradescope autograder zip: setup.sh, run_autograder and the kit without solution/", run: runGradescope})
-}
-
 // The bundle's two scripts, at the root of the zip as Gradescope wants
 // them, come from these templates in the kit.
 const (

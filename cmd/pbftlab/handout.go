@@ -18,10 +18,6 @@ import (
 	"pbftlab/internal/submission"
 )
 
-func init() {
-	register(command{name: "handout", summary: "write the student release: the kit without solution/ and TA material", run: runHandout})
-}
-
 func runHandout(args []string, stdout, stderr io.Writer) int {
 	root, err := kit.Root()
 	if err != nil {
@@ -114,14 +110,18 @@ func writeHandout(root, dest string) (handout, error) {
 		return h, err
 	}
 	h.files = len(keep)
-	// The Makefile without its TA blocks, so that make help lists what a
-	// student runs; and the GitHub Classroom workflow that grades each push.
-	if keep["Makefile"] {
-		data, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	// The files with TA blocks go without them, so that make help and
+	// pbftlab help list what a student runs; and the GitHub Classroom
+	// workflow grades each push.
+	for rel, comment := range kit.TABlocks() {
+		if !keep[rel] {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
 		if err != nil {
 			return h, err
 		}
-		if err := os.WriteFile(filepath.Join(dest, "Makefile"), studentMakefile(data), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dest, filepath.FromSlash(rel)), withoutTABlocks(data, comment), 0o644); err != nil {
 			return h, err
 		}
 	}
@@ -140,18 +140,18 @@ func writeHandout(root, dest string) (handout, error) {
 	return h, nil
 }
 
-// studentMakefile is the kit's Makefile less the blocks between "#ta{"
-// and "#ta}" lines: the TAs' targets and the lines of make help that name
-// them.
-func studentMakefile(data []byte) []byte {
+// withoutTABlocks is a file less the blocks between the lines comment+"ta{"
+// and comment+"ta}": the Makefile's TA targets and the lines of make help
+// that name them, the TA commands of pbftlab's table.
+func withoutTABlocks(data []byte, comment string) []byte {
 	var out []string
 	ta := false
 	for _, line := range strings.SplitAfter(string(data), "\n") {
 		switch strings.TrimSpace(line) {
-		case "#ta{":
+		case comment + "ta{":
 			ta = true
 			continue
-		case "#ta}":
+		case comment + "ta}":
 			ta = false
 			continue
 		}

@@ -18,10 +18,24 @@ type command struct {
 	run     func(args []string, stdout, stderr io.Writer) int
 }
 
-// commands is the table of subcommands; files add theirs in init.
-var commands []command
-
-func register(c command) { commands = append(commands, c) }
+// commands is the table of subcommands. The TA's commands sit between the
+// "//ta{" and "//ta}" lines: a student release has neither those lines nor
+// the files that implement them (internal/kit's TA-only list), as its
+// Makefile has none of the TA's targets.
+func commands() []command {
+	return []command{
+		{name: "grade", summary: "grade a tree against the cases and write reports/", run: runGrade},
+		//ta{
+		{name: "batch", summary: "grade every submission folder inside a folder and write gradebook.csv", run: runBatch},
+		{name: "bench", summary: "measure grading time, the simulator and a TCP cluster, and print the table of PERFORMANCE.md", run: runBench},
+		{name: "gradescope", summary: "build the Gradescope autograder zip: setup.sh, run_autograder and the kit without solution/", run: runGradescope},
+		{name: "handout", summary: "write the student release: the kit without solution/ and TA material", run: runHandout},
+		{name: "mutants", summary: "grade the planted bugs of mutants/ and show which spec catches each", run: runMutants},
+		{name: "skeleton", summary: "write skeleton/ from solution/ (-check: only compare)", run: runSkeleton},
+		{name: "stress", summary: "play every case and robustness spec under many seeds of message order", run: runStress},
+		//ta}
+	}
+}
 
 // Exit codes shared by every command.
 const (
@@ -42,6 +56,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
+	commands := commands()
 	i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] })
 	if i < 0 {
 		fmt.Fprintf(stderr, "pbftlab: unknown command %q\n\n", args[0])
@@ -55,7 +70,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: pbftlab COMMAND [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
-	for _, c := range slices.SortedFunc(slices.Values(commands), func(a, b command) int { return strings.Compare(a.name, b.name) }) {
+	for _, c := range slices.SortedFunc(slices.Values(commands()), func(a, b command) int { return strings.Compare(a.name, b.name) }) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)

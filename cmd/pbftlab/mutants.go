@@ -18,10 +18,6 @@ import (
 	"pbftlab/internal/submission"
 )
 
-func init() {
-	register(command{name: "mutants", summary: "grade the planted bugs of mutants/ and show which spec catches each", run: runMutants})
-}
-
 // The mutant catalogue is the grader's own test: each file of mutants/ is
 // a bug a student could plausibly write, as a small rewrite of the
 // reference (see rewrite.go), with the phase it belongs to. A mutant is

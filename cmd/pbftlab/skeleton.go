@@ -10,10 +10,6 @@ import (
 	"pbftlab/internal/skelgen"
 )
 
-func init() {
-	register(command{name: "skeleton", summary: "write skeleton/ from solution/ (-check: only compare)", run: runSkeleton})
-}
-
 func runSkeleton(args []string, stdout, stderr io.Writer) int {
 	root, err := kit.Root()
 	if err != nil {

@@ -19,10 +19,6 @@ import (
 	"pbftlab/internal/kit"
 )
 
-func init() {
-	register(command{name: "stress", summary: "play every case and robustness spec under many seeds of message order", run: runStress})
-}
-
 // stressOptions say what to stress and how hard.
 type stressOptions struct {
 	root    string

@@ -82,6 +82,14 @@ func TATest(rel string) bool {
 	return strings.HasSuffix(rel, "_test.go") || Under(rel, "cmd/pbftlab/testdata")
 }
 
+// TABlocks returns the files a release keeps less their TA blocks, each
+// with the comment that opens its marker lines ("#ta{" ... "#ta}" in the
+// Makefile): the TA's make targets and pbftlab commands, whose files the
+// release leaves out.
+func TABlocks() map[string]string {
+	return map[string]string{"Makefile": "#", "cmd/pbftlab/main.go": "//"}
+}
+
 // InRelease reports whether the kit's file rel (a slash path from the
 // root) goes into a student release.
 func InRelease(rel string) bool {
