@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -16,11 +15,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"pbftlab/grader"
 	"pbftlab/grader/report"
+	"pbftlab/internal/cmdline"
 	"pbftlab/internal/kit"
 )
 
@@ -151,9 +150,8 @@ func batch(o batchOptions, names []string, stdout io.Writer) []submissionGrade {
 	for i, n := range names {
 		grades[i] = submissionGrade{name: n, code: -1, err: "not graded: the batch was interrupted"}
 	}
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(signals)
+	signals, stopSignals := cmdline.Interrupts()
+	defer stopSignals()
 
 	var (
 		mu       sync.Mutex

@@ -10,18 +10,17 @@ import (
 	"maps"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 
 	"pbftlab/grader"
 	"pbftlab/grader/report"
+	"pbftlab/internal/cmdline"
 	"pbftlab/internal/kit"
 	"pbftlab/lab/sim"
 )
@@ -91,7 +90,7 @@ var errTooLong = errors.New("the grade took longer than its time limit")
 func runGrade(args []string, stdout, stderr io.Writer) int {
 	// An interrupt must not end the process past its clean-up: it stops
 	// the grade, which then removes its work folders and writes reports.
-	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stopSignals := cmdline.InterruptContext(context.Background())
 	defer stopSignals()
 	root, err := kit.Root()
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"pbftlab/internal/cmdline"
 )
 
 // command is one subcommand. run returns the process exit code.
@@ -39,9 +41,9 @@ func commands() []command {
 
 // Exit codes shared by every command.
 const (
-	exitOK     = 0
-	exitFailed = 1 // ran, and something failed
-	exitUsage  = 2 // could not run: bad arguments, bad input, build error
+	exitOK     = cmdline.ExitOK
+	exitFailed = cmdline.ExitFailed // ran, and something failed
+	exitUsage  = cmdline.ExitUsage  // could not run: bad arguments, bad input, build error
 )
 
 func main() {
@@ -77,30 +79,13 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run \"pbftlab COMMAND -h\" for a command's flags.")
 }
 
-// newFlags returns a flag set that reports errors instead of exiting and
-// prints usage to stderr.
+// newFlags returns a command's flag set (see cmdline.NewFlags).
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: pbftlab %s\n\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
+	return cmdline.NewFlags("pbftlab", name, synopsis, stderr)
 }
 
-// parseFlags parses args; ok false means the command should return code.
+// parseFlags parses args, which must be flags only; ok false means the
+// command should return code.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return exitOK, false
-		}
-		return exitUsage, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "pbftlab %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		fs.Usage()
-		return exitUsage, false
-	}
-	return 0, true
+	return cmdline.ParseNone("pbftlab", fs, args)
 }

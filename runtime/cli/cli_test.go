@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"flag"
 	"io"
 	"net"
 	"os"
@@ -144,27 +143,6 @@ func TestJSONMode(t *testing.T) {
 	code, stdout, stderr := run(t, `{"src":"c0","dest":"n0","body":{"type":"init","msg_id":1,"node_id":"n0","node_ids":["n0","n1","n2","n3"]}}`+"\n", "json")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, `"init_ok"`)
-}
-
-func TestFlagsAmongArguments(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		pos  []string
-		on   bool
-	}{
-		{[]string{"P1", "5001"}, []string{"P1", "5001"}, false},
-		{[]string{"P1", "5001", "-manual"}, []string{"P1", "5001"}, true},
-		{[]string{"-manual", "P1", "5001"}, []string{"P1", "5001"}, true},
-		{[]string{"P1", "--manual", "5001"}, []string{"P1", "5001"}, true},
-	} {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		on := fs.Bool("manual", false, "")
-		pos, err := parseArgs(fs, tc.args)
-		require.NoError(t, err)
-		assert.Equal(t, tc.pos, pos, "%v", tc.args)
-		assert.Equal(t, tc.on, *on, "%v", tc.args)
-	}
 }
 
 func TestBalancesAndByzantineFlags(t *testing.T) {

@@ -172,24 +172,6 @@ func parsePort(s string) (int, error) {
 	return n, nil
 }
 
-// parseArgs parses flags wherever they appear among the arguments, so that
-// "node P1 5001 -manual" works as well as "node -manual P1 5001", and returns
-// the positional arguments.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
 // interactive reports whether in is a terminal, where a prompt helps; a
 // pipe or a file gets none.
 func interactive(in any) bool {

@@ -13,9 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
+	"pbftlab/internal/cmdline"
 	"pbftlab/lab"
 )
 
@@ -27,9 +26,9 @@ func Main(newReplica lab.New) {
 // Exit statuses: 0 success, 1 failure (a case whose expectations do not
 // hold, a process that cannot start), 2 a command line that makes no sense.
 const (
-	exitOK    = 0
-	exitFail  = 1
-	exitUsage = 2
+	exitOK    = cmdline.ExitOK
+	exitFail  = cmdline.ExitFailed
+	exitUsage = cmdline.ExitUsage
 )
 
 const usage = `usage: pbft COMMAND [flags] [arguments]
@@ -105,19 +104,13 @@ var errFailed = errors.New("failed")
 
 // newFlags makes a subcommand's flag set; its -h prints synopsis and flags.
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: pbft %s\n\nflags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
+	return cmdline.NewFlags("pbft", name, synopsis, stderr)
 }
 
 // parse parses args into fs and returns the positional arguments; a flag
 // error is a usage error (flag has printed it), -h is not an error.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	pos, err := parseArgs(fs, args)
+	pos, err := cmdline.Parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, err
 	}
@@ -125,12 +118,4 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		return nil, usageError{err}
 	}
 	return pos, nil
-}
-
-// interrupted is closed on Ctrl-C or SIGTERM, so a process stopped that way
-// still closes its connections.
-func interrupted() (<-chan os.Signal, func()) {
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
-	return c, func() { signal.Stop(c) }
 }

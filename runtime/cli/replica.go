@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"pbftlab/ckptfile"
+	"pbftlab/internal/cmdline"
 	"pbftlab/lab"
 	"pbftlab/runtime/console"
 	"pbftlab/runtime/tcp"
@@ -155,7 +156,7 @@ func banner(node *tcp.Node, r replicaFlags) string {
 // With stay, the end of the input does not end the process: it runs on,
 // without a console, until interrupted.
 func untilInterrupted(out *console.Out, stay bool, run func() error) error {
-	sig, stop := interrupted()
+	sig, stop := cmdline.Interrupts()
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- run() }()
