@@ -19,6 +19,7 @@ import (
 
 	"pbftlab/grader"
 	"pbftlab/grader/report"
+	"pbftlab/internal/atomicfile"
 	"pbftlab/internal/cmdline"
 	"pbftlab/internal/kit"
 )
@@ -395,11 +396,7 @@ func writeGradebook(path string, grades []submissionGrade) error {
 	if err := w.Error(); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, buf.Bytes())
 }
 
 // cellText keeps a cell from being read as a formula by a spreadsheet: a

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"pbftlab/internal/atomicfile"
 	"pbftlab/internal/kit"
 	"pbftlab/internal/submission"
 )
@@ -117,11 +118,7 @@ func writeBundle(root, out string, s bundleSettings) (int, error) {
 	if err := zw.Close(); err != nil {
 		return 0, err
 	}
-	tmp := out + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return 0, err
-	}
-	return len(files), os.Rename(tmp, out)
+	return len(files), atomicfile.Write(out, buf.Bytes())
 }
 
 // fillTemplate puts the bundle's settings into a script. The hidden list
