@@ -163,7 +163,7 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, explore []*sim.S
 				p = shrinkFailure(one, r, p, reproduce)
 			}
 			attachTrace(p.trace)
-			ginkgo.Fail(p.msg)
+			gomega.Expect(p).To(holdEveryExpectation())
 		}
 		if first == nil {
 			first = p.trace
