@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"pbftlab/internal/cmdline"
+	//ta{
+	"pbftlab/internal/skelgen"
+	//ta}
 )
 
 // command is one subcommand. run returns the process exit code.
@@ -33,7 +36,7 @@ func commands() []command {
 		{name: "gradescope", summary: "build the Gradescope autograder zip: setup.sh, run_autograder and the kit without solution/", run: runGradescope},
 		{name: "handout", summary: "write the student release: the kit without solution/ and TA material", run: runHandout},
 		{name: "mutants", summary: "grade the planted bugs of mutants/ and show which spec catches each", run: runMutants},
-		{name: "skeleton", summary: "write skeleton/ from solution/ (-check: only compare)", run: runSkeleton},
+		{name: "skeleton", summary: "write skeleton/ from solution/ (-check: only compare)", run: skelgen.Command},
 		{name: "stress", summary: "play every case and robustness spec under many seeds of message order", run: runStress},
 		//ta}
 	}

@@ -23,7 +23,6 @@ func Leftovers() []string { return []string{"dist", "reports", "checkpoints"} }
 // the same names.
 var taOnly = []string{
 	"internal/skelgen",
-	"cmd/pbftlab/skeleton.go",
 	"cmd/pbftlab/handout.go",
 	"cmd/pbftlab/handout_test.go",
 	"cmd/pbftlab/fullmarks_test.go",
