@@ -15,13 +15,15 @@ func TestSettingsCrossInOneVariable(t *testing.T) {
 		assert.Equal(t, DefaultSettings(), st)
 	})
 	t.Run("what the driver sets arrives, the defaults fill in the rest", func(t *testing.T) {
-		sent := Settings{Seed: 7, Cases: "/tmp/cases", Tree: "skeleton", Progress: "/tmp/p.jsonl",
+		sent := Settings{Seed: 7, Cases: "/tmp/cases", ScheduleText: "fifo", Tree: "skeleton", Progress: "/tmp/p.jsonl",
 			Stress: &StressSettings{Seeds: 20, Dir: "/tmp/stress", Only: []string{"a", "b"}}}
 		t.Setenv(SettingsEnv, sent.Encode())
 		st, err := ReadSettings()
 		require.NoError(t, err)
 		want := sent
 		want.Runs, want.Duplicate = 3, 0.2
+		require.NotNil(t, st.Schedule, "the schedule arrives parsed")
+		want.Schedule = st.Schedule
 		assert.Equal(t, want, st)
 	})
 	for _, bad := range []struct{ value, why string }{
@@ -30,6 +32,7 @@ func TestSettingsCrossInOneVariable(t *testing.T) {
 		{`{"stress": {"seeds": 0, "dir": "x"}}`, "not a positive number of seeds"},
 		{`{"stress": {"seeds": 3}}`, "names no folder"},
 		{`{"seed": "seven"}`, "is not a settings value"},
+		{`{"schedule": "soon"}`, "the schedule"},
 	} {
 		t.Run(bad.value, func(t *testing.T) {
 			t.Setenv(SettingsEnv, bad.value)
