@@ -12,14 +12,25 @@ import (
 
 // Every name on the TA-only list is a file or folder of the kit, so that
 // a move or a rename cannot leave TA material in a student release while
-// the list goes on naming the old place.
+// the list goes on naming the old place; and in a release (a kit without
+// the reference), none of them is there.
 func TestTAOnlyNamesWhatTheKitHas(t *testing.T) {
 	root, err := Root()
 	require.NoError(t, err)
-	for _, rel := range append(TAOnly(), StudentTests()...) {
+	_, err = os.Stat(filepath.Join(root, Reference))
+	release := os.IsNotExist(err)
+	for _, rel := range TAOnly() {
 		if slices.Contains(Leftovers(), rel) {
 			continue
 		}
+		_, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel)))
+		if release {
+			assert.True(t, os.IsNotExist(err), "%s is TA-only, and the release has it", rel)
+		} else {
+			assert.NoError(t, err, "%s is on a list of internal/kit but not in the kit", rel)
+		}
+	}
+	for _, rel := range StudentTests() {
 		_, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel)))
 		assert.NoError(t, err, "%s is on a list of internal/kit but not in the kit", rel)
 	}
