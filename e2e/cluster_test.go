@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/ckptfile"
 	"pbftlab/lab/script"
 )
 

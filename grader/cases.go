@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"pbftlab/internal/kit"
 	"pbftlab/lab/script"
 )
 
@@ -78,35 +79,23 @@ func Name(c *script.Case) string {
 	return strings.TrimSuffix(filepath.Base(c.File), CaseExt)
 }
 
-// CasesDir finds the case folder: $PBFTLAB_CASES when set, otherwise the
-// cases/ folder at the root of the module that contains the working
-// directory.
+// CasesDir finds the case folder the driver named, otherwise the cases/
+// folder at the root of the module that contains the working directory.
 func CasesDir() (string, error) {
-	if d := os.Getenv("PBFTLAB_CASES"); d != "" {
-		return filepath.Abs(d)
+	st, err := ReadSettings()
+	if err != nil {
+		return "", err
 	}
-	root, err := ModuleRoot()
+	return casesDir(st)
+}
+
+func casesDir(st Settings) (string, error) {
+	if st.Cases != "" {
+		return filepath.Abs(st.Cases)
+	}
+	root, err := kit.Root()
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(root, "cases"), nil
-}
-
-// ModuleRoot walks up from the working directory to the folder that holds
-// go.mod.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,72 +26,22 @@ import (
 	"pbftlab/lab/sim"
 )
 
-// Settings read from the environment, so that make targets and the grade
-// driver can pass them through ginkgo to the test binary.
-type Settings struct {
-	Seed      uint64  // first seed; PBFTLAB_SEED, default 1
-	Runs      int     // seeds per case; PBFTLAB_RUNS, default 3
-	Duplicate float64 // chance a message is delivered twice; PBFTLAB_DUPLICATE, default 0.2
-	// Reorder and Drop are for stress runs (see Stress): links that do
-	// not keep order, and the chance that a message between replicas is
-	// lost. A grade keeps links in order and loses nothing.
-	Reorder bool
-	Drop    float64
-	// Schedule, when set, plays every seed on this order of deliveries
-	// instead of the seed's (see sim.Schedule); PBFTLAB_SCHEDULE. A
-	// failure's replay command names it when the failure was shrunk to one.
-	Schedule *sim.Schedule
-}
-
-// ReadSettings reads the settings from the environment.
-func ReadSettings() (Settings, error) {
-	s := Settings{Seed: 1, Runs: 3, Duplicate: 0.2}
-	if v := os.Getenv("PBFTLAB_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return s, fmt.Errorf("PBFTLAB_SEED=%q is not a seed (a whole number)", v)
-		}
-		s.Seed = n
-	}
-	if v := os.Getenv("PBFTLAB_RUNS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return s, fmt.Errorf("PBFTLAB_RUNS=%q is not a positive number of runs", v)
-		}
-		s.Runs = n
-	}
-	if v := os.Getenv("PBFTLAB_DUPLICATE"); v != "" {
-		p, err := strconv.ParseFloat(v, 64)
-		if err != nil || p < 0 || p >= 1 {
-			return s, fmt.Errorf("PBFTLAB_DUPLICATE=%q is not a probability in [0, 1)", v)
-		}
-		s.Duplicate = p
-	}
-	if v := os.Getenv("PBFTLAB_SCHEDULE"); v != "" {
-		sched, err := sim.ParseSchedule(v)
-		if err != nil {
-			return s, fmt.Errorf("PBFTLAB_SCHEDULE: %v", err)
-		}
-		s.Schedule = sched
-	}
-	return s, nil
-}
-
 // specLimit bounds one spec, all its seeds included. A correct
 // replica needs a small fraction of it.
 func specLimit(st Settings) time.Duration {
 	return 10*time.Second + time.Duration(st.Runs)*2*time.Second
 }
 
-// Run grades the tree whose constructor is newReplica; with PBFTLAB_STRESS
-// set it stress-tests it instead (see Stress).
+// Run grades the tree whose constructor is newReplica, as the settings
+// the driver passed say; when they ask for a stress run it stress-tests
+// the tree instead (see Stress).
 func Run(t *testing.T, newReplica lab.New) {
 	t.Helper()
 	settings, err := ReadSettings()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := CasesDir()
+	dir, err := casesDir(settings)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +49,7 @@ func Run(t *testing.T, newReplica lab.New) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if os.Getenv(StressEnv) != "" {
+	if settings.Stress != nil {
 		Stress(t, newReplica, settings, cases)
 		return
 	}
@@ -214,7 +163,7 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, explore []*sim.S
 				p = shrinkFailure(one, r, p, reproduce)
 			}
 			attachTrace(p.trace)
-			ginkgo.Fail(p.msg)
+			gomega.Expect(p).To(holdEveryExpectation())
 		}
 		if first == nil {
 			first = p.trace
@@ -236,7 +185,7 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, explore []*sim.S
 				head, rest, _ := strings.Cut(p.msg, "\n")
 				p.msg = fmt.Sprintf("%s\n  (found by the case's systematic search of delivery orders, %d of them: every delivery takes the oldest message in flight except those the transcript marks \"schedule:\")\n%s", head, len(explore), rest)
 				attachTrace(p.trace)
-				ginkgo.Fail(p.msg)
+				gomega.Expect(p).To(holdEveryExpectation())
 			}
 		}
 	}
@@ -326,13 +275,14 @@ func reproduce(c *script.Case, r run) string {
 // the reference, so that the command reruns the code that failed.
 func replay(name string, seed uint64) string {
 	cmd := fmt.Sprintf("make grade CASE=%s SEED=%d RUNS=1", name, seed)
-	if tree := os.Getenv("PBFTLAB_TREE"); tree != "" && tree != "solution" {
+	st, _ := ReadSettings() // what could not be read, the suite reported already
+	if tree := st.Tree; tree != "" && tree != "solution" {
 		cmd += " TREE=" + tree
 	}
 	// A case from another folder is found only there. The kit's own
 	// folder is cases/ beside go.mod; the suite may run elsewhere, so the
 	// folder itself says whether it is one.
-	if dir := os.Getenv("PBFTLAB_CASES"); dir != "" && !kitCases(dir) {
+	if dir := st.Cases; dir != "" && !kitCases(dir) {
 		cmd += " CASES=" + dir
 	}
 	return cmd

@@ -14,19 +14,18 @@ import (
 	"pbftlab/lab/sim"
 )
 
-// ProgressEnv names the file to which the suite appends one JSON line per
-// finished spec: its whole spec report, trace entry included. The grade
-// driver sets it, so that results written while the suite runs, and after
-// its process dies, know every spec that did finish.
-const ProgressEnv = "PBFTLAB_PROGRESS"
-
-// recordProgress appends the finished spec's report to the progress file.
+// recordProgress appends the finished spec's report to the progress file
+// (Settings.Progress): one JSON line per finished spec, its whole spec
+// report, trace entry included. The grade driver names the file, so that
+// results written while the suite runs, and after its process dies, know
+// every spec that did finish.
 // Each line is written with one call on a file opened for appending, so a
 // process that dies leaves whole lines behind, and the file is closed at
 // once, so nothing waits in a buffer.
 func recordProgress(sr ginkgo.SpecReport) {
-	path := os.Getenv(ProgressEnv)
-	if path == "" || sr.LeafNodeType != types.NodeTypeIt || sr.State == types.SpecStateSkipped {
+	st, err := ReadSettings()
+	path := st.Progress
+	if err != nil || path == "" || sr.LeafNodeType != types.NodeTypeIt || sr.State == types.SpecStateSkipped {
 		return
 	}
 	line, err := json.Marshal(sr)
@@ -46,7 +45,7 @@ func traceOf(c *script.Case, s *sim.Sim, r run, failures []script.Failure, err e
 	if s == nil {
 		return nil
 	}
-	t := report.FromSim(s)
+	t := simTrace(s)
 	t.Seed = r.seed
 	t.Passed = err == nil && len(failures) == 0
 	t.Replay = reproduce(c, r)

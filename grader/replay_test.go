@@ -6,10 +6,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"pbftlab/internal/kit"
 )
 
 func TestReplayNamesWhatItNeeds(t *testing.T) {
-	root, err := ModuleRoot()
+	root, err := kit.Root()
 	require.NoError(t, err)
 	tests := []struct {
 		name, tree, cases, want string
@@ -21,8 +23,7 @@ func TestReplayNamesWhatItNeeds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("PBFTLAB_TREE", tt.tree)
-			t.Setenv("PBFTLAB_CASES", tt.cases)
+			t.Setenv(SettingsEnv, Settings{Tree: tt.tree, Cases: tt.cases}.Encode())
 			assert.Equal(t, tt.want, replay("c", 7))
 		})
 	}

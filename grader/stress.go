@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,21 +21,8 @@ import (
 // A stress run plays every case and every robustness scenario under many
 // seeds of message order instead of grading, to find the seed that breaks
 // a tree (or the grader) before a student does. It is a mode of the grade
-// test, so that it runs whichever tree the test binds, and the pbftlab
-// stress command drives it through these variables.
-const (
-	// StressEnv holds the number of seeds per case; set, it turns the
-	// grade test into a stress run. PBFTLAB_SEED is the first seed.
-	StressEnv = "PBFTLAB_STRESS"
-	// StressDirEnv is the folder the run writes its results and the
-	// transcripts of failing seeds to.
-	StressDirEnv = "PBFTLAB_STRESS_DIR"
-	// StressOnlyEnv limits the run to some cases and scenarios, by name,
-	// comma-separated.
-	StressOnlyEnv = "PBFTLAB_STRESS_ONLY"
-	// StressTreeEnv names the tree in the replay commands the run writes.
-	StressTreeEnv = "PBFTLAB_STRESS_TREE"
-)
+// test, so that it runs whichever tree the test binds; the pbftlab stress
+// command asks for it through Settings.Stress.
 
 // StressFile is the results file a stress run writes in its folder.
 const StressFile = "stress.json"
@@ -163,31 +149,20 @@ func stressTargets(newReplica lab.New, cases []*script.Case, only []string) []st
 // fraction of it.
 const stressRunLimit = 20 * time.Second
 
-// Stress plays every case and scenario (or those StressOnlyEnv names)
-// under the seeds StressEnv asks for, on every core, and writes the
-// report and the failing seeds' transcripts to the StressDirEnv folder.
-// The test fails when a seed does.
+// Stress plays every case and scenario (or those st.Stress names) under
+// the seeds it asks for, from st.Seed, on every core, and writes the
+// report and the failing seeds' transcripts to its folder. The test fails
+// when a seed does.
 func Stress(t *testing.T, newReplica lab.New, st Settings, cases []*script.Case) {
-	seeds, err := strconv.Atoi(os.Getenv(StressEnv))
-	if err != nil || seeds < 1 {
-		t.Fatalf("%s=%q is not a positive number of seeds", StressEnv, os.Getenv(StressEnv))
-	}
-	dir := os.Getenv(StressDirEnv)
-	if dir == "" {
-		t.Fatalf("%s names no folder for the results", StressDirEnv)
-	}
+	seeds, dir, only := st.Stress.Seeds, st.Stress.Dir, st.Stress.Only
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
-	}
-	var only []string
-	if v := os.Getenv(StressOnlyEnv); v != "" {
-		only = strings.Split(v, ",")
 	}
 	targets := stressTargets(newReplica, cases, only)
 	if len(targets) == 0 {
 		t.Fatalf("no case or scenario named %s", strings.Join(only, ", "))
 	}
-	tree := os.Getenv(StressTreeEnv)
+	tree := st.Stress.Tree
 	if tree == "" {
 		tree = "solution"
 	}

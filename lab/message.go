@@ -2,12 +2,11 @@ package lab
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"hash/maphash"
 	"strconv"
 	"strings"
-	"sync/atomic"
 )
 
 // ID names a replica: 0 is P0, the primary of view 0. The client is not a
@@ -242,29 +241,6 @@ func Digest(r *Request) string {
 	if r == nil {
 		return NullDigest
 	}
-	slot := &recentDigests[(maphash.String(digestSeed, r.Op)^uint64(r.Timestamp)*0x9e3779b97f4a7c15)%uint64(len(recentDigests))]
-	if d := slot.Load(); d != nil && d.req == *r {
-		return d.digest
-	}
-	d := &digested{req: *r, digest: computeDigest(r)}
-	slot.Store(d)
-	return d.digest
-}
-
-// recentDigests remembers the digests computed lately. Every replica checks
-// a request's digest when its pre-prepare arrives and its bank reports the
-// digest again when it executes, so one request's digest is asked for
-// twice per replica; the second time, and at the other replicas of the same
-// process, it comes from here. A slot is chosen by a hash of the request
-// and holds one; another request that hashes to it replaces it.
-var recentDigests [1024]atomic.Pointer[digested]
-
-type digested struct {
-	req    Request
-	digest string
-}
-
-func computeDigest(r *Request) string {
 	var buf [128]byte
 	b := append(buf[:0], r.Client...)
 	b = append(b, 0)
@@ -287,11 +263,19 @@ func shortHash(b []byte) string {
 // client, timestamp and operation, in order, each field prefixed by its
 // length so that no two batches share an input.
 func BatchDigest(batch []Request) string {
-	w := writer{buf: make([]byte, 0, 16+64*len(batch))}
-	w.buf = append(w.buf, "batch\x00"...)
-	w.int(len(batch))
+	b := make([]byte, 0, 16+64*len(batch))
+	b = append(b, "batch\x00"...)
+	b = binary.AppendVarint(b, int64(len(batch)))
 	for i := range batch {
-		w.request(&batch[i])
+		b = appendString(b, batch[i].Client)
+		b = binary.AppendVarint(b, batch[i].Timestamp)
+		b = appendString(b, batch[i].Op)
 	}
-	return shortHash(w.buf)
+	return shortHash(b)
+}
+
+// appendString appends s prefixed by its length.
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendVarint(b, int64(len(s)))
+	return append(b, s...)
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -16,16 +15,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"pbftlab/grader"
 	"pbftlab/grader/report"
+	"pbftlab/internal/atomicfile"
+	"pbftlab/internal/cmdline"
+	"pbftlab/internal/kit"
 )
-
-func init() {
-	register(command{name: "batch", summary: "grade every submission folder inside a folder and write gradebook.csv", run: runBatch})
-}
 
 // GradebookFile is the batch's table of grades, in the reports folder.
 const GradebookFile = "gradebook.csv"
@@ -50,7 +47,7 @@ type submissionGrade struct {
 }
 
 func runBatch(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab batch:", err)
 		return exitUsage
@@ -154,9 +151,8 @@ func batch(o batchOptions, names []string, stdout io.Writer) []submissionGrade {
 	for i, n := range names {
 		grades[i] = submissionGrade{name: n, code: -1, err: "not graded: the batch was interrupted"}
 	}
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(signals)
+	signals, stopSignals := cmdline.Interrupts()
+	defer stopSignals()
 
 	var (
 		mu       sync.Mutex
@@ -400,11 +396,7 @@ func writeGradebook(path string, grades []submissionGrade) error {
 	if err := w.Error(); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, buf.Bytes())
 }
 
 // cellText keeps a cell from being read as a formula by a spreadsheet: a

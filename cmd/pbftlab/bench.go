@@ -16,16 +16,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"pbftlab/grader"
+	"pbftlab/internal/kit"
 	"pbftlab/internal/submission"
 )
 
-func init() {
-	register(command{name: "bench", summary: "measure grading time, the simulator and a TCP cluster, and print the table of PERFORMANCE.md", run: runBench})
-}
-
 // The benchmarks themselves are Go benchmarks beside the code they
-// measure (solution/sim_test.go, lab/tcp/bench_test.go); this command runs
+// measure (solution/sim_test.go, runtime/tcp/bench_test.go); this command runs
 // them a few times, takes the median of each figure, since the machine may
 // be shared and a single run can be far off, and prints one table.
 
@@ -36,7 +32,7 @@ type benchOptions struct {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab bench:", err)
 		return exitUsage
@@ -121,7 +117,7 @@ func measure(o benchOptions) (*table, error) {
 	}
 	t.sim = parseBench(out)
 	out, err = o.run("go", "test", "-run", "^$", "-bench", "^(BenchmarkTCPCluster|BenchmarkTCPBatch)$", "-benchtime", "2s",
-		"-count", strconv.Itoa(o.count), "./lab/tcp")
+		"-count", strconv.Itoa(o.count), "./runtime/tcp")
 	if err != nil {
 		return nil, fmt.Errorf("the TCP benchmarks failed:\n%s", tail(out, 30))
 	}

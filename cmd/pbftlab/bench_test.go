@@ -8,7 +8,7 @@ import (
 
 func TestParseBench(t *testing.T) {
 	out := `goos: linux
-pkg: pbftlab/lab/tcp
+pkg: pbftlab/runtime/tcp
 BenchmarkTCPBatch/B=1-2         	   20000	    275067 ns/op	        81.70 cpu-µs/req	    124330 p50-µs	      3635 req/s
 BenchmarkTCPBatch/B=1-2         	   20000	    175067 ns/op	        71.70 cpu-µs/req	    104330 p50-µs	      5635 req/s
 BenchmarkTCPBatch/B=1-2         	   20000	    195067 ns/op	        75.70 cpu-µs/req	    114330 p50-µs	      4635 req/s

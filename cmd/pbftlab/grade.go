@@ -10,24 +10,20 @@ import (
 	"maps"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 
 	"pbftlab/grader"
 	"pbftlab/grader/report"
+	"pbftlab/internal/cmdline"
+	"pbftlab/internal/kit"
 	"pbftlab/lab/sim"
 )
-
-func init() {
-	register(command{name: "grade", summary: "grade a tree against the cases and write reports/", run: runGrade})
-}
 
 // gradeOptions say what to grade and how.
 type gradeOptions struct {
@@ -52,6 +48,39 @@ type gradeOptions struct {
 	lim     limits // zero means defaultLimits
 }
 
+// settings are what the suite is told: the cases, the tree's name and the
+// seeds.
+func (o gradeOptions) settings() (grader.Settings, error) {
+	st := grader.DefaultSettings()
+	st.Cases, st.Tree, st.ScheduleText = o.cases, filepath.Base(o.tree), o.schedule
+	var err error
+	if st.Seed, st.Runs, err = seedsOf(o.seed, o.runs, st); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// seedsOf reads a first seed and a number of runs as typed, each
+// defaulting to st's when empty.
+func seedsOf(seed, runs string, st grader.Settings) (uint64, int, error) {
+	first, n := st.Seed, st.Runs
+	if seed != "" {
+		v, err := strconv.ParseUint(seed, 10, 64)
+		if err != nil {
+			return first, n, fmt.Errorf("-seed %q is not a seed (a whole number)", seed)
+		}
+		first = v
+	}
+	if runs != "" {
+		v, err := strconv.Atoi(runs)
+		if err != nil || v < 1 {
+			return first, n, fmt.Errorf("-runs %q is not a positive number of runs", runs)
+		}
+		n = v
+	}
+	return first, n, nil
+}
+
 // errStopped is what a stage returns once the grade was stopped.
 var errStopped = errors.New("the grade was stopped")
 
@@ -61,9 +90,9 @@ var errTooLong = errors.New("the grade took longer than its time limit")
 func runGrade(args []string, stdout, stderr io.Writer) int {
 	// An interrupt must not end the process past its clean-up: it stops
 	// the grade, which then removes its work folders and writes reports.
-	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stopSignals := cmdline.InterruptContext(context.Background())
 	defer stopSignals()
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
 		return exitUsage
@@ -456,19 +485,14 @@ func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, erro
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = filepath.Join(o.root, filepath.FromSlash(pkg))
-	cmd.Env = append(os.Environ(), "PBFTLAB_CASES="+o.cases, "PBFTLAB_TREE="+filepath.Base(o.tree), "GOMEMLIMIT="+o.lim.goMem)
+	st, err := o.settings()
+	if err != nil {
+		return r, err
+	}
 	if !dry {
-		cmd.Env = append(cmd.Env, grader.ProgressEnv+"="+o.rep.progressFile())
+		st.Progress = o.rep.progressFile()
 	}
-	if o.seed != "" {
-		cmd.Env = append(cmd.Env, "PBFTLAB_SEED="+o.seed)
-	}
-	if o.runs != "" {
-		cmd.Env = append(cmd.Env, "PBFTLAB_RUNS="+o.runs)
-	}
-	if o.schedule != "" {
-		cmd.Env = append(cmd.Env, "PBFTLAB_SCHEDULE="+o.schedule)
-	}
+	cmd.Env = append(os.Environ(), st.Env(), "GOMEMLIMIT="+o.lim.goMem)
 	cmd.Env = append(cmd.Env, o.env...)
 	out := newHeadTail(o.lim.output)
 	cmd.Stdout = io.MultiWriter(out, o.log)
@@ -477,11 +501,7 @@ func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, erro
 	if dry {
 		limit = o.lim.list
 	} else {
-		runs, _ := strconv.Atoi(o.runs)
-		if runs < 1 {
-			runs = 3
-		}
-		watch, stall = o.rep.progressFile(), o.lim.stallLimit(runs)
+		watch, stall = o.rep.progressFile(), o.lim.stallLimit(st.Runs)
 	}
 	r.stopped, err = runBounded(o.ctx, cmd, limit, &watch, stall, o.lim.memory)
 	r.out = out.String()

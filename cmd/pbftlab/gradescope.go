@@ -15,13 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"pbftlab/grader"
+	"pbftlab/internal/atomicfile"
+	"pbftlab/internal/kit"
 	"pbftlab/internal/submission"
 )
-
-func init() {
-	register(command{name: "gradescope", summary: "build the Gradescope autograder zip: setup.sh, run_autograder and the kit without solution/", run: runGradescope})
-}
 
 // The bundle's two scripts, at the root of the zip as Gradescope wants
 // them, come from these templates in the kit.
@@ -31,17 +28,13 @@ const (
 	autograderEntry = "run_autograder"
 )
 
-// bundleLeavesOut is what the autograder does not need: the reference, and
-// what runs leave behind.
-var bundleLeavesOut = []string{"solution", "dist", "reports", "checkpoints"}
-
 // bundleTime stamps every entry, so that one kit always gives the same zip.
 var bundleTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 var goRelease = regexp.MustCompile(`^go1\.\d+(\.\d+)?$`)
 
 func runGradescope(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
 		return exitUsage
@@ -125,11 +118,7 @@ func writeBundle(root, out string, s bundleSettings) (int, error) {
 	if err := zw.Close(); err != nil {
 		return 0, err
 	}
-	tmp := out + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return 0, err
-	}
-	return len(files), os.Rename(tmp, out)
+	return len(files), atomicfile.Write(out, buf.Bytes())
 }
 
 // fillTemplate puts the bundle's settings into a script. The hidden list
@@ -163,7 +152,7 @@ func bundleFiles(root, out string) ([]string, error) {
 	}
 	var files []string
 	for _, rel := range all {
-		if rel == outRel || underDir(rel, bundleLeavesOut...) {
+		if rel == outRel || kit.Under(rel, kit.Reference) || kit.Under(rel, kit.Leftovers()...) {
 			continue
 		}
 		if strings.HasSuffix(rel, "_test.go") {
@@ -193,16 +182,6 @@ func needsSolution(path, module string) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// underDir reports whether the slash path rel is one of dirs or inside one.
-func underDir(rel string, dirs ...string) bool {
-	for _, d := range dirs {
-		if rel == d || strings.HasPrefix(rel, d+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 func addEntry(zw *zip.Writer, name string, mode os.FileMode, data []byte) error {

@@ -13,80 +13,13 @@ import (
 	"strconv"
 	"strings"
 
-	"pbftlab/grader"
+	"pbftlab/internal/kit"
 	"pbftlab/internal/skelgen"
 	"pbftlab/internal/submission"
 )
 
-func init() {
-	register(command{name: "handout", summary: "write the student release: the kit without solution/ and TA material", run: runHandout})
-}
-
-// taOnly is what a student release leaves out besides solution/: the tools
-// that need the reference (the skeleton generator, this command and their
-// tests), the planted bugs of mutants/ (diffs of the reference) with the
-// command that grades them, the tests that need the reference (hostile
-// submissions are rewrites of it; stress tests it), the maintainers' notes
-// and CI, and what a run leaves behind.
-var taOnly = []string{
-	"solution",
-	"internal/skelgen",
-	"cmd/pbftlab/skeleton.go",
-	"cmd/pbftlab/handout.go",
-	"cmd/pbftlab/handout_test.go",
-	"cmd/pbftlab/fullmarks_test.go",
-	"mutants",
-	"cmd/pbftlab/mutants.go",
-	"cmd/pbftlab/mutants_test.go",
-	"cmd/pbftlab/mutants_auto.go",
-	"cmd/pbftlab/mutants_auto_test.go",
-	"internal/mutate",
-	"cmd/pbftlab/prefixes_test.go",
-	"cmd/pbftlab/solved_test.go",
-	"cmd/pbftlab/rewrite.go",
-	"cmd/pbftlab/rewrite_test.go",
-	"cmd/pbftlab/hostile_test.go",
-	"cmd/pbftlab/testdata/hostile",
-	"cmd/pbftlab/stress_test.go",
-	"lab/jsonnode/process_test.go",
-	// Grading many submissions, Gradescope's autograder, the stress and
-	// benchmark commands: a TA's tools, which a student neither runs nor
-	// needs to read about.
-	"cmd/pbftlab/batch.go",
-	"cmd/pbftlab/gradescope.go",
-	"cmd/pbftlab/bench.go",
-	"cmd/pbftlab/stress.go",
-	"gradescope",
-	"PERFORMANCE.md",
-	"README.md",
-	".ci",
-	"e2e",
-	"dist",
-	"reports",
-	"checkpoints",
-}
-
-// studentTests are the tests of the kit's own command that a release
-// keeps: they check what a student runs (refusing a submission, the
-// failure text). Its other tests grade the reference through the TAs'
-// tools, so they stay out, with their fixtures.
-var studentTests = []string{
-	"cmd/pbftlab/failures_test.go",
-	"cmd/pbftlab/submission_test.go",
-	"cmd/pbftlab/testdata/submissions",
-}
-
-// taTest reports whether rel is a test or test fixture of cmd/pbftlab that
-// is not among studentTests.
-func taTest(rel string) bool {
-	if !under(rel, "cmd/pbftlab") || under(rel, studentTests...) {
-		return false
-	}
-	return strings.HasSuffix(rel, "_test.go") || under(rel, "cmd/pbftlab/testdata")
-}
-
 func runHandout(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab handout:", err)
 		return exitUsage
@@ -107,7 +40,7 @@ func runHandout(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "wrote the student release to %s (%d files)\n", dest, h.files)
-	fmt.Fprintf(stdout, "  left out: %s, and the tests of cmd/pbftlab but %s\n", strings.Join(taOnly, ", "), strings.Join(studentTests, ", "))
+	fmt.Fprintf(stdout, "  left out: %s, and the tests of cmd/pbftlab but %s\n", strings.Join(kit.TAOnly(), ", "), strings.Join(kit.StudentTests(), ", "))
 	if len(h.dropped) > 0 {
 		fmt.Fprintf(stdout, "  left out, as they test the reference: %s\n", strings.Join(h.dropped, ", "))
 	}
@@ -152,7 +85,7 @@ func writeHandout(root, dest string) (handout, error) {
 	destRel = filepath.ToSlash(destRel)
 	keep := map[string]bool{}
 	for _, rel := range files {
-		if under(rel, taOnly...) || taTest(rel) || under(rel, destRel) {
+		if !kit.InRelease(rel) || kit.Under(rel, destRel) {
 			continue
 		}
 		if strings.HasSuffix(rel, ".go") {
@@ -177,14 +110,18 @@ func writeHandout(root, dest string) (handout, error) {
 		return h, err
 	}
 	h.files = len(keep)
-	// The Makefile without its TA blocks, so that make help lists what a
-	// student runs; and the GitHub Classroom workflow that grades each push.
-	if keep["Makefile"] {
-		data, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	// The files with TA blocks go without them, so that make help and
+	// pbftlab help list what a student runs; and the GitHub Classroom
+	// workflow grades each push.
+	for rel, comment := range kit.TABlocks() {
+		if !keep[rel] {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
 		if err != nil {
 			return h, err
 		}
-		if err := os.WriteFile(filepath.Join(dest, "Makefile"), studentMakefile(data), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dest, filepath.FromSlash(rel)), withoutTABlocks(data, comment), 0o644); err != nil {
 			return h, err
 		}
 	}
@@ -203,18 +140,18 @@ func writeHandout(root, dest string) (handout, error) {
 	return h, nil
 }
 
-// studentMakefile is the kit's Makefile less the blocks between "#ta{"
-// and "#ta}" lines: the TAs' targets and the lines of make help that name
-// them.
-func studentMakefile(data []byte) []byte {
+// withoutTABlocks is a file less the blocks between the lines comment+"ta{"
+// and comment+"ta}": the Makefile's TA targets and the lines of make help
+// that name them, the TA commands of pbftlab's table.
+func withoutTABlocks(data []byte, comment string) []byte {
 	var out []string
 	ta := false
 	for _, line := range strings.SplitAfter(string(data), "\n") {
 		switch strings.TrimSpace(line) {
-		case "#ta{":
+		case comment + "ta{":
 			ta = true
 			continue
-		case "#ta}":
+		case comment + "ta}":
 			ta = false
 			continue
 		}
@@ -260,7 +197,7 @@ func noSecrets(root string, files map[string]bool) error {
 		}
 	}
 	if len(leaks) > 0 {
-		return fmt.Errorf("the release would hold code of the solution's TODO regions; leave these files out (the TA-only list in cmd/pbftlab/handout.go):\n  %s", strings.Join(leaks, "\n  "))
+		return fmt.Errorf("the release would hold code of the solution's TODO regions; leave these files out (the TA-only list in internal/kit):\n  %s", strings.Join(leaks, "\n  "))
 	}
 	return nil
 }
@@ -305,14 +242,4 @@ func importsSolution(path, module string) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// under reports whether the slash path rel is one of dirs or inside one.
-func under(rel string, dirs ...string) bool {
-	for _, d := range dirs {
-		if rel == d || strings.HasPrefix(rel, d+"/") {
-			return true
-		}
-	}
-	return false
 }

@@ -8,12 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/grader"
+	"pbftlab/internal/kit"
 )
 
 // -case takes a robustness case's name as well as a lab case's, so that
 // every failure's "reproduce: make grade CASE=... SEED=... RUNS=1" works.
 func TestHasCaseKnowsEverySpec(t *testing.T) {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	require.NoError(t, err)
 	cases, err := grader.LoadCases(filepath.Join(root, "cases"))
 	require.NoError(t, err)
@@ -33,7 +34,7 @@ func TestHasCaseKnowsEverySpec(t *testing.T) {
 // cases, the lab's and the robustness cases together.
 func kitTotal(t *testing.T) int {
 	t.Helper()
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	require.NoError(t, err)
 	cases, err := grader.LoadCases(filepath.Join(root, "cases"))
 	require.NoError(t, err)

@@ -9,6 +9,11 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"pbftlab/internal/cmdline"
+	//ta{
+	"pbftlab/internal/skelgen"
+	//ta}
 )
 
 // command is one subcommand. run returns the process exit code.
@@ -18,16 +23,30 @@ type command struct {
 	run     func(args []string, stdout, stderr io.Writer) int
 }
 
-// commands is the table of subcommands; files add theirs in init.
-var commands []command
-
-func register(c command) { commands = append(commands, c) }
+// commands is the table of subcommands. The TA's commands sit between the
+// "//ta{" and "//ta}" lines: a student release has neither those lines nor
+// the files that implement them (internal/kit's TA-only list), as its
+// Makefile has none of the TA's targets.
+func commands() []command {
+	return []command{
+		{name: "grade", summary: "grade a tree against the cases and write reports/", run: runGrade},
+		//ta{
+		{name: "batch", summary: "grade every submission folder inside a folder and write gradebook.csv", run: runBatch},
+		{name: "bench", summary: "measure grading time, the simulator and a TCP cluster, and print the table of PERFORMANCE.md", run: runBench},
+		{name: "gradescope", summary: "build the Gradescope autograder zip: setup.sh, run_autograder and the kit without solution/", run: runGradescope},
+		{name: "handout", summary: "write the student release: the kit without solution/ and TA material", run: runHandout},
+		{name: "mutants", summary: "grade the planted bugs of mutants/ and show which spec catches each", run: runMutants},
+		{name: "skeleton", summary: "write skeleton/ from solution/ (-check: only compare)", run: skelgen.Command},
+		{name: "stress", summary: "play every case and robustness spec under many seeds of message order", run: runStress},
+		//ta}
+	}
+}
 
 // Exit codes shared by every command.
 const (
-	exitOK     = 0
-	exitFailed = 1 // ran, and something failed
-	exitUsage  = 2 // could not run: bad arguments, bad input, build error
+	exitOK     = cmdline.ExitOK
+	exitFailed = cmdline.ExitFailed // ran, and something failed
+	exitUsage  = cmdline.ExitUsage  // could not run: bad arguments, bad input, build error
 )
 
 func main() {
@@ -42,6 +61,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
+	commands := commands()
 	i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] })
 	if i < 0 {
 		fmt.Fprintf(stderr, "pbftlab: unknown command %q\n\n", args[0])
@@ -55,37 +75,20 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: pbftlab COMMAND [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
-	for _, c := range slices.SortedFunc(slices.Values(commands), func(a, b command) int { return strings.Compare(a.name, b.name) }) {
+	for _, c := range slices.SortedFunc(slices.Values(commands()), func(a, b command) int { return strings.Compare(a.name, b.name) }) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run \"pbftlab COMMAND -h\" for a command's flags.")
 }
 
-// newFlags returns a flag set that reports errors instead of exiting and
-// prints usage to stderr.
+// newFlags returns a command's flag set (see cmdline.NewFlags).
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: pbftlab %s\n\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
+	return cmdline.NewFlags("pbftlab", name, synopsis, stderr)
 }
 
-// parseFlags parses args; ok false means the command should return code.
+// parseFlags parses args, which must be flags only; ok false means the
+// command should return code.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return exitOK, false
-		}
-		return exitUsage, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "pbftlab %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		fs.Usage()
-		return exitUsage, false
-	}
-	return 0, true
+	return cmdline.ParseNone("pbftlab", fs, args)
 }

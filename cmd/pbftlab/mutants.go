@@ -14,12 +14,9 @@ import (
 	"time"
 
 	"pbftlab/grader"
+	"pbftlab/internal/kit"
 	"pbftlab/internal/submission"
 )
-
-func init() {
-	register(command{name: "mutants", summary: "grade the planted bugs of mutants/ and show which spec catches each", run: runMutants})
-}
 
 // The mutant catalogue is the grader's own test: each file of mutants/ is
 // a bug a student could plausibly write, as a small rewrite of the
@@ -63,7 +60,7 @@ type mutantOptions struct {
 }
 
 func runMutants(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab mutants:", err)
 		return exitUsage
@@ -187,12 +184,7 @@ func gradeMutants(o mutantOptions, progress io.Writer) ([]mutantResult, error) {
 // skipForMutants leaves out of a worker's copy what grading the reference
 // does not need.
 func skipForMutants(rel string) bool {
-	for _, d := range []string{"reports", "dist", "checkpoints", "skeleton", "e2e", "mutants"} {
-		if rel == d || strings.HasPrefix(rel, d+"/") {
-			return true
-		}
-	}
-	return false
+	return kit.Under(rel, kit.Leftovers()...) || kit.Under(rel, "skeleton", "e2e", "mutants")
 }
 
 // gradeMutant puts the reference back in the copy at dir, plants the

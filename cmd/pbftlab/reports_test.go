@@ -17,6 +17,7 @@ import (
 
 	"pbftlab/grader"
 	"pbftlab/grader/report"
+	"pbftlab/internal/kit"
 )
 
 // spec makes a spec report the way the suite labels one.
@@ -212,7 +213,7 @@ func TestGradeWritesEveryReport(t *testing.T) {
 
 func mustRoot(t *testing.T) string {
 	t.Helper()
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	require.NoError(t, err)
 	return root
 }

@@ -16,11 +16,8 @@ import (
 	"time"
 
 	"pbftlab/grader"
+	"pbftlab/internal/kit"
 )
-
-func init() {
-	register(command{name: "stress", summary: "play every case and robustness spec under many seeds of message order", run: runStress})
-}
 
 // stressOptions say what to stress and how hard.
 type stressOptions struct {
@@ -35,7 +32,7 @@ type stressOptions struct {
 }
 
 func runStress(args []string, stdout, stderr io.Writer) int {
-	root, err := grader.ModuleRoot()
+	root, err := kit.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab stress:", err)
 		return exitUsage
@@ -98,17 +95,16 @@ func stress(o stressOptions, progress io.Writer) (grader.StressReport, error) {
 	// -v, so that go test passes the progress lines on as they come.
 	cmd := exec.Command("go", "test", "-v", "-count=1", "-timeout=0", "-run=^TestGrade$", "./"+pkg)
 	cmd.Dir = o.root
-	cmd.Env = append(os.Environ(),
-		grader.StressEnv+"="+fmt.Sprint(o.seeds),
-		grader.StressDirEnv+"="+o.reports,
-		grader.StressTreeEnv+"="+pkg,
-		"PBFTLAB_CASES="+o.cases)
-	if o.first != "" {
-		cmd.Env = append(cmd.Env, "PBFTLAB_SEED="+o.first)
+	st := grader.DefaultSettings()
+	st.Cases = o.cases
+	st.Stress = &grader.StressSettings{Seeds: o.seeds, Dir: o.reports, Tree: pkg}
+	if st.Seed, _, err = seedsOf(o.first, "", st); err != nil {
+		return rep, err
 	}
 	if o.only != "" {
-		cmd.Env = append(cmd.Env, grader.StressOnlyEnv+"="+o.only)
+		st.Stress.Only = strings.Split(o.only, ",")
 	}
+	cmd.Env = append(os.Environ(), st.Env())
 	var out bytes.Buffer
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw

@@ -2,9 +2,6 @@ package report
 
 import (
 	"time"
-
-	"pbftlab/lab"
-	"pbftlab/lab/sim"
 )
 
 // The runs below are the three shapes a grade takes: every case passed,
@@ -69,46 +66,4 @@ func equivocation(passed bool) *Trace {
 			{Kind: KindRecover, Index: 12, Send: -1, From: "P2", To: "P2"},
 		},
 	}
-}
-
-// echo is a replica just rich enough to make traffic: the primary
-// pre-prepares each request, every replica that gets a pre-prepare votes
-// yes to all, and the primary answers the client. It lets the tests run
-// the real simulator without a tree.
-type echo struct {
-	cfg  lab.Config
-	env  lab.Env
-	seen map[int]bool // requests and pre-prepares handled, by timestamp or seq
-}
-
-func newEcho(cfg lab.Config, env lab.Env) lab.Replica {
-	return &echo{cfg: cfg, env: env, seen: map[int]bool{}}
-}
-
-func (e *echo) Receive(from lab.ID, m lab.Message) {
-	switch m := m.(type) {
-	case *lab.Request:
-		if e.cfg.ID == 0 && !e.seen[int(m.Timestamp)] {
-			e.seen[int(m.Timestamp)] = true
-			e.env.Broadcast(&lab.PrePrepare{View: 0, Seq: int(m.Timestamp), Digest: "d", Request: m})
-			e.env.Reply(lab.Reply{Seq: int(m.Timestamp), Timestamp: m.Timestamp, Client: m.Client, Committed: true})
-		}
-	case *lab.PrePrepare:
-		if e.seen[m.Seq] {
-			return
-		}
-		e.seen[m.Seq] = true
-		e.env.Broadcast(&lab.Prepare{View: m.View, Seq: m.Seq, Digest: m.Digest, Replica: e.cfg.ID, Yes: e.cfg.ID != 2})
-	}
-}
-
-func (e *echo) Tick()                {}
-func (e *echo) Do(lab.Command) error { return nil }
-func (e *echo) Status() lab.Status   { return lab.Status{ID: e.cfg.ID} }
-func runEcho(requests int, o sim.Options) *sim.Sim {
-	s := sim.New(newEcho, o)
-	for range requests {
-		s.Send("account=alice,amount=1,operation=deposit")
-	}
-	return s
 }

@@ -174,7 +174,7 @@ func CaseMarkdown(c Case) string {
 			lines = append(lines, c.Trace.Failures...)
 			b.WriteString(fence(strings.Join(lines, "\n")))
 		} else {
-			b.WriteString(fence(boundLines(c.reason(), 80, MaxLineLen)))
+			b.WriteString(fence(BoundLines(c.reason(), 80, MaxLineLen)))
 		}
 	}
 	if c.Replay != "" {

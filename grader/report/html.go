@@ -30,7 +30,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"totals":   func(r Run) Totals { return r.Totals() },
 	"seconds":  seconds,
 	"join":     strings.Join,
-	"reason":   func(c Case) string { return boundLines(c.reason(), 200, MaxLineLen) },
+	"reason":   func(c Case) string { return BoundLines(c.reason(), 200, MaxLineLen) },
 	"differs": func(c Case) string {
 		if c.Trace != nil && (c.Trace.Error != "" || len(c.Trace.Failures) > 0) {
 			lines := c.Trace.Failures
@@ -39,7 +39,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 			}
 			return strings.Join(lines, "\n")
 		}
-		return boundLines(c.reason(), 200, MaxLineLen)
+		return BoundLines(c.reason(), 200, MaxLineLen)
 	},
 	// The diagram's text is escaped as it is drawn, so the markup is safe
 	// to insert as it stands.

@@ -41,7 +41,7 @@ func Summary(r Run) string {
 		if c.State == "passed" {
 			continue
 		}
-		fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n\n%s", htmlText(c.Name), htmlText(FirstProblem(c.reason())), fence(boundLines(c.reason(), 60, MaxLineLen)))
+		fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n\n%s", htmlText(c.Name), htmlText(FirstProblem(c.reason())), fence(BoundLines(c.reason(), 60, MaxLineLen)))
 		if c.Replay != "" {
 			fmt.Fprintf(&b, "\nReplay: `%s`\n", c.Replay)
 		}

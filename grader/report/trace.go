@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	"pbftlab/lab"
-	"pbftlab/lab/sim"
 )
 
 // TraceEntry is the name of the report entry under which the grader
@@ -93,98 +92,6 @@ type Msg struct {
 	Text  string `json:"text"`           // the transcript's one-line rendering
 }
 
-// FromSim captures a finished run of s. The caller fills in the seed, the
-// outcome and the replay command, which the simulator does not know.
-func FromSim(s *sim.Sim) *Trace {
-	t := &Trace{Replicas: s.N(), Steps: StepsOf(s)}
-	t.Transcript = boundLines(s.Trace().Transcript(true), MaxTranscriptLines, MaxLineLen)
-	all := s.Trace().Events()
-	// A delivery the simulator could not pair with its send is paired with
-	// the last matching send on its link, so the diagram can draw it; a
-	// second delivery of one send is marked as a duplicate.
-	lastSend := map[string]int{}
-	forged := map[int]bool{}    // sends the kit made in a Byzantine replica's name
-	delivered := map[int]bool{} // sends delivered once already
-	for _, e := range all {
-		ev, ok := convert(e)
-		if !ok {
-			continue
-		}
-		if ev.Kind == KindSend {
-			lastSend[linkKey(e)] = e.Index
-			forged[e.Index] = e.Forged
-		}
-		if ev.Kind == KindDeliver || ev.Kind == KindLost {
-			if ev.Send < 0 {
-				if i, ok := lastSend[linkKey(e)]; ok {
-					ev.Send = i
-				}
-			}
-			ev.Dup = ev.Send >= 0 && delivered[ev.Send]
-			if ev.Send >= 0 {
-				delivered[ev.Send] = true
-				ev.Forged = ev.Forged || forged[ev.Send]
-			}
-		}
-		t.Events = append(t.Events, ev)
-	}
-	if n := len(t.Events); n > MaxEvents {
-		head, tail := MaxEvents-MaxEvents/3, MaxEvents/3
-		t.Events = append(t.Events[:head:head], t.Events[n-tail:]...)
-		t.Omitted, t.Gap = n-MaxEvents, head
-	}
-	return t
-}
-
-func linkKey(e sim.Event) string {
-	return e.From.String() + ">" + e.To.String() + " " + lab.Describe(e.Msg)
-}
-
-// convert turns a simulator event into a report event; log lines stay in
-// the transcript only.
-func convert(e sim.Event) (Event, bool) {
-	ev := Event{Index: e.Index, Time: e.Time, Send: -1, Forged: e.Forged}
-	switch e.Kind {
-	case sim.EventStep:
-		ev.Kind, ev.Text = KindStep, e.Text
-		return ev, true
-	case sim.EventNote:
-		ev.Kind, ev.Text = KindNote, e.Text
-		return ev, true
-	case sim.EventCrash, sim.EventRecover:
-		ev.Kind = KindCrash
-		if e.Kind == sim.EventRecover {
-			ev.Kind = KindRecover
-		}
-		ev.From, ev.To = e.From.String(), e.From.String()
-		return ev, true
-	case sim.EventCheckpoint:
-		ev.Kind, ev.From, ev.To = KindCheckpoint, e.From.String(), e.From.String()
-		state := "taken"
-		if e.Stable {
-			state = "stable"
-		}
-		ev.Text = fmt.Sprintf("checkpoint n%d %s", e.Seq, state)
-		return ev, true
-	case sim.EventSend:
-		ev.Kind = KindSend
-	case sim.EventDeliver:
-		ev.Kind, ev.Send = KindDeliver, e.SendIdx
-	case sim.EventLost:
-		ev.Kind, ev.Send = KindLost, e.SendIdx
-	case sim.EventDrop:
-		ev.Kind = KindDrop
-	default:
-		return ev, false
-	}
-	ev.From, ev.To = e.From.String(), e.To.String()
-	if e.Msg != nil {
-		m := MsgOf(e.Msg)
-		ev.Msg = &m
-	}
-	return ev, true
-}
-
 // MsgOf describes m for the diagram: its kind, view, sequence number and
 // vote, and the label its arrow carries.
 func MsgOf(m lab.Message) Msg {
@@ -229,9 +136,9 @@ func pick(b bool, yes, no string) string {
 	return no
 }
 
-// boundLines keeps the first and last lines of s when it has more than
+// BoundLines keeps the first and last lines of s when it has more than
 // max, and cuts lines longer than width, saying what it left out.
-func boundLines(s string, max, width int) string {
+func BoundLines(s string, max, width int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	for i, l := range lines {
 		if len(l) > width {

@@ -19,10 +19,12 @@ import (
 	"strings"
 )
 
-// Standard lists the standard packages a submission may import, besides
+// Standard returns the standard packages a submission may import, besides
 // the kit's lab package: pure computation, nothing that reaches outside
 // the replica or makes a run depend on more than its inputs.
-var Standard = []string{
+func Standard() []string { return slices.Clone(standard) }
+
+var standard = []string{
 	"bytes", "cmp", "container/heap", "container/list", "container/ring",
 	"crypto/sha256", "encoding/binary", "encoding/hex", "errors", "fmt",
 	"hash", "hash/fnv", "iter", "maps", "math", "math/bits", "slices",
@@ -101,7 +103,7 @@ func Rules(path string, src []byte, pkg, module string) []Violation {
 
 // refused reports whether a submission may not import ip, and why.
 func refused(ip, module string) (string, bool) {
-	if ip == module+"/lab" || slices.Contains(Standard, ip) {
+	if ip == module+"/lab" || slices.Contains(standard, ip) {
 		return "", false
 	}
 	for _, f := range forbidden {
@@ -112,7 +114,7 @@ func refused(ip, module string) (string, bool) {
 	if ip == module || strings.HasPrefix(ip, module+"/") {
 		return "of the kit, only " + module + "/lab may be imported", true
 	}
-	return "it is not on the allowlist (" + module + "/lab and the standard packages " + strings.Join(Standard, ", ") + ")", true
+	return "it is not on the allowlist (" + module + "/lab and the standard packages " + strings.Join(standard, ", ") + ")", true
 }
 
 // readChecked reads a submitted file, refusing anything but a regular

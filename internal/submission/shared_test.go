@@ -21,7 +21,7 @@ import (
 func TestStdVars(t *testing.T) {
 	imp := importer.ForCompiler(token.NewFileSet(), "source", nil)
 	sizes := types.SizesFor("gc", "amd64")
-	for _, path := range Standard {
+	for _, path := range Standard() {
 		t.Run(path, func(t *testing.T) {
 			pkg, err := imp.Import(path)
 			require.NoError(t, err)

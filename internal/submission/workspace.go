@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"pbftlab/internal/kit"
 )
 
 // Tree is the folder of the kit that a submission replaces: the student's
@@ -216,16 +218,6 @@ func (w *Workspace) Files() (map[string][]byte, error) {
 	return out, nil
 }
 
-// underAny reports whether the slash path rel is one of dirs or inside one.
-func underAny(rel string, dirs ...string) bool {
-	for _, d := range dirs {
-		if rel == d || strings.HasPrefix(rel, d+"/") {
-			return true
-		}
-	}
-	return false
-}
-
 // KitFiles lists the kit's files as slash paths relative to root: those git
 // tracks or would track when root is a git work tree, otherwise every file
 // below root but version control, build output and reports.
@@ -265,7 +257,7 @@ func kitFiles(root string, untracked bool) ([]string, error) {
 		rel, _ := filepath.Rel(root, p)
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
-			if rel != "." && (strings.HasPrefix(d.Name(), ".git") || underAny(rel, "reports", "dist", "checkpoints")) {
+			if rel != "." && (strings.HasPrefix(d.Name(), ".git") || kit.Under(rel, kit.Leftovers()...)) {
 				return filepath.SkipDir
 			}
 			return nil

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/ckptfile"
 )
 
 // Failure is an expectation that did not hold at one replica.

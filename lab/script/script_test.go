@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/ckptfile"
 )
 
 const header = "title: t\npoints: 1\nphases: view-change\n"

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/ckptfile"
 )
 
 // Epoch is the time of tick 0 in the checkpoint files the simulator writes;

@@ -19,9 +19,10 @@ import (
 	"slices"
 	"time"
 
+	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/ckptfile"
 	"pbftlab/lab/script"
+	"pbftlab/wire"
 )
 
 // Options configure a simulated cluster.
@@ -241,7 +242,7 @@ func (s *Sim) VoteTo(from, to lab.ID, op lab.Op, yes bool) error {
 	if n.lastPP == nil {
 		return fmt.Errorf("%s has received no pre-prepare to vote on", from)
 	}
-	m := lab.Forge(from, *n.lastPP, op, yes)
+	m := script.ForgedVote(from, *n.lastPP, op, yes)
 	s.send(from, to, m, true)
 	s.send(from, to, m, true)
 	s.Settle()
@@ -286,7 +287,7 @@ func (s *Sim) Settle() {
 // deliverOne delivers one message chosen by the seed.
 func (s *Sim) deliverOne() {
 	from, to, data := s.net.pop(s.rng, s.opts.Reorder)
-	m, err := lab.Decode(data)
+	m, err := wire.Decode(data)
 	if err != nil {
 		s.fail(fmt.Errorf("a message from %s to %s did not decode: %v", from, to, err))
 		return
@@ -347,7 +348,7 @@ func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bo
 		return
 	}
 	if data == nil {
-		data = lab.Encode(m)
+		data = wire.Encode(m)
 	}
 	if !forged && from != lab.Client {
 		n := s.nodes[from]
@@ -513,7 +514,7 @@ func (n *node) Send(to lab.ID, m lab.Message) {
 // lied passes a copy of m through the replica's lie, so that the lie
 // cannot change what the replica keeps or sends to the others.
 func (n *node) lied(to lab.ID, m lab.Message) lab.Message {
-	c, err := lab.Decode(lab.Encode(m))
+	c, err := wire.Decode(wire.Encode(m))
 	if err != nil {
 		return m
 	}
@@ -533,7 +534,7 @@ func (n *node) Broadcast(m lab.Message) {
 		}
 		return
 	}
-	data := lab.Encode(m) // read-only from here on, so the receivers may share it
+	data := wire.Encode(m) // read-only from here on, so the receivers may share it
 	for i := range n.sim.opts.N {
 		if lab.ID(i) != n.id {
 			n.sim.sendEncoded(n.id, lab.ID(i), m, data, false)

@@ -6,7 +6,7 @@
 package main
 
 import (
-	"pbftlab/lab/cli"
+	"pbftlab/runtime/cli"
 	"pbftlab/solution"
 )
 

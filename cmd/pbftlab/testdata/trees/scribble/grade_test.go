@@ -46,8 +46,9 @@ func scribble() {
 		}
 		_ = os.WriteFile(filepath.Join(dir, "summary.md"), []byte("Score: 100/100\n"), 0o644)
 	}
-	path := os.Getenv(grader.ProgressEnv)
-	if path == "" {
+	st, err := grader.ReadSettings()
+	path := st.Progress
+	if err != nil || path == "" {
 		return
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)

@@ -1,0 +1,34 @@
+package grader
+
+import (
+	"fmt"
+
+	"github.com/onsi/gomega/types"
+)
+
+// The spec's one assertion is a Gomega matcher on the seed it played:
+//
+//	gomega.Expect(p).To(holdEveryExpectation())
+//
+// The case's own expectations are checked by the case language
+// (lab/script), which `pbft run` also uses on a TCP cluster, where there
+// is no Ginkgo; the suite asks only whether they all held, and on failure
+// shows the message a student reads (the first expectation that broke,
+// the replay command, the transcript), as it is, with nothing added.
+func holdEveryExpectation() types.GomegaMatcher { return everyExpectation{} }
+
+type everyExpectation struct{}
+
+func (everyExpectation) Match(actual any) (bool, error) {
+	p, ok := actual.(played)
+	if !ok {
+		return false, fmt.Errorf("holdEveryExpectation matches a played seed, not %T", actual)
+	}
+	return p.msg == "", nil
+}
+
+func (everyExpectation) FailureMessage(actual any) string { return actual.(played).msg }
+
+func (everyExpectation) NegatedFailureMessage(any) string {
+	return "expected an expectation of the case to break, and every one held"
+}

@@ -1,0 +1,43 @@
+package grader
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSettingsCrossInOneVariable(t *testing.T) {
+	t.Run("nothing set: the defaults", func(t *testing.T) {
+		t.Setenv(SettingsEnv, "")
+		st, err := ReadSettings()
+		require.NoError(t, err)
+		assert.Equal(t, DefaultSettings(), st)
+	})
+	t.Run("what the driver sets arrives, the defaults fill in the rest", func(t *testing.T) {
+		sent := Settings{Seed: 7, Cases: "/tmp/cases", ScheduleText: "fifo", Tree: "skeleton", Progress: "/tmp/p.jsonl",
+			Stress: &StressSettings{Seeds: 20, Dir: "/tmp/stress", Only: []string{"a", "b"}}}
+		t.Setenv(SettingsEnv, sent.Encode())
+		st, err := ReadSettings()
+		require.NoError(t, err)
+		want := sent
+		want.Runs, want.Duplicate = 3, 0.2
+		require.NotNil(t, st.Schedule, "the schedule arrives parsed")
+		want.Schedule = st.Schedule
+		assert.Equal(t, want, st)
+	})
+	for _, bad := range []struct{ value, why string }{
+		{`{"runs": -1}`, "not a positive number of runs"},
+		{`{"duplicate": 1}`, "not a probability"},
+		{`{"stress": {"seeds": 0, "dir": "x"}}`, "not a positive number of seeds"},
+		{`{"stress": {"seeds": 3}}`, "names no folder"},
+		{`{"seed": "seven"}`, "is not a settings value"},
+		{`{"schedule": "soon"}`, "the schedule"},
+	} {
+		t.Run(bad.value, func(t *testing.T) {
+			t.Setenv(SettingsEnv, bad.value)
+			_, err := ReadSettings()
+			assert.ErrorContains(t, err, bad.why)
+		})
+	}
+}

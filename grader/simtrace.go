@@ -1,0 +1,285 @@
+package grader
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"pbftlab/grader/report"
+	"pbftlab/lab"
+	"pbftlab/lab/sim"
+)
+
+// What the reports show of a simulated run: the events the diagram is
+// drawn from, the transcript and, after each delivery, each replica's
+// state for the step-through. The reports know nothing of the simulator;
+// this is where its trace becomes theirs.
+
+// Bounds on a step-through, so that report.html stays small: a case that
+// delivers thousands of messages shows its first maxSteps, and says so.
+const (
+	maxSteps        = sim.MaxSnapshots // deliveries one case's step-through embeds: all the simulator records
+	maxStepLines    = 12               // lines of what a delivery led to (sends and log lines)
+	maxStepLineLen  = 200              // characters kept of one such line
+	maxStepFailLen  = 300              // characters kept of why a replica's state is unknown
+	maxStepEntryLen = 120              // characters kept of a log entry's request
+)
+
+// simTrace captures a finished run of s for the reports. The caller fills in the seed, the
+// outcome and the replay command, which the simulator does not know.
+func simTrace(s *sim.Sim) *report.Trace {
+	t := &report.Trace{Replicas: s.N(), Steps: stepsOf(s)}
+	t.Transcript = report.BoundLines(s.Trace().Transcript(true), report.MaxTranscriptLines, report.MaxLineLen)
+	all := s.Trace().Events()
+	// A delivery the simulator could not pair with its send is paired with
+	// the last matching send on its link, so the diagram can draw it; a
+	// second delivery of one send is marked as a duplicate.
+	lastSend := map[string]int{}
+	forged := map[int]bool{}    // sends the kit made in a Byzantine replica's name
+	delivered := map[int]bool{} // sends delivered once already
+	for _, e := range all {
+		ev, ok := simEvent(e)
+		if !ok {
+			continue
+		}
+		if ev.Kind == report.KindSend {
+			lastSend[linkKey(e)] = e.Index
+			forged[e.Index] = e.Forged
+		}
+		if ev.Kind == report.KindDeliver || ev.Kind == report.KindLost {
+			if ev.Send < 0 {
+				if i, ok := lastSend[linkKey(e)]; ok {
+					ev.Send = i
+				}
+			}
+			ev.Dup = ev.Send >= 0 && delivered[ev.Send]
+			if ev.Send >= 0 {
+				delivered[ev.Send] = true
+				ev.Forged = ev.Forged || forged[ev.Send]
+			}
+		}
+		t.Events = append(t.Events, ev)
+	}
+	if n := len(t.Events); n > report.MaxEvents {
+		head, tail := report.MaxEvents-report.MaxEvents/3, report.MaxEvents/3
+		t.Events = append(t.Events[:head:head], t.Events[n-tail:]...)
+		t.Omitted, t.Gap = n-report.MaxEvents, head
+	}
+	return t
+}
+
+func linkKey(e sim.Event) string {
+	return e.From.String() + ">" + e.To.String() + " " + lab.Describe(e.Msg)
+}
+
+// simEvent turns a simulator event into a report event; log lines stay in
+// the transcript only.
+func simEvent(e sim.Event) (report.Event, bool) {
+	ev := report.Event{Index: e.Index, Time: e.Time, Send: -1, Forged: e.Forged}
+	switch e.Kind {
+	case sim.EventStep:
+		ev.Kind, ev.Text = report.KindStep, e.Text
+		return ev, true
+	case sim.EventNote:
+		ev.Kind, ev.Text = report.KindNote, e.Text
+		return ev, true
+	case sim.EventCrash, sim.EventRecover:
+		ev.Kind = report.KindCrash
+		if e.Kind == sim.EventRecover {
+			ev.Kind = report.KindRecover
+		}
+		ev.From, ev.To = e.From.String(), e.From.String()
+		return ev, true
+	case sim.EventCheckpoint:
+		ev.Kind, ev.From, ev.To = report.KindCheckpoint, e.From.String(), e.From.String()
+		state := "taken"
+		if e.Stable {
+			state = "stable"
+		}
+		ev.Text = fmt.Sprintf("checkpoint n%d %s", e.Seq, state)
+		return ev, true
+	case sim.EventSend:
+		ev.Kind = report.KindSend
+	case sim.EventDeliver:
+		ev.Kind, ev.Send = report.KindDeliver, e.SendIdx
+	case sim.EventLost:
+		ev.Kind, ev.Send = report.KindLost, e.SendIdx
+	case sim.EventDrop:
+		ev.Kind = report.KindDrop
+	default:
+		return ev, false
+	}
+	ev.From, ev.To = e.From.String(), e.To.String()
+	if e.Msg != nil {
+		m := report.MsgOf(e.Msg)
+		ev.Msg = &m
+	}
+	return ev, true
+}
+
+// stepsOf turns the states the simulator recorded after each delivery into
+// a step-through, or nil when it recorded none (a quiet run).
+func stepsOf(s *sim.Sim) *report.Steps {
+	snaps := s.Trace().Snapshots()
+	if len(snaps) == 0 {
+		return nil
+	}
+	out := &report.Steps{Replicas: s.N(), Total: s.Delivered()}
+	b := stepBuilder{out: out, states: map[*sim.ReplicaState]int{}, entries: map[string]int{}}
+	events := s.Trace().Events()
+	delivered := map[int]bool{}
+	script := -1
+	next := 0 // the next snapshot to match
+	for i, e := range events {
+		if next == len(snaps) || len(out.Steps) == maxSteps {
+			break
+		}
+		switch e.Kind {
+		case sim.EventStep:
+			out.Scripts = append(out.Scripts, report.Bound(e.Text, maxStepLineLen))
+			script = len(out.Scripts) - 1
+			continue
+		case sim.EventDeliver, sim.EventLost:
+		default:
+			continue
+		}
+		// Every delivery counts here, recorded or not, so that the second
+		// delivery of a send is known as a duplicate.
+		dup := e.SendIdx >= 0 && delivered[e.SendIdx]
+		if e.SendIdx >= 0 {
+			delivered[e.SendIdx] = true
+		}
+		if snaps[next].Event != i {
+			continue
+		}
+		st := report.Step{Event: i, Time: e.Time, From: e.From.String(), To: e.To.String(), Msg: report.MsgOf(e.Msg),
+			Lost: e.Kind == sim.EventLost, Dup: dup, Script: script, Then: then(events[i+1:])}
+		if e.SendIdx >= 0 {
+			st.Forged = events[e.SendIdx].Forged
+		}
+		for _, r := range snaps[next].Replicas {
+			st.States = append(st.States, b.state(r))
+		}
+		out.Steps = append(out.Steps, st)
+		next++
+	}
+	return out
+}
+
+// stepBuilder gives each distinct state and entry one index.
+type stepBuilder struct {
+	out     *report.Steps
+	states  map[*sim.ReplicaState]int // the simulator shares unchanged states
+	entries map[string]int
+}
+
+func (b *stepBuilder) state(r *sim.ReplicaState) int {
+	if i, ok := b.states[r]; ok {
+		return i
+	}
+	st := report.StepState{
+		View: r.View, Primary: r.Primary.String(), ViewChanging: r.ViewChanging, Crashed: r.Crashed,
+		Failure: report.Bound(r.Failure, maxStepFailLen), LastExecuted: r.LastExecuted, StableSeq: r.StableSeq,
+		Low: r.Low, High: r.High, Omitted: r.Omitted, Log: []int{}, Balances: balances(r.Balances),
+	}
+	for _, e := range r.Log {
+		st.Log = append(st.Log, b.entry(e))
+	}
+	b.out.States = append(b.out.States, st)
+	b.states[r] = len(b.out.States) - 1
+	return len(b.out.States) - 1
+}
+
+func (b *stepBuilder) entry(e sim.EntryState) int {
+	se := report.StepEntry{Seq: e.Seq, View: e.View, Phase: e.Phase.String(), Request: report.Bound(e.Request, maxStepEntryLen),
+		PrepareYes: names(e.PrepareYes), PrepareNo: names(e.PrepareNo),
+		CommitYes: names(e.CommitYes), CommitNo: names(e.CommitNo), Executed: e.Executed}
+	key, _ := json.Marshal(se) // plain data: it cannot fail
+	if i, ok := b.entries[string(key)]; ok {
+		return i
+	}
+	b.out.Entries = append(b.out.Entries, se)
+	b.entries[string(key)] = len(b.out.Entries) - 1
+	return len(b.out.Entries) - 1
+}
+
+// then is what a delivery led to: the events after it up to the next
+// delivery, script line, crash or recovery. Sends of one message to
+// several replicas make one line.
+func then(events []sim.Event) []string {
+	var lines []string
+	sent := map[string]int{} // a message's text to its line
+	more := 0
+	add := func(s string) {
+		if len(lines) == maxStepLines {
+			more++
+			return
+		}
+		lines = append(lines, s)
+	}
+	for _, e := range events {
+		switch e.Kind {
+		case sim.EventDeliver, sim.EventLost, sim.EventStep, sim.EventCrash, sim.EventRecover:
+			return finish(lines, more)
+		case sim.EventSend, sim.EventDrop:
+			text := e.From.String() + " sent " + lab.Describe(e.Msg) + " to"
+			if i, ok := sent[text]; ok {
+				lines[i] += " " + e.To.String() + dropped(e)
+				continue
+			}
+			if len(lines) < maxStepLines {
+				sent[text] = len(lines)
+			}
+			add(text + " " + e.To.String() + dropped(e))
+		case sim.EventLog:
+			add(e.From.String() + ": " + e.Text)
+		case sim.EventNote:
+			add("! " + e.Text)
+		case sim.EventCheckpoint:
+			state := "taken"
+			if e.Stable {
+				state = "stable"
+			}
+			add(fmt.Sprintf("%s: checkpoint n%d %s", e.From, e.Seq, state))
+		}
+	}
+	return finish(lines, more)
+}
+
+func dropped(e sim.Event) string {
+	if e.Kind == sim.EventDrop {
+		return " (dropped)"
+	}
+	return ""
+}
+
+func finish(lines []string, more int) []string {
+	for i, l := range lines {
+		lines[i] = report.Bound(l, maxStepLineLen)
+	}
+	if more > 0 {
+		lines = append(lines, fmt.Sprintf("... %d more", more))
+	}
+	return lines
+}
+
+func names(ids []lab.ID) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
+}
+
+func balances(m map[string]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}

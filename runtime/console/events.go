@@ -1,0 +1,304 @@
+package console
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"pbftlab/lab"
+	"pbftlab/runtime/tcp"
+)
+
+// Events prints what happens at one replica as it happens. It implements
+// tcp.Observer: the protocol events come from the messages handed to the
+// replica (a pre-prepare received, another replica's vote) and from the
+// differences between the replica's status before and after each step
+// (prepared, committed or aborted, executed, a new view, a stable
+// checkpoint), so they are printed whatever the replica's own code logs.
+type Events struct {
+	out    *Out
+	prefix string
+	// Logs prints the replica's own Logf lines too, marked "log:".
+	Logs bool
+	prev lab.Status
+
+	// cause is the message handed to the replica in the step under way,
+	// nil for a tick or a command; typed is set while a command typed at
+	// the console runs. Together they say why a view changed.
+	cause     lab.Message
+	causeFrom lab.ID
+	typed     atomic.Bool
+
+	mu sync.Mutex
+	// ownView is the view the replica asked for without being told to
+	// (it joined f+1 replicas that asked, or its timer expired), until a
+	// view change is typed at it; -1 when there is none.
+	ownView int
+}
+
+var _ tcp.Observer = (*Events)(nil)
+
+// NewEvents prints the events of replica id of an n-replica cluster, each
+// line behind prefix.
+func NewEvents(out *Out, prefix string, id lab.ID, n int) *Events {
+	return &Events{out: out, prefix: prefix, Logs: true, prev: lab.Status{ID: id, Primary: lab.Primary(0, n)}, ownView: -1}
+}
+
+// Typed runs a command typed at the console, so that what it changes is
+// told apart from what the replica does by itself.
+func (e *Events) Typed(f func() error) error {
+	if e == nil {
+		return f()
+	}
+	e.typed.Store(true)
+	defer e.typed.Store(false)
+	return f()
+}
+
+// AskedByItself reports whether the replica, in view, is there (or on its
+// way there) because it asked for that view by itself since the last view
+// change typed at it, and forgets it: a person who types view change at a
+// replica that has already moved past the failed primary means the change
+// that happened, not one more.
+func (e *Events) AskedByItself(view int) bool {
+	if e == nil {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	own := e.ownView == view
+	e.ownView = -1
+	return own
+}
+
+// Delivered prints a message handed to the replica.
+func (e *Events) Delivered(from lab.ID, m lab.Message) {
+	e.cause, e.causeFrom = m, from
+	if line := describeDelivery(from, m); line != "" {
+		e.out.Print(e.prefix, line)
+	}
+}
+
+// Stepped prints what changed in the replica's status.
+func (e *Events) Stepped(st lab.Status) {
+	typed := e.typed.Load()
+	why := stepCause{typed: typed, msg: e.cause, from: e.causeFrom}
+	e.cause = nil
+	switch {
+	case asked(e.prev, st) || st.View > e.prev.View:
+		// A view asked for, or entered at once (a new primary that joins
+		// the f+1 replicas asking has its 2f+1 and starts the view in the
+		// same step), without a command: the replica moved by itself. A
+		// view learnt by state transfer is not one it moved to: typing
+		// view change there asks for the next.
+		e.mu.Lock()
+		e.ownView = -1
+		if !typed && (why.msg == nil || lab.KindOf(why.msg) != lab.KindStateReply) {
+			e.ownView = st.View
+		}
+		e.mu.Unlock()
+	case !st.ViewChanging && len(st.History) > len(e.prev.History):
+		// Requests run in the view: a view change typed from now on is
+		// about this view's primary, not about the change that led here.
+		e.mu.Lock()
+		e.ownView = -1
+		e.mu.Unlock()
+	}
+	lines := statusChanges(e.prev, st, why)
+	e.prev = st
+	if len(lines) > 0 {
+		e.out.Print(e.prefix, strings.Join(lines, "\n"))
+	}
+}
+
+// Logged prints a line the replica logged.
+func (e *Events) Logged(line string) {
+	if e.Logs {
+		e.out.Print(e.prefix, "log: "+line)
+	}
+}
+
+// Checkpointed prints a checkpoint the replica took or saw become stable.
+func (e *Events) Checkpointed(s lab.Snapshot, stable bool) {
+	if stable {
+		e.out.Printf(e.prefix, "checkpoint n%d is stable (digest %s)", s.Seq, s.Digest)
+		return
+	}
+	e.out.Printf(e.prefix, "checkpoint taken at n%d (digest %s)", s.Seq, s.Digest)
+}
+
+// Noted prints what the runtime says.
+func (e *Events) Noted(line string) { e.out.Print(e.prefix, "-- "+line) }
+
+// describeDelivery renders a message received, from the receiver's side.
+func describeDelivery(from lab.ID, m lab.Message) string {
+	switch m := m.(type) {
+	case *lab.Request:
+		if from == lab.Client {
+			return fmt.Sprintf("request from the client: %s (client %s, timestamp %d)", m.Op, m.Client, m.Timestamp)
+		}
+		return fmt.Sprintf("request passed on by %s: %s (client %s, timestamp %d)", from, m.Op, m.Client, m.Timestamp)
+	case *lab.PrePrepare:
+		op := "null request"
+		if m.Request != nil {
+			op = m.Request.Op
+		}
+		return fmt.Sprintf("pre-prepare received from %s: n%d v%d %s", from, m.Seq, m.View, op)
+	case *lab.Prepare:
+		return fmt.Sprintf("prepare %s from %s on n%d v%d", word(m.Yes, "yes", "no"), from, m.Seq, m.View)
+	case *lab.Commit:
+		return fmt.Sprintf("ack %s from %s on n%d v%d", word(m.Commit, "commit", "abort"), from, m.Seq, m.View)
+	case *lab.Checkpoint:
+		return fmt.Sprintf("checkpoint from %s: n%d digest %s", from, m.Seq, m.Digest)
+	case *lab.ViewChange:
+		return fmt.Sprintf("view change from %s: asks for view %d (stable n%d, %d prepared)", from, m.View, m.StableSeq, len(m.Prepared))
+	case *lab.NewView:
+		return fmt.Sprintf("new view from %s: view %d, on %d view changes, re-issuing %d pre-prepares", from, m.View, len(m.ViewChanges), len(m.PrePrepares))
+	case *lab.StateRequest:
+		return fmt.Sprintf("state request from %s", from)
+	case *lab.StateReply:
+		return fmt.Sprintf("state from %s: view %d, checkpoint n%d, %d committed above it", from, m.View, m.Checkpoint.Seq, len(m.Committed))
+	}
+	return fmt.Sprintf("%s from %s", lab.Describe(m), from)
+}
+
+// stepCause is what made a replica step: a command typed at its console,
+// a message (msg, from from), or, with neither, a tick.
+type stepCause struct {
+	typed bool
+	msg   lab.Message
+	from  lab.ID
+}
+
+// asked reports whether, from prev to st, the replica asked for a new view.
+func asked(prev, st lab.Status) bool {
+	return st.ViewChanging && (!prev.ViewChanging || st.View != prev.View)
+}
+
+// viewLine tells a view change as it is: asking for a view is not being
+// in it. A replica in the kit reports the view it asked for at once, with
+// ViewChanging set until the view starts.
+func viewLine(prev, st lab.Status, why stepCause) string {
+	switch {
+	case asked(prev, st):
+		line := fmt.Sprintf("asked for view %d (to be led by %s); it starts when %s sends NEW-VIEW", st.View, st.Primary, st.Primary)
+		if st.Primary == st.ID {
+			line = fmt.Sprintf("asked for view %d, which this replica is to lead: it starts once 2f+1 replicas ask for it", st.View)
+		}
+		switch {
+		case why.typed:
+		case why.msg != nil && lab.KindOf(why.msg) == lab.KindViewChange:
+			line += " (joined the replicas that asked for it)"
+		case why.msg == nil:
+			line += " (its view-change timer expired)"
+		}
+		return line
+	case st.View == prev.View && st.Primary == prev.Primary && !(prev.ViewChanging && !st.ViewChanging):
+		return ""
+	}
+	line := fmt.Sprintf("entered view %d, led by %s", st.View, st.Primary)
+	switch {
+	case st.Primary == st.ID:
+		line += " (this replica leads it: it sent NEW-VIEW)"
+	case why.msg != nil && lab.KindOf(why.msg) == lab.KindNewView:
+		line += fmt.Sprintf(" (NEW-VIEW from %s)", why.from)
+	case why.msg != nil && lab.KindOf(why.msg) == lab.KindStateReply:
+		line += " (state transfer: f+1 replicas report it)"
+	}
+	return line
+}
+
+// statusChanges lists, as console lines, what differs from prev to st.
+// Entries a new view re-issues for sequence numbers this replica had
+// executed already are summed up in one line, not told one by one.
+func statusChanges(prev, st lab.Status, why stepCause) []string {
+	var out []string
+	if line := viewLine(prev, st, why); line != "" {
+		out = append(out, line)
+	}
+	type key struct{ view, seq int }
+	before := map[key]lab.Entry{}
+	for _, e := range prev.Log {
+		before[key{e.View, e.Seq}] = e
+	}
+	var reissued []int
+	for _, e := range st.Log {
+		old, seen := before[key{e.View, e.Seq}]
+		if seen && old.Phase == e.Phase {
+			continue
+		}
+		if e.Seq <= prev.LastExecuted {
+			if !seen {
+				reissued = append(reissued, e.Seq)
+			}
+			continue
+		}
+		switch e.Phase {
+		case lab.PhasePrePrepared:
+			if !seen && st.Primary == st.ID {
+				out = append(out, fmt.Sprintf("n%d pre-prepared: %s", e.Seq, requestText(e.Request)))
+			}
+		case lab.PhasePrepared:
+			out = append(out, fmt.Sprintf("n%d prepared: prepare yes from %s, no from %s", e.Seq, idList(e.PrepareYes), idList(e.PrepareNo)))
+		case lab.PhaseCommitted:
+			out = append(out, fmt.Sprintf("n%d committed: commit from %s, abort from %s", e.Seq, idList(e.CommitYes), idList(e.CommitNo)))
+		case lab.PhaseAborted:
+			out = append(out, fmt.Sprintf("n%d aborted: prepare yes %s, no %s; commit %s, abort %s", e.Seq,
+				idList(e.PrepareYes), idList(e.PrepareNo), idList(e.CommitYes), idList(e.CommitNo)))
+		}
+	}
+	if len(reissued) > 0 {
+		out = append(out, fmt.Sprintf("view %d re-issues %s, executed here already: their votes are not shown", st.View, seqRanges(reissued)))
+	}
+	if len(st.History) > len(prev.History) {
+		for _, o := range st.History[len(prev.History):] {
+			out = append(out, fmt.Sprintf("executed n%d: %s#%d %s %s", o.Seq, o.Request.Client, o.Request.Timestamp, o.Request.Op, OutcomeText(o.Committed, o.Result)))
+		}
+	}
+	if st.StableSeq > prev.StableSeq {
+		out = append(out, fmt.Sprintf("stable checkpoint now n%d: watermarks (%d, %d]", st.StableSeq, st.Low, st.High))
+	}
+	return out
+}
+
+// seqRanges writes sequence numbers as "n1", "n1-n3" or "n1-n3, n5".
+func seqRanges(seqs []int) string {
+	slices.Sort(seqs)
+	var parts []string
+	for i := 0; i < len(seqs); {
+		j := i
+		for j+1 < len(seqs) && seqs[j+1] == seqs[j]+1 {
+			j++
+		}
+		if i == j {
+			parts = append(parts, fmt.Sprintf("n%d", seqs[i]))
+		} else {
+			parts = append(parts, fmt.Sprintf("n%d-n%d", seqs[i], seqs[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
+}
+
+func requestText(r *lab.Request) string {
+	if r == nil {
+		return "null request"
+	}
+	return fmt.Sprintf("%s (client %s, timestamp %d)", r.Op, r.Client, r.Timestamp)
+}
+
+func idList(ids []lab.ID) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return lab.JoinIDs(slices.Sorted(slices.Values(ids)), " ")
+}
+
+func word(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
+}

@@ -1,0 +1,230 @@
+package console
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/lab"
+	"pbftlab/runtime/tcp"
+)
+
+// stateReplica is a fake replica with a status that its commands change,
+// as a test scripts them.
+type stateReplica struct {
+	fakeReplica
+	st lab.Status
+	do func(s *lab.Status, c lab.Command) error
+}
+
+func (r *stateReplica) Status() (lab.Status, error) { return r.st, nil }
+func (r *stateReplica) Do(c lab.Command) error {
+	r.calls = append(r.calls, "do "+c.String())
+	if r.do == nil {
+		return nil
+	}
+	return r.do(&r.st, c)
+}
+
+var deposit = &lab.Request{Client: "client7000", Timestamp: 5, Op: "account=alice,amount=100,operation=deposit"}
+
+// orders makes tx at a primary order req at n1, when there is a req.
+func orders(req *lab.Request) func(s *lab.Status, c lab.Command) error {
+	return func(s *lab.Status, c lab.Command) error {
+		if c.Op != lab.OpPropose {
+			return nil
+		}
+		switch {
+		case c.Arg != "":
+			s.Log = append(s.Log, lab.Entry{Seq: 1, Request: &lab.Request{Client: "console-P0", Op: c.Arg}, Phase: lab.PhasePrePrepared})
+		case req != nil:
+			s.Log = append(s.Log, lab.Entry{Seq: 1, Request: req, Phase: lab.PhasePrePrepared})
+		default:
+			return fmt.Errorf("no client request is waiting to be ordered")
+		}
+		return nil
+	}
+}
+
+// The original's two-line tx: the operation line after a bare tx names
+// the request being ordered, or opens the data> prompt when none waits.
+func TestTxThenItsDataLine(t *testing.T) {
+	const op = "account=alice,amount=100,operation=deposit"
+	for _, tc := range []struct {
+		name    string
+		waiting *lab.Request
+		lines   []string
+		want    []string // a piece of each line's answer
+		calls   []string
+	}{
+		{"the data line names the request ordered", deposit, []string{"tx", op},
+			[]string{"ok: tx: ordering n1: " + op, "ok: data> " + op + ": the request being ordered at n1"}, []string{"do tx"}},
+		{"fields in another order are the same operation", deposit, []string{"tx", "operation=deposit,account=alice,amount=100"},
+			[]string{"ordering n1", "the request being ordered"}, []string{"do tx"}},
+		{"a data line that differs says how", deposit, []string{"tx", "account=alice,amount=50,operation=deposit"},
+			[]string{"ordering n1", "error: data> this is not the request being ordered at n1: that one is " + op + " from client client7000 (you typed amount 50, not 100)"}, []string{"do tx"}},
+		{"with nothing waiting, the data line is the operation", nil, []string{"tx", op},
+			[]string{"type the operation on the next line (data>)", "ok: tx " + op}, []string{"do tx", "do tx " + op}},
+		{"a bad data line orders nothing", nil, []string{"tx", "account=alice,amount=l00,operation=deposit"},
+			[]string{"data>", `error: data> operation "account=alice,amount=l00,operation=deposit": amount "l00" is not a whole number`}, []string{"do tx"}},
+		{"an operation line out of place", deposit, []string{op}, []string{"error: an operation line answers the data> prompt of a bare tx"}, nil},
+		{"a query leaves the data> prompt open", nil, []string{"tx", "status", op}, []string{"data>", "P0: view 0", "ok: tx " + op}, []string{"do tx", "do tx " + op}},
+		{"a command after a bare tx with nothing waiting", nil, []string{"tx", "progress"}, []string{"data>", "-- no operation after tx: nothing ordered\nok: progress"}, []string{"do tx", "do progress"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &stateReplica{fakeReplica: fakeReplica{id: 0}, st: lab.Status{ID: 0, Primary: 0}, do: orders(tc.waiting)}
+			c := NewReplicaConsole(r, nil)
+			for i, line := range tc.lines {
+				text, _, err := c.Command(line)
+				if err != nil {
+					text = "error: " + err.Error()
+				}
+				assert.Contains(t, text, tc.want[i], "answer to %q", line)
+				if i == 0 && tc.waiting == nil && len(tc.lines) > 1 && looksLikeOperation(tc.lines[1]) {
+					assert.Equal(t, "data> ", c.Prompt("P0> "))
+				}
+			}
+			assert.Equal(t, "P0> ", c.Prompt("P0> "), "the data> prompt closes after one line")
+			assert.Equal(t, tc.calls, r.calls)
+		})
+	}
+}
+
+// The seed's Case 6 typed one replica at a time: the third replica has
+// joined the first two before its line comes; its view change is the one
+// it made, not one more.
+func TestViewChangeAfterJoiningByItself(t *testing.T) {
+	var out bytes.Buffer
+	ev := NewEvents(NewOut(&out), "", 3, 4)
+	r := &stateReplica{fakeReplica: fakeReplica{id: 3}, st: lab.Status{ID: 3, Primary: 0}, do: func(s *lab.Status, c lab.Command) error {
+		if c.Op == lab.OpViewChange {
+			s.View, s.Primary, s.ViewChanging = s.View+1, lab.ID(s.View+1), true
+		}
+		return nil
+	}}
+	c := NewReplicaConsole(r, ev)
+	// P1 and P2 asked; P3 joins, then P1's NEW-VIEW arrives.
+	ev.Delivered(2, &lab.ViewChange{View: 1, Replica: 2})
+	r.st = lab.Status{ID: 3, View: 1, Primary: 1, ViewChanging: true}
+	ev.Stepped(r.st)
+	ev.Delivered(1, &lab.NewView{View: 1})
+	r.st = lab.Status{ID: 3, View: 1, Primary: 1}
+	ev.Stepped(r.st)
+
+	text, _, err := c.Command("view change")
+	require.NoError(t, err)
+	assert.Contains(t, text, "P3 already asked for view 1 by itself")
+	assert.Empty(t, r.calls, "no view 2")
+
+	// Typed again, it means it.
+	text, _, err = c.Command("view change")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"do view change"}, r.calls)
+	assert.Contains(t, text, "ok: view change: asked for view 2 (to be led by P2)")
+	assert.Contains(t, out.String(), "asked for view 1 (to be led by P1); it starts when P1 sends NEW-VIEW (joined the replicas that asked for it)")
+	assert.Contains(t, out.String(), "entered view 1, led by P1 (NEW-VIEW from P1)")
+}
+
+// After a view change in manual mode, a typed vote goes to the request the
+// person sees; the re-issued entries executed already get yes first.
+func TestVotesSkipReissuedEntries(t *testing.T) {
+	reissued := lab.Entry{View: 1, Seq: 1, Phase: lab.PhasePrePrepared, Request: deposit, PrepareYes: []lab.ID{1}}
+	fresh := lab.Entry{View: 1, Seq: 2, Phase: lab.PhasePrePrepared, Request: &lab.Request{Client: "client7000", Timestamp: 6, Op: "account=alice,amount=5,operation=withdraw"}, PrepareYes: []lab.ID{1}}
+	r := &stateReplica{fakeReplica: fakeReplica{id: 2}, st: lab.Status{ID: 2, View: 1, Primary: 1, LastExecuted: 1, Log: []lab.Entry{reissued, fresh}}}
+	r.do = func(s *lab.Status, c lab.Command) error {
+		e, ok := awaitingVote(*s, c.Op)
+		require.True(t, ok)
+		for i := range s.Log {
+			if s.Log[i].Seq == e.Seq {
+				if c.Yes {
+					s.Log[i].PrepareYes = append(s.Log[i].PrepareYes, 2)
+				} else {
+					s.Log[i].PrepareNo = append(s.Log[i].PrepareNo, 2)
+				}
+			}
+		}
+		return nil
+	}
+	text, _, err := NewReplicaConsole(r, nil).Command("prepare no")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"do prepare yes", "do prepare no"}, r.calls)
+	assert.Equal(t, "ok: prepare no on n2 client7000#6 account=alice,amount=5,operation=withdraw (after voting yes on the re-issued n1, executed here already)", text)
+	assert.Equal(t, []lab.ID{2}, r.st.Log[1].PrepareNo)
+}
+
+func TestCheckpointAlwaysWritesASnapshot(t *testing.T) {
+	refuse := func(_ *lab.Status, c lab.Command) error {
+		return fmt.Errorf("nothing executed since the stable checkpoint at n0")
+	}
+	r := &stateReplica{fakeReplica: fakeReplica{id: 0}, st: lab.Status{ID: 0}, do: refuse}
+	c := NewReplicaConsole(r, nil)
+	c.Snapshot = func() (string, error) { return "checkpoints/P0_checkpoints.log (n0)", nil }
+	text, _, err := c.Command("checkpoint")
+	require.NoError(t, err)
+	assert.Equal(t, "ok: checkpoint: snapshot written to checkpoints/P0_checkpoints.log (n0); no protocol checkpoint: nothing executed since the stable checkpoint at n0", text)
+}
+
+func TestStatusShowsTheLastDecisions(t *testing.T) {
+	st := lab.Status{ID: 1, LastExecuted: 7}
+	for i := 1; i <= 7; i++ {
+		st.History = append(st.History, lab.Outcome{Seq: i, Request: lab.Request{Client: "c", Timestamp: int64(i), Op: "op"}, Committed: i != 3, Result: map[bool]string{true: "a=1", false: "aborted"}[i != 3]})
+	}
+	st.History[5].Result = "rejected: insufficient funds: a has 0, withdraw 5"
+	short := FormatStatus(st, nil, false)
+	assert.Contains(t, short, "history (last 5 of 7; status all shows every one):")
+	assert.NotContains(t, short, "n2 v0")
+	assert.Contains(t, short, "n3 v0 c#3 op: aborted (fewer than 2f+1 replicas voted to commit it)")
+	assert.Contains(t, short, "n6 v0 c#6 op: rejected (insufficient funds: a has 0, withdraw 5)")
+	full := FormatStatus(st, nil, true)
+	assert.Contains(t, full, "  history:\n    n1 v0")
+	r := &stateReplica{fakeReplica: fakeReplica{id: 1}, st: st}
+	text, _, err := NewReplicaConsole(r, nil).Command("status all")
+	require.NoError(t, err)
+	assert.Contains(t, text, "n1 v0 c#1 op: committed (a=1)")
+}
+
+func TestOutcomeText(t *testing.T) {
+	for _, tc := range []struct {
+		committed bool
+		result    string
+		want      string
+	}{
+		{true, "alice=100", "committed (alice=100)"},
+		{true, "rejected: insufficient funds", "rejected (insufficient funds)"},
+		{true, "duplicate: already executed", "rejected (a duplicate, already executed)"},
+		{false, "aborted", "aborted (fewer than 2f+1 replicas voted to commit it)"},
+		{false, "aborted: the view changed", "aborted (the view changed)"},
+	} {
+		assert.Equal(t, tc.want, OutcomeText(tc.committed, tc.result))
+	}
+}
+
+// "send ... times K" is one line when the K requests are decided, not
+// five lines each.
+func TestTimesIsSummedUp(t *testing.T) {
+	var out bytes.Buffer
+	ev := NewClientEvents(NewOut(&out), "")
+	c := &fakeClient{}
+	cc := NewClientConsole(c, ev)
+	text, _, err := cc.Command("send account=alice,amount=1,operation=deposit times 3")
+	require.NoError(t, err)
+	assert.Equal(t, "ok: sent requests 1 to 3: account=alice,amount=1,operation=deposit (one line when all are decided)", text)
+	for n := 1; n <= 3; n++ {
+		for from := range lab.ID(2) {
+			ev.Replied(from, n, lab.Reply{Seq: n, Replica: from, Committed: true, Result: fmt.Sprintf("alice=%d", n)})
+		}
+		ev.Noted(fmt.Sprintf("request %d unanswered after 1s; sending it to every replica", n+1))
+		ev.Decided(n, tcp.Outcome{Committed: true, Result: fmt.Sprintf("alice=%d", n), Replies: 2})
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 2, out.String())
+	assert.Equal(t, "-- request 4 unanswered after 1s; sending it to every replica", lines[0], "resends in a batch are not told one by one")
+	assert.Contains(t, lines[1], "requests 1 to 3 (account=alice,amount=1,operation=deposit) decided: 3 committed, 0 rejected, 0 aborted")
+	list, _, err := cc.Command("list")
+	require.NoError(t, err)
+	assert.Contains(t, list, "client client7000: 6 replies received")
+}

@@ -1,0 +1,377 @@
+package console
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"pbftlab/lab"
+	"pbftlab/lab/script"
+	"pbftlab/runtime/tcp"
+)
+
+// Replica is what a replica's console drives; *tcp.Node is one.
+type Replica interface {
+	ID() lab.ID
+	N() int
+	Peers() tcp.Peers
+	Byzantine() []lab.ID
+	Do(c lab.Command) error
+	VoteTo(to lab.ID, op lab.Op, yes bool) error
+	Crash() error
+	Recover() error
+	Tick() error
+	Crashed() bool
+	Status() (lab.Status, error)
+	Balances() map[string]int
+	Network
+}
+
+// Network is what the net command reports on.
+type Network interface {
+	Links() []tcp.LinkInfo
+	Sent() map[string]uint64
+	Handled() map[string]uint64
+	Rejected() uint64
+}
+
+var _ Replica = (*tcp.Node)(nil)
+
+// ReplicaConsole is the console of one replica: it carries out the lines
+// typed at it and remembers what a line leaves open for the next one (the
+// data> prompt after a bare tx).
+type ReplicaConsole struct {
+	r  Replica
+	ev *Events // the replica's events, or nil
+	// Snapshot, when set, writes a snapshot of the replica's state to its
+	// checkpoint log and says where: the checkpoint command always does,
+	// as the original lab does, whether or not a new checkpoint is due.
+	Snapshot func() (string, error)
+	data     *dataWait
+}
+
+// NewReplicaConsole makes the console of r; ev, when not nil, is the
+// observer printing r's events, which tells the console what the replica
+// did by itself.
+func NewReplicaConsole(r Replica, ev *Events) *ReplicaConsole {
+	return &ReplicaConsole{r: r, ev: ev}
+}
+
+// Prompt is what to print before the next line at a terminal: "data> "
+// while a bare tx waits for its operation, else normal.
+func (c *ReplicaConsole) Prompt(normal string) string {
+	if normal != "" && c.data != nil && c.data.propose {
+		return "data> "
+	}
+	return normal
+}
+
+// RunReplica reads commands for c from in until quit (it returns nil) or
+// the end of the input (ErrEndOfInput). prompt, when not empty, is printed
+// before each line is read (for a person at a terminal; a script does not
+// need it).
+func RunReplica(c *ReplicaConsole, in io.Reader, out *Out, prompt string) error {
+	return loop(in, out, func() string { return c.Prompt(prompt) }, func(line string) bool {
+		text, quit, err := c.Command(line)
+		switch {
+		case err != nil:
+			out.Print("", "error: "+oneLine(err))
+		case text != "":
+			out.Print("", text)
+		}
+		return quit
+	})
+}
+
+// ErrEndOfInput is what a console returns when its input ends without a
+// quit.
+var ErrEndOfInput = errors.New("end of input")
+
+// loop reads lines and hands each non-blank one to do until it says quit
+// (nil) or the input ends (ErrEndOfInput). A quit gets one line back, so
+// a person sees that the console heard it; the end of the input is told
+// by whoever decides what happens next (see cli).
+func loop(in io.Reader, out *Out, prompt func() string, do func(line string) (quit bool)) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for {
+		out.prompt(prompt())
+		if !sc.Scan() {
+			if err := sc.Err(); err != nil {
+				return err
+			}
+			return ErrEndOfInput
+		}
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if do(line) {
+			out.Print("", "ok: quit: leaving")
+			return nil
+		}
+	}
+}
+
+// ReplicaCommand carries out one console line at replica r, with a console
+// of its own that remembers nothing from earlier lines.
+func ReplicaCommand(r Replica, line string) (text string, quit bool, err error) {
+	return NewReplicaConsole(r, nil).Command(line)
+}
+
+// Command carries out one console line and returns what to print, whether
+// the line was quit, or the error to show.
+func (c *ReplicaConsole) Command(line string) (text string, quit bool, err error) {
+	words := strings.Fields(strings.ToLower(line))
+	if len(words) == 0 {
+		return "", false, nil
+	}
+	if wait := c.data; wait != nil && !query(words[0]) {
+		// A query (status, net, ...) leaves the data> prompt open: a
+		// person may look around before typing the operation, and a
+		// script reads the message counts between any two lines.
+		c.data = nil
+		if looksLikeOperation(line) {
+			return c.dataLine(wait, strings.TrimSpace(line))
+		}
+		if wait.propose {
+			defer func() {
+				text = joinLines("-- no operation after tx: nothing ordered", text)
+			}()
+		}
+	}
+	r := c.r
+	switch words[0] {
+	case "help", "?":
+		return replicaHelp, false, nil
+	case "quit", "exit":
+		return "", true, nil
+	case "net":
+		if len(words) > 1 {
+			return "", false, fmt.Errorf("net takes no argument")
+		}
+		return NetReport(r), false, nil
+	case "data":
+		if len(words) > 1 {
+			return "", false, fmt.Errorf("data takes no argument (at the primary, tx opens a data> prompt for an operation)")
+		}
+		return DataReport(r), false, nil
+	case "status":
+		switch {
+		case len(words) == 1:
+			return StatusReport(r, false), false, nil
+		case len(words) == 2 && (words[1] == "all" || words[1] == "-a" || words[1] == "--all"):
+			return StatusReport(r, true), false, nil
+		}
+		return "", false, fmt.Errorf("want status, or status all for the whole history")
+	case "tick":
+		k, err := tickCount(words)
+		if err != nil {
+			return "", false, err
+		}
+		for range k {
+			if err := r.Tick(); err != nil {
+				return "", false, err
+			}
+		}
+		return fmt.Sprintf("ok: %d tick(s)", k), false, nil
+	case "send":
+		return "", false, fmt.Errorf("send is the client's command; at the primary, tx [OPERATION] orders a request")
+	}
+	if looksLikeOperation(line) {
+		return "", false, fmt.Errorf("an operation line answers the data> prompt of a bare tx at the primary; to order this one, type tx %s", strings.TrimSpace(line))
+	}
+	st, err := script.ParseCommand(line)
+	if err != nil {
+		return "", false, err
+	}
+	return c.step(st)
+}
+
+// query reports whether a command only reads: it changes nothing at the
+// replica.
+func query(word string) bool {
+	switch word {
+	case "help", "?", "net", "status", "list", "data":
+		return true
+	}
+	return false
+}
+
+// step carries out a parsed command.
+func (c *ReplicaConsole) step(st script.Step) (string, bool, error) {
+	r := c.r
+	var err error
+	if (st.Action == script.Do || st.Action == script.VoteTo) && r.Crashed() {
+		// The seed's Case 5 has the crashed replica ack: the line is taken,
+		// and does what a crashed replica does, nothing.
+		return fmt.Sprintf("ok: %s: not carried out: %s is crashed, and handles and sends nothing until recover", strings.Join(strings.Fields(st.Text), " "), r.ID()), false, nil
+	}
+	switch st.Action {
+	case script.Do:
+		switch st.Cmd.Op {
+		case lab.OpPropose:
+			return c.tx(st)
+		case lab.OpViewChange:
+			return c.viewChange(st)
+		case lab.OpCheckpoint:
+			return c.checkpoint(st)
+		case lab.OpPrepare, lab.OpAck:
+			return c.vote(st)
+		}
+		err = c.ev.Typed(func() error { return r.Do(st.Cmd) })
+	case script.VoteTo:
+		err = r.VoteTo(st.To, st.Cmd.Op, st.Cmd.Yes)
+	case script.Crash:
+		err = r.Crash()
+	case script.Recover:
+		err = c.ev.Typed(r.Recover)
+	case script.Show:
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(st.Text)), "list") {
+			return Members(r), false, nil
+		}
+		return StatusReport(r, false), false, nil
+	default:
+		return "", false, fmt.Errorf("%q is not a replica command", st.Text)
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return okLine(st), false, nil
+}
+
+func okLine(st script.Step) string { return "ok: " + strings.Join(strings.Fields(st.Text), " ") }
+
+// StatusReport is what status prints (FormatStatus), and whether the
+// replica is crashed; all asks for the whole history.
+func StatusReport(r Replica, all bool) string {
+	st, err := r.Status()
+	if err != nil {
+		return fmt.Sprintf("%s: no status: %v", r.ID(), err)
+	}
+	text := FormatStatus(st, r.Balances(), all)
+	if r.Crashed() {
+		text += "\n  crashed: handling nothing until recover"
+	}
+	return text
+}
+
+// Members is what list prints: every replica, where it listens, its role
+// and whether this replica is connected to it.
+func Members(r Replica) string {
+	st, err := r.Status()
+	primary := lab.Primary(0, r.N())
+	if err == nil {
+		primary = st.Primary
+	}
+	up := map[lab.ID]bool{}
+	for _, l := range r.Links() {
+		if l.Outbound {
+			up[l.Peer] = l.Up
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "members of the cluster (N = %d, f = %d, quorum %d):", r.N(), lab.Faulty(r.N()), lab.Quorum(r.N()))
+	for i := range r.N() {
+		id := lab.ID(i)
+		role := "replica"
+		if id == primary {
+			role = "primary"
+		}
+		if slices.Contains(r.Byzantine(), id) {
+			role += ", Byzantine"
+		}
+		link := "this replica"
+		if id != r.ID() {
+			link = word(up[id], "connected", "not connected")
+		}
+		fmt.Fprintf(&b, "\n  %s (%s) at %s: %s", id, role, r.Peers().Addr(id), link)
+	}
+	if len(r.Byzantine()) == 0 {
+		b.WriteString("\n  no replica is marked Byzantine")
+	}
+	return b.String()
+}
+
+// NetReport is what net prints: each connection, then the message counts.
+// Its last line is the one scripts read: messages sent to and handled from
+// each peer.
+func NetReport(n Network) string {
+	var b strings.Builder
+	b.WriteString("links:")
+	for _, l := range n.Links() {
+		b.WriteString("\n  ")
+		switch {
+		case l.Outbound && l.Up:
+			fmt.Fprintf(&b, "to %s at %s: up", l.Peer, l.Addr)
+		case l.Outbound:
+			fmt.Fprintf(&b, "to %s at %s: down", l.Peer, l.Addr)
+			if l.Err != "" {
+				fmt.Fprintf(&b, " (%s)", l.Err)
+			}
+		default:
+			fmt.Fprintf(&b, "from %s at %s: up", whoLink(l), l.Addr)
+		}
+		if l.Queued > 0 {
+			fmt.Fprintf(&b, ", %d queued", l.Queued)
+		}
+	}
+	fmt.Fprintf(&b, "\nmessages: sent %s; handled %s; rejected %d", countList(n.Sent()), countList(n.Handled()), n.Rejected())
+	return b.String()
+}
+
+func whoLink(l tcp.LinkInfo) string {
+	if l.Peer == lab.Client {
+		return "client " + l.Name
+	}
+	return l.Peer.String()
+}
+
+// countList renders counters by peer name in a fixed order: P0, P1, ...,
+// then client.
+func countList(m map[string]uint64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return peerOrder(a) - peerOrder(b) })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func peerOrder(name string) int {
+	id, err := lab.ParseID(name)
+	if err != nil || id == lab.Client {
+		return 1 << 30
+	}
+	return int(id)
+}
+
+func tickCount(words []string) (int, error) {
+	switch len(words) {
+	case 1:
+		return 1, nil
+	case 2:
+		k, err := strconv.Atoi(words[1])
+		if err != nil || k < 1 || k > 100000 {
+			return 0, fmt.Errorf("tick: %q is not a number of ticks (1 to 100000)", words[1])
+		}
+		return k, nil
+	}
+	return 0, fmt.Errorf("want \"tick\" or \"tick N\"")
+}
+
+// oneLine keeps an error on one console line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

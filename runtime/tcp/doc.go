@@ -1,0 +1,58 @@
+// Package tcp runs replicas and a client over real TCP connections: the lab
+// at the keyboard, as opposed to the simulator the grader uses.
+//
+// # Links
+//
+// Every replica listens on its own port and keeps one connection open to
+// every other replica, which it dials itself and uses for what it sends; the
+// connections it accepts carry what the others send it. A client dials every
+// replica and gets its replies back on the same connections, so a client needs
+// no port of its own. A connection that cannot be made, or that breaks, is
+// dialled again with a growing pause (backoff) between attempts.
+//
+// # Delivery
+//
+// What an endpoint sends to a peer waits in a bounded queue, numbered, until
+// the peer acknowledges it; acknowledgements ride on the messages going the
+// other way, or go alone after a few milliseconds. A connection that breaks
+// leaves the unacknowledged messages queued, and the next connection writes
+// them again. The receiver remembers the last number it delivered from each
+// run of each sender (its incarnation, a random value a process draws when
+// it starts), so while both processes live a message is delivered exactly
+// once, in order, whatever happens to the connections between them. A peer
+// that is down when a message is sent gets it when it comes back; one that
+// was killed and restarted gets, too, what its previous run received but had
+// not yet acknowledged.
+//
+// # Frames and authentication
+//
+// A frame is a 4-byte big-endian length followed by that many bytes. When a
+// connection opens, the side that accepted it sends its replica ID, a fresh
+// random nonce and its incarnation; the dialling side answers with its own
+// ID (and, for a client, its name), its own nonce and incarnation, and an
+// HMAC-SHA256 tag over all that and the acceptor's nonce. Every later frame
+// carries a counter, then a message in the wire.Encode form with its number
+// and an acknowledgement, or an acknowledgement alone, then a tag over the
+// sender, the receiver, the receiver's nonce and everything before it. The
+// tag's key belongs to the pair of endpoints: it is derived from the cluster
+// key, so a replica cannot speak in another's name, and a frame cannot be
+// replayed on another connection (other nonce) or twice on the same one
+// (counter not above the last). A frame whose tag does not verify is
+// dropped and logged; it never reaches the replica. Clients share one key
+// per replica: a replica knows that a request came from a client, not
+// which.
+//
+// The cluster key comes from a key file given to every process, or, when
+// none is given, from DefaultKey: a published value that is only good enough
+// for a lab on the loopback interface.
+//
+// # One call at a time
+//
+// A Node guards its replica with a lock: the goroutine that reads a
+// connection hands each message it reads to the replica itself, and the
+// ticker, console commands and status requests take the same lock, so the
+// replica is called one call at a time, which is what the lab.Replica
+// contract requires, and a message reaches it without passing from one
+// goroutine to another. The replica's Env enqueues outgoing messages and
+// never blocks.
+package tcp

@@ -1,0 +1,748 @@
+package tcp
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"pbftlab/lab"
+)
+
+// Reconnection backoff: the first retry comes quickly, so processes started
+// one after another find each other at once; later ones slow down, so a
+// peer that is gone for good costs little.
+const (
+	DefaultMinBackoff = 25 * time.Millisecond
+	DefaultMaxBackoff = 2 * time.Second
+	dialTimeout       = 2 * time.Second
+)
+
+// TransportConfig configures one endpoint's transport.
+type TransportConfig struct {
+	Self  lab.ID // a replica, or lab.Client
+	Name  string // the client's name; replicas leave it empty
+	Peers Peers
+	Keys  *Keyring // nil means DefaultKeyring
+	// Listener is where the endpoint accepts connections; a client has none.
+	Listener net.Listener
+	// Deliver receives every authenticated payload, from the goroutine that
+	// reads its connection. client is the client's name when from is
+	// lab.Client. payload is good only until Deliver returns: the reader
+	// reads the next frame over it (wire.Decode copies what it keeps).
+	Deliver func(from lab.ID, client string, payload []byte)
+	// Note receives what the transport has to say about trouble: a peer
+	// unreachable, a connection lost or refused, a frame rejected.
+	// Connected receives the good news: a link up, a client connected.
+	// Both may be called from any goroutine.
+	Note      func(line string)
+	Connected func(line string)
+	// Inflight, when set, counts every message sent until its receiver has
+	// handled it; the receiver must be in the same process and share it.
+	Inflight *Inflight
+	// Backoff bounds between reconnection attempts; zero means the defaults.
+	MinBackoff, MaxBackoff time.Duration
+	QueueLimit             int
+}
+
+// clientBox holds the replies for one client, across its connections: a
+// client that reconnects gets what was not yet acknowledged.
+type clientBox struct {
+	q    *queue
+	link *link // the newest connection, nil while there is none
+	// awaited: replies were queued before the client ever connected.
+	awaited bool
+}
+
+// maxAwaitedClients bounds the clients that get replies before they have
+// ever connected, so that requests naming ever new clients cannot make a
+// replica hold replies without end.
+const maxAwaitedClients = 64
+
+// origin is one run of one sender, for dropping messages delivered twice.
+type origin struct {
+	peer lab.ID
+	name string
+	inc  incarnation
+}
+
+// Transport is one endpoint's connections: a listener for what others send,
+// and a persistent, reconnecting link to every replica for what it sends.
+type Transport struct {
+	cfg    TransportConfig
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	dialers map[lab.ID]*dialer // fixed at start
+	inc     incarnation
+
+	mu       sync.Mutex
+	accepted map[*link]bool        // links others dialled
+	clients  map[string]*clientBox // by name: what waits for each client
+	awaited  int                   // clients in clients that never connected
+	// refused counts the refused greetings of each claimed peer since it
+	// last connected: the first is reported, the others only counted.
+	refused   map[string]int
+	delivered map[origin]uint64 // the last message number delivered from each sender
+
+	sent     counts
+	rejected atomic.Uint64
+
+	// changed is closed and replaced whenever an outbound link goes up or
+	// down, for WaitConnected.
+	changed chan struct{}
+}
+
+// StartTransport starts listening (if cfg.Listener is set) and dialling
+// every replica other than cfg.Self.
+func StartTransport(cfg TransportConfig) *Transport {
+	if cfg.Keys == nil {
+		cfg.Keys = DefaultKeyring()
+	}
+	if cfg.Note == nil {
+		cfg.Note = func(string) {}
+	}
+	if cfg.Connected == nil {
+		cfg.Connected = func(string) {}
+	}
+	if cfg.Deliver == nil {
+		cfg.Deliver = func(lab.ID, string, []byte) {}
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = DefaultMinBackoff
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = max(DefaultMaxBackoff, cfg.MinBackoff)
+	}
+	t := &Transport{
+		cfg:       cfg,
+		dialers:   map[lab.ID]*dialer{},
+		inc:       newIncarnation(),
+		accepted:  map[*link]bool{},
+		clients:   map[string]*clientBox{},
+		refused:   map[string]int{},
+		delivered: map[origin]uint64{},
+		changed:   make(chan struct{}),
+	}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
+	for i := range cfg.Peers.N() {
+		id := lab.ID(i)
+		if id == cfg.Self {
+			continue
+		}
+		d := &dialer{t: t, peer: id, addr: cfg.Peers.Addr(id), q: newQueue(cfg.QueueLimit)}
+		t.dialers[id] = d
+		t.wg.Add(1)
+		go d.run()
+	}
+	if cfg.Listener != nil {
+		t.wg.Add(1)
+		go t.acceptLoop()
+	}
+	return t
+}
+
+// Addr is where the transport listens, or nil for a client.
+func (t *Transport) Addr() net.Addr {
+	if t.cfg.Listener == nil {
+		return nil
+	}
+	return t.cfg.Listener.Addr()
+}
+
+// Send queues payload for replica to. It never blocks.
+func (t *Transport) Send(to lab.ID, payload []byte) {
+	d, ok := t.dialers[to]
+	if !ok {
+		t.cfg.Note(fmt.Sprintf("dropped a message to %s: not a replica this endpoint sends to", to))
+		return
+	}
+	t.sent.add(to)
+	t.cfg.Inflight.add(1)
+	if d.q.push(payload) {
+		t.cfg.Inflight.add(-1)
+		t.cfg.Note(fmt.Sprintf("the queue to %s is full; dropped its oldest message", to))
+	}
+	d.mu.Lock()
+	l := d.cur
+	d.mu.Unlock()
+	writeNow(l)
+}
+
+// SendClient queues payload for the client called name. It never blocks.
+// A reply waits in that client's queue until the client is connected,
+// whether it was connected before or has not connected yet.
+func (t *Transport) SendClient(name string, payload []byte) error {
+	t.mu.Lock()
+	box := t.clients[name]
+	if box == nil {
+		// A client that has not connected yet may be on its way: one
+		// started before the replicas, or whose connection to this
+		// replica is still being made. Its replies wait for it, up to
+		// maxAwaitedClients names, so that a replica that executes a
+		// request before the client reaches it does not lose the reply.
+		if t.awaited >= maxAwaitedClients {
+			t.mu.Unlock()
+			return fmt.Errorf("client %q has never connected to %s, and %d other clients are awaited already", name, t.cfg.Self, t.awaited)
+		}
+		t.awaited++
+		box = &clientBox{q: newQueue(t.cfg.QueueLimit), awaited: true}
+		t.clients[name] = box
+	}
+	t.mu.Unlock()
+	t.sent.add(lab.Client)
+	t.cfg.Inflight.add(1)
+	if box.q.push(payload) {
+		t.cfg.Inflight.add(-1)
+		t.cfg.Note(fmt.Sprintf("the queue to client %s is full; dropped its oldest reply", name))
+	}
+	t.mu.Lock()
+	l := box.link
+	t.mu.Unlock()
+	writeNow(l)
+	return nil
+}
+
+// Sent counts the messages queued so far, by receiver: "P1", ..., "client".
+func (t *Transport) Sent() map[string]uint64 { return t.sent.snapshot() }
+
+// Rejected counts the frames dropped because they failed authentication.
+func (t *Transport) Rejected() uint64 { return t.rejected.Load() }
+
+// LinkInfo describes one connection, for the console's "net" command.
+type LinkInfo struct {
+	Peer     lab.ID
+	Name     string // a client's name
+	Addr     string
+	Outbound bool // dialled by this endpoint, to send on
+	Up       bool
+	Queued   int    // messages not yet acknowledged by the peer
+	Err      string // why an outbound link is down
+}
+
+// Links describes the outbound links, replica by replica, then the inbound
+// ones.
+func (t *Transport) Links() []LinkInfo {
+	var out []LinkInfo
+	for i := range t.cfg.Peers.N() {
+		if d, ok := t.dialers[lab.ID(i)]; ok {
+			out = append(out, d.info())
+		}
+	}
+	t.mu.Lock()
+	var in []LinkInfo
+	for l := range t.accepted {
+		li := LinkInfo{Peer: l.peer, Name: l.name, Addr: l.conn.RemoteAddr().String(), Up: true}
+		if box := t.clients[l.name]; l.peer == lab.Client && box != nil {
+			li.Queued = box.q.len()
+		}
+		in = append(in, li)
+	}
+	t.mu.Unlock()
+	slices.SortFunc(in, func(a, b LinkInfo) int {
+		return cmp.Or(cmp.Compare(a.Peer, b.Peer), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Addr, b.Addr))
+	})
+	return append(out, in...)
+}
+
+// WaitConnected returns once every outbound link is up, or with an error
+// naming the links still down when ctx ends.
+func (t *Transport) WaitConnected(ctx context.Context) error {
+	for {
+		t.mu.Lock()
+		changed := t.changed
+		t.mu.Unlock()
+		var down []string
+		for i := range t.cfg.Peers.N() {
+			if d, ok := t.dialers[lab.ID(i)]; ok {
+				if li := d.info(); !li.Up {
+					down = append(down, fmt.Sprintf("%s at %s (%s)", li.Peer, li.Addr, cmp.Or(li.Err, "not yet tried")))
+				}
+			}
+		}
+		if len(down) == 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%s cannot reach %s", who(t.cfg.Self, t.cfg.Name), strings.Join(down, ", "))
+		}
+	}
+}
+
+// Close stops listening and dialling, closes every connection and waits
+// for the transport's goroutines to end.
+func (t *Transport) Close() {
+	t.cancel()
+	if t.cfg.Listener != nil {
+		_ = t.cfg.Listener.Close()
+	}
+	t.mu.Lock()
+	for l := range t.accepted {
+		l.close()
+	}
+	t.mu.Unlock()
+	// A writer blocked on a peer that stopped reading wakes up only when its
+	// connection closes.
+	for _, d := range t.dialers {
+		d.mu.Lock()
+		if d.cur != nil {
+			d.cur.close()
+		}
+		d.mu.Unlock()
+	}
+	t.wg.Wait()
+}
+
+func (t *Transport) acceptLoop() {
+	defer t.wg.Done()
+	for {
+		conn, err := t.cfg.Listener.Accept()
+		if err != nil {
+			if t.ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				t.cfg.Note(fmt.Sprintf("stopped accepting connections: %v", err))
+			}
+			return
+		}
+		t.wg.Add(1)
+		go t.serveAccepted(conn)
+	}
+}
+
+// validPeer says who may connect: another replica of the cluster, or a
+// client that gives a name.
+func (t *Transport) validPeer(id lab.ID, name string) error {
+	switch {
+	case id == lab.Client && name == "":
+		return errors.New("a client connected without a name")
+	case id == lab.Client:
+		return nil
+	case id == t.cfg.Self:
+		return fmt.Errorf("a process claims to be %s, which is this replica (two started with the same ID?)", id)
+	case id < 0 || int(id) >= t.cfg.Peers.N():
+		return fmt.Errorf("%s is not a replica of this %d-replica cluster", id, t.cfg.Peers.N())
+	}
+	return nil
+}
+
+func (t *Transport) serveAccepted(conn net.Conn) {
+	defer t.wg.Done()
+	// Closing the transport must not wait for a handshake to time out.
+	stop := context.AfterFunc(t.ctx, func() { _ = conn.Close() })
+	l, claimed, err := welcome(conn, t.cfg.Keys, t.cfg.Self, t.inc, t.validPeer)
+	stop()
+	if err != nil {
+		_ = conn.Close()
+		if t.ctx.Err() == nil {
+			t.refuse(conn.RemoteAddr(), claimed, err)
+		}
+		return
+	}
+	var q *queue
+	t.mu.Lock()
+	if t.ctx.Err() != nil {
+		t.mu.Unlock()
+		l.close()
+		return
+	}
+	delete(t.refused, claimed)
+	t.accepted[l] = true
+	if l.peer == lab.Client {
+		box := t.clients[l.name]
+		if box == nil {
+			box = &clientBox{q: newQueue(t.cfg.QueueLimit)}
+			t.clients[l.name] = box
+		}
+		if box.awaited {
+			box.awaited = false
+			t.awaited--
+		}
+		if box.link != nil {
+			box.link.close() // a client has one connection; the newest wins
+		}
+		box.link, q = l, box.q
+	}
+	t.mu.Unlock()
+	if q != nil {
+		t.cfg.Connected(fmt.Sprintf("client %s connected", l.name))
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- t.readLoop(l, q) }()
+	_ = t.writeLoop(l, q, done)
+	l.close()
+
+	t.mu.Lock()
+	delete(t.accepted, l)
+	if box := t.clients[l.name]; l.peer == lab.Client && box.link == l {
+		box.link = nil
+	}
+	t.mu.Unlock()
+}
+
+// refuse reports a connection refused in the handshake. A process with
+// another cluster key dials again and again; its first refusal is
+// reported, with what to do about it, and the later ones are only counted
+// (net shows them as rejected), so the one useful line is not buried.
+func (t *Transport) refuse(addr net.Addr, claimed string, err error) {
+	auth := errors.Is(err, ErrAuth)
+	if auth {
+		t.rejected.Add(1)
+	}
+	key := claimed
+	if key == "" {
+		key = addr.String()
+	}
+	t.mu.Lock()
+	t.refused[key]++
+	first := t.refused[key] == 1
+	t.mu.Unlock()
+	if !first {
+		return
+	}
+	if auth {
+		t.cfg.Note(fmt.Sprintf("refused %s (from %s): its greeting does not verify with this process's cluster key; every process must be started with the same --key file (or none). Further refusals are counted in net, not printed", key, addr))
+		return
+	}
+	t.cfg.Note(fmt.Sprintf("refused a connection from %s: %v", addr, err))
+}
+
+// Acknowledgements ride on the messages going the other way. One that has
+// none to ride on goes alone after ackDelay, or at once when ackBatch
+// messages are waiting for it: a message waits in its sender's queue until
+// acknowledged, so this bounds what a broken connection makes the sender
+// write again, at a third fewer frames than acknowledging each message.
+const (
+	ackDelay = 5 * time.Millisecond
+	ackBatch = 64
+)
+
+// A writer puts every message waiting for its peer, up to writeBatch of
+// them, in one buffer and writes it at once: under load one system call
+// carries many frames, while a lone message still goes out the moment it is
+// queued.
+const (
+	writeBatch    = 256
+	maxWrite      = 256 << 10
+	maxKeptBuffer = 1 << 20
+)
+
+// writeLoop writes on l, until the link ends (done delivers the end of its
+// reader) or the transport closes, the messages of q, if any, and the
+// acknowledgements owed for what l received. It returns once the reader has
+// ended.
+func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
+	fail := func(err error) error {
+		l.close()
+		<-done
+		return err
+	}
+	var more <-chan struct{}
+	l.wmu.Lock()
+	if q != nil {
+		l.q, l.gen, more = q, q.rewind(), q.wake
+	}
+	l.wmu.Unlock()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	armed, due := false, false
+	for {
+		l.wmu.Lock()
+		wrote, stale, err := l.writeQueued()
+		var ackDue, arm bool
+		if err == nil && !wrote && !stale {
+			owed := l.ackOwed.Load()
+			switch {
+			case owed > l.ackSent && (due || owed-l.ackSent >= ackBatch):
+				if err = l.sendAck(owed); err == nil {
+					l.ackSent, due, ackDue = owed, false, true
+				}
+			case owed > l.ackSent && !armed:
+				arm = true
+			}
+		}
+		l.wmu.Unlock()
+		switch {
+		case stale:
+			q.signal() // the newer connection's writer may have missed it
+			return fail(errors.New("replaced by a newer connection"))
+		case err != nil:
+			return fail(err)
+		case wrote || ackDue:
+			continue
+		case arm:
+			timer.Reset(ackDelay)
+			armed = true
+		}
+		select {
+		case <-more:
+		case <-l.wake:
+		case <-timer.C:
+			armed, due = false, true
+		case err := <-done:
+			return err
+		case <-t.ctx.Done():
+			return fail(t.ctx.Err())
+		}
+	}
+}
+
+// writeQueued writes, in one system call, the messages of the link's
+// queue not yet written on it, up to writeBatch of them, each carrying the
+// acknowledgement owed; wmu is held. stale says a newer connection has
+// taken the queue over.
+func (l *link) writeQueued() (wrote, stale bool, err error) {
+	if l.q == nil {
+		return false, false, nil
+	}
+	got, stale := l.q.unwritten(l.items[:0], l.gen, writeBatch)
+	l.items = got
+	if stale || len(got) == 0 {
+		return false, stale, nil
+	}
+	owed := l.ackOwed.Load()
+	buf := l.out[:0]
+	var last uint64
+	for _, it := range got {
+		buf = l.appendMessage(buf, it.no, owed, it.payload)
+		last = it.no
+		if len(buf) >= maxWrite {
+			break // the rest goes in the next write
+		}
+	}
+	clear(got) // the payloads belong to the queue
+	if _, err := l.conn.Write(buf); err != nil {
+		return false, false, err
+	}
+	l.out = buf
+	if cap(buf) > maxKeptBuffer {
+		l.out = nil // a state transfer's buffer is not worth keeping
+	}
+	l.q.written(l.gen, last)
+	l.ackSent = max(l.ackSent, owed)
+	l.lastWrite = time.Now()
+	return true, false, nil
+}
+
+// writeNow writes what was just queued for l from the sender's goroutine,
+// when nobody else is writing on l: the message leaves at once, without
+// waking the writer goroutine, which saves a hand-over on every hop of the
+// protocol. If the link is busy, its writer writes the message; if the
+// write fails, the link ends and the next connection writes it again.
+//
+// Under load the other way pays: a link that wrote less than burstGap ago
+// is busy, and its writer, woken by the push, puts every message that
+// waits by then in one system call.
+func writeNow(l *link) {
+	if l == nil || !l.wmu.TryLock() {
+		return
+	}
+	now := time.Now()
+	if now.Sub(l.lastWrite) < burstGap {
+		l.wmu.Unlock()
+		return
+	}
+	_ = l.conn.SetWriteDeadline(now.Add(inlineWriteLimit))
+	_, _, err := l.writeQueued()
+	_ = l.conn.SetWriteDeadline(time.Time{})
+	l.wmu.Unlock()
+	if err != nil {
+		l.close()
+	}
+}
+
+// burstGap tells a lone message from a burst (see writeNow): a request
+// of the lab's protocol crosses a link a network round trip or more
+// apart, a loaded link far more often.
+const burstGap = 50 * time.Microsecond
+
+// inlineWriteLimit bounds a write made from a sender's goroutine, which
+// may hold its replica: a peer that stops reading (a process suspended
+// with Ctrl-Z) makes the link break and be made again rather than stop
+// the sender.
+const inlineWriteLimit = 200 * time.Millisecond
+
+// readLoop hands each message that arrives on l to Deliver, once: a
+// message sent again after a reconnection is acknowledged but not
+// delivered twice. Acknowledgements that arrive release the messages of q.
+// A frame that fails authentication is counted, reported and skipped.
+func (t *Transport) readLoop(l *link, q *queue) error {
+	from := origin{peer: l.peer, name: l.name, inc: l.inc}
+	for {
+		kind, no, ack, payload, err := l.receive()
+		if errors.Is(err, ErrAuth) {
+			t.rejected.Add(1)
+			t.cfg.Note(fmt.Sprintf("dropped a frame from %s: %v", who(l.peer, l.name), err))
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if q != nil && ack > 0 {
+			q.ack(ack)
+		}
+		if kind == frameAck {
+			continue
+		}
+		t.mu.Lock()
+		last := t.delivered[from]
+		fresh := no > last
+		if fresh {
+			t.delivered[from] = no
+			last = no
+		}
+		t.mu.Unlock()
+		if fresh {
+			t.cfg.Deliver(l.peer, l.name, payload)
+		}
+		l.owe(last)
+	}
+}
+
+// dialer keeps the link to one replica: it connects, writes its queue,
+// and when the connection breaks it connects again.
+type dialer struct {
+	t    *Transport
+	peer lab.ID
+	addr string
+	q    *queue
+
+	mu  sync.Mutex
+	cur *link // the open connection, if any
+	up  bool
+	err string
+}
+
+func (d *dialer) info() LinkInfo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return LinkInfo{Peer: d.peer, Addr: d.addr, Outbound: true, Up: d.up, Queued: d.q.len(), Err: d.err}
+}
+
+func (d *dialer) set(up bool, err error) {
+	d.mu.Lock()
+	d.up, d.err = up, ""
+	if err != nil {
+		d.err = err.Error()
+	}
+	d.mu.Unlock()
+	d.t.mu.Lock()
+	close(d.t.changed)
+	d.t.changed = make(chan struct{})
+	d.t.mu.Unlock()
+}
+
+func (d *dialer) run() {
+	t := d.t
+	defer t.wg.Done()
+	wait := t.cfg.MinBackoff
+	told := false // the peer's absence has been reported since it was last up
+	for t.ctx.Err() == nil {
+		l, err := d.connect()
+		if err != nil {
+			d.set(false, err)
+			if !told && t.ctx.Err() == nil {
+				if errors.Is(err, ErrRefused) {
+					t.cfg.Note(fmt.Sprintf("%s at %s: %v; retrying less and less often", d.peer, d.addr, err))
+				} else {
+					t.cfg.Note(fmt.Sprintf("cannot reach %s at %s yet (%v); retrying in the background", d.peer, d.addr, err))
+				}
+				told = true
+			}
+			select {
+			case <-t.ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, t.cfg.MaxBackoff)
+			continue
+		}
+		wait, told = t.cfg.MinBackoff, false
+		d.set(true, nil)
+		t.cfg.Connected(fmt.Sprintf("connected to %s at %s", d.peer, d.addr))
+		err = d.serve(l)
+		d.set(false, err)
+		if t.ctx.Err() != nil {
+			return
+		}
+		t.cfg.Note(fmt.Sprintf("lost the connection to %s (%v); reconnecting", d.peer, err))
+	}
+}
+
+func (d *dialer) connect() (*link, error) {
+	var nd net.Dialer
+	ctx, cancel := context.WithTimeout(d.t.ctx, dialTimeout)
+	defer cancel()
+	conn, err := nd.DialContext(ctx, "tcp", d.addr)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(d.t.ctx, func() { _ = conn.Close() })
+	l, err := greet(conn, d.t.cfg.Keys, d.t.cfg.Self, d.t.cfg.Name, d.t.inc, d.peer)
+	stop()
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// serve writes the queue to l and reads what the peer sends back (replies,
+// for a client) until the connection breaks or the transport closes.
+func (d *dialer) serve(l *link) error {
+	d.mu.Lock()
+	d.cur = l
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.cur = nil
+		d.mu.Unlock()
+	}()
+	if d.t.ctx.Err() != nil {
+		l.close()
+		return d.t.ctx.Err()
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.t.readLoop(l, d.q) }()
+	err := d.t.writeLoop(l, d.q, done)
+	l.close()
+	if err == nil {
+		err = errors.New("closed")
+	}
+	return err
+}
+
+// counts is a set of counters by endpoint, reported by name ("P1",
+// "client").
+type counts struct {
+	mu sync.Mutex
+	m  map[lab.ID]uint64
+}
+
+func (c *counts) add(id lab.ID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[lab.ID]uint64{}
+	}
+	c.m[id]++
+}
+
+func (c *counts) snapshot() map[string]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]uint64, len(c.m))
+	for k, v := range c.m {
+		out[k.String()] = v
+	}
+	return out
+}
