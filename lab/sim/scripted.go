@@ -6,6 +6,7 @@ import (
 
 	"pbftlab/lab"
 	"pbftlab/lab/script"
+	"pbftlab/wire"
 )
 
 // What the case language needs beyond votes: a Byzantine replica that says
@@ -162,7 +163,7 @@ func (s *Sim) ViewChangeFrom(id lab.ID, view int, from lab.ID) (lab.ViewChange, 
 
 // keepViewChange remembers a copy of a VIEW-CHANGE n received or sent.
 func (n *node) keepViewChange(vc *lab.ViewChange) {
-	c, err := lab.Decode(lab.Encode(vc))
+	c, err := wire.Decode(wire.Encode(vc))
 	if err != nil {
 		return
 	}
