@@ -16,7 +16,7 @@ import (
 
 	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 // procCluster is a cluster of OS processes, one per replica and one for

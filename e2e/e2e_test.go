@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 // The seed's seven cases, typed line by line. With manual votes as the

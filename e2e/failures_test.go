@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 // What the original lab says of a crashed node, "simply rerun its command

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 // seedTranscript is the seed's Cases 1, 2, 4 and 5 as a student pastes

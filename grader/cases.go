@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"pbftlab/internal/kit"
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 // CaseExt is the extension of case files.

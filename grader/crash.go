@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"pbftlab/lab/sim"
+	"pbftlab/sim"
 )
 
 var (

@@ -21,7 +21,7 @@ func TestExplainDeath(t *testing.T) {
 		overflow.WriteString(frame("pbftlab/skeleton.(*Replica).evaluatePrepare", "skeleton/prepare.go:90"))
 	}
 	overflow.WriteString("...900 frames elided...\n" + frame("pbftlab/skeleton.(*Replica).Receive", "skeleton/replica.go:120") +
-		frame("pbftlab/lab/sim.(*node).receive", "lab/sim/sim.go:390") +
+		frame("pbftlab/sim.(*node).receive", "sim/sim.go:390") +
 		"\ngoroutine 1 gp=0xc2 m=nil [chan receive]:\n" + frame("testing.(*T).Run", "testing/testing.go:1"))
 
 	gopanic := "some output\npanic: boom\n\ngoroutine 9 [running]:\n" +

@@ -22,8 +22,8 @@ import (
 
 	"pbftlab/grader/report"
 	"pbftlab/lab"
-	"pbftlab/lab/script"
-	"pbftlab/lab/sim"
+	"pbftlab/script"
+	"pbftlab/sim"
 )
 
 // specLimit bounds one spec, all its seeds included. A correct
@@ -203,7 +203,7 @@ func nondeterministic(seed uint64) string {
 // run's trace for the reports.
 func playOnce(c *script.Case, newReplica lab.New, st Settings, r run) played {
 	reorder, pct := Network(r.seed)
-	s, failures, err := sim.RunCase(c, newReplica, sim.Options{Seed: r.seed, Duplicate: st.Duplicate, Reorder: reorder, PCT: pct, Schedule: r.sched, Record: r.record, Cut: r.cut})
+	s, failures, err := script.RunCase(c, newReplica, sim.Options{Seed: r.seed, Duplicate: st.Duplicate, Reorder: reorder, PCT: pct, Schedule: r.sched, Record: r.record, Cut: r.cut})
 	tr := traceOf(c, s, r, failures, err)
 	p := played{trace: tr}
 	if s != nil {

@@ -11,7 +11,7 @@ import (
 //	gomega.Expect(p).To(holdEveryExpectation())
 //
 // The case's own expectations are checked by the case language
-// (lab/script), which `pbft run` also uses on a TCP cluster, where there
+// (script/), which `pbft run` also uses on a TCP cluster, where there
 // is no Ginkgo; the suite asks only whether they all held, and on failure
 // shows the message a student reads (the first expectation that broke,
 // the replay command, the transcript), as it is, with nothing added.

@@ -10,8 +10,8 @@ import (
 
 	"pbftlab/grader/report"
 	"pbftlab/lab"
-	"pbftlab/lab/script"
-	"pbftlab/lab/sim"
+	"pbftlab/script"
+	"pbftlab/sim"
 )
 
 // recordProgress appends the finished spec's report to the progress file

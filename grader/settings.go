@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"pbftlab/lab/sim"
+	"pbftlab/sim"
 )
 
 // SettingsEnv is the one environment variable through which the grade

@@ -9,7 +9,7 @@ import (
 
 	"pbftlab/grader/report"
 	"pbftlab/lab"
-	"pbftlab/lab/sim"
+	"pbftlab/sim"
 )
 
 // What the reports show of a simulated run: the events the diagram is

@@ -11,7 +11,7 @@ import (
 
 	"pbftlab/grader/report"
 	"pbftlab/lab"
-	"pbftlab/lab/sim"
+	"pbftlab/sim"
 )
 
 // echo is a replica just rich enough to make traffic: the primary

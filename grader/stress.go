@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
-	"pbftlab/lab/sim"
+	"pbftlab/script"
+	"pbftlab/sim"
 )
 
 // A stress run plays every case and every robustness scenario under many
@@ -125,7 +125,7 @@ func stressTargets(newReplica lab.New, cases []*script.Case, only []string) []st
 		}
 		ts = append(ts, stressTarget{name: Name(c), kind: kind, reorder: true, drops: !c.Manual,
 			play: func(seed uint64, n network, trace bool) (string, string) {
-				s, failures, err := sim.RunCase(c, newReplica, sim.Options{Seed: seed, Duplicate: n.duplicate, Reorder: n.reorder, Drop: n.drop, Quiet: !trace})
+				s, failures, err := script.RunCase(c, newReplica, sim.Options{Seed: seed, Duplicate: n.duplicate, Reorder: n.reorder, Drop: n.drop, Quiet: !trace})
 				var lines []string
 				if err != nil {
 					lines = append(lines, err.Error())

@@ -7,7 +7,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
-	"pbftlab/lab/sim"
+	"pbftlab/sim"
 )
 
 // unwindGrace is how long the grader waits, once the simulator's watchdog

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
-	"pbftlab/lab/sim"
+	"pbftlab/sim"
 	"pbftlab/solution"
 )
 

@@ -11,7 +11,8 @@ import (
 
 	"pbftlab/grader"
 	"pbftlab/internal/cputime"
-	"pbftlab/lab/sim"
+	"pbftlab/script"
+	"pbftlab/sim"
 	"pbftlab/solution"
 )
 
@@ -23,7 +24,7 @@ func TestSameSeedSameTranscript(t *testing.T) {
 	for _, c := range cases {
 		t.Run(grader.Name(c), func(t *testing.T) {
 			run := func() string {
-				s, failures, err := sim.RunCase(c, solution.New, sim.Options{Seed: 7, Duplicate: 0.2})
+				s, failures, err := script.RunCase(c, solution.New, sim.Options{Seed: 7, Duplicate: 0.2})
 				require.NoError(t, err)
 				require.Empty(t, failures)
 				return s.Trace().Transcript(true)

@@ -22,7 +22,7 @@ import (
 	"pbftlab/grader/report"
 	"pbftlab/internal/cmdline"
 	"pbftlab/internal/kit"
-	"pbftlab/lab/sim"
+	"pbftlab/sim"
 )
 
 // gradeOptions say what to grade and how.

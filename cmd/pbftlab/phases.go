@@ -3,7 +3,7 @@ package main
 import (
 	"slices"
 
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 type caseT = script.Case

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/internal/skelgen"
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 // A student works through the phases in the handout's order. At every

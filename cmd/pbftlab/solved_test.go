@@ -7,7 +7,7 @@ import (
 
 	"pbftlab/internal/skelgen"
 	"pbftlab/internal/submission"
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 // solvedFiles are the files a student hands in who has done every phase

@@ -47,7 +47,7 @@ import (
 	"strings"
 
 	"pbftlab/internal/skelgen"
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 // EnvVar names the environment variable that turns one mutant of a schema

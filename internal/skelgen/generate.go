@@ -44,7 +44,7 @@ import (
 	"path"
 	"path/filepath"
 	"pbftlab/internal/submission"
-	"pbftlab/lab/script"
+	"pbftlab/script"
 	"regexp"
 	"slices"
 	"strings"

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 // A region is the code between one BEGIN TODO marker and its END TODO: the

@@ -34,7 +34,7 @@ func TestRules(t *testing.T) {
 			`testdata/imports/prepare.go:5: import "os" is not allowed: a replica does no I/O of its own: it talks through lab.Env`,
 			`testdata/imports/prepare.go:6: import "time" is not allowed: it is not on the allowlist`,
 			`testdata/imports/prepare.go:8: import "net/http" is not allowed: a replica does no I/O of its own`,
-			`testdata/imports/prepare.go:10: import "pbftlab/lab/sim" is not allowed: of the kit, only pbftlab/lab may be imported`,
+			`testdata/imports/prepare.go:10: import "pbftlab/sim" is not allowed: of the kit, only pbftlab/lab may be imported`,
 			`testdata/imports/prepare.go:11: import "reflect" is not allowed`,
 			`testdata/imports/prepare.go:12: import "runtime/debug" is not allowed: a replica may not reach into the Go runtime`,
 		},

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
 	"pbftlab/runtime/console"
 	"pbftlab/runtime/tcp"
+	"pbftlab/script"
 )
 
 // clientRetryTicks is how many ticks the client of a replayed case waits

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
 	"pbftlab/runtime/tcp"
+	"pbftlab/script"
 )
 
 // Client is what the client's console drives; *tcp.Client is one.

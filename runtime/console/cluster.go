@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
 	"pbftlab/runtime/tcp"
+	"pbftlab/script"
 )
 
 // Cluster is what the cluster console drives: every replica and the

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 // dataWait is what a bare tx leaves open for the next line. In the

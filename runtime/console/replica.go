@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
 	"pbftlab/runtime/tcp"
+	"pbftlab/script"
 )
 
 // Replica is what a replica's console drives; *tcp.Node is one.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
+	"pbftlab/script"
 )
 
 // DefaultSettleTimeout bounds how long Settle waits for the network to

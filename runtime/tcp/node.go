@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
+	"pbftlab/sim"
 	"pbftlab/wire"
 )
 
@@ -439,7 +439,7 @@ func (n *Node) VoteTo(to lab.ID, op lab.Op, yes bool) error {
 		case n.lastPP == nil:
 			return fmt.Errorf("%s has received no pre-prepare to vote on", n.cfg.ID)
 		}
-		payload := wire.Encode(script.ForgedVote(n.cfg.ID, *n.lastPP, op, yes))
+		payload := wire.Encode(sim.ForgedVote(n.cfg.ID, *n.lastPP, op, yes))
 		n.tr.Send(to, payload)
 		n.tr.Send(to, payload)
 		return nil

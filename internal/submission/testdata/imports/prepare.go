@@ -7,7 +7,7 @@ import (
 
 	"net/http"
 	"pbftlab/lab"
-	"pbftlab/lab/sim"
+	"pbftlab/sim"
 	"reflect"
 	"runtime/debug"
 )

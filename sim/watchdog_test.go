@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
-	"pbftlab/lab/sim"
+	"pbftlab/sim"
 )
 
 // stuck is a replica whose calls can be made never to return.
@@ -179,10 +179,10 @@ func TestExplainStack(t *testing.T) {
 	frame := func(fn, file string, line int) string {
 		return fn + "(0xc000010000, 0x1)\n\t/home/me/pbftlab/" + file + ":" + strconv.Itoa(line) + " +0x1f\n"
 	}
-	kitFrames := frame("pbftlab/lab/sim.(*node).receive", "lab/sim/sim.go", 390) +
-		frame("pbftlab/lab/sim.(*Sim).deliverOne", "lab/sim/sim.go", 280)
+	kitFrames := frame("pbftlab/sim.(*node).receive", "sim/sim.go", 390) +
+		frame("pbftlab/sim.(*Sim).deliverOne", "sim/sim.go", 280)
 	var cycle strings.Builder
-	cycle.WriteString("goroutine 7 [running]:\n" + frame("runtime/debug.Stack", "debug/stack.go", 26) + frame("pbftlab/lab/sim.(*node).Logf", "lab/sim/sim.go", 495))
+	cycle.WriteString("goroutine 7 [running]:\n" + frame("runtime/debug.Stack", "debug/stack.go", 26) + frame("pbftlab/sim.(*node).Logf", "sim/sim.go", 495))
 	for range 12 {
 		cycle.WriteString(frame("pbftlab/skeleton.(*Replica).vote", "skeleton/prepare.go", 52))
 		cycle.WriteString(frame("pbftlab/skeleton.(*Replica).autoVote", "skeleton/prepare.go", 36))

@@ -21,7 +21,6 @@ import (
 
 	"pbftlab/ckptfile"
 	"pbftlab/lab"
-	"pbftlab/lab/script"
 	"pbftlab/wire"
 )
 
@@ -94,7 +93,7 @@ type Sim struct {
 	watch *watch
 	// holds select the messages the network keeps back (see Hold); held
 	// are those it keeps, in the order they were sent.
-	holds []script.Filter
+	holds []Filter
 	held  []netHeld
 }
 
@@ -242,7 +241,7 @@ func (s *Sim) VoteTo(from, to lab.ID, op lab.Op, yes bool) error {
 	if n.lastPP == nil {
 		return fmt.Errorf("%s has received no pre-prepare to vote on", from)
 	}
-	m := script.ForgedVote(from, *n.lastPP, op, yes)
+	m := ForgedVote(from, *n.lastPP, op, yes)
 	s.send(from, to, m, true)
 	s.send(from, to, m, true)
 	s.Settle()

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
+	"pbftlab/sim"
 )
 
 const head = "title: t\npoints: 1\nphases: prepare\nbyzantine: P3\nvotes: manual\n\nclient: send account=alice,amount=5,operation=deposit\n"
@@ -105,7 +106,7 @@ func TestAdversaryVerbsParse(t *testing.T) {
 		{"P3: stop lying", func(t *testing.T, s Step) { assert.True(t, s.Lie.Stop) }},
 		{"network: hold STATE-REPLY, COMMIT n2 from P0, P1 to P2", func(t *testing.T, s Step) {
 			assert.Equal(t, Hold, s.Action)
-			assert.Equal(t, Filter{Kinds: []lab.Kind{lab.KindStateReply, lab.KindCommit}, Seq: 2, From: []lab.ID{0, 1}, To: []lab.ID{2}}, *s.Filter)
+			assert.Equal(t, sim.Filter{Kinds: []lab.Kind{lab.KindStateReply, lab.KindCommit}, Seq: 2, From: []lab.ID{0, 1}, To: []lab.ID{2}}, *s.Filter)
 		}},
 		{"network: release to P2 in reverse order", func(t *testing.T, s Step) {
 			assert.Equal(t, Release, s.Action)

@@ -37,6 +37,7 @@ import (
 	"strings"
 
 	"pbftlab/lab"
+	"pbftlab/sim"
 )
 
 // Case is a parsed case file.
@@ -127,7 +128,7 @@ type Step struct {
 	Expect  *Expect // for Assert and TickUntil
 	Forgery *Forgery
 	Lie     *Lie
-	Filter  *Filter
+	Filter  *sim.Filter
 	Reverse bool // Release in the reverse of the order sent
 	On      bool // Reorder on
 }

@@ -1,4 +1,4 @@
-package script
+package sim
 
 import "pbftlab/lab"
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"pbftlab/lab"
+	"pbftlab/sim"
 )
 
 // The case language's adversary and network verbs. A Byzantine replica can
@@ -35,8 +36,8 @@ type Adversary interface {
 	Lie(id lab.ID, lie func(to lab.ID, m lab.Message) lab.Message) error
 	// Hold keeps back the messages selected from now on; Release lets
 	// those selected go, in order or reversed, settles, and counts them.
-	Hold(f Filter)
-	Release(f Filter, reverse bool) int
+	Hold(f sim.Filter)
+	Release(f sim.Filter, reverse bool) int
 	// SetReorder lets messages on a link overtake each other, or not.
 	SetReorder(on bool)
 	// PrePrepareAt is the pre-prepare for seq replica id has seen in the
@@ -54,44 +55,6 @@ type Adversary interface {
 	// ViewChangeFrom is the last VIEW-CHANGE for view naming replica from
 	// that replica id received or sent (its code's or a forged one).
 	ViewChangeFrom(id lab.ID, view int, from lab.ID) (lab.ViewChange, bool)
-}
-
-// Filter selects messages on the network; a zero field matches anything.
-type Filter struct {
-	Kinds    []lab.Kind
-	Seq      int
-	From, To []lab.ID
-}
-
-// Match reports whether m on the link from → to is selected.
-func (f Filter) Match(from, to lab.ID, m lab.Message) bool {
-	if len(f.Kinds) > 0 && !slices.Contains(f.Kinds, lab.KindOf(m)) {
-		return false
-	}
-	if len(f.From) > 0 && !slices.Contains(f.From, from) {
-		return false
-	}
-	if len(f.To) > 0 && !slices.Contains(f.To, to) {
-		return false
-	}
-	return f.Seq == 0 || SeqOf(m) == f.Seq
-}
-
-// SeqOf is the sequence number a message is about, or 0.
-func SeqOf(m lab.Message) int {
-	switch m := m.(type) {
-	case *lab.PrePrepare:
-		return m.Seq
-	case *lab.Prepare:
-		return m.Seq
-	case *lab.Commit:
-		return m.Seq
-	case *lab.Reply:
-		return m.Seq
-	case *lab.Checkpoint:
-		return m.Seq
-	}
-	return 0
 }
 
 // Forgery is a message a Byzantine replica sends by a "send" or "tx ... to"
@@ -496,7 +459,7 @@ func (l Lie) rewrite(to lab.ID, m lab.Message) lab.Message {
 		return m
 	}
 	if l.Silent {
-		if (l.Seq == 0 || SeqOf(m) == l.Seq) && (len(l.To) == 0 || slices.Contains(l.To, to)) {
+		if (l.Seq == 0 || sim.SeqOf(m) == l.Seq) && (len(l.To) == 0 || slices.Contains(l.To, to)) {
 			return nil
 		}
 		return m
@@ -560,7 +523,7 @@ func (s *Step) parseNetwork(command string) error {
 	default:
 		return usage
 	}
-	f := &Filter{}
+	f := &sim.Filter{}
 	for p.more() {
 		if k, ok := parseKind(p.peek()); ok && s.Action != Reorder {
 			f.Kinds = append(f.Kinds, k)

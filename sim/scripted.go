@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
 	"pbftlab/wire"
 )
 
@@ -27,7 +26,7 @@ type netHeld struct {
 // that selects it. A held message is sent (the trace shows it) but not
 // delivered: the network is slow on those links for as long as a case
 // needs, across steps.
-func (s *Sim) Hold(f script.Filter) {
+func (s *Sim) Hold(f Filter) {
 	s.holds = append(s.holds, f)
 }
 
@@ -35,8 +34,8 @@ func (s *Sim) Hold(f script.Filter) {
 // selects on the network, in the order they were sent, or the reverse
 // order when reverse is set; the network then settles. It returns how many
 // it released. A message for a replica that has crashed since is lost.
-func (s *Sim) Release(f script.Filter, reverse bool) int {
-	s.holds = slices.DeleteFunc(s.holds, func(h script.Filter) bool { return covers(f, h) })
+func (s *Sim) Release(f Filter, reverse bool) int {
+	s.holds = slices.DeleteFunc(s.holds, func(h Filter) bool { return f.covers(h) })
 	var out, keep []netHeld
 	for _, h := range s.held {
 		if f.Match(h.from, h.to, h.m) {
@@ -55,29 +54,6 @@ func (s *Sim) Release(f script.Filter, reverse bool) int {
 	s.Settle()
 	return len(out)
 }
-
-// covers reports whether releasing with f ends the hold h: f selects at
-// least what h does.
-func covers(f, h script.Filter) bool {
-	sub := func(a, b []lab.ID) bool { // every id b allows, a allows
-		if len(a) == 0 {
-			return true
-		}
-		if len(b) == 0 {
-			return false
-		}
-		for _, id := range b {
-			if !slices.Contains(a, id) {
-				return false
-			}
-		}
-		return true
-	}
-	kinds := len(f.Kinds) == 0 || (len(h.Kinds) > 0 && !slices.ContainsFunc(h.Kinds, func(k lab.Kind) bool { return !slices.Contains(f.Kinds, k) }))
-	return kinds && (f.Seq == 0 || f.Seq == h.Seq) && sub(f.From, h.From) && sub(f.To, h.To)
-}
-
-var _ script.Adversary = (*Sim)(nil)
 
 // CheckpointDigest is the digest of the checkpoint replica id reported
 // taking at seq, if it did.

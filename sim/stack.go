@@ -86,7 +86,7 @@ func isRunning(g string) bool {
 // inReplicaCall reports whether the goroutine is inside a call the
 // simulator made into replica code.
 func inReplicaCall(g string) bool {
-	return strings.Contains(g, "pbftlab/lab/sim.(*node).receive") || strings.Contains(g, "pbftlab/lab/sim.(*node).call")
+	return strings.Contains(g, "pbftlab/sim.(*node).receive") || strings.Contains(g, "pbftlab/sim.(*node).call")
 }
 
 // ParseStack reads one goroutine's stack, or the first one of a dump.
@@ -137,7 +137,7 @@ func kit(pkg string) bool {
 	if strings.HasSuffix(pkg, "_test") {
 		return false
 	}
-	for _, p := range []string{"pbftlab/lab", "pbftlab/grader", "runtime", "testing", "github.com/onsi", "reflect", "sync"} {
+	for _, p := range []string{"pbftlab/lab", "pbftlab/sim", "pbftlab/script", "pbftlab/wire", "pbftlab/ckptfile", "pbftlab/runtime", "pbftlab/internal", "pbftlab/grader", "runtime", "testing", "github.com/onsi", "reflect", "sync"} {
 		if pkg == p || strings.HasPrefix(pkg, p+"/") || strings.HasPrefix(pkg, p+".") {
 			return true
 		}
@@ -151,7 +151,7 @@ func kit(pkg string) bool {
 func (st Stack) Replica() []Frame {
 	inner := len(st.Frames)
 	for i, f := range st.Frames {
-		if f.Func == "pbftlab/lab/sim.(*node).receive" || f.Func == "pbftlab/lab/sim.(*node).call" {
+		if f.Func == "pbftlab/sim.(*node).receive" || f.Func == "pbftlab/sim.(*node).call" {
 			inner = i
 			break
 		}

@@ -1,13 +1,9 @@
 package sim
 
-import (
-	"pbftlab/lab"
-	"pbftlab/lab/script"
-)
+import "pbftlab/lab"
 
-// The methods below make a Sim a script.Cluster, so cases run on it.
-
-var _ script.Cluster = (*Sim)(nil)
+// The methods below are what the case language needs of a cluster (its
+// Cluster interface), so cases run on a Sim.
 
 // Send has the client send a request for op.
 func (s *Sim) Send(op string) int {
@@ -45,21 +41,4 @@ func (s *Sim) StableCheckpoints(id lab.ID) []int {
 		}
 	}
 	return out
-}
-
-// RunCase builds a cluster for c with newReplica, plays its steps and
-// checks its expectations. The returned Sim holds the trace.
-func RunCase(c *script.Case, newReplica lab.New, opts Options) (*Sim, []script.Failure, error) {
-	opts.N = c.N
-	opts.Manual = c.Manual
-	opts.Balances = c.Balances
-	opts.Byzantine = c.Byzantine
-	opts.CheckpointInterval = c.CheckpointInterval
-	opts.Window = c.Window
-	s := New(newReplica, opts)
-	if err := s.Err(); err != nil {
-		return s, nil, err
-	}
-	failures, err := script.Run(c, s, s.trace.Step)
-	return s, failures, err
 }

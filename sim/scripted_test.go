@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
-	"pbftlab/lab/script"
 )
 
 // sendOnDo makes every fake broadcast a CHECKPOINT at n1 when told to do
@@ -22,35 +21,35 @@ func sendOnDo(f *fake) {
 func TestHoldKeepsMessagesUntilReleased(t *testing.T) {
 	tests := []struct {
 		name    string
-		hold    script.Filter
-		release script.Filter
+		hold    Filter
+		release Filter
 		reverse bool
 		// what P2 has received after the hold, and after the release
 		before, after []string
 	}{
 		{
 			name:   "everything to P2, released in order",
-			hold:   script.Filter{To: []lab.ID{2}},
+			hold:   Filter{To: []lab.ID{2}},
 			before: nil,
 			after:  []string{"P0:CHECKPOINT n1 d=d", "P1:CHECKPOINT n1 d=d"},
 		},
 		{
 			name:    "released in reverse",
-			hold:    script.Filter{To: []lab.ID{2}},
+			hold:    Filter{To: []lab.ID{2}},
 			reverse: true,
 			before:  nil,
 			after:   []string{"P1:CHECKPOINT n1 d=d", "P0:CHECKPOINT n1 d=d"},
 		},
 		{
 			name:    "only P1's, by kind and sender",
-			hold:    script.Filter{Kinds: []lab.Kind{lab.KindCheckpoint}, From: []lab.ID{1}},
-			release: script.Filter{From: []lab.ID{1}},
+			hold:    Filter{Kinds: []lab.Kind{lab.KindCheckpoint}, From: []lab.ID{1}},
+			release: Filter{From: []lab.ID{1}},
 			before:  []string{"P0:CHECKPOINT n1 d=d"},
 			after:   []string{"P0:CHECKPOINT n1 d=d", "P1:CHECKPOINT n1 d=d"},
 		},
 		{
 			name:   "another kind passes",
-			hold:   script.Filter{Kinds: []lab.Kind{lab.KindPrepare}},
+			hold:   Filter{Kinds: []lab.Kind{lab.KindPrepare}},
 			before: []string{"P0:CHECKPOINT n1 d=d", "P1:CHECKPOINT n1 d=d"},
 			after:  []string{"P0:CHECKPOINT n1 d=d", "P1:CHECKPOINT n1 d=d"},
 		},
@@ -132,12 +131,12 @@ func TestRegisteredRequestsAreNeverResent(t *testing.T) {
 func TestPCTKeepsALinkWaiting(t *testing.T) {
 	order := func(seed uint64, pct bool) []string {
 		s, fs := cluster(t, Options{Seed: seed, PCT: pct}, sendOnDo)
-		s.Hold(script.Filter{To: []lab.ID{3}})
+		s.Hold(Filter{To: []lab.ID{3}})
 		for range 3 {
 			require.NoError(t, s.Do(0, lab.Command{Op: lab.OpCheckpoint}))
 			require.NoError(t, s.Do(1, lab.Command{Op: lab.OpCheckpoint}))
 		}
-		s.Release(script.Filter{}, false)
+		s.Release(Filter{}, false)
 		return fs[3].got
 	}
 	grouped := func(got []string) bool {
@@ -161,87 +160,4 @@ func TestPCTKeepsALinkWaiting(t *testing.T) {
 	}
 	assert.Greater(t, pct, 40, "PCT delivers one link's messages together")
 	assert.Less(t, uniform, 20, "a uniform choice interleaves them")
-}
-
-// A data line must name the request the primary is ordering; one that
-// does not fails the case with both operations.
-func TestDataLineNamesTheRequestOrdered(t *testing.T) {
-	text := `title: t
-points: 1
-phases: pre-prepare
-votes: manual
-
-client: send account=alice,amount=5,operation=deposit
-P0 (primary): tx
-P0 (primary): account=alice,amount=9,operation=deposit
-
-expect P0: executed 0
-`
-	c, err := script.Parse("t.case", text)
-	require.NoError(t, err)
-	s, failures, err := RunCase(c, func(cfg lab.Config, env lab.Env) lab.Replica {
-		return &fake{id: cfg.ID, env: env, bank: cfg.Bank, onDo: func(f *fake, cmd lab.Command) error { return nil }}
-	}, Options{Seed: 1})
-	require.NoError(t, err)
-	require.NotNil(t, s)
-	require.Len(t, failures, 1)
-	assert.Equal(t, 8, failures[0].Line)
-	assert.Contains(t, failures[0].Error(), "expected the primary ordering account=alice,amount=9,operation=deposit")
-	assert.Contains(t, failures[0].Error(), "tx ordered nothing")
-}
-
-// A forged VIEW-CHANGE carries the certificates its line describes, and a
-// forged NEW-VIEW the view changes its sender holds, in the order named,
-// its own forged one among them, and the pre-prepares listed.
-func TestForgedViewChangeAndNewView(t *testing.T) {
-	text := `title: t
-points: 1
-phases: view-change
-votes: manual
-byzantine: P1
-
-P0, P2, P3: view change
-P1 (Byzantine): send VIEW-CHANGE v1 prepared n1 account=alice,amount=5,operation=deposit prepares P0 no, P-1 to P2
-P1 (Byzantine): send NEW-VIEW v1 view changes from P3, P1, P0 with n1 request 1 in v0, n2 null wrong digest to P2
-
-expect P0: executed 0
-`
-	c, err := script.Parse("t.case", text)
-	require.NoError(t, err)
-	var got []lab.Message
-	_, failures, err := RunCase(c, func(cfg lab.Config, env lab.Env) lab.Replica {
-		return &fake{id: cfg.ID, env: env, bank: cfg.Bank,
-			onDo: func(f *fake, cmd lab.Command) error {
-				f.env.Broadcast(&lab.ViewChange{View: 1, Replica: f.id})
-				return nil
-			},
-			onReceive: func(f *fake, from lab.ID, m lab.Message) {
-				if f.id == 2 && from == 1 {
-					got = append(got, m)
-				}
-			}}
-	}, Options{Seed: 1})
-	require.NoError(t, err)
-	require.Empty(t, failures)
-	require.Len(t, got, 2)
-
-	req := lab.Request{Client: ClientName, Timestamp: 1, Op: "account=alice,amount=5,operation=deposit"}
-	d := lab.Digest(&req)
-	vc := got[0].(*lab.ViewChange)
-	assert.Equal(t, &lab.ViewChange{View: 1, Replica: 1, Prepared: []lab.Prepared{{
-		PrePrepare: lab.PrePrepare{View: 0, Seq: 1, Digest: d, Request: &req},
-		Prepares: []lab.Prepare{
-			{View: 0, Seq: 1, Digest: d, Replica: 0},
-			{View: 0, Seq: 1, Digest: d, Replica: -1, Yes: true},
-		},
-	}}}, vc)
-
-	nv := got[1].(*lab.NewView)
-	require.Len(t, nv.ViewChanges, 3)
-	assert.Equal(t, []lab.ID{3, 1, 0}, []lab.ID{nv.ViewChanges[0].Replica, nv.ViewChanges[1].Replica, nv.ViewChanges[2].Replica})
-	assert.Equal(t, *vc, nv.ViewChanges[1], "its own view change is the forged one it sent")
-	assert.Equal(t, []lab.PrePrepare{
-		{View: 0, Seq: 1, Digest: d, Request: &req},
-		{View: 1, Seq: 2, Digest: "forged-" + lab.NullDigest},
-	}, nv.PrePrepares)
 }
