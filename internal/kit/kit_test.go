@@ -50,7 +50,7 @@ func TestInRelease(t *testing.T) {
 		"cmd/pbftlab/submission_test.go":                    true,
 		"cmd/pbftlab/testdata/submissions/imports_os/x.go":  true,
 		"cmd/pbftlab/testdata/submissions_extra/prepare.go": false,
-		"sim/sim_test.go":                               true,
+		"sim/sim_test.go":                                   true,
 		"HANDOUT.md":                                        true,
 		"README.md":                                         false,
 	} {
