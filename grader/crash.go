@@ -15,7 +15,7 @@ var (
 	// headerRE is the first line of one goroutine's stack in a dump.
 	headerRE = regexp.MustCompile(`(?m)^goroutine \d+.*\[[^\]]*\]:$`)
 	// stuckRE is the line the simulator's watchdog writes for each stuck
-	// call (sim.StuckLog): it names the replica and the call.
+	// call (sim.SetStuckLog): it names the replica and the call.
 	stuckRE = regexp.MustCompile(`(?m)^pbftlab: (.* did not return within .*)$`)
 )
 

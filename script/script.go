@@ -413,7 +413,9 @@ func (c *Case) requests() int {
 
 // Phases a case may name; they are the TODO phases of the skeleton, in
 // the order the handout takes them.
-var Phases = []string{"pre-prepare", "prepare", "commit", "checkpoint", "view-change", "recovery"}
+func Phases() []string { return slices.Clone(phases) }
+
+var phases = []string{"pre-prepare", "prepare", "commit", "checkpoint", "view-change", "recovery"}
 
 var headers = []string{"title", "points", "phases", "balances", "votes", "replicas", "byzantine", "checkpoint-interval", "window", "explore"}
 
@@ -464,8 +466,8 @@ func (c *Case) header(key, v string) error {
 		c.Points = n
 	case "phases":
 		for _, p := range splitList(v) {
-			if !slices.Contains(Phases, p) {
-				return fmt.Errorf("unknown phase %q (phases are %s)", p, strings.Join(Phases, ", "))
+			if !slices.Contains(phases, p) {
+				return fmt.Errorf("unknown phase %q (phases are %s)", p, strings.Join(phases, ", "))
 			}
 			c.Phases = append(c.Phases, p)
 		}

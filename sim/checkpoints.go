@@ -13,10 +13,10 @@ import (
 // Epoch is the time of tick 0 in the checkpoint files the simulator writes;
 // tick t is Epoch plus t seconds. Time stamps therefore come from the run,
 // not from the machine, and the same seed writes the same files.
-var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+func Epoch() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // Clock returns the simulated time: Epoch plus one second per tick.
-func (s *Sim) Clock() time.Time { return Epoch.Add(time.Duration(s.now) * time.Second) }
+func (s *Sim) Clock() time.Time { return Epoch().Add(time.Duration(s.now) * time.Second) }
 
 // checkpointState is what the simulator keeps about checkpoints: the
 // lab's files and, for the safety check, which replicas reported taking a

@@ -83,7 +83,7 @@ func TestCheckpointFiles(t *testing.T) {
 
 	name, f, err := s.FinalCheckpoint()
 	require.NoError(t, err)
-	at := Epoch.Add(2 * time.Second)
+	at := Epoch().Add(2 * time.Second)
 	assert.Equal(t, ckptfile.FinalName(at), name, "time stamps come from the simulated clock")
 	assert.Equal(t, lab.ID(1), f.Reporter)
 	for id := range lab.ID(4) {
@@ -98,7 +98,7 @@ func TestCheckpointFiles(t *testing.T) {
 	recs, err := ckptfile.ParseLog(text)
 	require.NoError(t, err)
 	require.Len(t, recs, 2)
-	assert.Equal(t, Epoch, recs[0].Time)
+	assert.Equal(t, Epoch(), recs[0].Time)
 	assert.True(t, recs[1].Stable)
 	assert.Equal(t, at, recs[1].Time)
 }

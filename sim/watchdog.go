@@ -35,10 +35,26 @@ const DefaultCallLimit = time.Second
 // patrolEvery is how often the watchdog looks at the calls in progress.
 const patrolEvery = 50 * time.Millisecond
 
-// StuckLog receives one line for each stuck call, as it is found: when the
+// stuckLog receives one line for each stuck call, as it is found: when the
 // process dies soon after (a stack overflow), the line still names the
-// replica and the call.
-var StuckLog io.Writer = os.Stderr
+// replica and the call. Standard error unless SetStuckLog says otherwise.
+var stuckLog atomic.Pointer[io.Writer]
+
+// SetStuckLog sends the lines of stuck calls to w instead of standard
+// error, and returns where they went before; for tests that provoke them.
+func SetStuckLog(w io.Writer) (old io.Writer) {
+	if p := stuckLog.Swap(&w); p != nil {
+		return *p
+	}
+	return os.Stderr
+}
+
+func stuckOut() io.Writer {
+	if p := stuckLog.Load(); p != nil {
+		return *p
+	}
+	return os.Stderr
+}
 
 // StuckError is a call into replica code that did not return in time.
 type StuckError struct {
@@ -207,7 +223,7 @@ func (w *watch) inspect(now time.Time) {
 	w.flagged = call
 	se := &StuckError{Replica: id, Call: what, After: now.Sub(w.since), Stack: stuckGoroutine(), call: call}
 	w.stuck.Store(se)
-	fmt.Fprintf(StuckLog, "pbftlab: %v\n", se)
+	fmt.Fprintf(stuckOut(), "pbftlab: %v\n", se)
 	select {
 	case stuckCalls <- se:
 	default:

@@ -73,9 +73,8 @@ func build(setup func(id lab.ID, r *stuck)) lab.New {
 
 func quiet(t *testing.T) {
 	t.Helper()
-	old := sim.StuckLog
-	sim.StuckLog = io.Discard
-	t.Cleanup(func() { sim.StuckLog = old })
+	old := sim.SetStuckLog(io.Discard)
+	t.Cleanup(func() { sim.SetStuckLog(old) })
 	for len(sim.StuckCalls()) > 0 {
 		<-sim.StuckCalls()
 	}

@@ -32,7 +32,7 @@ func TestGeneratedMutantsAreRewrites(t *testing.T) {
 		assert.Equal(t, string(p.Apply(m)), string(changed[m.File]), text)
 		assert.True(t, validPhase(m.Phase()), m.ID)
 	}
-	for _, k := range mutate.Kinds {
+	for _, k := range mutate.Kinds() {
 		assert.Positive(t, kinds[k], "the reference has %s mutants", k)
 	}
 }

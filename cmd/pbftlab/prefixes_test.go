@@ -37,8 +37,8 @@ func TestEveryPhasePrefixGradesCleanly(t *testing.T) {
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PREFIX\tSCORE\tROBUSTNESS\tSTATES\tTIME")
-	for k := 0; k <= len(script.Phases); k++ {
-		done := script.Phases[:k]
+	for k := 0; k <= len(script.Phases()); k++ {
+		done := script.Phases()[:k]
 		name := "nothing done"
 		if k > 0 {
 			name = "up to " + done[k-1]

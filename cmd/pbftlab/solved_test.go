@@ -17,7 +17,7 @@ import (
 func solvedFiles(t *testing.T) map[string][]byte {
 	t.Helper()
 	root := mustRoot(t)
-	files, err := skelgen.Generate(skelgen.Options{Root: root, From: "solution", To: submission.Tree, Fill: script.Phases})
+	files, err := skelgen.Generate(skelgen.Options{Root: root, From: "solution", To: submission.Tree, Fill: script.Phases()})
 	require.NoError(t, err)
 	editable, err := submission.Editable(root + "/" + submission.Tree)
 	require.NoError(t, err)

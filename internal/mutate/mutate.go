@@ -68,7 +68,7 @@ const (
 )
 
 // Kinds lists the operators in the order reports show them.
-var Kinds = []Kind{DropOperand, Negate, Boundary, Quorum, Delete, SwapField}
+func Kinds() []Kind { return []Kind{DropOperand, Negate, Boundary, Quorum, Delete, SwapField} }
 
 // Mutant is one planted bug: the code Old at a place of one file replaced
 // by New.
@@ -228,7 +228,7 @@ func squeeze(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // PhaseOrder sorts phases as the lab lists them.
 func PhaseOrder(a, b string) int {
-	return cmp.Compare(slices.Index(script.Phases, a), slices.Index(script.Phases, b))
+	return cmp.Compare(slices.Index(script.Phases(), a), slices.Index(script.Phases(), b))
 }
 
 // scope is code to mutate: a region, or the body of a helper.

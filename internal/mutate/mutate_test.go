@@ -209,11 +209,11 @@ func TestOperators(t *testing.T) {
 	}, {
 		name:  "leave an if that only words a trace line alone, condition included",
 		body:  "if a && m.ok && x < lab.Quorum(n) {\n\t\tenv.Logf(\"n%d\", m.seq)\n\t}",
-		kinds: Kinds,
+		kinds: Kinds(),
 	}, {
 		name:  "mutate an if that does more than word a trace line",
 		body:  "if a {\n\t\tenv.Logf(\"n%d\", m.seq)\n\t\tx = 1\n\t}",
-		kinds: Kinds,
+		kinds: Kinds(),
 		want:  []change{{Negate, "a", "!a"}, {Delete, "x = 1", ""}},
 	}, {
 		name:  "leave fields that are written, addressed or reached through a call",

@@ -90,8 +90,8 @@ func Generate(o Options) (Files, error) {
 		out:      Files{},
 	}
 	for _, ph := range o.Fill {
-		if !slices.Contains(script.Phases, ph) {
-			return nil, fmt.Errorf("unknown phase %q to fill (phases: %s)", ph, strings.Join(script.Phases, ", "))
+		if !slices.Contains(script.Phases(), ph) {
+			return nil, fmt.Errorf("unknown phase %q to fill (phases: %s)", ph, strings.Join(script.Phases(), ", "))
 		}
 	}
 	g.imp = importer.ForCompiler(g.fset, "source", nil).(types.ImporterFrom)

@@ -135,8 +135,8 @@ func scanMarkers(fset *token.FileSet, f *ast.File, src []byte) ([]*region, []*om
 					fail(c.Pos(), "malformed marker %q: want \"// BEGIN TODO(phase): hint\"", c.Text)
 					continue
 				}
-				if !slices.Contains(script.Phases, m[1]) {
-					fail(c.Pos(), "unknown phase %q in BEGIN TODO (phases: %s)", m[1], strings.Join(script.Phases, ", "))
+				if !slices.Contains(script.Phases(), m[1]) {
+					fail(c.Pos(), "unknown phase %q in BEGIN TODO (phases: %s)", m[1], strings.Join(script.Phases(), ", "))
 					continue
 				}
 				if open != nil {
