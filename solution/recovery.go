@@ -261,7 +261,7 @@ func (r *Replica) runTransferred(pp lab.PrePrepare) bool {
 }
 
 // runOn executes on b an entry as a state reply reports it: a committed
-// request is applied, and returns its result; an aborted one, or the null
+// request is applied and its result returned; an aborted one, or the null
 // request, uses up its sequence number and applies nothing.
 func runOn(b *lab.Bank, pp *lab.PrePrepare) ([]string, error) {
 	if pp.Digest == lab.NullDigest {
