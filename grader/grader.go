@@ -144,7 +144,9 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, explore []*sim.S
 	}
 	for i := range st.Runs {
 		r := run{seed: st.Seed + uint64(i), sched: st.Schedule}
+		began := time.Now()
 		p, ok := one(r)
+		took := time.Since(began)
 		if !ok {
 			return
 		}
@@ -159,7 +161,7 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, explore []*sim.S
 				return
 			case again.key != p.key:
 				p.msg = nondeterministic(r.seed) + "\n\n" + p.msg
-			case r.sched == nil:
+			case r.sched == nil && took < shrinkSlow:
 				p = shrinkFailure(one, r, p, reproduce)
 			}
 			attachTrace(p.trace)
@@ -308,10 +310,13 @@ func Tail(s string, n int) string {
 	return fmt.Sprintf("... %d earlier lines left out ...\n%s\n", len(lines)-n, strings.Join(lines[len(lines)-n:], "\n"))
 }
 
-// Shrinking bounds: plays of the failing case, and time.
+// Shrinking bounds: plays of the failing case, and time. A failing play
+// slower than shrinkSlow (a long case such as Case 7) is shown as it is:
+// the plays shrinking needs would cost more than its seed's run.
 const (
 	shrinkRuns = 200
 	shrinkTime = 3 * time.Second
+	shrinkSlow = 250 * time.Millisecond
 )
 
 // shrinkFailure replays failing run r with its schedule recorded, shrinks
@@ -320,6 +325,7 @@ const (
 // command. It returns p unchanged when the failure does not replay on the
 // recorded schedule or nothing shrinks.
 func shrinkFailure(one func(run) (played, bool), r run, p played, reproduce func(run) string) played {
+	deadline := time.Now().Add(shrinkTime)
 	rec, ok := one(run{seed: r.seed, record: true})
 	if !ok || rec.msg == "" || rec.sched == nil {
 		return p
@@ -330,7 +336,6 @@ func shrinkFailure(one func(run) (played, bool), r run, p played, reproduce func
 	}
 	// A try that runs far past where the failure happened is cut short.
 	cut := 2*rec.delivered + 100
-	deadline := time.Now().Add(shrinkTime)
 	small := sim.Shrink(start, shrinkRuns, func(s *sim.Schedule) bool {
 		if time.Now().After(deadline) {
 			return false
