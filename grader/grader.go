@@ -35,7 +35,7 @@ func specLimit(st Settings) time.Duration {
 // Run grades the tree whose constructor is newReplica, as the settings
 // the driver passed say; when they ask for a stress run it stress-tests
 // the tree instead (see Stress).
-func Run(t *testing.T, newReplica lab.New) {
+func Run(t *testing.T, newReplica lab.NewFunc) {
 	t.Helper()
 	settings, err := ReadSettings()
 	if err != nil {
@@ -84,7 +84,7 @@ func CaseLabels(c *script.Case) ginkgo.Labels {
 
 // runCase plays the case under each seed in turn and fails the spec on the
 // first seed that breaks it.
-func runCase(ctx ginkgo.SpecContext, c *script.Case, newReplica lab.New, st Settings) {
+func runCase(ctx ginkgo.SpecContext, c *script.Case, newReplica lab.NewFunc, st Settings) {
 	var explore []*sim.Schedule
 	if c.Explore.Delays > 0 {
 		explore = sim.Explore(c.Explore.Deliveries, c.Explore.Delays)
@@ -203,7 +203,7 @@ func nondeterministic(seed uint64) string {
 // playOnce runs the case with one seed and returns "" when every
 // expectation holds, or the message explaining what went wrong, and the
 // run's trace for the reports.
-func playOnce(c *script.Case, newReplica lab.New, st Settings, r run) played {
+func playOnce(c *script.Case, newReplica lab.NewFunc, st Settings, r run) played {
 	reorder, pct := Network(r.seed)
 	s, failures, err := script.RunCase(c, newReplica, sim.Options{Seed: r.seed, Duplicate: st.Duplicate, Reorder: reorder, PCT: pct, Schedule: r.sched, Record: r.record, Cut: r.cut})
 	tr := traceOf(c, s, r, failures, err)

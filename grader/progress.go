@@ -41,7 +41,7 @@ func recordProgress(sr ginkgo.SpecReport) {
 }
 
 // traceOf captures a finished run of case c for the reports.
-func traceOf(c *script.Case, s *sim.Sim, r run, failures []script.Failure, err error) *report.Trace {
+func traceOf(c *script.Case, s *sim.Cluster, r run, failures []script.Failure, err error) *report.Trace {
 	if s == nil {
 		return nil
 	}

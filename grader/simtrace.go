@@ -29,7 +29,7 @@ const (
 
 // simTrace captures a finished run of s for the reports. The caller fills in the seed, the
 // outcome and the replay command, which the simulator does not know.
-func simTrace(s *sim.Sim) *report.Trace {
+func simTrace(s *sim.Cluster) *report.Trace {
 	t := &report.Trace{Replicas: s.N(), Steps: stepsOf(s)}
 	t.Transcript = report.BoundLines(s.Trace().Transcript(true), report.MaxTranscriptLines, report.MaxLineLen)
 	all := s.Trace().Events()
@@ -121,7 +121,7 @@ func simEvent(e sim.Event) (report.Event, bool) {
 
 // stepsOf turns the states the simulator recorded after each delivery into
 // a step-through, or nil when it recorded none (a quiet run).
-func stepsOf(s *sim.Sim) *report.Steps {
+func stepsOf(s *sim.Cluster) *report.Steps {
 	snaps := s.Trace().Snapshots()
 	if len(snaps) == 0 {
 		return nil

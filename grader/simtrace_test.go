@@ -48,7 +48,7 @@ func (e *echo) Receive(from lab.ID, m lab.Message) {
 func (e *echo) Tick()                {}
 func (e *echo) Do(lab.Command) error { return nil }
 func (e *echo) Status() lab.Status   { return lab.Status{ID: e.cfg.ID} }
-func runEcho(requests int, o sim.Options) *sim.Sim {
+func runEcho(requests int, o sim.Options) *sim.Cluster {
 	s := sim.New(newEcho, o)
 	for range requests {
 		s.Send("account=alice,amount=1,operation=deposit")
@@ -65,7 +65,7 @@ type tally struct {
 	log     []lab.Entry
 }
 
-func newTally(logText string) lab.New {
+func newTally(logText string) lab.NewFunc {
 	return func(cfg lab.Config, env lab.Env) lab.Replica {
 		return &tally{echo: echo{cfg: cfg, env: env, seen: map[int]bool{}}, logText: logText}
 	}
@@ -109,12 +109,12 @@ func TestStepsOfASimulatedRun(t *testing.T) {
 		name     string
 		requests int
 		quiet    bool
-		check    func(t *testing.T, s *sim.Sim, st *report.Steps)
+		check    func(t *testing.T, s *sim.Cluster, st *report.Steps)
 	}{
-		{name: "a quiet run has no steps", requests: 1, quiet: true, check: func(t *testing.T, _ *sim.Sim, st *report.Steps) {
+		{name: "a quiet run has no steps", requests: 1, quiet: true, check: func(t *testing.T, _ *sim.Cluster, st *report.Steps) {
 			assert.Nil(t, st)
 		}},
-		{name: "one step per delivery, with the cluster after it", requests: 1, check: func(t *testing.T, s *sim.Sim, st *report.Steps) {
+		{name: "one step per delivery, with the cluster after it", requests: 1, check: func(t *testing.T, s *sim.Cluster, st *report.Steps) {
 			require.Len(t, st.Steps, s.Delivered())
 			assert.Equal(t, s.Delivered(), st.Total)
 			assert.Equal(t, []string{"client: send 1"}, st.Scripts)
@@ -153,7 +153,7 @@ func TestStepsOfASimulatedRun(t *testing.T) {
 				assert.Equal(t, "alice=80", state.Balances)
 			}
 		}},
-		{name: "states and entries are stored once", requests: 2, check: func(t *testing.T, _ *sim.Sim, st *report.Steps) {
+		{name: "states and entries are stored once", requests: 2, check: func(t *testing.T, _ *sim.Cluster, st *report.Steps) {
 			// Each delivery changes at most its receiver.
 			assert.LessOrEqual(t, len(st.States), 4+len(st.Steps))
 			seen := map[string]bool{}
@@ -173,7 +173,7 @@ func TestStepsOfASimulatedRun(t *testing.T) {
 				assert.LessOrEqual(t, changed, 1)
 			}
 		}},
-		{name: "a long run is cut at maxSteps", requests: 150, check: func(t *testing.T, s *sim.Sim, st *report.Steps) {
+		{name: "a long run is cut at maxSteps", requests: 150, check: func(t *testing.T, s *sim.Cluster, st *report.Steps) {
 			assert.Len(t, st.Steps, maxSteps)
 			assert.Equal(t, s.Delivered(), st.Total)
 			assert.Greater(t, st.Total, maxSteps)

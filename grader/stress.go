@@ -112,7 +112,7 @@ type stressTarget struct {
 	play func(seed uint64, n network, trace bool) (msg, transcript string)
 }
 
-func stressTargets(newReplica lab.New, cases []*script.Case, only []string) []stressTarget {
+func stressTargets(newReplica lab.NewFunc, cases []*script.Case, only []string) []stressTarget {
 	var ts []stressTarget
 	keep := func(name string) bool { return len(only) == 0 || slices.Contains(only, name) }
 	for _, c := range cases {
@@ -153,7 +153,7 @@ const stressRunLimit = 20 * time.Second
 // the seeds it asks for, from st.Seed, on every core, and writes the
 // report and the failing seeds' transcripts to its folder. The test fails
 // when a seed does.
-func Stress(t *testing.T, newReplica lab.New, st Settings, cases []*script.Case) {
+func Stress(t *testing.T, newReplica lab.NewFunc, st Settings, cases []*script.Case) {
 	seeds, dir, only := st.Stress.Seeds, st.Stress.Dir, st.Stress.Only
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ func Describe(m Message) string {
 	case *Prepare:
 		return fmt.Sprintf("PREPARE v%d n%d %s", m.View, m.Seq, yesNo(m.Yes, "yes", "no"))
 	case *Commit:
-		return fmt.Sprintf("COMMIT v%d n%d %s", m.View, m.Seq, yesNo(m.Commit, "commit", "abort"))
+		return fmt.Sprintf("COMMIT v%d n%d %s", m.View, m.Seq, yesNo(m.Yes, "commit", "abort"))
 	case *Reply:
 		return fmt.Sprintf("REPLY v%d n%d %s#%d %s %q", m.View, m.Seq, m.Client, m.Timestamp, yesNo(m.Committed, "committed", "aborted"), m.Result)
 	case *Checkpoint:

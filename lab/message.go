@@ -151,14 +151,14 @@ type Prepare struct {
 	Yes     bool
 }
 
-// Commit is a replica's commit-phase acknowledgement: Commit true for
-// "ack commit", false for "ack abort".
+// Commit is a replica's commit-phase acknowledgement: Yes for "ack
+// commit", not Yes for "ack abort", as Prepare's Yes is its vote.
 type Commit struct {
 	View    int
 	Seq     int
 	Digest  string
 	Replica ID
-	Commit  bool
+	Yes     bool
 }
 
 // Reply tells the client how its request ended at one replica.

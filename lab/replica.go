@@ -21,8 +21,8 @@ type Replica interface {
 	Status() Status
 }
 
-// New builds a replica. Each tree exports one with this signature.
-type New func(cfg Config, env Env) Replica
+// NewFunc builds a replica. Each tree exports one with this signature.
+type NewFunc func(cfg Config, env Env) Replica
 
 // Config is what a replica is told when it is built.
 type Config struct {
@@ -153,17 +153,17 @@ func (o Op) String() string {
 
 // Command is a console or script command for one replica.
 type Command struct {
-	Op  Op
-	Yes bool   // the vote for OpPrepare (yes) and OpAck (commit)
-	Arg string // the operation for OpPropose, when typed at the primary
+	Op   Op
+	Vote bool   // true votes yes (OpPrepare) or acks commit (OpAck); false votes no or acks abort
+	Arg  string // the operation for OpPropose, when typed at the primary
 }
 
 func (c Command) String() string {
 	switch c.Op {
 	case OpPrepare:
-		return "prepare " + yesNo(c.Yes, "yes", "no")
+		return "prepare " + yesNo(c.Vote, "yes", "no")
 	case OpAck:
-		return "ack " + yesNo(c.Yes, "commit", "abort")
+		return "ack " + yesNo(c.Vote, "commit", "abort")
 	case OpPropose:
 		if c.Arg != "" {
 			return "tx " + c.Arg

@@ -693,7 +693,7 @@ func (ps *player) forge(adv Adversary, from lab.ID, f Forgery) error {
 		if f.Kind == lab.KindPrepare {
 			m = &lab.Prepare{View: view, Seq: f.Seq, Digest: d, Replica: sender, Yes: f.Yes}
 		} else {
-			m = &lab.Commit{View: view, Seq: f.Seq, Digest: d, Replica: sender, Commit: f.Yes}
+			m = &lab.Commit{View: view, Seq: f.Seq, Digest: d, Replica: sender, Yes: f.Yes}
 		}
 	case lab.KindCheckpoint:
 		d, ok := adv.CheckpointDigest(from, f.Seq)

@@ -110,7 +110,7 @@ func (ps *player) step(st Step) ([]Failure, error) {
 		}
 	case VoteTo:
 		for _, id := range st.Targets {
-			if err := cl.VoteTo(id, st.To, st.Cmd.Op, st.Cmd.Yes); err != nil {
+			if err := cl.VoteTo(id, st.To, st.Cmd.Op, st.Cmd.Vote); err != nil {
 				log(fmt.Sprintf("    ! %v", err))
 			}
 		}

@@ -622,7 +622,7 @@ func (s *Step) parseCommand(command string) error {
 		}
 		switch vote {
 		case yes:
-			s.Cmd = lab.Command{Op: op, Yes: true}
+			s.Cmd = lab.Command{Op: op, Vote: true}
 		case no:
 			s.Cmd = lab.Command{Op: op}
 		default:

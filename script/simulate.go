@@ -5,15 +5,15 @@ import (
 	"pbftlab/sim"
 )
 
-// A Sim is a Cluster and an Adversary: cases run on the simulator.
+// A simulated cluster is a Cluster and an Adversary: cases run on the simulator.
 var (
-	_ Cluster   = (*sim.Sim)(nil)
-	_ Adversary = (*sim.Sim)(nil)
+	_ Cluster   = (*sim.Cluster)(nil)
+	_ Adversary = (*sim.Cluster)(nil)
 )
 
 // RunCase builds a cluster for c with newReplica, plays its steps and
-// checks its expectations. The returned Sim holds the trace.
-func RunCase(c *Case, newReplica lab.New, opts sim.Options) (*sim.Sim, []Failure, error) {
+// checks its expectations. The returned Cluster holds the trace.
+func RunCase(c *Case, newReplica lab.NewFunc, opts sim.Options) (*sim.Cluster, []Failure, error) {
 	opts.N = c.N
 	opts.Manual = c.Manual
 	opts.Balances = c.Balances

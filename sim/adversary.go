@@ -14,7 +14,7 @@ import (
 // earlier view, a message naming another replica as its sender. The
 // network treats it like any other message (it may duplicate it) and the
 // trace marks it as forged; the network then settles.
-func (s *Sim) Inject(from, to lab.ID, m lab.Message) error {
+func (s *Cluster) Inject(from, to lab.ID, m lab.Message) error {
 	if err := s.byzantine(from); err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 // fakes builds a constructor of fakes that records them in order of ID
 // (twins add a second fake for their ID, after the first). Each fake's got
 // holds what it received in the short form of brief, which these tests own.
-func fakes(setup func(f *fake)) (lab.New, *[]*fake) {
+func fakes(setup func(f *fake)) (lab.NewFunc, *[]*fake) {
 	var all []*fake
 	return func(cfg lab.Config, env lab.Env) lab.Replica {
 		f := &fake{id: cfg.ID, env: env, bank: cfg.Bank}

@@ -16,7 +16,7 @@ import (
 func Epoch() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // Clock returns the simulated time: Epoch plus one second per tick.
-func (s *Sim) Clock() time.Time { return Epoch().Add(time.Duration(s.now) * time.Second) }
+func (s *Cluster) Clock() time.Time { return Epoch().Add(time.Duration(s.now) * time.Second) }
 
 // checkpointState is what the simulator keeps about checkpoints: the
 // lab's files and, for the safety check, which replicas reported taking a
@@ -32,7 +32,7 @@ type takenKey struct {
 	digest string
 }
 
-func (s *Sim) initCheckpoints() {
+func (s *Cluster) initCheckpoints() {
 	fs := s.opts.Files
 	if fs == nil {
 		s.ckpt.mem = ckptfile.NewMem()
@@ -44,11 +44,11 @@ func (s *Sim) initCheckpoints() {
 
 // CheckpointFiles returns the in-memory folder holding the lab's checkpoint
 // files, or nil when Options.Files sent them elsewhere.
-func (s *Sim) CheckpointFiles() *ckptfile.Mem { return s.ckpt.mem }
+func (s *Cluster) CheckpointFiles() *ckptfile.Mem { return s.ckpt.mem }
 
 // FinalCheckpoint reads the newest final checkpoint file back; cases check
 // the file itself rather than what the simulator meant to write in it.
-func (s *Sim) FinalCheckpoint() (string, ckptfile.Final, error) {
+func (s *Cluster) FinalCheckpoint() (string, ckptfile.Final, error) {
 	if s.ckpt.mem == nil {
 		return "", ckptfile.Final{}, errors.New("the checkpoint files went to Options.Files, which this check cannot read")
 	}
@@ -60,7 +60,7 @@ func (s *Sim) FinalCheckpoint() (string, ckptfile.Final, error) {
 // taken, with the same digest, by 2f+1 replicas. A replica that counts f+1
 // matching checkpoints as enough fails the run here, at the moment it
 // does so.
-func (s *Sim) checkpointed(n *node, snap lab.Snapshot, stable bool) {
+func (s *Cluster) checkpointed(n *node, snap lab.Snapshot, stable bool) {
 	n.checkpoints = append(n.checkpoints, CheckpointReport{Snapshot: snap, Stable: stable, Time: s.now})
 	s.trace.event(Event{Kind: EventCheckpoint, From: n.id, To: n.id, Seq: snap.Seq, Stable: stable, Text: snap.Digest})
 	if err := s.ckpt.writer.Report(n.id, snap, stable); err != nil {

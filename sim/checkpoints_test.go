@@ -26,7 +26,7 @@ func (r *reporter) Do(c lab.Command) error {
 	return nil
 }
 
-func reporters(t *testing.T, opts Options) *Sim {
+func reporters(t *testing.T, opts Options) *Cluster {
 	t.Helper()
 	s := New(func(cfg lab.Config, env lab.Env) lab.Replica { return &reporter{env: env, bank: cfg.Bank} }, opts)
 	require.NoError(t, s.Err())

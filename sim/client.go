@@ -12,7 +12,7 @@ const ClientName = "client"
 // least one honest replica vouches for it. A request unanswered for a while
 // goes to every replica, as in PBFT §4.1.
 type Client struct {
-	sim      *Sim
+	sim      *Cluster
 	view     int
 	requests []*request
 }
@@ -33,7 +33,7 @@ type Outcome struct {
 	Replies   int // matching replies when it was accepted
 }
 
-func newClient(s *Sim) *Client { return &Client{sim: s} }
+func newClient(s *Cluster) *Client { return &Client{sim: s} }
 
 // Send sends a new request for op and returns its number, counted from 1;
 // the number is also the request's timestamp.

@@ -3,17 +3,17 @@ package sim
 import "pbftlab/lab"
 
 // The methods below are what the case language needs of a cluster (its
-// Cluster interface), so cases run on a Sim.
+// Cluster interface), so cases run on a simulated Cluster.
 
 // Send has the client send a request for op.
-func (s *Sim) Send(op string) int {
+func (s *Cluster) Send(op string) int {
 	n := s.client.Send(op)
 	s.Settle()
 	return n
 }
 
 // Request returns request n as the client sent it.
-func (s *Sim) Request(n int) lab.Request {
+func (s *Cluster) Request(n int) lab.Request {
 	if n < 1 || n > len(s.client.requests) {
 		return lab.Request{}
 	}
@@ -21,7 +21,7 @@ func (s *Sim) Request(n int) lab.Request {
 }
 
 // Outcome says whether the client accepted an outcome for request n.
-func (s *Sim) Outcome(n int) (done, committed bool) {
+func (s *Cluster) Outcome(n int) (done, committed bool) {
 	o := s.client.Outcome(n)
 	if o == nil {
 		return false, false
@@ -30,10 +30,10 @@ func (s *Sim) Outcome(n int) (done, committed bool) {
 }
 
 // Balances returns replica id's balances.
-func (s *Sim) Balances(id lab.ID) map[string]int { return s.nodes[id].bank.Balances() }
+func (s *Cluster) Balances(id lab.ID) map[string]int { return s.nodes[id].bank.Balances() }
 
 // StableCheckpoints lists the sequence numbers replica id reported stable.
-func (s *Sim) StableCheckpoints(id lab.ID) []int {
+func (s *Cluster) StableCheckpoints(id lab.ID) []int {
 	var out []int
 	for _, c := range s.nodes[id].checkpoints {
 		if c.Stable {

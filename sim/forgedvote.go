@@ -9,7 +9,7 @@ import "pbftlab/lab"
 // equivocation without relying on the tree under test.
 func ForgedVote(from lab.ID, pp lab.PrePrepare, op lab.Op, yes bool) lab.Message {
 	if op == lab.OpAck {
-		return &lab.Commit{View: pp.View, Seq: pp.Seq, Digest: pp.Digest, Replica: from, Commit: yes}
+		return &lab.Commit{View: pp.View, Seq: pp.Seq, Digest: pp.Digest, Replica: from, Yes: yes}
 	}
 	return &lab.Prepare{View: pp.View, Seq: pp.Seq, Digest: pp.Digest, Replica: from, Yes: yes}
 }

@@ -12,7 +12,7 @@ import (
 // TestEnvPrintsNothingOfTheRun: whatever verb a replica prints its Env
 // with, it learns nothing of the simulator's state.
 func TestEnvPrintsNothingOfTheRun(t *testing.T) {
-	s := &Sim{}
+	s := &Cluster{}
 	n := &node{sim: s, id: 3, honest: false}
 	n.lie = func(_ lab.ID, m lab.Message) lab.Message { return m }
 	envs := map[string]lab.Env{"node": n}

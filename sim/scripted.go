@@ -12,7 +12,7 @@ import (
 // what its code did not (a forged message, a lie in what it sends), a
 // network held up on chosen links, the pre-prepares each replica has seen,
 // so a scripted vote names the right view, and the view changes it holds,
-// which a forged NEW-VIEW rests on. These methods make a Sim a
+// which a forged NEW-VIEW rests on. These methods make a Cluster a
 // script.Adversary.
 
 // netHeld is a message the network keeps back until Release.
@@ -26,7 +26,7 @@ type netHeld struct {
 // that selects it. A held message is sent (the trace shows it) but not
 // delivered: the network is slow on those links for as long as a case
 // needs, across steps.
-func (s *Sim) Hold(f Filter) {
+func (s *Cluster) Hold(f Filter) {
 	s.holds = append(s.holds, f)
 }
 
@@ -34,7 +34,7 @@ func (s *Sim) Hold(f Filter) {
 // selects on the network, in the order they were sent, or the reverse
 // order when reverse is set; the network then settles. It returns how many
 // it released. A message for a replica that has crashed since is lost.
-func (s *Sim) Release(f Filter, reverse bool) int {
+func (s *Cluster) Release(f Filter, reverse bool) int {
 	s.holds = slices.DeleteFunc(s.holds, func(h Filter) bool { return f.covers(h) })
 	var out, keep []netHeld
 	for _, h := range s.held {
@@ -57,7 +57,7 @@ func (s *Sim) Release(f Filter, reverse bool) int {
 
 // CheckpointDigest is the digest of the checkpoint replica id reported
 // taking at seq, if it did.
-func (s *Sim) CheckpointDigest(id lab.ID, seq int) (string, bool) {
+func (s *Cluster) CheckpointDigest(id lab.ID, seq int) (string, bool) {
 	for _, c := range s.nodes[id].checkpoints {
 		if c.Snapshot.Seq == seq {
 			return c.Snapshot.Digest, true
@@ -67,17 +67,17 @@ func (s *Sim) CheckpointDigest(id lab.ID, seq int) (string, bool) {
 }
 
 // Held counts the messages held back and not yet released.
-func (s *Sim) Held() int { return len(s.held) }
+func (s *Cluster) Held() int { return len(s.held) }
 
 // SetReorder lets messages on one link overtake each other (on) or keeps
 // every link in order (off), from now on.
-func (s *Sim) SetReorder(on bool) { s.opts.Reorder = on }
+func (s *Cluster) SetReorder(on bool) { s.opts.Reorder = on }
 
 // Lie makes Byzantine replica id pass everything it sends through lie from
 // now on: lie returns the message to send instead, or nil to send nothing.
 // A broadcast goes through lie once per receiver. The replica's own code is
 // unchanged; only what leaves it is. nil stops the lying.
-func (s *Sim) Lie(id lab.ID, lie func(to lab.ID, m lab.Message) lab.Message) error {
+func (s *Cluster) Lie(id lab.ID, lie func(to lab.ID, m lab.Message) lab.Message) error {
 	if err := s.byzantine(id); err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Sim) Lie(id lab.ID, lie func(to lab.ID, m lab.Message) lab.Message) err
 }
 
 // byzantine says why id cannot act out of turn, if it cannot.
-func (s *Sim) byzantine(id lab.ID) error {
+func (s *Cluster) byzantine(id lab.ID) error {
 	if int(id) < 0 || int(id) >= s.opts.N || !slices.Contains(s.opts.Byzantine, id) {
 		return fmt.Errorf("%s is not a Byzantine replica of this cluster: only a Byzantine replica sends what its code did not", id)
 	}
@@ -96,7 +96,7 @@ func (s *Sim) byzantine(id lab.ID) error {
 // PrePrepareAt returns the pre-prepare for seq that replica id has seen
 // in the highest view (from a PRE-PREPARE or a NEW-VIEW it received or sent),
 // or in view exactly when view >= 0.
-func (s *Sim) PrePrepareAt(id lab.ID, seq, view int) (lab.PrePrepare, bool) {
+func (s *Cluster) PrePrepareAt(id lab.ID, seq, view int) (lab.PrePrepare, bool) {
 	pp, ok := s.nodes[id].seen[seq]
 	if !ok || (view >= 0 && pp.View != view) {
 		return lab.PrePrepare{}, false
@@ -108,16 +108,16 @@ func (s *Sim) PrePrepareAt(id lab.ID, seq, view int) (lab.PrePrepare, bool) {
 // to anyone, and returns its number: a Byzantine primary proposes it in
 // the client's name. The client accepts replies for it as for any other,
 // and never resends it.
-func (s *Sim) Register(op string) int { return s.client.register(op) }
+func (s *Cluster) Register(op string) int { return s.client.register(op) }
 
 // Queue has the client send a request for op without letting the network
 // settle, so that several requests are in flight at once; the next step
 // that settles delivers them.
-func (s *Sim) Queue(op string) int { return s.client.Send(op) }
+func (s *Cluster) Queue(op string) int { return s.client.Send(op) }
 
 // Sent counts the messages of kind (0: of any kind) that replica id's own
 // code has sent, duplicates by the network left out.
-func (s *Sim) Sent(id lab.ID, kind lab.Kind) int {
+func (s *Cluster) Sent(id lab.ID, kind lab.Kind) int {
 	n := s.nodes[id]
 	if kind == 0 {
 		total := 0
@@ -132,7 +132,7 @@ func (s *Sim) Sent(id lab.ID, kind lab.Kind) int {
 // ViewChangeFrom returns the last VIEW-CHANGE for view naming replica from
 // that replica id received or sent, its code's or a forged one: what a
 // forged NEW-VIEW of id's can rest on.
-func (s *Sim) ViewChangeFrom(id lab.ID, view int, from lab.ID) (lab.ViewChange, bool) {
+func (s *Cluster) ViewChangeFrom(id lab.ID, view int, from lab.ID) (lab.ViewChange, bool) {
 	vc, ok := s.nodes[id].viewChanges[view][from]
 	return vc, ok
 }

@@ -50,7 +50,7 @@ type Options struct {
 	// instead of the seed; Reorder and PCT then play no part. The seed
 	// still chooses duplicates and losses.
 	Schedule *Schedule
-	// Record keeps the schedule of a seeded run, for Sim.Schedule.
+	// Record keeps the schedule of a seeded run, for Cluster.Schedule.
 	Record bool
 	// Cut, when positive, stops the run with ErrCut once it has delivered
 	// this many messages: a search among schedules gives up on a run that
@@ -72,8 +72,8 @@ type Options struct {
 	CallLimit time.Duration
 }
 
-// Sim is a simulated cluster.
-type Sim struct {
+// Cluster is a simulated cluster.
+type Cluster struct {
 	opts   Options
 	rng    *rand.Rand // the order of deliveries
 	faults *rand.Rand // duplicates and losses, apart so that a schedule replays them
@@ -103,7 +103,7 @@ type decision struct {
 }
 
 // New builds a cluster of replicas made by newReplica.
-func New(newReplica lab.New, opts Options) *Sim {
+func New(newReplica lab.NewFunc, opts Options) *Cluster {
 	if opts.N == 0 {
 		opts.N = 4
 	}
@@ -113,7 +113,7 @@ func New(newReplica lab.New, opts Options) *Sim {
 	if opts.ClientTimeout == 0 {
 		opts.ClientTimeout = 10
 	}
-	s := &Sim{
+	s := &Cluster{
 		opts:    opts,
 		rng:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		faults:  rand.New(rand.NewPCG(opts.Seed^0x5851f42d4c957f2d, opts.Seed)),
@@ -154,35 +154,37 @@ func New(newReplica lab.New, opts Options) *Sim {
 }
 
 // N is the number of replicas.
-func (s *Sim) N() int { return s.opts.N }
+func (s *Cluster) N() int { return s.opts.N }
 
 // Err returns the first safety violation or replica failure, if any.
-func (s *Sim) Err() error { return s.err }
+func (s *Cluster) Err() error { return s.err }
 
 // Client returns the simulated client.
-func (s *Sim) Client() *Client { return s.client }
+func (s *Cluster) Client() *Client { return s.client }
 
 // Trace returns the run's trace.
-func (s *Sim) Trace() *Trace { return &s.trace }
+func (s *Cluster) Trace() *Trace { return &s.trace }
 
 // Now is the number of ticks elapsed.
-func (s *Sim) Now() int { return s.now }
+func (s *Cluster) Now() int { return s.now }
 
 // Bank returns replica id's copy of the state.
-func (s *Sim) Bank(id lab.ID) *lab.Bank { return s.nodes[id].bank }
+func (s *Cluster) Bank(id lab.ID) *lab.Bank { return s.nodes[id].bank }
 
 // Crashed reports whether replica id is crashed.
-func (s *Sim) Crashed(id lab.ID) bool { return s.nodes[id].crashed }
+func (s *Cluster) Crashed(id lab.ID) bool { return s.nodes[id].crashed }
 
 // Failure returns the panic or other failure of replica id, if it failed.
-func (s *Sim) Failure(id lab.ID) error { return s.nodes[id].failure }
+func (s *Cluster) Failure(id lab.ID) error { return s.nodes[id].failure }
 
 // Checkpoints returns the snapshots replica id reported, in order.
-func (s *Sim) Checkpoints(id lab.ID) []CheckpointReport { return slices.Clone(s.nodes[id].checkpoints) }
+func (s *Cluster) Checkpoints(id lab.ID) []CheckpointReport {
+	return slices.Clone(s.nodes[id].checkpoints)
+}
 
 // Status asks replica id for its status; a replica that panics doing so is
 // marked failed and its error returned.
-func (s *Sim) Status(id lab.ID) (lab.Status, error) {
+func (s *Cluster) Status(id lab.ID) (lab.Status, error) {
 	n := s.nodes[id]
 	if n.failure != nil {
 		return lab.Status{}, n.failure
@@ -198,7 +200,7 @@ func (s *Sim) Status(id lab.ID) (lab.Status, error) {
 // Do hands replica id a command; the network then settles. The replica's
 // refusal, if any, is returned and written to the trace; so is a failure
 // of the run while the network settled.
-func (s *Sim) Do(id lab.ID, c lab.Command) error {
+func (s *Cluster) Do(id lab.ID, c lab.Command) error {
 	n := s.nodes[id]
 	if n.failure != nil {
 		return n.failure
@@ -220,13 +222,13 @@ func (s *Sim) Do(id lab.ID, c lab.Command) error {
 
 // Crash stops replica id: it handles nothing until Recover, and messages
 // addressed to it meanwhile are lost.
-func (s *Sim) Crash(id lab.ID) {
+func (s *Cluster) Crash(id lab.ID) {
 	s.nodes[id].crashed = true
 	s.trace.event(Event{Kind: EventCrash, From: id, To: id})
 }
 
 // Recover brings replica id back and tells it to catch up.
-func (s *Sim) Recover(id lab.ID) error {
+func (s *Cluster) Recover(id lab.ID) error {
 	n := s.nodes[id]
 	n.crashed = false
 	s.trace.event(Event{Kind: EventRecover, From: id, To: id})
@@ -236,7 +238,7 @@ func (s *Sim) Recover(id lab.ID) error {
 // VoteTo sends, in Byzantine replica from's name, one vote to replica to
 // about the last pre-prepare from received. Byzantine replicas repeat
 // themselves, so the vote goes twice.
-func (s *Sim) VoteTo(from, to lab.ID, op lab.Op, yes bool) error {
+func (s *Cluster) VoteTo(from, to lab.ID, op lab.Op, yes bool) error {
 	n := s.nodes[from]
 	if n.lastPP == nil {
 		return fmt.Errorf("%s has received no pre-prepare to vote on", from)
@@ -250,7 +252,7 @@ func (s *Sim) VoteTo(from, to lab.ID, op lab.Op, yes bool) error {
 
 // Tick advances every live replica's clock and the client's by one, then
 // lets the network settle.
-func (s *Sim) Tick() {
+func (s *Cluster) Tick() {
 	s.now++
 	s.trace.now = s.now
 	for _, n := range s.nodes {
@@ -264,7 +266,7 @@ func (s *Sim) Tick() {
 
 // Settle delivers messages, one at a time in an order the seed chooses,
 // until none is in flight or the run has failed.
-func (s *Sim) Settle() {
+func (s *Cluster) Settle() {
 	budget := s.opts.MaxDeliveries
 	for s.err == nil && s.net.pending() > 0 {
 		if budget == 0 {
@@ -284,7 +286,7 @@ func (s *Sim) Settle() {
 }
 
 // deliverOne delivers one message chosen by the seed.
-func (s *Sim) deliverOne() {
+func (s *Cluster) deliverOne() {
 	from, to, data := s.net.pop(s.rng, s.opts.Reorder)
 	m, err := wire.Decode(data)
 	if err != nil {
@@ -317,7 +319,7 @@ var ErrCut = errors.New("the run was cut short after the deliveries it was allow
 
 // Schedule is the order the run delivered in so far, when it was played
 // on a schedule or recorded (Options.Record); nil otherwise.
-func (s *Sim) Schedule() *Schedule {
+func (s *Cluster) Schedule() *Schedule {
 	if s.net.order == nil && !s.net.record {
 		return nil
 	}
@@ -328,16 +330,16 @@ func (s *Sim) Schedule() *Schedule {
 }
 
 // Delivered counts the messages delivered so far.
-func (s *Sim) Delivered() int { return s.delivered }
+func (s *Cluster) Delivered() int { return s.delivered }
 
 // send puts m on the link from → to, perhaps twice, perhaps not at all.
-func (s *Sim) send(from, to lab.ID, m lab.Message, forged bool) {
+func (s *Cluster) send(from, to lab.ID, m lab.Message, forged bool) {
 	s.sendEncoded(from, to, m, nil, forged)
 }
 
 // sendEncoded is send with m's encoding, when the caller has it already:
 // a broadcast encodes its message once for every receiver.
-func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bool) {
+func (s *Cluster) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bool) {
 	if to != lab.Client && (int(to) < 0 || int(to) >= s.opts.N) {
 		s.trace.note("%s sent %s to %s, which is not a replica; dropped", from, lab.KindOf(m), to)
 		return
@@ -368,7 +370,7 @@ func (s *Sim) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forged bo
 
 // push puts data on the link from → to, or keeps it back when a hold
 // selects it.
-func (s *Sim) push(from, to lab.ID, m lab.Message, data []byte) {
+func (s *Cluster) push(from, to lab.ID, m lab.Message, data []byte) {
 	for _, f := range s.holds {
 		if f.Match(from, to, m) {
 			s.held = append(s.held, netHeld{from: from, to: to, m: m, data: data})
@@ -379,7 +381,7 @@ func (s *Sim) push(from, to lab.ID, m lab.Message, data []byte) {
 }
 
 // fail records the first error that ends the run.
-func (s *Sim) fail(err error) {
+func (s *Cluster) fail(err error) {
 	if s.err == nil {
 		s.err = err
 		s.trace.note("RUN STOPPED: %v", err)
@@ -388,7 +390,7 @@ func (s *Sim) fail(err error) {
 
 // node is one replica and what the simulator knows about it.
 type node struct {
-	sim         *Sim
+	sim         *Cluster
 	id          lab.ID
 	honest      bool
 	replica     lab.Replica

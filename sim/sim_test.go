@@ -39,7 +39,7 @@ func (f *fake) Do(c lab.Command) error {
 func (f *fake) Status() lab.Status { return lab.Status{ID: f.id} }
 
 // cluster builds a simulator of fakes, configured by setup.
-func cluster(t *testing.T, opts Options, setup func(f *fake)) (*Sim, []*fake) {
+func cluster(t *testing.T, opts Options, setup func(f *fake)) (*Cluster, []*fake) {
 	t.Helper()
 	var fakes []*fake
 	s := New(func(cfg lab.Config, env lab.Env) lab.Replica {
@@ -208,7 +208,7 @@ func chatty(f *fake) {
 	f.onDo = broadcastOnDo
 	f.onReceive = func(f *fake, from lab.ID, m lab.Message) {
 		if p, ok := m.(*lab.Prepare); ok && p.Seq < 3 {
-			f.env.Broadcast(&lab.Commit{Seq: p.Seq, Replica: f.id, Commit: true})
+			f.env.Broadcast(&lab.Commit{Seq: p.Seq, Replica: f.id, Yes: true})
 		}
 	}
 }

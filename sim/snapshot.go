@@ -79,7 +79,7 @@ func (t *Trace) Snapshots() []Snapshot { return t.snapshots }
 // that is the receiver of each delivery, so only the receiver's Status is
 // read again; the first delivery of a settle (first true) reads every
 // replica's, since commands, ticks, crashes and recoveries came before it.
-func (s *Sim) snapshot(first bool) {
+func (s *Cluster) snapshot(first bool) {
 	t := &s.trace
 	if len(t.snapshots) >= MaxSnapshots {
 		return

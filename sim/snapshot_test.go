@@ -52,7 +52,7 @@ func (c *counter) Status() lab.Status {
 	return lab.Status{ID: c.id, View: 0, Log: c.log}
 }
 
-func counters(seqs int, status func(c *counter) lab.Status) lab.New {
+func counters(seqs int, status func(c *counter) lab.Status) lab.NewFunc {
 	return func(cfg lab.Config, env lab.Env) lab.Replica {
 		return &counter{id: cfg.ID, env: env, seqs: seqs, status: status}
 	}
@@ -71,10 +71,10 @@ func TestSnapshots(t *testing.T) {
 		quiet     bool
 		status    func(c *counter) lab.Status
 		snapshots int // recorded
-		check     func(t *testing.T, s *Sim)
+		check     func(t *testing.T, s *Cluster)
 	}{
 		{name: "quiet trace records nothing", seqs: 1, quiet: true, snapshots: 0},
-		{name: "one per delivery", seqs: 2, snapshots: 6, check: func(t *testing.T, s *Sim) {
+		{name: "one per delivery", seqs: 2, snapshots: 6, check: func(t *testing.T, s *Cluster) {
 			events := s.Trace().Events()
 			for i, snap := range s.Trace().Snapshots() {
 				e := events[snap.Event]
@@ -95,20 +95,20 @@ func TestSnapshots(t *testing.T) {
 				}
 			}
 		}},
-		{name: "a replica's later changes do not reach a recorded state", seqs: 1, snapshots: 3, check: func(t *testing.T, s *Sim) {
+		{name: "a replica's later changes do not reach a recorded state", seqs: 1, snapshots: 3, check: func(t *testing.T, s *Cluster) {
 			first := s.Trace().Snapshots()[0]
 			to := s.Trace().Events()[first.Event].To
 			require.Len(t, first.Replicas[to].Log, 1)
 			assert.Equal(t, []lab.ID{0}, first.Replicas[to].Log[0].PrepareYes)
 		}},
-		{name: "a panicking Status is shown and does not fail the run", seqs: 1, status: panicky, snapshots: 3, check: func(t *testing.T, s *Sim) {
+		{name: "a panicking Status is shown and does not fail the run", seqs: 1, status: panicky, snapshots: 3, check: func(t *testing.T, s *Cluster) {
 			require.NoError(t, s.Err())
 			assert.NoError(t, s.Failure(2))
 			st := s.Trace().Snapshots()[0].Replicas[2]
 			assert.Contains(t, st.Failure, "P2 panicked in Status: half-written Status")
 			assert.Empty(t, st.Log)
 		}},
-		{name: "entries past the cap keep the highest sequence numbers", seqs: MaxSnapshotEntries + 5, snapshots: 3 * (MaxSnapshotEntries + 5), check: func(t *testing.T, s *Sim) {
+		{name: "entries past the cap keep the highest sequence numbers", seqs: MaxSnapshotEntries + 5, snapshots: 3 * (MaxSnapshotEntries + 5), check: func(t *testing.T, s *Cluster) {
 			snaps := s.Trace().Snapshots()
 			last := snaps[len(snaps)-1].Replicas[1]
 			require.Len(t, last.Log, MaxSnapshotEntries)
@@ -116,7 +116,7 @@ func TestSnapshots(t *testing.T) {
 			assert.Equal(t, 6, last.Log[0].Seq)
 			assert.Equal(t, MaxSnapshotEntries+5, last.Log[MaxSnapshotEntries-1].Seq)
 		}},
-		{name: "a long run records the first MaxSnapshots deliveries", seqs: MaxSnapshots, snapshots: MaxSnapshots, check: func(t *testing.T, s *Sim) {
+		{name: "a long run records the first MaxSnapshots deliveries", seqs: MaxSnapshots, snapshots: MaxSnapshots, check: func(t *testing.T, s *Cluster) {
 			assert.Equal(t, 3*MaxSnapshots, s.Delivered())
 		}},
 	}

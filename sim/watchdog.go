@@ -66,7 +66,7 @@ type StuckError struct {
 	// Unwound says whether the call was ended (at an Env call); when it
 	// was not, the goroutine is still running.
 	Unwound bool
-	call    uint64 // which call of its Sim it was
+	call    uint64 // which call of its Cluster it was
 }
 
 func (e *StuckError) Error() string {
@@ -82,13 +82,13 @@ func (e *StuckError) Explain() string {
 var stuckCalls = make(chan *StuckError, 16)
 
 // StuckCalls delivers each stuck call as the watchdog finds it, whatever
-// Sim it is in; when the channel is full, the news is dropped. The grader
+// Cluster it is in; when the channel is full, the news is dropped. The grader
 // waits on it beside the run: a run whose call unwinds ends by itself, one
 // that does not must be abandoned.
 func StuckCalls() <-chan *StuckError { return stuckCalls }
 
-// watch is what the watchdog knows of one Sim's calls into replica code.
-// The Sim's goroutine writes it, the watchdog reads it, so every field the
+// watch is what the watchdog knows of one Cluster's calls into replica code.
+// The Cluster's goroutine writes it, the watchdog reads it, so every field the
 // two share is atomic.
 type watch struct {
 	limit time.Duration
@@ -202,7 +202,7 @@ func (w *watch) describe(call uint64) (lab.ID, string, bool) {
 	return id, what, w.calls.Load() == call
 }
 
-// inspect is the watchdog's look at one Sim.
+// inspect is the watchdog's look at one Cluster.
 func (w *watch) inspect(now time.Time) {
 	if w.depth.Load() <= 0 {
 		w.seen = 0
@@ -251,8 +251,8 @@ func stuckGoroutine() string {
 	return found
 }
 
-// dog is the one watchdog of the process. It follows every Sim while the
-// Sim is in use, through a weak pointer, so that a Sim nobody holds any
+// dog is the one watchdog of the process. It follows every Cluster while the
+// Cluster is in use, through a weak pointer, so that a Cluster nobody holds any
 // more is forgotten, and it stops when there is none left.
 var dog watchdog
 
@@ -297,6 +297,6 @@ func (d *watchdog) patrol() {
 		for _, w := range ws {
 			w.inspect(now)
 		}
-		clear(ws) // hold no Sim alive until the next look
+		clear(ws) // hold no Cluster alive until the next look
 	}
 }

@@ -63,7 +63,7 @@ func (r *stuck) spin() {
 	}
 }
 
-func build(setup func(id lab.ID, r *stuck)) lab.New {
+func build(setup func(id lab.ID, r *stuck)) lab.NewFunc {
 	return func(cfg lab.Config, env lab.Env) lab.Replica {
 		r := &stuck{env: env}
 		setup(cfg.ID, r)
@@ -84,7 +84,7 @@ func TestStuckCallsUnwindAndSayWhere(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(id lab.ID, r *stuck)
-		act   func(s *sim.Sim)
+		act   func(s *sim.Cluster)
 		call  string
 		shows []string // in this order in the explanation
 	}{{
@@ -94,7 +94,7 @@ func TestStuckCallsUnwindAndSayWhere(t *testing.T) {
 				r.onReceive = func(r *stuck, m lab.Message) { r.first() }
 			}
 		},
-		act:   func(s *sim.Sim) { _ = s.Do(0, lab.Command{Op: lab.OpPropose}) },
+		act:   func(s *sim.Cluster) { _ = s.Do(0, lab.Command{Op: lab.OpPropose}) },
 		call:  "P1 in Receive(PRE-PREPARE v0 n1 from P0) did not return within",
 		shows: []string{"a recursion that never ends", "third", "first", "second", "watchdog_test.go", "third", "and round again"},
 	}, {
@@ -104,7 +104,7 @@ func TestStuckCallsUnwindAndSayWhere(t *testing.T) {
 				r.onTick = (*stuck).spin
 			}
 		},
-		act:   func(s *sim.Sim) { s.Tick() },
+		act:   func(s *sim.Cluster) { s.Tick() },
 		call:  "P2 in Tick did not return within",
 		shows: []string{"it was here (innermost first)", "spin", "Tick"},
 	}, {
@@ -114,7 +114,7 @@ func TestStuckCallsUnwindAndSayWhere(t *testing.T) {
 				r.onDo = (*stuck).spin
 			}
 		},
-		act:   func(s *sim.Sim) { _ = s.Do(3, lab.Command{Op: lab.OpPrepare, Yes: true}) },
+		act:   func(s *sim.Cluster) { _ = s.Do(3, lab.Command{Op: lab.OpPrepare, Vote: true}) },
 		call:  "P3 in Do(prepare yes) did not return within",
 		shows: []string{"spin", "Do"},
 	}}
@@ -179,7 +179,7 @@ func TestExplainStack(t *testing.T) {
 		return fn + "(0xc000010000, 0x1)\n\t/home/me/pbftlab/" + file + ":" + strconv.Itoa(line) + " +0x1f\n"
 	}
 	kitFrames := frame("pbftlab/sim.(*node).receive", "sim/sim.go", 390) +
-		frame("pbftlab/sim.(*Sim).deliverOne", "sim/sim.go", 280)
+		frame("pbftlab/sim.(*Cluster).deliverOne", "sim/sim.go", 280)
 	var cycle strings.Builder
 	cycle.WriteString("goroutine 7 [running]:\n" + frame("runtime/debug.Stack", "debug/stack.go", 26) + frame("pbftlab/sim.(*node).Logf", "sim/sim.go", 495))
 	for range 12 {

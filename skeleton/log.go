@@ -83,7 +83,7 @@ func (e *entry) commitVotes() (yes, no []lab.ID) {
 		if c.Digest != e.pp.Digest {
 			continue
 		}
-		if c.Commit {
+		if c.Yes {
 			yes = append(yes, c.Replica)
 		} else {
 			no = append(no, c.Replica)

@@ -14,7 +14,7 @@ import (
 
 // sendAll has the client send ops in bursts of burst requests, letting the
 // network settle after each.
-func sendAll(s *sim.Sim, burst int, ops ...string) {
+func sendAll(s *sim.Cluster, burst int, ops ...string) {
 	for i, op := range ops {
 		s.Client().Send(op)
 		if (i+1)%burst == 0 || i == len(ops)-1 {
@@ -33,7 +33,7 @@ func deposits(n int) []string {
 
 // requireSameState checks that every replica executed as far, with the
 // same state, and returns that state's digest.
-func requireSameState(t *testing.T, s *sim.Sim) {
+func requireSameState(t *testing.T, s *sim.Cluster) {
 	t.Helper()
 	want := s.Bank(0)
 	for id := range lab.ID(s.N()) {

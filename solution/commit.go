@@ -22,7 +22,7 @@ func (r *Replica) ackCommand(commit bool) error {
 func (r *Replica) ack(e *entry, commit bool) {
 	// BEGIN TODO(commit): send your COMMIT (view, seq, digest, your id, commit or abort) to every other replica, record it in your own log, and mark that you acked
 	e.acked = true
-	c := lab.Commit{View: e.pp.View, Seq: e.seq, Digest: e.pp.Digest, Replica: r.id, Commit: commit}
+	c := lab.Commit{View: e.pp.View, Seq: e.seq, Digest: e.pp.Digest, Replica: r.id, Yes: commit}
 	e.commits = append(e.commits, c)
 	r.env.Broadcast(&c)
 	// END TODO

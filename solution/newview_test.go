@@ -218,7 +218,7 @@ func TestOldViewVotesDoNotCountAfterViewChange(t *testing.T) {
 	d := cert.PrePrepare.Digest
 	r.Receive(3, &lab.Prepare{View: 0, Seq: 1, Digest: d, Replica: 3, Yes: true})
 	r.Receive(0, &lab.Prepare{View: 0, Seq: 1, Digest: d, Replica: 0, Yes: true})
-	r.Receive(3, &lab.Commit{View: 0, Seq: 1, Digest: d, Replica: 3, Commit: true})
+	r.Receive(3, &lab.Commit{View: 0, Seq: 1, Digest: d, Replica: 3, Yes: true})
 	st = r.Status()
 	assert.Equal(t, []lab.ID{1}, st.Log[0].PrepareYes, "only the new primary's pre-prepare counts")
 	assert.Empty(t, st.Log[0].CommitYes)

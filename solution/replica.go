@@ -56,7 +56,7 @@ type Replica struct {
 	// END REFERENCE ONLY
 }
 
-// New builds a replica; it is the tree's lab.New.
+// New builds a replica; it is the tree's lab.NewFunc.
 func New(cfg lab.Config, env lab.Env) lab.Replica {
 	cfg = cfg.WithDefaults()
 	r := &Replica{
@@ -168,9 +168,9 @@ func (r *Replica) Do(c lab.Command) error {
 	case lab.OpPropose:
 		return r.proposeCommand(c.Arg)
 	case lab.OpPrepare:
-		return r.prepareCommand(c.Yes)
+		return r.prepareCommand(c.Vote)
 	case lab.OpAck:
-		return r.ackCommand(c.Yes)
+		return r.ackCommand(c.Vote)
 	case lab.OpProgress:
 		return r.progress()
 	case lab.OpCheckpoint:

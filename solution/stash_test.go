@@ -86,7 +86,7 @@ func TestStashKeepsOneOfEach(t *testing.T) {
 	}
 	r.Receive(3, &lab.Prepare{View: 1, Seq: 250, Digest: "x", Replica: 3, Yes: true})
 	r.Receive(2, &lab.Prepare{View: 0, Seq: 250, Digest: "x", Replica: 2, Yes: true})
-	r.Receive(3, &lab.Commit{View: 0, Seq: 250, Digest: "x", Replica: 3, Commit: true})
+	r.Receive(3, &lab.Commit{View: 0, Seq: 250, Digest: "x", Replica: 3, Yes: true})
 	assert.Len(t, r.future, 4)
 	for _, id := range []lab.ID{0, 2, 3} {
 		r.Receive(id, &lab.Checkpoint{Seq: 100, Digest: "d", Replica: id})

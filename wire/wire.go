@@ -38,7 +38,7 @@ func Encode(m lab.Message) []byte {
 		w.int(m.Seq)
 		w.str(m.Digest)
 		w.int(int(m.Replica))
-		w.bool(m.Commit)
+		w.bool(m.Yes)
 	case *lab.Reply:
 		w.int(m.View)
 		w.int(m.Seq)
@@ -92,7 +92,7 @@ func Decode(b []byte) (lab.Message, error) {
 	case lab.KindPrepare:
 		m = r.prepare()
 	case lab.KindCommit:
-		m = &lab.Commit{View: r.int(), Seq: r.int(), Digest: r.digest(), Replica: lab.ID(r.int()), Commit: r.bool()}
+		m = &lab.Commit{View: r.int(), Seq: r.int(), Digest: r.digest(), Replica: lab.ID(r.int()), Yes: r.bool()}
 	case lab.KindReply:
 		m = &lab.Reply{View: r.int(), Seq: r.int(), Timestamp: r.int64(), Client: r.str(), Replica: lab.ID(r.int()), Committed: r.bool(), Result: r.str()}
 	case lab.KindCheckpoint:

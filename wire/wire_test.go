@@ -25,7 +25,7 @@ func sampleMessages() []lab.Message {
 		&batch,
 		&prep,
 		&lab.Prepare{View: 0, Seq: 1, Digest: "x", Replica: 2},
-		&lab.Commit{View: 4, Seq: 9, Digest: "d", Replica: 1, Commit: true},
+		&lab.Commit{View: 4, Seq: 9, Digest: "d", Replica: 1, Yes: true},
 		&lab.Reply{View: 1, Seq: 2, Timestamp: 7, Client: "c1", Replica: 2, Committed: true, Result: "alice=100"},
 		&lab.Checkpoint{Seq: 100, Digest: "abc", Replica: 0},
 		&lab.ViewChange{View: 2, StableSeq: 100, Checkpoints: []lab.Checkpoint{{Seq: 100, Digest: "abc", Replica: 1}},

@@ -106,7 +106,7 @@ func MsgOf(m lab.Message) Msg {
 		out.View, out.Seq, out.Vote = m.View, m.Seq, pick(m.Yes, "yes", "no")
 		out.Label = fmt.Sprintf("v%d n%d %s", m.View, m.Seq, out.Vote)
 	case *lab.Commit:
-		out.View, out.Seq, out.Vote = m.View, m.Seq, pick(m.Commit, "commit", "abort")
+		out.View, out.Seq, out.Vote = m.View, m.Seq, pick(m.Yes, "commit", "abort")
 		out.Label = fmt.Sprintf("v%d n%d %s", m.View, m.Seq, out.Vote)
 	case *lab.Reply:
 		out.View, out.Seq, out.Vote = m.View, m.Seq, pick(m.Committed, "committed", "aborted")

@@ -18,7 +18,7 @@ func TestMsgOfLabelsViewSequenceAndVote(t *testing.T) {
 		{&lab.PrePrepare{View: 2, Seq: 5}, "v2 n5", ""},
 		{&lab.Prepare{View: 0, Seq: 1, Yes: false}, "v0 n1 no", "no"},
 		{&lab.Prepare{View: 0, Seq: 1, Yes: true}, "v0 n1 yes", "yes"},
-		{&lab.Commit{View: 1, Seq: 3, Commit: false}, "v1 n3 abort", "abort"},
+		{&lab.Commit{View: 1, Seq: 3, Yes: false}, "v1 n3 abort", "abort"},
 		{&lab.Reply{View: 0, Seq: 1, Committed: true}, "v0 n1 committed", "committed"},
 		{&lab.ViewChange{View: 3}, "v3", ""},
 		{&lab.NewView{View: 3}, "v3", ""},

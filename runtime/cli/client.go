@@ -13,7 +13,7 @@ import (
 	"pbftlab/runtime/tcp"
 )
 
-func runClient(_ lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runClient(_ lab.NewFunc, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("client", "client [PORT] [flags]\n\nRuns the client with its console: send account=alice,amount=100,operation=deposit.", stderr)
 	var c common
 	c.register(fs)

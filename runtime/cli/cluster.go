@@ -11,7 +11,7 @@ import (
 	"pbftlab/runtime/tcp"
 )
 
-func runCluster(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runCluster(newReplica lab.NewFunc, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("cluster", "cluster [flags]\n\nRuns every replica and the client in this process, on the lab's ports, with one\nconsole that takes the case language: \"P1, P2: prepare yes\", \"client: send ...\".", stderr)
 	var c common
 	var r replicaFlags

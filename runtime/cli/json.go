@@ -12,7 +12,7 @@ import (
 // (newline-delimited envelopes on stdin and stdout). The protocol lives in
 // its own package, pbftlab/runtime/jsonnode; this command only binds it to the
 // tree's replica.
-func runJSON(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runJSON(newReplica lab.NewFunc, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("json", "json\n\nRuns one replica as a node of the JSON protocol: envelopes {\"src\",\"dest\",\"body\"}\nin on standard input, out on standard output, its log on standard error.", stderr)
 	tick := fs.Duration("tick", 100*time.Millisecond, "period of the replica's clock, which drives the view-change timer so that a dead primary is replaced; 0 stops it, and the same input then always gives the same output")
 	pos, err := parse(fs, args)
@@ -30,6 +30,6 @@ func runJSON(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr 
 
 // jsonNode runs the JSON node protocol. It is the one place the json
 // command depends on package jsonnode.
-func jsonNode(newReplica lab.New, in io.Reader, out, log io.Writer, tick time.Duration) error {
+func jsonNode(newReplica lab.NewFunc, in io.Reader, out, log io.Writer, tick time.Duration) error {
 	return jsonnode.RunWith(newReplica, in, out, log, jsonnode.Options{Tick: tick})
 }

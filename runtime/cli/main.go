@@ -19,7 +19,7 @@ import (
 )
 
 // Main runs the command named by os.Args and exits with its status.
-func Main(newReplica lab.New) {
+func Main(newReplica lab.NewFunc) {
 	os.Exit(Run(newReplica, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -48,13 +48,13 @@ commands (the original lab's five processes, and more):
 
 // Run runs the command in args, reading the console from stdin, and returns
 // the exit status.
-func Run(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func Run(newReplica lab.NewFunc, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
 	cmd, rest := args[0], args[1:]
-	var run func(lab.New, []string, io.Reader, io.Writer, io.Writer) error
+	var run func(lab.NewFunc, []string, io.Reader, io.Writer, io.Writer) error
 	switch cmd {
 	case "primary":
 		run = runPrimary

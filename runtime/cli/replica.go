@@ -14,7 +14,7 @@ import (
 	"pbftlab/runtime/tcp"
 )
 
-func runPrimary(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runPrimary(newReplica lab.NewFunc, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("primary", "primary [flags]\n\nRuns P0, the primary of view 0, with its console.", stderr)
 	var c common
 	var r replicaFlags
@@ -32,7 +32,7 @@ func runPrimary(newReplica lab.New, args []string, stdin io.Reader, stdout, stde
 	return serveReplica(newReplica, 0, *port, c, r, stdin, stdout)
 }
 
-func runNode(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runNode(newReplica lab.NewFunc, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("node", "node ID [PORT] [flags]\n\nRuns replica ID (P1, P2, P3, ...) with its console, listening on PORT\n(default: its port in the peers file, 5000 + its number).", stderr)
 	var c common
 	var r replicaFlags
@@ -61,7 +61,7 @@ func runNode(newReplica lab.New, args []string, stdin io.Reader, stdout, stderr 
 
 // serveReplica runs one replica and its console until quit, the end of the
 // input, or an interrupt.
-func serveReplica(newReplica lab.New, id lab.ID, port int, c common, r replicaFlags, stdin io.Reader, stdout io.Writer) error {
+func serveReplica(newReplica lab.NewFunc, id lab.ID, port int, c common, r replicaFlags, stdin io.Reader, stdout io.Writer) error {
 	peers, err := c.peers()
 	if err != nil {
 		return err

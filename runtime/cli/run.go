@@ -18,7 +18,7 @@ import (
 // client does the same, so a case behaves alike in both homes.
 const clientRetryTicks = 10
 
-func runCase(newReplica lab.New, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+func runCase(newReplica lab.NewFunc, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "run CASEFILE [flags]\n\nReplays a case, step by step, against a cluster of this tree's replicas talking\nover TCP on loopback; prints the transcript and checks the case's check and expect\nlines. Exits 1 if any of them does not hold.", stderr)
 	var c common
 	c.register(fs)

@@ -193,7 +193,7 @@ func (c *ReplicaConsole) vote(st script.Step) (string, bool, error) {
 		if !ok || e.Seq > s.LastExecuted {
 			break
 		}
-		if err := c.ev.Typed(func() error { return c.r.Do(lab.Command{Op: st.Cmd.Op, Yes: true}) }); err != nil {
+		if err := c.ev.Typed(func() error { return c.r.Do(lab.Command{Op: st.Cmd.Op, Vote: true}) }); err != nil {
 			break
 		}
 		reissued = append(reissued, e.Seq)

@@ -149,7 +149,7 @@ func describeDelivery(from lab.ID, m lab.Message) string {
 	case *lab.Prepare:
 		return fmt.Sprintf("prepare %s from %s on n%d v%d", word(m.Yes, "yes", "no"), from, m.Seq, m.View)
 	case *lab.Commit:
-		return fmt.Sprintf("ack %s from %s on n%d v%d", word(m.Commit, "commit", "abort"), from, m.Seq, m.View)
+		return fmt.Sprintf("ack %s from %s on n%d v%d", word(m.Yes, "commit", "abort"), from, m.Seq, m.View)
 	case *lab.Checkpoint:
 		return fmt.Sprintf("checkpoint from %s: n%d digest %s", from, m.Seq, m.Digest)
 	case *lab.ViewChange:

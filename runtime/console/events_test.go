@@ -22,7 +22,7 @@ func TestDescribeDelivery(t *testing.T) {
 		{1, &lab.PrePrepare{View: 1, Seq: 3}, "pre-prepare received from P1: n3 v1 null request"},
 		{2, &lab.Prepare{Seq: 1, Replica: 2, Yes: true}, "prepare yes from P2 on n1 v0"},
 		{3, &lab.Prepare{Seq: 1, Replica: 3}, "prepare no from P3 on n1 v0"},
-		{2, &lab.Commit{Seq: 1, Replica: 2, Commit: true}, "ack commit from P2 on n1 v0"},
+		{2, &lab.Commit{Seq: 1, Replica: 2, Yes: true}, "ack commit from P2 on n1 v0"},
 		{2, &lab.Commit{Seq: 1, Replica: 2}, "ack abort from P2 on n1 v0"},
 		{1, &lab.Checkpoint{Seq: 100, Digest: "ab", Replica: 1}, "checkpoint from P1: n100 digest ab"},
 		{2, &lab.ViewChange{View: 1, Replica: 2}, "view change from P2: asks for view 1 (stable n0, 0 prepared)"},

@@ -140,7 +140,7 @@ func TestVotesSkipReissuedEntries(t *testing.T) {
 		require.True(t, ok)
 		for i := range s.Log {
 			if s.Log[i].Seq == e.Seq {
-				if c.Yes {
+				if c.Vote {
 					s.Log[i].PrepareYes = append(s.Log[i].PrepareYes, 2)
 				} else {
 					s.Log[i].PrepareNo = append(s.Log[i].PrepareNo, 2)

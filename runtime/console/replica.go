@@ -225,7 +225,7 @@ func (c *ReplicaConsole) step(st script.Step) (string, bool, error) {
 		}
 		err = c.ev.Typed(func() error { return r.Do(st.Cmd) })
 	case script.VoteTo:
-		err = r.VoteTo(st.To, st.Cmd.Op, st.Cmd.Yes)
+		err = r.VoteTo(st.To, st.Cmd.Op, st.Cmd.Vote)
 	case script.Crash:
 		err = r.Crash()
 	case script.Recover:

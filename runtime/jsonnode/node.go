@@ -158,7 +158,7 @@ const maxLine = 16 << 20
 // Run serves the JSON protocol on in and out for a replica built by
 // newReplica, writing its trace and complaints to log (which may be nil).
 // It returns nil when in ends. The replica's clock stands still.
-func Run(newReplica lab.New, in io.Reader, out io.Writer, log io.Writer) error {
+func Run(newReplica lab.NewFunc, in io.Reader, out io.Writer, log io.Writer) error {
 	return RunWith(newReplica, in, out, log, Options{})
 }
 
@@ -169,7 +169,7 @@ type Options struct {
 }
 
 // RunWith is Run with options.
-func RunWith(newReplica lab.New, in io.Reader, out io.Writer, log io.Writer, opts Options) error {
+func RunWith(newReplica lab.NewFunc, in io.Reader, out io.Writer, log io.Writer, opts Options) error {
 	if log == nil {
 		log = io.Discard
 	}
@@ -252,7 +252,7 @@ func readLine(r *bufio.Reader) (line []byte, tooLong bool, err error) {
 // goroutine in Run, and the clock's.
 type node struct {
 	mu         sync.Mutex
-	newReplica lab.New
+	newReplica lab.NewFunc
 	out        *output
 	log        *logger
 

@@ -224,7 +224,7 @@ func TestPrimaryOrdersAndReportsTheClientsText(t *testing.T) {
 	n.expect(`{"src":"n1","dest":"c1","body":{"type":"pbft_request_ok","in_reply_to":2,"sequence_number":1,"view":0,"phase":"pre-prepare"}}`)
 
 	// A pbft_msg from a client, or one that does not decode, is dropped.
-	commit := payload(&lab.Commit{Seq: 1, Digest: lab.Digest(req), Replica: 1, Commit: true})
+	commit := payload(&lab.Commit{Seq: 1, Digest: lab.Digest(req), Replica: 1, Yes: true})
 	n.send(fmt.Sprintf(`{"src":"c1","dest":"n1","body":{"type":"pbft_msg","payload":%q}}`, commit))
 	n.send(`{"src":"n2","dest":"n1","body":{"type":"pbft_msg","payload":"AAAA"}}`)
 	n.send(`{"src":"c1","dest":"n1","body":{"type":"pbft_status","msg_id":3,"sequence_number":1}}`)

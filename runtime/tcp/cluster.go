@@ -23,7 +23,7 @@ type ClusterConfig struct {
 	Peers     *Peers
 	N         int // replicas when Peers is nil; 4 when zero
 	Keys      *Keyring
-	New       lab.New
+	New       lab.NewFunc
 	Replica   lab.Config
 	Balances  map[string]int
 	Byzantine []lab.ID

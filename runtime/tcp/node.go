@@ -46,7 +46,7 @@ type NodeConfig struct {
 	Keys  *Keyring // nil means DefaultKeyring
 	// Listener, when set, is used instead of listening on Peers.Addr(ID).
 	Listener net.Listener
-	New      lab.New
+	New      lab.NewFunc
 	// Replica is passed to New, with ID, N and Bank filled in.
 	Replica  lab.Config
 	Balances map[string]int
