@@ -142,6 +142,29 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, explore []*sim.S
 			return p, false
 		}
 	}
+	// fail reports a failed play: replayed once, since a replay command is
+	// worth showing only if the seed gives the same run again, then shrunk
+	// (when shrink says so) to the few delays the failure needs; note
+	// heads what follows the message's first line. It returns false when
+	// the spec must end here.
+	fail := func(r run, p played, shrink bool, note string) bool {
+		again, ok := one(r)
+		switch {
+		case !ok:
+			return false
+		case again.key != p.key:
+			p.msg = nondeterministic(r.seed) + "\n\n" + p.msg
+		case shrink:
+			p = shrinkFailure(one, r, p, reproduce)
+		}
+		if note != "" {
+			head, rest, _ := strings.Cut(p.msg, "\n")
+			p.msg = head + "\n  " + note + "\n" + rest
+		}
+		attachTrace(p.trace)
+		gomega.Expect(p).To(holdEveryExpectation())
+		return true
+	}
 	for i := range st.Runs {
 		r := run{seed: st.Seed + uint64(i), sched: st.Schedule}
 		began := time.Now()
@@ -150,22 +173,8 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, explore []*sim.S
 		if !ok {
 			return
 		}
-		if p.msg != "" {
-			// A failure is worth a replay command only if the seed gives
-			// the same run again: play it once more and say so when not.
-			// When it does, the order of deliveries that broke it is
-			// shrunk to the few delays the failure needs.
-			again, ok := one(r)
-			switch {
-			case !ok:
-				return
-			case again.key != p.key:
-				p.msg = nondeterministic(r.seed) + "\n\n" + p.msg
-			case r.sched == nil && took < shrinkSlow:
-				p = shrinkFailure(one, r, p, reproduce)
-			}
-			attachTrace(p.trace)
-			gomega.Expect(p).To(holdEveryExpectation())
+		if p.msg != "" && !fail(r, p, r.sched == nil && took < shrinkSlow, "") {
+			return
 		}
 		if first == nil {
 			first = p.trace
@@ -174,20 +183,15 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, explore []*sim.S
 	// Then the orders a bounded search lists, on the first seed's
 	// duplicates; a replay of one of them names its schedule.
 	if st.Schedule == nil {
+		note := fmt.Sprintf("(found by the case's systematic search of delivery orders, %d of them: every delivery takes the oldest message in flight except those the transcript marks \"schedule:\")", len(explore))
 		for _, sched := range explore {
 			r := run{seed: st.Seed, sched: sched}
 			p, ok := one(r)
 			if !ok {
 				return
 			}
-			if p.msg != "" {
-				if again, ok := one(r); ok && again.key != p.key {
-					p.msg = nondeterministic(r.seed) + "\n\n" + p.msg
-				}
-				head, rest, _ := strings.Cut(p.msg, "\n")
-				p.msg = fmt.Sprintf("%s\n  (found by the case's systematic search of delivery orders, %d of them: every delivery takes the oldest message in flight except those the transcript marks \"schedule:\")\n%s", head, len(explore), rest)
-				attachTrace(p.trace)
-				gomega.Expect(p).To(holdEveryExpectation())
+			if p.msg != "" && !fail(r, p, false, note) {
+				return
 			}
 		}
 	}

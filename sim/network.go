@@ -26,6 +26,7 @@ type network struct {
 	order  *Schedule
 	record bool
 	ranks  []int
+	next   []int // byRank's scratch space, one slot per link
 }
 
 // pct is a PCT schedule (probabilistic concurrency testing, Burckhardt
@@ -168,7 +169,12 @@ func (nw *network) rankOf(s int, any bool) int {
 // merges the links' queues, each already in the order sent, oldest first,
 // rank+1 steps deep; without any, a link once passed is passed whole.
 func (nw *network) byRank(rank int, any bool) (link, at int) {
-	next := make(map[int]int, len(nw.busy)) // link -> index of its oldest message not yet passed
+	// next holds, per busy link, the index of its oldest message not yet
+	// passed; it is scratch space kept between deliveries, indexed by link.
+	if len(nw.next) < len(nw.queues) {
+		nw.next = make([]int, len(nw.queues))
+	}
+	next := nw.next
 	for _, l := range nw.busy {
 		next[l] = nw.queues[l].head
 	}
