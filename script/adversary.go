@@ -364,14 +364,22 @@ type Lie struct {
 	// number and digest but carries other balances ("state replies
 	// snapshot"), which that digest does not describe.
 	Snapshot bool
-	To       []lab.ID // withhold: from whom
-	Stop     bool     // "stop lying"
-	Silent   bool     // withhold: send nothing
+	// Aborted: a lying STATE-REPLY's aborted entries carry another request,
+	// still aborted, with the null digest ("state replies aborted").
+	Aborted bool
+	// Checkpoint, when set, is the sequence number at which a lying
+	// STATE-REPLY claims a made-up state as its stable checkpoint, with
+	// that state's own digest ("state replies checkpoint nN").
+	Checkpoint int
+	To         []lab.ID // withhold: from whom
+	Stop       bool     // "stop lying"
+	Silent     bool     // withhold: send nothing
 }
 
 // parseLie reads "lie in checkpoints", "lie in state replies [view V |
-// snapshot]", "lie in new-view null at nN", "lie in new-view with N view
-// changes", "withhold KIND [nN] from PX, PY" and "stop lying".
+// snapshot | aborted | checkpoint nN]", "lie in new-view null at nN", "lie
+// in new-view with N view changes", "withhold KIND [nN] from PX, PY" and
+// "stop lying".
 func (s *Step) parseLie(command string) error {
 	p := &words{w: strings.Fields(strings.ToLower(command))}
 	l := &Lie{}
@@ -413,6 +421,14 @@ func (s *Step) parseLie(command string) error {
 			l.Kind = lab.KindStateReply
 		case rest == "state replies snapshot":
 			l.Kind, l.Snapshot = lab.KindStateReply, true
+		case rest == "state replies aborted":
+			l.Kind, l.Aborted = lab.KindStateReply, true
+		case strings.HasPrefix(rest, "state replies checkpoint n"):
+			n, err := strconv.Atoi(strings.TrimPrefix(rest, "state replies checkpoint n"))
+			if err != nil || n < 1 {
+				return fmt.Errorf("want \"lie in state replies checkpoint nN\"")
+			}
+			l.Kind, l.Checkpoint = lab.KindStateReply, n
 		case strings.HasPrefix(rest, "state replies view "):
 			v, err := strconv.Atoi(strings.TrimPrefix(rest, "state replies view "))
 			if err != nil || v < 0 {
@@ -436,7 +452,7 @@ func (s *Step) parseLie(command string) error {
 			}
 			l.Kind, l.Seq = lab.KindNewView, n
 		default:
-			return fmt.Errorf("unknown lie %q (want \"lie in checkpoints\", \"lie in state replies [view V|snapshot]\", \"lie in new-view null at nN\" or \"lie in new-view with N view changes\")", rest)
+			return fmt.Errorf("unknown lie %q (want \"lie in checkpoints\", \"lie in state replies [view V|snapshot|aborted|checkpoint nN]\", \"lie in new-view null at nN\" or \"lie in new-view with N view changes\")", rest)
 		}
 	}
 	s.Action, s.Lie = LieStep, l
@@ -481,10 +497,21 @@ func (l Lie) rewrite(to lab.ID, m lab.Message) lab.Message {
 			m.Checkpoint.Balances = balances
 			return m
 		}
+		if l.Checkpoint > 0 {
+			m.Checkpoint = madeUpState(l.Checkpoint, m.Checkpoint.Balances)
+			m.Committed = slices.DeleteFunc(m.Committed, func(pp lab.PrePrepare) bool { return pp.Seq <= l.Checkpoint })
+			return m
+		}
 		for i := range m.Committed {
-			if pp := &m.Committed[i]; pp.Request != nil {
+			switch pp := &m.Committed[i]; {
+			case pp.Request == nil:
+			case !l.Aborted:
 				pp.Request.Op = liedOp
 				pp.Digest = lab.Digest(pp.Request)
+			case pp.Digest == lab.NullDigest:
+				// Aborted, it executed as nothing: the null digest says
+				// nothing of the request, which is the lie.
+				pp.Request.Op = liedOp
 			}
 		}
 	case *lab.NewView:
@@ -499,6 +526,21 @@ func (l Lie) rewrite(to lab.ID, m lab.Message) lab.Message {
 		}
 	}
 	return m
+}
+
+// madeUpState is the checkpoint a replica lying about its state claims at
+// seq: every balance it holds plus 999, and 999 for mallory, with no
+// client's request executed, under the digest of that state, so that the
+// snapshot alone shows nothing wrong: only f+1 replies vouching for it do.
+func madeUpState(seq int, balances map[string]int) lab.Snapshot {
+	made := map[string]int{liedAccount: 999}
+	for k, v := range balances {
+		made[k] += v + 999
+	}
+	b := lab.NewBank(made, nil)
+	snap := b.Snapshot()
+	snap.Seq = seq
+	return snap
 }
 
 // parseNetwork reads a "network:" line: "hold [KINDS] [nN] [from IDS] [to

@@ -1,6 +1,7 @@
 package script
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -100,6 +101,12 @@ func TestAdversaryVerbsParse(t *testing.T) {
 		{"P3: lie in state replies snapshot", func(t *testing.T, s Step) {
 			assert.Equal(t, Lie{Kind: lab.KindStateReply, Snapshot: true}, *s.Lie)
 		}},
+		{"P3: lie in state replies aborted", func(t *testing.T, s Step) {
+			assert.Equal(t, Lie{Kind: lab.KindStateReply, Aborted: true}, *s.Lie)
+		}},
+		{"P3: lie in state replies checkpoint n4", func(t *testing.T, s Step) {
+			assert.Equal(t, Lie{Kind: lab.KindStateReply, Checkpoint: 4}, *s.Lie)
+		}},
 		{"P3: withhold PRE-PREPARE n1 from P1, P2", func(t *testing.T, s Step) {
 			assert.Equal(t, Lie{Kind: lab.KindPrePrepare, Seq: 1, To: []lab.ID{1, 2}, Silent: true}, *s.Lie)
 		}},
@@ -158,6 +165,8 @@ func TestAdversaryVerbsRefuse(t *testing.T) {
 		{"P3: send NEW-VIEW v1 to P1 as P2", "names no replica as its sender"},
 		{"P3: send PREPARE v0 n1 yes to P9", "not a replica of this 4-replica cluster"},
 		{"P3: lie in everything", "unknown lie"},
+		{"P3: lie in state replies checkpoint n0", "checkpoint nN"},
+		{"P3: lie in state replies checkpoint 4", "checkpoint nN"},
 		{"network: hold PREPARE sideways", "unexpected"},
 		{"network: release to P7", "not a replica"},
 		{"tick: until P1: view 1 primary P1", "at most"},
@@ -272,6 +281,43 @@ func TestSnapshotLieKeepsTheDigest(t *testing.T) {
 	assert.Equal(t, map[string]int{"alice": 1009, "mallory": 999}, got.Balances)
 	assert.Error(t, lab.NewBank(nil, nil).Restore(got), "its contents do not match its digest")
 	assert.Equal(t, map[string]int{"alice": 10}, snap.Balances, "the replica's own snapshot is untouched")
+}
+
+// An aborted-entries lie changes the request of every aborted entry and
+// nothing else: each keeps the null digest, so only its request tells it
+// from what the others report; committed entries and the null request
+// stay true.
+func TestAbortedLieKeepsTheNullDigest(t *testing.T) {
+	req := func(ts int64) *lab.Request {
+		return &lab.Request{Client: "c", Timestamp: ts, Op: "account=a,amount=1,operation=deposit"}
+	}
+	committed := lab.PrePrepare{Seq: 1, Request: req(1)}
+	committed.Digest = lab.Digest(committed.Request)
+	entries := []lab.PrePrepare{committed, {Seq: 2, Digest: lab.NullDigest, Request: req(2)}, {Seq: 3, Digest: lab.NullDigest}}
+	m := Lie{Kind: lab.KindStateReply, Aborted: true}.rewrite(1, &lab.StateReply{Replica: 3, Committed: slices.Clone(entries)})
+	got := m.(*lab.StateReply).Committed
+	require.Len(t, got, 3)
+	assert.Equal(t, committed, got[0], "a committed entry is untouched")
+	assert.Equal(t, lab.NullDigest, got[1].Digest)
+	assert.Equal(t, liedOp, got[1].Request.Op)
+	assert.Equal(t, int64(2), got[1].Request.Timestamp)
+	assert.Equal(t, entries[2], got[2], "the null request is untouched")
+}
+
+// A made-up checkpoint is a state its digest describes, at the sequence
+// number the lie names, and the entries at or below it are gone: only the
+// f+1 rule, never the digest, tells it from a true one.
+func TestCheckpointLieMakesUpAConsistentState(t *testing.T) {
+	b := lab.NewBank(map[string]int{"alice": 10}, nil)
+	entries := []lab.PrePrepare{{Seq: 1, Digest: lab.NullDigest}, {Seq: 5, Digest: lab.NullDigest}}
+	m := Lie{Kind: lab.KindStateReply, Checkpoint: 4}.rewrite(1, &lab.StateReply{Replica: 3, Checkpoint: b.Snapshot(), Committed: entries})
+	got := m.(*lab.StateReply)
+	assert.Equal(t, 4, got.Checkpoint.Seq)
+	assert.Equal(t, map[string]int{"alice": 1009, "mallory": 999}, got.Checkpoint.Balances)
+	restored := lab.NewBank(nil, nil)
+	require.NoError(t, restored.Restore(got.Checkpoint), "its digest matches its contents")
+	assert.NotEqual(t, b.Digest(), got.Checkpoint.Digest)
+	assert.Equal(t, []lab.PrePrepare{{Seq: 5, Digest: lab.NullDigest}}, got.Committed, "entries at or below the made-up checkpoint are dropped")
 }
 
 // A replica that caught up by state transfer may hold less history than

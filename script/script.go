@@ -572,7 +572,7 @@ func ParseCommand(command string) (Step, error) {
 }
 
 // Commands lists the replica commands, for help texts and error messages.
-const Commands = "tx [OPERATION], prepare yes|no, prepare to PX yes|no, ack commit|abort, ack to PX commit|abort, progress, crash, recover, view change, checkpoint, status, list; a Byzantine replica also: tx OPERATION to PX, send KIND ... to PX (VIEW-CHANGE and NEW-VIEW with chosen contents too), lie in checkpoints|state replies [view V|snapshot]|new-view null at nN, withhold KIND [nN] from PX, stop lying"
+const Commands = "tx [OPERATION], prepare yes|no, prepare to PX yes|no, ack commit|abort, ack to PX commit|abort, progress, crash, recover, view change, checkpoint, status, list; a Byzantine replica also: tx OPERATION to PX, send KIND ... to PX (VIEW-CHANGE and NEW-VIEW with chosen contents too), lie in checkpoints|state replies [view V|snapshot|aborted|checkpoint nN]|new-view null at nN|new-view with N view changes, withhold KIND [nN] from PX, stop lying"
 
 func (s *Step) parseCommand(command string) error {
 	w := strings.Fields(strings.ToLower(command))
