@@ -231,6 +231,17 @@ func TestNewExpectationsParse(t *testing.T) {
 			assert.Equal(t, ExpectLogAgrees, e.Kind)
 			assert.Equal(t, lab.ID(1), e.Other)
 		}},
+		{"expect P0, P1: votes at n2: prepare yes P1 P0, no none; commit P1 P0, abort P3", func(t *testing.T, e Expect) {
+			assert.Equal(t, ExpectVotes, e.Kind)
+			assert.Equal(t, 2, e.N)
+			assert.Equal(t, &Tally{Prepare: true, Commit: true, PrepareYes: []lab.ID{0, 1}, CommitYes: []lab.ID{0, 1}, CommitNo: []lab.ID{3}}, e.Votes)
+		}},
+		{"expect P0: votes at n1: commit none, abort P2 P3", func(t *testing.T, e Expect) {
+			assert.Equal(t, &Tally{Commit: true, CommitNo: []lab.ID{2, 3}}, e.Votes)
+		}},
+		{"expect P0: votes at n1: prepare yes P0, no P1", func(t *testing.T, e Expect) {
+			assert.Equal(t, &Tally{Prepare: true, PrepareYes: []lab.ID{0}, PrepareNo: []lab.ID{1}}, e.Votes)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
@@ -240,7 +251,10 @@ func TestNewExpectationsParse(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"expect client: request 1 prepared", "expect P1: request 1 not prepared at n2", "expect P1: request 1 committed at 2",
-		"expect P1: log starts after 4", "expect P1: history agrees with P1", "expect P1: log agrees with P9", "expect P1: log agrees with client", "expect P1: history agrees with Pl"} {
+		"expect P1: log starts after 4", "expect P1: history agrees with P1", "expect P1: log agrees with P9", "expect P1: log agrees with client", "expect P1: history agrees with Pl",
+		"expect P1: votes at n1", "expect P1: votes at 1: commit P0, abort none", "expect P1: votes at n1: commit P0", "expect P1: votes at n1: commit P0, no P1",
+		"expect P1: votes at n1: commit, abort P1", "expect P1: votes at n1: commit P0 P0, abort none", "expect P1: votes at n1: commit P4, abort none",
+		"expect P1: votes at n1: commit P0, abort none; commit P1, abort none", "expect P1: votes at n1: prepare P0, no none", "expect P1: votes at n1: commit client, abort none"} {
 		_, err := Parse("x.case", head+"\n"+bad+"\n")
 		assert.Error(t, err, bad)
 	}
@@ -390,6 +404,40 @@ func TestLogStartsAfter(t *testing.T) {
 		f, ok := checkReplica(&withLog{log: tt.log}, e, 0)
 		assert.Equal(t, tt.holds, ok, "%v: %s", tt.log, f.Found)
 	}
+}
+
+// A votes line holds when the entry counts exactly its senders, in any
+// order, in the parts it names; a sender counted twice, or on both sides,
+// breaks it.
+func TestVotes(t *testing.T) {
+	c, err := Parse("x.case", head+"\nexpect P0: votes at n2: commit P0 P1 P3, abort none\nexpect P0: votes at n2: prepare yes P0 P1, no P3\n")
+	require.NoError(t, err)
+	commit, prepare := c.Expects[0], c.Expects[1]
+	at2 := func(e lab.Entry) []lab.Entry { e.Seq = 2; return []lab.Entry{{Seq: 1}, e} }
+	tests := []struct {
+		name  string
+		e     Expect
+		log   []lab.Entry
+		holds bool
+		found string
+	}{
+		{"the same, in another order", commit, at2(lab.Entry{CommitYes: []lab.ID{3, 0, 1}, PrepareNo: []lab.ID{2}}), true, ""},
+		{"counted on both sides", commit, at2(lab.Entry{CommitYes: []lab.ID{0, 1, 3}, CommitNo: []lab.ID{3}}), false, "commit P0 P1 P3, abort P3"},
+		{"counted twice", commit, at2(lab.Entry{CommitYes: []lab.ID{0, 1, 3, 3}}), false, "commit P0 P1 P3 P3"},
+		{"one missing", commit, at2(lab.Entry{CommitYes: []lab.ID{0, 1}}), false, "commit P0 P1, abort none"},
+		{"prepares alone", prepare, at2(lab.Entry{PrepareYes: []lab.ID{1, 0}, PrepareNo: []lab.ID{3}, CommitNo: []lab.ID{2}}), true, ""},
+		{"no entry there", commit, []lab.Entry{{Seq: 3}}, false, "no log entry at n2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, ok := checkReplica(&withLog{log: tt.log}, tt.e, 0)
+			assert.Equal(t, tt.holds, ok, f.Found)
+			assert.Contains(t, f.Found, tt.found)
+			assert.Equal(t, 2, f.Seq)
+		})
+	}
+	f, _ := checkReplica(&withLog{}, commit, 0)
+	assert.Equal(t, "votes at n2: commit P0 P1 P3, abort none", f.Expected)
 }
 
 // withLog is the stub with a log.

@@ -194,6 +194,8 @@ func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
 		return checkHistoryAgrees(f, e.Other, st, other)
 	case ExpectInFinalCheckpoint:
 		return checkFinal(f, cl, e, id, st)
+	case ExpectVotes:
+		return checkVotes(f, e, st)
 	}
 	return f, false
 }
@@ -377,6 +379,29 @@ func checkOutcome(f Failure, req lab.Request, e Expect, st lab.Status, n int) (F
 		return f, true
 	}
 	return f, false
+}
+
+// checkVotes compares the votes the log entry at e.N counts with the
+// line's, sender by sender, in the parts the line names.
+func checkVotes(f Failure, e Expect, st lab.Status) (Failure, bool) {
+	f.Seq = e.N
+	f.Expected = fmt.Sprintf("votes at n%d: %s", e.N, e.Votes)
+	le, ok := logEntry(st, e.N)
+	if !ok {
+		f.Found = fmt.Sprintf("no log entry at n%d (stable checkpoint n%d, executed up to n%d)", e.N, st.StableSeq, st.LastExecuted)
+		return f, false
+	}
+	f.Found = describeVotes(le)
+	got := &Tally{Prepare: e.Votes.Prepare, Commit: e.Votes.Commit,
+		PrepareYes: sortedIDs(le.PrepareYes), PrepareNo: sortedIDs(le.PrepareNo),
+		CommitYes: sortedIDs(le.CommitYes), CommitNo: sortedIDs(le.CommitNo)}
+	return f, got.String() == e.Votes.String()
+}
+
+// sortedIDs is a sorted copy of ids, repeats kept: a sender counted twice
+// shows.
+func sortedIDs(ids []lab.ID) []lab.ID {
+	return slices.Sorted(slices.Values(ids))
 }
 
 // checkNull looks for the null request at e.N: in the log, or executed

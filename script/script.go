@@ -170,6 +170,10 @@ const (
 	// ExpectLogAgrees: at every sequence number both logs hold, the
 	// replica's entry has Other's request, digest, phase and execution.
 	ExpectLogAgrees
+	// ExpectVotes: the log entry at sequence number N counts exactly the
+	// votes of Votes, by sender: what Status reports, which the consoles
+	// read to know whose vote is still awaited.
+	ExpectVotes
 )
 
 // Want is the outcome an ExpectOutcome line asks for.
@@ -221,6 +225,28 @@ type Expect struct {
 	Primary  lab.ID
 	N        int
 	Other    lab.ID // ExpectHistoryAgrees, ExpectLogAgrees: the replica compared with
+	Votes    *Tally // ExpectVotes
+}
+
+// Tally is the votes an ExpectVotes line names at one sequence number:
+// the prepare votes, the commit acks, or both, each list sorted by
+// replica. A list holds each sender once, so a replica that counts a
+// sender twice, or on both sides, does not match it.
+type Tally struct {
+	Prepare, Commit       bool // which part the line names
+	PrepareYes, PrepareNo []lab.ID
+	CommitYes, CommitNo   []lab.ID
+}
+
+func (t *Tally) String() string {
+	var parts []string
+	if t.Prepare {
+		parts = append(parts, fmt.Sprintf("prepare yes %s, no %s", ids(t.PrepareYes), ids(t.PrepareNo)))
+	}
+	if t.Commit {
+		parts = append(parts, fmt.Sprintf("commit %s, abort %s", ids(t.CommitYes), ids(t.CommitNo)))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Error is a problem in a case file, reported as file:line: message.
@@ -391,6 +417,13 @@ func (c *Case) checkExpect(e Expect) error {
 	}
 	if (e.Kind == ExpectHistoryAgrees || e.Kind == ExpectLogAgrees) && int(e.Other) >= c.N {
 		return fmt.Errorf("%s is not a replica of this %d-replica cluster", e.Other, c.N)
+	}
+	if t := e.Votes; t != nil {
+		for _, id := range slices.Concat(t.PrepareYes, t.PrepareNo, t.CommitYes, t.CommitNo) {
+			if int(id) >= c.N {
+				return fmt.Errorf("%s is not a replica of this %d-replica cluster", id, c.N)
+			}
+		}
 	}
 	return nil
 }
@@ -740,7 +773,7 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		e.Targets = ids
 	}
 	w := strings.Fields(strings.ToLower(what))
-	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted|pre-prepared|prepared|not committed|not decided|not pre-prepared|not prepared [at nS] [in view V], balance ACCOUNT=N ..., view V primary PX, not in view V, no view change, executed N, null request at nS, stable checkpoint N, stable checkpoints N, log at most N, log starts after nN, history agrees with PX, log agrees with PX, sent at most|least N [KIND] messages, snapshot in final checkpoint file, snapshot not in final checkpoint file)", what)
+	usage := fmt.Errorf("unknown expectation %q (want: request N committed|aborted|pre-prepared|prepared|not committed|not decided|not pre-prepared|not prepared [at nS] [in view V], balance ACCOUNT=N ..., view V primary PX, not in view V, no view change, executed N, null request at nS, stable checkpoint N, stable checkpoints N, log at most N, log starts after nN, history agrees with PX, log agrees with PX, votes at nS: prepare yes IDS, no IDS; commit IDS, abort IDS, sent at most|least N [KIND] messages, snapshot in final checkpoint file, snapshot not in final checkpoint file)", what)
 	if len(w) == 0 {
 		return e, usage
 	}
@@ -832,6 +865,9 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		if slices.Contains(e.Targets, e.Other) {
 			return e, fmt.Errorf("%s agrees with itself: name another replica", e.Other)
 		}
+	case len(w) >= 3 && w[0] == "votes" && w[1] == "at":
+		e.Kind = ExpectVotes
+		e.N, e.Votes, err = parseTally(what)
 	case strings.Join(w, " ") == "snapshot in final checkpoint file":
 		e.Kind = ExpectInFinalCheckpoint
 	case strings.Join(w, " ") == "snapshot not in final checkpoint file":
@@ -867,6 +903,74 @@ func parseExpect(c *Case, targets, what string) (Expect, error) {
 		return e, usage
 	}
 	return e, err
+}
+
+// parseTally reads "votes at nS: prepare yes IDS, no IDS; commit IDS,
+// abort IDS", where either part may stand alone and IDS is a list of
+// replicas separated by spaces, or "none".
+func parseTally(what string) (int, *Tally, error) {
+	usage := fmt.Errorf("want \"votes at nS: prepare yes P0 P1, no P3; commit P0 P1, abort P3\" (either part alone, \"none\" for no replica)")
+	head, body, ok := strings.Cut(what, ":")
+	w := strings.Fields(strings.ToLower(head))
+	if !ok || len(w) != 3 || !strings.HasPrefix(w[2], "n") {
+		return 0, nil, usage
+	}
+	seq, err := positive(w[2][1:])
+	if err != nil {
+		return 0, nil, fmt.Errorf("votes at: %v", err)
+	}
+	t := &Tally{}
+	for part := range strings.SplitSeq(body, ";") {
+		yes, no, ok := strings.Cut(strings.ToLower(strings.TrimSpace(part)), ",")
+		if !ok {
+			return 0, nil, usage
+		}
+		var first, second *[]lab.ID
+		var noWord string
+		switch f := strings.Fields(yes); {
+		case len(f) >= 2 && f[0] == "prepare" && f[1] == "yes" && !t.Prepare:
+			t.Prepare, yes, first, second, noWord = true, strings.Join(f[2:], " "), &t.PrepareYes, &t.PrepareNo, "no"
+		case len(f) >= 1 && f[0] == "commit" && !t.Commit:
+			t.Commit, yes, first, second, noWord = true, strings.Join(f[1:], " "), &t.CommitYes, &t.CommitNo, "abort"
+		default:
+			return 0, nil, usage
+		}
+		nf := strings.Fields(no)
+		if len(nf) == 0 || nf[0] != noWord {
+			return 0, nil, usage
+		}
+		if *first, err = tallyIDs(yes); err != nil {
+			return 0, nil, err
+		}
+		if *second, err = tallyIDs(strings.Join(nf[1:], " ")); err != nil {
+			return 0, nil, err
+		}
+	}
+	return seq, t, nil
+}
+
+// tallyIDs reads "P0 P1" or "none", sorted.
+func tallyIDs(s string) ([]lab.ID, error) {
+	f := strings.Fields(s)
+	switch {
+	case len(f) == 0:
+		return nil, fmt.Errorf("votes at: name the replicas, or \"none\"")
+	case len(f) == 1 && f[0] == "none":
+		return nil, nil
+	}
+	var out []lab.ID
+	for _, item := range f {
+		id, err := lab.ParseID(item)
+		if err != nil || id == lab.Client {
+			return nil, replicaError(item)
+		}
+		if slices.Contains(out, id) {
+			return nil, fmt.Errorf("votes at: %s listed twice in one list", id)
+		}
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // parseIDs reads "P0 (primary), P1 (replica), P2" or "all" is not accepted:
