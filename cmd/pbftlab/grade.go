@@ -214,8 +214,10 @@ func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if o.only != "" && !hasCase(cases, o.only) {
-		return res, fmt.Errorf("no case named %q in %s", o.only, o.cases)
+	if o.only != "" {
+		if o.only, err = caseNamed(cases, o.only); err != nil {
+			return res, fmt.Errorf("%w in %s", err, o.cases)
+		}
 	}
 	pkg, err := treePackage(o)
 	if err != nil {
@@ -631,15 +633,6 @@ func specName(sr types.SpecReport) string {
 		}
 	}
 	return sr.LeafNodeText
-}
-
-func hasCase(cases []*caseT, name string) bool {
-	for _, c := range cases {
-		if grader.Name(c) == name {
-			return true
-		}
-	}
-	return false
 }
 
 // printFailures shows, under the table, a few lines for each spec that

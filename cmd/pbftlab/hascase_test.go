@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,22 +13,33 @@ import (
 )
 
 // -case takes a robustness case's name as well as a lab case's, so that
-// every failure's "reproduce: make grade CASE=... SEED=... RUNS=1" works.
-func TestHasCaseKnowsEverySpec(t *testing.T) {
+// every failure's "reproduce: make grade CASE=... SEED=... RUNS=1" works,
+// and the name's first word alone when it names one case.
+func TestCaseNamedKnowsEverySpec(t *testing.T) {
 	root, err := kit.Root()
 	require.NoError(t, err)
 	cases, err := grader.LoadCases(filepath.Join(root, "cases"))
 	require.NoError(t, err)
 	robust := 0
 	for _, c := range cases {
-		assert.True(t, hasCase(cases, grader.Name(c)), grader.Name(c))
+		name, err := caseNamed(cases, grader.Name(c))
+		assert.NoError(t, err)
+		assert.Equal(t, grader.Name(c), name)
+		first, _, _ := strings.Cut(grader.Name(c), "_")
+		name, err = caseNamed(cases, first)
+		assert.NoError(t, err, first)
+		assert.Equal(t, grader.Name(c), name, first)
 		assert.Contains(t, grader.Reproduce(c, 7), "make grade CASE="+grader.Name(c)+" SEED=7 RUNS=1")
 		if grader.Robust(c) {
 			robust++
 		}
 	}
 	assert.NotZero(t, robust, "the robustness cases load with the lab's")
-	assert.False(t, hasCase(cases, "case99_nothing"))
+	_, err = caseNamed(cases, "case99_nothing")
+	assert.EqualError(t, err, `no case named "case99_nothing"`)
+	twins := []*caseT{{File: "x/a_one.case"}, {File: "x/a_two.case"}}
+	_, err = caseNamed(twins, "a")
+	assert.EqualError(t, err, `"a" names 2 cases (a_one, a_two): give the whole name`)
 }
 
 // kitTotal is what every whole grade is out of: the points of the kit's
