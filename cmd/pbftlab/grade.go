@@ -239,7 +239,7 @@ func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
 			return res, err
 		}
 		defer os.RemoveAll(dir)
-		o.rep.file = filepath.Join(dir, "progress.jsonl")
+		o.rep.log = newProgressLog(filepath.Join(dir, "progress.jsonl"))
 	}
 
 	// A dry run lists the specs without running any tree code, so that a
@@ -448,7 +448,7 @@ func (r suiteRun) finished(o gradeOptions) []types.SpecReport {
 	if r.report {
 		return r.specs
 	}
-	return slices.Collect(maps.Values(readProgress(o.rep.progressFile())))
+	return slices.Collect(maps.Values(o.rep.progress().reports()))
 }
 
 // death says why a process that ran one spec left no result for it.
