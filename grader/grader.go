@@ -62,6 +62,7 @@ func Run(t *testing.T, newReplica lab.New) {
 		}
 	})
 	ginkgo.ReportAfterEach(recordProgress)
+	ginkgo.ReportAfterSuite("driver report", writeReport)
 	ginkgo.ReportAfterSuite("score", func(r ginkgo.Report) {
 		sc := Score(r)
 		fmt.Fprint(ginkgo.GinkgoWriter, sc.Table())

@@ -439,7 +439,7 @@ type suiteRun struct {
 	out     string
 	stopped string // "" when it ended by itself
 	code    int
-	report  bool // it wrote its JSON report: it ended normally
+	report  bool // it wrote its report (grader.Settings.Report): it ended normally
 }
 
 // finished is every spec the process finished: its own report when it
@@ -476,7 +476,7 @@ func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, erro
 	// One seed of spec order for every process: the dry run's order is the
 	// order every run keeps, which runGroup counts on.
 	args := []string{"-test.run=^TestGrade$", "-ginkgo.no-color", "-ginkgo.silence-skips", "-ginkgo.seed=1",
-		"-ginkgo.json-report=" + report, "-ginkgo.timeout=1h", "-ginkgo.grace-period=2s"}
+		"-ginkgo.timeout=1h", "-ginkgo.grace-period=2s"}
 	if dry {
 		args = append(args, "-ginkgo.dry-run")
 	}
@@ -489,6 +489,7 @@ func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, erro
 	if err != nil {
 		return r, err
 	}
+	st.Report = report
 	if !dry {
 		st.Progress = o.rep.progressFile()
 	}
