@@ -393,10 +393,13 @@ func pickStr(b bool, yes, no string) string {
 	return no
 }
 
+// escaper escapes text for SVG and HTML alike. It is built once: a
+// replacer builds its tables on first use, which costs more than the
+// escaping of a whole diagram's labels.
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+
 // esc escapes text for SVG and HTML alike.
-func esc(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
-}
+func esc(s string) string { return escaper.Replace(s) }
 
 // leftOutNote says what a diagram skips and where the whole run is: the
 // report keeps the beginning and the end of a long run only, so it
