@@ -2,7 +2,9 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -265,8 +267,9 @@ func (d *drawing) layout() {
 		}
 	}
 	d.y += rowH
-	for lane, at := range d.crashedAt {
-		d.downs = append(d.downs, [3]int{lane, at, d.y})
+	// Lane by lane, so that the same run draws the same page.
+	for _, lane := range slices.Sorted(maps.Keys(d.crashedAt)) {
+		d.downs = append(d.downs, [3]int{lane, d.crashedAt[lane], d.y})
 	}
 }
 
