@@ -9,6 +9,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"pbftlab/grader/report"
+	"pbftlab/internal/atomicfile"
 	"pbftlab/lab"
 	"pbftlab/script"
 	"pbftlab/sim"
@@ -40,6 +41,34 @@ func recordProgress(sr ginkgo.SpecReport) {
 	_, _ = f.Write(append(line, '\n'))
 }
 
+// writeReport writes the suite's report to the file the driver names
+// (Settings.Report) once every spec has run, or the suite was stopped:
+// Ginkgo's report, in the shape of its JSON report, less the report
+// entries of each spec, whose traces the progress file has carried
+// already. That the file exists tells the driver the process ended by
+// itself; Ginkgo's own JSON report would tell it as much at twice the
+// cost, every trace encoded and decoded once more. It is written whole or
+// not at all, so that a process killed while writing it has written none.
+func writeReport(r ginkgo.Report) {
+	st, err := ReadSettings()
+	if err != nil || st.Report == "" {
+		return
+	}
+	specs := make(types.SpecReports, len(r.SpecReports))
+	for i, sr := range r.SpecReports {
+		sr.ReportEntries = nil
+		specs[i] = sr
+	}
+	r.SpecReports = specs
+	data, err := json.Marshal([]types.Report{r})
+	if err != nil {
+		ginkgo.Fail("the suite's report does not encode: " + err.Error())
+	}
+	if err := atomicfile.Write(st.Report, data); err != nil {
+		ginkgo.Fail("writing the suite's report: " + err.Error())
+	}
+}
+
 // traceOf captures a finished run of case c for the reports.
 func traceOf(c *script.Case, s *sim.Cluster, r run, failures []script.Failure, err error) *report.Trace {
 	if s == nil {
@@ -67,8 +96,8 @@ func traceOf(c *script.Case, s *sim.Cluster, r run, failures []script.Failure, e
 	return t
 }
 
-// attachTrace hangs the trace on the running spec, where the JSON report
-// and the progress file carry it to the driver. It is never printed: the
+// attachTrace hangs the trace on the running spec, where the progress
+// file carries it to the driver. It is never printed: the
 // failure message already has the transcript.
 func attachTrace(t *report.Trace) {
 	if t != nil {

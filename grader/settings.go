@@ -30,6 +30,9 @@ type Settings struct {
 	// Progress is the file the suite appends each finished spec's report
 	// to (see recordProgress).
 	Progress string `json:"progress,omitempty"`
+	// Report is the file the suite writes its report to once every spec
+	// has run (see writeReport).
+	Report string `json:"report,omitempty"`
 	// ScheduleText, when set, plays every seed on this order of
 	// deliveries instead of the seed's, as sim.ParseSchedule reads it
 	// (ReadSettings parses it into Schedule). A failure's replay command
@@ -93,7 +96,7 @@ func ReadSettings() (Settings, error) {
 	if got.Duplicate != 0 {
 		s.Duplicate = got.Duplicate
 	}
-	s.Cases, s.Tree, s.Progress, s.Stress = got.Cases, got.Tree, got.Progress, got.Stress
+	s.Cases, s.Tree, s.Progress, s.Report, s.Stress = got.Cases, got.Tree, got.Progress, got.Report, got.Stress
 	if s.ScheduleText = got.ScheduleText; s.ScheduleText != "" {
 		sched, err := sim.ParseSchedule(s.ScheduleText)
 		if err != nil {

@@ -33,39 +33,65 @@ func simTrace(s *sim.Cluster) *report.Trace {
 	t := &report.Trace{Replicas: s.N(), Steps: stepsOf(s)}
 	t.Transcript = report.BoundLines(s.Trace().Transcript(true), report.MaxTranscriptLines, report.MaxLineLen)
 	all := s.Trace().Events()
+	// The diagram keeps the first and the last events of a long run; the
+	// others are only counted. Every event still takes part in the pairing
+	// below, which is cheap, but only those kept become report events.
+	var shown []int // the events the report has, by index in all
+	for i, e := range all {
+		if _, ok := simKind(e); ok {
+			shown = append(shown, i)
+		}
+	}
+	keep := func(int) bool { return true }
+	if n := len(shown); n > report.MaxEvents {
+		head, tail := report.MaxEvents-report.MaxEvents/3, report.MaxEvents/3
+		t.Omitted, t.Gap = n-report.MaxEvents, head
+		keep = func(k int) bool { return k < head || k >= n-tail }
+	}
 	// A delivery the simulator could not pair with its send is paired with
 	// the last matching send on its link, so the diagram can draw it; a
-	// second delivery of one send is marked as a duplicate.
+	// second delivery of one send is marked as a duplicate. Matching sends
+	// are looked up by their text only when such a delivery exists.
+	unpaired := slices.ContainsFunc(all, func(e sim.Event) bool {
+		return (e.Kind == sim.EventDeliver || e.Kind == sim.EventLost) && e.SendIdx < 0
+	})
 	lastSend := map[string]int{}
 	forged := map[int]bool{}    // sends the kit made in a Byzantine replica's name
 	delivered := map[int]bool{} // sends delivered once already
-	for _, e := range all {
-		ev, ok := simEvent(e)
-		if !ok {
-			continue
-		}
-		if ev.Kind == report.KindSend {
-			lastSend[linkKey(e)] = e.Index
+	if len(shown) > 0 {
+		t.Events = make([]report.Event, 0, min(len(shown), report.MaxEvents))
+	}
+	for k, i := range shown {
+		e := all[i]
+		kind, _ := simKind(e)
+		send, dup, forgedSend := -1, false, false
+		if kind == report.KindSend {
+			if unpaired {
+				lastSend[linkKey(e)] = e.Index
+			}
 			forged[e.Index] = e.Forged
 		}
-		if ev.Kind == report.KindDeliver || ev.Kind == report.KindLost {
-			if ev.Send < 0 {
-				if i, ok := lastSend[linkKey(e)]; ok {
-					ev.Send = i
+		if kind == report.KindDeliver || kind == report.KindLost {
+			send = e.SendIdx
+			if send < 0 {
+				if j, ok := lastSend[linkKey(e)]; ok {
+					send = j
 				}
 			}
-			ev.Dup = ev.Send >= 0 && delivered[ev.Send]
-			if ev.Send >= 0 {
-				delivered[ev.Send] = true
-				ev.Forged = ev.Forged || forged[ev.Send]
+			dup = send >= 0 && delivered[send]
+			if send >= 0 {
+				delivered[send] = true
+				forgedSend = forged[send]
 			}
 		}
+		if !keep(k) {
+			continue
+		}
+		ev := simEvent(e, kind)
+		if kind == report.KindDeliver || kind == report.KindLost {
+			ev.Send, ev.Dup, ev.Forged = send, dup, ev.Forged || forgedSend
+		}
 		t.Events = append(t.Events, ev)
-	}
-	if n := len(t.Events); n > report.MaxEvents {
-		head, tail := report.MaxEvents-report.MaxEvents/3, report.MaxEvents/3
-		t.Events = append(t.Events[:head:head], t.Events[n-tail:]...)
-		t.Omitted, t.Gap = n-report.MaxEvents, head
 	}
 	return t
 }
@@ -74,49 +100,60 @@ func linkKey(e sim.Event) string {
 	return e.From.String() + ">" + e.To.String() + " " + lab.Describe(e.Msg)
 }
 
-// simEvent turns a simulator event into a report event; log lines stay in
-// the transcript only.
-func simEvent(e sim.Event) (report.Event, bool) {
-	ev := report.Event{Index: e.Index, Time: e.Time, Send: -1, Forged: e.Forged}
+// simKind is the report's kind of a simulator event, and false for the
+// events the report leaves to the transcript: log lines.
+func simKind(e sim.Event) (string, bool) {
 	switch e.Kind {
 	case sim.EventStep:
-		ev.Kind, ev.Text = report.KindStep, e.Text
-		return ev, true
+		return report.KindStep, true
 	case sim.EventNote:
-		ev.Kind, ev.Text = report.KindNote, e.Text
-		return ev, true
-	case sim.EventCrash, sim.EventRecover:
-		ev.Kind = report.KindCrash
-		if e.Kind == sim.EventRecover {
-			ev.Kind = report.KindRecover
-		}
-		ev.From, ev.To = e.From.String(), e.From.String()
-		return ev, true
+		return report.KindNote, true
+	case sim.EventCrash:
+		return report.KindCrash, true
+	case sim.EventRecover:
+		return report.KindRecover, true
 	case sim.EventCheckpoint:
-		ev.Kind, ev.From, ev.To = report.KindCheckpoint, e.From.String(), e.From.String()
+		return report.KindCheckpoint, true
+	case sim.EventSend:
+		return report.KindSend, true
+	case sim.EventDeliver:
+		return report.KindDeliver, true
+	case sim.EventLost:
+		return report.KindLost, true
+	case sim.EventDrop:
+		return report.KindDrop, true
+	}
+	return "", false
+}
+
+// simEvent turns a simulator event of the given report kind (simKind)
+// into a report event.
+func simEvent(e sim.Event, kind string) report.Event {
+	ev := report.Event{Index: e.Index, Time: e.Time, Send: -1, Forged: e.Forged, Kind: kind}
+	switch e.Kind {
+	case sim.EventStep, sim.EventNote:
+		ev.Text = e.Text
+		return ev
+	case sim.EventCrash, sim.EventRecover:
+		ev.From, ev.To = e.From.String(), e.From.String()
+		return ev
+	case sim.EventCheckpoint:
+		ev.From, ev.To = e.From.String(), e.From.String()
 		state := "taken"
 		if e.Stable {
 			state = "stable"
 		}
 		ev.Text = fmt.Sprintf("checkpoint n%d %s", e.Seq, state)
-		return ev, true
-	case sim.EventSend:
-		ev.Kind = report.KindSend
-	case sim.EventDeliver:
-		ev.Kind, ev.Send = report.KindDeliver, e.SendIdx
-	case sim.EventLost:
-		ev.Kind, ev.Send = report.KindLost, e.SendIdx
-	case sim.EventDrop:
-		ev.Kind = report.KindDrop
-	default:
-		return ev, false
+		return ev
+	case sim.EventDeliver, sim.EventLost:
+		ev.Send = e.SendIdx
 	}
 	ev.From, ev.To = e.From.String(), e.To.String()
 	if e.Msg != nil {
 		m := report.MsgOf(e.Msg)
 		ev.Msg = &m
 	}
-	return ev, true
+	return ev
 }
 
 // stepsOf turns the states the simulator recorded after each delivery into

@@ -276,6 +276,84 @@ func TestSimTraceIsDeterministic(t *testing.T) {
 	assert.Equal(t, string(a), string(b))
 }
 
+// simTrace converts only the events the report keeps, and looks sends up by
+// their text only when a delivery needs it; the trace is the one converting
+// every event gives, byte for byte.
+func TestSimTraceIsWhatConvertingEveryEventGives(t *testing.T) {
+	crashed := func() *sim.Cluster {
+		s := sim.New(newEcho, sim.Options{Seed: 1, Duplicate: 0.3})
+		s.Crash(2)
+		s.Send("account=alice,amount=1,operation=deposit")
+		require.NoError(t, s.Recover(2))
+		return s
+	}
+	forged := func() *sim.Cluster {
+		s := runEcho(2, sim.Options{Seed: 4})
+		require.NoError(t, s.VoteTo(3, 1, lab.OpPrepare, false))
+		return s
+	}
+	for _, tt := range []struct {
+		name string
+		run  func() *sim.Cluster
+	}{
+		{"nothing", func() *sim.Cluster { return sim.New(newEcho, sim.Options{Seed: 1}) }},
+		{"duplicates", func() *sim.Cluster { return runEcho(3, sim.Options{Seed: 3, Duplicate: 0.5}) }},
+		{"reordered", func() *sim.Cluster { return runEcho(5, sim.Options{Seed: 2, Reorder: true, Duplicate: 0.2}) }},
+		{"a crash and lost messages", crashed},
+		{"forged votes", forged},
+		{"longer than the diagram keeps", func() *sim.Cluster { return runEcho(150, sim.Options{Seed: 1, Duplicate: 0.2}) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.run()
+			want, err := json.Marshal(simTraceOfEveryEvent(s))
+			require.NoError(t, err)
+			got, err := json.Marshal(simTrace(s))
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got))
+		})
+	}
+}
+
+// simTraceOfEveryEvent is simTrace as it was: every event converted and
+// paired, then the middle of a long run cut out.
+func simTraceOfEveryEvent(s *sim.Cluster) *report.Trace {
+	t := &report.Trace{Replicas: s.N(), Steps: stepsOf(s)}
+	t.Transcript = report.BoundLines(s.Trace().Transcript(true), report.MaxTranscriptLines, report.MaxLineLen)
+	lastSend := map[string]int{}
+	forged := map[int]bool{}
+	delivered := map[int]bool{}
+	for _, e := range s.Trace().Events() {
+		kind, ok := simKind(e)
+		if !ok {
+			continue
+		}
+		ev := simEvent(e, kind)
+		if ev.Kind == report.KindSend {
+			lastSend[linkKey(e)] = e.Index
+			forged[e.Index] = e.Forged
+		}
+		if ev.Kind == report.KindDeliver || ev.Kind == report.KindLost {
+			if ev.Send < 0 {
+				if i, ok := lastSend[linkKey(e)]; ok {
+					ev.Send = i
+				}
+			}
+			ev.Dup = ev.Send >= 0 && delivered[ev.Send]
+			if ev.Send >= 0 {
+				delivered[ev.Send] = true
+				ev.Forged = ev.Forged || forged[ev.Send]
+			}
+		}
+		t.Events = append(t.Events, ev)
+	}
+	if n := len(t.Events); n > report.MaxEvents {
+		head, tail := report.MaxEvents-report.MaxEvents/3, report.MaxEvents/3
+		t.Events = append(t.Events[:head:head], t.Events[n-tail:]...)
+		t.Omitted, t.Gap = n-report.MaxEvents, head
+	}
+	return t
+}
+
 func TestSimTraceMarksCrashesAndLostMessages(t *testing.T) {
 	s := sim.New(newEcho, sim.Options{Seed: 1})
 	s.Crash(2)

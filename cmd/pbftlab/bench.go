@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"pbftlab/internal/kit"
+	"pbftlab/internal/skelgen"
 	"pbftlab/internal/submission"
+	"pbftlab/script"
 )
 
 // The benchmarks themselves are Go benchmarks beside the code they
@@ -63,7 +65,7 @@ type table struct {
 	build   time.Duration // go test -c of the solution
 	suite   time.Duration // the solution's grade test binary, run alone
 	grade   time.Duration // pbftlab grade, build cache warm
-	batch   time.Duration // pbftlab batch of batchSize copies of the solution's files, per submission
+	batch   time.Duration // pbftlab batch of batchSize copies of a full-marks submission, per submission
 	sim     map[string]results
 	tcp     map[string]results
 }
@@ -130,13 +132,13 @@ func measure(o benchOptions) (*table, error) {
 // grade's latency.
 const batchSize = 6
 
-// measureBatch grades batchSize copies of the reference's files as
-// submissions, as many at once as there are cores, and returns the median
-// wall time per submission. Each copy is compiled and linked on its own,
-// as any submission is.
+// measureBatch grades batchSize copies of a full-marks submission, as
+// many at once as there are cores, and returns the median wall time per
+// submission. Each copy is compiled and linked on its own, as any
+// submission is.
 func measureBatch(o benchOptions, dir string) (time.Duration, error) {
 	subs := filepath.Join(dir, "submissions")
-	editable, err := submission.Editable(filepath.Join(o.root, submission.Tree))
+	files, err := solvedSubmission(o.root)
 	if err != nil {
 		return 0, err
 	}
@@ -145,12 +147,7 @@ func measureBatch(o benchOptions, dir string) (time.Duration, error) {
 		if err := os.MkdirAll(sub, 0o755); err != nil {
 			return 0, err
 		}
-		for _, name := range editable {
-			src, err := os.ReadFile(filepath.Join(o.root, "solution", name))
-			if err != nil {
-				return 0, err
-			}
-			src = bytes.Replace(src, []byte("package solution\n"), []byte("package "+submission.Tree+"\n"), 1)
+		for name, src := range files {
 			if err := os.WriteFile(filepath.Join(sub, name), src, 0o644); err != nil {
 				return 0, err
 			}
@@ -158,7 +155,7 @@ func measureBatch(o benchOptions, dir string) (time.Duration, error) {
 	}
 	var per []time.Duration
 	for i := range o.count {
-		fmt.Fprintf(o.out, "+ pbftlab batch -submissions %s (%d copies of the solution)\n", subs, batchSize)
+		fmt.Fprintf(o.out, "+ pbftlab batch -submissions %s (%d copies of a full-marks submission)\n", subs, batchSize)
 		start := time.Now()
 		var out bytes.Buffer
 		if code := dispatch([]string{"batch", "-submissions", subs, "-reports", filepath.Join(dir, fmt.Sprintf("batch%d", i))}, &out, &out); code != exitOK {
@@ -167,6 +164,31 @@ func measureBatch(o benchOptions, dir string) (time.Duration, error) {
 		per = append(per, time.Since(start)/batchSize)
 	}
 	return median(per), nil
+}
+
+// solvedSubmission returns the files a student hands in who has done every
+// phase as the reference does: the skeleton's editable files with every
+// region filled from the reference, by name. The reference's own files
+// would not do: their lines marked REFERENCE ONLY call into its fast mode,
+// which a student's tree does not have, so they do not build there.
+func solvedSubmission(root string) (map[string][]byte, error) {
+	files, err := skelgen.Generate(skelgen.Options{Root: root, From: "solution", To: submission.Tree, Fill: script.Phases()})
+	if err != nil {
+		return nil, err
+	}
+	editable, err := submission.Editable(filepath.Join(root, submission.Tree))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, name := range editable {
+		src, ok := files[name]
+		if !ok {
+			return nil, fmt.Errorf("the skeleton generated from the reference has no %s", name)
+		}
+		out[name] = src
+	}
+	return out, nil
 }
 
 // run runs a command in the module root, showing it first, and returns

@@ -241,7 +241,7 @@ func grade(o gradeOptions, progress io.Writer) (grader.Result, error) {
 			return res, err
 		}
 		defer os.RemoveAll(dir)
-		o.rep.file = filepath.Join(dir, "progress.jsonl")
+		o.rep.log = newProgressLog(filepath.Join(dir, "progress.jsonl"))
 	}
 
 	// A dry run lists the specs without running any tree code, so that a
@@ -441,7 +441,7 @@ type suiteRun struct {
 	out     string
 	stopped string // "" when it ended by itself
 	code    int
-	report  bool // it wrote its JSON report: it ended normally
+	report  bool // it wrote its report (grader.Settings.Report): it ended normally
 }
 
 // finished is every spec the process finished: its own report when it
@@ -450,7 +450,7 @@ func (r suiteRun) finished(o gradeOptions) []types.SpecReport {
 	if r.report {
 		return r.specs
 	}
-	return slices.Collect(maps.Values(readProgress(o.rep.progressFile())))
+	return slices.Collect(maps.Values(o.rep.progress().reports()))
 }
 
 // death says why a process that ran one spec left no result for it.
@@ -463,6 +463,14 @@ func (r suiteRun) death() string {
 	}
 	return grader.ExplainDeath(r.out)
 }
+
+// suiteGOGC is the test process's GOGC. The suite allocates fast and keeps
+// little (the reference's grade peaks near 100 MB), so at Go's default the
+// collector takes an eighth of its processor time; letting the heap grow
+// to five times what it keeps saves most of that. The bounds do not move:
+// GOMEMLIMIT makes the collector work harder as the heap nears it, and
+// the address space stays capped.
+const suiteGOGC = "400"
 
 // runSuite runs the compiled suite directly, in the tree's folder as go
 // test would, and returns what it left. The process is bounded: its
@@ -478,7 +486,7 @@ func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, erro
 	// One seed of spec order for every process: the dry run's order is the
 	// order every run keeps, which runGroup counts on.
 	args := []string{"-test.run=^TestGrade$", "-ginkgo.no-color", "-ginkgo.silence-skips", "-ginkgo.seed=1",
-		"-ginkgo.json-report=" + report, "-ginkgo.timeout=1h", "-ginkgo.grace-period=2s"}
+		"-ginkgo.timeout=1h", "-ginkgo.grace-period=2s"}
 	if dry {
 		args = append(args, "-ginkgo.dry-run")
 	}
@@ -491,10 +499,11 @@ func runSuite(o gradeOptions, bin, pkg, filter string, dry bool) (suiteRun, erro
 	if err != nil {
 		return r, err
 	}
+	st.Report = report
 	if !dry {
 		st.Progress = o.rep.progressFile()
 	}
-	cmd.Env = append(os.Environ(), st.Env(), "GOMEMLIMIT="+o.lim.goMem)
+	cmd.Env = append(os.Environ(), st.Env(), "GOMEMLIMIT="+o.lim.goMem, "GOGC="+suiteGOGC)
 	cmd.Env = append(cmd.Env, o.env...)
 	out := newHeadTail(o.lim.output)
 	cmd.Stdout = io.MultiWriter(out, o.log)

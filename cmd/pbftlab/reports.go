@@ -2,11 +2,11 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -39,16 +39,19 @@ type reportOptions struct {
 	label  string // what the reports call the graded tree, if not its folder
 	from   string // the submission folder, when grading one
 	live   *progress
-	file   string // the progress file when the grade is not followed
+	log    *progressLog // the progress file when the grade is not followed
+}
+
+// progress is the progress file, read as the suite appends to it.
+func (r reportOptions) progress() *progressLog {
+	if r.live != nil {
+		return r.live.log
+	}
+	return r.log
 }
 
 // progressFile is where the suite appends a line per finished spec.
-func (r reportOptions) progressFile() string {
-	if r.live != nil {
-		return r.live.file
-	}
-	return r.file
-}
+func (r reportOptions) progressFile() string { return r.progress().file }
 
 // addReportFlags adds grade's report flags.
 func addReportFlags(fs *flag.FlagSet, r *reportOptions) {
@@ -104,8 +107,8 @@ func (r reportOptions) listed(specs []types.SpecReport) {
 // reports it leaves say which cases did not run.
 type progress struct {
 	o     gradeOptions
-	dir   string // holds file; removed at the end
-	file  string
+	dir   string // holds the progress file; removed at the end
+	log   *progressLog
 	begin time.Time
 
 	mu       sync.Mutex
@@ -123,7 +126,7 @@ func startProgress(o gradeOptions) (*progress, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &progress{o: o, dir: dir, file: filepath.Join(dir, "progress.jsonl"), begin: time.Now(),
+	p := &progress{o: o, dir: dir, log: newProgressLog(filepath.Join(dir, "progress.jsonl")), begin: time.Now(),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go p.follow()
 	return p, nil
@@ -151,7 +154,8 @@ func (p *progress) follow() {
 		case <-tick.C:
 			p.mu.Lock()
 			if !p.finished && p.specs != nil {
-				if n := countLines(p.file); n != p.seen {
+				p.log.refresh()
+				if p.log.count() != p.seen {
 					_ = p.writePartialLocked(false, "")
 				}
 			}
@@ -166,8 +170,8 @@ func (p *progress) follow() {
 // reported as not run: a grade stopped during its build is a grade with
 // nothing run, never an empty one that a CI tool would read as a success.
 func (p *progress) writePartialLocked(all bool, why string) error {
-	reports := readProgress(p.file)
-	p.seen = countLines(p.file)
+	reports := p.log.reports()
+	p.seen = p.log.count()
 	run := p.o.runInfo(time.Since(p.begin))
 	run.Partial = true
 	run.Error = why
@@ -178,7 +182,7 @@ func (p *progress) writePartialLocked(all bool, why string) error {
 		name := specName(want)
 		if sr, ok := reports[name]; ok {
 			if row, ok := grader.RowOf(sr); ok {
-				run.Cases = append(run.Cases, p.o.caseOf(row, traceIn(sr)))
+				run.Cases = append(run.Cases, p.o.caseOf(row, p.log.trace(name)))
 				continue
 			}
 		}
@@ -217,8 +221,8 @@ func (p *progress) traces() map[string]*report.Trace {
 	if p == nil {
 		return out
 	}
-	for name, sr := range readProgress(p.file) {
-		if t := traceIn(sr); t != nil {
+	for name := range p.log.reports() {
+		if t := p.log.trace(name); t != nil {
 			out[name] = t
 		}
 	}
@@ -251,51 +255,165 @@ func (p *progress) close() {
 }
 
 // readProgress reads the progress file: the last report of each spec, by
-// name. Lines that do not parse are skipped; the suite's process may die
-// in the middle of one.
+// name.
 func readProgress(file string) map[string]types.SpecReport {
-	out := map[string]types.SpecReport{}
-	f, err := os.Open(file)
+	return newProgressLog(file).reports()
+}
+
+// maxProgressLine bounds one line of the progress file; a longer one is
+// skipped like any line that does not parse.
+const maxProgressLine = 64 << 20
+
+// progressLog reads the progress file as the suite appends to it, each
+// line once: a grade followed every second for minutes, with every spec's
+// trace on its line, would otherwise parse the same megabytes again and
+// again. It keeps the last report of each spec, by name; lines that do not
+// parse are skipped, since the suite's process may die in the middle of
+// one (the next process's first line then shares its line, and both are
+// lost, as they would be to any reader of the file).
+type progressLog struct {
+	file string
+	max  int // bytes of the longest line read (maxProgressLine)
+
+	mu     sync.Mutex
+	off    int64 // bytes read: whole lines only
+	lines  int   // whole lines read
+	last   map[string]types.SpecReport
+	traces map[string][]string      // the JSON of each trace entry of the spec's last report, by spec name
+	traced map[string]*report.Trace // traces decoded so far, by spec name
+}
+
+func newProgressLog(file string) *progressLog {
+	return &progressLog{file: file, max: maxProgressLine, last: map[string]types.SpecReport{},
+		traces: map[string][]string{}, traced: map[string]*report.Trace{}}
+}
+
+// refresh reads the whole lines appended since it last looked.
+func (l *progressLog) refresh() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, err := os.Open(l.file)
 	if err != nil {
-		return out
+		return
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-	for sc.Scan() {
-		var sr types.SpecReport
-		if json.Unmarshal(sc.Bytes(), &sr) != nil || sr.LeafNodeType != types.NodeTypeIt {
-			continue
-		}
-		if sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending {
-			continue
-		}
-		out[specName(sr)] = sr
+	if fi, err := f.Stat(); err != nil || fi.Size() < l.off {
+		// Only ever appended to; a file that shrank is read afresh.
+		l.off, l.lines = 0, 0
+		clear(l.last)
+		clear(l.traces)
+		clear(l.traced)
 	}
-	return out
+	if _, err := f.Seek(l.off, io.SeekStart); err != nil {
+		return
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	var line []byte
+	n, long := 0, false // the line's length so far; longer than l.max
+	for {
+		chunk, err := r.ReadSlice('\n')
+		n += len(chunk)
+		if long = long || n > l.max; long {
+			line = line[:0]
+		} else {
+			line = append(line, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return // a line not finished yet: read again next time
+		}
+		l.off += int64(n)
+		l.lines++
+		if !long {
+			l.add(line)
+		}
+		line, n, long = line[:0], 0, false
+	}
 }
 
-func countLines(file string) int {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return 0
+// progressLine is one line of the progress file: a spec report, whose
+// report entries are read as the JSON they carry. Ginkgo's own decoding
+// of an entry decodes that JSON a second time, into values nobody reads,
+// which costs more than everything else in the line.
+type progressLine struct {
+	types.SpecReport
+	ReportEntries []struct { // shadows SpecReport.ReportEntries
+		Name  string
+		Value struct{ AsJSON string }
 	}
-	return bytes.Count(data, []byte{'\n'})
 }
 
-// traceIn decodes the trace the grader attached to a spec, if any.
-func traceIn(sr types.SpecReport) *report.Trace {
-	for i := len(sr.ReportEntries) - 1; i >= 0; i-- {
-		e := sr.ReportEntries[i]
-		if e.Name != report.TraceEntry {
-			continue
-		}
-		var t report.Trace
-		if json.Unmarshal([]byte(e.Value.AsJSON), &t) == nil {
-			return &t
+// valid reports whether every entry holds JSON, as Ginkgo's decoding of
+// the line requires: a line where one does not is skipped.
+func (l *progressLine) valid() bool {
+	for _, e := range l.ReportEntries {
+		if !json.Valid([]byte(e.Value.AsJSON)) {
+			return false
 		}
 	}
-	return nil
+	return true
+}
+
+// add takes one line of the file.
+func (l *progressLog) add(line []byte) {
+	var pl progressLine
+	if json.Unmarshal(line, &pl) != nil || !pl.valid() {
+		return
+	}
+	sr := pl.SpecReport
+	if sr.LeafNodeType != types.NodeTypeIt || sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending {
+		return
+	}
+	var traces []string
+	for _, e := range pl.ReportEntries {
+		if e.Name == report.TraceEntry {
+			traces = append(traces, e.Value.AsJSON)
+		}
+	}
+	name := specName(sr)
+	l.last[name], l.traces[name] = sr, traces
+	delete(l.traced, name)
+}
+
+// count is how many whole lines the file held when last read.
+func (l *progressLog) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lines
+}
+
+// reports reads what was appended and returns the last report of each
+// spec, by name.
+func (l *progressLog) reports() map[string]types.SpecReport {
+	l.refresh()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.last)
+}
+
+// trace is the trace of the spec's last report, decoded once: the last
+// trace entry that decodes.
+func (l *progressLog) trace(name string) *report.Trace {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, ok := l.traced[name]; ok {
+		return t
+	}
+	if _, ok := l.last[name]; !ok {
+		return nil
+	}
+	var t *report.Trace
+	for _, data := range slices.Backward(l.traces[name]) {
+		var tr report.Trace
+		if json.Unmarshal([]byte(data), &tr) == nil {
+			t = &tr
+			break
+		}
+	}
+	l.traced[name] = t
+	return t
 }
 
 // runInfo is the report header of this grade.

@@ -79,8 +79,8 @@ func TestPartialResultsNameWhatDidNotRun(t *testing.T) {
 
 	// The first case passes; the second is being written when the process
 	// dies, leaving half a line.
-	appendLine(t, p.file, spec("case1_deposit", 10, types.SpecStatePassed))
-	f, err := os.OpenFile(p.file, os.O_WRONLY|os.O_APPEND, 0o644)
+	appendLine(t, p.log.file, spec("case1_deposit", 10, types.SpecStatePassed))
+	f, err := os.OpenFile(p.log.file, os.O_WRONLY|os.O_APPEND, 0o644)
 	require.NoError(t, err)
 	_, err = f.WriteString(`{"LeafNodeType":"It","State":"fail`)
 	require.NoError(t, err)
@@ -107,20 +107,99 @@ func TestProgressKeepsTheLastReportOfEachSpec(t *testing.T) {
 	assert.Empty(t, readProgress(filepath.Join(t.TempDir(), "missing")))
 }
 
-func TestTraceComesBackFromTheSpecReport(t *testing.T) {
+// The progress log reads the file as it grows, each line once; whatever
+// the moments it looks at, it must see what a reader of the whole file
+// sees: whole lines only, the last report of each spec, a line cut short
+// by a dead process lost together with the line that follows it, and an
+// overlong line skipped.
+func TestProgressLogReadsWhatTheWholeFileSays(t *testing.T) {
+	line := func(name string, state types.SpecState) string {
+		data, err := json.Marshal(spec(name, 1, state))
+		require.NoError(t, err)
+		return string(data) + "\n"
+	}
+	passed, failed := line("a", types.SpecStatePassed), line("a", types.SpecStateFailed)
+	long := line("long", types.SpecStatePassed)
+	// A report entry that holds no JSON: Ginkgo's decoding refuses the line.
+	badEntry := strings.Replace(line("b", types.SpecStatePassed), "{", `{"ReportEntries":[{"Name":"pbftlab-trace","Value":{"AsJSON":"{not json"}}],`, 1)
+	var asGinkgo types.SpecReport
+	require.Error(t, json.Unmarshal([]byte(badEntry), &asGinkgo))
+	for _, tt := range []struct {
+		name   string
+		writes []string // appended one at a time, the log looking after each
+		want   map[string]types.SpecState
+		lines  int
+	}{
+		{"whole lines", []string{passed, line("b", types.SpecStatePassed)}, map[string]types.SpecState{"a": types.SpecStatePassed, "b": types.SpecStatePassed}, 2},
+		{"the last report counts", []string{failed, passed}, map[string]types.SpecState{"a": types.SpecStatePassed}, 2},
+		{"a line written in pieces", []string{passed[:10], passed[10:30], passed[30:]}, map[string]types.SpecState{"a": types.SpecStatePassed}, 1},
+		{"a line cut by a dead process takes the next with it", []string{failed[:20], line("b", types.SpecStatePassed), line("c", types.SpecStatePassed)}, map[string]types.SpecState{"c": types.SpecStatePassed}, 2},
+		{"skipped and pending specs have not run", []string{line("b", types.SpecStateSkipped), line("c", types.SpecStatePending), passed}, map[string]types.SpecState{"a": types.SpecStatePassed}, 3},
+		{"a line whose entry holds no JSON is skipped", []string{badEntry, passed}, map[string]types.SpecState{"a": types.SpecStatePassed}, 2},
+		{"an overlong line is skipped", []string{long[:100], long[100:], passed}, map[string]types.SpecState{"a": types.SpecStatePassed}, 2},
+		{"nothing yet", nil, map[string]types.SpecState{}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "progress.jsonl")
+			l := newProgressLog(file)
+			l.max = len(long) - 1
+			states := func(m map[string]types.SpecReport) map[string]types.SpecState {
+				out := map[string]types.SpecState{}
+				for name, sr := range m {
+					out[name] = sr.State
+				}
+				return out
+			}
+			for _, w := range tt.writes {
+				f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+				require.NoError(t, err)
+				_, err = f.WriteString(w)
+				require.NoError(t, err)
+				require.NoError(t, f.Close())
+				l.refresh()
+			}
+			assert.Equal(t, tt.want, states(l.reports()))
+			assert.Equal(t, tt.lines, l.count())
+			whole := newProgressLog(file)
+			whole.max = l.max
+			assert.Equal(t, states(whole.reports()), states(l.reports()), "read at once")
+		})
+	}
+}
+
+// A spec's trace travels as a report entry of its line in the progress
+// file; the log gives back the last one, and the spec report itself as
+// Ginkgo's decoding would.
+func TestTraceComesBackFromTheProgressFile(t *testing.T) {
+	older := &report.Trace{Seed: 6}
 	tr := &report.Trace{Seed: 7, Replay: "make grade CASE=x SEED=7 RUNS=1", Events: []report.Event{{Kind: report.KindStep, Send: -1, Text: "P0: tx"}}}
-	sr := spec("x", 1, types.SpecStatePassed)
-	sr.ReportEntries = types.ReportEntries{{Name: "something else"}, {Name: report.TraceEntry, Value: types.WrapEntryValue(tr)}}
-	// Through JSON, as the progress file carries it.
+	sr := spec("x", 1, types.SpecStateFailed)
+	sr.Failure = types.Failure{Message: "x failed with seed 7"}
+	sr.ReportEntries = types.ReportEntries{
+		{Name: report.TraceEntry, Value: types.WrapEntryValue(older)},
+		{Name: report.TraceEntry, Value: types.WrapEntryValue(tr)},
+		{Name: "something else", Value: types.WrapEntryValue(map[string]int{"n": 1})},
+	}
+	file := filepath.Join(t.TempDir(), "progress.jsonl")
+	appendLine(t, file, sr)
+	appendLine(t, file, spec("y", 1, types.SpecStatePassed))
+	l := newProgressLog(file)
+
+	got := l.reports()
+	var want types.SpecReport
 	line, err := json.Marshal(sr)
 	require.NoError(t, err)
-	var back types.SpecReport
-	require.NoError(t, json.Unmarshal(line, &back))
-	got := traceIn(back)
-	require.NotNil(t, got)
-	assert.Equal(t, tr.Seed, got.Seed)
-	assert.Equal(t, tr.Events, got.Events)
-	assert.Nil(t, traceIn(spec("y", 1, types.SpecStatePassed)))
+	require.NoError(t, json.Unmarshal(line, &want))
+	want.ReportEntries = nil
+	assert.Equal(t, want, got["x"], "the spec report as Ginkgo reads it, less its entries")
+
+	back := l.trace("x")
+	require.NotNil(t, back)
+	assert.Equal(t, tr.Seed, back.Seed)
+	assert.Equal(t, tr.Events, back.Events)
+	assert.Same(t, back, l.trace("x"), "decoded once")
+	assert.Nil(t, l.trace("y"), "a spec without a trace")
+	assert.Nil(t, l.trace("z"), "a spec that did not report")
 }
 
 func TestHiddenCases(t *testing.T) {

@@ -1,31 +1,47 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"pbftlab/internal/skelgen"
 	"pbftlab/internal/submission"
-	"pbftlab/script"
 )
 
 // solvedFiles are the files a student hands in who has done every phase
-// as the reference does: the skeleton's editable files with every region
-// filled from the reference. The reference's own files would not do, since
-// they call into its fast mode, which a submission does not get.
+// as the reference does (see solvedSubmission).
 func solvedFiles(t *testing.T) map[string][]byte {
 	t.Helper()
+	files, err := solvedSubmission(mustRoot(t))
+	require.NoError(t, err)
+	return files
+}
+
+// The batch figure of make bench grades copies of solvedSubmission: they
+// must pass the checker and build in the kit's tree, or the bench fails
+// only after minutes of other figures. Compiling the one package through
+// the overlay is all it takes; grading it is the full-marks test's job.
+func TestSolvedSubmissionBuilds(t *testing.T) {
 	root := mustRoot(t)
-	files, err := skelgen.Generate(skelgen.Options{Root: root, From: "solution", To: submission.Tree, Fill: script.Phases()})
+	files, err := solvedSubmission(root)
 	require.NoError(t, err)
-	editable, err := submission.Editable(root + "/" + submission.Tree)
+	editable, err := submission.Editable(filepath.Join(root, submission.Tree))
 	require.NoError(t, err)
-	out := map[string][]byte{}
-	for _, name := range editable {
-		src, ok := files[name]
-		require.True(t, ok, "the skeleton generates %s", name)
-		out[name] = src
-	}
-	return out
+	require.Len(t, files, len(editable), "a full-marks submission holds every file a student edits")
+
+	dir := filepath.Join(t.TempDir(), "copy1")
+	handIn(t, dir, files)
+	ws, violations, err := submission.Prepare(root, dir)
+	require.NoError(t, err)
+	require.Empty(t, violations, "the checker refuses a full-marks submission")
+	defer ws.Close()
+	require.Empty(t, ws.Found.Missing)
+
+	cmd := exec.Command("go", "build", "-overlay", ws.Overlay, "-o", os.DevNull, "./"+submission.Tree)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "a full-marks submission does not build in the kit:\n%s", out)
 }

@@ -2,7 +2,9 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -265,8 +267,9 @@ func (d *drawing) layout() {
 		}
 	}
 	d.y += rowH
-	for lane, at := range d.crashedAt {
-		d.downs = append(d.downs, [3]int{lane, at, d.y})
+	// Lane by lane, so that the same run draws the same page.
+	for _, lane := range slices.Sorted(maps.Keys(d.crashedAt)) {
+		d.downs = append(d.downs, [3]int{lane, d.crashedAt[lane], d.y})
 	}
 }
 
@@ -393,10 +396,13 @@ func pickStr(b bool, yes, no string) string {
 	return no
 }
 
+// escaper escapes text for SVG and HTML alike. It is built once: a
+// replacer builds its tables on first use, which costs more than the
+// escaping of a whole diagram's labels.
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+
 // esc escapes text for SVG and HTML alike.
-func esc(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
-}
+func esc(s string) string { return escaper.Replace(s) }
 
 // leftOutNote says what a diagram skips and where the whole run is: the
 // report keeps the beginning and the end of a long run only, so it

@@ -88,6 +88,21 @@ func TestDiagramNamesLanesAndMarksCrashes(t *testing.T) {
 	}
 }
 
+// The same trace draws the same diagram, byte for byte, however many
+// replicas are down at the end.
+func TestDiagramOfReplicasLeftDownIsTheSameEveryTime(t *testing.T) {
+	tr := &Trace{Replicas: 4, Events: []Event{
+		{Kind: KindCrash, Index: 0, Send: -1, From: "P3", To: "P3"},
+		{Kind: KindCrash, Index: 1, Send: -1, From: "P1", To: "P1"},
+		{Kind: KindCrash, Index: 2, Send: -1, From: "P2", To: "P2"},
+	}}
+	first := Diagram(tr)
+	assert.Len(t, parseSVG(t, first).Lines, 5+3, "the lanes, and a band for each replica down")
+	for range 20 {
+		require.Equal(t, first, Diagram(tr))
+	}
+}
+
 func TestDiagramShowsEveryLineOfAStep(t *testing.T) {
 	tr := &Trace{Replicas: 4, Events: []Event{{Kind: KindStep, Send: -1, Text: "P0 (primary): status\n  view 0\n  balances: alice=80"}}}
 	d := parseSVG(t, Diagram(tr))

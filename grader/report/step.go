@@ -86,8 +86,8 @@ func Bound(s string, width int) string {
 }
 
 // MarshalJSON leaves a passed run's steps out: report.html steps through
-// failing runs only, and a trace travels through the suite's JSON report
-// and progress file for every spec.
+// failing runs only, and a trace travels through the progress file for
+// every spec.
 func (t *Trace) MarshalJSON() ([]byte, error) {
 	type plain Trace // without this method
 	if t.Passed && t.Steps != nil {

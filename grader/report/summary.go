@@ -69,7 +69,9 @@ func mdText(s string) string {
 	return strings.ReplaceAll(s, "\n", " ")
 }
 
+// summaryEscaper escapes the few characters that matter inside
+// <summary>; built once, like escaper.
+var summaryEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
 // htmlText escapes the few characters that matter inside <summary>.
-func htmlText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func htmlText(s string) string { return summaryEscaper.Replace(s) }

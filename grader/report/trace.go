@@ -10,8 +10,8 @@ import (
 
 // TraceEntry is the name of the report entry under which the grader
 // attaches a case's Trace to its spec. The suite runs in its own process;
-// the entry is how the run's messages reach the driver, through Ginkgo's
-// JSON report and the progress file.
+// the entry is how the run's messages reach the driver, through the
+// progress file.
 const TraceEntry = "pbftlab-trace"
 
 // Bounds on what a trace carries, so that a case that runs long (thousands
