@@ -10,6 +10,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"pbftlab/lab"
@@ -53,27 +54,78 @@ type link struct {
 	open opener
 
 	// ackOwed is the highest message number received, to be acknowledged
-	// by the writer; ackSent the last one it acknowledged.
-	ackOwed atomic.Uint64
-	ackSent uint64 // guarded by wmu
-	wake    chan struct{}
+	// by the writer; ackSent the last one it acknowledged (written with
+	// wmu held). ackArmed says the writer's acknowledgement timer runs, so
+	// that the reader need not wake it for every message it receives.
+	ackOwed  atomic.Uint64
+	ackSent  atomic.Uint64
+	ackArmed atomic.Bool
+	wake     chan struct{}
 
 	// wmu is held by whoever writes on the link: its writer goroutine, or
 	// a sender writing what it queued itself (see Transport.writeNow). It
-	// guards the sealer, ackSent, q, gen, out, items and lastWrite.
+	// guards the sealer, the writing of ackSent, q, gen, out, items, rest,
+	// lastWrite and the fields of tryWrite.
 	wmu       sync.Mutex
 	q         *queue    // what the link writes, nil for none
 	gen       int       // the queue's generation for this link
 	out       []byte    // the buffer of the last write, reused
 	items     []item    // the messages of the last write, reused
 	lastWrite time.Time // when messages were last written
+	// rest is what a sender's write left unwritten (the socket's buffer was
+	// full), for the writer goroutine to write before anything else.
+	rest []byte
+
+	// raw, when the connection has a file descriptor, lets a sender make
+	// one write that never waits (see tryWrite); tryFn is tryOnce, bound
+	// once so that a write allocates nothing.
+	raw    syscall.RawConn
+	tryFn  func(fd uintptr) bool
+	tryBuf []byte
+	tryN   int
+	tryErr error
 
 	// in is the reader's buffer: each frame is read into it, over the last.
 	in []byte
 }
 
 func newLink(conn net.Conn, r *bufio.Reader, self, peer lab.ID, name string, inc incarnation, seal sealer, open opener) *link {
-	return &link{conn: conn, r: r, self: self, peer: peer, name: name, inc: inc, seal: seal, open: open, wake: make(chan struct{}, 1)}
+	l := &link{conn: conn, r: r, self: self, peer: peer, name: name, inc: inc, seal: seal, open: open, wake: make(chan struct{}, 1)}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			l.raw, l.tryFn = raw, l.tryOnce
+		}
+	}
+	return l
+}
+
+// tryWrite writes what of b the socket takes at once, with one system
+// call that never waits, and returns how much that was; wmu is held. A
+// sender writes this way: it may hold its replica, and a peer that stops
+// reading (a process suspended with Ctrl-Z) must not stop it. Nor does the
+// write arm and disarm a deadline, which costs more than the write's own
+// bookkeeping.
+func (l *link) tryWrite(b []byte) (int, error) {
+	l.tryBuf, l.tryN, l.tryErr = b, 0, nil
+	err := l.raw.Write(l.tryFn)
+	n, werr := l.tryN, l.tryErr
+	l.tryBuf, l.tryErr = nil, nil
+	if err != nil {
+		return n, err
+	}
+	return n, werr
+}
+
+func (l *link) tryOnce(fd uintptr) bool {
+	n, err := syscall.Write(int(fd), l.tryBuf)
+	switch {
+	case err == syscall.EAGAIN || err == syscall.EINTR:
+	case err != nil:
+		l.tryErr = err
+	default:
+		l.tryN = n
+	}
+	return true // never wait for the socket: the writer goroutine will
 }
 
 // What a frame carries, after its counter: a message, with its number in
@@ -115,15 +167,27 @@ func (l *link) appendAck(dst []byte, ack uint64) []byte {
 	return l.seal.appendFrame(dst, head[:], nil)
 }
 
-// owe records that messages up to no have arrived and wakes the writer to
-// say so.
+// owe records that messages up to no have arrived, and wakes the writer
+// when it has something to do about it: arm its timer, or acknowledge a
+// full batch at once. While the timer runs, the acknowledgement rides on
+// the next message out or goes when the timer fires, and waking the writer
+// for every message received would cost a hand-over between threads each
+// time for nothing.
+//
+// The writer clears ackArmed before it reads ackOwed to decide, and owe
+// stores ackOwed before it reads ackArmed, so one of the two always sees
+// the other's news: no acknowledgement is left without a timer.
 func (l *link) owe(no uint64) {
-	if no > l.ackOwed.Load() {
-		l.ackOwed.Store(no)
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
+	if no <= l.ackOwed.Load() {
+		return
+	}
+	l.ackOwed.Store(no)
+	if l.ackArmed.Load() && no-l.ackSent.Load() < ackBatch {
+		return
+	}
+	select {
+	case l.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -173,7 +173,9 @@ func (t *Transport) Send(to lab.ID, payload []byte) {
 	d.mu.Lock()
 	l := d.cur
 	d.mu.Unlock()
-	writeNow(l)
+	if !writeNow(l) {
+		d.q.signal()
+	}
 }
 
 // SendClient queues payload for the client called name. It never blocks.
@@ -206,7 +208,9 @@ func (t *Transport) SendClient(name string, payload []byte) error {
 	t.mu.Lock()
 	l := box.link
 	t.mu.Unlock()
-	writeNow(l)
+	if !writeNow(l) {
+		box.q.signal()
+	}
 	return nil
 }
 
@@ -454,19 +458,20 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	armed, due := false, false
+	due := false
 	for {
 		l.wmu.Lock()
-		wrote, stale, err := l.writeQueued()
+		wrote, _, stale, err := l.writeQueued(false)
 		var ackDue, arm bool
 		if err == nil && !wrote && !stale {
-			owed := l.ackOwed.Load()
+			owed, sent := l.ackOwed.Load(), l.ackSent.Load()
 			switch {
-			case owed > l.ackSent && (due || owed-l.ackSent >= ackBatch):
+			case owed > sent && (due || owed-sent >= ackBatch):
 				if err = l.sendAck(owed); err == nil {
-					l.ackSent, due, ackDue = owed, false, true
+					l.ackSent.Store(owed)
+					due, ackDue = false, true
 				}
-			case owed > l.ackSent && !armed:
+			case owed > sent && !l.ackArmed.Load():
 				arm = true
 			}
 		}
@@ -480,14 +485,15 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 		case wrote || ackDue:
 			continue
 		case arm:
+			l.ackArmed.Store(true)
 			timer.Reset(ackDelay)
-			armed = true
 		}
 		select {
 		case <-more:
 		case <-l.wake:
 		case <-timer.C:
-			armed, due = false, true
+			l.ackArmed.Store(false)
+			due = true
 		case err := <-done:
 			return err
 		case <-t.ctx.Done():
@@ -498,66 +504,100 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 
 // writeQueued writes, in one system call, the messages of the link's
 // queue not yet written on it, up to writeBatch of them, each carrying the
-// acknowledgement owed; wmu is held. stale says a newer connection has
-// taken the queue over.
-func (l *link) writeQueued() (wrote, stale bool, err error) {
+// acknowledgement owed; wmu is held. more says some may be left for the
+// next call; stale says a newer connection has taken the queue over.
+//
+// A sender's write (inline) never waits: what the socket does not take
+// goes to rest, for the writer goroutine, and until rest is written a
+// sender writes nothing, so that frames never interleave.
+func (l *link) writeQueued(inline bool) (wrote, more, stale bool, err error) {
+	if len(l.rest) > 0 {
+		if inline {
+			return false, true, false, nil
+		}
+		if _, err := l.conn.Write(l.rest); err != nil {
+			return false, false, false, err
+		}
+		l.rest = nil
+		return true, true, false, nil
+	}
 	if l.q == nil {
-		return false, false, nil
+		return false, false, false, nil
 	}
 	got, stale := l.q.unwritten(l.items[:0], l.gen, writeBatch)
 	l.items = got
 	if stale || len(got) == 0 {
-		return false, stale, nil
+		return false, false, stale, nil
 	}
 	owed := l.ackOwed.Load()
 	buf := l.out[:0]
 	var last uint64
+	n := 0
 	for _, it := range got {
 		buf = l.appendMessage(buf, it.no, owed, it.payload)
 		last = it.no
+		n++
 		if len(buf) >= maxWrite {
 			break // the rest goes in the next write
 		}
 	}
+	more = n < len(got) || len(got) == writeBatch
 	clear(got) // the payloads belong to the queue
-	if _, err := l.conn.Write(buf); err != nil {
-		return false, false, err
+	if inline && l.raw != nil {
+		k, err := l.tryWrite(buf)
+		if err != nil {
+			return false, false, false, err
+		}
+		if k < len(buf) {
+			l.rest, more = buf[k:], true // the next call writes it first
+		}
+	} else if _, err := l.conn.Write(buf); err != nil {
+		return false, false, false, err
 	}
 	l.out = buf
 	if cap(buf) > maxKeptBuffer {
 		l.out = nil // a state transfer's buffer is not worth keeping
 	}
 	l.q.written(l.gen, last)
-	l.ackSent = max(l.ackSent, owed)
+	if owed > l.ackSent.Load() {
+		l.ackSent.Store(owed)
+	}
 	l.lastWrite = time.Now()
-	return true, false, nil
+	return true, more, false, nil
 }
 
 // writeNow writes what was just queued for l from the sender's goroutine,
-// when nobody else is writing on l: the message leaves at once, without
-// waking the writer goroutine, which saves a hand-over on every hop of the
-// protocol. If the link is busy, its writer writes the message; if the
-// write fails, the link ends and the next connection writes it again.
+// when nobody else is writing on l: the message leaves at once, and the
+// writer goroutine is not woken at all, which saves two hand-overs between
+// threads on every hop of the protocol. It reports whether it took care of
+// the queue; when it did not, the caller wakes the link's writer (see
+// queue.signal). If the write fails, the link ends and the next
+// connection writes the message again.
 //
 // Under load the other way pays: a link that wrote less than burstGap ago
-// is busy, and its writer, woken by the push, puts every message that
-// waits by then in one system call.
-func writeNow(l *link) {
+// is busy, and its writer puts every message that waits by then in one
+// system call.
+func writeNow(l *link) bool {
 	if l == nil || !l.wmu.TryLock() {
-		return
+		return false
 	}
 	now := time.Now()
 	if now.Sub(l.lastWrite) < burstGap {
 		l.wmu.Unlock()
-		return
+		return false
 	}
-	_ = l.conn.SetWriteDeadline(now.Add(inlineWriteLimit))
-	_, _, err := l.writeQueued()
-	_ = l.conn.SetWriteDeadline(time.Time{})
+	if l.raw == nil {
+		_ = l.conn.SetWriteDeadline(now.Add(inlineWriteLimit))
+	}
+	_, more, stale, err := l.writeQueued(true)
+	if l.raw == nil {
+		_ = l.conn.SetWriteDeadline(time.Time{})
+	}
 	l.wmu.Unlock()
 	if err != nil {
 		l.close()
 	}
+	return err != nil || !(more || stale)
 }
 
 // burstGap tells a lone message from a burst (see writeNow): a request
@@ -566,9 +606,9 @@ func writeNow(l *link) {
 const burstGap = 50 * time.Microsecond
 
 // inlineWriteLimit bounds a write made from a sender's goroutine, which
-// may hold its replica: a peer that stops reading (a process suspended
-// with Ctrl-Z) makes the link break and be made again rather than stop
-// the sender.
+// may hold its replica, on a connection that has no file descriptor to
+// write to without waiting (see link.tryWrite): a peer that stops reading
+// makes the link break and be made again rather than stop the sender.
 const inlineWriteLimit = 200 * time.Millisecond
 
 // readLoop hands each message that arrives on l to Deliver, once: a
