@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -76,9 +77,9 @@ type link struct {
 	// full), for the writer goroutine to write before anything else.
 	rest []byte
 
-	// raw, when the connection has a file descriptor, lets a sender make
-	// one write that never waits (see tryWrite); tryFn is tryOnce, bound
-	// once so that a write allocates nothing.
+	// raw, when the connection has a file descriptor, lets the link read
+	// and write it itself (see readRaw and tryWrite); tryFn is tryOnce,
+	// bound once so that a write allocates nothing.
 	raw    syscall.RawConn
 	tryFn  func(fd uintptr) bool
 	tryBuf []byte
@@ -87,14 +88,14 @@ type link struct {
 
 	// in is the reader's buffer: each frame is read into it, over the last.
 	in []byte
+
+	closing sync.Once
 }
 
 func newLink(conn net.Conn, r *bufio.Reader, self, peer lab.ID, name string, inc incarnation, seal sealer, open opener) *link {
 	l := &link{conn: conn, r: r, self: self, peer: peer, name: name, inc: inc, seal: seal, open: open, wake: make(chan struct{}, 1)}
-	if sc, ok := conn.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			l.raw, l.tryFn = raw, l.tryOnce
-		}
+	if l.raw = rawConn(conn); l.raw != nil {
+		l.tryFn = l.tryOnce
 	}
 	return l
 }
@@ -117,14 +118,7 @@ func (l *link) tryWrite(b []byte) (int, error) {
 }
 
 func (l *link) tryOnce(fd uintptr) bool {
-	n, err := syscall.Write(int(fd), l.tryBuf)
-	switch {
-	case err == syscall.EAGAIN || err == syscall.EINTR:
-	case err != nil:
-		l.tryErr = err
-	default:
-		l.tryN = n
-	}
+	l.tryN, _, l.tryErr = sysWrite(fd, l.tryBuf)
 	return true // never wait for the socket: the writer goroutine will
 }
 
@@ -197,13 +191,27 @@ func (l *link) owe(no uint64) {
 // wrapping ErrAuth concerns that frame alone and the link stays usable; any
 // other error ends the link.
 func (l *link) receive() (kind byte, no, ack uint64, payload []byte, err error) {
-	frame, err := readFrameInto(l.r, l.in)
+	frame, err := l.readFrame()
 	if err != nil {
 		return 0, 0, 0, nil, err
+	}
+	return l.parse(frame)
+}
+
+// readFrame reads the next frame into the link's buffer, over the last.
+func (l *link) readFrame() ([]byte, error) {
+	frame, err := readFrameInto(l.r, l.in)
+	if err != nil {
+		return nil, err
 	}
 	if cap(frame) <= maxKeptBuffer {
 		l.in = frame
 	}
+	return frame, nil
+}
+
+// parse authenticates a frame and says what it carries, as receive does.
+func (l *link) parse(frame []byte) (kind byte, no, ack uint64, payload []byte, err error) {
 	body, err := l.open.open(frame)
 	if err != nil {
 		return 0, 0, 0, nil, err
@@ -217,7 +225,110 @@ func (l *link) receive() (kind byte, no, ack uint64, payload []byte, err error) 
 	return 0, 0, 0, nil, errors.New("a malformed frame (an authenticated peer running other code?)")
 }
 
-func (l *link) close() { _ = l.conn.Close() }
+// readFrames hands handle each frame that arrives, in order, until the
+// connection ends or handle returns an error, which it returns. A frame
+// lies in the reader's buffer and is good only until handle returns.
+func (l *link) readFrames(handle func(frame []byte) error) error {
+	if l.raw != nil {
+		return l.readRaw(handle)
+	}
+	for {
+		frame, err := l.readFrame()
+		if err != nil {
+			return err
+		}
+		if err := handle(frame); err != nil {
+			return err
+		}
+	}
+}
+
+// readRaw is readFrames on the connection's file descriptor. The net
+// package's Read, on a socket with nothing more to read, first makes a
+// read(2) that fails for want of data, then waits for the poller: with
+// the lab's protocol a message mostly arrives alone, so that is a system
+// call for nothing on nearly every message, and system calls are most of
+// what a message costs. readRaw reads inside RawConn.Read, whose callback
+// decides when to wait: after a read that filled less than the buffer,
+// the socket is empty (see shortReadDrains) and it waits at once.
+//
+// Readiness the poller reported before a RawConn.Read began is forgotten
+// when it begins, so one call lasts as long as the connection, and the
+// frames are handed over from inside its callback. The connection is held
+// meanwhile, which is why close does not wait for it to be let go.
+func (l *link) readRaw(handle func(frame []byte) error) error {
+	// The greeting was read through l.r, which may hold what followed it.
+	buf := make([]byte, max(readBuffer, l.r.Buffered()))
+	b, _ := l.r.Peek(l.r.Buffered())
+	start, end := 0, copy(buf, b) // buf[start:end] is read and not yet handed over
+	_, _ = l.r.Discard(len(b))
+	empty := false // the last read left the socket empty
+	var failed error
+	read := func(fd uintptr) bool {
+		for {
+			for end-start >= 4 {
+				n := int(binary.BigEndian.Uint32(buf[start:]))
+				if n > MaxFrame {
+					failed = fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, n)
+					return true
+				}
+				if end-start < 4+n {
+					if 4+n > len(buf) {
+						bigger := make([]byte, 4+n)
+						end = copy(bigger, buf[start:end])
+						start, buf = 0, bigger
+					}
+					break
+				}
+				frame := buf[start+4 : start+4+n]
+				start += 4 + n
+				if failed = handle(frame); failed != nil {
+					return true
+				}
+			}
+			end = copy(buf, buf[start:end])
+			start = 0
+			if end == 0 && len(buf) > maxKeptBuffer {
+				buf = make([]byte, readBuffer) // a state transfer's buffer is not worth keeping
+			}
+			if empty {
+				empty = false
+				return false // wait for the poller
+			}
+			n, again, err := sysRead(fd, buf[end:])
+			switch {
+			case again:
+				return false
+			case err != nil:
+				failed = err
+				return true
+			case n == 0 && end > 0:
+				failed = io.ErrUnexpectedEOF
+				return true
+			case n == 0:
+				failed = io.EOF
+				return true
+			}
+			empty = shortReadDrains && n < len(buf)-end
+			end += n
+		}
+	}
+	if err := l.raw.Read(read); err != nil {
+		return err
+	}
+	return failed
+}
+
+// close closes the connection, without waiting for the net package to let
+// go of it: the link's reader holds it while it hands a message over (see
+// readRaw), and may be waiting for a lock that the caller of close holds.
+func (l *link) close() {
+	if l.raw == nil {
+		_ = l.conn.Close()
+		return
+	}
+	l.closing.Do(func() { go l.conn.Close() })
+}
 
 // greet is the dialling side of the handshake: it reads the welcome, checks
 // that the process it reached is want, and answers with its own identity

@@ -617,12 +617,12 @@ const inlineWriteLimit = 200 * time.Millisecond
 // A frame that fails authentication is counted, reported and skipped.
 func (t *Transport) readLoop(l *link, q *queue) error {
 	from := origin{peer: l.peer, name: l.name, inc: l.inc}
-	for {
-		kind, no, ack, payload, err := l.receive()
+	return l.readFrames(func(frame []byte) error {
+		kind, no, ack, payload, err := l.parse(frame)
 		if errors.Is(err, ErrAuth) {
 			t.rejected.Add(1)
 			t.cfg.Note(fmt.Sprintf("dropped a frame from %s: %v", who(l.peer, l.name), err))
-			continue
+			return nil
 		}
 		if err != nil {
 			return err
@@ -631,7 +631,7 @@ func (t *Transport) readLoop(l *link, q *queue) error {
 			q.ack(ack)
 		}
 		if kind == frameAck {
-			continue
+			return nil
 		}
 		t.mu.Lock()
 		last := t.delivered[from]
@@ -645,7 +645,8 @@ func (t *Transport) readLoop(l *link, q *queue) error {
 			t.cfg.Deliver(l.peer, l.name, payload)
 		}
 		l.owe(last)
-	}
+		return nil
+	})
 }
 
 // dialer keeps the link to one replica: it connects, writes its queue,
