@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -250,12 +251,20 @@ func (l *link) readFrames(handle func(frame []byte) error) error {
 // call for nothing on nearly every message, and system calls are most of
 // what a message costs. readRaw reads inside RawConn.Read, whose callback
 // decides when to wait: after a read that filled less than the buffer,
-// the socket is empty (see shortReadDrains) and it waits at once.
+// the socket held no more data (see shortReadDrains) and it waits at once.
 //
 // Readiness the poller reported before a RawConn.Read began is forgotten
 // when it begins, so one call lasts as long as the connection, and the
 // frames are handed over from inside its callback. The connection is held
 // meanwhile, which is why close does not wait for it to be let go.
+//
+// The runtime merges into one the readiness reports that reach a reader
+// between its wake-up and its running, and data is not all a report may be
+// about: the peer's end of the stream, or a reset, which comes as often as
+// not right behind the last data, waits behind that data for a read that
+// finds it. So a reader that waits without that read sets a deadline, and
+// reads once more when it passes with nothing come (see recheckAfter).
+// Setting a deadline costs a tenth of a read(2).
 func (l *link) readRaw(handle func(frame []byte) error) error {
 	// The greeting was read through l.r, which may hold what followed it.
 	buf := make([]byte, max(readBuffer, l.r.Buffered()))
@@ -293,6 +302,7 @@ func (l *link) readRaw(handle func(frame []byte) error) error {
 			}
 			if empty {
 				empty = false
+				_ = l.conn.SetReadDeadline(time.Now().Add(recheckAfter))
 				return false // wait for the poller
 			}
 			n, again, err := sysRead(fd, buf[end:])
@@ -313,11 +323,25 @@ func (l *link) readRaw(handle func(frame []byte) error) error {
 			end += n
 		}
 	}
-	if err := l.raw.Read(read); err != nil {
-		return err
+	for {
+		err := l.raw.Read(read)
+		if err == nil {
+			return failed
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		// Nothing came within recheckAfter: the next call reads first.
+		_ = l.conn.SetReadDeadline(time.Time{})
 	}
-	return failed
 }
+
+// recheckAfter is how long a reader that waits without having seen its
+// socket empty waits before it reads once more (see link.readRaw): how
+// late, at worst, a link learns that its peer has gone when the news came
+// merged with the peer's last data. A link that carries messages more
+// often than that never waits so long.
+const recheckAfter = 20 * time.Millisecond
 
 // close closes the connection, without waiting for the net package to let
 // go of it: the link's reader holds it while it hands a message over (see
