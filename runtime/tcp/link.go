@@ -66,14 +66,13 @@ type link struct {
 
 	// wmu is held by whoever writes on the link: its writer goroutine, or
 	// a sender writing what it queued itself (see Transport.writeNow). It
-	// guards the sealer, the writing of ackSent, q, gen, out, items, rest,
-	// lastWrite and the fields of tryWrite.
-	wmu       sync.Mutex
-	q         *queue    // what the link writes, nil for none
-	gen       int       // the queue's generation for this link
-	out       []byte    // the buffer of the last write, reused
-	items     []item    // the messages of the last write, reused
-	lastWrite time.Time // when messages were last written
+	// guards the sealer, the writing of ackSent, q, gen, out, items, rest
+	// and the fields of tryWrite.
+	wmu   sync.Mutex
+	q     *queue // what the link writes, nil for none
+	gen   int    // the queue's generation for this link
+	out   []byte // the buffer of the last write, reused
+	items []item // the messages of the last write, reused
 	// rest is what a sender's write left unwritten (the socket's buffer was
 	// full), for the writer goroutine to write before anything else.
 	rest []byte
@@ -228,8 +227,9 @@ func (l *link) parse(frame []byte) (kind byte, no, ack uint64, payload []byte, e
 
 // readFrames hands handle each frame that arrives, in order, until the
 // connection ends or handle returns an error, which it returns. A frame
-// lies in the reader's buffer and is good only until handle returns.
-func (l *link) readFrames(handle func(frame []byte) error) error {
+// lies in the reader's buffer and is good only until handle returns. more
+// says that another whole frame has been read already and comes next.
+func (l *link) readFrames(handle func(frame []byte, more bool) error) error {
 	if l.raw != nil {
 		return l.readRaw(handle)
 	}
@@ -238,10 +238,16 @@ func (l *link) readFrames(handle func(frame []byte) error) error {
 		if err != nil {
 			return err
 		}
-		if err := handle(frame); err != nil {
+		next, _ := l.r.Peek(l.r.Buffered()) // what is read already, without reading more
+		if err := handle(frame, wholeFrame(next)); err != nil {
 			return err
 		}
 	}
+}
+
+// wholeFrame says whether b begins with a whole frame.
+func wholeFrame(b []byte) bool {
+	return len(b) >= 4 && uint64(len(b)) >= 4+uint64(binary.BigEndian.Uint32(b))
 }
 
 // readRaw is readFrames on the connection's file descriptor. The net
@@ -265,7 +271,7 @@ func (l *link) readFrames(handle func(frame []byte) error) error {
 // finds it. So a reader that waits without that read sets a deadline, and
 // reads once more when it passes with nothing come (see recheckAfter).
 // Setting a deadline costs a tenth of a read(2).
-func (l *link) readRaw(handle func(frame []byte) error) error {
+func (l *link) readRaw(handle func(frame []byte, more bool) error) error {
 	// The greeting was read through l.r, which may hold what followed it.
 	buf := make([]byte, max(readBuffer, l.r.Buffered()))
 	b, _ := l.r.Peek(l.r.Buffered())
@@ -291,7 +297,7 @@ func (l *link) readRaw(handle func(frame []byte) error) error {
 				}
 				frame := buf[start+4 : start+4+n]
 				start += 4 + n
-				if failed = handle(frame); failed != nil {
+				if failed = handle(frame, wholeFrame(buf[start:end])); failed != nil {
 					return true
 				}
 			}

@@ -94,6 +94,7 @@ type Transport struct {
 
 	sent     counts
 	rejected atomic.Uint64
+	hold     holding
 
 	// changed is closed and replaced whenever an outbound link goes up or
 	// down, for WaitConnected.
@@ -173,9 +174,7 @@ func (t *Transport) Send(to lab.ID, payload []byte) {
 	d.mu.Lock()
 	l := d.cur
 	d.mu.Unlock()
-	if !writeNow(l) {
-		d.q.signal()
-	}
+	t.flush(l, d.q)
 }
 
 // SendClient queues payload for the client called name. It never blocks.
@@ -208,9 +207,7 @@ func (t *Transport) SendClient(name string, payload []byte) error {
 	t.mu.Lock()
 	l := box.link
 	t.mu.Unlock()
-	if !writeNow(l) {
-		box.q.signal()
-	}
+	t.flush(l, box.q)
 	return nil
 }
 
@@ -562,8 +559,78 @@ func (l *link) writeQueued(inline bool) (wrote, more, stale bool, err error) {
 	if owed > l.ackSent.Load() {
 		l.ackSent.Store(owed)
 	}
-	l.lastWrite = time.Now()
 	return true, more, false, nil
+}
+
+// holding holds what an endpoint sends while it is under load. A reader
+// that has read more than the frame it hands over is working through a
+// backlog; while any reader is, the messages sent are queued but not
+// written, and when the last of them has handed its backlog over, each
+// link that has messages waiting writes them all with one system call,
+// where writing each message as it is sent would cost one system call
+// each. A lone message, the lab's protocol at the keyboard, finds no
+// backlog and leaves at once.
+type holding struct {
+	mu      sync.Mutex
+	readers int        // readers working through a backlog
+	links   []heldLink // links with messages held, each once
+	spare   []heldLink
+}
+
+type heldLink struct {
+	l *link
+	q *queue
+}
+
+// flush writes what was just queued on q for l, now or, while the
+// endpoint is under load, once the backlog is handed over (see holding).
+func (t *Transport) flush(l *link, q *queue) {
+	if l != nil {
+		h := &t.hold
+		h.mu.Lock()
+		if h.readers > 0 {
+			if !slices.Contains(h.links, heldLink{l, q}) {
+				h.links = append(h.links, heldLink{l, q})
+			}
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock()
+	}
+	if !writeNow(l) {
+		q.signal()
+	}
+}
+
+// holdFrom counts a reader that begins working through a backlog.
+func (t *Transport) holdFrom() {
+	t.hold.mu.Lock()
+	t.hold.readers++
+	t.hold.mu.Unlock()
+}
+
+// release counts a reader that has handed its backlog over; the last one
+// writes what was held.
+func (t *Transport) release() {
+	h := &t.hold
+	h.mu.Lock()
+	h.readers--
+	var links []heldLink
+	if h.readers == 0 {
+		links, h.links, h.spare = h.links, h.spare, nil
+	}
+	h.mu.Unlock()
+	for _, hl := range links {
+		if !writeNow(hl.l) {
+			hl.q.signal()
+		}
+	}
+	if links != nil {
+		clear(links)
+		h.mu.Lock()
+		h.spare = links[:0]
+		h.mu.Unlock()
+	}
 }
 
 // writeNow writes what was just queued for l from the sender's goroutine,
@@ -573,21 +640,12 @@ func (l *link) writeQueued(inline bool) (wrote, more, stale bool, err error) {
 // the queue; when it did not, the caller wakes the link's writer (see
 // queue.signal). If the write fails, the link ends and the next
 // connection writes the message again.
-//
-// Under load the other way pays: a link that wrote less than burstGap ago
-// is busy, and its writer puts every message that waits by then in one
-// system call.
 func writeNow(l *link) bool {
 	if l == nil || !l.wmu.TryLock() {
 		return false
 	}
-	now := time.Now()
-	if now.Sub(l.lastWrite) < burstGap {
-		l.wmu.Unlock()
-		return false
-	}
 	if l.raw == nil {
-		_ = l.conn.SetWriteDeadline(now.Add(inlineWriteLimit))
+		_ = l.conn.SetWriteDeadline(time.Now().Add(inlineWriteLimit))
 	}
 	_, more, stale, err := l.writeQueued(true)
 	if l.raw == nil {
@@ -599,11 +657,6 @@ func writeNow(l *link) bool {
 	}
 	return err != nil || !(more || stale)
 }
-
-// burstGap tells a lone message from a burst (see writeNow): a request
-// of the lab's protocol crosses a link a network round trip or more
-// apart, a loaded link far more often.
-const burstGap = 50 * time.Microsecond
 
 // inlineWriteLimit bounds a write made from a sender's goroutine, which
 // may hold its replica, on a connection that has no file descriptor to
@@ -617,36 +670,56 @@ const inlineWriteLimit = 200 * time.Millisecond
 // A frame that fails authentication is counted, reported and skipped.
 func (t *Transport) readLoop(l *link, q *queue) error {
 	from := origin{peer: l.peer, name: l.name, inc: l.inc}
-	return l.readFrames(func(frame []byte) error {
-		kind, no, ack, payload, err := l.parse(frame)
-		if errors.Is(err, ErrAuth) {
-			t.rejected.Add(1)
-			t.cfg.Note(fmt.Sprintf("dropped a frame from %s: %v", who(l.peer, l.name), err))
-			return nil
+	held := false // this reader is working through a backlog (see holding)
+	defer func() {
+		if held {
+			t.release()
 		}
-		if err != nil {
-			return err
+	}()
+	return l.readFrames(func(frame []byte, more bool) error {
+		if more && !held {
+			t.holdFrom()
+			held = true
 		}
-		if q != nil && ack > 0 {
-			q.ack(ack)
+		err := t.receive(l, q, from, frame)
+		if !more && held {
+			held = false
+			t.release()
 		}
-		if kind == frameAck {
-			return nil
-		}
-		t.mu.Lock()
-		last := t.delivered[from]
-		fresh := no > last
-		if fresh {
-			t.delivered[from] = no
-			last = no
-		}
-		t.mu.Unlock()
-		if fresh {
-			t.cfg.Deliver(l.peer, l.name, payload)
-		}
-		l.owe(last)
-		return nil
+		return err
 	})
+}
+
+// receive handles one frame that arrived on l.
+func (t *Transport) receive(l *link, q *queue, from origin, frame []byte) error {
+	kind, no, ack, payload, err := l.parse(frame)
+	if errors.Is(err, ErrAuth) {
+		t.rejected.Add(1)
+		t.cfg.Note(fmt.Sprintf("dropped a frame from %s: %v", who(l.peer, l.name), err))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if q != nil && ack > 0 {
+		q.ack(ack)
+	}
+	if kind == frameAck {
+		return nil
+	}
+	t.mu.Lock()
+	last := t.delivered[from]
+	fresh := no > last
+	if fresh {
+		t.delivered[from] = no
+		last = no
+	}
+	t.mu.Unlock()
+	if fresh {
+		t.cfg.Deliver(l.peer, l.name, payload)
+	}
+	l.owe(last)
+	return nil
 }
 
 // dialer keeps the link to one replica: it connects, writes its queue,
