@@ -57,12 +57,13 @@ type link struct {
 
 	// ackOwed is the highest message number received, to be acknowledged
 	// by the writer; ackSent the last one it acknowledged (written with
-	// wmu held). ackArmed says the writer's acknowledgement timer runs, so
-	// that the reader need not wake it for every message it receives.
-	ackOwed  atomic.Uint64
-	ackSent  atomic.Uint64
-	ackArmed atomic.Bool
-	wake     chan struct{}
+	// wmu held). ackDue says the transport's acknowledgement clock has
+	// come round (see Transport.owe): what is owed goes now, alone if no
+	// message carries it.
+	ackOwed atomic.Uint64
+	ackSent atomic.Uint64
+	ackDue  atomic.Bool
+	wake    chan struct{}
 
 	// wmu is held by whoever writes on the link: its writer goroutine, or
 	// a sender writing what it queued itself (see Transport.writeNow). It
@@ -161,24 +162,8 @@ func (l *link) appendAck(dst []byte, ack uint64) []byte {
 	return l.seal.appendFrame(dst, head[:], nil)
 }
 
-// owe records that messages up to no have arrived, and wakes the writer
-// when it has something to do about it: arm its timer, or acknowledge a
-// full batch at once. While the timer runs, the acknowledgement rides on
-// the next message out or goes when the timer fires, and waking the writer
-// for every message received would cost a hand-over between threads each
-// time for nothing.
-//
-// The writer clears ackArmed before it reads ackOwed to decide, and owe
-// stores ackOwed before it reads ackArmed, so one of the two always sees
-// the other's news: no acknowledgement is left without a timer.
-func (l *link) owe(no uint64) {
-	if no <= l.ackOwed.Load() {
-		return
-	}
-	l.ackOwed.Store(no)
-	if l.ackArmed.Load() && no-l.ackSent.Load() < ackBatch {
-		return
-	}
+// wakeWriter wakes the link's writer to acknowledge what is owed.
+func (l *link) wakeWriter() {
 	select {
 	case l.wake <- struct{}{}:
 	default:

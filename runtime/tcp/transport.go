@@ -96,6 +96,11 @@ type Transport struct {
 	rejected atomic.Uint64
 	hold     holding
 
+	// ackClock ticks ackDelay after the first acknowledgement owed since
+	// its last tick, while ackArmed (see owe).
+	ackClock *time.Timer
+	ackArmed atomic.Bool
+
 	// changed is closed and replaced whenever an outbound link goes up or
 	// down, for WaitConnected.
 	changed chan struct{}
@@ -133,6 +138,8 @@ func StartTransport(cfg TransportConfig) *Transport {
 		changed:   make(chan struct{}),
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
+	t.ackClock = time.AfterFunc(time.Hour, t.tickAcks)
+	t.ackClock.Stop()
 	for i := range cfg.Peers.N() {
 		id := lab.ID(i)
 		if id == cfg.Self {
@@ -283,6 +290,7 @@ func (t *Transport) WaitConnected(ctx context.Context) error {
 // for the transport's goroutines to end.
 func (t *Transport) Close() {
 	t.cancel()
+	t.ackClock.Stop()
 	if t.cfg.Listener != nil {
 		_ = t.cfg.Listener.Close()
 	}
@@ -417,7 +425,7 @@ func (t *Transport) refuse(addr net.Addr, claimed string, err error) {
 }
 
 // Acknowledgements ride on the messages going the other way. One that has
-// none to ride on goes alone after ackDelay, or at once when ackBatch
+// none to ride on goes alone within ackDelay, or at once when ackBatch
 // messages are waiting for it: a message waits in its sender's queue until
 // acknowledged, so this bounds what a broken connection makes the sender
 // write again, at a third fewer frames than acknowledging each message.
@@ -425,6 +433,54 @@ const (
 	ackDelay = 5 * time.Millisecond
 	ackBatch = 64
 )
+
+// owe records that messages up to no have arrived on l, for l's writer to
+// acknowledge. One clock serves every link of the transport: the first
+// message owed starts it, and when it comes round, ackDelay later, it
+// wakes the writer of each link that still owes an acknowledgement. A
+// timer of each link's own, armed by its writer, cost a hand-over to the
+// writer for every few messages received; the clock's ticks cost one for
+// every few milliseconds of traffic.
+//
+// tickAcks clears ackArmed before it reads what the links owe, and owe
+// stores what a link owes before it reads ackArmed, so one of the two
+// sees the other's news: no acknowledgement is left without a tick.
+func (t *Transport) owe(l *link, no uint64) {
+	if no <= l.ackOwed.Load() {
+		return
+	}
+	l.ackOwed.Store(no)
+	if no-l.ackSent.Load() >= ackBatch {
+		l.wakeWriter()
+		return
+	}
+	if !t.ackArmed.Load() && !t.ackArmed.Swap(true) {
+		t.ackClock.Reset(ackDelay)
+	}
+}
+
+// tickAcks wakes the writer of every link that owes an acknowledgement.
+func (t *Transport) tickAcks() {
+	t.ackArmed.Store(false)
+	due := func(l *link) {
+		if l.ackOwed.Load() > l.ackSent.Load() {
+			l.ackDue.Store(true)
+			l.wakeWriter()
+		}
+	}
+	t.mu.Lock()
+	for l := range t.accepted {
+		due(l)
+	}
+	t.mu.Unlock()
+	for _, d := range t.dialers {
+		d.mu.Lock()
+		if d.cur != nil {
+			due(d.cur)
+		}
+		d.mu.Unlock()
+	}
+}
 
 // A writer puts every message waiting for its peer, up to writeBatch of
 // them, in one buffer and writes it at once: under load one system call
@@ -452,24 +508,18 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 		l.q, l.gen, more = q, q.rewind(), q.wake
 	}
 	l.wmu.Unlock()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	due := false
 	for {
 		l.wmu.Lock()
 		wrote, _, stale, err := l.writeQueued(false)
-		var ackDue, arm bool
+		acked := false
 		if err == nil && !wrote && !stale {
 			owed, sent := l.ackOwed.Load(), l.ackSent.Load()
-			switch {
-			case owed > sent && (due || owed-sent >= ackBatch):
+			due := l.ackDue.Swap(false)
+			if owed > sent && (due || owed-sent >= ackBatch) {
 				if err = l.sendAck(owed); err == nil {
 					l.ackSent.Store(owed)
-					due, ackDue = false, true
+					acked = true
 				}
-			case owed > sent && !l.ackArmed.Load():
-				arm = true
 			}
 		}
 		l.wmu.Unlock()
@@ -479,18 +529,12 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 			return fail(errors.New("replaced by a newer connection"))
 		case err != nil:
 			return fail(err)
-		case wrote || ackDue:
+		case wrote || acked:
 			continue
-		case arm:
-			l.ackArmed.Store(true)
-			timer.Reset(ackDelay)
 		}
 		select {
 		case <-more:
 		case <-l.wake:
-		case <-timer.C:
-			l.ackArmed.Store(false)
-			due = true
 		case err := <-done:
 			return err
 		case <-t.ctx.Done():
@@ -718,7 +762,7 @@ func (t *Transport) receive(l *link, q *queue, from origin, frame []byte) error 
 	if fresh {
 		t.cfg.Deliver(l.peer, l.name, payload)
 	}
-	l.owe(last)
+	t.owe(l, last)
 	return nil
 }
 
