@@ -117,16 +117,22 @@ func (q *queue) written(gen int, no uint64) {
 	}
 }
 
-// ack drops every message numbered up to no: the peer has them.
+// ack drops every message numbered up to no: the peer has them. Those
+// left move to the front, so that the queue's array serves again rather
+// than a new one every few acknowledgements.
 func (q *queue) ack(no uint64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	k := 0
 	for k < len(q.items) && q.items[k].no <= no {
-		q.items[k] = item{}
 		k++
 	}
-	q.items = q.items[k:]
+	if k == 0 {
+		return
+	}
+	n := copy(q.items, q.items[k:])
+	clear(q.items[n:])
+	q.items = q.items[:n]
 }
 
 // len is the number of messages queued, written or not.
