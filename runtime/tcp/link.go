@@ -91,6 +91,7 @@ type link struct {
 	in []byte
 
 	closing sync.Once
+	closed  atomic.Bool
 }
 
 func newLink(conn net.Conn, r *bufio.Reader, self, peer lab.ID, name string, inc incarnation, seal sealer, open opener) *link {
@@ -253,16 +254,18 @@ func wholeFrame(b []byte) bool {
 // between its wake-up and its running, and data is not all a report may be
 // about: the peer's end of the stream, or a reset, which comes as often as
 // not right behind the last data, waits behind that data for a read that
-// finds it. So a reader that waits without that read sets a deadline, and
-// reads once more when it passes with nothing come (see recheckAfter).
-// Setting a deadline costs a tenth of a read(2).
+// finds it. So a reader that waits without that read sets a deadline, if
+// none is set, and reads once more when it passes (see recheckAfter).
+// Setting a deadline costs a tenth of a read(2), and a busy link sets one
+// every recheckAfter, not for every message.
 func (l *link) readRaw(handle func(frame []byte, more bool) error) error {
 	// The greeting was read through l.r, which may hold what followed it.
 	buf := make([]byte, max(readBuffer, l.r.Buffered()))
 	b, _ := l.r.Peek(l.r.Buffered())
 	start, end := 0, copy(buf, b) // buf[start:end] is read and not yet handed over
 	_, _ = l.r.Discard(len(b))
-	empty := false // the last read left the socket empty
+	empty := false    // the last read left the socket empty
+	deadline := false // a deadline is set
 	var failed error
 	read := func(fd uintptr) bool {
 		for {
@@ -293,8 +296,15 @@ func (l *link) readRaw(handle func(frame []byte, more bool) error) error {
 			}
 			if empty {
 				empty = false
-				_ = l.conn.SetReadDeadline(time.Now().Add(recheckAfter))
+				if !deadline {
+					deadline = true
+					_ = l.conn.SetReadDeadline(time.Now().Add(recheckAfter))
+				}
 				return false // wait for the poller
+			}
+			if l.closed.Load() {
+				failed = net.ErrClosed
+				return true
 			}
 			n, again, err := sysRead(fd, buf[end:])
 			switch {
@@ -322,26 +332,28 @@ func (l *link) readRaw(handle func(frame []byte, more bool) error) error {
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			return err
 		}
-		// Nothing came within recheckAfter: the next call reads first.
+		// The deadline passed: the next call reads first.
 		_ = l.conn.SetReadDeadline(time.Time{})
+		deadline = false
 	}
 }
 
-// recheckAfter is how long a reader that waits without having seen its
-// socket empty waits before it reads once more (see link.readRaw): how
-// late, at worst, a link learns that its peer has gone when the news came
-// merged with the peer's last data. A link that carries messages more
-// often than that never waits so long.
+// recheckAfter bounds how long a reader waits, without having seen its
+// socket empty, before it reads once more (see link.readRaw): how late, at
+// worst, a link learns that its peer has gone when the news came merged
+// with the peer's last data.
 const recheckAfter = 20 * time.Millisecond
 
 // close closes the connection, without waiting for the net package to let
 // go of it: the link's reader holds it while it hands a message over (see
 // readRaw), and may be waiting for a lock that the caller of close holds.
+// The reader reads nothing more, as from a connection closed at once.
 func (l *link) close() {
 	if l.raw == nil {
 		_ = l.conn.Close()
 		return
 	}
+	l.closed.Store(true)
 	l.closing.Do(func() { go l.conn.Close() })
 }
 
