@@ -438,8 +438,8 @@ const (
 // acknowledge. One clock serves every link of the transport: the first
 // message owed starts it, and when it comes round, ackDelay later, it
 // wakes the writer of each link that still owes an acknowledgement. A
-// timer of each link's own, armed by its writer, cost a hand-over to the
-// writer for every few messages received; the clock's ticks cost one for
+// timer of each link's own, armed by its writer, would cost a hand-over to
+// the writer for every few messages received; the clock costs one for
 // every few milliseconds of traffic.
 //
 // tickAcks clears ackArmed before it reads what the links owe, and owe
@@ -614,12 +614,22 @@ func (l *link) writeQueued(inline bool) (wrote, more, stale bool, err error) {
 // where writing each message as it is sent would cost one system call
 // each. A lone message, the lab's protocol at the keyboard, finds no
 // backlog and leaves at once.
+//
+// Readers whose backlogs follow one another without a break would hold
+// the messages for as long as the load lasts, so what is held is written
+// in any case once holdFrames frames have been handed over since.
 type holding struct {
 	mu      sync.Mutex
 	readers int        // readers working through a backlog
 	links   []heldLink // links with messages held, each once
 	spare   []heldLink
+	frames  int // frames handed over since a message was first held
 }
+
+// holdFrames bounds how many frames the endpoint hands over while a
+// message is held (see holding): enough for a batch, few enough that a
+// message is held for less than a millisecond.
+const holdFrames = 64
 
 type heldLink struct {
 	l *link
@@ -661,26 +671,54 @@ func (t *Transport) release() {
 	h.readers--
 	var links []heldLink
 	if h.readers == 0 {
-		links, h.links, h.spare = h.links, h.spare, nil
+		links = h.take()
 	}
 	h.mu.Unlock()
+	t.writeHeld(links)
+}
+
+// handedOver counts a frame handed over by a reader working through a
+// backlog, and writes what is held once holdFrames have been.
+func (t *Transport) handedOver() {
+	h := &t.hold
+	h.mu.Lock()
+	var links []heldLink
+	if len(h.links) > 0 {
+		if h.frames++; h.frames >= holdFrames {
+			links = h.take()
+		}
+	}
+	h.mu.Unlock()
+	t.writeHeld(links)
+}
+
+// take returns the links held and starts holding afresh; mu is held.
+func (h *holding) take() []heldLink {
+	links := h.links
+	h.links, h.spare, h.frames = h.spare, nil, 0
+	return links
+}
+
+// writeHeld writes the links take returned, then gives their slice back.
+func (t *Transport) writeHeld(links []heldLink) {
+	if links == nil {
+		return
+	}
 	for _, hl := range links {
 		if !writeNow(hl.l) {
 			hl.q.signal()
 		}
 	}
-	if links != nil {
-		clear(links)
-		h.mu.Lock()
-		h.spare = links[:0]
-		h.mu.Unlock()
-	}
+	clear(links)
+	t.hold.mu.Lock()
+	t.hold.spare = links[:0]
+	t.hold.mu.Unlock()
 }
 
 // writeNow writes what was just queued for l from the sender's goroutine,
 // when nobody else is writing on l: the message leaves at once, and the
 // writer goroutine is not woken at all, which saves two hand-overs between
-// threads on every hop of the protocol. It reports whether it took care of
+// goroutines on every hop of the protocol. It reports whether it took care of
 // the queue; when it did not, the caller wakes the link's writer (see
 // queue.signal). If the write fails, the link ends and the next
 // connection writes the message again.
@@ -726,9 +764,12 @@ func (t *Transport) readLoop(l *link, q *queue) error {
 			held = true
 		}
 		err := t.receive(l, q, from, frame)
-		if !more && held {
+		switch {
+		case held && !more:
 			held = false
 			t.release()
+		case held:
+			t.handedOver()
 		}
 		return err
 	})

@@ -259,6 +259,48 @@ func TestReplyWaitsForALateClient(t *testing.T) {
 	}
 }
 
+// TestHolding follows one message through holding: it waits while a
+// reader works through a backlog, and goes when the backlog is handed over
+// or has gone on for holdFrames frames. The link is busy (another writer
+// holds it), so what goes wakes the link's writer, which shows on the
+// queue's wake channel.
+func TestHolding(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		readers int                 // readers working through a backlog when it is sent
+		after   func(tr *Transport) // what happens next
+		goes    bool                // the message is let go
+	}{
+		{"a lone message goes at once", 0, func(*Transport) {}, true},
+		{"a message sent under load is held", 1, func(*Transport) {}, false},
+		{"it goes when the backlog is handed over", 1, func(tr *Transport) { tr.release() }, true},
+		{"it waits for the last reader", 2, func(tr *Transport) { tr.release() }, false},
+		{"it goes after holdFrames frames however long the load", 2, func(tr *Transport) {
+			for range holdFrames {
+				tr.handedOver()
+			}
+		}, true},
+		{"it waits a frame short of that", 1, func(tr *Transport) {
+			for range holdFrames - 1 {
+				tr.handedOver()
+			}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &Transport{}
+			for range tc.readers {
+				tr.holdFrom()
+			}
+			q, l := newQueue(0), &link{}
+			l.wmu.Lock()
+			q.push([]byte("m"))
+			tr.flush(l, q)
+			tc.after(tr)
+			assert.Equal(t, tc.goes, len(q.wake) == 1)
+		})
+	}
+}
+
 func TestQueue(t *testing.T) {
 	payloads := func(q *queue, gen int) []string {
 		var out []string
