@@ -195,3 +195,44 @@ func connPair(t *testing.T, transport string) (net.Conn, net.Conn) {
 	t.Cleanup(func() { _ = r.Close(); _ = w.Close() })
 	return r, w
 }
+
+// TestInlineWriteNeverWaits: a sender's write takes what the socket takes
+// and leaves the rest to the writer goroutine, and nothing else is written
+// before that rest.
+func TestInlineWriteNeverWaits(t *testing.T) {
+	r, w := connPair(t, "tcp")
+	require.NoError(t, r.(*net.TCPConn).SetReadBuffer(64<<10))
+	require.NoError(t, w.(*net.TCPConn).SetWriteBuffer(64<<10))
+	l := newLink(w, bufio.NewReader(w), 0, 1, "", incarnation{}, sealer{key: []byte("k")}, opener{})
+	q := newQueue(0)
+	l.q, l.gen = q, q.rewind()
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+
+	q.push(make([]byte, 4<<20)) // more than the socket takes while the peer reads nothing
+	wrote, more, _, err := l.writeQueued(true)
+	require.NoError(t, err)
+	assert.True(t, wrote && more, "written in part")
+	require.NotEmpty(t, l.rest)
+	q.push([]byte("next"))
+	wrote, more, _, err = l.writeQueued(true)
+	require.NoError(t, err)
+	assert.True(t, !wrote && more, "nothing goes before the rest")
+
+	// The peer reads; the writer goroutine writes the rest, then the next.
+	received := make(chan int64)
+	go func() {
+		n, _ := io.Copy(io.Discard, r)
+		received <- n
+	}()
+	for {
+		wrote, _, _, err := l.writeQueued(false)
+		require.NoError(t, err)
+		if !wrote {
+			break
+		}
+	}
+	require.NoError(t, w.Close())
+	frame := func(payload int) int64 { return int64(4 + counterSize + 17 + payload + tagSize) }
+	assert.Equal(t, frame(4<<20)+frame(len("next")), <-received)
+}
