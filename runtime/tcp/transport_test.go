@@ -361,6 +361,36 @@ func TestQueue(t *testing.T) {
 	}
 }
 
+// TestAcknowledged: messages too few to fill a batch of acknowledgements
+// are acknowledged all the same, by the transport's clock, with nothing
+// going the other way to carry it.
+func TestAcknowledged(t *testing.T) {
+	for _, n := range []int{1, ackBatch - 1, ackBatch, 3 * ackBatch} {
+		t.Run(fmt.Sprint(n, " messages"), func(t *testing.T) {
+			addrs := freeAddrs(t, 4)
+			peers := Peers{Replicas: addrs}
+			keys := keyring(t, "cluster")
+			p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
+			p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
+			p1.got = make(chan received, n)
+			for i := range n {
+				p0.tr.Send(1, []byte(fmt.Sprint(i)))
+			}
+			for i := range n {
+				p1.expect(t, 0, fmt.Sprint(i))
+			}
+			give := time.After(deadline)
+			for p0.tr.dialers[1].q.len() > 0 {
+				select {
+				case <-give:
+					t.Fatalf("%d messages still unacknowledged after %v", p0.tr.dialers[1].q.len(), deadline)
+				case <-time.After(time.Millisecond):
+				}
+			}
+		})
+	}
+}
+
 // TestBrokenConnectionLosesAndRepeatsNothing breaks the connection under a
 // stream of messages: the sender writes again what was not acknowledged,
 // and the receiver, the same process, delivers each message exactly once,
