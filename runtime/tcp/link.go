@@ -7,9 +7,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"pbftlab/lab"
@@ -53,27 +56,72 @@ type link struct {
 	open opener
 
 	// ackOwed is the highest message number received, to be acknowledged
-	// by the writer; ackSent the last one it acknowledged.
+	// by the writer; ackSent the last one it acknowledged (written with
+	// wmu held). ackDue says the transport's acknowledgement clock has
+	// come round (see Transport.owe): what is owed goes now, alone if no
+	// message carries it.
 	ackOwed atomic.Uint64
-	ackSent uint64 // guarded by wmu
+	ackSent atomic.Uint64
+	ackDue  atomic.Bool
 	wake    chan struct{}
 
 	// wmu is held by whoever writes on the link: its writer goroutine, or
 	// a sender writing what it queued itself (see Transport.writeNow). It
-	// guards the sealer, ackSent, q, gen, out, items and lastWrite.
-	wmu       sync.Mutex
-	q         *queue    // what the link writes, nil for none
-	gen       int       // the queue's generation for this link
-	out       []byte    // the buffer of the last write, reused
-	items     []item    // the messages of the last write, reused
-	lastWrite time.Time // when messages were last written
+	// guards the sealer, the writing of ackSent, q, gen, out, items, rest
+	// and the fields of tryWrite.
+	wmu   sync.Mutex
+	q     *queue // what the link writes, nil for none
+	gen   int    // the queue's generation for this link
+	out   []byte // the buffer of the last write, reused
+	items []item // the messages of the last write, reused
+	// rest is what a sender's write left unwritten (the socket's buffer was
+	// full), for the writer goroutine to write before anything else.
+	rest []byte
+
+	// raw, when the connection has a file descriptor, lets the link read
+	// and write it itself (see readRaw and tryWrite); tryFn is tryOnce,
+	// bound once so that a write allocates nothing.
+	raw    syscall.RawConn
+	tryFn  func(fd uintptr) bool
+	tryBuf []byte
+	tryN   int
+	tryErr error
 
 	// in is the reader's buffer: each frame is read into it, over the last.
 	in []byte
+
+	closing sync.Once
+	closed  atomic.Bool
 }
 
 func newLink(conn net.Conn, r *bufio.Reader, self, peer lab.ID, name string, inc incarnation, seal sealer, open opener) *link {
-	return &link{conn: conn, r: r, self: self, peer: peer, name: name, inc: inc, seal: seal, open: open, wake: make(chan struct{}, 1)}
+	l := &link{conn: conn, r: r, self: self, peer: peer, name: name, inc: inc, seal: seal, open: open, wake: make(chan struct{}, 1)}
+	if l.raw = rawConn(conn); l.raw != nil {
+		l.tryFn = l.tryOnce
+	}
+	return l
+}
+
+// tryWrite writes what of b the socket takes at once, with one system
+// call that never waits, and returns how much that was; wmu is held. A
+// sender writes this way: it may hold its replica, and a peer that stops
+// reading (a process suspended with Ctrl-Z) must not stop it. Nor does the
+// write arm and disarm a deadline, which costs more than the write's own
+// bookkeeping.
+func (l *link) tryWrite(b []byte) (int, error) {
+	l.tryBuf, l.tryN, l.tryErr = b, 0, nil
+	err := l.raw.Write(l.tryFn)
+	n, werr := l.tryN, l.tryErr
+	l.tryBuf, l.tryErr = nil, nil
+	if err != nil {
+		return n, err
+	}
+	return n, werr
+}
+
+func (l *link) tryOnce(fd uintptr) bool {
+	l.tryN, _, l.tryErr = sysWrite(fd, l.tryBuf)
+	return true // never wait for the socket: the writer goroutine will
 }
 
 // What a frame carries, after its counter: a message, with its number in
@@ -115,15 +163,11 @@ func (l *link) appendAck(dst []byte, ack uint64) []byte {
 	return l.seal.appendFrame(dst, head[:], nil)
 }
 
-// owe records that messages up to no have arrived and wakes the writer to
-// say so.
-func (l *link) owe(no uint64) {
-	if no > l.ackOwed.Load() {
-		l.ackOwed.Store(no)
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
+// wakeWriter wakes the link's writer to acknowledge what is owed.
+func (l *link) wakeWriter() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -133,13 +177,27 @@ func (l *link) owe(no uint64) {
 // wrapping ErrAuth concerns that frame alone and the link stays usable; any
 // other error ends the link.
 func (l *link) receive() (kind byte, no, ack uint64, payload []byte, err error) {
-	frame, err := readFrameInto(l.r, l.in)
+	frame, err := l.readFrame()
 	if err != nil {
 		return 0, 0, 0, nil, err
+	}
+	return l.parse(frame)
+}
+
+// readFrame reads the next frame into the link's buffer, over the last.
+func (l *link) readFrame() ([]byte, error) {
+	frame, err := readFrameInto(l.r, l.in)
+	if err != nil {
+		return nil, err
 	}
 	if cap(frame) <= maxKeptBuffer {
 		l.in = frame
 	}
+	return frame, nil
+}
+
+// parse authenticates a frame and says what it carries, as receive does.
+func (l *link) parse(frame []byte) (kind byte, no, ack uint64, payload []byte, err error) {
 	body, err := l.open.open(frame)
 	if err != nil {
 		return 0, 0, 0, nil, err
@@ -153,7 +211,151 @@ func (l *link) receive() (kind byte, no, ack uint64, payload []byte, err error) 
 	return 0, 0, 0, nil, errors.New("a malformed frame (an authenticated peer running other code?)")
 }
 
-func (l *link) close() { _ = l.conn.Close() }
+// readFrames hands handle each frame that arrives, in order, until the
+// connection ends or handle returns an error, which it returns. A frame
+// lies in the reader's buffer and is good only until handle returns. more
+// says that another whole frame has been read already and comes next.
+func (l *link) readFrames(handle func(frame []byte, more bool) error) error {
+	if l.raw != nil {
+		return l.readRaw(handle)
+	}
+	for {
+		frame, err := l.readFrame()
+		if err != nil {
+			return err
+		}
+		next, _ := l.r.Peek(l.r.Buffered()) // what is read already, without reading more
+		if err := handle(frame, wholeFrame(next)); err != nil {
+			return err
+		}
+	}
+}
+
+// wholeFrame says whether b begins with a whole frame.
+func wholeFrame(b []byte) bool {
+	return len(b) >= 4 && uint64(len(b)) >= 4+uint64(binary.BigEndian.Uint32(b))
+}
+
+// readRaw is readFrames on the connection's file descriptor. The net
+// package's Read, on a socket with nothing more to read, first makes a
+// read(2) that fails for want of data, then waits for the poller: with
+// the lab's protocol a message mostly arrives alone, so that is a system
+// call for nothing on nearly every message, and system calls are most of
+// what a message costs. readRaw reads inside RawConn.Read, whose callback
+// decides when to wait: after a read that filled less than the buffer,
+// the socket held no more data (see shortReadDrains) and it waits at once.
+//
+// Readiness the poller reported before a RawConn.Read began is forgotten
+// when it begins, so one call lasts as long as the connection, and the
+// frames are handed over from inside its callback. The connection is held
+// meanwhile, which is why close does not wait for it to be let go.
+//
+// The runtime merges into one the readiness reports that reach a reader
+// between its wake-up and its running, and data is not all a report may be
+// about: the peer's end of the stream, or a reset, which comes as often as
+// not right behind the last data, waits behind that data for a read that
+// finds it. So a reader that waits without that read sets a deadline, if
+// none is set, and reads once more when it passes (see recheckAfter).
+// Setting a deadline costs a tenth of a read(2), and a busy link sets one
+// every recheckAfter, not for every message.
+func (l *link) readRaw(handle func(frame []byte, more bool) error) error {
+	// The greeting was read through l.r, which may hold what followed it.
+	buf := make([]byte, max(readBuffer, l.r.Buffered()))
+	b, _ := l.r.Peek(l.r.Buffered())
+	start, end := 0, copy(buf, b) // buf[start:end] is read and not yet handed over
+	_, _ = l.r.Discard(len(b))
+	empty := false    // the last read left the socket empty
+	deadline := false // a deadline is set
+	var failed error
+	read := func(fd uintptr) bool {
+		for {
+			for end-start >= 4 {
+				n := int(binary.BigEndian.Uint32(buf[start:]))
+				if n > MaxFrame {
+					failed = fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, n)
+					return true
+				}
+				if end-start < 4+n {
+					if 4+n > len(buf) {
+						bigger := make([]byte, 4+n)
+						end = copy(bigger, buf[start:end])
+						start, buf = 0, bigger
+					}
+					break
+				}
+				frame := buf[start+4 : start+4+n]
+				start += 4 + n
+				if failed = handle(frame, wholeFrame(buf[start:end])); failed != nil {
+					return true
+				}
+			}
+			end = copy(buf, buf[start:end])
+			start = 0
+			if end == 0 && len(buf) > maxKeptBuffer {
+				buf = make([]byte, readBuffer) // a state transfer's buffer is not worth keeping
+			}
+			if empty {
+				empty = false
+				if !deadline {
+					deadline = true
+					_ = l.conn.SetReadDeadline(time.Now().Add(recheckAfter))
+				}
+				return false // wait for the poller
+			}
+			if l.closed.Load() {
+				failed = net.ErrClosed
+				return true
+			}
+			n, again, err := sysRead(fd, buf[end:])
+			switch {
+			case again:
+				return false
+			case err != nil:
+				failed = err
+				return true
+			case n == 0 && end > 0:
+				failed = io.ErrUnexpectedEOF
+				return true
+			case n == 0:
+				failed = io.EOF
+				return true
+			}
+			empty = shortReadDrains && n < len(buf)-end
+			end += n
+		}
+	}
+	for {
+		err := l.raw.Read(read)
+		if err == nil {
+			return failed
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		// The deadline passed: the next call reads first.
+		_ = l.conn.SetReadDeadline(time.Time{})
+		deadline = false
+	}
+}
+
+// recheckAfter bounds how long a reader waits, without having seen its
+// socket empty, before it reads once more (see link.readRaw): how late, at
+// worst, a link learns that its peer has gone when the news came merged
+// with the peer's last data.
+const recheckAfter = 20 * time.Millisecond
+
+// close closes the connection, without waiting for the net package to let
+// go of it: the link's reader holds it while it hands a message over (see
+// readRaw), and may be waiting for a lock that the caller of close holds.
+// The reader reads nothing more, as from a connection closed at once.
+func (l *link) close() {
+	if l.raw == nil {
+		_ = l.conn.Close()
+		return
+	}
+	l.closed.Store(true)
+	l.closing.Do(func() { go l.conn.Close() })
+}
 
 // greet is the dialling side of the handshake: it reads the welcome, checks
 // that the process it reached is want, and answers with its own identity

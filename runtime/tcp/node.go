@@ -97,8 +97,14 @@ type Node struct {
 	ticker sync.WaitGroup
 
 	handled counts
-	// busy is the replica call under way, for the watchdog.
-	busy atomic.Pointer[call]
+	// busy is the replica call under way, for the watchdog, and calls
+	// counts the calls begun, so that the watchdog tells one long call from
+	// many short ones.
+	busy  atomic.Pointer[call]
+	calls atomic.Uint64
+	// receiving describes a Receive of each kind of message, so that the
+	// busiest call allocates nothing to say what it is.
+	receiving [256]call
 
 	mu sync.Mutex
 	// Guarded by mu.
@@ -116,13 +122,12 @@ type Node struct {
 	replies map[string]lab.Reply
 }
 
-// call is a call into the replica: what it is and when it started. A
-// Receive names only the kind of its message, so that the name is built
-// only for the report of a call that does not return.
+// call is a call into the replica. A Receive names only the kind of its
+// message, so that the name is built only for the report of a call that
+// does not return.
 type call struct {
-	what  string
-	kind  lab.Kind
-	since time.Time
+	what string
+	kind lab.Kind
 }
 
 func (c *call) name() string {
@@ -167,6 +172,9 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		done: make(chan struct{}),
 		bank: lab.NewBank(cfg.Balances, cfg.Executed),
 	}
+	for k := range n.receiving {
+		n.receiving[k].kind = lab.Kind(k)
+	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	rc := cfg.Replica
 	rc.ID, rc.N, rc.Bank = cfg.ID, cfg.Peers.N(), n.bank
@@ -191,21 +199,33 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 	return n, nil
 }
 
-// watch reports a call into the replica that does not return.
+// watch reports a call into the replica that does not return. It times a
+// call from the first tick that sees it, as the calls do not read the
+// clock: a call is reported between stuckAfter and a tick more after it
+// began, as when each call noted its start.
 func (n *Node) watch() {
 	stuckAfter := cmp.Or(n.cfg.StuckAfter, DefaultStuckAfter)
 	t := time.NewTicker(stuckAfter / 3)
 	defer t.Stop()
-	var told *call
+	var (
+		seen  uint64    // the call the last tick saw under way (its number)
+		since time.Time // when a tick first saw it
+		told  uint64    // the call last reported
+	)
 	for {
 		select {
 		case <-n.done:
 			return
 		case now := <-t.C:
-			c := n.busy.Load()
-			if c != nil && c != told && now.Sub(c.since) >= stuckAfter {
-				told = c
-				n.note(fmt.Sprintf("%s has been in %s for %v and handles nothing else meanwhile: is the replica in an endless loop?", n.cfg.ID, c.name(), now.Sub(c.since).Round(time.Second)))
+			k, c := n.calls.Load(), n.busy.Load()
+			switch {
+			case c == nil || k != n.calls.Load():
+				seen = 0 // no call, or one that has just begun
+			case k != seen:
+				seen, since = k, now
+			case k != told && now.Sub(since) >= stuckAfter:
+				told = k
+				n.note(fmt.Sprintf("%s has been in %s for %v and handles nothing else meanwhile: is the replica in an endless loop?", n.cfg.ID, c.name(), now.Sub(since).Round(time.Second)))
 			}
 		}
 	}
@@ -350,8 +370,10 @@ func (n *Node) Rejoin() error {
 
 // receive is guard for Receive, the busiest call.
 func (n *Node) receive(from lab.ID, m lab.Message) {
-	n.busy.Store(&call{kind: lab.KindOf(m), since: time.Now()})
-	defer n.recovered("", lab.KindOf(m))
+	kind := lab.KindOf(m)
+	n.calls.Add(1)
+	n.busy.Store(&n.receiving[kind])
+	defer n.recovered("", kind)
 	n.replica.Receive(from, m)
 }
 
@@ -378,7 +400,8 @@ func (n *Node) stepped() {
 // guard runs replica code, turning a panic into the replica's failure: the
 // process stays up, says what happened, and the replica does nothing more.
 func (n *Node) guard(what string, f func()) {
-	n.busy.Store(&call{what: what, since: time.Now()})
+	n.calls.Add(1)
+	n.busy.Store(&call{what: what})
 	defer n.recovered(what, 0)
 	f()
 }

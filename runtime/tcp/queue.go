@@ -37,7 +37,9 @@ func newQueue(limit int) *queue {
 }
 
 // push appends p and reports whether the oldest message had to go to make
-// room for it.
+// room for it. It does not wake the writer: a sender that writes the
+// message itself spares the writer a pointless wake-up, and one that does
+// not calls signal.
 func (q *queue) push(p []byte) (dropped bool) {
 	q.mu.Lock()
 	if len(q.items) >= q.limit {
@@ -48,10 +50,11 @@ func (q *queue) push(p []byte) (dropped bool) {
 	q.last++
 	q.items = append(q.items, item{no: q.last, payload: p})
 	q.mu.Unlock()
-	q.signal()
 	return dropped
 }
 
+// signal wakes the writer of the queue's connection, if any, to write what
+// waits.
 func (q *queue) signal() {
 	select {
 	case q.wake <- struct{}{}:
@@ -114,16 +117,22 @@ func (q *queue) written(gen int, no uint64) {
 	}
 }
 
-// ack drops every message numbered up to no: the peer has them.
+// ack drops every message numbered up to no: the peer has them. Those
+// left move to the front, so that the queue's array serves again rather
+// than a new one every few acknowledgements.
 func (q *queue) ack(no uint64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	k := 0
 	for k < len(q.items) && q.items[k].no <= no {
-		q.items[k] = item{}
 		k++
 	}
-	q.items = q.items[k:]
+	if k == 0 {
+		return
+	}
+	n := copy(q.items, q.items[k:])
+	clear(q.items[n:])
+	q.items = q.items[:n]
 }
 
 // len is the number of messages queued, written or not.

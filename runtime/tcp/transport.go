@@ -94,6 +94,12 @@ type Transport struct {
 
 	sent     counts
 	rejected atomic.Uint64
+	hold     holding
+
+	// ackClock ticks ackDelay after the first acknowledgement owed since
+	// its last tick, while ackArmed (see owe).
+	ackClock *time.Timer
+	ackArmed atomic.Bool
 
 	// changed is closed and replaced whenever an outbound link goes up or
 	// down, for WaitConnected.
@@ -132,6 +138,8 @@ func StartTransport(cfg TransportConfig) *Transport {
 		changed:   make(chan struct{}),
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
+	t.ackClock = time.AfterFunc(time.Hour, t.tickAcks)
+	t.ackClock.Stop()
 	for i := range cfg.Peers.N() {
 		id := lab.ID(i)
 		if id == cfg.Self {
@@ -173,7 +181,7 @@ func (t *Transport) Send(to lab.ID, payload []byte) {
 	d.mu.Lock()
 	l := d.cur
 	d.mu.Unlock()
-	writeNow(l)
+	t.flush(l, d.q)
 }
 
 // SendClient queues payload for the client called name. It never blocks.
@@ -206,7 +214,7 @@ func (t *Transport) SendClient(name string, payload []byte) error {
 	t.mu.Lock()
 	l := box.link
 	t.mu.Unlock()
-	writeNow(l)
+	t.flush(l, box.q)
 	return nil
 }
 
@@ -282,6 +290,7 @@ func (t *Transport) WaitConnected(ctx context.Context) error {
 // for the transport's goroutines to end.
 func (t *Transport) Close() {
 	t.cancel()
+	t.ackClock.Stop()
 	if t.cfg.Listener != nil {
 		_ = t.cfg.Listener.Close()
 	}
@@ -416,7 +425,7 @@ func (t *Transport) refuse(addr net.Addr, claimed string, err error) {
 }
 
 // Acknowledgements ride on the messages going the other way. One that has
-// none to ride on goes alone after ackDelay, or at once when ackBatch
+// none to ride on goes alone within ackDelay, or at once when ackBatch
 // messages are waiting for it: a message waits in its sender's queue until
 // acknowledged, so this bounds what a broken connection makes the sender
 // write again, at a third fewer frames than acknowledging each message.
@@ -424,6 +433,54 @@ const (
 	ackDelay = 5 * time.Millisecond
 	ackBatch = 64
 )
+
+// owe records that messages up to no have arrived on l, for l's writer to
+// acknowledge. One clock serves every link of the transport: the first
+// message owed starts it, and when it comes round, ackDelay later, it
+// wakes the writer of each link that still owes an acknowledgement. A
+// timer of each link's own, armed by its writer, would cost a hand-over to
+// the writer for every few messages received; the clock costs one for
+// every few milliseconds of traffic.
+//
+// tickAcks clears ackArmed before it reads what the links owe, and owe
+// stores what a link owes before it reads ackArmed, so one of the two
+// sees the other's news: no acknowledgement is left without a tick.
+func (t *Transport) owe(l *link, no uint64) {
+	if no <= l.ackOwed.Load() {
+		return
+	}
+	l.ackOwed.Store(no)
+	if no-l.ackSent.Load() >= ackBatch {
+		l.wakeWriter()
+		return
+	}
+	if !t.ackArmed.Load() && !t.ackArmed.Swap(true) {
+		t.ackClock.Reset(ackDelay)
+	}
+}
+
+// tickAcks wakes the writer of every link that owes an acknowledgement.
+func (t *Transport) tickAcks() {
+	t.ackArmed.Store(false)
+	due := func(l *link) {
+		if l.ackOwed.Load() > l.ackSent.Load() {
+			l.ackDue.Store(true)
+			l.wakeWriter()
+		}
+	}
+	t.mu.Lock()
+	for l := range t.accepted {
+		due(l)
+	}
+	t.mu.Unlock()
+	for _, d := range t.dialers {
+		d.mu.Lock()
+		if d.cur != nil {
+			due(d.cur)
+		}
+		d.mu.Unlock()
+	}
+}
 
 // A writer puts every message waiting for its peer, up to writeBatch of
 // them, in one buffer and writes it at once: under load one system call
@@ -451,23 +508,18 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 		l.q, l.gen, more = q, q.rewind(), q.wake
 	}
 	l.wmu.Unlock()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	armed, due := false, false
 	for {
 		l.wmu.Lock()
-		wrote, stale, err := l.writeQueued()
-		var ackDue, arm bool
+		wrote, _, stale, err := l.writeQueued(false)
+		acked := false
 		if err == nil && !wrote && !stale {
-			owed := l.ackOwed.Load()
-			switch {
-			case owed > l.ackSent && (due || owed-l.ackSent >= ackBatch):
+			owed, sent := l.ackOwed.Load(), l.ackSent.Load()
+			due := l.ackDue.Swap(false)
+			if owed > sent && (due || owed-sent >= ackBatch) {
 				if err = l.sendAck(owed); err == nil {
-					l.ackSent, due, ackDue = owed, false, true
+					l.ackSent.Store(owed)
+					acked = true
 				}
-			case owed > l.ackSent && !armed:
-				arm = true
 			}
 		}
 		l.wmu.Unlock()
@@ -477,17 +529,12 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 			return fail(errors.New("replaced by a newer connection"))
 		case err != nil:
 			return fail(err)
-		case wrote || ackDue:
+		case wrote || acked:
 			continue
-		case arm:
-			timer.Reset(ackDelay)
-			armed = true
 		}
 		select {
 		case <-more:
 		case <-l.wake:
-		case <-timer.C:
-			armed, due = false, true
 		case err := <-done:
 			return err
 		case <-t.ctx.Done():
@@ -498,77 +545,205 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 
 // writeQueued writes, in one system call, the messages of the link's
 // queue not yet written on it, up to writeBatch of them, each carrying the
-// acknowledgement owed; wmu is held. stale says a newer connection has
-// taken the queue over.
-func (l *link) writeQueued() (wrote, stale bool, err error) {
+// acknowledgement owed; wmu is held. more says some may be left for the
+// next call; stale says a newer connection has taken the queue over.
+//
+// A sender's write (inline) never waits: what the socket does not take
+// goes to rest, for the writer goroutine, and until rest is written a
+// sender writes nothing, so that frames never interleave.
+func (l *link) writeQueued(inline bool) (wrote, more, stale bool, err error) {
+	if len(l.rest) > 0 {
+		if inline {
+			return false, true, false, nil
+		}
+		if _, err := l.conn.Write(l.rest); err != nil {
+			return false, false, false, err
+		}
+		l.rest = nil
+		return true, true, false, nil
+	}
 	if l.q == nil {
-		return false, false, nil
+		return false, false, false, nil
 	}
 	got, stale := l.q.unwritten(l.items[:0], l.gen, writeBatch)
 	l.items = got
 	if stale || len(got) == 0 {
-		return false, stale, nil
+		return false, false, stale, nil
 	}
 	owed := l.ackOwed.Load()
 	buf := l.out[:0]
 	var last uint64
+	n := 0
 	for _, it := range got {
 		buf = l.appendMessage(buf, it.no, owed, it.payload)
 		last = it.no
+		n++
 		if len(buf) >= maxWrite {
 			break // the rest goes in the next write
 		}
 	}
+	more = n < len(got) || len(got) == writeBatch
 	clear(got) // the payloads belong to the queue
-	if _, err := l.conn.Write(buf); err != nil {
-		return false, false, err
+	if inline && l.raw != nil {
+		k, err := l.tryWrite(buf)
+		if err != nil {
+			return false, false, false, err
+		}
+		if k < len(buf) {
+			l.rest, more = buf[k:], true // the next call writes it first
+		}
+	} else if _, err := l.conn.Write(buf); err != nil {
+		return false, false, false, err
 	}
 	l.out = buf
 	if cap(buf) > maxKeptBuffer {
 		l.out = nil // a state transfer's buffer is not worth keeping
 	}
 	l.q.written(l.gen, last)
-	l.ackSent = max(l.ackSent, owed)
-	l.lastWrite = time.Now()
-	return true, false, nil
+	if owed > l.ackSent.Load() {
+		l.ackSent.Store(owed)
+	}
+	return true, more, false, nil
+}
+
+// holding holds what an endpoint sends while it is under load. A reader
+// that has read more than the frame it hands over is working through a
+// backlog; while any reader is, the messages sent are queued but not
+// written, and when the last of them has handed its backlog over, each
+// link that has messages waiting writes them all with one system call,
+// where writing each message as it is sent would cost one system call
+// each. A lone message, the lab's protocol at the keyboard, finds no
+// backlog and leaves at once.
+//
+// Readers whose backlogs follow one another without a break would hold
+// the messages for as long as the load lasts, so what is held is written
+// in any case once holdFrames frames have been handed over since.
+type holding struct {
+	mu      sync.Mutex
+	readers int        // readers working through a backlog
+	links   []heldLink // links with messages held, each once
+	spare   []heldLink
+	frames  int // frames handed over since a message was first held
+}
+
+// holdFrames bounds how many frames the endpoint hands over while a
+// message is held (see holding): enough for a batch, few enough that a
+// message is held for less than a millisecond.
+const holdFrames = 64
+
+type heldLink struct {
+	l *link
+	q *queue
+}
+
+// flush writes what was just queued on q for l, now or, while the
+// endpoint is under load, once the backlog is handed over (see holding).
+func (t *Transport) flush(l *link, q *queue) {
+	if l != nil {
+		h := &t.hold
+		h.mu.Lock()
+		if h.readers > 0 {
+			if !slices.Contains(h.links, heldLink{l, q}) {
+				h.links = append(h.links, heldLink{l, q})
+			}
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock()
+	}
+	if !writeNow(l) {
+		q.signal()
+	}
+}
+
+// holdFrom counts a reader that begins working through a backlog.
+func (t *Transport) holdFrom() {
+	t.hold.mu.Lock()
+	t.hold.readers++
+	t.hold.mu.Unlock()
+}
+
+// release counts a reader that has handed its backlog over; the last one
+// writes what was held.
+func (t *Transport) release() {
+	h := &t.hold
+	h.mu.Lock()
+	h.readers--
+	var links []heldLink
+	if h.readers == 0 {
+		links = h.take()
+	}
+	h.mu.Unlock()
+	t.writeHeld(links)
+}
+
+// handedOver counts a frame handed over by a reader working through a
+// backlog, and writes what is held once holdFrames have been.
+func (t *Transport) handedOver() {
+	h := &t.hold
+	h.mu.Lock()
+	var links []heldLink
+	if len(h.links) > 0 {
+		if h.frames++; h.frames >= holdFrames {
+			links = h.take()
+		}
+	}
+	h.mu.Unlock()
+	t.writeHeld(links)
+}
+
+// take returns the links held and starts holding afresh; mu is held.
+func (h *holding) take() []heldLink {
+	links := h.links
+	h.links, h.spare, h.frames = h.spare, nil, 0
+	return links
+}
+
+// writeHeld writes the links take returned, then gives their slice back.
+func (t *Transport) writeHeld(links []heldLink) {
+	if links == nil {
+		return
+	}
+	for _, hl := range links {
+		if !writeNow(hl.l) {
+			hl.q.signal()
+		}
+	}
+	clear(links)
+	t.hold.mu.Lock()
+	t.hold.spare = links[:0]
+	t.hold.mu.Unlock()
 }
 
 // writeNow writes what was just queued for l from the sender's goroutine,
-// when nobody else is writing on l: the message leaves at once, without
-// waking the writer goroutine, which saves a hand-over on every hop of the
-// protocol. If the link is busy, its writer writes the message; if the
-// write fails, the link ends and the next connection writes it again.
-//
-// Under load the other way pays: a link that wrote less than burstGap ago
-// is busy, and its writer, woken by the push, puts every message that
-// waits by then in one system call.
-func writeNow(l *link) {
+// when nobody else is writing on l: the message leaves at once, and the
+// writer goroutine is not woken at all, which saves two hand-overs between
+// goroutines on every hop of the protocol. It reports whether it took care of
+// the queue; when it did not, the caller wakes the link's writer (see
+// queue.signal). If the write fails, the link ends and the next
+// connection writes the message again.
+func writeNow(l *link) bool {
 	if l == nil || !l.wmu.TryLock() {
-		return
+		return false
 	}
-	now := time.Now()
-	if now.Sub(l.lastWrite) < burstGap {
-		l.wmu.Unlock()
-		return
+	if l.raw == nil {
+		_ = l.conn.SetWriteDeadline(time.Now().Add(inlineWriteLimit))
 	}
-	_ = l.conn.SetWriteDeadline(now.Add(inlineWriteLimit))
-	_, _, err := l.writeQueued()
-	_ = l.conn.SetWriteDeadline(time.Time{})
+	_, more, stale, err := l.writeQueued(true)
+	if l.raw == nil {
+		_ = l.conn.SetWriteDeadline(time.Time{})
+	}
 	l.wmu.Unlock()
 	if err != nil {
 		l.close()
 	}
+	return err != nil || !(more || stale)
 }
 
-// burstGap tells a lone message from a burst (see writeNow): a request
-// of the lab's protocol crosses a link a network round trip or more
-// apart, a loaded link far more often.
-const burstGap = 50 * time.Microsecond
-
 // inlineWriteLimit bounds a write made from a sender's goroutine, which
-// may hold its replica: a peer that stops reading (a process suspended
-// with Ctrl-Z) makes the link break and be made again rather than stop
-// the sender.
+// may hold its replica, on a connection that has no file descriptor to
+// write to without waiting (see link.tryWrite): a peer that stops reading
+// makes the link break and be made again rather than stop the sender.
 const inlineWriteLimit = 200 * time.Millisecond
 
 // readLoop hands each message that arrives on l to Deliver, once: a
@@ -577,35 +752,59 @@ const inlineWriteLimit = 200 * time.Millisecond
 // A frame that fails authentication is counted, reported and skipped.
 func (t *Transport) readLoop(l *link, q *queue) error {
 	from := origin{peer: l.peer, name: l.name, inc: l.inc}
-	for {
-		kind, no, ack, payload, err := l.receive()
-		if errors.Is(err, ErrAuth) {
-			t.rejected.Add(1)
-			t.cfg.Note(fmt.Sprintf("dropped a frame from %s: %v", who(l.peer, l.name), err))
-			continue
+	held := false // this reader is working through a backlog (see holding)
+	defer func() {
+		if held {
+			t.release()
 		}
-		if err != nil {
-			return err
+	}()
+	return l.readFrames(func(frame []byte, more bool) error {
+		if more && !held {
+			t.holdFrom()
+			held = true
 		}
-		if q != nil && ack > 0 {
-			q.ack(ack)
+		err := t.receive(l, q, from, frame)
+		switch {
+		case held && !more:
+			held = false
+			t.release()
+		case held:
+			t.handedOver()
 		}
-		if kind == frameAck {
-			continue
-		}
-		t.mu.Lock()
-		last := t.delivered[from]
-		fresh := no > last
-		if fresh {
-			t.delivered[from] = no
-			last = no
-		}
-		t.mu.Unlock()
-		if fresh {
-			t.cfg.Deliver(l.peer, l.name, payload)
-		}
-		l.owe(last)
+		return err
+	})
+}
+
+// receive handles one frame that arrived on l.
+func (t *Transport) receive(l *link, q *queue, from origin, frame []byte) error {
+	kind, no, ack, payload, err := l.parse(frame)
+	if errors.Is(err, ErrAuth) {
+		t.rejected.Add(1)
+		t.cfg.Note(fmt.Sprintf("dropped a frame from %s: %v", who(l.peer, l.name), err))
+		return nil
 	}
+	if err != nil {
+		return err
+	}
+	if q != nil && ack > 0 {
+		q.ack(ack)
+	}
+	if kind == frameAck {
+		return nil
+	}
+	t.mu.Lock()
+	last := t.delivered[from]
+	fresh := no > last
+	if fresh {
+		t.delivered[from] = no
+		last = no
+	}
+	t.mu.Unlock()
+	if fresh {
+		t.cfg.Deliver(l.peer, l.name, payload)
+	}
+	t.owe(l, last)
+	return nil
 }
 
 // dialer keeps the link to one replica: it connects, writes its queue,

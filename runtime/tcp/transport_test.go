@@ -259,6 +259,48 @@ func TestReplyWaitsForALateClient(t *testing.T) {
 	}
 }
 
+// TestHolding follows one message through holding: it waits while a
+// reader works through a backlog, and goes when the backlog is handed over
+// or has gone on for holdFrames frames. The link is busy (another writer
+// holds it), so what goes wakes the link's writer, which shows on the
+// queue's wake channel.
+func TestHolding(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		readers int                 // readers working through a backlog when it is sent
+		after   func(tr *Transport) // what happens next
+		goes    bool                // the message is let go
+	}{
+		{"a lone message goes at once", 0, func(*Transport) {}, true},
+		{"a message sent under load is held", 1, func(*Transport) {}, false},
+		{"it goes when the backlog is handed over", 1, func(tr *Transport) { tr.release() }, true},
+		{"it waits for the last reader", 2, func(tr *Transport) { tr.release() }, false},
+		{"it goes after holdFrames frames however long the load", 2, func(tr *Transport) {
+			for range holdFrames {
+				tr.handedOver()
+			}
+		}, true},
+		{"it waits a frame short of that", 1, func(tr *Transport) {
+			for range holdFrames - 1 {
+				tr.handedOver()
+			}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &Transport{}
+			for range tc.readers {
+				tr.holdFrom()
+			}
+			q, l := newQueue(0), &link{}
+			l.wmu.Lock()
+			q.push([]byte("m"))
+			tr.flush(l, q)
+			tc.after(tr)
+			assert.Equal(t, tc.goes, len(q.wake) == 1)
+		})
+	}
+}
+
 func TestQueue(t *testing.T) {
 	payloads := func(q *queue, gen int) []string {
 		var out []string
@@ -315,6 +357,36 @@ func TestQueue(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, tc.run(newQueue(3)))
+		})
+	}
+}
+
+// TestAcknowledged: messages too few to fill a batch of acknowledgements
+// are acknowledged all the same, by the transport's clock, with nothing
+// going the other way to carry it.
+func TestAcknowledged(t *testing.T) {
+	for _, n := range []int{1, ackBatch - 1, ackBatch, 3 * ackBatch} {
+		t.Run(fmt.Sprint(n, " messages"), func(t *testing.T) {
+			addrs := freeAddrs(t, 4)
+			peers := Peers{Replicas: addrs}
+			keys := keyring(t, "cluster")
+			p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
+			p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
+			p1.got = make(chan received, n)
+			for i := range n {
+				p0.tr.Send(1, []byte(fmt.Sprint(i)))
+			}
+			for i := range n {
+				p1.expect(t, 0, fmt.Sprint(i))
+			}
+			give := time.After(deadline)
+			for p0.tr.dialers[1].q.len() > 0 {
+				select {
+				case <-give:
+					t.Fatalf("%d messages still unacknowledged after %v", p0.tr.dialers[1].q.len(), deadline)
+				case <-time.After(time.Millisecond):
+				}
+			}
 		})
 	}
 }
