@@ -50,8 +50,14 @@ func (r reportOptions) progress() *progressLog {
 	return r.log
 }
 
-// progressFile is where the suite appends a line per finished spec.
-func (r reportOptions) progressFile() string { return r.progress().file }
+// progressFile is where the suite appends a line per finished spec, or ""
+// when nothing follows the grade (the mutants' runs write no reports).
+func (r reportOptions) progressFile() string {
+	if p := r.progress(); p != nil {
+		return p.file
+	}
+	return ""
+}
 
 // addReportFlags adds grade's report flags.
 func addReportFlags(fs *flag.FlagSet, r *reportOptions) {
@@ -387,6 +393,9 @@ func (l *progressLog) count() int {
 // reports reads what was appended and returns the last report of each
 // spec, by name.
 func (l *progressLog) reports() map[string]types.SpecReport {
+	if l == nil { // nothing followed the grade: no spec left a line
+		return nil
+	}
 	l.refresh()
 	l.mu.Lock()
 	defer l.mu.Unlock()
