@@ -55,19 +55,23 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	t.print(stdout)
+	if t.batchErr != nil {
+		return exitFailed
+	}
 	return exitOK
 }
 
 // table holds every figure the command prints.
 type table struct {
-	machine string
-	count   int
-	build   time.Duration // go test -c of the solution
-	suite   time.Duration // the solution's grade test binary, run alone
-	grade   time.Duration // pbftlab grade, build cache warm
-	batch   time.Duration // pbftlab batch of batchSize copies of a full-marks submission, per submission
-	sim     map[string]results
-	tcp     map[string]results
+	machine  string
+	count    int
+	build    time.Duration // go test -c of the solution
+	suite    time.Duration // the solution's grade test binary, run alone
+	grade    time.Duration // pbftlab grade, build cache warm
+	batch    time.Duration // pbftlab batch of batchSize copies of a full-marks submission, per submission
+	batchErr error         // why there is no batch figure; the command then fails
+	sim      map[string]results
+	tcp      map[string]results
 }
 
 func measure(o benchOptions) (*table, error) {
@@ -109,9 +113,10 @@ func measure(o benchOptions) (*table, error) {
 	t.suite, t.grade = median(suite), median(grade)
 	if t.batch, err = measureBatch(o, dir); err != nil {
 		// The figures that follow do not depend on this one: the table
-		// shows it missing, and the reason is printed here.
+		// shows it missing, the reason is printed here, and the command
+		// still fails at the end.
 		fmt.Fprintf(o.out, "pbftlab bench: no batch figure: %v\n", err)
-		t.batch = 0
+		t.batch, t.batchErr = 0, err
 	}
 
 	// The simulator on one core, then the cluster over loopback.
