@@ -100,30 +100,25 @@ func linkKey(e sim.Event) string {
 	return e.From.String() + ">" + e.To.String() + " " + lab.Describe(e.Msg)
 }
 
+// reportKinds maps each simulator event kind the report draws to the
+// report's kind; log lines are left to the transcript.
+var reportKinds = map[sim.EventKind]string{
+	sim.EventStep:       report.KindStep,
+	sim.EventNote:       report.KindNote,
+	sim.EventCrash:      report.KindCrash,
+	sim.EventRecover:    report.KindRecover,
+	sim.EventCheckpoint: report.KindCheckpoint,
+	sim.EventSend:       report.KindSend,
+	sim.EventDeliver:    report.KindDeliver,
+	sim.EventLost:       report.KindLost,
+	sim.EventDrop:       report.KindDrop,
+}
+
 // simKind is the report's kind of a simulator event, and false for the
-// events the report leaves to the transcript: log lines.
+// events the report leaves to the transcript.
 func simKind(e sim.Event) (string, bool) {
-	switch e.Kind {
-	case sim.EventStep:
-		return report.KindStep, true
-	case sim.EventNote:
-		return report.KindNote, true
-	case sim.EventCrash:
-		return report.KindCrash, true
-	case sim.EventRecover:
-		return report.KindRecover, true
-	case sim.EventCheckpoint:
-		return report.KindCheckpoint, true
-	case sim.EventSend:
-		return report.KindSend, true
-	case sim.EventDeliver:
-		return report.KindDeliver, true
-	case sim.EventLost:
-		return report.KindLost, true
-	case sim.EventDrop:
-		return report.KindDrop, true
-	}
-	return "", false
+	k, ok := reportKinds[e.Kind]
+	return k, ok
 }
 
 // simEvent turns a simulator event of the given report kind (simKind)
