@@ -35,7 +35,7 @@
 #                              seeds of message order on every core (TREE,
 #                              CASE=a,b and SEED=first apply); failing seeds'
 #                              transcripts go to reports/stress/
-#   make mutants               grade each planted bug of mutants/ and show
+#   make mutants               grade each planted bug of ta/mutants/ and show
 #                              which spec catches it (ONLY=a,b for some)
 #   make mutants AUTO=1        grade the mutants generated from every TODO
 #                              region of solution/ and the helpers it calls:
@@ -44,7 +44,7 @@
 #                              pattern, LIST=1 to list them, MINKILL=95 to
 #                              fail below that kill rate)
 #   make bench [COUNT=3]       grading time, simulator and TCP cluster
-#                              figures, medians of COUNT runs (PERFORMANCE.md)
+#                              figures, medians of COUNT runs (ta/PERFORMANCE.md)
 #ta}
 #
 # Everything comes from the Go module proxy through go.mod; nothing else

@@ -323,6 +323,15 @@ func Tail(s string, n int) string {
 	return fmt.Sprintf("... %d earlier lines left out ...\n%s\n", len(lines)-n, strings.Join(lines[len(lines)-n:], "\n"))
 }
 
+// Head keeps the first n lines of s and says how many it left out.
+func Head(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], fmt.Sprintf("... (%d more lines)", len(lines)-n))
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Shrinking bounds: plays of the failing case, and time. A failing play
 // slower than shrinkSlow (a long case such as Case 7) is shown as it is:
 // the plays shrinking needs would cost more than its seed's run.

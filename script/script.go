@@ -448,6 +448,15 @@ func (c *Case) requests() int {
 // the order the handout takes them.
 func Phases() []string { return slices.Clone(phases) }
 
+// PhasesAfter lists the phases the handout takes after p; none for "" or
+// an unknown phase.
+func PhasesAfter(p string) []string {
+	if i := slices.Index(phases, p); i >= 0 {
+		return slices.Clone(phases[i+1:])
+	}
+	return nil
+}
+
 var phases = []string{"pre-prepare", "prepare", "commit", "checkpoint", "view-change", "recovery"}
 
 var headers = []string{"title", "points", "phases", "balances", "votes", "replicas", "byzantine", "checkpoint-interval", "window", "explore"}

@@ -3,16 +3,22 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
 
+	"pbftlab/grader/driver"
 	"pbftlab/internal/cmdline"
 	//ta{
-	"pbftlab/internal/skelgen"
+	"pbftlab/ta/batch"
+	"pbftlab/ta/bench"
+	"pbftlab/ta/gradescope"
+	"pbftlab/ta/mutants"
+	"pbftlab/ta/release"
+	"pbftlab/ta/skelgen"
+	"pbftlab/ta/stress"
 	//ta}
 )
 
@@ -25,29 +31,22 @@ type command struct {
 
 // commands is the table of subcommands. The TA's commands sit between the
 // "//ta{" and "//ta}" lines: a student release has neither those lines nor
-// the files that implement them (internal/kit's TA-only list), as its
-// Makefile has none of the TA's targets.
+// the ta/ folder that implements them, as its Makefile has none of the
+// TA's targets.
 func commands() []command {
 	return []command{
-		{name: "grade", summary: "grade a tree against the cases and write reports/", run: runGrade},
+		{name: "grade", summary: "grade a tree against the cases and write reports/", run: driver.Command},
 		//ta{
-		{name: "batch", summary: "grade every submission folder inside a folder and write gradebook.csv", run: runBatch},
-		{name: "bench", summary: "measure grading time, the simulator and a TCP cluster, and print the table of PERFORMANCE.md", run: runBench},
-		{name: "gradescope", summary: "build the Gradescope autograder zip: setup.sh, run_autograder and the kit without solution/", run: runGradescope},
-		{name: "handout", summary: "write the student release: the kit without solution/ and TA material", run: runHandout},
-		{name: "mutants", summary: "grade the planted bugs of mutants/ and show which spec catches each", run: runMutants},
+		{name: "batch", summary: "grade every submission folder inside a folder and write gradebook.csv", run: batch.Command},
+		{name: "bench", summary: "measure grading time, the simulator and a TCP cluster, and print the table of ta/PERFORMANCE.md", run: bench.Command},
+		{name: "gradescope", summary: "build the Gradescope autograder zip: setup.sh, run_autograder and the kit without solution/", run: gradescope.Command},
+		{name: "handout", summary: "write the student release: the kit without solution/ and TA material", run: release.Command},
+		{name: "mutants", summary: "grade the planted bugs of ta/mutants/ and show which spec catches each", run: mutants.Command},
 		{name: "skeleton", summary: "write skeleton/ from solution/ (-check: only compare)", run: skelgen.Command},
-		{name: "stress", summary: "play every case and robustness spec under many seeds of message order", run: runStress},
+		{name: "stress", summary: "play every case and robustness spec under many seeds of message order", run: stress.Command},
 		//ta}
 	}
 }
-
-// Exit codes shared by every command.
-const (
-	exitOK     = cmdline.ExitOK
-	exitFailed = cmdline.ExitFailed // ran, and something failed
-	exitUsage  = cmdline.ExitUsage  // could not run: bad arguments, bad input, build error
-)
 
 func main() {
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
@@ -57,16 +56,16 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		if len(args) == 0 {
-			return exitUsage
+			return cmdline.ExitUsage
 		}
-		return exitOK
+		return cmdline.ExitOK
 	}
 	commands := commands()
 	i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] })
 	if i < 0 {
 		fmt.Fprintf(stderr, "pbftlab: unknown command %q\n\n", args[0])
 		usage(stderr)
-		return exitUsage
+		return cmdline.ExitUsage
 	}
 	return commands[i].run(args[1:], stdout, stderr)
 }
@@ -80,15 +79,4 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run \"pbftlab COMMAND -h\" for a command's flags.")
-}
-
-// newFlags returns a command's flag set (see cmdline.NewFlags).
-func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	return cmdline.NewFlags("pbftlab", name, synopsis, stderr)
-}
-
-// parseFlags parses args, which must be flags only; ok false means the
-// command should return code.
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	return cmdline.ParseNone("pbftlab", fs, args)
 }

@@ -2,6 +2,8 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 
 	"pbftlab/internal/atomicfile"
@@ -61,4 +63,30 @@ func WriteAll(dir string, r Run) error {
 		return err
 	}
 	return atomicfile.Write(filepath.Join(dir, HTMLFile), page)
+}
+
+// ReadResults reads the results.json a grade left in dir: what batch
+// grading and the tests read back.
+func ReadResults(dir string) (Gradescope, error) {
+	var g Gradescope
+	err := readJSON(filepath.Join(dir, ResultsFile), &g)
+	return g, err
+}
+
+// ReadScore reads the score.json a grade left in dir.
+func ReadScore(dir string) (Score, error) {
+	var s Score
+	err := readJSON(filepath.Join(dir, ScoreFile), &s)
+	return s, err
+}
+
+func readJSON(file string, v any) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return nil
 }

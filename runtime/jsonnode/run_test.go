@@ -16,6 +16,7 @@ import (
 
 	"pbftlab/lab"
 	"pbftlab/runtime/jsonnode"
+	"pbftlab/runtime/jsonnode/jsontest"
 	"pbftlab/wire"
 )
 
@@ -73,7 +74,7 @@ type node struct {
 	t      *testing.T
 	in     *io.PipeWriter
 	lines  chan string
-	log    lockedBuffer
+	log    jsontest.Buffer
 	exited chan struct{}
 	err    error // Run's result, once exited is closed
 }
@@ -116,7 +117,7 @@ func (n *node) expect(want string) {
 	select {
 	case line, ok := <-n.lines:
 		require.True(n.t, ok, "output ended; the log:\n%s", n.log.String())
-		assert.Equal(n.t, jsonValue(n.t, want), jsonValue(n.t, line))
+		assert.Equal(n.t, jsontest.Value(n.t, want), jsontest.Value(n.t, line))
 	case <-time.After(5 * time.Second):
 		n.t.Fatalf("no output within 5s; expected %s\nthe log:\n%s", want, n.log.String())
 	}
@@ -283,10 +284,10 @@ func TestReplicaPanicDoesNotStopTheNode(t *testing.T) {
 }
 
 func TestEndOfInputReturnsNil(t *testing.T) {
-	var out, log lockedBuffer
+	var out, log jsontest.Buffer
 	in := strings.NewReader(initN1) // the last line has no newline
 	require.NoError(t, jsonnode.Run(newStub, in, &out, &log))
-	assert.Equal(t, jsonValue(t, initN1OK), jsonValue(t, out.String()))
+	assert.Equal(t, jsontest.Value(t, initN1OK), jsontest.Value(t, out.String()))
 	assert.True(t, strings.HasSuffix(out.String(), "}\n"), "each output line ends with a newline")
 }
 
@@ -296,7 +297,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk on fire") }
 
 func TestOutputFailureEndsRun(t *testing.T) {
-	var log lockedBuffer
+	var log jsontest.Buffer
 	err := jsonnode.Run(newStub, strings.NewReader(initN1+"\n"+initN1+"\n"), failingWriter{}, &log)
 	require.ErrorContains(t, err, "disk on fire")
 }
@@ -311,7 +312,7 @@ func (s *ticker) Tick() { s.env.Send(1, &lab.Checkpoint{Replica: s.cfg.ID}) }
 func TestClockTicksTheReplica(t *testing.T) {
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	var log lockedBuffer
+	var log jsontest.Buffer
 	done := make(chan error, 1)
 	go func() {
 		newTicker := func(cfg lab.Config, env lab.Env) lab.Replica { return &ticker{stub{cfg: cfg, env: env}} }
@@ -322,7 +323,7 @@ func TestClockTicksTheReplica(t *testing.T) {
 	_, err := inW.Write([]byte(initN1 + "\n"))
 	require.NoError(t, err)
 	require.True(t, lines.Scan())
-	assert.Equal(t, jsonValue(t, initN1OK), jsonValue(t, lines.Text()))
+	assert.Equal(t, jsontest.Value(t, initN1OK), jsontest.Value(t, lines.Text()))
 	require.True(t, lines.Scan(), "a tick's message")
 	assert.Contains(t, lines.Text(), `"kind":"CHECKPOINT"`)
 	require.NoError(t, inW.Close())

@@ -1,0 +1,33 @@
+package driver
+
+import (
+	"fmt"
+	"strings"
+
+	"pbftlab/grader"
+	"pbftlab/script"
+)
+
+// caseNamed returns the name of the case that name stands for: the case of
+// that name, or the one case whose name begins with name and an
+// underscore, so that CASE=robust12 or CASE=case7 is enough to type.
+func caseNamed(cases []*script.Case, name string) (string, error) {
+	var matches []string
+	for _, c := range cases {
+		n := grader.Name(c)
+		if n == name {
+			return n, nil
+		}
+		if strings.HasPrefix(n, name+"_") {
+			matches = append(matches, n)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		return "", fmt.Errorf("no case named %q", name)
+	default:
+		return "", fmt.Errorf("%q names %d cases (%s): give the whole name", name, len(matches), strings.Join(matches, ", "))
+	}
+}

@@ -1,0 +1,156 @@
+package batch
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/grader/report"
+	"pbftlab/internal/cmdline"
+	"pbftlab/internal/submission"
+	"pbftlab/ta/gradetest"
+)
+
+func TestMain(m *testing.M) { gradetest.Main(m) }
+
+func readGradebook(t *testing.T, path string) (header []string, rows map[string]map[string]string) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	records, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.NotEmpty(t, records)
+	header, rows = records[0], map[string]map[string]string{}
+	for _, rec := range records[1:] {
+		row := map[string]string{}
+		for i, h := range header {
+			row[h] = rec[i]
+		}
+		rows[rec[0]] = row
+	}
+	return header, rows
+}
+
+// The solution's files earn every point, the skeleton's none, and a
+// submission that does not compile gets an error row that says where.
+func TestBatchGradesEverySubmission(t *testing.T) {
+	if testing.Short() {
+		t.Skip("grades three submissions")
+	}
+	t.Setenv(gradetest.AsGradeEnv, "1")
+	subs := t.TempDir()
+	gradetest.HandIn(t, filepath.Join(subs, "ada"), gradetest.TreeFiles(t, "solution"))
+	gradetest.HandIn(t, filepath.Join(subs, "bob"), gradetest.TreeFiles(t, submission.Tree))
+	broken := gradetest.TreeFiles(t, submission.Tree)
+	broken["prepare.go"] = append(broken["prepare.go"], []byte("\nfunc half() int { return \"half\" }\n")...)
+	gradetest.HandIn(t, filepath.Join(subs, "cy"), broken)
+	require.NoError(t, os.WriteFile(filepath.Join(subs, "notes.txt"), []byte("not a submission"), 0o644))
+	// A folder that is a link to another student's, and one whose skeleton
+	// is: neither is graded as the other student's work.
+	require.NoError(t, os.Symlink(filepath.Join(subs, "ada"), filepath.Join(subs, "dan")))
+	require.NoError(t, os.MkdirAll(filepath.Join(subs, "eve"), 0o755))
+	require.NoError(t, os.Symlink(filepath.Join("..", "ada"), filepath.Join(subs, "eve", submission.Tree)))
+
+	reports := filepath.Join(t.TempDir(), "reports")
+	var stdout, stderr bytes.Buffer
+	code := Command([]string{"-submissions", subs, "-reports", reports, "-j", "2", "-runs", "1"}, &stdout, &stderr)
+	out := stdout.String() + stderr.String()
+	assert.Equal(t, cmdline.ExitFailed, code, "three submissions could not be graded:\n%s", out)
+	for _, want := range []string{"grading 5 submissions", "[1/5] ", "[5/5] ", "graded 2 submissions", "(3 could not be graded)"} {
+		assert.Contains(t, out, want)
+	}
+
+	header, rows := readGradebook(t, filepath.Join(reports, GradebookFile))
+	assert.Equal(t, []string{"submission", "score", "max", "robustness", "robustness_max", "total", "total_max"}, header[:7])
+	assert.Equal(t, "state", header[len(header)-1])
+	assert.Contains(t, header, "case2_withdraw")
+	require.Len(t, rows, 5)
+	for _, linked := range []string{"dan", "eve"} {
+		assert.Equal(t, "", rows[linked]["score"], linked)
+		assert.Contains(t, rows[linked]["state"], "a link", linked)
+	}
+
+	ada, bob, cy := rows["ada"], rows["bob"], rows["cy"]
+	max, err := strconv.Atoi(ada["max"])
+	require.NoError(t, err)
+	assert.Positive(t, max)
+	assert.Equal(t, ada["max"], ada["score"], "the solution's files earn every point")
+	assert.Equal(t, ada["robustness_max"], ada["robustness"])
+	assert.Equal(t, "100", ada["max"], "the lab's cases are worth 100 points")
+	assert.Equal(t, "graded: all passed", ada["state"])
+	assert.Equal(t, "12", ada["case2_withdraw"])
+
+	assert.Equal(t, "0", bob["score"], "the skeleton earns nothing")
+	assert.Equal(t, "0", bob["robustness"])
+	assert.Equal(t, "0", bob["case2_withdraw"])
+	assert.True(t, strings.HasPrefix(bob["state"], "graded: "), bob["state"])
+
+	assert.Equal(t, "", cy["score"], "a submission that could not be graded has no score, not 0")
+	assert.Equal(t, "", cy["total"])
+	assert.Equal(t, ada["max"], cy["max"], "every row has the same maximum")
+	assert.Equal(t, strconv.Itoa(gradetest.KitTotal(t)), ada["total_max"], "the lab's cases and the robustness cases")
+	assert.Equal(t, "", cy["case2_withdraw"], "nothing ran")
+	assert.True(t, strings.HasPrefix(cy["state"], "error: "), cy["state"])
+	assert.Regexp(t, `prepare\.go:\d+:\d+: .*"half"`, cy["state"], "the error row says where the compiler stopped")
+
+	for _, name := range []string{"ada", "bob", "cy"} {
+		g := gradetest.Results(t, filepath.Join(reports, name))
+		assert.Equal(t, name, g.ExtraData.Tree)
+		assert.FileExists(t, filepath.Join(reports, name, report.HTMLFile))
+		assert.FileExists(t, filepath.Join(reports, name, "grade.log"))
+	}
+}
+
+func TestGradebookFromGrades(t *testing.T) {
+	passed := &report.Gradescope{Score: 27, Tests: []report.GradescopeTest{
+		{MaxScore: 5, Score: 5, Status: "passed", ExtraData: report.TestData{Case: "0_robust", Kind: "robustness", State: "passed"}},
+		{MaxScore: 12, Score: 12, Status: "passed", ExtraData: report.TestData{Case: "b", Kind: "case", State: "passed"}},
+		{MaxScore: 10, Score: 10, Status: "passed", ExtraData: report.TestData{Case: "a", Kind: "case", State: "passed"}},
+	}}
+	partial := &report.Gradescope{Score: 10, ExtraData: report.RunData{Partial: true}, Tests: []report.GradescopeTest{
+		{MaxScore: 10, Score: 10, Status: "passed", ExtraData: report.TestData{Case: "a", State: "passed"}},
+		{MaxScore: 12, Status: "failed", ExtraData: report.TestData{Case: "b", State: report.NotRun}},
+	}}
+	rejected := &report.Gradescope{ExtraData: report.RunData{Error: "x"}, Tests: []report.GradescopeTest{
+		{MaxScore: 10, Status: "failed", ExtraData: report.TestData{Case: "a", State: report.NotRun}},
+	}}
+	grades := []submissionGrade{
+		{name: "p", results: passed},
+		{name: "q", results: partial, err: "incomplete: some cases did not run"},
+		{name: "r", results: rejected, err: `skeleton/prepare.go:3: import "os" is not allowed`},
+		{name: "s", err: "not graded: the batch was interrupted"},
+		{name: "=cmd|' /C calc'!A0", results: passed},
+		{name: "@SUM(1+1)", err: "-2+3"},
+	}
+	path := filepath.Join(t.TempDir(), GradebookFile)
+	require.NoError(t, writeGradebook(path, grades))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, `submission,score,max,robustness,robustness_max,total,total_max,a,b,0_robust,state
+p,22,22,5,5,27,27,10,12,5,graded: all passed
+q,10,22,0,5,10,27,10,,,incomplete: some cases did not run
+r,,22,,5,,27,,,,"error: skeleton/prepare.go:3: import ""os"" is not allowed"
+s,,22,,5,,27,,,,error: not graded: the batch was interrupted
+'=cmd|' /C calc'!A0,22,22,5,5,27,27,10,12,5,graded: all passed
+'@SUM(1+1),,22,,5,,27,,,,error: -2+3
+`, string(data), "an ungraded row has empty cells, and no cell starts a formula")
+}
+
+func TestOneLineFindsWhereToLook(t *testing.T) {
+	assert.Equal(t, "the tree skeleton did not build or holds no grade suite: ./prepare.go:87:44: cannot use votes",
+		oneLine("pbftlab grade: the tree skeleton did not build or holds no grade suite:\n# pbftlab/skeleton\n./prepare.go:87:44: cannot use votes\nFAIL"))
+	assert.Equal(t, "no cases", oneLine("\n  no cases\n"))
+}
+
+func TestOneLineKeepsWhatARuleLineAnnounces(t *testing.T) {
+	assert.Equal(t, "the submission in subs/dan breaks 1 rule(s); nothing was compiled or run: subs/dan: a link: a submission is read from its own folder, never through a link",
+		oneLine("pbftlab grade: the submission in subs/dan breaks 1 rule(s); nothing was compiled or run:\n  subs/dan: a link: a submission is read from its own folder, never through a link\n"))
+}

@@ -1,0 +1,197 @@
+package gradescope
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"go/parser"
+	"go/token"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/grader/report"
+	"pbftlab/internal/cmdline"
+	"pbftlab/internal/submission"
+	"pbftlab/ta/gradetest"
+)
+
+// buildBundle writes the autograder zip for the kit into a temporary
+// folder and returns its path.
+func buildBundle(t *testing.T, hidden string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "autograder.zip")
+	var stdout, stderr bytes.Buffer
+	code := Command([]string{"-out", out, "-hidden", hidden, "-go", "go1.26.8"}, &stdout, &stderr)
+	require.Equal(t, cmdline.ExitOK, code, stderr.String())
+	return out
+}
+
+func TestBundleHoldsScriptsAndKitWithoutSolution(t *testing.T) {
+	zr, err := zip.OpenReader(buildBundle(t, "case7_*"))
+	require.NoError(t, err)
+	defer zr.Close()
+	byName := map[string]*zip.File{}
+	for _, f := range zr.File {
+		byName[f.Name] = f
+		assert.False(t, strings.HasPrefix(f.Name, "solution/"), "the bundle holds %s", f.Name)
+		assert.False(t, strings.HasPrefix(f.Name, "reports/"), "the bundle holds %s", f.Name)
+	}
+	// Gradescope wants both scripts at the root, executable.
+	for _, name := range []string{setupScript, autograderEntry} {
+		f := byName[name]
+		require.NotNil(t, f, name)
+		assert.Equal(t, os.FileMode(0o755), f.Mode().Perm(), name)
+	}
+	for _, name := range []string{"go.mod", "go.sum", "Makefile", "skeleton/grade_test.go", "cmd/pbftlab/main.go", "grader/grader.go", "cases/case2_withdraw.case"} {
+		assert.Contains(t, byName, name)
+	}
+	for name, f := range byName {
+		if !strings.HasSuffix(name, ".go") {
+			continue
+		}
+		parsed, err := parser.ParseFile(token.NewFileSet(), name, readZipped(t, f), parser.ImportsOnly)
+		require.NoError(t, err)
+		for _, imp := range parsed.Imports {
+			assert.NotEqual(t, strconv.Quote("pbftlab/solution"), imp.Path.Value, "%s needs the reference", name)
+		}
+	}
+	script := readZipped(t, byName[autograderEntry])
+	assert.Contains(t, script, `hidden="${PBFTLAB_HIDDEN-case7_*}"`)
+	assert.NotContains(t, script, "__PBFTLAB_")
+	setup := readZipped(t, byName[setupScript])
+	assert.Contains(t, setup, `go_version="go1.26.8"`)
+}
+
+func TestBundleIsReproducible(t *testing.T) {
+	a, err := os.ReadFile(buildBundle(t, ""))
+	require.NoError(t, err)
+	b, err := os.ReadFile(buildBundle(t, ""))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(a, b), "the same kit gives the same zip")
+}
+
+func TestBundleRefusesWhatTheShellWouldRun(t *testing.T) {
+	got := string(fillTemplate([]byte(`h="__PBFTLAB_HIDDEN__"`), bundleSettings{hidden: `case7_*,x"; rm -rf /; "`}))
+	assert.Equal(t, `h="case7_*,xrm-rf"`, got)
+	var stderr bytes.Buffer
+	code := Command([]string{"-out", filepath.Join(t.TempDir(), "a.zip"), "-go", "devel +abc"}, io.Discard, &stderr)
+	assert.Equal(t, cmdline.ExitUsage, code)
+	assert.Contains(t, stderr.String(), "not a Go release")
+}
+
+func readZipped(t *testing.T, f *zip.File) string {
+	t.Helper()
+	r, err := f.Open()
+	require.NoError(t, err)
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	require.NoError(t, err)
+	return string(data)
+}
+
+// unzip extracts the bundle as Gradescope does into /autograder/source.
+func unzip(t *testing.T, zipPath, dest string) {
+	t.Helper()
+	zr, err := zip.OpenReader(zipPath)
+	require.NoError(t, err)
+	defer zr.Close()
+	for _, f := range zr.File {
+		path := filepath.Join(dest, filepath.FromSlash(f.Name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(readZipped(t, f)), f.Mode().Perm()))
+	}
+}
+
+// runAutograder runs the bundle's script with every path moved, as it
+// runs on Gradescope, and returns the results.json it left.
+func runAutograder(t *testing.T, kit, sub string) (report.Gradescope, []byte, string) {
+	t.Helper()
+	results := filepath.Join(t.TempDir(), "results")
+	cmd := exec.Command("bash", filepath.Join(kit, autograderEntry))
+	if _, err := os.Stat(kit); err != nil {
+		cmd = exec.Command("bash", filepath.Join(gradetest.Root(t), gradescopeDir, autograderEntry))
+	}
+	cmd.Env = append(os.Environ(),
+		"PBFTLAB_KIT="+kit, "PBFTLAB_SUBMISSION="+sub, "PBFTLAB_RESULTS="+results,
+		"PBFTLAB_BIN="+filepath.Join(t.TempDir(), "no-such-binary"), "PBFTLAB_HIDDEN=")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "run_autograder always exits 0:\n%s", out)
+	data, err := os.ReadFile(filepath.Join(results, report.ResultsFile))
+	require.NoError(t, err, "run_autograder always writes results.json:\n%s", out)
+	assert.Empty(t, report.ValidateGradescope(data), string(data))
+	var g report.Gradescope
+	require.NoError(t, json.Unmarshal(data, &g), string(data))
+	return g, data, string(out)
+}
+
+// The bundle, unpacked as Gradescope unpacks it, grades a fake submission
+// folder with the kit's own script: the solution's files earn every point,
+// a submission that breaks a rule earns none and says why, and when the
+// kit is missing the script still writes a results.json.
+func TestRunAutograderOnFakeSubmissions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and grades the bundled kit")
+	}
+	kit := filepath.Join(t.TempDir(), "source")
+	unzip(t, buildBundle(t, ""), kit)
+	_, err := os.Stat(filepath.Join(kit, "solution"))
+	require.True(t, os.IsNotExist(err), "the unpacked kit has no solution/")
+
+	t.Run("full marks", func(t *testing.T) {
+		sub := filepath.Join(t.TempDir(), "submission")
+		gradetest.HandIn(t, sub, gradetest.TreeFiles(t, "solution"))
+		g, _, out := runAutograder(t, kit, sub)
+		require.NotEmpty(t, g.Tests, out)
+		max := 0.0
+		for _, test := range g.Tests {
+			max += test.MaxScore
+			assert.Equal(t, "passed", test.Status, test.Name)
+		}
+		assert.Equal(t, max, g.Score)
+		assert.Equal(t, "submission", g.ExtraData.Tree)
+	})
+	t.Run("rejected", func(t *testing.T) {
+		sub := filepath.Join(t.TempDir(), "submission")
+		files := gradetest.TreeFiles(t, submission.Tree)
+		files["prepare.go"] = bytes.Replace(files["prepare.go"], []byte("import (\n"), []byte("import (\n\t\"os\"\n"), 1)
+		gradetest.HandIn(t, sub, files)
+		g, _, out := runAutograder(t, kit, sub)
+		assert.Zero(t, g.Score)
+		assert.Contains(t, g.Output, `import "os" is not allowed`, out)
+		assert.NotEmpty(t, g.Tests, "every case is listed, as not run")
+	})
+	t.Run("a grade that dies leaves UTF-8", func(t *testing.T) {
+		// A grade that printed a line of two-byte characters and some
+		// binary, and died without results: the fallback keeps the end of
+		// its output, cut at a byte count, and must still be UTF-8.
+		fake := filepath.Join(t.TempDir(), "pbftlab")
+		require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\nprintf 'x'; i=0; while [ $i -lt 4001 ]; do printf '\\303\\251'; i=$((i+1)); done; printf '\\377\\376 garbage\\n'; exit 3\n"), 0o755))
+		results := filepath.Join(t.TempDir(), "results")
+		cmd := exec.Command("bash", filepath.Join(gradetest.Root(t), gradescopeDir, autograderEntry))
+		cmd.Env = append(os.Environ(), "PBFTLAB_KIT="+t.TempDir(), "PBFTLAB_SUBMISSION="+t.TempDir(),
+			"PBFTLAB_RESULTS="+results, "PBFTLAB_BIN="+fake, "PBFTLAB_HIDDEN=")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		data, err := os.ReadFile(filepath.Join(results, report.ResultsFile))
+		require.NoError(t, err)
+		assert.True(t, utf8.Valid(data), "results.json is UTF-8")
+		assert.Empty(t, report.ValidateGradescope(data), string(data))
+		assert.Contains(t, string(data), "exit code 3")
+		assert.Contains(t, string(data), "é garbage")
+	})
+	t.Run("no kit", func(t *testing.T) {
+		g, data, _ := runAutograder(t, filepath.Join(t.TempDir(), "missing"), t.TempDir())
+		assert.Zero(t, g.Score)
+		assert.Contains(t, g.Output, "could not grade this submission")
+		assert.Contains(t, string(data), `"tests": []`)
+	})
+}

@@ -1,0 +1,53 @@
+package stress
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"pbftlab/internal/cmdline"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestStressCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs trees")
+	}
+	t.Run("the reference holds", func(t *testing.T) {
+		reports := filepath.Join(t.TempDir(), "stress")
+		var stdout, stderr bytes.Buffer
+		code := Command([]string{"-n", "12", "-case", "case2_withdraw,robust3_twin_primary", "-reports", reports}, &stdout, &stderr)
+		require.Equal(t, cmdline.ExitOK, code, stdout.String()+stderr.String())
+		out := stdout.String()
+		assert.Contains(t, out, "stressing solution: 12 seeds per case")
+		assert.Regexp(t, `case2_withdraw +fifo/reordered, dup +12 +0 `, out)
+		assert.Regexp(t, `robust3_twin_primary +fifo/reordered, dup, drop +12 +0 `, out)
+		assert.Contains(t, out, "Runs: 24, failures: 0")
+		assert.FileExists(t, filepath.Join(reports, "stress.json"))
+	})
+	t.Run("the skeleton fails with transcripts and replay commands", func(t *testing.T) {
+		reports := filepath.Join(t.TempDir(), "stress")
+		require.NoError(t, os.MkdirAll(reports, 0o755))
+		stale := filepath.Join(reports, "case1_deposit-99.txt")
+		require.NoError(t, os.WriteFile(stale, []byte("an earlier run"), 0o644))
+		var stdout, stderr bytes.Buffer
+		code := Command([]string{"-tree", "skeleton", "-n", "2", "-seed", "5", "-case", "case1_deposit", "-reports", reports}, &stdout, &stderr)
+		require.Equal(t, cmdline.ExitFailed, code, stdout.String()+stderr.String())
+		out := stdout.String()
+		assert.Contains(t, out, "Runs: 2, failures: 2")
+		for _, seed := range []string{"5", "6"} {
+			assert.Contains(t, out, "replay: make stress TREE=skeleton CASE=case1_deposit SEED="+seed+" N=1")
+			assert.FileExists(t, filepath.Join(reports, "case1_deposit-"+seed+".txt"))
+		}
+		assert.NoFileExists(t, stale, "a run clears the transcripts of the one before")
+	})
+	t.Run("an unknown case", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		code := Command([]string{"-n", "1", "-case", "no_such_case", "-reports", t.TempDir()}, &stdout, &stderr)
+		assert.Equal(t, cmdline.ExitUsage, code)
+		assert.Contains(t, stderr.String(), "no case or scenario named no_such_case")
+	})
+}
