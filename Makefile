@@ -13,8 +13,9 @@
 #                              staticcheck, unit tests
 #
 #   The grade exits 0 when every spec passed, 1 when one failed and 2 when
-#   grading could not run; make reports any of them but 0 as its own 2, so
-#   read the grade's last lines (or reports/score.json's exit_code).
+#   grading could not run; make's last lines name that code and what it
+#   means (make itself exits 2 for either failure), as does
+#   reports/score.json's exit_code.
 #   reports/report.html tells the whole story of each spec.
 #ta{
 #
@@ -96,12 +97,18 @@ all: test
 help:
 	@sed -n '2,/^$$/p' Makefile | grep -v '^#ta[{}]' | sed 's/^# \{0,1\}//'
 
-# The grade's own code (0 passed, 1 a spec failed, 2 could not grade) is
-# printed when it is not 0: make turns every failure into its own 2.
-grade:
-	@$(GO) run ./cmd/pbftlab $(GRADE_CMD); code=$$?; \
-	if [ $$code -ne 0 ]; then echo "make grade: the grade exited $$code ($$( [ $$code -eq 1 ] && echo 'a spec did not pass' || echo 'grading could not run or was stopped' ))" >&2; fi; \
+# run_grade runs pbftlab with its arguments and prints the grade's own code
+# (0 passed, 1 a spec failed, 2 could not grade) when it is not 0: make
+# turns every failure into its own 2. The tool is built into dist/ and run
+# from there, as go run would turn every failing code into 1; go build
+# links again only when the tool has changed.
+PBFTLAB = dist/pbftlab
+run_grade = $(GO) build -o $(PBFTLAB) ./cmd/pbftlab || exit 2; ./$(PBFTLAB) $(1); code=$$?; \
+	if [ $$code -ne 0 ]; then echo "make $@: the grade exited $$code ($$( [ $$code -eq 1 ] && echo 'a spec did not pass' || echo 'grading could not run or was stopped' ))" >&2; fi; \
 	exit $$code
+
+grade:
+	@$(call run_grade,$(GRADE_CMD))
 #ta{
 
 gradescope:
@@ -134,8 +141,8 @@ grade-solution:
 # are done.
 phase:
 	@test -n "$(PHASE)" || { echo "usage: make phase PHASE=pre-prepare|prepare|commit|checkpoint|view-change|recovery"; exit 2; }
-	$(GO) run ./cmd/pbftlab grade $(PHASE_TREE) -upto $(PHASE) -reports $(REPORTS) \
-		$(if $(CASES),-cases $(CASES)) $(if $(SEED),-seed $(SEED)) $(if $(RUNS),-runs $(RUNS)) $(if $(V),-v)
+	@$(call run_grade,grade $(PHASE_TREE) -upto $(PHASE) -reports $(REPORTS) \
+		$(if $(CASES),-cases $(CASES)) $(if $(SEED),-seed $(SEED)) $(if $(RUNS),-runs $(RUNS)) $(if $(V),-v))
 #ta{
 
 skeleton:
