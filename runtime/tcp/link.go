@@ -67,8 +67,8 @@ type link struct {
 
 	// wmu is held by whoever writes on the link: its writer goroutine, or
 	// a sender writing what it queued itself (see Transport.writeNow). It
-	// guards the sealer, the writing of ackSent, q, gen, out, items, rest
-	// and the fields of tryWrite.
+	// guards the sealer, the writing of ackSent, q, gen, out, items, rest,
+	// ackBuf and the fields of tryWrite.
 	wmu   sync.Mutex
 	q     *queue // what the link writes, nil for none
 	gen   int    // the queue's generation for this link
@@ -77,6 +77,8 @@ type link struct {
 	// rest is what a sender's write left unwritten (the socket's buffer was
 	// full), for the writer goroutine to write before anything else.
 	rest []byte
+	// ackBuf is the buffer of the last acknowledgement sent alone.
+	ackBuf []byte
 
 	// raw, when the connection has a file descriptor, lets the link read
 	// and write it itself (see readRaw and tryWrite); tryFn is tryOnce,
@@ -149,9 +151,12 @@ func (l *link) appendMessage(dst []byte, no, ack uint64, payload []byte) []byte 
 	return l.seal.appendFrame(dst, head[:], payload)
 }
 
-// sendAck acknowledges every message up to ack.
+// sendAck acknowledges every message up to ack; wmu is held, or the link
+// is not yet shared. The frame is built in a buffer of the link's own, as
+// an acknowledgement goes every few milliseconds on every busy link.
 func (l *link) sendAck(ack uint64) error {
-	_, err := l.conn.Write(l.appendAck(nil, ack))
+	l.ackBuf = l.appendAck(l.ackBuf[:0], ack)
+	_, err := l.conn.Write(l.ackBuf)
 	return err
 }
 
