@@ -234,11 +234,11 @@ func playOnce(c *script.Case, newReplica lab.NewFunc, st Settings, r run) played
 		return p
 	}
 	var b strings.Builder
+	sched := ""
 	if r.sched != nil {
-		fmt.Fprintf(&b, "%s failed with seed %d on schedule %s\n", Name(c), r.seed, r.sched)
-	} else {
-		fmt.Fprintf(&b, "%s failed with seed %d\n", Name(c), r.seed)
+		sched = r.sched.String()
 	}
+	b.WriteString(report.Heading(Name(c), r.seed, sched) + "\n")
 	if err != nil {
 		fmt.Fprintf(&b, "  %v\n", err)
 		if pe, ok := errors.AsType[*sim.PanicError](err); ok {

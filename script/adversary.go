@@ -841,7 +841,11 @@ func (ps *player) votedDigest(adv Adversary, from lab.ID, f Forgery, view int) (
 			pp, ok = adv.PrePrepareAt(from, f.Seq, -1)
 		}
 		if !ok && !f.Wrong {
-			return "", fmt.Errorf("%s has seen no pre-prepare at n%d: say \"digest of request N\"", from, f.Seq)
+			// With the reference the pre-prepare is always there; with a
+			// tree under test its absence is the tree's failure, so the
+			// message speaks to the student first, to the case author
+			// after.
+			return "", fmt.Errorf("%s (Byzantine) was to vote on the pre-prepare at n%d, and none reached it: did the primary pre-prepare that request? (a case can name the digest itself: \"digest of request N\")", from, f.Seq)
 		}
 		d = pp.Digest
 	}

@@ -201,8 +201,8 @@ func seconds(d time.Duration) string {
 
 // FirstProblem is the one line of a failure message that says what went
 // wrong first: the first "expected ..., found ..." line when there is one,
-// else the first line that is more than the "NAME failed with seed N"
-// heading. The terminal, summary.md and junit.xml all lead with it, so a
+// else the first line that is neither the Heading nor a note in
+// parentheses. The terminal, summary.md and junit.xml all lead with it, so a
 // reader sees the same first fact wherever they look.
 func FirstProblem(msg string) string {
 	var fallback string
@@ -214,7 +214,9 @@ func FirstProblem(msg string) string {
 		if strings.Contains(line, "expected") && strings.Contains(line, "found") {
 			return clip(line, MaxLineLen)
 		}
-		if fallback == "" && !failedWithSeed.MatchString(line) {
+		// A line in parentheses is a note on the run (the order it was
+		// shrunk to), not what went wrong.
+		if fallback == "" && !failedWithSeed.MatchString(line) && !strings.HasPrefix(line, "(") {
 			fallback = line
 		}
 	}
@@ -224,8 +226,17 @@ func FirstProblem(msg string) string {
 	return clip(fallback, MaxLineLen)
 }
 
-// failedWithSeed matches the heading of a failure message.
-var failedWithSeed = regexp.MustCompile(`^\S+ failed with seed \d+$`)
+// Heading is the first line of a failure message: the spec, its seed and,
+// when every seed played one fixed order of deliveries, that order.
+func Heading(name string, seed uint64, schedule string) string {
+	if schedule != "" {
+		return fmt.Sprintf("%s failed with seed %d on schedule %s", name, seed, schedule)
+	}
+	return fmt.Sprintf("%s failed with seed %d", name, seed)
+}
+
+// failedWithSeed matches a Heading.
+var failedWithSeed = regexp.MustCompile(`^\S+ failed with seed \d+( on schedule \S+)?$`)
 
 // clip cuts s to at most n bytes, at a character boundary.
 func clip(s string, n int) string {
