@@ -9,6 +9,13 @@
 #                              replay a failure on the order it was shrunk to
 #   make grade V=1             and show the suite's output as it runs
 #   make grade CASES=dir       grade against another folder of case files
+#   make stress N=200          play every case and robustness spec under N
+#                              seeds of message order on every core
+#                              (CASE=a,b and SEED=first apply); failing
+#                              seeds' transcripts go to reports/stress/
+#   make grade SUBMISSION=dir  grade a hand-in folder (dir or dir/skeleton)
+#                              as it will be graded: its files checked, then
+#                              placed in a clean copy of the kit
 #   make test                  check the kit and your code: formatting, vet,
 #                              staticcheck, unit tests
 #
@@ -21,8 +28,6 @@
 #
 # For TAs (in the kit, make grade grades solution/; TREE=skeleton the
 # student tree):
-#   make grade SUBMISSION=dir  grade a student's files (dir or dir/skeleton)
-#                              in the kit, without touching the kit
 #   make grade SUBMISSIONS=dir grade every submission folder inside dir, as
 #                              many at once as there are cores; writes
 #                              reports/gradebook.csv and reports/NAME/
@@ -32,10 +37,7 @@
 #                              (default dist/gradescope/autograder.zip)
 #   make skeleton              regenerate skeleton/ from solution/'s markers
 #   make handout [DEST=dir]    write the student release (default dist/handout)
-#   make stress N=1000         play every case and robustness spec under N
-#                              seeds of message order on every core (TREE,
-#                              CASE=a,b and SEED=first apply); failing seeds'
-#                              transcripts go to reports/stress/
+#   make stress TREE=skeleton  stress the student tree instead
 #   make mutants               grade each planted bug of ta/mutants/ and show
 #                              which spec catches it (ONLY=a,b for some)
 #   make mutants AUTO=1        grade the mutants generated from every TODO
@@ -61,7 +63,9 @@ TEST_MORE = $(if $(HAVE_SOLUTION),skeleton-check grade-solution)
 TREE    ?= skeleton
 REPORTS ?= reports
 
-GRADED  = -tree $(TREE)
+# SUBMISSION grades a hand-in folder's files in a clean copy of the kit,
+# as they will be graded.
+GRADED  = $(if $(SUBMISSION),-submission $(SUBMISSION),-tree $(TREE))
 GRADE_FLAGS = $(GRADED) -reports $(REPORTS) \
 	$(if $(CASES),-cases $(CASES)) \
 	$(if $(CASE),-case $(CASE)) \
@@ -71,13 +75,12 @@ GRADE_FLAGS = $(GRADED) -reports $(REPORTS) \
 	$(if $(SCHEDULE),-schedule $(SCHEDULE)) \
 	$(if $(V),-v)
 GRADE_CMD = grade $(GRADE_FLAGS)
-PHASE_TREE = -tree skeleton
+PHASE_TREE = $(if $(SUBMISSION),-submission $(SUBMISSION),-tree skeleton)
 #ta{
 
 # A TA grades a submission's files, or a folder of them; TA-only cases
 # apply to both.
-GRADED  = $(if $(SUBMISSION),-submission $(SUBMISSION),-tree $(TREE)) $(if $(HIDDEN),-hidden $(HIDDEN))
-PHASE_TREE = $(if $(SUBMISSION),-submission $(SUBMISSION),-tree skeleton)
+GRADED += $(if $(HIDDEN),-hidden $(HIDDEN))
 # Batch grading passes on what applies to every submission.
 BATCH_FLAGS = -submissions $(SUBMISSIONS) -reports $(REPORTS) \
 	$(if $(CASES),-cases $(CASES)) \
@@ -87,9 +90,9 @@ BATCH_FLAGS = -submissions $(SUBMISSIONS) -reports $(REPORTS) \
 GRADE_CMD = $(if $(SUBMISSIONS),batch $(BATCH_FLAGS),grade $(GRADE_FLAGS))
 #ta}
 
-.PHONY: all grade test fmt-check vet lint unit help phase
+.PHONY: all grade test fmt-check vet lint unit help phase stress
 #ta{
-.PHONY: grade-solution bench skeleton skeleton-check handout gradescope stress mutants
+.PHONY: grade-solution bench skeleton skeleton-check handout gradescope mutants
 #ta}
 
 all: test
@@ -136,6 +139,12 @@ grade-solution:
 	$(GO) run ./cmd/pbftlab grade -tree solution -reports $(REPORTS)
 #ta}
 
+# Every case and robustness spec under N seeds of message order, with
+# messages duplicated, reordered and, where votes are automatic, lost.
+stress:
+	@$(call run_grade,stress -tree $(TREE) -n $(or $(N),100) -reports $(REPORTS)/stress \
+		$(if $(CASE),-case $(CASE)) $(if $(SEED),-seed $(SEED)) $(if $(CASES),-cases $(CASES)) $(if $(V),-v))
+
 # One phase at a time: the student tree (or SUBMISSION) on the specs that
 # need no phase after PHASE, which can all pass once the phases up to PHASE
 # are done.
@@ -156,10 +165,6 @@ skeleton-check:
 handout:
 	@test -n "$(HAVE_SOLUTION)" || { echo "make handout needs solution/, which a student copy of the kit does not have"; exit 2; }
 	$(GO) run ./cmd/pbftlab handout $(if $(DEST),-dest $(DEST))
-
-stress:
-	$(GO) run ./cmd/pbftlab stress -tree $(TREE) -n $(or $(N),100) -reports $(REPORTS)/stress \
-		$(if $(CASE),-case $(CASE)) $(if $(SEED),-seed $(SEED)) $(if $(CASES),-cases $(CASES)) $(if $(V),-v)
 
 mutants:
 	@test -n "$(HAVE_SOLUTION)" || { echo "make mutants needs solution/, which a student copy of the kit does not have"; exit 2; }

@@ -287,11 +287,14 @@ func reproduce(c *script.Case, r run) string {
 
 // replay is the make command that reruns the spec called name with one
 // seed. It names the tree when the grade driver graded another tree than
-// the reference, so that the command reruns the code that failed.
+// the reference, or the hand-in folder it graded, so that the command
+// reruns the code that failed.
 func replay(name string, seed uint64) string {
 	cmd := fmt.Sprintf("make grade CASE=%s SEED=%d RUNS=1", name, seed)
 	st, _ := ReadSettings() // what could not be read, the suite reported already
-	if tree := st.Tree; tree != "" && tree != "solution" {
+	if st.Submission != "" {
+		cmd += " SUBMISSION=" + st.Submission
+	} else if tree := st.Tree; tree != "" && tree != "solution" {
 		cmd += " TREE=" + tree
 	}
 	// A case from another folder is found only there. The kit's own

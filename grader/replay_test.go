@@ -14,16 +14,17 @@ func TestReplayNamesWhatItNeeds(t *testing.T) {
 	root, err := kit.Root()
 	require.NoError(t, err)
 	tests := []struct {
-		name, tree, cases, want string
+		name, tree, sub, cases, want string
 	}{
-		{"the reference and the kit's cases", "solution", filepath.Join(root, "cases"), "make grade CASE=c SEED=7 RUNS=1"},
-		{"another tree", "skeleton", filepath.Join(root, "cases"), "make grade CASE=c SEED=7 RUNS=1 TREE=skeleton"},
-		{"another case folder", "solution", "/tmp/hidden", "make grade CASE=c SEED=7 RUNS=1 CASES=/tmp/hidden"},
-		{"nothing set", "", "", "make grade CASE=c SEED=7 RUNS=1"},
+		{"the reference and the kit's cases", "solution", "", filepath.Join(root, "cases"), "make grade CASE=c SEED=7 RUNS=1"},
+		{"another tree", "skeleton", "", filepath.Join(root, "cases"), "make grade CASE=c SEED=7 RUNS=1 TREE=skeleton"},
+		{"another case folder", "solution", "", "/tmp/hidden", "make grade CASE=c SEED=7 RUNS=1 CASES=/tmp/hidden"},
+		{"a hand-in", "skeleton", "subs/ada", filepath.Join(root, "cases"), "make grade CASE=c SEED=7 RUNS=1 SUBMISSION=subs/ada"},
+		{"nothing set", "", "", "", "make grade CASE=c SEED=7 RUNS=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(SettingsEnv, Settings{Tree: tt.tree, Cases: tt.cases}.Encode())
+			t.Setenv(SettingsEnv, Settings{Tree: tt.tree, Submission: tt.sub, Cases: tt.cases}.Encode())
 			assert.Equal(t, tt.want, replay("c", 7))
 		})
 	}

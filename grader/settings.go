@@ -27,6 +27,10 @@ type Settings struct {
 	// Tree names the tree graded, so that a replay command reruns the code
 	// that failed.
 	Tree string `json:"tree,omitempty"`
+	// Submission, when set, is the hand-in folder graded, as the command
+	// named it: a replay command names it instead of the tree, so that it
+	// grades the hand-in again and not the kit's tree.
+	Submission string `json:"submission,omitempty"`
 	// Progress is the file the suite appends each finished spec's report
 	// to (see recordProgress).
 	Progress string `json:"progress,omitempty"`
@@ -96,7 +100,7 @@ func ReadSettings() (Settings, error) {
 	if got.Duplicate != 0 {
 		s.Duplicate = got.Duplicate
 	}
-	s.Cases, s.Tree, s.Progress, s.Report, s.Stress = got.Cases, got.Tree, got.Progress, got.Report, got.Stress
+	s.Cases, s.Tree, s.Submission, s.Progress, s.Report, s.Stress = got.Cases, got.Tree, got.Submission, got.Progress, got.Report, got.Stress
 	if s.ScheduleText = got.ScheduleText; s.ScheduleText != "" {
 		sched, err := sim.ParseSchedule(s.ScheduleText)
 		if err != nil {

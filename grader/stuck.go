@@ -53,8 +53,11 @@ func stuckDetail(se *sim.StuckError) string {
 }
 
 // stuckAbort is the message of a spec given up because a call into the
-// replica never returned and never called its Env.
+// replica did not return and the run did not end within unwindGrace of
+// being told to: a loop or a recursion that never calls the Env, or a
+// loop that sent so much before it was stopped that the run could not
+// finish delivering it. The stack says which.
 func stuckAbort(name string, seed uint64, se *sim.StuckError, reproduce string) string {
-	return fmt.Sprintf("%s did not finish with seed %d: %v, and could not be stopped (the loop never calls the Env)\n    %s\nreproduce: %s",
+	return fmt.Sprintf("%s did not finish with seed %d: %v, and the run did not end once told to (a loop or recursion that never ends; the stack below shows where)\n    %s\nreproduce: %s",
 		name, seed, se, stuckDetail(se), reproduce)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"pbftlab/grader/driver"
+	"pbftlab/grader/stress"
 	"pbftlab/internal/cmdline"
 	//ta{
 	"pbftlab/ta/batch"
@@ -18,7 +19,6 @@ import (
 	"pbftlab/ta/mutants"
 	"pbftlab/ta/release"
 	"pbftlab/ta/skelgen"
-	"pbftlab/ta/stress"
 	//ta}
 )
 
@@ -36,6 +36,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "grade", summary: "grade a tree against the cases and write reports/", run: driver.Command},
+		{name: "stress", summary: "play every case and robustness spec under many seeds of message order", run: stress.Command},
 		//ta{
 		{name: "batch", summary: "grade every submission folder inside a folder and write gradebook.csv", run: batch.Command},
 		{name: "bench", summary: "measure grading time, the simulator and a TCP cluster, and print the table of ta/PERFORMANCE.md", run: bench.Command},
@@ -43,7 +44,6 @@ func commands() []command {
 		{name: "handout", summary: "write the student release: the kit without solution/ and TA material", run: release.Command},
 		{name: "mutants", summary: "grade the planted bugs of ta/mutants/ and show which spec catches each", run: mutants.Command},
 		{name: "skeleton", summary: "write skeleton/ from solution/ (-check: only compare)", run: skelgen.Command},
-		{name: "stress", summary: "play every case and robustness spec under many seeds of message order", run: stress.Command},
 		//ta}
 	}
 }

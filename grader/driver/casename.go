@@ -26,8 +26,27 @@ func caseNamed(cases []*script.Case, name string) (string, error) {
 	case 1:
 		return matches[0], nil
 	case 0:
-		return "", fmt.Errorf("no case named %q", name)
+		return "", fmt.Errorf("no case named %q (%s)", name, caseNames(cases))
 	default:
 		return "", fmt.Errorf("%q names %d cases (%s): give the whole name", name, len(matches), strings.Join(matches, ", "))
 	}
+}
+
+// caseNames lists the cases a name may name: the lab's by name, the
+// robustness specs by how many there are: their files name them.
+func caseNames(cases []*script.Case) string {
+	var lab []string
+	robust := 0
+	for _, c := range cases {
+		if grader.Robust(c) {
+			robust++
+		} else {
+			lab = append(lab, grader.Name(c))
+		}
+	}
+	s := "the cases: " + strings.Join(lab, ", ")
+	if robust > 0 {
+		s += fmt.Sprintf(", and %d robustness specs, each named as its file is", robust)
+	}
+	return s
 }

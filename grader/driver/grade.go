@@ -59,6 +59,7 @@ type Options struct {
 func (o Options) settings() (grader.Settings, error) {
 	st := grader.DefaultSettings()
 	st.Cases, st.Tree, st.ScheduleText = o.Cases, filepath.Base(o.Tree), o.Schedule
+	st.Submission = o.Report.from
 	var err error
 	if st.Seed, st.Runs, err = SeedsOf(o.Seed, o.Runs, st); err != nil {
 		return st, err
@@ -167,6 +168,8 @@ func Command(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 		defer ws.Close()
+	} else {
+		warnRules(o, stdout)
 	}
 	if err := os.MkdirAll(o.Reports, 0o755); err != nil {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
@@ -276,6 +279,12 @@ func Grade(o Options, progress io.Writer) (grader.Result, error) {
 		return res, fmt.Errorf("no spec matches %s", filter)
 	}
 	fmt.Fprintf(progress, "grading %s: %d specs, cases from %s\n", o.Tree, len(specs), o.Cases)
+	if o.Upto != "" && !slices.ContainsFunc(specs, func(sr types.SpecReport) bool {
+		row, _ := grader.RowOf(sr)
+		return slices.Contains(row.Phases, o.Upto)
+	}) {
+		fmt.Fprintf(progress, "note: no spec tests %s without a later phase, so none of these tests it; the specs of the next phase do\n", o.Upto)
+	}
 	o.Report.listed(specs)
 
 	results, err := runAll(o, bin, pkg, specs, progress)
@@ -320,11 +329,13 @@ func runAll(o Options, bin, pkg string, specs []types.SpecReport, progress io.Wr
 			visible = append(visible, name)
 		}
 	}
+	told := &restarts{w: progress}
 	for _, group := range [][]string{visible, hidden} {
-		if err := runGroup(o, bin, pkg, group, byName, results, progress); err != nil {
+		if err := runGroup(o, bin, pkg, group, byName, results, told); err != nil {
 			return nil, err
 		}
 	}
+	told.done()
 	return results, nil
 }
 
@@ -334,12 +345,12 @@ func runAll(o Options, bin, pkg string, specs []types.SpecReport, progress io.Wr
 // it was running is the first one left: it runs next on its own, to be
 // scored as crashed if that process dies too, and the rest resume after
 // it.
-func runGroup(o Options, bin, pkg string, remaining []string, byName map[string]types.SpecReport, results map[string]grader.Row, progress io.Writer) error {
+func runGroup(o Options, bin, pkg string, remaining []string, byName map[string]types.SpecReport, results map[string]grader.Row, told *restarts) error {
 	alone := false
 	for len(remaining) > 0 {
 		if alone {
 			name := remaining[0]
-			fmt.Fprintf(progress, "grading %s on its own\n", name)
+			told.tell("grading %s on its own\n", name)
 			ran, err := runSuite(o, bin, pkg, "case: consistsOf {"+name+"}", false)
 			if err != nil {
 				return err
@@ -352,7 +363,7 @@ func runGroup(o Options, bin, pkg string, remaining []string, byName map[string]
 			}
 			remaining, alone = remaining[1:], false
 			if len(remaining) > 0 {
-				fmt.Fprintf(progress, "resuming after %s: the %d specs left in a fresh process\n", name, len(remaining))
+				told.tell("resuming after %s: the %d specs left in a fresh process\n", name, len(remaining))
 			}
 			continue
 		}
@@ -371,10 +382,38 @@ func runGroup(o Options, bin, pkg string, remaining []string, byName map[string]
 		// or finished nothing, leaves its first spec to run alone.
 		alone = !ran.report || !progressed
 		if !alone {
-			fmt.Fprintf(progress, "the suite stopped early; running the %d specs left in a fresh process\n", len(remaining))
+			told.tell("the suite stopped early; running the %d specs left in a fresh process\n", len(remaining))
 		}
 	}
 	return nil
+}
+
+// restarts counts the fresh processes a grade needs, and tells of the
+// first few: a replica stuck in every spec restarts the suite for each,
+// and a line apiece would bury the table. The count comes at the end.
+type restarts struct {
+	w io.Writer
+	n int
+}
+
+// toldRestarts is how many restarts are told one by one.
+const toldRestarts = 3
+
+func (r *restarts) tell(format string, args ...any) {
+	r.n++
+	switch {
+	case r.n <= toldRestarts:
+		fmt.Fprintf(r.w, format, args...)
+	case r.n == toldRestarts+1:
+		fmt.Fprintln(r.w, "(and so on: the suite starts afresh after each spec that stops it; the count comes at the end)")
+	}
+}
+
+// done tells the count when not every restart was told.
+func (r *restarts) done() {
+	if r.n > toldRestarts {
+		fmt.Fprintf(r.w, "the suite ran in %d fresh processes after the first: each spec that stopped it cost one\n", r.n)
+	}
 }
 
 // take moves the results of the named specs found in ran into results, and
@@ -519,7 +558,12 @@ func runSuite(o Options, bin, pkg, filter string, dry bool) (suiteRun, error) {
 	cmd.Env = append(os.Environ(), st.Env(), "GOMEMLIMIT="+o.Limits.GoMem, "GOGC="+suiteGOGC)
 	cmd.Env = append(cmd.Env, o.Env...)
 	out := newHeadTail(o.Limits.Output)
-	cmd.Stdout = io.MultiWriter(out, o.Log)
+	// The dry run's own output (a suite of skipped specs that "passed")
+	// is kept for its errors only: under -v it would read as a verdict.
+	cmd.Stdout = out
+	if !dry {
+		cmd.Stdout = io.MultiWriter(out, o.Log)
+	}
 	cmd.Stderr = cmd.Stdout
 	limit, watch, stall := o.Limits.Total, "", time.Duration(0)
 	if dry {

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,7 +38,9 @@ func TestCaseNamedKnowsEverySpec(t *testing.T) {
 	}
 	assert.NotZero(t, robust, "the robustness cases load with the lab's")
 	_, err = caseNamed(cases, "case99_nothing")
-	assert.EqualError(t, err, `no case named "case99_nothing"`)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `no case named "case99_nothing" (the cases: case1_deposit, `)
+	assert.Contains(t, err.Error(), fmt.Sprintf(", and %d robustness specs, each named as its file is)", robust))
 	twins := []*script.Case{{File: "x/a_one.case"}, {File: "x/a_two.case"}}
 	_, err = caseNamed(twins, "a")
 	assert.EqualError(t, err, `"a" names 2 cases (a_one, a_two): give the whole name`)

@@ -61,3 +61,35 @@ func openSubmission(o *Options, dir string, fs *flag.FlagSet, stdout, stderr io.
 	o.Root, o.Tree, o.Overlay = ws.Root, submission.Tree, ws.Overlay
 	return ws, cmdline.ExitOK
 }
+
+// warnRules checks the student tree, when that is what o grades, as a
+// hand-in is checked, and prints what would be refused. The grade goes
+// on: a student finds out while working, not when the hand-in is refused.
+func warnRules(o Options, w io.Writer) {
+	dir := o.Tree
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(o.Root, dir)
+	}
+	if filepath.Clean(dir) != filepath.Join(o.Root, submission.Tree) {
+		return
+	}
+	module, err := submission.ModulePath(o.Root)
+	if err != nil {
+		return
+	}
+	editable, err := submission.Editable(dir)
+	if err != nil {
+		return
+	}
+	_, violations, err := submission.Read(dir, editable, module)
+	if err != nil || len(violations) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "warning: handed in as it is, %s/ would be refused before anything is compiled (make grade SUBMISSION=%s grades it as a hand-in):\n", submission.Tree, submission.Tree)
+	for _, v := range violations {
+		if rel, err := filepath.Rel(o.Root, v.File); err == nil {
+			v.File = filepath.ToSlash(rel)
+		}
+		fmt.Fprintf(w, "  %s\n", v)
+	}
+}

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -58,4 +59,36 @@ func TestGradeSubmissionNeedsAFolder(t *testing.T) {
 	code := Command([]string{"-submission", filepath.Join(t.TempDir(), "absent")}, &stdout, &stderr)
 	require.Equal(t, cmdline.ExitUsage, code)
 	assert.Contains(t, stderr.String(), "absent")
+}
+
+// Grading the student tree says what a hand-in of it would be refused
+// for, and grades it all the same; another tree is not checked.
+func TestWarnRules(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, text string) {
+		t.Helper()
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+	}
+	write("go.mod", "module example\n\ngo 1.26\n")
+	write("skeleton/commit.go", "package skeleton\n\nimport \"os\"\n\nvar _ = os.Args\n")
+	write("skeleton/prepare.go", "package skeleton\n")
+	write("skeleton/grade_test.go", "package skeleton\n\nimport \"os\"\n")
+	write("solution/commit.go", "package solution\n\nimport \"os\"\n\nvar _ = os.Args\n")
+
+	var out bytes.Buffer
+	warnRules(Options{Root: root, Tree: "skeleton"}, &out)
+	assert.Contains(t, out.String(), "warning: handed in as it is, skeleton/ would be refused")
+	assert.Contains(t, out.String(), `skeleton/commit.go:3: import "os" is not allowed`)
+	assert.NotContains(t, out.String(), "prepare.go")
+	assert.NotContains(t, out.String(), "grade_test.go", "the kit's test is not the student's")
+
+	out.Reset()
+	warnRules(Options{Root: root, Tree: "solution"}, &out)
+	assert.Empty(t, out.String(), "only the student tree is checked")
+
+	write("skeleton/commit.go", "package skeleton\n")
+	warnRules(Options{Root: root, Tree: filepath.Join(root, "skeleton")}, &out)
+	assert.Empty(t, out.String(), "a tree that breaks no rule")
 }

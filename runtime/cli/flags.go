@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"golang.org/x/term"
+
 	"flag"
 	"fmt"
 	"os"
@@ -173,12 +175,9 @@ func parsePort(s string) (int, error) {
 }
 
 // interactive reports whether in is a terminal, where a prompt helps; a
-// pipe or a file gets none.
+// pipe, a file or /dev/null (a character device, but no terminal) gets
+// none.
 func interactive(in any) bool {
 	f, ok := in.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

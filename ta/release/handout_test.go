@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -81,10 +82,24 @@ func TestHandoutBuildsAndGradesTheSkeletonAtZero(t *testing.T) {
 	// reference, the TAs' tools or grading many submissions.
 	code, out = run(t, dest, "make", "help")
 	require.Equal(t, 0, code, out)
-	for _, ta := range []string{"make skeleton", "mutants", "gradescope", "SUBMISSION", "HIDDEN", "make handout", "make stress", "make bench", "solution", "TREE="} {
+	for _, ta := range []string{"make skeleton", "mutants", "gradescope", "SUBMISSIONS", "HIDDEN", "make handout", "make bench", "solution", "TREE="} {
 		assert.NotContains(t, out, ta, "make help in the release")
 	}
-	assert.Contains(t, out, "make phase PHASE=prepare")
+	for _, student := range []string{"make phase PHASE=prepare", "make stress N=200", "make grade SUBMISSION=dir"} {
+		assert.Contains(t, out, student, "make help in the release")
+	}
+	// Every make target the handout names is one the release has.
+	handout, err := os.ReadFile(filepath.Join(dest, "HANDOUT.md"))
+	require.NoError(t, err)
+	targets := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)(?:^|`)make ([a-z][a-z-]*)").FindAllStringSubmatch(string(handout), -1) {
+		targets[m[1]] = true
+	}
+	require.NotEmpty(t, targets)
+	for target := range targets {
+		code, out := run(t, dest, "make", "-n", target, "PHASE=prepare")
+		assert.Equal(t, 0, code, "HANDOUT.md names make %s, which the release lacks:\n%s", target, out)
+	}
 	for _, doc := range studentDocs(t, dest) {
 		data, err := os.ReadFile(filepath.Join(dest, doc))
 		require.NoError(t, err)
@@ -94,8 +109,11 @@ func TestHandoutBuildsAndGradesTheSkeletonAtZero(t *testing.T) {
 	}
 	code, out = run(t, dest, "go", "run", "./cmd/pbftlab", "help")
 	require.Equal(t, 0, code, out)
-	for _, ta := range []string{"batch", "gradescope", "skeleton", "handout", "mutants", "bench", "stress"} {
+	for _, ta := range []string{"batch", "gradescope", "skeleton", "handout", "mutants", "bench"} {
 		assert.NotContains(t, out, "  "+ta+" ", "pbftlab help in the release")
+	}
+	for _, student := range []string{"grade", "stress"} {
+		assert.Contains(t, out, "  "+student+" ", "pbftlab help in the release")
 	}
 
 	// The GitHub Classroom workflow grades every spec for its points.
