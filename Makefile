@@ -3,7 +3,8 @@
 #   make grade                 grade your replica: the files of skeleton/
 #   make phase PHASE=prepare   grade your replica on the specs that need no
 #                              phase after PHASE (in the handout's order)
-#   make grade PHASE=prepare   only the specs of one phase
+#   make grade PHASE=prepare   only the specs that exercise a phase (most
+#                              exercise pre-prepare too)
 #   make grade CASE=case2_withdraw SEED=7 RUNS=1   rerun one case with one seed
 #   make grade CASE=case2_withdraw SEED=7 SCHEDULE=12:1 RUNS=1
 #                              replay a failure on the order it was shrunk to
@@ -142,6 +143,7 @@ grade-solution:
 # Every case and robustness spec under N seeds of message order, with
 # messages duplicated, reordered and, where votes are automatic, lost.
 stress:
+	@test -z "$(SUBMISSION)" || { echo "make stress plays the kit's own tree, not a hand-in; a hand-in is graded with make grade SUBMISSION=$(SUBMISSION)"; exit 2; }
 	@$(call run_grade,stress -tree $(TREE) -n $(or $(N),100) -reports $(REPORTS)/stress \
 		$(if $(CASE),-case $(CASE)) $(if $(SEED),-seed $(SEED)) $(if $(CASES),-cases $(CASES)) $(if $(V),-v))
 

@@ -1,6 +1,7 @@
 package grader
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -160,7 +161,7 @@ func Stress(t *testing.T, newReplica lab.NewFunc, st Settings, cases []*script.C
 	}
 	targets := stressTargets(newReplica, cases, only)
 	if len(targets) == 0 {
-		t.Fatalf("no case or scenario named %s", strings.Join(only, ", "))
+		t.Fatalf("no case named %s", strings.Join(only, ", "))
 	}
 	tree := st.Stress.Tree
 	if tree == "" {
@@ -234,6 +235,9 @@ func runStress(targets []stressTarget, seeds int, first uint64, workers int, lim
 	}()
 	total, done, failed := seeds*len(targets), 0, 0
 	next := total / 10
+	// The failures kept are each target's lowest seeds, whatever order the
+	// workers finish in, so that one stress run always keeps the same.
+	kept := make([][]stressResult, len(targets))
 	for r := range results {
 		tg := &report.Targets[r.target]
 		tg.Runs++
@@ -243,15 +247,20 @@ func runStress(targets []stressTarget, seeds int, first uint64, workers int, lim
 			failed++
 			tg.Failures++
 			tg.Stuck = tg.Stuck || r.stuck
-			f := StressFailure{Seed: r.seed, Network: r.net.String(), Message: Tail(r.msg, 20)}
-			if len(tg.Failed) < maxTranscripts {
-				f.Transcript = writeStressTranscript(targets[r.target], r, dir, tree)
-				tg.Failed = append(tg.Failed, f)
-			}
+			k := append(kept[r.target], r)
+			slices.SortFunc(k, func(a, b stressResult) int { return cmp.Compare(a.seed, b.seed) })
+			kept[r.target] = k[:min(len(k), maxTranscripts)]
 		}
 		if next > 0 && done >= next {
 			fmt.Fprintf(progress, "stress: %d/%d runs, %d failed, %s\n", done, total, failed, time.Since(start).Round(time.Second))
 			next += total / 10
+		}
+	}
+	for i, k := range kept {
+		for _, r := range k {
+			f := StressFailure{Seed: r.seed, Network: r.net.String(), Message: Tail(r.msg, 20)}
+			f.Transcript = writeStressTranscript(targets[i], r, dir, tree)
+			report.Targets[i].Failed = append(report.Targets[i].Failed, f)
 		}
 	}
 	report.Wall = time.Since(start)

@@ -116,6 +116,14 @@ func TestStressKeepsTranscriptsOfFailures(t *testing.T) {
 	out, err := json.Marshal(rep)
 	require.NoError(t, err)
 	assert.Contains(t, string(out), `"failures":3`)
+
+	// With more failures than it keeps, a run keeps the lowest seeds, in
+	// order, however its workers finish.
+	rep = runStress(stressTargets(lazy, cases, []string{"case2_withdraw"}), maxTranscripts+4, 1, 4, time.Minute, t.TempDir(), "solution", io.Discard)
+	require.Len(t, rep.Targets[0].Failed, maxTranscripts)
+	for i, f := range rep.Targets[0].Failed {
+		assert.Equal(t, uint64(i+1), f.Seed)
+	}
 }
 
 // noProgress ignores "progress": nothing is ever decided.

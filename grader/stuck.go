@@ -75,6 +75,6 @@ func stuckDetail(se *sim.StuckError) string {
 // loop that sent so much before it was stopped that the run could not
 // finish delivering it. The stack says which.
 func stuckAbort(name string, seed uint64, se *sim.StuckError, reproduce string) string {
-	return fmt.Sprintf("%s did not finish with seed %d: %v, and the run did not end once told to (a loop or recursion that never ends; the stack below shows where)\n    %s\nreproduce: %s",
+	return fmt.Sprintf("%s did not finish with seed %d: %v, and the run did not end once told to (a loop or recursion that never ends: its stack, in the report, shows where)\n    %s\nreproduce: %s",
 		name, seed, se, stuckDetail(se), reproduce)
 }

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"pbftlab/grader"
@@ -30,6 +31,29 @@ func caseNamed(cases []*script.Case, name string) (string, error) {
 	default:
 		return "", fmt.Errorf("%q names %d cases (%s): give the whole name", name, len(matches), strings.Join(matches, ", "))
 	}
+}
+
+// CaseList resolves a comma-separated list of case names, each as
+// caseNamed takes it, into the cases' whole names, comma-separated.
+func CaseList(cases []*script.Case, list string) (string, error) {
+	var names []string
+	for name := range strings.SplitSeq(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		n, err := caseNamed(cases, name)
+		if err != nil {
+			return "", err
+		}
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return "", fmt.Errorf("%q names no case", list)
+	}
+	return strings.Join(names, ","), nil
 }
 
 // caseNames lists the cases a name may name: the lab's by name, the

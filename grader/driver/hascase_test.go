@@ -45,3 +45,24 @@ func TestCaseNamedKnowsEverySpec(t *testing.T) {
 	_, err = caseNamed(twins, "a")
 	assert.EqualError(t, err, `"a" names 2 cases (a_one, a_two): give the whole name`)
 }
+
+func TestCaseList(t *testing.T) {
+	cases := []*script.Case{{File: "x/case1_deposit.case"}, {File: "x/case2_withdraw.case"}, {File: "x/robust3_twin.case"}}
+	for _, tc := range []struct {
+		list, want, err string
+	}{
+		{"case1", "case1_deposit", ""},
+		{"case1,robust3", "case1_deposit,robust3_twin", ""},
+		{" case2_withdraw , case1 ,case2", "case2_withdraw,case1_deposit", ""},
+		{"case1,case9", "", `no case named "case9"`},
+		{",", "", `"," names no case`},
+	} {
+		got, err := CaseList(cases, tc.list)
+		if tc.err != "" {
+			assert.ErrorContains(t, err, tc.err, tc.list)
+			continue
+		}
+		assert.NoError(t, err, tc.list)
+		assert.Equal(t, tc.want, got, tc.list)
+	}
+}

@@ -508,7 +508,7 @@ func writeFailedReports(o Options, why string, d time.Duration) error {
 func (o Options) allCases(why string) []report.Case {
 	var out []report.Case
 	keep := func(name string, phases []string) bool {
-		return (o.Only == "" || name == o.Only) && (o.Phase == "" || slices.Contains(phases, o.Phase))
+		return (o.Only == "" || slices.Contains(strings.Split(o.Only, ","), name)) && (o.Phase == "" || slices.Contains(phases, o.Phase))
 	}
 	if cases, err := grader.LoadCases(o.Cases); err == nil {
 		for _, c := range cases {

@@ -85,8 +85,15 @@ func stress(o stressOptions, progress io.Writer) (grader.StressReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	if _, err := grader.LoadCases(o.cases); err != nil {
+	cases, err := grader.LoadCases(o.cases)
+	if err != nil {
 		return rep, err
+	}
+	only := ""
+	if o.only != "" {
+		if only, err = driver.CaseList(cases, o.only); err != nil {
+			return rep, fmt.Errorf("%w in %s", err, o.cases)
+		}
 	}
 	// The folder holds the latest run only: transcripts of an earlier one
 	// would pass for failures of this one.
@@ -96,18 +103,27 @@ func stress(o stressOptions, progress io.Writer) (grader.StressReport, error) {
 	if err := os.MkdirAll(o.reports, 0o755); err != nil {
 		return rep, err
 	}
-	fmt.Fprintf(progress, "stressing %s: %d seeds per case on %d cores\n", o.tree, o.seeds, runtime.NumCPU())
+	seeds := "seeds"
+	if o.seeds == 1 {
+		seeds = "seed"
+	}
+	fmt.Fprintf(progress, "stressing %s: %d %s per case on %d cores\n", o.tree, o.seeds, seeds, runtime.NumCPU())
 	// -v, so that go test passes the progress lines on as they come.
 	cmd := exec.Command("go", "test", "-v", "-count=1", "-timeout=0", "-run=^TestGrade$", "./"+pkg)
 	cmd.Dir = o.root
 	st := grader.DefaultSettings()
 	st.Cases = o.cases
-	st.Stress = &grader.StressSettings{Seeds: o.seeds, Dir: o.reports, Tree: pkg}
+	st.Stress = &grader.StressSettings{Seeds: o.seeds, Dir: o.reports}
+	// A replay names the tree only when make stress would not take it
+	// anyway (see driver.Options.settings).
+	if pkg != driver.DefaultTree(o.root) {
+		st.Stress.Tree = pkg
+	}
 	if st.Seed, _, err = driver.SeedsOf(o.first, "", st); err != nil {
 		return rep, err
 	}
-	if o.only != "" {
-		st.Stress.Only = strings.Split(o.only, ",")
+	if only != "" {
+		st.Stress.Only = strings.Split(only, ",")
 	}
 	cmd.Env = append(os.Environ(), st.Env())
 	var out bytes.Buffer

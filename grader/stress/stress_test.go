@@ -36,6 +36,6 @@ func TestStressCommand(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := Command([]string{"-n", "1", "-case", "no_such_case", "-reports", t.TempDir()}, &stdout, &stderr)
 		assert.Equal(t, cmdline.ExitUsage, code)
-		assert.Contains(t, stderr.String(), "no case or scenario named no_such_case")
+		assert.Contains(t, stderr.String(), `no case named "no_such_case" (the cases: case1_deposit`)
 	})
 }

@@ -143,6 +143,7 @@ func TestHandoutBuildsAndGradesTheSkeletonAtZero(t *testing.T) {
 	require.NoError(t, err)
 	assert.LessOrEqual(t, lines, 10+5*len(cases))
 	assert.Contains(t, out, "report.html")
+	assert.NotContains(t, out, "TREE=", "in a student's copy the skeleton is the tree a replay grades anyway")
 	gradetest.CheckReports(t, reports)
 	var sc struct {
 		Tree        string
