@@ -114,6 +114,9 @@ var errStopped = errors.New("the grade was stopped")
 // errTooLong is the cause of a grade stopped by its time bound.
 var errTooLong = errors.New("the grade took longer than its time limit")
 
+// Command is "pbftlab grade": it grades a tree of the kit, or a hand-in
+// folder's files in it, prints the table and the failures, and writes
+// the reports. It returns the exit code (see cmdline).
 func Command(args []string, stdout, stderr io.Writer) int {
 	// An interrupt must not end the process past its clean-up: it stops
 	// the grade, which then removes its work folders and writes reports.

@@ -36,6 +36,9 @@ type stressOptions struct {
 	verbose bool
 }
 
+// Command is "pbftlab stress": it plays the chosen cases under many seeds
+// and prints a table and each failing seed's replay command. It returns
+// the exit code: 1 when a seed failed.
 func Command(args []string, stdout, stderr io.Writer) int {
 	root, err := kit.Root()
 	if err != nil {

@@ -50,6 +50,9 @@ type submissionGrade struct {
 	duration time.Duration // wall time of its grade
 }
 
+// Command is "pbftlab batch": it grades every submission folder inside
+// a folder, each in a grade process of its own (this executable's grade
+// command), and writes the gradebook.
 func Command(args []string, stdout, stderr io.Writer) int {
 	root, err := kit.Root()
 	if err != nil {

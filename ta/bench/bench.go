@@ -38,6 +38,8 @@ type benchOptions struct {
 	out   io.Writer // progress and the commands run
 }
 
+// Command is "pbftlab bench": it measures and prints the table of
+// ta/PERFORMANCE.md, and exits 1 when a figure could not be measured.
 func Command(args []string, stdout, stderr io.Writer) int {
 	root, err := kit.Root()
 	if err != nil {

@@ -70,6 +70,8 @@ type mutantOptions struct {
 	minKill     float64 // fail below this kill rate, in percent; 0 never fails
 }
 
+// Command is "pbftlab mutants": it grades the catalogue's planted bugs,
+// or with -auto the generated mutants, and prints which spec kills each.
 func Command(args []string, stdout, stderr io.Writer) int {
 	root, err := kit.Root()
 	if err != nil {

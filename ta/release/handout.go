@@ -21,6 +21,7 @@ import (
 	"pbftlab/ta/skelgen"
 )
 
+// Command is "pbftlab handout": it writes the student release.
 func Command(args []string, stdout, stderr io.Writer) int {
 	root, err := kit.Root()
 	if err != nil {
