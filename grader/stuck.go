@@ -16,11 +16,6 @@ import (
 // going after that is in a loop that never calls the Env, and is given up.
 const unwindGrace = 2 * time.Second
 
-// envGrace is how long a stuck call may go on without reaching its Env
-// before the grader stops waiting for it (see awaitUnwind): a call that
-// calls its Env is unwound within microseconds of being found stuck.
-const envGrace = 250 * time.Millisecond
-
 // forgetStuck drops news of stuck calls left over from earlier runs, so
 // that what arrives during a run is about that run.
 func forgetStuck() {
@@ -40,24 +35,12 @@ func forgetStuck() {
 func awaitUnwind(ctx ginkgo.SpecContext, done <-chan played, se *sim.StuckError, abort func() string) (played, bool) {
 	grace := time.NewTimer(unwindGrace)
 	defer grace.Stop()
-	// A call that calls its Env unwinds at once; one that has not within
-	// envGrace is in a loop or recursion that never will, and waiting the
-	// rest of unwindGrace for it would only cost every such spec the time.
-	look := time.NewTicker(envGrace / 5)
-	defer look.Stop()
-	start := time.Now()
-	for {
-		select {
-		case p := <-done:
-			return p, true
-		case <-ctx.Done():
-			return played{}, false
-		case <-look.C:
-			if time.Since(start) < envGrace || !se.Pending() {
-				continue
-			}
-		case <-grace.C:
-		}
+	select {
+	case p := <-done:
+		return p, true
+	case <-ctx.Done():
+		return played{}, false
+	case <-grace.C:
 		ginkgo.AbortSuite(abort())
 		return played{}, false
 	}

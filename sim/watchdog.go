@@ -67,14 +67,7 @@ type StuckError struct {
 	// was not, the goroutine is still running.
 	Unwound bool
 	call    uint64 // which call of its Cluster it was
-	w       *watch // whose call it was
 }
-
-// Pending reports whether the stuck call still runs without having
-// returned or reached an Env method, where it would have been unwound: a
-// loop or a recursion that calls neither goes on for ever, and the
-// grader need not wait for it.
-func (e *StuckError) Pending() bool { return e.w != nil && e.w.stuck.Load() == e }
 
 func (e *StuckError) Error() string {
 	return fmt.Sprintf("%s in %s did not return within %s", e.Replica, e.Call, e.After.Round(100*time.Millisecond))
@@ -228,7 +221,7 @@ func (w *watch) inspect(now time.Time) {
 		return
 	}
 	w.flagged = call
-	se := &StuckError{Replica: id, Call: what, After: now.Sub(w.since), Stack: stuckGoroutine(), call: call, w: w}
+	se := &StuckError{Replica: id, Call: what, After: now.Sub(w.since), Stack: stuckGoroutine(), call: call}
 	w.stuck.Store(se)
 	fmt.Fprintf(stuckOut(), "pbftlab: %v\n", se)
 	select {

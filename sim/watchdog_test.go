@@ -126,7 +126,6 @@ func TestStuckCallsUnwindAndSayWhere(t *testing.T) {
 			se, ok := errors.AsType[*sim.StuckError](s.Err())
 			require.True(t, ok, "the run ends with a StuckError, not %v", s.Err())
 			assert.True(t, se.Unwound)
-			assert.False(t, se.Pending(), "unwound at its Env")
 			assert.Contains(t, se.Error(), tt.call)
 			explained := se.Explain()
 			at := 0
@@ -158,10 +157,8 @@ func TestStuckCallWithoutEnvIsReported(t *testing.T) {
 		s.Tick()
 	}()
 	se := <-sim.StuckCalls()
-	assert.True(t, se.Pending(), "the loop neither returned nor called its Env")
 	release.Store(true)
 	<-done
-	assert.False(t, se.Pending(), "it returned")
 	assert.Contains(t, se.Error(), "P1 in Tick did not return within")
 	assert.False(t, se.Unwound)
 	assert.Contains(t, se.Explain(), "loopUntil")
