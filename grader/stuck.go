@@ -16,6 +16,14 @@ import (
 // going after that is in a loop that never calls the Env, and is given up.
 const unwindGrace = 2 * time.Second
 
+// A stuck call seen running its own code (sim.StuckError.Spinning) at
+// spinLooks looks in a row, spinEvery apart, is given up before the grace
+// ends (see awaitUnwind).
+const (
+	spinEvery = 50 * time.Millisecond
+	spinLooks = 5
+)
+
 // forgetStuck drops news of stuck calls left over from earlier runs, so
 // that what arrives during a run is about that run.
 func forgetStuck() {
@@ -35,12 +43,29 @@ func forgetStuck() {
 func awaitUnwind(ctx ginkgo.SpecContext, done <-chan played, se *sim.StuckError, abort func() string) (played, bool) {
 	grace := time.NewTimer(unwindGrace)
 	defer grace.Stop()
-	select {
-	case p := <-done:
-		return p, true
-	case <-ctx.Done():
-		return played{}, false
-	case <-grace.C:
+	// A call that reaches its Env unwinds at once. One seen running its
+	// own code at every look for spinLooks looks in a row never will: the
+	// rest of the grace would only cost each such spec its time. A call
+	// blocked in output or in Go's runtime may still return, and gets the
+	// whole grace.
+	look := time.NewTicker(spinEvery)
+	defer look.Stop()
+	spins := 0
+	for {
+		select {
+		case p := <-done:
+			return p, true
+		case <-ctx.Done():
+			return played{}, false
+		case <-look.C:
+			if spins++; !se.Spinning() {
+				spins = 0
+			}
+			if spins < spinLooks {
+				continue
+			}
+		case <-grace.C:
+		}
 		ginkgo.AbortSuite(abort())
 		return played{}, false
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,6 +68,55 @@ type StuckError struct {
 	// was not, the goroutine is still running.
 	Unwound bool
 	call    uint64 // which call of its Cluster it was
+	w       *watch // whose call it was
+	gid     string // the stuck goroutine's number in Stack's header
+}
+
+// Spinning reports whether the stuck call is, at this moment, running its
+// own code: it has neither returned nor reached an Env method (where it
+// would have been unwound), its goroutine is on a processor or ready for
+// one, and its innermost frame is the replica's, not Go's or the kit's. A
+// call blocked in output, in the runtime or on a lock is not spinning: it
+// may still return by itself.
+func (e *StuckError) Spinning() bool {
+	if e.w == nil || e.gid == "" || e.w.stuck.Load() != e {
+		return false
+	}
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range splitGoroutines(string(buf)) {
+		if goroutineID(g) != e.gid {
+			continue
+		}
+		return isRunning(g) && ownCodeInnermost(ParseStack(g))
+	}
+	return false
+}
+
+// ownCodeInnermost reports whether the innermost frame that is not the
+// runtime's (an allocation, a map access, a preemption) or an inlined
+// atomic is the replica's own code: a loop there, and not a call into a
+// package such as fmt, which may be writing a long output.
+func ownCodeInnermost(st Stack) bool {
+	for _, f := range st.Frames {
+		p := f.pkg()
+		if p == "runtime" || p == "sync/atomic" || strings.HasPrefix(p, "internal/") {
+			continue
+		}
+		return !kit(p)
+	}
+	return false
+}
+
+// goroutineID is the number in a goroutine's stack header ("goroutine 7
+// [running]:"), or "".
+func goroutineID(g string) string {
+	rest, ok := strings.CutPrefix(g, "goroutine ")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, " ")
+	return id
 }
 
 func (e *StuckError) Error() string {
@@ -221,7 +271,8 @@ func (w *watch) inspect(now time.Time) {
 		return
 	}
 	w.flagged = call
-	se := &StuckError{Replica: id, Call: what, After: now.Sub(w.since), Stack: stuckGoroutine(), call: call}
+	stack := stuckGoroutine()
+	se := &StuckError{Replica: id, Call: what, After: now.Sub(w.since), Stack: stack, call: call, w: w, gid: goroutineID(stack)}
 	w.stuck.Store(se)
 	fmt.Fprintf(stuckOut(), "pbftlab: %v\n", se)
 	select {

@@ -165,6 +165,55 @@ func TestStuckCallWithoutEnvIsReported(t *testing.T) {
 	assert.NoError(t, s.Err(), "a call that returned is not stuck any more")
 }
 
+// A stuck call spinning in the replica's own code is told apart from one
+// blocked outside it (here on a channel, as a call blocked writing output
+// would be), which may still return by itself.
+func TestStuckCallSpinning(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		spinning bool
+		wait     func(release *atomic.Bool, unblock chan struct{})
+	}{
+		{"a loop in its own code", true, func(release *atomic.Bool, _ chan struct{}) { loopUntil(release) }},
+		{"blocked outside its code", false, func(_ *atomic.Bool, unblock chan struct{}) { <-unblock }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			quiet(t)
+			var release atomic.Bool
+			unblock := make(chan struct{})
+			s := sim.New(build(func(id lab.ID, r *stuck) {
+				if id == 1 {
+					r.onTick = func(r *stuck) { tc.wait(&release, unblock) }
+				}
+			}), sim.Options{CallLimit: 200 * time.Millisecond})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				s.Tick()
+			}()
+			se := <-sim.StuckCalls()
+			// A spinning goroutine may be caught between two instructions
+			// of the runtime's (a preemption): it is spinning when most
+			// looks say so, and a blocked one never is.
+			seen := 0
+			for range 20 {
+				if se.Spinning() {
+					seen++
+				}
+			}
+			if tc.spinning {
+				assert.Greater(t, seen, 10, "looks that saw it spinning")
+			} else {
+				assert.Zero(t, seen, "looks that saw it spinning")
+			}
+			release.Store(true)
+			close(unblock)
+			<-done
+			assert.False(t, se.Spinning(), "it returned")
+		})
+	}
+}
+
 // loopUntil busy-waits, without calling anything of the kit's.
 func loopUntil(release *atomic.Bool) {
 	for !release.Load() {

@@ -78,7 +78,7 @@ var hostiles = []hostile{
 			}
 		}
 	}},
-	{name: "a grade past its time limit", sub: "infinite_loop", args: []string{"-timeout", "8s"}, stopped: "longer than its limit of 8s"},
+	{name: "a grade past its time limit", sub: "infinite_loop", args: []string{"-timeout", "4s"}, stopped: "longer than its limit of 4s"},
 	{name: "flood", check: func(t *testing.T, reports, _ string) {
 		fi, err := os.Stat(filepath.Join(reports, "suite.log"))
 		require.NoError(t, err)
