@@ -243,19 +243,6 @@ func Grade(o Options, progress io.Writer) (grader.Result, error) {
 			return res, fmt.Errorf("%w in %s", err, o.Cases)
 		}
 	}
-	pkg, err := TreePackage(o)
-	if err != nil {
-		return res, err
-	}
-	filter := labelFilter(o)
-
-	// The suite is built once; the dry run, the run and any reruns all use
-	// that one binary.
-	bin, cleanup, err := buildSuite(o, pkg)
-	if err != nil {
-		return res, err
-	}
-	defer cleanup()
 
 	// Each spec that finishes appends its report to this file, so that
 	// what a process finished before it died is known and not run again.
@@ -268,23 +255,16 @@ func Grade(o Options, progress io.Writer) (grader.Result, error) {
 		o.Report.log = newProgressLog(filepath.Join(dir, "progress.jsonl"))
 	}
 
-	// A dry run lists the specs without running any tree code, so that a
-	// spec lost to a crashed process is still known and scored as lost.
-	listed, err := runSuite(o, bin, pkg, filter, true)
+	// The suite is built once; the dry run, the run and any reruns all use
+	// that one binary.
+	suite, err := Build(o)
 	if err != nil {
 		return res, err
 	}
-	if len(listed.specs) == 0 {
-		return res, fmt.Errorf("the tree %s did not build or holds no grade suite:\n%s", o.Tree, tail(listed.out, 60))
-	}
-	var specs []types.SpecReport
-	for _, sr := range listed.specs {
-		if sr.State != types.SpecStateSkipped {
-			specs = append(specs, sr)
-		}
-	}
-	if len(specs) == 0 {
-		return res, fmt.Errorf("no spec matches %s", filter)
+	defer suite.Close()
+	specs, err := suite.list(labelFilter(o))
+	if err != nil {
+		return res, err
 	}
 	fmt.Fprintf(progress, "grading %s: %d specs, cases from %s\n", o.Tree, len(specs), o.Cases)
 	if o.Upto != "" && !slices.ContainsFunc(specs, func(sr types.SpecReport) bool {
@@ -295,7 +275,7 @@ func Grade(o Options, progress io.Writer) (grader.Result, error) {
 	}
 	o.Report.listed(specs)
 
-	results, err := runAll(o, bin, pkg, specs, progress)
+	results, err := runAll(suite.o, suite.bin, suite.pkg, specs, progress)
 	if err != nil {
 		return res, err
 	}
@@ -491,7 +471,7 @@ func buildSuite(o Options, pkg string) (string, func(), error) {
 	case why != "":
 		return "", nil, fmt.Errorf("the tree %s did not compile within %s: the compiler was stopped (a huge array or constant?)", o.Tree, o.Limits.Build)
 	}
-	return "", nil, fmt.Errorf("the tree %s does not build:\n%s", o.Tree, tail(out.String(), 60))
+	return "", nil, fmt.Errorf("the tree %s does not build:\n%s", o.Tree, grader.Tail(out.String(), 60))
 }
 
 // suiteRun is what one test process left: its spec reports (none if it
@@ -517,9 +497,9 @@ func (r suiteRun) finished(o Options) []types.SpecReport {
 func (r suiteRun) death() string {
 	switch {
 	case r.stopped != "":
-		return "the test process was stopped: " + r.stopped + "; its last output:\n" + tail(r.out, 40)
+		return "the test process was stopped: " + r.stopped + "; its last output:\n" + grader.Tail(r.out, 40)
 	case strings.Contains(r.out, "out of memory") || strings.Contains(r.out, "cannot allocate memory"):
-		return "the test process ran out of memory: each has a limit (a replica that keeps everything, or allocates without bound?); its last output:\n" + tail(r.out, 40)
+		return "the test process ran out of memory: each has a limit (a replica that keeps everything, or allocates without bound?); its last output:\n" + grader.Tail(r.out, 40)
 	}
 	return grader.ExplainDeath(r.out)
 }
@@ -727,9 +707,6 @@ func printFailures(w io.Writer, res grader.Result, reports string) {
 	}
 }
 
-// tail keeps the last n lines of s.
-func tail(s string, n int) string { return grader.Tail(s, n) }
-
 // Suite is a tree's grading suite, compiled once so that many runs share
 // one binary: the TA tools that grade a tree over and over (the generated
 // mutants, each switched on by the environment) use it.
@@ -758,10 +735,18 @@ func (s *Suite) Close() { s.cleanup() }
 
 // List returns the specs the suite would run, without running any tree
 // code. A suite that lists none is an error carrying its output.
-func (s *Suite) List() ([]types.SpecReport, error) {
-	ran, err := runSuite(s.o, s.bin, s.pkg, "", true)
+func (s *Suite) List() ([]types.SpecReport, error) { return s.list("") }
+
+// list is List of the specs that filter, a Ginkgo label filter, selects.
+// The dry run lists them without running any tree code, so that a spec
+// lost to a crashed process is still known and scored as lost.
+func (s *Suite) list(filter string) ([]types.SpecReport, error) {
+	ran, err := runSuite(s.o, s.bin, s.pkg, filter, true)
 	if err != nil {
 		return nil, err
+	}
+	if len(ran.specs) == 0 {
+		return nil, fmt.Errorf("the tree %s did not build or holds no grade suite:\n%s", s.o.Tree, grader.Tail(ran.out, 60))
 	}
 	var specs []types.SpecReport
 	for _, sr := range ran.specs {
@@ -770,7 +755,7 @@ func (s *Suite) List() ([]types.SpecReport, error) {
 		}
 	}
 	if len(specs) == 0 {
-		return nil, fmt.Errorf("the suite of %s lists no spec:\n%s", s.o.Tree, tail(ran.out, 40))
+		return nil, fmt.Errorf("no spec matches %s", filter)
 	}
 	return specs, nil
 }
