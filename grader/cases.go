@@ -73,6 +73,15 @@ func Robust(c *script.Case) bool {
 	return filepath.Base(filepath.Dir(c.File)) == RobustnessDir
 }
 
+// Kind is what a case is graded as: "robustness" for the robustness
+// specs, "case" for the lab's cases.
+func Kind(c *script.Case) string {
+	if Robust(c) {
+		return "robustness"
+	}
+	return "case"
+}
+
 // Name is a case's short name: its file name without the extension. Specs
 // carry it as the label "case:NAME", which selects one case to rerun.
 func Name(c *script.Case) string {

@@ -72,11 +72,7 @@ func Run(t *testing.T, newReplica lab.NewFunc) {
 
 // CaseLabels are a case's spec labels: its points, its phases and its name.
 func CaseLabels(c *script.Case) ginkgo.Labels {
-	kind := "kind:case"
-	if Robust(c) {
-		kind = "kind:robustness"
-	}
-	l := ginkgo.Labels{fmt.Sprintf("points:%d", c.Points), "case:" + Name(c), kind}
+	l := ginkgo.Labels{fmt.Sprintf("points:%d", c.Points), "case:" + Name(c), "kind:" + Kind(c)}
 	for _, p := range c.Phases {
 		l = append(l, "phase:"+p)
 	}
@@ -290,20 +286,28 @@ func reproduce(c *script.Case, r run) string {
 // the reference, or the hand-in folder it graded, so that the command
 // reruns the code that failed.
 func replay(name string, seed uint64) string {
-	cmd := fmt.Sprintf("make grade CASE=%s SEED=%d RUNS=1", name, seed)
 	st, _ := ReadSettings() // what could not be read, the suite reported already
+	return fmt.Sprintf("make grade CASE=%s SEED=%d RUNS=1", name, seed) + st.ReplayTarget()
+}
+
+// ReplayTarget is what a make command that replays a spec adds to name
+// what was graded, with a space before each: the hand-in folder, or the
+// tree when it is not the reference, and the case folder when it is not
+// the kit's.
+func (st Settings) ReplayTarget() string {
+	var s string
 	if st.Submission != "" {
-		cmd += " SUBMISSION=" + st.Submission
+		s += " SUBMISSION=" + st.Submission
 	} else if tree := st.Tree; tree != "" && tree != "solution" {
-		cmd += " TREE=" + tree
+		s += " TREE=" + tree
 	}
 	// A case from another folder is found only there. The kit's own
 	// folder is cases/ beside go.mod; the suite may run elsewhere, so the
 	// folder itself says whether it is one.
 	if dir := st.Cases; dir != "" && !kitCases(dir) {
-		cmd += " CASES=" + dir
+		s += " CASES=" + dir
 	}
-	return cmd
+	return s
 }
 
 // kitCases reports whether dir is a kit's own case folder: cases/ at the

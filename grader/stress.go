@@ -120,11 +120,7 @@ func stressTargets(newReplica lab.NewFunc, cases []*script.Case, only []string) 
 		if !keep(Name(c)) {
 			continue
 		}
-		kind := "case"
-		if Robust(c) {
-			kind = "robustness"
-		}
-		ts = append(ts, stressTarget{name: Name(c), kind: kind, reorder: true, drops: !c.Manual,
+		ts = append(ts, stressTarget{name: Name(c), kind: Kind(c), reorder: true, drops: !c.Manual,
 			play: func(seed uint64, n network, trace bool) (string, string) {
 				s, failures, err := script.RunCase(c, newReplica, sim.Options{Seed: seed, Duplicate: n.duplicate, Reorder: n.reorder, Drop: n.drop, Quiet: !trace})
 				var lines []string

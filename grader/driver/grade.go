@@ -247,12 +247,12 @@ func Grade(o Options, progress io.Writer) (grader.Result, error) {
 	// Each spec that finishes appends its report to this file, so that
 	// what a process finished before it died is known and not run again.
 	if o.Report.live == nil {
-		dir, err := os.MkdirTemp("", "pbftlab-progress-")
+		log, dir, err := tempProgressLog()
 		if err != nil {
 			return res, err
 		}
 		defer os.RemoveAll(dir)
-		o.Report.log = newProgressLog(filepath.Join(dir, "progress.jsonl"))
+		o.Report.log = log
 	}
 
 	// The suite is built once; the dry run, the run and any reruns all use

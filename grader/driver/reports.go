@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"pbftlab/grader"
 	"pbftlab/grader/report"
+	"pbftlab/script"
 )
 
 // HiddenEnv lists TA-only cases when -hidden is not given: comma-separated
@@ -128,12 +130,11 @@ type progress struct {
 // startProgress makes the progress file and starts following it. The
 // caller must call close.
 func startProgress(o Options) (*progress, error) {
-	dir, err := os.MkdirTemp("", "pbftlab-progress-")
+	log, dir, err := tempProgressLog()
 	if err != nil {
 		return nil, err
 	}
-	p := &progress{o: o, dir: dir, log: newProgressLog(filepath.Join(dir, "progress.jsonl")), begin: time.Now(),
-		stop: make(chan struct{}), done: make(chan struct{})}
+	p := &progress{o: o, dir: dir, log: log, begin: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	go p.follow()
 	return p, nil
 }
@@ -289,6 +290,16 @@ type progressLog struct {
 	traced map[string]*report.Trace // traces decoded so far, by spec name
 }
 
+// tempProgressLog makes a progress file in a folder of its own, which the
+// caller removes.
+func tempProgressLog() (*progressLog, string, error) {
+	dir, err := os.MkdirTemp("", "pbftlab-progress-")
+	if err != nil {
+		return nil, "", err
+	}
+	return newProgressLog(filepath.Join(dir, "progress.jsonl")), dir, nil
+}
+
 func newProgressLog(file string) *progressLog {
 	return &progressLog{file: file, max: maxProgressLine, last: map[string]types.SpecReport{},
 		traces: map[string][]string{}, traced: map[string]*report.Trace{}}
@@ -428,11 +439,8 @@ func (l *progressLog) trace(name string) *report.Trace {
 // runInfo is the report header of this grade.
 func (o Options) runInfo(d time.Duration) report.Run {
 	seed, runs := o.Seed, o.Runs
-	if seed == "" {
-		seed = "1"
-	}
-	if runs == "" {
-		runs = "3"
+	if first, n, err := SeedsOf(o.Seed, o.Runs, grader.DefaultSettings()); err == nil {
+		seed, runs = strconv.FormatUint(first, 10), strconv.Itoa(n)
 	}
 	tree := o.Tree
 	switch {
@@ -455,9 +463,13 @@ func (o Options) caseOf(row grader.Row, t *report.Trace) report.Case {
 	case t != nil && t.Replay != "":
 		c.Replay = t.Replay
 	case row.Name != "":
+		// No run of it reported: every seed, unless one was asked for.
 		c.Replay = "make grade CASE=" + row.Name
 		if o.Seed != "" {
 			c.Replay += " SEED=" + o.Seed + " RUNS=1"
+		}
+		if st, err := o.settings(); err == nil {
+			c.Replay += st.ReplayTarget()
 		}
 	}
 	return c
@@ -503,24 +515,33 @@ func writeFailedReports(o Options, why string, d time.Duration) error {
 
 // allCases is every spec the grade would run, as not run with message
 // why: the case folder's cases and the robustness specs, under the grade's
-// -case and -phase. Its totals are a whole grade's, so that a grade that
+// -case, -phase and -upto. Its totals are a whole grade's, so that a grade that
 // could not run is out of the same maximum as one that did.
 func (o Options) allCases(why string) []report.Case {
-	var out []report.Case
-	keep := func(name string, phases []string) bool {
-		return (o.Only == "" || slices.Contains(strings.Split(o.Only, ","), name)) && (o.Phase == "" || slices.Contains(phases, o.Phase))
+	cases, err := grader.LoadCases(o.Cases)
+	if err != nil {
+		return nil
 	}
-	if cases, err := grader.LoadCases(o.Cases); err == nil {
-		for _, c := range cases {
-			if name := grader.Name(c); keep(name, c.Phases) {
-				kind := "case"
-				if grader.Robust(c) {
-					kind = "robustness"
-				}
-				out = append(out, o.caseOf(grader.Row{Name: name, Title: c.Title, Kind: kind, Phases: c.Phases, Max: c.Points,
-					State: report.NotRun, Message: why}, nil))
-			}
+	only := o.Only
+	if only != "" {
+		// As the grade would have taken it; a list that names no case
+		// leaves every case listed.
+		if only, err = CaseList(cases, only); err != nil {
+			only = ""
 		}
+	}
+	later := script.PhasesAfter(o.Upto)
+	var out []report.Case
+	for _, c := range cases {
+		name := grader.Name(c)
+		switch {
+		case only != "" && !slices.Contains(strings.Split(only, ","), name),
+			o.Phase != "" && !slices.Contains(c.Phases, o.Phase),
+			slices.ContainsFunc(c.Phases, func(p string) bool { return slices.Contains(later, p) }):
+			continue // not a spec this grade would have run (see labelFilter)
+		}
+		out = append(out, o.caseOf(grader.Row{Name: name, Title: c.Title, Kind: grader.Kind(c), Phases: c.Phases, Max: c.Points,
+			State: report.NotRun, Message: why}, nil))
 	}
 	return out
 }

@@ -16,6 +16,7 @@ import (
 
 	"pbftlab/grader/report"
 	"pbftlab/internal/cmdline"
+	"pbftlab/script"
 )
 
 // spec makes a spec report the way the suite labels one.
@@ -236,8 +237,22 @@ func TestGradeThatCannotRunStillReports(t *testing.T) {
 	for _, test := range readResults(t, reports).Tests {
 		assert.Contains(t, test.Tags, "commit", test.Name)
 	}
-	_, reports, _ = gradeTree(t, "-submission", "testdata/submissions/imports_os", "-case", "case3_withdraw_fails")
+	for _, name := range []string{"case3_withdraw_fails", "case3"} {
+		_, reports, _ = gradeTree(t, "-submission", "testdata/submissions/imports_os", "-case", name)
+		g = readResults(t, reports)
+		require.Len(t, g.Tests, 1, name)
+		assert.Equal(t, "case3_withdraw_fails", g.Tests[0].ExtraData.Case, name)
+		sc, err := report.ReadScore(reports)
+		require.NoError(t, err)
+		require.Len(t, sc.Cases, 1, name)
+		assert.Equal(t, "make grade CASE=case3_withdraw_fails SUBMISSION=testdata/submissions/imports_os", sc.Cases[0].Replay, "a replay grades the hand-in again")
+	}
+	_, reports, _ = gradeTree(t, "-submission", "testdata/submissions/imports_os", "-upto", "commit")
 	g = readResults(t, reports)
-	require.Len(t, g.Tests, 1)
-	assert.Equal(t, "case3_withdraw_fails", g.Tests[0].ExtraData.Case)
+	require.NotEmpty(t, g.Tests)
+	for _, test := range g.Tests {
+		for _, later := range script.PhasesAfter("commit") {
+			assert.NotContains(t, test.Tags, later, "%s needs a phase after commit", test.Name)
+		}
+	}
 }
