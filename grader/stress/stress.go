@@ -67,6 +67,11 @@ func Command(args []string, stdout, stderr io.Writer) int {
 			return cmdline.ExitUsage
 		}
 	}
+	// The tree as the module names it, for go test and the replay lines.
+	if o.tree, err = driver.TreePackage(driver.Options{Root: o.root, Tree: o.tree}); err != nil {
+		fmt.Fprintln(stderr, "pbftlab stress:", err)
+		return cmdline.ExitUsage
+	}
 	rep, err := stress(o, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab stress:", err)
@@ -84,10 +89,6 @@ func Command(args []string, stdout, stderr io.Writer) int {
 // stress runs the tree's grade test in stress mode and reads its report.
 func stress(o stressOptions, progress io.Writer) (grader.StressReport, error) {
 	var rep grader.StressReport
-	pkg, err := driver.TreePackage(driver.Options{Root: o.root, Tree: o.tree})
-	if err != nil {
-		return rep, err
-	}
 	cases, err := grader.LoadCases(o.cases)
 	if err != nil {
 		return rep, err
@@ -112,16 +113,11 @@ func stress(o stressOptions, progress io.Writer) (grader.StressReport, error) {
 	}
 	fmt.Fprintf(progress, "stressing %s: %d %s per case on %d cores\n", o.tree, o.seeds, seeds, runtime.NumCPU())
 	// -v, so that go test passes the progress lines on as they come.
-	cmd := exec.Command("go", "test", "-v", "-count=1", "-timeout=0", "-run=^TestGrade$", "./"+pkg)
+	cmd := exec.Command("go", "test", "-v", "-count=1", "-timeout=0", "-run=^TestGrade$", "./"+o.tree)
 	cmd.Dir = o.root
 	st := grader.DefaultSettings()
 	st.Cases = o.cases
-	st.Stress = &grader.StressSettings{Seeds: o.seeds, Dir: o.reports}
-	// A replay names the tree only when make stress would not take it
-	// anyway (see driver.Options.settings).
-	if pkg != driver.DefaultTree(o.root) {
-		st.Stress.Tree = pkg
-	}
+	st.Stress = &grader.StressSettings{Seeds: o.seeds, Dir: o.reports, Tree: o.replayTree()}
 	if st.Seed, _, err = driver.SeedsOf(o.first, "", st); err != nil {
 		return rep, err
 	}
@@ -191,7 +187,7 @@ func printStress(w io.Writer, o stressOptions, rep grader.StressReport) {
 	fmt.Fprintf(w, "\nFailing seeds (transcripts in %s):\n", o.reports)
 	for _, t := range rep.Targets {
 		for _, f := range t.Failed {
-			fmt.Fprintf(w, "\n--- %s, seed %d (%s)\n%s\nreplay: %s\n", t.Name, f.Seed, f.Network, indentLines(grader.Head(f.Message, 6)), grader.StressReplay(o.tree, t.Name, f.Seed))
+			fmt.Fprintf(w, "\n--- %s, seed %d (%s)\n%s\nreplay: %s\n", t.Name, f.Seed, f.Network, indentLines(grader.Head(f.Message, 6)), grader.StressReplay(o.replayTree(), t.Name, f.Seed))
 			if f.Transcript != "" {
 				fmt.Fprintf(w, "transcript: %s\n", filepath.Join(o.reports, f.Transcript))
 				if o.verbose {
@@ -205,6 +201,16 @@ func printStress(w io.Writer, o stressOptions, rep grader.StressReport) {
 			fmt.Fprintf(w, "\n(%s: %d more failing seeds not kept)\n", t.Name, left)
 		}
 	}
+}
+
+// replayTree is the tree a replay command names, as the suite's
+// transcripts and the table's lines both name it: none when make stress
+// would take it anyway (see driver.Options.settings).
+func (o stressOptions) replayTree() string {
+	if o.tree == driver.DefaultTree(o.root) {
+		return ""
+	}
+	return o.tree
 }
 
 func indentLines(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

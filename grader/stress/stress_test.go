@@ -39,3 +39,20 @@ func TestStressCommand(t *testing.T) {
 		assert.Contains(t, stderr.String(), `no case named "no_such_case" (the cases: case1_deposit`)
 	})
 }
+
+// A replay line names the tree only when make stress would not take it
+// anyway: the reference in the TAs' kit, the skeleton in a student's copy.
+func TestReplayTree(t *testing.T) {
+	kit, release := t.TempDir(), t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(kit, "solution"), 0o755))
+	for _, tc := range []struct {
+		root, tree, want string
+	}{
+		{kit, "solution", ""},
+		{kit, "skeleton", "skeleton"},
+		{release, "skeleton", ""},
+		{release, "mytree", "mytree"},
+	} {
+		assert.Equal(t, tc.want, stressOptions{root: tc.root, tree: tc.tree}.replayTree(), "%s in %s", tc.tree, tc.root)
+	}
+}
