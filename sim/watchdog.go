@@ -82,9 +82,7 @@ func (e *StuckError) Spinning() bool {
 	if e.w == nil || e.gid == "" || e.w.stuck.Load() != e {
 		return false
 	}
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	for _, g := range splitGoroutines(string(buf)) {
+	for _, g := range goroutines() {
 		if goroutineID(g) != e.gid {
 			continue
 		}
@@ -281,14 +279,19 @@ func (w *watch) inspect(now time.Time) {
 	}
 }
 
+// goroutines is the stack of every goroutine, one text each, up to a
+// megabyte of them in all.
+func goroutines() []string {
+	buf := make([]byte, 1<<20)
+	return splitGoroutines(string(buf[:runtime.Stack(buf, true)]))
+}
+
 // stuckGoroutine finds, among every goroutine's stack, the one inside a
 // call into replica code that is running; the stuck call's own stack
 // replaces it if the call reaches an Env method.
 func stuckGoroutine() string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
 	var found string
-	for _, g := range splitGoroutines(string(buf)) {
+	for _, g := range goroutines() {
 		if !inReplicaCall(g) {
 			continue
 		}
