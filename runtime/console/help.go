@@ -37,7 +37,7 @@ const clusterHelp = `one line per step, as in a case file: TARGETS: COMMAND
   client: send account=alice,amount=100,operation=deposit [times K]
   P0: tx
   P1, P2: prepare yes
-  P3: prepare to P1 no
+  P3: prepare to P1 no        a Byzantine replica's vote to P1 alone (P3 is, unless --byzantine)
   P0, P1, P2, P3: progress
   P1: crash | P1: recover | P2: view change | P0: checkpoint
   P0: status | P0: list | P1: net | client: status
