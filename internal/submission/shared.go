@@ -1,6 +1,7 @@
 package submission
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"strconv"
@@ -18,7 +19,10 @@ import (
 //     run before any spec, and they outlive every replica);
 //   - no init functions (code that runs before any spec, unbounded);
 //   - no use of a variable of an allowed standard package (errors,
-//     strconv and unicode export a few, all writable).
+//     strconv and unicode export a few, all writable), and so no dot
+//     import, which would hide such a use behind a bare name;
+//   - no iter.Pull: its coroutine is a goroutine in all but name, and one
+//     never stopped outlives the replica.
 //
 // Constants, types and functions stay legal: they hold no state.
 
@@ -97,6 +101,12 @@ func sharedState(f *ast.File, at func(token.Pos, string)) {
 		if spec.Name != nil {
 			name = spec.Name.Name
 		}
+		if name == "." {
+			// Without the package's name in front, its variables read as
+			// the file's own names, and no rule below would see them.
+			at(spec.Pos(), fmt.Sprintf("import . %q: a dot import is not allowed; import the package by its name", ip))
+			continue
+		}
 		names[name] = ip
 	}
 	ast.Inspect(f, func(n ast.Node) bool {
@@ -105,8 +115,12 @@ func sharedState(f *ast.File, at func(token.Pos, string)) {
 			return true
 		}
 		if x, ok := sel.X.(*ast.Ident); ok {
-			if ip, ok := names[x.Name]; ok && isStdVar(ip, sel.Sel.Name) {
+			ip, ok := names[x.Name]
+			switch {
+			case ok && isStdVar(ip, sel.Sel.Name):
 				at(sel.Pos(), ip+"."+sel.Sel.Name+" is a variable that every replica in the process shares: a replica may not use it")
+			case ok && ip == "iter" && strings.HasPrefix(sel.Sel.Name, "Pull"):
+				at(sel.Pos(), "iter."+sel.Sel.Name+" starts a coroutine, which outlives the call that made it unless stopped: a replica may not start one (range over the sequence instead)")
 			}
 		}
 		return true

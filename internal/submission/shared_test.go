@@ -2,6 +2,7 @@ package submission
 
 import (
 	"go/ast"
+	"go/constant"
 	"go/importer"
 	"go/parser"
 	"go/token"
@@ -93,4 +94,36 @@ func TestTreesKeepTheRules(t *testing.T) {
 			assert.Empty(t, Sizes(files))
 		})
 	}
+}
+
+// TestLabInts checks the size check's copy of package lab's untyped
+// integer constants against the package: a constant missing from it would
+// make an array of that length refused as one the check cannot evaluate.
+func TestLabInts(t *testing.T) {
+	fset := token.NewFileSet()
+	paths, err := filepath.Glob(filepath.Join("..", "..", "lab", "*.go"))
+	require.NoError(t, err)
+	var files []*ast.File
+	for _, p := range paths {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, p, nil, 0)
+		require.NoError(t, err)
+		files = append(files, f)
+	}
+	conf := types.Config{Importer: importer.ForCompiler(fset, "source", nil)}
+	pkg, err := conf.Check(labPath, fset, files, nil)
+	require.NoError(t, err)
+	want := map[string]int64{}
+	for _, name := range pkg.Scope().Names() {
+		c, ok := pkg.Scope().Lookup(name).(*types.Const)
+		if !ok || !c.Exported() || c.Type() != types.Typ[types.UntypedInt] {
+			continue
+		}
+		v, exact := constant.Int64Val(c.Val())
+		require.True(t, exact, name)
+		want[name] = v
+	}
+	assert.Equal(t, want, labInts)
 }

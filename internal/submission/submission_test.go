@@ -243,3 +243,49 @@ func TestReadRefusesALinkedFolder(t *testing.T) {
 		})
 	}
 }
+
+func TestRulesRefuseDotImportsAndCoroutines(t *testing.T) {
+	got := violations(t, "testdata/dot/recovery.go")
+	require.Len(t, got, 2, "%q", got)
+	assert.Contains(t, got[0], `import . "strconv": a dot import is not allowed`)
+	assert.Contains(t, got[1], "iter.Pull starts a coroutine")
+}
+
+func sizes(t *testing.T, path string) []string {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var got []string
+	for _, v := range Sizes(map[string][]byte{path: src}) {
+		got = append(got, v.String())
+	}
+	return got
+}
+
+func TestSizesRefuseHugeStringConstants(t *testing.T) {
+	got := sizes(t, "testdata/bomb/log.go")
+	want := []string{
+		"testdata/bomb/log.go:16: constant s12 may hold a string of more than 65536 bytes",
+		"testdata/bomb/log.go:17: constant s40 may hold a string",
+		"testdata/bomb/log.go:20: constant bombLen may hold a string",
+	}
+	require.Len(t, got, len(want), "%q", got)
+	for i, w := range want {
+		assert.True(t, strings.HasPrefix(got[i], w), "got %q, want it to start with %q", got[i], w)
+	}
+}
+
+func TestSizesEvaluateLabConstants(t *testing.T) {
+	got := sizes(t, "testdata/kitlen/log.go")
+	want := []string{
+		"testdata/kitlen/log.go:7: an array of 209715200 elements",
+		"testdata/kitlen/log.go:8: an array whose length the checker cannot evaluate",
+		"testdata/kitlen/log.go:12: a literal with an element at index 13107200",
+		"testdata/kitlen/log.go:16: a literal key computed from another package's constant",
+	}
+	require.Len(t, got, len(want), "%q", got)
+	for i, w := range want {
+		assert.True(t, strings.HasPrefix(got[i], w), "got %q, want it to start with %q", got[i], w)
+	}
+}
+
