@@ -208,8 +208,17 @@ func (s *Cluster) Do(id lab.ID, c lab.Command) error {
 	if n.crashed && c.Op != lab.OpRecover {
 		return fmt.Errorf("%s is crashed", id)
 	}
+	if c.Op == lab.OpProgress {
+		n.heard.progress = true
+	}
 	var err error
-	n.call("Do("+c.String()+")", func() { err = n.replica.Do(c) })
+	n.call("Do("+c.String()+")", func() {
+		// The error is the replica's value: its Error method is replica
+		// code, so it runs here, watched, and only its text leaves.
+		if err = n.replica.Do(c); err != nil {
+			err = errors.New(err.Error())
+		}
+	})
 	if err != nil {
 		s.trace.note("%s refused %q: %v", id, c.String(), err)
 	}
@@ -311,6 +320,7 @@ func (s *Cluster) deliverOne() {
 	}
 	s.trace.deliver(from, to, m, false, data)
 	n.see(m)
+	n.heard.add(from, m)
 	n.receive(from, m)
 }
 
@@ -355,6 +365,7 @@ func (s *Cluster) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forge
 		n := s.nodes[from]
 		n.sent[lab.KindOf(m)]++
 		n.see(m) // a primary knows what it proposed, a replica its view change
+		n.heard.add(from, m)
 	}
 	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.faults.Float64() < s.opts.Drop {
 		s.trace.event(Event{Kind: EventDrop, From: from, To: to, Msg: m})
@@ -409,6 +420,9 @@ type node struct {
 	sent map[lab.Kind]int
 	// lie, when set, rewrites or drops what a Byzantine replica sends.
 	lie func(to lab.ID, m lab.Message) lab.Message
+	// heard is what the replica heard and said that decides a sequence
+	// number (see observe).
+	heard evidence
 }
 
 // CheckpointReport is one checkpoint a replica reported through its Env.
@@ -424,7 +438,7 @@ func (n *node) live() bool { return !n.crashed && n.failure == nil }
 type PanicError struct {
 	Replica lab.ID
 	Call    string
-	Value   any
+	Value   string // the panic's value as fmt prints it
 	Stack   string
 }
 
@@ -448,16 +462,23 @@ func (n *node) receive(from lab.ID, m lab.Message) {
 }
 
 func (n *node) catch(what string, m lab.Message) {
+	v := recover()
+	u, unwound := v.(unwind)
+	var value string
+	if v != nil && !unwound {
+		// A panic's value may be the replica's, with a String or Error
+		// method of its own: it is formatted while the call is watched.
+		value = fmt.Sprint(v)
+	}
 	n.sim.watch.end()
-	if v := recover(); v != nil {
-		if u, ok := v.(unwind); ok {
-			n.fail(u.err, nil)
-			return
-		}
+	switch {
+	case unwound:
+		n.fail(u.err, nil)
+	case v != nil:
 		if m != nil {
 			what = "Receive(" + lab.KindOf(m).String() + ")"
 		}
-		n.fail(&PanicError{Replica: n.id, Call: what, Value: v, Stack: string(debug.Stack())}, nil)
+		n.fail(&PanicError{Replica: n.id, Call: what, Value: value, Stack: string(debug.Stack())}, nil)
 	}
 }
 
@@ -478,6 +499,10 @@ func (n *node) observe(e lab.Execution) {
 		return
 	}
 	if e.Restored || !n.honest {
+		return
+	}
+	if err := n.heard.check(n.id, s.opts.N, e.Seq, e.Digest); err != nil {
+		s.fail(err)
 		return
 	}
 	d, ok := s.decided[e.Seq]

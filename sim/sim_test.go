@@ -132,32 +132,41 @@ func TestCrashedReplicaLosesMessages(t *testing.T) {
 
 func TestSafetyChecks(t *testing.T) {
 	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
+	d := lab.Digest(req)
+	commit := func(f *fake) { f.env.Broadcast(&lab.Commit{Seq: 1, Digest: d, Replica: f.id, Yes: true}) }
+	voteNo := func(f *fake) { f.env.Broadcast(&lab.Prepare{Seq: 1, Digest: d, Replica: f.id}) }
 	tests := []struct {
 		name      string
 		byzantine []lab.ID
-		exec      func(f *fake)
+		vote      func(f *fake) // each replica, first
+		decide    func(f *fake) // each replica, once the votes arrived
+		op        lab.Op        // the command that decides
 		want      string
 	}{
 		{
-			name: "out of order",
-			exec: func(f *fake) { f.bank.Execute(2, nil) },
-			want: "executed out of order",
+			name:   "out of order",
+			vote:   commit,
+			decide: func(f *fake) { f.bank.Execute(2, nil) },
+			want:   "executed out of order",
 		},
 		{
 			name: "honest replicas disagree",
-			exec: func(f *fake) {
+			vote: commit,
+			decide: func(f *fake) {
 				if f.id == 1 {
 					f.bank.Execute(1, nil)
 				} else {
 					f.bank.Execute(1, req)
 				}
 			},
+			op:   lab.OpProgress,
 			want: "safety violated at seq 1",
 		},
 		{
 			name:      "only the Byzantine replica differs",
 			byzantine: []lab.ID{1},
-			exec: func(f *fake) {
+			vote:      commit,
+			decide: func(f *fake) {
 				if f.id == 1 {
 					f.bank.Execute(1, nil)
 				} else {
@@ -166,17 +175,81 @@ func TestSafetyChecks(t *testing.T) {
 			},
 		},
 		{
-			name: "all agree",
-			exec: func(f *fake) { f.bank.Execute(1, req) },
+			name:   "all agree",
+			vote:   commit,
+			decide: func(f *fake) { f.bank.Execute(1, req) },
+		},
+		{
+			name:   "executed on its own judgement",
+			vote:   func(f *fake) {},
+			decide: func(f *fake) { f.bank.Execute(1, req) },
+			want:   "P0 executed n1 (request " + d + ") with no commit certificate: COMMIT acks for it came from none",
+		},
+		{
+			name: "executed on two commit acks",
+			vote: func(f *fake) {
+				if f.id < 2 {
+					commit(f)
+				}
+			},
+			decide: func(f *fake) { f.bank.Execute(1, req) },
+			want:   "came from only P0 P1, and it needs 2f+1 = 3",
+		},
+		{
+			name:   "aborted on its own judgement",
+			vote:   func(f *fake) {},
+			decide: func(f *fake) { f.bank.Abort(1, req) },
+			want:   "P0 decided n1 aborted (or ran the null request there) with nothing that decides it: no votes from none",
+		},
+		{
+			name: "aborted on f+1 no votes",
+			vote: func(f *fake) {
+				if f.id < 2 {
+					voteNo(f)
+				}
+			},
+			decide: func(f *fake) { f.bank.Abort(1, req) },
+		},
+		{
+			name:   "aborted on progress",
+			vote:   func(f *fake) {},
+			decide: func(f *fake) { f.bank.Abort(1, req) },
+			op:     lab.OpProgress,
+		},
+		{
+			name: "executed on f+1 reports of state transfer",
+			vote: func(f *fake) {
+				if f.id >= 2 {
+					f.env.Send(0, &lab.StateReply{Replica: f.id, Committed: []lab.PrePrepare{{Seq: 1, Digest: d, Request: req}}})
+				}
+			},
+			decide: func(f *fake) {
+				if f.id == 0 {
+					f.bank.Execute(1, req)
+				}
+			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := cluster(t, Options{Byzantine: tt.byzantine}, func(f *fake) {
-				f.onDo = func(f *fake, c lab.Command) error { tt.exec(f); return nil }
+				f.onDo = func(f *fake, c lab.Command) error {
+					if c.Op == lab.OpPrepare {
+						tt.vote(f)
+					} else {
+						tt.decide(f)
+					}
+					return nil
+				}
 			})
-			for i := range 4 {
-				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpProgress})
+			op := tt.op
+			if op == 0 {
+				op = lab.OpAck
+			}
+			for _, c := range []lab.Command{{Op: lab.OpPrepare}, {Op: op}} {
+				for i := range 4 {
+					_ = s.Do(lab.ID(i), c)
+				}
 			}
 			if tt.want == "" {
 				assert.NoError(t, s.Err())

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -24,6 +25,8 @@ type stuck struct {
 	onTick    func(r *stuck)
 	onDo      func(r *stuck)
 	depth     int
+	// err is what Do returns.
+	err error
 }
 
 func (r *stuck) Receive(_ lab.ID, m lab.Message) {
@@ -45,7 +48,7 @@ func (r *stuck) Do(c lab.Command) error {
 	if c.Op == lab.OpPropose {
 		r.env.Broadcast(&lab.PrePrepare{View: 0, Seq: 1, Digest: lab.NullDigest})
 	}
-	return nil
+	return r.err
 }
 
 func (r *stuck) Status() lab.Status { return lab.Status{} }
@@ -168,6 +171,45 @@ func TestStuckCallWithoutEnvIsReported(t *testing.T) {
 // A stuck call spinning in the replica's own code is told apart from one
 // blocked outside it (here on a channel, as a call blocked writing output
 // would be), which may still return by itself.
+// looping is an error, or a panic's value, whose text takes for ever.
+type looping struct{ release *atomic.Bool }
+
+func (l looping) Error() string  { loopUntil(l.release); return "at last" }
+func (l looping) String() string { return l.Error() }
+
+// TestReplicaValuesAreFormattedWatched: the error a replica returns and
+// the value it panics with are the replica's values, whose methods are its
+// code; one that never returns is a stuck call, found as any other.
+func TestReplicaValuesAreFormattedWatched(t *testing.T) {
+	for _, panics := range []bool{false, true} {
+		t.Run(fmt.Sprintf("panics=%v", panics), func(t *testing.T) {
+			quiet(t)
+			var release atomic.Bool
+			s := sim.New(build(func(id lab.ID, r *stuck) {
+				if id == 1 {
+					r.err = looping{&release}
+					if panics {
+						r.onDo = func(r *stuck) { panic(r.err) }
+					}
+				}
+			}), sim.Options{CallLimit: 200 * time.Millisecond})
+			done := make(chan error)
+			go func() { done <- s.Do(1, lab.Command{Op: lab.OpProgress}) }()
+			se := <-sim.StuckCalls()
+			release.Store(true)
+			err := <-done
+			assert.Contains(t, se.Error(), "P1 in Do(progress) did not return within")
+			if panics {
+				assert.ErrorContains(t, err, "P1 panicked in Do(progress): at last")
+			} else {
+				assert.EqualError(t, err, "at last")
+				_, same := err.(looping)
+				assert.False(t, same, "the replica's own error went out")
+			}
+		})
+	}
+}
+
 func TestStuckCallSpinning(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

@@ -183,6 +183,7 @@ func (r *Replica) caughtUp() {
 	r.stableSnap = &snap
 	r.env.Checkpointed(snap, true)
 	r.env.Logf("caught up to the stable checkpoint n%d", snap.Seq)
+	r.collectGarbage() // what it executed to get here, at or below the checkpoint, is collected
 }
 
 // collectGarbage drops what the stable checkpoint makes unnecessary.

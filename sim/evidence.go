@@ -1,0 +1,109 @@
+package sim
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"pbftlab/lab"
+)
+
+// evidence is what a replica has heard, or said itself, that lets it
+// decide a sequence number. The safety checks on execution ask for it
+// (see node.observe): the replicas agreeing is not enough, since replicas
+// that each decide on their own judgement agree too. A replica that
+// executes a valid request on receipt, or aborts an invalid one, without
+// a round of votes, passes every check on balances and outcomes, and
+// this is where it fails.
+//
+// What counts is what the protocol counts, read from the messages
+// delivered to the replica and those it sent: a COMMIT acking commit, by
+// the replica that delivered it; a PREPARE voting no; an entry of a
+// STATE-REPLY; and the "progress" command, which may abort an entry short
+// of its votes.
+type evidence struct {
+	commits     map[int]map[string]map[lab.ID]bool // seq, digest: replicas that acked commit
+	noes        map[int]map[lab.ID]bool            // seq: replicas that voted no
+	transferred map[int]map[string]map[lab.ID]bool // seq, digest: replicas that report it executed
+	progress    bool                               // the replica was told "progress"
+}
+
+// add records one message from replica from (the replica itself for what
+// it sent).
+func (ev *evidence) add(from lab.ID, m lab.Message) {
+	switch m := m.(type) {
+	case *lab.Commit:
+		if m.Yes {
+			ev.commits = mark2(ev.commits, m.Seq, m.Digest, from)
+		}
+	case *lab.Prepare:
+		if !m.Yes {
+			if ev.noes == nil {
+				ev.noes = map[int]map[lab.ID]bool{}
+			}
+			if ev.noes[m.Seq] == nil {
+				ev.noes[m.Seq] = map[lab.ID]bool{}
+			}
+			ev.noes[m.Seq][from] = true
+		}
+	case *lab.StateReply:
+		for i := range m.Committed {
+			pp := &m.Committed[i]
+			d := lab.NullDigest // an entry decided aborted, or the null request
+			if pp.Digest != lab.NullDigest {
+				d = pp.ContentDigest()
+			}
+			ev.transferred = mark2(ev.transferred, pp.Seq, d, from)
+		}
+	}
+}
+
+func mark2(m map[int]map[string]map[lab.ID]bool, seq int, digest string, id lab.ID) map[int]map[string]map[lab.ID]bool {
+	if m == nil {
+		m = map[int]map[string]map[lab.ID]bool{}
+	}
+	if m[seq] == nil {
+		m[seq] = map[string]map[lab.ID]bool{}
+	}
+	if m[seq][digest] == nil {
+		m[seq][digest] = map[lab.ID]bool{}
+	}
+	m[seq][digest][id] = true
+	return m
+}
+
+// check says why replica id of n may not have executed digest at seq, or
+// returns nil. A request (or the null request) runs on 2f+1 commit acks
+// for it, itself included, or on f+1 replicas reporting it executed; an
+// abort runs on more than f no votes, on "progress", or on f+1 reports.
+func (ev *evidence) check(id lab.ID, n, seq int, digest string) error {
+	if len(ev.commits[seq][digest]) >= lab.Quorum(n) || len(ev.transferred[seq][digest]) >= lab.Weak(n) {
+		return nil
+	}
+	acks := "none"
+	if ids := ev.commits[seq][digest]; len(ids) > 0 {
+		acks = "only " + idList(ids)
+	}
+	if digest != lab.NullDigest {
+		return fmt.Errorf("%s executed n%d (request %s) with no commit certificate: COMMIT acks for it came from %s, and it needs 2f+1 = %d from distinct replicas, its own included (or f+1 = %d replicas reporting it executed, in STATE-REPLY)",
+			id, seq, digest, acks, lab.Quorum(n), lab.Weak(n))
+	}
+	if lab.Blocking(n, len(ev.noes[seq])) || ev.progress {
+		return nil
+	}
+	noes := "none"
+	if ids := ev.noes[seq]; len(ids) > 0 {
+		noes = "only " + idList(ids)
+	}
+	return fmt.Errorf("%s decided n%d aborted (or ran the null request there) with nothing that decides it: no votes from %s, where more than f = %d abort it; COMMIT acks from %s, where 2f+1 = %d commit the null request; no \"progress\" typed; no f+1 = %d replicas reporting it in STATE-REPLY",
+		id, seq, noes, lab.Faulty(n), acks, lab.Quorum(n), lab.Weak(n))
+}
+
+func idList(ids map[lab.ID]bool) string {
+	var s []string
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		s = append(s, id.String())
+	}
+	return strings.Join(s, " ")
+}
