@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,6 +146,9 @@ func (b *Bank) check(op string) (Operation, error) {
 	}
 	if o.Kind == "withdraw" && b.balances[o.Account] < o.Amount {
 		return o, fmt.Errorf("insufficient funds: %s has %d, withdraw %d", o.Account, b.balances[o.Account], o.Amount)
+	}
+	if o.Kind == "deposit" && b.balances[o.Account] > math.MaxInt-o.Amount {
+		return o, fmt.Errorf("too large: %s has %d, and a deposit of %d would take it past %d, the most an account holds", o.Account, b.balances[o.Account], o.Amount, math.MaxInt)
 	}
 	return o, nil
 }

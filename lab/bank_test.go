@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,11 +36,14 @@ func TestParseOperation(t *testing.T) {
 }
 
 func TestBankValidate(t *testing.T) {
-	b := NewBank(map[string]int{"alice": 80}, nil)
+	b := NewBank(map[string]int{"alice": 80, "carol": math.MaxInt - 1}, nil)
 	tests := []struct {
 		op      string
 		wantErr string
 	}{
+		{"account=carol,amount=1,operation=deposit", ""},
+		{"account=carol,amount=2,operation=deposit", "too large: carol has 9223372036854775806"},
+		{"account=alice,amount=9223372036854775807,operation=deposit", "too large"},
 		{"account=alice,amount=80,operation=withdraw", ""},
 		{"account=alice,amount=81,operation=withdraw", "insufficient funds"},
 		{"account=bob,amount=1,operation=withdraw", "insufficient funds"},

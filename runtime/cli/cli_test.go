@@ -55,6 +55,8 @@ func TestUsage(t *testing.T) {
 		{args: []string{"node"}, code: 2, stderr: "want node ID [PORT]"},
 		{args: []string{"node", "Q1", "5001"}, code: 2, stderr: "not a replica name"},
 		{args: []string{"node", "P1", "port"}, code: 2, stderr: `"port" is not a port number`},
+		{args: []string{"node", "P1", "0"}, code: 2, stderr: "port 0 is not a port the others can find"},
+		{args: []string{"primary", "-port", "0"}, code: 2, stderr: "port 0 is not a port the others can find"},
 		{args: []string{"node", "P7", "5007"}, code: 2, stderr: "P7 is not a replica of this 4-replica cluster"},
 		{args: []string{"node", "P1", "5001", "-byzantine", "P1,P2"}, code: 2, stderr: "tolerate only 1"},
 		{args: []string{"node", "P1", "5001", "-balances", "alice"}, code: 2, stderr: "want ACCOUNT=AMOUNT"},
@@ -92,7 +94,7 @@ func TestPortInUseIsReportedClearly(t *testing.T) {
 func TestReplicaConsoleOverAPipe(t *testing.T) {
 	dir := t.TempDir()
 	code, stdout, stderr := run(t, "status\nbogus\nprepare to P1 yes\nquit\n",
-		"node", "P2", "0", "-peers", writePeers(t, dir), "-dir", dir, "-tick", "0")
+		"node", "P2", "-peers", writePeers(t, dir), "-dir", dir, "-tick", "0")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "P2 (replica) listening on 127.0.0.1:")
 	assert.Contains(t, stdout, "P2: view 0, primary P0")
@@ -181,7 +183,7 @@ func TestStayRunsOnAfterItsInput(t *testing.T) {
 	r, w := io.Pipe()
 	done := make(chan int)
 	go func() {
-		done <- Run(newIdle, []string{"node", "P1", "0", "-stay", "-tick", "0", "-peers", writePeers(t, t.TempDir())}, strings.NewReader(""), w, io.Discard)
+		done <- Run(newIdle, []string{"node", "P1", "-stay", "-tick", "0", "-peers", writePeers(t, t.TempDir())}, strings.NewReader(""), w, io.Discard)
 		_ = w.Close()
 	}()
 	sc := bufio.NewScanner(r)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"golang.org/x/term"
 
 	"flag"
@@ -164,6 +165,10 @@ func parseReplica(s string) (lab.ID, error) {
 	}
 	return id, err
 }
+
+// errPortZero refuses port 0, with which the system would pick a free
+// port that no other process of the cluster knows to dial.
+var errPortZero = errors.New("port 0 is not a port the others can find: give the one the peers file lists (5000 + the replica's number by default)")
 
 // parsePort reads a port number.
 func parsePort(s string) (int, error) {

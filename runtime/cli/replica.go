@@ -73,8 +73,16 @@ func serveReplica(newReplica lab.NewFunc, id lab.ID, port int, c common, r repli
 	if int(id) >= peers.N() {
 		return usagef("%s is not a replica of this %d-replica cluster (the peers file lists P0 to P%d)", id, peers.N(), peers.N()-1)
 	}
+	moved := ""
 	if port >= 0 {
+		if port == 0 {
+			return usagef("%v", errPortZero)
+		}
+		listed := peers.Addr(id)
 		peers = peers.WithPort(id, port)
+		if peers.Addr(id) != listed {
+			moved = fmt.Sprintf("-- %s listens on %s, but the peers file lists it at %s: the others dial that, so they will not reach %s unless their peers file says the same", id, peers.Addr(id), listed, id)
+		}
 	}
 	if err := r.check(peers.N()); err != nil {
 		return usageError{err}
@@ -106,6 +114,9 @@ func serveReplica(newReplica lab.NewFunc, id lab.ID, port int, c common, r repli
 	started.Store(node)
 	defer node.Close()
 	out.Print("", banner(node, r))
+	if moved != "" {
+		out.Print("", moved)
+	}
 	// Restart is recovery: a replica whose process starts while the others
 	// run (after a crash, kill -9, Ctrl-C) fetches the state and the view
 	// from f+1 of them by itself, so "rerun its command" is all a person

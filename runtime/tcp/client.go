@@ -71,6 +71,7 @@ type Outcome struct {
 // replicas reply alike, so that at least one honest replica vouches for it.
 type Client struct {
 	cfg     ClientConfig
+	quiet   quietNotes // for the notes a backlog of stray replies would repeat
 	tr      *Transport
 	handled counts
 	stop    chan struct{}
@@ -274,7 +275,9 @@ func (c *Client) deliver(from lab.ID, _ string, payload []byte) {
 	}
 	r := c.byTS[rep.Timestamp]
 	if r == nil {
-		c.note(fmt.Sprintf("dropped a reply from %s to a request this client did not send (timestamp %d)", from, rep.Timestamp))
+		if line, ok := c.quiet.pass("stray "+from.String(), fmt.Sprintf("dropped a reply from %s to a request this client did not send (timestamp %d): a reply to an earlier run of this client, or to a request it gave up", from, rep.Timestamp)); ok {
+			c.note(line)
+		}
 		return
 	}
 	for _, other := range r.replies {

@@ -76,6 +76,7 @@ type origin struct {
 // and a persistent, reconnecting link to every replica for what it sends.
 type Transport struct {
 	cfg    TransportConfig
+	quiet  quietNotes // for the notes a burst of messages would repeat
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -176,7 +177,9 @@ func (t *Transport) Send(to lab.ID, payload []byte) {
 	t.cfg.Inflight.add(1)
 	if d.q.push(payload) {
 		t.cfg.Inflight.add(-1)
-		t.cfg.Note(fmt.Sprintf("the queue to %s is full; dropped its oldest message", to))
+		if line, ok := t.quiet.pass("full "+to.String(), fmt.Sprintf("the queue to %s is full; dropped its oldest message", to)); ok {
+			t.cfg.Note(line)
+		}
 	}
 	d.mu.Lock()
 	l := d.cur
@@ -209,7 +212,9 @@ func (t *Transport) SendClient(name string, payload []byte) error {
 	t.cfg.Inflight.add(1)
 	if box.q.push(payload) {
 		t.cfg.Inflight.add(-1)
-		t.cfg.Note(fmt.Sprintf("the queue to client %s is full; dropped its oldest reply", name))
+		if line, ok := t.quiet.pass("full client "+name, fmt.Sprintf("the queue to client %s is full; dropped its oldest reply", name)); ok {
+			t.cfg.Note(line)
+		}
 	}
 	t.mu.Lock()
 	l := box.link
