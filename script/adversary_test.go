@@ -173,6 +173,7 @@ func TestAdversaryVerbsRefuse(t *testing.T) {
 		{"client: send account=alice,amount=-5,operation=deposit", "not a positive whole number"},
 		{"client: send account=alice,amount=5,operation=steal", "unknown operation"},
 		{"client: send account=alice,amount=5,operation=deposit x3", `write "times 3"`},
+		{"client: send account=alice,amount=5,operation=deposit times 99999999999", "times 99999999999: at most 5000 requests"},
 		{"client: send account=alice,amount=l00,operation=deposit", "a letter l or O"},
 		{"Pl: prepare yes", `did you mean P1?`},
 		{"PO (primary): tx", `did you mean P0?`},

@@ -688,6 +688,12 @@ func (s *Step) parseCommand(command string) error {
 	return nil
 }
 
+// MaxTimes bounds the N of "send ... times N". A client at the keyboard
+// queues every request of the line at once, and a queue holds a bounded
+// number of messages, so a larger N would only lose requests, and flood
+// the console with the news.
+const MaxTimes = 5000
+
 // parseSend reads the client's "send OPERATION [times N]"; "send" and "tx"
 // may be left out, as in the lab's transcripts.
 func parseSend(command string) (string, int, error) {
@@ -703,6 +709,9 @@ func parseSend(command string) (string, int, error) {
 		t, err := positive(strings.TrimSpace(n))
 		if err != nil {
 			return "", 0, fmt.Errorf("times: %v", err)
+		}
+		if t > MaxTimes {
+			return "", 0, fmt.Errorf("times %d: at most %d requests go out on one line (the lab's largest case sends 1000)", t, MaxTimes)
 		}
 		text, times = strings.TrimSpace(op), t
 	}

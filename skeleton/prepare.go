@@ -14,7 +14,9 @@ func (r *Replica) prepareCommand(yes bool) error {
 		return fmt.Errorf("%s is the primary: its pre-prepare already counts as its yes", r.id)
 	}
 	for _, e := range r.entries() {
-		if e.phase == lab.PhasePrePrepared && !e.voted {
+		// An entry of an earlier view (one this replica entered the next
+		// view past, by state transfer) is not the request anyone means.
+		if e.phase == lab.PhasePrePrepared && !e.voted && e.pp.View == r.view {
 			r.vote(e, yes)
 			return nil
 		}

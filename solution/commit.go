@@ -10,7 +10,7 @@ import (
 // the oldest prepared request it has not acknowledged.
 func (r *Replica) ackCommand(commit bool) error {
 	for _, e := range r.entries() {
-		if e.phase == lab.PhasePrepared && !e.acked {
+		if e.phase == lab.PhasePrepared && !e.acked && e.pp.View == r.view { // as for a prepare vote
 			r.ack(e, commit)
 			return nil
 		}
