@@ -199,6 +199,13 @@ func (cc *ClientConsole) Command(line string) (text string, quit bool, err error
 	case "net":
 		return NetReport(cc.c), false, nil
 	}
+	if words[0] != "send" && words[0] != "tx" && !strings.Contains(words[0], "=") {
+		return "", false, fmt.Errorf("unknown command %q: the client takes send OPERATION [times N] (or the operation alone), status, list, net, help and quit", words[0])
+	}
+	// "account=bob, amount=5, operation=deposit" means what it says.
+	for strings.Contains(line, ", ") || strings.Contains(line, " ,") {
+		line = strings.ReplaceAll(strings.ReplaceAll(line, ", ", ","), " ,", ",")
+	}
 	// The case language checks the operation with the lab's rules (a known
 	// operation, a positive whole amount) before anything leaves: the
 	// replicas would refuse it anyway, after a whole round of the protocol.

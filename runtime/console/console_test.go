@@ -204,6 +204,9 @@ func TestClientCommand(t *testing.T) {
 		{line: "net", text: "messages: sent none; handled none"},
 		{line: "help", text: "send account="},
 		{line: "quit", quit: true},
+		{line: "foo", err: `unknown command "foo": the client takes send`},
+		{line: "send account=alice, amount=100 ,operation=deposit", sent: []string{op}},
+		{line: "send " + op + " times 6000", err: "at most 5000 requests"},
 	} {
 		t.Run(tc.line, func(t *testing.T) {
 			c := &fakeClient{}

@@ -30,6 +30,8 @@ type Events struct {
 	cause     lab.Message
 	causeFrom lab.ID
 	typed     atomic.Bool
+	// lastDelivery is the last delivery told, to mark an exact repeat.
+	lastDelivery string
 
 	mu sync.Mutex
 	// ownView is the view the replica asked for without being told to
@@ -76,9 +78,18 @@ func (e *Events) AskedByItself(view int) bool {
 // Delivered prints a message handed to the replica.
 func (e *Events) Delivered(from lab.ID, m lab.Message) {
 	e.cause, e.causeFrom = m, from
-	if line := describeDelivery(from, m); line != "" {
-		e.out.Print(e.prefix, line)
+	line := describeDelivery(from, m)
+	if line == "" {
+		return
 	}
+	if line == e.lastDelivery {
+		// A Byzantine replica's typed vote goes twice, as in the cases,
+		// to test that it counts once: said so, not shown as a second vote.
+		e.out.Print(e.prefix, line+" (the same message again: it counts once)")
+		return
+	}
+	e.lastDelivery = line
+	e.out.Print(e.prefix, line)
 }
 
 // Stepped prints what changed in the replica's status.
@@ -199,13 +210,20 @@ func viewLine(prev, st lab.Status, why stepCause) string {
 		return ""
 	}
 	line := fmt.Sprintf("entered view %d, led by %s", st.View, st.Primary)
+	leads := st.Primary == st.ID
 	switch {
-	case st.Primary == st.ID:
+	case leads && prev.ViewChanging && prev.View == st.View:
 		line += " (this replica leads it: it sent NEW-VIEW)"
 	case why.msg != nil && lab.KindOf(why.msg) == lab.KindNewView:
 		line += fmt.Sprintf(" (NEW-VIEW from %s)", why.from)
+	case why.msg != nil && lab.KindOf(why.msg) == lab.KindStateReply && leads:
+		// A restarted primary learns its view from the others: it sent
+		// no NEW-VIEW, and the view's requests wait for the next one.
+		line += " (state transfer: f+1 replicas report it; this replica leads it, but it sent no NEW-VIEW in this run)"
 	case why.msg != nil && lab.KindOf(why.msg) == lab.KindStateReply:
 		line += " (state transfer: f+1 replicas report it)"
+	case leads:
+		line += " (this replica leads it)"
 	}
 	return line
 }

@@ -67,6 +67,7 @@ func TestStatusChanges(t *testing.T) {
 		{"a new view led by this replica", with(func(s *lab.Status) { s.View, s.Primary, s.ViewChanging = 1, 1, true }), with(func(s *lab.Status) { s.View, s.Primary = 1, 1 }),
 			[]string{"entered view 1, led by P1 (this replica leads it: it sent NEW-VIEW)"}},
 		{"a new view led by another, learnt by state transfer", base, with(func(s *lab.Status) { s.View, s.Primary = 2, 2 }), []string{"entered view 2, led by P2"}},
+		{"a view it leads, learnt by state transfer after a restart", base, with(func(s *lab.Status) { s.View, s.Primary = 1, 1 }), []string{"entered view 1, led by P1 (this replica leads it)"}},
 		{"a re-issued entry executed already is summed up", with(func(s *lab.Status) {
 			s.LastExecuted = 1
 			s.Log = []lab.Entry{entry(lab.PhaseCommitted)}
@@ -82,11 +83,15 @@ func TestStatusChanges(t *testing.T) {
 			assert.Equal(t, tc.want, statusChanges(tc.prev, tc.now, stepCause{}))
 		})
 	}
+	restarted := statusChanges(base, with(func(s *lab.Status) { s.View, s.Primary = 1, 1 }), stepCause{msg: &lab.StateReply{Replica: 2}, from: 2})
+	assert.Equal(t, []string{"entered view 1, led by P1 (state transfer: f+1 replicas report it; this replica leads it, but it sent no NEW-VIEW in this run)"}, restarted)
 }
 
 func TestEventsPrintsAsThingsHappen(t *testing.T) {
 	var out bytes.Buffer
 	e := NewEvents(NewOut(&out), "P1: ", 1, 4)
+	e.Delivered(2, &lab.Prepare{Seq: 1, Replica: 2, Yes: true})
+	e.Stepped(lab.Status{ID: 1})
 	e.Delivered(2, &lab.Prepare{Seq: 1, Replica: 2, Yes: true})
 	e.Stepped(lab.Status{ID: 1})
 	e.Delivered(2, &lab.ViewChange{View: 1, Replica: 2})
@@ -99,6 +104,7 @@ func TestEventsPrintsAsThingsHappen(t *testing.T) {
 	e.Logs = false
 	e.Logged("hidden")
 	assert.Equal(t, `P1: prepare yes from P2 on n1 v0
+P1: prepare yes from P2 on n1 v0 (the same message again: it counts once)
 P1: view change from P2: asks for view 1 (stable n0, 0 prepared)
 P1: asked for view 1, which this replica is to lead: it starts once 2f+1 replicas ask for it (joined the replicas that asked for it)
 P1: new view from P2: view 2, on 0 view changes, re-issuing 0 pre-prepares
