@@ -849,18 +849,25 @@ func (d *dialer) run() {
 	t := d.t
 	defer t.wg.Done()
 	wait := t.cfg.MinBackoff
-	told := false // the peer's absence has been reported since it was last up
+	// told is what was last reported of the peer's absence since it was
+	// last up: nothing, "unreachable" or "refused". A peer that comes up
+	// with another key after being unreachable is told of again.
+	told := ""
 	for t.ctx.Err() == nil {
 		l, err := d.connect()
 		if err != nil {
 			d.set(false, err)
-			if !told && t.ctx.Err() == nil {
-				if errors.Is(err, ErrRefused) {
+			kind := "unreachable"
+			if errors.Is(err, ErrRefused) {
+				kind = "refused"
+			}
+			if told != kind && t.ctx.Err() == nil {
+				if kind == "refused" {
 					t.cfg.Note(fmt.Sprintf("%s at %s: %v; retrying less and less often", d.peer, d.addr, err))
 				} else {
 					t.cfg.Note(fmt.Sprintf("cannot reach %s at %s yet (%v); retrying in the background", d.peer, d.addr, err))
 				}
-				told = true
+				told = kind
 			}
 			select {
 			case <-t.ctx.Done():
@@ -870,7 +877,7 @@ func (d *dialer) run() {
 			wait = min(2*wait, t.cfg.MaxBackoff)
 			continue
 		}
-		wait, told = t.cfg.MinBackoff, false
+		wait, told = t.cfg.MinBackoff, ""
 		d.set(true, nil)
 		t.cfg.Connected(fmt.Sprintf("connected to %s at %s", d.peer, d.addr))
 		err = d.serve(l)

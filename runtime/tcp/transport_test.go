@@ -515,3 +515,27 @@ func TestQueueUnwritten(t *testing.T) {
 	_, stale = q.unwritten(nil, gen, 10)
 	assert.True(t, stale)
 }
+
+// TestWrongKeyIsToldAfterUnreachable: a peer that could not be reached at
+// first and then refuses the greeting (it came up with another key) is
+// told of again, as a refusal.
+func TestWrongKeyIsToldAfterUnreachable(t *testing.T) {
+	addrs := freeAddrs(t, 4)
+	peers := Peers{Replicas: addrs}
+	count := func(e *endpoint, part string) int {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return strings.Count(strings.Join(e.notes, "\n"), part)
+	}
+	intruder := start(t, 0, peers, keyring(t, "intruder"), nil)
+	intruder.tr.Send(1, []byte("forged"))
+	for count(intruder, "cannot reach P1") == 0 {
+		<-time.After(time.Millisecond)
+	}
+	p1 := start(t, 1, peers, keyring(t, "cluster"), listen(t, addrs[1]))
+	for p1.tr.Rejected() < 3 {
+		<-time.After(time.Millisecond)
+	}
+	assert.Equal(t, 1, count(intruder, "cannot reach P1"))
+	assert.Equal(t, 1, count(intruder, "different --key files"), "the refusal is told though the peer was unreachable before")
+}
