@@ -82,6 +82,12 @@ func (e *Events) Delivered(from lab.ID, m lab.Message) {
 	if line == "" {
 		return
 	}
+	if seq, ok := orderedSeq(m); ok && e.prev.High > 0 && (seq <= e.prev.Low || seq > e.prev.High) {
+		// A replica drops it without a word: the line says why nothing
+		// follows (a backup that fell a window behind catches up by state
+		// transfer once a checkpoint above it is stable).
+		line += fmt.Sprintf(" (outside the watermarks (%d, %d]: dropped)", e.prev.Low, e.prev.High)
+	}
 	if line == e.lastDelivery {
 		// A Byzantine replica's typed vote goes twice, as in the cases,
 		// to test that it counts once: said so, not shown as a second vote.
@@ -90,6 +96,19 @@ func (e *Events) Delivered(from lab.ID, m lab.Message) {
 	}
 	e.lastDelivery = line
 	e.out.Print(e.prefix, line)
+}
+
+// orderedSeq is the sequence number of a message of the three phases.
+func orderedSeq(m lab.Message) (int, bool) {
+	switch m := m.(type) {
+	case *lab.PrePrepare:
+		return m.Seq, true
+	case *lab.Prepare:
+		return m.Seq, true
+	case *lab.Commit:
+		return m.Seq, true
+	}
+	return 0, false
 }
 
 // Stepped prints what changed in the replica's status.
@@ -260,9 +279,17 @@ func statusChanges(prev, st lab.Status, why stepCause) []string {
 			}
 		case lab.PhasePrepared:
 			out = append(out, fmt.Sprintf("n%d prepared: prepare yes from %s, no from %s", e.Seq, idList(e.PrepareYes), idList(e.PrepareNo)))
-		case lab.PhaseCommitted:
-			out = append(out, fmt.Sprintf("n%d committed: commit from %s, abort from %s", e.Seq, idList(e.CommitYes), idList(e.CommitNo)))
-		case lab.PhaseAborted:
+		case lab.PhaseCommitted, lab.PhaseAborted:
+			if why.msg != nil && lab.KindOf(why.msg) == lab.KindStateReply {
+				// Decided elsewhere: the votes this replica holds are not
+				// what decided it.
+				out = append(out, fmt.Sprintf("n%d %s by state transfer: f+1 replicas report it", e.Seq, e.Phase))
+				continue
+			}
+			if e.Phase == lab.PhaseCommitted {
+				out = append(out, fmt.Sprintf("n%d committed: commit from %s, abort from %s", e.Seq, idList(e.CommitYes), idList(e.CommitNo)))
+				continue
+			}
 			out = append(out, fmt.Sprintf("n%d aborted: prepare yes %s, no %s; commit %s, abort %s", e.Seq,
 				idList(e.PrepareYes), idList(e.PrepareNo), idList(e.CommitYes), idList(e.CommitNo)))
 		}

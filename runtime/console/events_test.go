@@ -83,6 +83,9 @@ func TestStatusChanges(t *testing.T) {
 			assert.Equal(t, tc.want, statusChanges(tc.prev, tc.now, stepCause{}))
 		})
 	}
+	transferred := statusChanges(with(func(s *lab.Status) { s.Log = []lab.Entry{entry(lab.PhasePrePrepared)} }),
+		with(func(s *lab.Status) { s.Log = []lab.Entry{entry(lab.PhaseCommitted)} }), stepCause{msg: &lab.StateReply{Replica: 2}, from: 2})
+	assert.Equal(t, []string{"n1 committed by state transfer: f+1 replicas report it"}, transferred)
 	restarted := statusChanges(base, with(func(s *lab.Status) { s.View, s.Primary = 1, 1 }), stepCause{msg: &lab.StateReply{Replica: 2}, from: 2})
 	assert.Equal(t, []string{"entered view 1, led by P1 (state transfer: f+1 replicas report it; this replica leads it, but it sent no NEW-VIEW in this run)"}, restarted)
 }
@@ -98,6 +101,8 @@ func TestEventsPrintsAsThingsHappen(t *testing.T) {
 	e.Stepped(lab.Status{ID: 1, View: 1, Primary: 1, ViewChanging: true})
 	e.Delivered(2, &lab.NewView{View: 2})
 	e.Stepped(lab.Status{ID: 1, View: 2, Primary: 2})
+	e.Stepped(lab.Status{ID: 1, View: 2, Primary: 2, Low: 0, High: 4})
+	e.Delivered(2, &lab.PrePrepare{View: 2, Seq: 5, Digest: lab.NullDigest})
 	e.Logged("my own line")
 	e.Checkpointed(lab.Snapshot{Seq: 100, Digest: "d"}, true)
 	e.Noted("lost the connection to P2")
@@ -109,6 +114,7 @@ P1: view change from P2: asks for view 1 (stable n0, 0 prepared)
 P1: asked for view 1, which this replica is to lead: it starts once 2f+1 replicas ask for it (joined the replicas that asked for it)
 P1: new view from P2: view 2, on 0 view changes, re-issuing 0 pre-prepares
 P1: entered view 2, led by P2 (NEW-VIEW from P2)
+P1: pre-prepare received from P2: n5 v2 null request (outside the watermarks (0, 4]: dropped)
 P1: log: my own line
 P1: checkpoint n100 is stable (digest d)
 P1: -- lost the connection to P2

@@ -177,7 +177,7 @@ func TestStatusShowsTheLastDecisions(t *testing.T) {
 	short := FormatStatus(st, nil, false)
 	assert.Contains(t, short, "history (last 5 of 7; status all shows every one):")
 	assert.NotContains(t, short, "n2 v0")
-	assert.Contains(t, short, "n3 v0 c#3 op: aborted (fewer than 2f+1 replicas voted to commit it)")
+	assert.Contains(t, short, "n3 v0 c#3 op: aborted (the votes went against it: more than f prepare no, or short of 2f+1 yes or commit acks)")
 	assert.Contains(t, short, "n6 v0 c#6 op: rejected (insufficient funds: a has 0, withdraw 5)")
 	full := FormatStatus(st, nil, true)
 	assert.Contains(t, full, "  history:\n    n1 v0")
@@ -196,7 +196,7 @@ func TestOutcomeText(t *testing.T) {
 		{true, "alice=100", "committed (alice=100)"},
 		{true, "rejected: insufficient funds", "rejected (insufficient funds)"},
 		{true, "duplicate: already executed", "rejected (a duplicate, already executed)"},
-		{false, "aborted", "aborted (fewer than 2f+1 replicas voted to commit it)"},
+		{false, "aborted", "aborted (the votes went against it: more than f prepare no, or short of 2f+1 yes or commit acks)"},
 		{false, "aborted: the view changed", "aborted (the view changed)"},
 	} {
 		assert.Equal(t, tc.want, OutcomeText(tc.committed, tc.result))

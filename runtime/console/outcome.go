@@ -23,7 +23,7 @@ func OutcomeText(committed bool, result string) string {
 		why := strings.TrimSpace(strings.TrimPrefix(result, "aborted"))
 		why = strings.TrimSpace(strings.TrimPrefix(why, ":"))
 		if why == "" {
-			why = "fewer than 2f+1 replicas voted to commit it"
+			why = "the votes went against it: more than f prepare no, or short of 2f+1 yes or commit acks"
 		}
 		return "aborted (" + why + ")"
 	}
