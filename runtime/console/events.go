@@ -82,11 +82,17 @@ func (e *Events) Delivered(from lab.ID, m lab.Message) {
 	if line == "" {
 		return
 	}
-	if seq, ok := orderedSeq(m); ok && e.prev.High > 0 && (seq <= e.prev.Low || seq > e.prev.High) {
-		// A replica drops it without a word: the line says why nothing
-		// follows (a backup that fell a window behind catches up by state
-		// transfer once a checkpoint above it is stable).
-		line += fmt.Sprintf(" (outside the watermarks (%d, %d]: dropped)", e.prev.Low, e.prev.High)
+	// A replica drops these without a word: the line says why nothing
+	// follows (a backup that fell a window behind catches up by state
+	// transfer once a checkpoint above it is stable; a primary restarted
+	// into a later view proposes in its old one until it learns the view).
+	if view, seq, ok := ordered(m); ok {
+		switch {
+		case view < e.prev.View:
+			line += fmt.Sprintf(" (of view %d, before this replica's view %d: dropped)", view, e.prev.View)
+		case e.prev.High > 0 && (seq <= e.prev.Low || seq > e.prev.High):
+			line += fmt.Sprintf(" (outside the watermarks (%d, %d]: dropped)", e.prev.Low, e.prev.High)
+		}
 	}
 	if line == e.lastDelivery {
 		// A Byzantine replica's typed vote goes twice, as in the cases,
@@ -98,17 +104,18 @@ func (e *Events) Delivered(from lab.ID, m lab.Message) {
 	e.out.Print(e.prefix, line)
 }
 
-// orderedSeq is the sequence number of a message of the three phases.
-func orderedSeq(m lab.Message) (int, bool) {
+// ordered is the view and sequence number of a message of the three
+// phases.
+func ordered(m lab.Message) (view, seq int, ok bool) {
 	switch m := m.(type) {
 	case *lab.PrePrepare:
-		return m.Seq, true
+		return m.View, m.Seq, true
 	case *lab.Prepare:
-		return m.Seq, true
+		return m.View, m.Seq, true
 	case *lab.Commit:
-		return m.Seq, true
+		return m.View, m.Seq, true
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // Stepped prints what changed in the replica's status.

@@ -103,6 +103,7 @@ func TestEventsPrintsAsThingsHappen(t *testing.T) {
 	e.Stepped(lab.Status{ID: 1, View: 2, Primary: 2})
 	e.Stepped(lab.Status{ID: 1, View: 2, Primary: 2, Low: 0, High: 4})
 	e.Delivered(2, &lab.PrePrepare{View: 2, Seq: 5, Digest: lab.NullDigest})
+	e.Delivered(0, &lab.PrePrepare{View: 0, Seq: 1, Digest: lab.NullDigest})
 	e.Logged("my own line")
 	e.Checkpointed(lab.Snapshot{Seq: 100, Digest: "d"}, true)
 	e.Noted("lost the connection to P2")
@@ -115,6 +116,7 @@ P1: asked for view 1, which this replica is to lead: it starts once 2f+1 replica
 P1: new view from P2: view 2, on 0 view changes, re-issuing 0 pre-prepares
 P1: entered view 2, led by P2 (NEW-VIEW from P2)
 P1: pre-prepare received from P2: n5 v2 null request (outside the watermarks (0, 4]: dropped)
+P1: pre-prepare received from P0: n1 v0 null request (of view 0, before this replica's view 2: dropped)
 P1: log: my own line
 P1: checkpoint n100 is stable (digest d)
 P1: -- lost the connection to P2
