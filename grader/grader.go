@@ -133,7 +133,9 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, explore []*sim.S
 		case p = <-done:
 			return p, true
 		case se := <-sim.StuckCalls():
-			return awaitUnwind(ctx, done, se, func() string { return stuckAbort(name, r.seed, se, reproduce(r)) })
+			p, ok = awaitUnwind(ctx, done, se, func() string { return stuckAbort(name, r.seed, se, reproduce(r)) })
+			p.stuck = true
+			return p, ok
 		case <-ctx.Done():
 			return p, false // interrupted or out of time: Ginkgo reports it
 		case <-limit.C:
@@ -150,14 +152,16 @@ func runSeeds(ctx ginkgo.SpecContext, name string, st Settings, explore []*sim.S
 	// heads what follows the message's first line. It returns false when
 	// the spec must end here.
 	fail := func(r run, p played, shrink bool, note string) bool {
-		again, ok := one(r)
-		switch {
-		case !ok:
-			return false
-		case again.key != p.key:
-			p.msg = nondeterministic(r.seed) + "\n\n" + p.msg
-		case shrink:
-			p = shrinkFailure(one, r, p, reproduce)
+		if !p.stuck { // a stuck call stops where the clock stops it: no two runs agree
+			again, ok := one(r)
+			switch {
+			case !ok:
+				return false
+			case again.key != p.key:
+				p.msg = nondeterministic(r.seed) + "\n\n" + p.msg
+			case shrink:
+				p = shrinkFailure(one, r, p, reproduce)
+			}
 		}
 		if note != "" {
 			head, rest, _ := strings.Cut(p.msg, "\n")

@@ -116,4 +116,7 @@ type played struct {
 	key string
 	// delivered counts the messages the run delivered.
 	delivered int
+	// stuck says a call of the run overran its limit and was unwound:
+	// where it stopped depends on time, so the run is not played again.
+	stuck bool
 }

@@ -423,6 +423,9 @@ type node struct {
 	// heard is what the replica heard and said that decides a sequence
 	// number (see observe).
 	heard evidence
+	// logCall is the watched call whose Logf lines logged counts.
+	logCall uint64
+	logged  int
 }
 
 // CheckpointReport is one checkpoint a replica reported through its Env.
@@ -587,10 +590,26 @@ func (n *node) Tracing() bool { return !n.sim.trace.quiet }
 
 func (n *node) Logf(format string, args ...any) {
 	n.sim.watch.poll()
-	if !n.sim.trace.quiet {
+	if n.sim.trace.quiet {
+		return
+	}
+	if call := n.sim.watch.calls.Load(); call != n.logCall {
+		n.logCall, n.logged = call, 0
+	}
+	n.logged++
+	switch {
+	case n.logged == maxLogsPerCall+1:
+		n.sim.trace.log(n.id, fmt.Sprintf("... and more lines in this call, left out: a call keeps its first %d", maxLogsPerCall))
+	case n.logged <= maxLogsPerCall:
 		n.sim.trace.log(n.id, fmt.Sprintf(format, args...))
 	}
 }
+
+// maxLogsPerCall bounds the Logf lines one call into a replica leaves in
+// the trace. A loop that logs as it goes around would otherwise fill the
+// memory with a million lines a second until the watchdog stops it; a
+// correct replica logs a few lines a call.
+const maxLogsPerCall = 1000
 
 func (n *node) Checkpointed(snap lab.Snapshot, stable bool) {
 	n.sim.watch.poll()

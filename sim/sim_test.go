@@ -316,3 +316,28 @@ func TestDuplicatesAndDrops(t *testing.T) {
 	assert.Greater(t, count(Options{Duplicate: 0.5, Seed: 3}), 150)
 	assert.Less(t, count(Options{Drop: 0.5, Seed: 3}), 150)
 }
+
+// TestLogLinesPerCallAreBounded: a call that logs as it loops leaves its
+// first lines in the trace and a note of the rest, not a million lines.
+func TestLogLinesPerCallAreBounded(t *testing.T) {
+	s, _ := cluster(t, Options{}, func(f *fake) {
+		f.onDo = func(f *fake, c lab.Command) error {
+			for i := range 3 * maxLogsPerCall {
+				f.env.Logf("line %d", i)
+			}
+			return nil
+		}
+	})
+	require.NoError(t, s.Do(1, lab.Command{Op: lab.OpProgress}))
+	require.NoError(t, s.Do(1, lab.Command{Op: lab.OpProgress}))
+	var lines []string
+	for _, e := range s.Trace().Events() {
+		if e.Kind == EventLog {
+			lines = append(lines, e.Text)
+		}
+	}
+	require.Len(t, lines, 2*(maxLogsPerCall+1), "each call keeps its own first lines")
+	assert.Equal(t, "line 999", lines[maxLogsPerCall-1])
+	assert.Contains(t, lines[maxLogsPerCall], "left out: a call keeps its first 1000")
+	assert.Equal(t, "line 0", lines[maxLogsPerCall+1])
+}

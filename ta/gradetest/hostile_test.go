@@ -81,6 +81,10 @@ var hostiles = []hostile{
 			}
 		}
 	}},
+	{name: "logging_loop", lost: map[string]string{"practice1_withdraw50": "failed"}, check: func(t *testing.T, reports, stdout string) {
+		assert.Contains(t, stdout, "did not return within")
+		assert.NotContains(t, stdout, "not deterministic", "a stuck call is not replayed")
+	}},
 	{name: "a grade past its time limit", sub: "infinite_loop", args: []string{"-timeout", "4s"}, stopped: "longer than its limit of 4s"},
 	{name: "flood", check: func(t *testing.T, reports, _ string) {
 		fi, err := os.Stat(filepath.Join(reports, "suite.log"))
