@@ -426,6 +426,36 @@ type node struct {
 	// logCall is the watched call whose Logf lines logged counts.
 	logCall uint64
 	logged  int
+	// executed is the digest the replica's bank executed at each sequence
+	// number, the null digest for an abort (see checkReply).
+	executed map[int]string
+}
+
+// checkReply says what is wrong with a reply an honest replica sends: a
+// reply tells the client how its request ended, so it comes once the
+// replica's bank has executed or aborted the request, and says committed
+// only of a request the bank executed at that sequence number.
+func (n *node) checkReply(r lab.Reply) error {
+	if !n.bank.Executed(r.Client, r.Timestamp) {
+		return fmt.Errorf("%s replied to %s's request %d (n%d, %s) before executing or aborting it: a reply tells how a request ended, so it goes once the bank has run the request (bank.Execute or bank.Abort)",
+			n.id, r.Client, r.Timestamp, r.Seq, outcomeWord(r.Committed))
+	}
+	d, ok := n.executed[r.Seq]
+	switch {
+	case !ok:
+	case r.Committed && d == lab.NullDigest:
+		return fmt.Errorf("%s replied committed to %s's request %d at n%d, where its bank recorded an abort (or the null request)", n.id, r.Client, r.Timestamp, r.Seq)
+	case !r.Committed && d != lab.NullDigest:
+		return fmt.Errorf("%s replied aborted to %s's request %d at n%d, where its bank executed a request", n.id, r.Client, r.Timestamp, r.Seq)
+	}
+	return nil
+}
+
+func outcomeWord(committed bool) string {
+	if committed {
+		return "committed"
+	}
+	return "aborted"
 }
 
 // CheckpointReport is one checkpoint a replica reported through its Env.
@@ -508,6 +538,10 @@ func (n *node) observe(e lab.Execution) {
 		s.fail(err)
 		return
 	}
+	if n.executed == nil {
+		n.executed = map[int]string{}
+	}
+	n.executed[e.Seq] = e.Digest
 	d, ok := s.decided[e.Seq]
 	if !ok {
 		s.decided[e.Seq] = decision{replica: n.id, digest: e.Digest}
@@ -575,6 +609,12 @@ func (n *node) Reply(r lab.Reply) {
 	n.sim.watch.poll()
 	if !n.live() {
 		return
+	}
+	if n.honest {
+		if err := n.checkReply(r); err != nil {
+			n.sim.fail(err)
+			return
+		}
 	}
 	var m lab.Message = &r
 	if n.lie != nil {

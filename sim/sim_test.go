@@ -341,3 +341,68 @@ func TestLogLinesPerCallAreBounded(t *testing.T) {
 	assert.Contains(t, lines[maxLogsPerCall], "left out: a call keeps its first 1000")
 	assert.Equal(t, "line 0", lines[maxLogsPerCall+1])
 }
+
+func TestReplyChecks(t *testing.T) {
+	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
+	d := lab.Digest(req)
+	tests := []struct {
+		name string
+		do   func(f *fake) // at P0, once every replica acked commit
+		want string
+	}{
+		{
+			name: "a reply after executing",
+			do: func(f *fake) {
+				f.bank.Execute(1, req)
+				f.env.Reply(lab.Reply{Seq: 1, Client: "c", Timestamp: 1, Replica: f.id, Committed: true, Result: "a=1"})
+			},
+		},
+		{
+			name: "a reply before executing",
+			do: func(f *fake) {
+				f.env.Reply(lab.Reply{Seq: 1, Client: "c", Timestamp: 1, Replica: f.id, Committed: true, Result: "a=1"})
+			},
+			want: "P0 replied to c's request 1 (n1, committed) before executing or aborting it",
+		},
+		{
+			name: "committed said of an abort",
+			do: func(f *fake) {
+				f.bank.Abort(1, req)
+				f.env.Reply(lab.Reply{Seq: 1, Client: "c", Timestamp: 1, Replica: f.id, Committed: true, Result: "a=1"})
+			},
+			want: "P0 replied committed to c's request 1 at n1, where its bank recorded an abort",
+		},
+		{
+			name: "aborted said of an execution",
+			do: func(f *fake) {
+				f.bank.Execute(1, req)
+				f.env.Reply(lab.Reply{Seq: 1, Client: "c", Timestamp: 1, Replica: f.id, Result: "aborted"})
+			},
+			want: "P0 replied aborted to c's request 1 at n1, where its bank executed a request",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := cluster(t, Options{}, func(f *fake) {
+				f.onDo = func(f *fake, c lab.Command) error {
+					if c.Op == lab.OpPrepare {
+						f.env.Broadcast(&lab.Commit{Seq: 1, Digest: d, Replica: f.id, Yes: true})
+					} else {
+						tt.do(f)
+					}
+					return nil
+				}
+			})
+			for i := range 4 {
+				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpPrepare})
+			}
+			_ = s.Do(0, lab.Command{Op: lab.OpProgress})
+			if tt.want == "" {
+				assert.NoError(t, s.Err())
+				return
+			}
+			require.Error(t, s.Err())
+			assert.Contains(t, s.Err().Error(), tt.want)
+		})
+	}
+}
