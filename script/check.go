@@ -60,6 +60,28 @@ func checkExpect(cl Cluster, e Expect) []Failure {
 	return out
 }
 
+// ReplyLister is implemented by clusters whose client can say which
+// replies it holds for a request it has no outcome for.
+type ReplyLister interface {
+	Replies(n int) []lab.Reply
+}
+
+// repliesText says which replicas replied what, or that none did.
+func repliesText(replies []lab.Reply) string {
+	if len(replies) == 0 {
+		return "no replica replied"
+	}
+	var parts []string
+	for _, r := range replies {
+		word := "committed"
+		if !r.Committed {
+			word = "aborted"
+		}
+		parts = append(parts, fmt.Sprintf("%s replied %s (%s)", r.Replica, word, r.Result))
+	}
+	return "only " + strings.Join(parts, ", ")
+}
+
 // CheckpointFiles is implemented by clusters that keep the lab's
 // checkpoint files where a case can read them back.
 type CheckpointFiles interface {
@@ -71,6 +93,9 @@ func checkClient(cl Cluster, e Expect) (Failure, bool) {
 	f := Failure{Line: e.Line, Expect: e.Text, Replica: lab.Client, Expected: fmt.Sprintf("request %d %s", e.Request, e.Want)}
 	done, committed := cl.Outcome(e.Request)
 	f.Found = fmt.Sprintf("no outcome: fewer than f+1 = %d replicas replied alike", lab.Weak(cl.N()))
+	if rl, ok := cl.(ReplyLister); ok && !done {
+		f.Found = fmt.Sprintf("no outcome: %s, and f+1 = %d alike decide it", repliesText(rl.Replies(e.Request)), lab.Weak(cl.N()))
+	}
 	if done {
 		f.Found = outcomeWord(committed)
 	}
@@ -336,7 +361,7 @@ func checkOutcome(f Failure, req lab.Request, e Expect, st lab.Status, n int) (F
 		f.Seq = o.Seq
 		f.Found = fmt.Sprintf("%s at n%d in view %d (%s)", outcomeWord(o.Committed), o.Seq, o.View, o.Result)
 		if le, ok := logEntry(st, o.Seq); ok {
-			f.Found += "; votes: " + describeVotes(le)
+			f.Found += "; in its log: " + describeVotes(le)
 		}
 		switch e.Want {
 		case WantCommitted, WantAborted:
@@ -357,6 +382,11 @@ func checkOutcome(f Failure, req lab.Request, e Expect, st lab.Status, n int) (F
 		if le.Request != nil && le.Request.Client == req.Client && le.Request.Timestamp == req.Timestamp {
 			f.Seq = le.Seq
 			f.Found = fmt.Sprintf("not decided: %s (a quorum is %d)", describeVotes(le), lab.Quorum(n))
+			if le.Phase == lab.PhaseCommitted || le.Phase == lab.PhaseAborted {
+				// Decided in the log, but no outcome in the history: the
+				// replica never recorded how the request ended.
+				f.Found = fmt.Sprintf("no outcome in the history, though the log has it %s (%s): the outcome of an executed request goes into the history (lab.Outcome in Status)", le.Phase, describeVotes(le))
+			}
 			prepared := le.Phase == lab.PhasePrepared || le.Phase == lab.PhaseCommitted
 			switch e.Want {
 			case WantNotCommitted, WantUndecided:

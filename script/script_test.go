@@ -153,3 +153,18 @@ func TestParseExploreHeader(t *testing.T) {
 		})
 	}
 }
+
+func TestRepliesText(t *testing.T) {
+	tests := []struct {
+		replies []lab.Reply
+		want    string
+	}{
+		{nil, "no replica replied"},
+		{[]lab.Reply{{Replica: 1, Committed: true, Result: "alice=100"}}, "only P1 replied committed (alice=100)"},
+		{[]lab.Reply{{Replica: 0, Committed: true, Result: "alice=100"}, {Replica: 2, Result: "aborted"}},
+			"only P0 replied committed (alice=100), P2 replied aborted (aborted)"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, repliesText(tt.replies))
+	}
+}

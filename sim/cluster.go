@@ -1,6 +1,10 @@
 package sim
 
-import "pbftlab/lab"
+import (
+	"slices"
+
+	"pbftlab/lab"
+)
 
 // The methods below are what the case language needs of a cluster (its
 // Cluster interface), so cases run on a simulated Cluster.
@@ -27,6 +31,15 @@ func (s *Cluster) Outcome(n int) (done, committed bool) {
 		return false, false
 	}
 	return true, o.Committed
+}
+
+// Replies returns the replies the client holds for request n while it
+// has no outcome: one per replica, none agreeing with f others yet.
+func (s *Cluster) Replies(n int) []lab.Reply {
+	if n < 1 || n > len(s.client.requests) {
+		return nil
+	}
+	return slices.Clone(s.client.requests[n-1].replies)
 }
 
 // Balances returns replica id's balances.

@@ -96,7 +96,7 @@ func (ev *evidence) check(id lab.ID, n, seq int, digest string) error {
 	if ids := ev.noes[seq]; len(ids) > 0 {
 		noes = "only " + idList(ids)
 	}
-	return fmt.Errorf("%s decided n%d aborted (or ran the null request there) with nothing that decides it: no votes from %s, where more than f = %d abort it; COMMIT acks from %s, where 2f+1 = %d commit the null request; no \"progress\" typed; no f+1 = %d replicas reporting it in STATE-REPLY",
+	return fmt.Errorf("%s decided n%d aborted (or ran the null request there) with nothing that decides it: \"no\" prepare votes from %s, where more than f = %d abort it; COMMIT acks from %s, where 2f+1 = %d commit the null request; no \"progress\" typed; no f+1 = %d replicas reporting it in STATE-REPLY",
 		id, seq, noes, lab.Faulty(n), acks, lab.Quorum(n), lab.Weak(n))
 }
 

@@ -199,7 +199,7 @@ func TestSafetyChecks(t *testing.T) {
 			name:   "aborted on its own judgement",
 			vote:   func(f *fake) {},
 			decide: func(f *fake) { f.bank.Abort(1, req) },
-			want:   "P0 decided n1 aborted (or ran the null request there) with nothing that decides it: no votes from none",
+			want:   "P0 decided n1 aborted (or ran the null request there) with nothing that decides it: \"no\" prepare votes from none",
 		},
 		{
 			name: "aborted on f+1 no votes",
