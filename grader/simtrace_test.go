@@ -48,6 +48,7 @@ func (e *echo) Receive(from lab.ID, m lab.Message) {
 func (e *echo) Tick()                {}
 func (e *echo) Do(lab.Command) error { return nil }
 func (e *echo) Status() lab.Status   { return lab.Status{ID: e.cfg.ID} }
+
 // unchecked marks P0 Byzantine: an echo's primary answers the client with
 // no round of commits and no execution, which the simulator's checks on an
 // honest replica would stop.

@@ -288,4 +288,3 @@ func TestSizesEvaluateLabConstants(t *testing.T) {
 		assert.True(t, strings.HasPrefix(got[i], w), "got %q, want it to start with %q", got[i], w)
 	}
 }
-
