@@ -77,7 +77,7 @@ func mark2(m map[int]map[string]map[lab.ID]bool, seq int, digest string, id lab.
 // returns nil. A request (or the null request) runs on 2f+1 commit acks
 // for it, itself included, or on f+1 replicas reporting it executed; an
 // abort runs on more than f no votes, on "progress", or on f+1 reports.
-func (ev *evidence) check(id lab.ID, n, seq int, digest string) error {
+func (ev *evidence) check(id lab.ID, n, seq int, digest string, name func(digest string) string) error {
 	if len(ev.commits[seq][digest]) >= lab.Quorum(n) || len(ev.transferred[seq][digest]) >= lab.Weak(n) {
 		return nil
 	}
@@ -86,8 +86,8 @@ func (ev *evidence) check(id lab.ID, n, seq int, digest string) error {
 		acks = "only " + idList(ids)
 	}
 	if digest != lab.NullDigest {
-		return fmt.Errorf("%s executed n%d (request %s) with no commit certificate: COMMIT acks for it came from %s, and it needs 2f+1 = %d from distinct replicas, its own included (or f+1 = %d replicas reporting it executed, in STATE-REPLY)",
-			id, seq, digest, acks, lab.Quorum(n), lab.Weak(n))
+		return fmt.Errorf("%s executed n%d, %s, with no commit certificate: COMMIT acks for it came from %s, and it needs 2f+1 = %d from distinct replicas, its own included (or f+1 = %d replicas reporting it executed, in STATE-REPLY)",
+			id, seq, name(digest), acks, lab.Quorum(n), lab.Weak(n))
 	}
 	if lab.Blocking(n, len(ev.noes[seq])) || ev.progress {
 		return nil

@@ -527,14 +527,14 @@ func (n *node) observe(e lab.Execution) {
 	s := n.sim
 	if e.Err != nil {
 		if n.honest {
-			s.fail(fmt.Errorf("%s executed out of order: %v", n.id, e.Err))
+			s.fail(fmt.Errorf("%s tried to execute n%d after n%d: the bank refused it, as requests run in sequence order, each once", n.id, e.Seq, n.bank.LastExecuted()))
 		}
 		return
 	}
 	if e.Restored || !n.honest {
 		return
 	}
-	if err := n.heard.check(n.id, s.opts.N, e.Seq, e.Digest); err != nil {
+	if err := n.heard.check(n.id, s.opts.N, e.Seq, e.Digest, s.digestName); err != nil {
 		s.fail(err)
 		return
 	}
@@ -548,13 +548,20 @@ func (n *node) observe(e lab.Execution) {
 		return
 	}
 	if d.digest != e.Digest {
-		s.fail(fmt.Errorf("safety violated at seq %d: %s executed %s but %s executed %s", e.Seq, d.replica, digestName(d.digest), n.id, digestName(e.Digest)))
+		s.fail(fmt.Errorf("safety violated at seq %d: %s executed %s but %s executed %s", e.Seq, d.replica, s.digestName(d.digest), n.id, s.digestName(e.Digest)))
 	}
 }
 
-func digestName(d string) string {
+// digestName names what a digest stands for: the client's request N, with
+// its operation, when the client sent one with that digest.
+func (s *Cluster) digestName(d string) string {
 	if d == lab.NullDigest {
 		return "nothing (null or aborted)"
+	}
+	for i, r := range s.client.requests {
+		if lab.Digest(&r.req) == d {
+			return fmt.Sprintf("request %d (%s)", i+1, r.req.Op)
+		}
 	}
 	return "request " + d
 }

@@ -147,7 +147,7 @@ func TestSafetyChecks(t *testing.T) {
 			name:   "out of order",
 			vote:   commit,
 			decide: func(f *fake) { f.bank.Execute(2, nil) },
-			want:   "executed out of order",
+			want:   "P0 tried to execute n2 after n0: the bank refused it",
 		},
 		{
 			name: "honest replicas disagree",
@@ -183,7 +183,7 @@ func TestSafetyChecks(t *testing.T) {
 			name:   "executed on its own judgement",
 			vote:   func(f *fake) {},
 			decide: func(f *fake) { f.bank.Execute(1, req) },
-			want:   "P0 executed n1 (request " + d + ") with no commit certificate: COMMIT acks for it came from none",
+			want:   "P0 executed n1, request " + d + ", with no commit certificate: COMMIT acks for it came from none",
 		},
 		{
 			name: "executed on two commit acks",
