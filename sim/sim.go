@@ -365,6 +365,12 @@ func (s *Cluster) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forge
 		n := s.nodes[from]
 		n.sent[lab.KindOf(m)]++
 		n.see(m) // a primary knows what it proposed, a replica its view change
+		if c, ok := m.(*lab.Commit); ok && c.Yes && n.honest {
+			if err := n.heard.checkAck(n.id, s.opts.N, c, s.digestName); err != nil {
+				s.fail(err)
+				return
+			}
+		}
 		n.heard.add(from, m)
 	}
 	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.faults.Float64() < s.opts.Drop {

@@ -130,6 +130,16 @@ func TestCrashedReplicaLosesMessages(t *testing.T) {
 	assert.Contains(t, s.Trace().Transcript(true), "(lost: P1 is down)")
 }
 
+// prepare is a fake's part in preparing req at n1 in view 0: P0's
+// pre-prepare, or a backup's yes vote.
+func prepare(f *fake, req *lab.Request) {
+	if f.id == 0 {
+		f.env.Broadcast(&lab.PrePrepare{Seq: 1, Digest: lab.Digest(req), Request: req})
+		return
+	}
+	f.env.Broadcast(&lab.Prepare{Seq: 1, Digest: lab.Digest(req), Replica: f.id, Yes: true})
+}
+
 func TestSafetyChecks(t *testing.T) {
 	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
 	d := lab.Digest(req)
@@ -234,9 +244,12 @@ func TestSafetyChecks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := cluster(t, Options{Byzantine: tt.byzantine}, func(f *fake) {
 				f.onDo = func(f *fake, c lab.Command) error {
-					if c.Op == lab.OpPrepare {
+					switch c.Op {
+					case lab.OpPropose:
+						prepare(f, req)
+					case lab.OpPrepare:
 						tt.vote(f)
-					} else {
+					default:
 						tt.decide(f)
 					}
 					return nil
@@ -246,7 +259,7 @@ func TestSafetyChecks(t *testing.T) {
 			if op == 0 {
 				op = lab.OpAck
 			}
-			for _, c := range []lab.Command{{Op: lab.OpPrepare}, {Op: op}} {
+			for _, c := range []lab.Command{{Op: lab.OpPropose}, {Op: lab.OpPrepare}, {Op: op}} {
 				for i := range 4 {
 					_ = s.Do(lab.ID(i), c)
 				}
@@ -281,7 +294,7 @@ func chatty(f *fake) {
 	f.onDo = broadcastOnDo
 	f.onReceive = func(f *fake, from lab.ID, m lab.Message) {
 		if p, ok := m.(*lab.Prepare); ok && p.Seq < 3 {
-			f.env.Broadcast(&lab.Commit{Seq: p.Seq, Replica: f.id, Yes: true})
+			f.env.Broadcast(&lab.Commit{Seq: p.Seq, Replica: f.id}) // an abort ack: a commit ack needs a prepared certificate
 		}
 	}
 }
@@ -385,18 +398,70 @@ func TestReplyChecks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := cluster(t, Options{}, func(f *fake) {
 				f.onDo = func(f *fake, c lab.Command) error {
-					if c.Op == lab.OpPrepare {
+					switch c.Op {
+					case lab.OpPropose:
+						prepare(f, req)
+					case lab.OpPrepare:
 						f.env.Broadcast(&lab.Commit{Seq: 1, Digest: d, Replica: f.id, Yes: true})
-					} else {
+					default:
 						tt.do(f)
 					}
 					return nil
 				}
 			})
-			for i := range 4 {
-				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpPrepare})
+			for _, op := range []lab.Op{lab.OpPropose, lab.OpPrepare} {
+				for i := range 4 {
+					_ = s.Do(lab.ID(i), lab.Command{Op: op})
+				}
 			}
 			_ = s.Do(0, lab.Command{Op: lab.OpProgress})
+			if tt.want == "" {
+				assert.NoError(t, s.Err())
+				return
+			}
+			require.Error(t, s.Err())
+			assert.Contains(t, s.Err().Error(), tt.want)
+		})
+	}
+}
+
+func TestCommitAckNeedsAPreparedCertificate(t *testing.T) {
+	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
+	d := lab.Digest(req)
+	tests := []struct {
+		name     string
+		prepares []lab.ID // the backups that vote yes before P1 acks
+		pp       bool     // P0 sent the pre-prepare
+		want     string
+	}{
+		{name: "prepared", pp: true, prepares: []lab.ID{1, 2}},
+		{name: "no pre-prepare", prepares: []lab.ID{1, 2, 3},
+			want: "P1 acked commit on n1 in view 0, request " + d + ", without a prepared certificate: it holds no pre-prepare for it from P0"},
+		{name: "one vote short", pp: true, prepares: []lab.ID{1},
+			want: "it holds the pre-prepare from P0, and yes PREPAREs from backups only P1, where it needs 2f = 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := cluster(t, Options{}, func(f *fake) {
+				f.onDo = func(f *fake, c lab.Command) error {
+					switch {
+					case c.Op == lab.OpPropose:
+						f.env.Broadcast(&lab.PrePrepare{Seq: 1, Digest: d, Request: req})
+					case c.Op == lab.OpPrepare:
+						f.env.Broadcast(&lab.Prepare{Seq: 1, Digest: d, Replica: f.id, Yes: true})
+					case c.Op == lab.OpAck:
+						f.env.Broadcast(&lab.Commit{Seq: 1, Digest: d, Replica: f.id, Yes: true})
+					}
+					return nil
+				}
+			})
+			if tt.pp {
+				_ = s.Do(0, lab.Command{Op: lab.OpPropose})
+			}
+			for _, id := range tt.prepares {
+				_ = s.Do(id, lab.Command{Op: lab.OpPrepare})
+			}
+			_ = s.Do(1, lab.Command{Op: lab.OpAck})
 			if tt.want == "" {
 				assert.NoError(t, s.Err())
 				return
