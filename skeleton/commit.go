@@ -81,7 +81,7 @@ func (r *Replica) execute() {
 // executeNext executes the entry after the last executed one, if it is
 // decided, and reports whether it did.
 func (r *Replica) executeNext() bool {
-	// TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request with bank.Execute, an aborted one applies nothing but is recorded with bank.Abort), record the outcome, reply to the client, and report whether you executed it
+	// TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request with bank.Execute, an aborted one applies nothing but is recorded with bank.Abort), record the outcome in r.history (a lab.Outcome), reply to the client once the bank has run it, and report whether you executed it
 	return false
 }
 

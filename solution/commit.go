@@ -112,7 +112,7 @@ func (r *Replica) executeNext() bool {
 		return true
 	}
 	// END REFERENCE ONLY
-	// BEGIN TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request with bank.Execute, an aborted one applies nothing but is recorded with bank.Abort), record the outcome, reply to the client, and report whether you executed it
+	// BEGIN TODO(commit): execute the entry after the last executed one if it is decided (a committed one applies its request with bank.Execute, an aborted one applies nothing but is recorded with bank.Abort), record the outcome in r.history (a lab.Outcome), reply to the client once the bank has run it, and report whether you executed it
 	e := r.log[r.bank.LastExecuted()+1]
 	if e == nil || !e.decided() {
 		return false
