@@ -228,3 +228,19 @@ func TestTimesIsSummedUp(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, list, "client client7000: 6 replies received")
 }
+
+// The new primary types view change last: its own ask makes the 2f+1, and
+// it starts the view in the same step. The line says so, not a bare ok.
+func TestViewChangeCompletedByTheNewPrimary(t *testing.T) {
+	var out bytes.Buffer
+	ev := NewEvents(NewOut(&out), "", 1, 4)
+	r := &stateReplica{fakeReplica: fakeReplica{id: 1}, st: lab.Status{ID: 1, Primary: 0}, do: func(s *lab.Status, c lab.Command) error {
+		if c.Op == lab.OpViewChange {
+			s.View, s.Primary = 1, 1
+		}
+		return nil
+	}}
+	text, _, err := NewReplicaConsole(r, ev).Command("view change")
+	require.NoError(t, err)
+	assert.Equal(t, "ok: view change: asked for view 1, which this replica leads; with its own, 2f+1 replicas had asked, so it sent NEW-VIEW and the view has started", text)
+}
