@@ -120,7 +120,30 @@ type Node struct {
 	// missed it, and a replica that ignores a request it has executed
 	// would leave such a client waiting.
 	replies map[string]lab.Reply
+	// rejoin is the state transfer a process makes when it starts, while
+	// it lasts (see Rejoin).
+	rejoin *rejoin
 }
+
+// rejoin holds back the requests a restarted process receives until it
+// has heard from the others (f+1 state replies) or waited rejoinWait. A
+// process restarted as P0 believes it leads view 0, and a request passed
+// on to it before the others' state replies arrive would be ordered in
+// that old view, which every backup in a later view drops.
+type rejoin struct {
+	from    map[lab.ID]bool // replicas whose state reply arrived
+	held    []heldRequest
+	expired *time.Timer
+}
+
+type heldRequest struct {
+	from lab.ID
+	m    lab.Message
+}
+
+// rejoinWait bounds how long a starting process holds requests back: with
+// the others not yet up there are no state replies to wait for.
+const rejoinWait = 2 * time.Second
 
 // call is a call into the replica. A Receive names only the kind of its
 // message, so that the name is built only for the report of a call that
@@ -325,6 +348,20 @@ func (n *Node) tickLoop() {
 
 // handle hands m to the replica; mu is held.
 func (n *Node) handle(from lab.ID, m lab.Message) {
+	if rj := n.rejoin; rj != nil {
+		switch lab.KindOf(m) {
+		case lab.KindRequest:
+			rj.held = append(rj.held, heldRequest{from, m}) // still in flight
+			return
+		case lab.KindStateReply:
+			rj.from[from] = true
+			defer func() {
+				if len(rj.from) >= lab.Weak(n.N()) {
+					n.endRejoin()
+				}
+			}()
+		}
+	}
 	defer n.cfg.Inflight.add(-1)
 	n.handled.add(from)
 	if n.crashed || n.failure != nil {
@@ -364,8 +401,32 @@ func (n *Node) Rejoin() error {
 		if n.failure != nil {
 			return n.failure
 		}
+		if n.rejoin == nil {
+			n.rejoin = &rejoin{from: map[lab.ID]bool{}}
+			n.rejoin.expired = time.AfterFunc(rejoinWait, func() {
+				n.mu.Lock()
+				defer n.mu.Unlock()
+				if !n.closed {
+					n.endRejoin()
+				}
+			})
+		}
 		return n.recover()
 	})
+}
+
+// endRejoin hands the replica the requests held back while it rejoined;
+// mu is held.
+func (n *Node) endRejoin() {
+	rj := n.rejoin
+	if rj == nil {
+		return
+	}
+	n.rejoin = nil
+	rj.expired.Stop()
+	for _, h := range rj.held {
+		n.handle(h.from, h.m)
+	}
 }
 
 // receive is guard for Receive, the busiest call.

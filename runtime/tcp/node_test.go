@@ -294,3 +294,25 @@ func TestNodeSendsTheLastReplyAgain(t *testing.T) {
 		return nil
 	}))
 }
+
+// A process that starts (Rejoin) holds back the requests it receives until
+// f+1 replicas have sent it their state: restarted as P0, it would
+// otherwise order them in view 0 while the others are in a later view.
+func TestRejoinHoldsRequestsUntilTheStateArrives(t *testing.T) {
+	c := fakeCluster(t, ClusterConfig{NoClient: true})
+	n := c.Nodes[0]
+	require.NoError(t, n.Rejoin())
+	deliver := func(from lab.ID, m lab.Message) {
+		n.cfg.Inflight.add(1)
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.handle(from, m)
+	}
+	deliver(lab.Client, &lab.Request{Client: "alice", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"})
+	deliver(2, &lab.StateReply{Replica: 2})
+	assert.Equal(t, []string{"P2 STATE-REPLY"}, look(t, c, 0).got, "the request waits for f+1 state replies")
+	deliver(3, &lab.StateReply{Replica: 3})
+	assert.Equal(t, []string{"P2 STATE-REPLY", "P3 STATE-REPLY", "client REQUEST"}, look(t, c, 0).got)
+	deliver(lab.Client, &lab.Request{Client: "alice", Timestamp: 2, Op: "account=a,amount=1,operation=deposit"})
+	assert.Len(t, look(t, c, 0).got, 4, "and then requests go through at once")
+}
