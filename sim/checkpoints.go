@@ -61,6 +61,13 @@ func (s *Cluster) FinalCheckpoint() (string, ckptfile.Final, error) {
 // matching checkpoints as enough fails the run here, at the moment it
 // does so.
 func (s *Cluster) checkpointed(n *node, snap lab.Snapshot, stable bool) {
+	if !stable && n.honest && (snap.Seq != n.bank.LastExecuted() || snap.Digest != n.bank.Digest()) {
+		// A checkpoint taken is the replica's state as it is: one of any
+		// other state would let replicas vouch for states none reached.
+		s.fail(fmt.Errorf("%s reported taking a checkpoint at n%d (digest %s), but its bank is at n%d (digest %s): a checkpoint is a snapshot of the replica's own state when it takes it",
+			n.id, snap.Seq, snap.Digest, n.bank.LastExecuted(), n.bank.Digest()))
+		return
+	}
 	n.checkpoints = append(n.checkpoints, CheckpointReport{Snapshot: snap, Stable: stable, Time: s.now})
 	s.trace.event(Event{Kind: EventCheckpoint, From: n.id, To: n.id, Seq: snap.Seq, Stable: stable, Text: snap.Digest})
 	if err := s.ckpt.writer.Report(n.id, snap, stable); err != nil {

@@ -365,13 +365,15 @@ func (s *Cluster) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forge
 		n := s.nodes[from]
 		n.sent[lab.KindOf(m)]++
 		n.see(m) // a primary knows what it proposed, a replica its view change
-		if c, ok := m.(*lab.Commit); ok && c.Yes && n.honest {
-			if err := n.heard.checkAck(n.id, s.opts.N, c, s.digestName); err != nil {
+		if n.honest {
+			if err := n.checkSend(m); err != nil {
 				s.fail(err)
 				return
 			}
 		}
-		n.heard.add(from, m)
+		if lab.KindOf(m) != lab.KindStateReply { // what a replica reports counts for the others, not for itself
+			n.heard.add(from, m)
+		}
 	}
 	if from != lab.Client && to != lab.Client && s.opts.Drop > 0 && s.faults.Float64() < s.opts.Drop {
 		s.trace.event(Event{Kind: EventDrop, From: from, To: to, Msg: m})
@@ -435,6 +437,68 @@ type node struct {
 	// executed is the digest the replica's bank executed at each sequence
 	// number, the null digest for an abort (see checkReply).
 	executed map[int]string
+}
+
+// checkSend says what is wrong with a message an honest replica sends: a
+// commit ack without a prepared certificate, or a state reply that does
+// not tell the replica's own state.
+func (n *node) checkSend(m lab.Message) error {
+	s := n.sim
+	switch m := m.(type) {
+	case *lab.Commit:
+		if m.Yes {
+			return n.heard.checkAck(n.id, s.opts.N, m, s.digestName)
+		}
+	case *lab.StateReply:
+		return n.checkStateReply(m)
+	}
+	return nil
+}
+
+// checkStateReply: a state reply vouches for the sender's state, so an
+// honest replica's carries a checkpoint it took (or the initial state)
+// and, above it, what its bank ran at each number. A reply that reports
+// what the sender decided but has not run would hand the others their f+1
+// reports without any of them executing.
+func (n *node) checkStateReply(r *lab.StateReply) error {
+	s := n.sim
+	cp := r.Checkpoint
+	took := cp.Seq == 0 && cp.Digest == lab.NewBank(s.opts.Balances, nil).Digest()
+	for _, c := range n.checkpoints {
+		if c.Snapshot.Seq == cp.Seq && c.Snapshot.Digest == cp.Digest {
+			took = true
+			break
+		}
+	}
+	if !took {
+		return fmt.Errorf("%s sent a STATE-REPLY with a checkpoint at n%d (digest %s) it never reported taking (env.Checkpointed): a state reply carries the replica's own stable checkpoint", n.id, cp.Seq, cp.Digest)
+	}
+	for _, pp := range r.Committed {
+		if pp.Seq > n.bank.LastExecuted() {
+			return fmt.Errorf("%s sent a STATE-REPLY reporting n%d executed, but its bank has run only up to n%d: a state reply reports what the replica executed", n.id, pp.Seq, n.bank.LastExecuted())
+		}
+		want := lab.NullDigest
+		if pp.Digest != lab.NullDigest {
+			want = pp.ContentDigest()
+		}
+		if d, ok := n.executed[pp.Seq]; ok && d != want {
+			return fmt.Errorf("%s sent a STATE-REPLY reporting %s at n%d, where its bank ran %s", n.id, s.digestName(want), pp.Seq, s.digestName(d))
+		}
+	}
+	return nil
+}
+
+// checkRestore: an honest replica restores a snapshot only when another
+// honest replica took a checkpoint of that very state (the f+1 matching
+// state replies the protocol asks for include one honest replica). A
+// replica may not work out a state by itself and install it.
+func (s *Cluster) checkRestore(n *node, seq int, digest string) error {
+	for _, id := range s.ckpt.taken[takenKey{seq, digest}] {
+		if id != n.id && s.nodes[id].honest {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s restored a snapshot at n%d (digest %s) that no other honest replica took as a checkpoint: a replica restores only a checkpoint f+1 replicas vouch for in their state replies", n.id, seq, digest)
 }
 
 // checkReply says what is wrong with a reply an honest replica sends: a
@@ -537,7 +601,13 @@ func (n *node) observe(e lab.Execution) {
 		}
 		return
 	}
-	if e.Restored || !n.honest {
+	if !n.honest {
+		return
+	}
+	if e.Restored {
+		if err := s.checkRestore(n, e.Seq, e.Digest); err != nil {
+			s.fail(err)
+		}
 		return
 	}
 	if err := n.heard.check(n.id, s.opts.N, e.Seq, e.Digest, s.digestName); err != nil {

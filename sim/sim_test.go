@@ -226,19 +226,6 @@ func TestSafetyChecks(t *testing.T) {
 			decide: func(f *fake) { f.bank.Abort(1, req) },
 			op:     lab.OpProgress,
 		},
-		{
-			name: "executed on f+1 reports of state transfer",
-			vote: func(f *fake) {
-				if f.id >= 2 {
-					f.env.Send(0, &lab.StateReply{Replica: f.id, Committed: []lab.PrePrepare{{Seq: 1, Digest: d, Request: req}}})
-				}
-			},
-			decide: func(f *fake) {
-				if f.id == 0 {
-					f.bank.Execute(1, req)
-				}
-			},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -470,4 +457,115 @@ func TestCommitAckNeedsAPreparedCertificate(t *testing.T) {
 			assert.Contains(t, s.Err().Error(), tt.want)
 		})
 	}
+}
+
+// TestStateTransferChecks: a replica may execute on f+1 state replies, but
+// a state reply must tell the sender's own state, and a restored snapshot
+// must be one another honest replica took.
+func TestStateTransferChecks(t *testing.T) {
+	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
+	d := lab.Digest(req)
+	genesis := lab.NewBank(nil, nil).Snapshot()
+	entry := []lab.PrePrepare{{Seq: 1, Digest: d, Request: req}}
+	tests := []struct {
+		name   string
+		report func(f *fake) // at P1, P2 and P3, once prepared
+		want   string
+	}{
+		{
+			name: "executed on f+1 reports",
+			report: func(f *fake) {
+				f.bank.Execute(1, req)
+				f.env.Send(0, &lab.StateReply{Replica: f.id, Checkpoint: genesis, Committed: entry})
+			},
+		},
+		{
+			name:   "a report of what the sender has not executed",
+			report: func(f *fake) { f.env.Send(0, &lab.StateReply{Replica: f.id, Checkpoint: genesis, Committed: entry}) },
+			want:   "P1 sent a STATE-REPLY reporting n1 executed, but its bank has run only up to n0",
+		},
+		{
+			name: "a checkpoint the sender never took",
+			report: func(f *fake) {
+				f.bank.Execute(1, req)
+				f.env.Send(0, &lab.StateReply{Replica: f.id, Checkpoint: f.bank.Snapshot()})
+			},
+			want: "P1 sent a STATE-REPLY with a checkpoint at n1",
+		},
+		{
+			name: "a checkpoint taken, then restored elsewhere",
+			report: func(f *fake) {
+				f.bank.Execute(1, req)
+				f.env.Checkpointed(f.bank.Snapshot(), false)
+				f.env.Send(0, &lab.StateReply{Replica: f.id, Checkpoint: f.bank.Snapshot()})
+			},
+		},
+		{
+			name: "a checkpoint of a state the bank is not in",
+			report: func(f *fake) {
+				f.env.Checkpointed(lab.Snapshot{Seq: 1, Digest: "x"}, false)
+			},
+			want: "P1 reported taking a checkpoint at n1 (digest x), but its bank is at n0",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := cluster(t, Options{}, func(f *fake) {
+				f.onDo = func(f *fake, c lab.Command) error {
+					switch c.Op {
+					case lab.OpPropose:
+						prepare(f, req)
+					case lab.OpPrepare: // P1, P2 and P3 ack among themselves: P0 hears none
+						for j := lab.ID(1); j < 4; j++ {
+							if j != f.id {
+								f.env.Send(j, &lab.Commit{Seq: 1, Digest: d, Replica: f.id, Yes: true})
+							}
+						}
+					default:
+						tt.report(f)
+					}
+					return nil
+				}
+				f.onReceive = func(f *fake, from lab.ID, m lab.Message) {
+					rep, ok := m.(*lab.StateReply)
+					if !ok || f.id != 0 {
+						return
+					}
+					if len(rep.Committed) > 0 && from == 3 {
+						f.bank.Execute(1, req) // on the reports of P2 and P3
+					}
+					if len(rep.Committed) == 0 && from == 3 && rep.Checkpoint.Seq == 1 {
+						f.bank.Restore(rep.Checkpoint)
+					}
+				}
+			})
+			for i := range 4 {
+				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpPropose})
+			}
+			for i := 1; i < 4; i++ {
+				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpPrepare})
+			}
+			for i := 1; i < 4; i++ {
+				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpAck})
+			}
+			if tt.want == "" {
+				assert.NoError(t, s.Err())
+				return
+			}
+			require.Error(t, s.Err())
+			assert.Contains(t, s.Err().Error(), tt.want)
+		})
+	}
+}
+
+func TestRestoreNeedsACheckpointAnotherReplicaTook(t *testing.T) {
+	s, fakes := cluster(t, Options{}, nil)
+	b := lab.NewBank(nil, nil)
+	made := b.Snapshot()
+	made.Seq = 3 // a state P0 worked out by itself
+	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpProgress}))
+	fakes[0].onDo = func(f *fake, c lab.Command) error { return f.bank.Restore(made) }
+	_ = s.Do(0, lab.Command{Op: lab.OpProgress})
+	require.Error(t, s.Err())
+	assert.Contains(t, s.Err().Error(), "P0 restored a snapshot at n3")
 }
