@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -68,6 +69,9 @@ func (s *Cluster) checkpointed(n *node, snap lab.Snapshot, stable bool) {
 			n.id, snap.Seq, snap.Digest, n.bank.LastExecuted(), n.bank.Digest()))
 		return
 	}
+	// The maps are the replica's, to change after the report: kept as
+	// they are now.
+	snap.Balances, snap.Clients = maps.Clone(snap.Balances), maps.Clone(snap.Clients)
 	n.checkpoints = append(n.checkpoints, CheckpointReport{Snapshot: snap, Stable: stable, Time: s.now})
 	s.trace.event(Event{Kind: EventCheckpoint, From: n.id, To: n.id, Seq: snap.Seq, Stable: stable, Text: snap.Digest})
 	if err := s.ckpt.writer.Report(n.id, snap, stable); err != nil {

@@ -653,8 +653,24 @@ func (n *node) Send(to lab.ID, m lab.Message) {
 		if m = n.lied(to, m); m == nil {
 			return
 		}
+		n.sim.send(n.id, to, m, false)
+		return
 	}
-	n.sim.send(n.id, to, m, false)
+	data, c := sent(m)
+	n.sim.sendEncoded(n.id, to, c, data, false)
+}
+
+// sent is what the simulator keeps of a message a replica sends: its
+// encoding, which the receivers get, and a copy decoded from it for the
+// trace, the checks and the scripted adversary. The replica's own value
+// is its to change once sent; what it sent is not.
+func sent(m lab.Message) ([]byte, lab.Message) {
+	data := wire.Encode(m)
+	c, err := wire.Decode(data)
+	if err != nil {
+		return data, m // the delivery will fail on it, and say why
+	}
+	return data, c
 }
 
 // lied passes a copy of m through the replica's lie, so that the lie
@@ -680,10 +696,10 @@ func (n *node) Broadcast(m lab.Message) {
 		}
 		return
 	}
-	data := wire.Encode(m) // read-only from here on, so the receivers may share it
+	data, c := sent(m) // data read-only from here on, so the receivers may share it
 	for i := range n.sim.opts.N {
 		if lab.ID(i) != n.id {
-			n.sim.sendEncoded(n.id, lab.ID(i), m, data, false)
+			n.sim.sendEncoded(n.id, lab.ID(i), c, data, false)
 		}
 	}
 }

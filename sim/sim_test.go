@@ -569,3 +569,24 @@ func TestRestoreNeedsACheckpointAnotherReplicaTook(t *testing.T) {
 	require.Error(t, s.Err())
 	assert.Contains(t, s.Err().Error(), "P0 restored a snapshot at n3")
 }
+
+// TestSentMessagesAreCopies: what a replica changes in a message after
+// sending it changes nothing the simulator keeps: not the trace, not what
+// the scripted adversary reads.
+func TestSentMessagesAreCopies(t *testing.T) {
+	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
+	s, _ := cluster(t, Options{Byzantine: []lab.ID{3}}, func(f *fake) {
+		f.onDo = func(f *fake, c lab.Command) error {
+			pp := &lab.PrePrepare{Seq: 1, Digest: lab.Digest(req), Request: &lab.Request{Client: "c", Timestamp: 1, Op: req.Op}}
+			f.env.Broadcast(pp)
+			pp.Request.Op = "account=mallory,amount=999,operation=deposit"
+			pp.Digest = "forged"
+			return nil
+		}
+	})
+	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpPropose}))
+	assert.NotContains(t, s.Trace().Transcript(true), "mallory")
+	pp, ok := s.PrePrepareAt(0, 1, -1) // what P0 sent, as the scripted adversary reads it
+	require.True(t, ok)
+	assert.Equal(t, lab.Digest(req), pp.Digest, "the adversary votes on what was sent")
+}
