@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"pbftlab/ckptfile"
 	"pbftlab/lab"
@@ -740,8 +741,25 @@ func (n *node) Logf(format string, args ...any) {
 	case n.logged == maxLogsPerCall+1:
 		n.sim.trace.log(n.id, fmt.Sprintf("... and more lines in this call, left out: a call keeps its first %d", maxLogsPerCall))
 	case n.logged <= maxLogsPerCall:
-		n.sim.trace.log(n.id, fmt.Sprintf(format, args...))
+		n.sim.trace.log(n.id, clip(fmt.Sprintf(format, args...)))
 	}
+}
+
+// maxLogLine bounds one Logf line in the trace: with maxLogsPerCall, what
+// one call can leave there is bounded too.
+const maxLogLine = 2048
+
+// clip cuts line to maxLogLine bytes, at a character's start, saying how
+// much it left out.
+func clip(line string) string {
+	if len(line) <= maxLogLine {
+		return line
+	}
+	cut := maxLogLine
+	for cut > 0 && !utf8.RuneStart(line[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d more bytes left out)", line[:cut], len(line)-cut)
 }
 
 // maxLogsPerCall bounds the Logf lines one call into a replica leaves in

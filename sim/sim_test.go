@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -589,4 +590,13 @@ func TestSentMessagesAreCopies(t *testing.T) {
 	pp, ok := s.PrePrepareAt(0, 1, -1) // what P0 sent, as the scripted adversary reads it
 	require.True(t, ok)
 	assert.Equal(t, lab.Digest(req), pp.Digest, "the adversary votes on what was sent")
+}
+
+func TestClip(t *testing.T) {
+	assert.Equal(t, "short", clip("short"))
+	long := strings.Repeat("é", maxLogLine) // two bytes each
+	got := clip(long)
+	assert.True(t, strings.HasSuffix(got, fmt.Sprintf("... (%d more bytes left out)", len(long)-maxLogLine)), got[len(got)-40:])
+	assert.True(t, utf8.ValidString(got))
+	assert.Less(t, len(got), maxLogLine+64)
 }
