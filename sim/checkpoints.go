@@ -73,6 +73,14 @@ func (s *Cluster) checkpointed(n *node, snap lab.Snapshot, stable bool) {
 	// they are now.
 	snap.Balances, snap.Clients = maps.Clone(snap.Balances), maps.Clone(snap.Clients)
 	n.checkpoints = append(n.checkpoints, CheckpointReport{Snapshot: snap, Stable: stable, Time: s.now})
+	if stable {
+		n.heard.prune(snap.Seq)
+		for seq := range n.executed { // a reply or state reply below it is not checked against it
+			if seq <= snap.Seq {
+				delete(n.executed, seq)
+			}
+		}
+	}
 	s.trace.event(Event{Kind: EventCheckpoint, From: n.id, To: n.id, Seq: snap.Seq, Stable: stable, Text: snap.Digest})
 	if err := s.ckpt.writer.Report(n.id, snap, stable); err != nil {
 		s.fail(err)

@@ -2,8 +2,7 @@ package sim
 
 import (
 	"fmt"
-	"maps"
-	"slices"
+	"math/bits"
 	"strings"
 
 	"pbftlab/lab"
@@ -24,47 +23,51 @@ import (
 // of its votes. An ack of commit is checked in turn when it is sent (see
 // checkAck): a replica that skipped the prepare phase and acked every
 // request at once would otherwise hand the others their certificates.
+//
+// It is kept by sequence number and dropped at or below the replica's
+// stable checkpoint (prune): a correct replica never acts there again,
+// and what one does there is not checked.
 type evidence struct {
-	commits     map[int]map[string]map[lab.ID]bool // seq, digest: replicas that acked commit
-	noes        map[int]map[lab.ID]bool            // seq: replicas that voted no
-	transferred map[int]map[string]map[lab.ID]bool // seq, digest: replicas that report it executed
-	progress    bool                               // the replica was told "progress"
-
-	// For a commit ack: the pre-prepares, directly or in a NEW-VIEW, by
-	// their sender, and the yes votes, by view and sequence number.
-	prePrepares map[viewSeq]map[string]map[lab.ID]bool
-	yeses       map[viewSeq]map[string]map[lab.ID]bool
+	// bySeq[i] is what was heard about sequence number pruned+1+i: the
+	// numbers in play are a window above the stable checkpoint, so a
+	// slice serves, without a map's hashing on every message.
+	bySeq    [][]heard
+	pruned   int
+	progress bool // the replica was told "progress"
+	// free holds the lists prune dropped, emptied, for note to reuse: a
+	// run of thousands of requests then allocates for a window's worth.
+	free [][]heard
 }
 
-type viewSeq struct{ view, seq int }
+// maxAhead bounds how far above the stable checkpoint a message's
+// sequence number is recorded; none that far can be executed in order.
+const maxAhead = 1 << 16
+
+// heard is one message about a sequence number: a pre-prepare (directly
+// or in a NEW-VIEW), a prepare, a commit ack, or an entry of a state
+// reply, with the replica that delivered it.
+type heard struct {
+	kind   lab.Kind
+	yes    bool
+	view   int
+	digest string
+	from   lab.ID
+}
 
 // add records one message from replica from (the replica itself for what
 // it sent).
 func (ev *evidence) add(from lab.ID, m lab.Message) {
 	switch m := m.(type) {
-	case *lab.Commit:
-		if m.Yes {
-			ev.commits = mark2(ev.commits, m.Seq, m.Digest, from)
-		}
 	case *lab.PrePrepare:
-		ev.prePrepares = mark3(ev.prePrepares, viewSeq{m.View, m.Seq}, m.Digest, from)
+		ev.note(m.Seq, heard{lab.KindPrePrepare, true, m.View, m.Digest, from})
 	case *lab.NewView:
 		for _, pp := range m.PrePrepares {
-			ev.prePrepares = mark3(ev.prePrepares, viewSeq{pp.View, pp.Seq}, pp.Digest, from)
+			ev.note(pp.Seq, heard{lab.KindPrePrepare, true, pp.View, pp.Digest, from})
 		}
 	case *lab.Prepare:
-		if m.Yes {
-			ev.yeses = mark3(ev.yeses, viewSeq{m.View, m.Seq}, m.Digest, from)
-		}
-		if !m.Yes {
-			if ev.noes == nil {
-				ev.noes = map[int]map[lab.ID]bool{}
-			}
-			if ev.noes[m.Seq] == nil {
-				ev.noes[m.Seq] = map[lab.ID]bool{}
-			}
-			ev.noes[m.Seq][from] = true
-		}
+		ev.note(m.Seq, heard{lab.KindPrepare, m.Yes, m.View, m.Digest, from})
+	case *lab.Commit:
+		ev.note(m.Seq, heard{lab.KindCommit, m.Yes, m.View, m.Digest, from})
 	case *lab.StateReply:
 		for i := range m.Committed {
 			pp := &m.Committed[i]
@@ -72,66 +75,84 @@ func (ev *evidence) add(from lab.ID, m lab.Message) {
 			if pp.Digest != lab.NullDigest {
 				d = pp.ContentDigest()
 			}
-			ev.transferred = mark2(ev.transferred, pp.Seq, d, from)
+			ev.note(pp.Seq, heard{lab.KindStateReply, true, pp.View, d, from})
 		}
 	}
 }
 
-func mark3(m map[viewSeq]map[string]map[lab.ID]bool, vs viewSeq, digest string, id lab.ID) map[viewSeq]map[string]map[lab.ID]bool {
-	if m == nil {
-		m = map[viewSeq]map[string]map[lab.ID]bool{}
+func (ev *evidence) note(seq int, h heard) {
+	i := seq - ev.pruned - 1
+	if i < 0 || i >= maxAhead || h.from < 0 || h.from >= 64 { // a set of senders is a 64-bit mask
+		return
 	}
-	if m[vs] == nil {
-		m[vs] = map[string]map[lab.ID]bool{}
+	for i >= len(ev.bySeq) {
+		ev.bySeq = append(ev.bySeq, nil)
 	}
-	if m[vs][digest] == nil {
-		m[vs][digest] = map[lab.ID]bool{}
-	}
-	m[vs][digest][id] = true
-	return m
-}
-
-// checkAck says why replica id of n may not ack commit on c, or returns
-// nil: an ack commits the replica to a prepared request, so it needs the
-// pre-prepare from the primary of c's view and 2f yes votes of backups on
-// the same digest in that view, its own included.
-func (ev *evidence) checkAck(id lab.ID, n int, c *lab.Commit, name func(digest string) string) error {
-	vs := viewSeq{c.View, c.Seq}
-	primary := lab.Primary(c.View, n)
-	pp := ev.prePrepares[vs][c.Digest][primary]
-	backups := map[lab.ID]bool{}
-	for v := range ev.yeses[vs][c.Digest] {
-		if v != primary {
-			backups[v] = true
+	if ev.bySeq[i] == nil {
+		if k := len(ev.free); k > 0 {
+			ev.bySeq[i], ev.free = ev.free[k-1], ev.free[:k-1]
+		} else {
+			// Room for what one replica of four hears of a request: a
+			// pre-prepare, four prepares and four commit acks.
+			ev.bySeq[i] = make([]heard, 0, 10)
 		}
 	}
-	if pp && len(backups) >= lab.Quorum(n)-1 {
-		return nil
-	}
-	has := "the pre-prepare from " + primary.String()
-	if !pp {
-		has = "no pre-prepare for it from " + primary.String() + ", the primary of view " + fmt.Sprint(c.View)
-	}
-	yes := "none"
-	if len(backups) > 0 {
-		yes = "only " + idList(backups)
-	}
-	return fmt.Errorf("%s acked commit on n%d in view %d, %s, without a prepared certificate: it holds %s, and yes PREPAREs from backups %s, where it needs 2f = %d (its own included) on that digest in that view",
-		id, c.Seq, c.View, name(c.Digest), has, yes, lab.Quorum(n)-1)
+	ev.bySeq[i] = append(ev.bySeq[i], h)
 }
 
-func mark2(m map[int]map[string]map[lab.ID]bool, seq int, digest string, id lab.ID) map[int]map[string]map[lab.ID]bool {
-	if m == nil {
-		m = map[int]map[string]map[lab.ID]bool{}
+// at returns what was heard about seq.
+func (ev *evidence) at(seq int) []heard {
+	if i := seq - ev.pruned - 1; i >= 0 && i < len(ev.bySeq) {
+		return ev.bySeq[i]
 	}
-	if m[seq] == nil {
-		m[seq] = map[string]map[lab.ID]bool{}
+	return nil
+}
+
+// prune drops what was heard at or below a stable checkpoint.
+func (ev *evidence) prune(stable int) {
+	if stable <= ev.pruned {
+		return
 	}
-	if m[seq][digest] == nil {
-		m[seq][digest] = map[lab.ID]bool{}
+	k := min(stable-ev.pruned, len(ev.bySeq))
+	for _, hs := range ev.bySeq[:k] {
+		if hs != nil {
+			clear(hs) // no digest kept alive
+			ev.free = append(ev.free, hs[:0])
+		}
 	}
-	m[seq][digest][id] = true
-	return m
+	n := copy(ev.bySeq, ev.bySeq[k:])
+	clear(ev.bySeq[n:])
+	ev.bySeq = ev.bySeq[:n]
+	ev.pruned = stable
+}
+
+// senders is the set of replicas, as a bit mask, that sent seq's messages
+// match selects.
+func (ev *evidence) senders(seq int, match func(h *heard) bool) uint64 {
+	hs := ev.at(seq)
+	var set uint64
+	for i := range hs {
+		if h := &hs[i]; match(h) {
+			set |= 1 << uint(h.from)
+		}
+	}
+	return set
+}
+
+func count(set uint64) int { return bits.OnesCount64(set) }
+
+// idList names the replicas of a set.
+func idList(set uint64) string {
+	if set == 0 {
+		return "none"
+	}
+	var s []string
+	for id := 0; set != 0; id, set = id+1, set>>1 {
+		if set&1 == 1 {
+			s = append(s, lab.ID(id).String())
+		}
+	}
+	return "only " + strings.Join(s, " ")
 }
 
 // check says why replica id of n may not have executed digest at seq, or
@@ -139,32 +160,48 @@ func mark2(m map[int]map[string]map[lab.ID]bool, seq int, digest string, id lab.
 // for it, itself included, or on f+1 replicas reporting it executed; an
 // abort runs on more than f no votes, on "progress", or on f+1 reports.
 func (ev *evidence) check(id lab.ID, n, seq int, digest string, name func(digest string) string) error {
-	if len(ev.commits[seq][digest]) >= lab.Quorum(n) || len(ev.transferred[seq][digest]) >= lab.Weak(n) {
+	if seq <= ev.pruned {
 		return nil
 	}
-	acks := "none"
-	if ids := ev.commits[seq][digest]; len(ids) > 0 {
-		acks = "only " + idList(ids)
+	acks := ev.senders(seq, func(h *heard) bool { return h.kind == lab.KindCommit && h.yes && h.digest == digest })
+	reports := ev.senders(seq, func(h *heard) bool { return h.kind == lab.KindStateReply && h.digest == digest })
+	if count(acks) >= lab.Quorum(n) || count(reports) >= lab.Weak(n) {
+		return nil
 	}
 	if digest != lab.NullDigest {
 		return fmt.Errorf("%s executed n%d, %s, with no commit certificate: COMMIT acks for it came from %s, and it needs 2f+1 = %d from distinct replicas, its own included (or f+1 = %d replicas reporting it executed, in STATE-REPLY)",
-			id, seq, name(digest), acks, lab.Quorum(n), lab.Weak(n))
+			id, seq, name(digest), idList(acks), lab.Quorum(n), lab.Weak(n))
 	}
-	if lab.Blocking(n, len(ev.noes[seq])) || ev.progress {
+	noes := ev.senders(seq, func(h *heard) bool { return h.kind == lab.KindPrepare && !h.yes })
+	if lab.Blocking(n, count(noes)) || ev.progress {
 		return nil
 	}
-	noes := "none"
-	if ids := ev.noes[seq]; len(ids) > 0 {
-		noes = "only " + idList(ids)
-	}
 	return fmt.Errorf("%s decided n%d aborted (or ran the null request there) with nothing that decides it: \"no\" prepare votes from %s, where more than f = %d abort it; COMMIT acks from %s, where 2f+1 = %d commit the null request; no \"progress\" typed; no f+1 = %d replicas reporting it in STATE-REPLY",
-		id, seq, noes, lab.Faulty(n), acks, lab.Quorum(n), lab.Weak(n))
+		id, seq, strings.TrimPrefix(idList(noes), "only "), lab.Faulty(n), idList(acks), lab.Quorum(n), lab.Weak(n))
 }
 
-func idList(ids map[lab.ID]bool) string {
-	var s []string
-	for _, id := range slices.Sorted(maps.Keys(ids)) {
-		s = append(s, id.String())
+// checkAck says why replica id of n may not ack commit on c, or returns
+// nil: an ack commits the replica to a prepared request, so it needs the
+// pre-prepare from the primary of c's view and 2f yes votes of backups on
+// the same digest in that view, its own included.
+func (ev *evidence) checkAck(id lab.ID, n int, c *lab.Commit, name func(digest string) string) error {
+	if c.Seq <= ev.pruned {
+		return nil
 	}
-	return strings.Join(s, " ")
+	primary := lab.Primary(c.View, n)
+	pp := ev.senders(c.Seq, func(h *heard) bool {
+		return h.kind == lab.KindPrePrepare && h.view == c.View && h.digest == c.Digest && h.from == primary
+	}) != 0
+	backups := ev.senders(c.Seq, func(h *heard) bool {
+		return h.kind == lab.KindPrepare && h.yes && h.view == c.View && h.digest == c.Digest && h.from != primary
+	})
+	if pp && count(backups) >= lab.Quorum(n)-1 {
+		return nil
+	}
+	has := "the pre-prepare from " + primary.String()
+	if !pp {
+		has = "no pre-prepare for it from " + primary.String() + ", the primary of view " + fmt.Sprint(c.View)
+	}
+	return fmt.Errorf("%s acked commit on n%d in view %d, %s, without a prepared certificate: it holds %s, and yes PREPAREs from backups %s, where it needs 2f = %d (its own included) on that digest in that view",
+		id, c.Seq, c.View, name(c.Digest), has, idList(backups), lab.Quorum(n)-1)
 }

@@ -657,16 +657,43 @@ func (n *node) Send(to lab.ID, m lab.Message) {
 		n.sim.send(n.id, to, m, false)
 		return
 	}
-	data, c := sent(m)
+	data, c := n.sim.sent(m)
 	n.sim.sendEncoded(n.id, to, c, data, false)
 }
 
 // sent is what the simulator keeps of a message a replica sends: its
-// encoding, which the receivers get, and a copy decoded from it for the
-// trace, the checks and the scripted adversary. The replica's own value
-// is its to change once sent; what it sent is not.
-func sent(m lab.Message) ([]byte, lab.Message) {
+// encoding, which the receivers get, and a copy for the trace, the checks
+// and the scripted adversary. The replica's own value is its to change
+// once sent; what it sent is not. A vote or checkpoint is read when it is
+// sent and, with the trace quiet and nothing held, kept nowhere: it goes
+// without a copy.
+func (s *Cluster) sent(m lab.Message) ([]byte, lab.Message) {
 	data := wire.Encode(m)
+	switch m.(type) {
+	case *lab.Prepare, *lab.Commit, *lab.Checkpoint:
+		if s.trace.quiet && len(s.holds) == 0 {
+			return data, m // read at once and never kept: no copy needed
+		}
+	}
+	switch m := m.(type) { // the busiest kinds hold no pointers: a copy of the value will do
+	case *lab.Prepare:
+		c := *m
+		return data, &c
+	case *lab.Commit:
+		c := *m
+		return data, &c
+	case *lab.Checkpoint:
+		c := *m
+		return data, &c
+	case *lab.PrePrepare: // a request's fields are strings, which nothing changes
+		c := *m
+		if m.Request != nil {
+			r := *m.Request
+			c.Request = &r
+		}
+		c.Batch = slices.Clone(m.Batch)
+		return data, &c
+	}
 	c, err := wire.Decode(data)
 	if err != nil {
 		return data, m // the delivery will fail on it, and say why
@@ -697,7 +724,7 @@ func (n *node) Broadcast(m lab.Message) {
 		}
 		return
 	}
-	data, c := sent(m) // data read-only from here on, so the receivers may share it
+	data, c := n.sim.sent(m) // data read-only from here on, so the receivers may share it
 	for i := range n.sim.opts.N {
 		if lab.ID(i) != n.id {
 			n.sim.sendEncoded(n.id, lab.ID(i), c, data, false)
