@@ -409,7 +409,9 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 func (t *Transport) refuse(addr net.Addr, claimed string, err error) {
 	auth := errors.Is(err, ErrAuth)
 	if auth {
-		t.rejected.Add(1)
+		// Counted once the refusal is told, so that whoever reads the
+		// count finds the line that explains it.
+		defer t.rejected.Add(1)
 	}
 	key := claimed
 	if key == "" {
