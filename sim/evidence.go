@@ -33,10 +33,37 @@ type evidence struct {
 	// slice serves, without a map's hashing on every message.
 	bySeq    [][]heard
 	pruned   int
-	progress bool // the replica was told "progress"
+	// progress counts the "progress" commands typed at the replica; each
+	// sequence number's list begins with the count when it began, so an
+	// abort by progress needs one typed after its request came up.
+	progress int
+	// views are the views the replica has grounds to be in: a NEW-VIEW it
+	// sent or received for the view (a bit per view below 64), or f+1
+	// state replies naming the view or a later one (stateViews).
+	views      uint64
+	stateViews map[lab.ID]int
 	// free holds the lists prune dropped, emptied, for note to reuse: a
 	// run of thousands of requests then allocates for a window's worth.
 	free [][]heard
+}
+
+// kindBegun marks the first entry of a sequence number's list, whose view
+// holds the progress count when the list began.
+const kindBegun lab.Kind = 0
+
+// inView reports whether the replica has grounds to be in view v (see
+// views): view 0, a NEW-VIEW for v, or f+1 state replies at v or later.
+func (ev *evidence) inView(v, n int) bool {
+	if v == 0 || (v < 64 && ev.views&(1<<uint(v)) != 0) {
+		return true
+	}
+	k := 0
+	for _, sv := range ev.stateViews {
+		if sv >= v {
+			k++
+		}
+	}
+	return k >= lab.Weak(n)
 }
 
 // maxAhead bounds how far above the stable checkpoint a message's
@@ -61,6 +88,9 @@ func (ev *evidence) add(from lab.ID, m lab.Message) {
 	case *lab.PrePrepare:
 		ev.note(m.Seq, heard{lab.KindPrePrepare, true, m.View, m.Digest, from})
 	case *lab.NewView:
+		if m.View >= 0 && m.View < 64 {
+			ev.views |= 1 << uint(m.View)
+		}
 		for _, pp := range m.PrePrepares {
 			ev.note(pp.Seq, heard{lab.KindPrePrepare, true, pp.View, pp.Digest, from})
 		}
@@ -69,6 +99,10 @@ func (ev *evidence) add(from lab.ID, m lab.Message) {
 	case *lab.Commit:
 		ev.note(m.Seq, heard{lab.KindCommit, m.Yes, m.View, m.Digest, from})
 	case *lab.StateReply:
+		if ev.stateViews == nil {
+			ev.stateViews = map[lab.ID]int{}
+		}
+		ev.stateViews[from] = max(ev.stateViews[from], m.View)
 		for i := range m.Committed {
 			pp := &m.Committed[i]
 			d := lab.NullDigest // an entry decided aborted, or the null request
@@ -96,6 +130,7 @@ func (ev *evidence) note(seq int, h heard) {
 			// pre-prepare, four prepares and four commit acks.
 			ev.bySeq[i] = make([]heard, 0, 10)
 		}
+		ev.bySeq[i] = append(ev.bySeq[i], heard{kind: kindBegun, view: ev.progress})
 	}
 	ev.bySeq[i] = append(ev.bySeq[i], h)
 }
@@ -163,7 +198,21 @@ func (ev *evidence) check(id lab.ID, n, seq int, digest string, name func(digest
 	if seq <= ev.pruned {
 		return nil
 	}
-	acks := ev.senders(seq, func(h *heard) bool { return h.kind == lab.KindCommit && h.yes && h.digest == digest })
+	// A certificate is 2f+1 acks in one view: acks of several views
+	// were given for different pre-prepares.
+	var acks uint64
+	for _, h := range ev.at(seq) {
+		if h.kind != lab.KindCommit || !h.yes || h.digest != digest {
+			continue
+		}
+		v := h.view
+		inView := ev.senders(seq, func(h *heard) bool {
+			return h.kind == lab.KindCommit && h.yes && h.digest == digest && h.view == v
+		})
+		if count(inView) > count(acks) {
+			acks = inView
+		}
+	}
 	reports := ev.senders(seq, func(h *heard) bool { return h.kind == lab.KindStateReply && h.digest == digest })
 	if count(acks) >= lab.Quorum(n) || count(reports) >= lab.Weak(n) {
 		return nil
@@ -173,10 +222,14 @@ func (ev *evidence) check(id lab.ID, n, seq int, digest string, name func(digest
 			id, seq, name(digest), idList(acks), lab.Quorum(n), lab.Weak(n))
 	}
 	noes := ev.senders(seq, func(h *heard) bool { return h.kind == lab.KindPrepare && !h.yes })
-	if lab.Blocking(n, count(noes)) || ev.progress {
+	progressed := false
+	if hs := ev.at(seq); len(hs) > 0 && hs[0].kind == kindBegun {
+		progressed = ev.progress > hs[0].view
+	}
+	if lab.Blocking(n, count(noes)) || progressed {
 		return nil
 	}
-	return fmt.Errorf("%s decided n%d aborted (or ran the null request there) with nothing that decides it: \"no\" prepare votes from %s, where more than f = %d abort it; COMMIT acks from %s, where 2f+1 = %d commit the null request; no \"progress\" typed; no f+1 = %d replicas reporting it in STATE-REPLY",
+	return fmt.Errorf("%s decided n%d aborted (or ran the null request there) with nothing that decides it: \"no\" prepare votes from %s, where more than f = %d abort it; COMMIT acks from %s, where 2f+1 = %d commit the null request; no \"progress\" typed since its request came up; no f+1 = %d replicas reporting it in STATE-REPLY",
 		id, seq, strings.TrimPrefix(idList(noes), "only "), lab.Faulty(n), idList(acks), lab.Quorum(n), lab.Weak(n))
 }
 
@@ -195,6 +248,9 @@ func (ev *evidence) checkAck(id lab.ID, n int, c *lab.Commit, name func(digest s
 	backups := ev.senders(c.Seq, func(h *heard) bool {
 		return h.kind == lab.KindPrepare && h.yes && h.view == c.View && h.digest == c.Digest && h.from != primary
 	})
+	if !ev.inView(c.View, n) {
+		return fmt.Errorf("%s acked commit on n%d in view %d, which it has no grounds to be in: no NEW-VIEW for view %d sent or received, and no f+1 state replies naming it", id, c.Seq, c.View, c.View)
+	}
 	if pp && count(backups) >= lab.Quorum(n)-1 {
 		return nil
 	}

@@ -210,8 +210,11 @@ func (s *Cluster) Do(id lab.ID, c lab.Command) error {
 		return fmt.Errorf("%s is crashed", id)
 	}
 	if c.Op == lab.OpProgress {
-		n.heard.progress = true
+		n.heard.progress++
 	}
+	votesBefore := n.sent[lab.KindPrepare] + n.sent[lab.KindCommit]
+	n.typing, n.typedVote = c.Op, c.Vote
+	defer func() { n.typing = 0 }()
 	var err error
 	n.call("Do("+c.String()+")", func() {
 		// The error is the replica's value: its Error method is replica
@@ -222,6 +225,8 @@ func (s *Cluster) Do(id lab.ID, c lab.Command) error {
 	})
 	if err != nil {
 		s.trace.note("%s refused %q: %v", id, c.String(), err)
+	} else if s.opts.Manual && n.honest && n.failure == nil {
+		s.checkTypedVote(n, c, votesBefore)
 	}
 	s.Settle()
 	if err == nil {
@@ -438,6 +443,10 @@ type node struct {
 	// executed is the digest the replica's bank executed at each sequence
 	// number, the null digest for an abort (see checkReply).
 	executed map[int]string
+	// typing is the command being carried out, 0 outside Do, and
+	// typedVote its yes or no.
+	typing    lab.Op
+	typedVote bool
 }
 
 // checkSend says what is wrong with a message an honest replica sends: a
@@ -446,7 +455,31 @@ type node struct {
 func (n *node) checkSend(m lab.Message) error {
 	s := n.sim
 	switch m := m.(type) {
+	case *lab.PrePrepare:
+		if p := lab.Primary(m.View, s.opts.N); p != n.id {
+			return fmt.Errorf("%s sent a PRE-PREPARE for n%d in view %d, whose primary is %s: only the primary of a view orders requests", n.id, m.Seq, m.View, p)
+		}
+		if !n.heard.inView(m.View, s.opts.N) {
+			return fmt.Errorf("%s sent a PRE-PREPARE for n%d in view %d, which it has no grounds to be in: it sent no NEW-VIEW for it, and no f+1 state replies name it", n.id, m.Seq, m.View)
+		}
+	case *lab.NewView:
+		if vcs := n.viewChangesFor(m.View); count(vcs) < lab.Quorum(s.opts.N) {
+			return fmt.Errorf("%s sent a NEW-VIEW for view %d on VIEW-CHANGEs from %s: a new view starts on 2f+1 = %d of them, its own included", n.id, m.View, idList(vcs), lab.Quorum(s.opts.N))
+		}
+	case *lab.Prepare:
+		if s.opts.Manual && n.typing != lab.OpPrepare {
+			return fmt.Errorf("%s voted %s on n%d without being told to: with typed votes, a replica votes only on \"prepare yes|no\"", n.id, yesNoWord(m.Yes, "yes", "no"), m.Seq)
+		}
+		if s.opts.Manual && m.Yes != n.typedVote {
+			return fmt.Errorf("%s was told \"prepare %s\" and voted %s on n%d", n.id, yesNoWord(n.typedVote, "yes", "no"), yesNoWord(m.Yes, "yes", "no"), m.Seq)
+		}
 	case *lab.Commit:
+		if s.opts.Manual && n.typing != lab.OpAck {
+			return fmt.Errorf("%s acked %s on n%d without being told to: with typed votes, a replica acks only on \"ack commit|abort\"", n.id, yesNoWord(m.Yes, "commit", "abort"), m.Seq)
+		}
+		if s.opts.Manual && m.Yes != n.typedVote {
+			return fmt.Errorf("%s was told \"ack %s\" and acked %s on n%d", n.id, yesNoWord(n.typedVote, "commit", "abort"), yesNoWord(m.Yes, "commit", "abort"), m.Seq)
+		}
 		if m.Yes {
 			return n.heard.checkAck(n.id, s.opts.N, m, s.digestName)
 		}
@@ -454,6 +487,37 @@ func (n *node) checkSend(m lab.Message) error {
 		return n.checkStateReply(m)
 	}
 	return nil
+}
+
+// checkTypedVote: a replica that takes a typed vote casts it. One that
+// accepts "prepare no" and sends nothing leaves the others to decide
+// without its vote, which the person at the console did not mean.
+func (s *Cluster) checkTypedVote(n *node, c lab.Command, before int) {
+	if c.Op != lab.OpPrepare && c.Op != lab.OpAck {
+		return
+	}
+	if n.sent[lab.KindPrepare]+n.sent[lab.KindCommit] == before {
+		s.fail(fmt.Errorf("%s took %q and sent no vote: a typed vote goes to the other replicas (or the command is refused, when there is nothing to vote on)", n.id, c.String()))
+	}
+}
+
+func yesNoWord(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
+}
+
+// viewChangesFor is the set of replicas whose VIEW-CHANGE for view v the
+// replica received or sent.
+func (n *node) viewChangesFor(v int) uint64 {
+	var set uint64
+	for id := range n.viewChanges[v] {
+		if id >= 0 && id < 64 {
+			set |= 1 << uint(id)
+		}
+	}
+	return set
 }
 
 // checkStateReply: a state reply vouches for the sender's state, so an
@@ -513,6 +577,8 @@ func (n *node) checkReply(r lab.Reply) error {
 	}
 	d, ok := n.executed[r.Seq]
 	switch {
+	case !ok && r.Seq > n.heard.pruned && r.Seq > n.bank.LastExecuted():
+		return fmt.Errorf("%s replied to %s's request %d for n%d, which its bank has not reached (it ran up to n%d)", n.id, r.Client, r.Timestamp, r.Seq, n.bank.LastExecuted())
 	case !ok:
 	case r.Committed && d == lab.NullDigest:
 		return fmt.Errorf("%s replied committed to %s's request %d at n%d, where its bank recorded an abort (or the null request)", n.id, r.Client, r.Timestamp, r.Seq)

@@ -600,3 +600,140 @@ func TestClip(t *testing.T) {
 	assert.True(t, utf8.ValidString(got))
 	assert.Less(t, len(got), maxLogLine+64)
 }
+
+// TestProtocolChecksOnWhatIsSent covers the checks on an honest replica's
+// own messages: who may order, in which views, and typed votes.
+func TestProtocolChecksOnWhatIsSent(t *testing.T) {
+	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
+	d := lab.Digest(req)
+	tests := []struct {
+		name   string
+		manual bool
+		do     func(f *fake, c lab.Command) error // at P1, for each command
+		cmds   []lab.Command
+		want   string
+	}{
+		{
+			name: "a backup orders a request",
+			do: func(f *fake, c lab.Command) error {
+				f.env.Broadcast(&lab.PrePrepare{Seq: 1, Digest: d, Request: req})
+				return nil
+			},
+			want: "P1 sent a PRE-PREPARE for n1 in view 0, whose primary is P0",
+		},
+		{
+			name: "a replica orders in a view of its own",
+			do: func(f *fake, c lab.Command) error {
+				f.env.Broadcast(&lab.PrePrepare{View: 1, Seq: 1, Digest: d, Request: req})
+				return nil
+			},
+			want: "P1 sent a PRE-PREPARE for n1 in view 1, which it has no grounds to be in",
+		},
+		{
+			name: "a NEW-VIEW on no view changes",
+			do: func(f *fake, c lab.Command) error {
+				f.env.Broadcast(&lab.NewView{View: 1})
+				return nil
+			},
+			want: "P1 sent a NEW-VIEW for view 1 on VIEW-CHANGEs from none",
+		},
+		{
+			name: "an ack in a view it has no grounds to be in",
+			do: func(f *fake, c lab.Command) error {
+				f.env.Broadcast(&lab.Commit{View: 2, Seq: 1, Digest: d, Replica: f.id, Yes: true})
+				return nil
+			},
+			want: "P1 acked commit on n1 in view 2, which it has no grounds to be in",
+		},
+		{
+			name:   "a vote no one typed",
+			manual: true,
+			do: func(f *fake, c lab.Command) error {
+				f.env.Broadcast(&lab.Prepare{Seq: 1, Digest: d, Replica: f.id, Yes: true})
+				return nil
+			},
+			cmds: []lab.Command{{Op: lab.OpProgress}},
+			want: "P1 voted yes on n1 without being told to",
+		},
+		{
+			name:   "a vote the other way",
+			manual: true,
+			do: func(f *fake, c lab.Command) error {
+				f.env.Broadcast(&lab.Prepare{Seq: 1, Digest: d, Replica: f.id, Yes: true})
+				return nil
+			},
+			cmds: []lab.Command{{Op: lab.OpPrepare, Vote: false}},
+			want: `P1 was told "prepare no" and voted yes on n1`,
+		},
+		{
+			name:   "a typed vote taken and not cast",
+			manual: true,
+			do:     func(f *fake, c lab.Command) error { return nil },
+			cmds:   []lab.Command{{Op: lab.OpPrepare, Vote: false}},
+			want:   `P1 took "prepare no" and sent no vote`,
+		},
+		{
+			name:   "a typed vote refused, with nothing to vote on",
+			manual: true,
+			do:     func(f *fake, c lab.Command) error { return errors.New("nothing to vote on") },
+			cmds:   []lab.Command{{Op: lab.OpPrepare, Vote: false}},
+		},
+		{
+			name: "a reply for a number its bank has not reached",
+			do: func(f *fake, c lab.Command) error {
+				if c.Op == lab.OpPrepare { // n1 comes up
+					f.env.Broadcast(&lab.Prepare{Seq: 1, Digest: d, Replica: f.id})
+					return nil
+				}
+				f.bank.Abort(1, req) // on progress
+				f.env.Reply(lab.Reply{Seq: 1001, Client: "c", Timestamp: 1, Replica: f.id, Committed: true})
+				return nil
+			},
+			cmds: []lab.Command{{Op: lab.OpPrepare}, {Op: lab.OpProgress}},
+			want: "P1 replied to c's request 1 for n1001, which its bank has not reached (it ran up to n1)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := cluster(t, Options{Manual: tt.manual}, func(f *fake) {
+				if f.id == 1 {
+					f.onDo = tt.do
+				}
+			})
+			cmds := tt.cmds
+			if cmds == nil {
+				cmds = []lab.Command{{Op: lab.OpProgress}}
+			}
+			for _, c := range cmds {
+				_ = s.Do(1, c)
+			}
+			if tt.want == "" {
+				assert.NoError(t, s.Err())
+				return
+			}
+			require.Error(t, s.Err())
+			assert.Contains(t, s.Err().Error(), tt.want)
+		})
+	}
+}
+
+// TestEvidenceKeepsViewsAndProgressApart: commit acks of different views
+// are no certificate together, and a "progress" typed before a request
+// came up does not abort it.
+func TestEvidenceKeepsViewsAndProgressApart(t *testing.T) {
+	var ev evidence
+	ev.add(0, &lab.Commit{View: 0, Seq: 1, Digest: "d", Replica: 0, Yes: true})
+	ev.add(1, &lab.Commit{View: 1, Seq: 1, Digest: "d", Replica: 1, Yes: true})
+	ev.add(2, &lab.Commit{View: 2, Seq: 1, Digest: "d", Replica: 2, Yes: true})
+	name := func(d string) string { return d }
+	assert.ErrorContains(t, ev.check(0, 4, 1, "d", name), "with no commit certificate")
+	ev.add(1, &lab.Commit{View: 0, Seq: 1, Digest: "d", Replica: 1, Yes: true})
+	ev.add(2, &lab.Commit{View: 0, Seq: 1, Digest: "d", Replica: 2, Yes: true})
+	assert.NoError(t, ev.check(0, 4, 1, "d", name))
+
+	ev.progress++ // typed before n2 came up
+	ev.add(0, &lab.PrePrepare{Seq: 2, Digest: "e"})
+	assert.ErrorContains(t, ev.check(1, 4, 2, lab.NullDigest, name), "no \"progress\" typed since its request came up")
+	ev.progress++
+	assert.NoError(t, ev.check(1, 4, 2, lab.NullDigest, name))
+}
