@@ -31,8 +31,8 @@ type evidence struct {
 	// bySeq[i] is what was heard about sequence number pruned+1+i: the
 	// numbers in play are a window above the stable checkpoint, so a
 	// slice serves, without a map's hashing on every message.
-	bySeq    [][]heard
-	pruned   int
+	bySeq  [][]heard
+	pruned int
 	// progress counts the "progress" commands typed at the replica; each
 	// sequence number's list begins with the count when it began, so an
 	// abort by progress needs one typed after its request came up.
