@@ -201,11 +201,13 @@ func (ev *evidence) check(id lab.ID, n, seq int, digest string, name func(digest
 	// A certificate is 2f+1 acks in one view: acks of several views
 	// were given for different pre-prepares.
 	var acks uint64
+	counted := -1 // the view counted last: acks mostly come in one view
 	for _, h := range ev.at(seq) {
-		if h.kind != lab.KindCommit || !h.yes || h.digest != digest {
+		if h.kind != lab.KindCommit || !h.yes || h.digest != digest || h.view == counted {
 			continue
 		}
 		v := h.view
+		counted = v
 		inView := ev.senders(seq, func(h *heard) bool {
 			return h.kind == lab.KindCommit && h.yes && h.digest == digest && h.view == v
 		})
