@@ -42,6 +42,9 @@ type evidence struct {
 	// state replies naming the view or a later one (stateViews).
 	views      uint64
 	stateViews map[lab.ID]int
+	// states is, per sender, the span of the last state reply received:
+	// its checkpoint's number and the last number its entries reach.
+	states map[lab.ID][2]int
 	// free holds the lists prune dropped, emptied, for note to reuse: a
 	// run of thousands of requests then allocates for a window's worth.
 	free [][]heard
@@ -64,6 +67,18 @@ func (ev *evidence) inView(v, n int) bool {
 		}
 	}
 	return k >= lab.Weak(n)
+}
+
+// vouchers counts the replicas whose last state reply covers seq: its
+// checkpoint at or below seq, its entries reaching seq or beyond.
+func (ev *evidence) vouchers(seq int) int {
+	k := 0
+	for _, span := range ev.states {
+		if span[0] <= seq && seq <= span[1] {
+			k++
+		}
+	}
+	return k
 }
 
 // maxAhead bounds how far above the stable checkpoint a message's
@@ -103,6 +118,10 @@ func (ev *evidence) add(from lab.ID, m lab.Message) {
 			ev.stateViews = map[lab.ID]int{}
 		}
 		ev.stateViews[from] = max(ev.stateViews[from], m.View)
+		if ev.states == nil {
+			ev.states = map[lab.ID][2]int{}
+		}
+		ev.states[from] = [2]int{m.Checkpoint.Seq, m.Checkpoint.Seq + len(m.Committed)}
 		for i := range m.Committed {
 			pp := &m.Committed[i]
 			d := lab.NullDigest // an entry decided aborted, or the null request

@@ -558,6 +558,9 @@ func (n *node) checkStateReply(r *lab.StateReply) error {
 // state replies the protocol asks for include one honest replica). A
 // replica may not work out a state by itself and install it.
 func (s *Cluster) checkRestore(n *node, seq int, digest string) error {
+	if k := n.heard.vouchers(seq); k < lab.Weak(s.opts.N) {
+		return fmt.Errorf("%s restored a snapshot at n%d on the state replies of %d replica(s) that reach it: a replica adopts a state that f+1 = %d replies agree on, as one of them may lie", n.id, seq, k, lab.Weak(s.opts.N))
+	}
 	for _, id := range s.ckpt.taken[takenKey{seq, digest}] {
 		if id != n.id && s.nodes[id].honest {
 			return nil

@@ -502,6 +502,17 @@ func TestStateTransferChecks(t *testing.T) {
 			},
 		},
 		{
+			name: "a restore on one reply",
+			report: func(f *fake) {
+				f.bank.Execute(1, req)
+				f.env.Checkpointed(f.bank.Snapshot(), false)
+				if f.id == 3 {
+					f.env.Send(0, &lab.StateReply{Replica: f.id, Checkpoint: f.bank.Snapshot()})
+				}
+			},
+			want: "P0 restored a snapshot at n1 on the state replies of 1 replica(s) that reach it",
+		},
+		{
 			name: "a checkpoint of a state the bank is not in",
 			report: func(f *fake) {
 				f.env.Checkpointed(lab.Snapshot{Seq: 1, Digest: "x"}, false)
