@@ -38,9 +38,11 @@ type evidence struct {
 	// abort by progress needs one typed after its request came up.
 	progress int
 	// views are the views the replica has grounds to be in: a NEW-VIEW it
-	// sent or received for the view (a bit per view below 64), or f+1
-	// state replies naming the view or a later one (stateViews).
+	// sent or received for the view (a bit per view below 64, the later
+	// ones in highViews), or f+1 state replies naming the view or a later
+	// one (stateViews).
 	views      uint64
+	highViews  map[int]bool
 	stateViews map[lab.ID]int
 	// states is, per sender, the span of the last state reply received:
 	// its checkpoint's number and the last number its entries reach.
@@ -57,7 +59,7 @@ const kindBegun lab.Kind = 0
 // inView reports whether the replica has grounds to be in view v (see
 // views): view 0, a NEW-VIEW for v, or f+1 state replies at v or later.
 func (ev *evidence) inView(v, n int) bool {
-	if v == 0 || (v < 64 && ev.views&(1<<uint(v)) != 0) {
+	if v == 0 || (v > 0 && v < 64 && ev.views&(1<<uint(v)) != 0) || ev.highViews[v] {
 		return true
 	}
 	k := 0
@@ -103,8 +105,14 @@ func (ev *evidence) add(from lab.ID, m lab.Message) {
 	case *lab.PrePrepare:
 		ev.note(m.Seq, heard{lab.KindPrePrepare, true, m.View, m.Digest, from})
 	case *lab.NewView:
-		if m.View >= 0 && m.View < 64 {
+		switch {
+		case m.View >= 0 && m.View < 64:
 			ev.views |= 1 << uint(m.View)
+		case m.View >= 64:
+			if ev.highViews == nil {
+				ev.highViews = map[int]bool{}
+			}
+			ev.highViews[m.View] = true
 		}
 		for _, pp := range m.PrePrepares {
 			ev.note(pp.Seq, heard{lab.KindPrePrepare, true, pp.View, pp.Digest, from})

@@ -748,3 +748,19 @@ func TestEvidenceKeepsViewsAndProgressApart(t *testing.T) {
 	ev.progress++
 	assert.NoError(t, ev.check(1, 4, 2, lab.NullDigest, name))
 }
+
+func TestInView(t *testing.T) {
+	var ev evidence
+	assert.True(t, ev.inView(0, 4))
+	assert.False(t, ev.inView(1, 4))
+	ev.add(1, &lab.NewView{View: 1})
+	ev.add(2, &lab.NewView{View: 70})
+	assert.True(t, ev.inView(1, 4))
+	assert.True(t, ev.inView(70, 4))
+	assert.False(t, ev.inView(2, 4))
+	ev.add(1, &lab.StateReply{Replica: 1, View: 5})
+	assert.False(t, ev.inView(3, 4), "one state reply is not enough")
+	ev.add(2, &lab.StateReply{Replica: 2, View: 3})
+	assert.True(t, ev.inView(3, 4), "f+1 state replies at that view or later")
+	assert.False(t, ev.inView(4, 4))
+}
