@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"go/ast"
 	"go/token"
-	"strconv"
 	"strings"
 )
 
@@ -90,25 +89,15 @@ func sharedState(f *ast.File, at func(token.Pos, string)) {
 			}
 		}
 	}
-	// Which local names refer to which allowed standard packages.
-	names := map[string]string{}
 	for _, spec := range f.Imports {
-		ip, err := strconv.Unquote(spec.Path.Value)
-		if err != nil {
-			continue
-		}
-		name := ip[strings.LastIndex(ip, "/")+1:]
-		if spec.Name != nil {
-			name = spec.Name.Name
-		}
-		if name == "." {
+		if spec.Name != nil && spec.Name.Name == "." {
 			// Without the package's name in front, its variables read as
 			// the file's own names, and no rule below would see them.
-			at(spec.Pos(), fmt.Sprintf("import . %q: a dot import is not allowed; import the package by its name", ip))
-			continue
+			at(spec.Pos(), fmt.Sprintf("import . %s: a dot import is not allowed; import the package by its name", spec.Path.Value))
 		}
-		names[name] = ip
 	}
+	// Which local names refer to which allowed standard packages.
+	names := importNames(f)
 	ast.Inspect(f, func(n ast.Node) bool {
 		sel, ok := n.(*ast.SelectorExpr)
 		if !ok {

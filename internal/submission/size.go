@@ -140,9 +140,10 @@ var labInts = map[string]int64{
 	"DefaultViewChangeTimeout":  lab.DefaultViewChangeTimeout,
 }
 
-// importNames lists the names under which file f imports packages.
-func importNames(f *ast.File) map[string]bool {
-	names := map[string]bool{}
+// importNames maps each name under which file f imports a package to
+// the package's path; a dot import is under ".".
+func importNames(f *ast.File) map[string]string {
+	names := map[string]string{}
 	for _, spec := range f.Imports {
 		ip, err := strconv.Unquote(spec.Path.Value)
 		if err != nil {
@@ -152,21 +153,21 @@ func importNames(f *ast.File) map[string]bool {
 		if spec.Name != nil {
 			name = spec.Name.Name
 		}
-		names[name] = true
+		names[name] = ip
 	}
 	return names
 }
 
 // computedFromImport reports whether e is arithmetic on something selected
 // from an imported package.
-func computedFromImport(e ast.Expr, imports map[string]bool) bool {
+func computedFromImport(e ast.Expr, imports map[string]string) bool {
 	arith, selected := false, false
 	ast.Inspect(e, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.BinaryExpr:
 			arith = true
 		case *ast.SelectorExpr:
-			if x, ok := n.X.(*ast.Ident); ok && imports[x.Name] {
+			if x, ok := n.X.(*ast.Ident); ok && imports[x.Name] != "" {
 				selected = true
 			}
 		}
