@@ -252,12 +252,7 @@ func TestSafetyChecks(t *testing.T) {
 					_ = s.Do(lab.ID(i), c)
 				}
 			}
-			if tt.want == "" {
-				assert.NoError(t, s.Err())
-			} else {
-				require.Error(t, s.Err())
-				assert.Contains(t, s.Err().Error(), tt.want)
-			}
+			expectRunErr(t, s, tt.want)
 		})
 	}
 }
@@ -403,12 +398,7 @@ func TestReplyChecks(t *testing.T) {
 				}
 			}
 			_ = s.Do(0, lab.Command{Op: lab.OpProgress})
-			if tt.want == "" {
-				assert.NoError(t, s.Err())
-				return
-			}
-			require.Error(t, s.Err())
-			assert.Contains(t, s.Err().Error(), tt.want)
+			expectRunErr(t, s, tt.want)
 		})
 	}
 }
@@ -450,12 +440,7 @@ func TestCommitAckNeedsAPreparedCertificate(t *testing.T) {
 				_ = s.Do(id, lab.Command{Op: lab.OpPrepare})
 			}
 			_ = s.Do(1, lab.Command{Op: lab.OpAck})
-			if tt.want == "" {
-				assert.NoError(t, s.Err())
-				return
-			}
-			require.Error(t, s.Err())
-			assert.Contains(t, s.Err().Error(), tt.want)
+			expectRunErr(t, s, tt.want)
 		})
 	}
 }
@@ -560,12 +545,7 @@ func TestStateTransferChecks(t *testing.T) {
 			for i := 1; i < 4; i++ {
 				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpAck})
 			}
-			if tt.want == "" {
-				assert.NoError(t, s.Err())
-				return
-			}
-			require.Error(t, s.Err())
-			assert.Contains(t, s.Err().Error(), tt.want)
+			expectRunErr(t, s, tt.want)
 		})
 	}
 }
@@ -718,12 +698,7 @@ func TestProtocolChecksOnWhatIsSent(t *testing.T) {
 			for _, c := range cmds {
 				_ = s.Do(1, c)
 			}
-			if tt.want == "" {
-				assert.NoError(t, s.Err())
-				return
-			}
-			require.Error(t, s.Err())
-			assert.Contains(t, s.Err().Error(), tt.want)
+			expectRunErr(t, s, tt.want)
 		})
 	}
 }
@@ -763,4 +738,16 @@ func TestInView(t *testing.T) {
 	ev.add(2, &lab.StateReply{Replica: 2, View: 3})
 	assert.True(t, ev.inView(3, 4), "f+1 state replies at that view or later")
 	assert.False(t, ev.inView(4, 4))
+}
+
+// expectRunErr checks how a run ended: without a failure when want is
+// empty, else with one that says want.
+func expectRunErr(t *testing.T, s *Cluster, want string) {
+	t.Helper()
+	if want == "" {
+		assert.NoError(t, s.Err())
+		return
+	}
+	require.Error(t, s.Err())
+	assert.Contains(t, s.Err().Error(), want)
 }
