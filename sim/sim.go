@@ -576,7 +576,7 @@ func (s *Cluster) checkRestore(n *node, seq int, digest string) error {
 func (n *node) checkReply(r lab.Reply) error {
 	if !n.bank.Executed(r.Client, r.Timestamp) {
 		return fmt.Errorf("%s replied to %s's request %d (n%d, %s) before executing or aborting it: a reply tells how a request ended, so it goes once the bank has run the request (bank.Execute or bank.Abort)",
-			n.id, r.Client, r.Timestamp, r.Seq, outcomeWord(r.Committed))
+			n.id, r.Client, r.Timestamp, r.Seq, yesNoWord(r.Committed, "committed", "aborted"))
 	}
 	d, ok := n.executed[r.Seq]
 	switch {
@@ -589,13 +589,6 @@ func (n *node) checkReply(r lab.Reply) error {
 		return fmt.Errorf("%s replied aborted to %s's request %d at n%d, where its bank executed a request", n.id, r.Client, r.Timestamp, r.Seq)
 	}
 	return nil
-}
-
-func outcomeWord(committed bool) string {
-	if committed {
-		return "committed"
-	}
-	return "aborted"
 }
 
 // CheckpointReport is one checkpoint a replica reported through its Env.
