@@ -283,4 +283,3 @@ func startsWith(t *testing.T, got, want []string) {
 		assert.True(t, strings.HasPrefix(got[i], w), "got %q, want it to start with %q", got[i], w)
 	}
 }
-
