@@ -132,7 +132,7 @@ func (e *Events) Stepped(st lab.Status) {
 		// view change there asks for the next.
 		e.mu.Lock()
 		e.ownView = -1
-		if !typed && (why.msg == nil || lab.KindOf(why.msg) != lab.KindStateReply) {
+		if !typed && !why.by(lab.KindStateReply) {
 			e.ownView = st.View
 		}
 		e.mu.Unlock()
@@ -209,6 +209,9 @@ type stepCause struct {
 	from  lab.ID
 }
 
+// by reports whether the step was the handling of a message of kind k.
+func (c stepCause) by(k lab.Kind) bool { return c.msg != nil && lab.KindOf(c.msg) == k }
+
 // asked reports whether, from prev to st, the replica asked for a new view.
 func asked(prev, st lab.Status) bool {
 	return st.ViewChanging && (!prev.ViewChanging || st.View != prev.View)
@@ -226,7 +229,7 @@ func viewLine(prev, st lab.Status, why stepCause) string {
 		}
 		switch {
 		case why.typed:
-		case why.msg != nil && lab.KindOf(why.msg) == lab.KindViewChange:
+		case why.by(lab.KindViewChange):
 			line += " (joined the replicas that asked for it)"
 		case why.msg == nil:
 			line += " (its view-change timer expired)"
@@ -240,13 +243,13 @@ func viewLine(prev, st lab.Status, why stepCause) string {
 	switch {
 	case leads && prev.ViewChanging && prev.View == st.View:
 		line += " (this replica leads it: it sent NEW-VIEW)"
-	case why.msg != nil && lab.KindOf(why.msg) == lab.KindNewView:
+	case why.by(lab.KindNewView):
 		line += fmt.Sprintf(" (NEW-VIEW from %s)", why.from)
-	case why.msg != nil && lab.KindOf(why.msg) == lab.KindStateReply && leads:
+	case why.by(lab.KindStateReply) && leads:
 		// A restarted primary learns its view from the others: it sent
 		// no NEW-VIEW, and the view's requests wait for the next one.
 		line += " (state transfer: f+1 replicas report it; this replica leads it, but it sent no NEW-VIEW in this run)"
-	case why.msg != nil && lab.KindOf(why.msg) == lab.KindStateReply:
+	case why.by(lab.KindStateReply):
 		line += " (state transfer: f+1 replicas report it)"
 	case leads:
 		line += " (this replica leads it)"
@@ -287,7 +290,7 @@ func statusChanges(prev, st lab.Status, why stepCause) []string {
 		case lab.PhasePrepared:
 			out = append(out, fmt.Sprintf("n%d prepared: prepare yes from %s, no from %s", e.Seq, idList(e.PrepareYes), idList(e.PrepareNo)))
 		case lab.PhaseCommitted, lab.PhaseAborted:
-			if why.msg != nil && lab.KindOf(why.msg) == lab.KindStateReply {
+			if why.by(lab.KindStateReply) {
 				// Decided elsewhere: the votes this replica holds are not
 				// what decided it.
 				out = append(out, fmt.Sprintf("n%d %s by state transfer: f+1 replicas report it", e.Seq, e.Phase))
