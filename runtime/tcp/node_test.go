@@ -312,7 +312,17 @@ func TestRejoinHoldsRequestsUntilTheStateArrives(t *testing.T) {
 	deliver(2, &lab.StateReply{Replica: 2})
 	assert.Equal(t, []string{"P2 STATE-REPLY"}, look(t, c, 0).got, "the request waits for f+1 state replies")
 	deliver(3, &lab.StateReply{Replica: 3})
-	assert.Equal(t, []string{"P2 STATE-REPLY", "P3 STATE-REPLY", "client REQUEST"}, look(t, c, 0).got)
+	got := look(t, c, 0).got
+	require.GreaterOrEqual(t, len(got), 3)
+	assert.Equal(t, []string{"P2 STATE-REPLY", "P3 STATE-REPLY", "client REQUEST"}, got[:3])
 	deliver(lab.Client, &lab.Request{Client: "alice", Timestamp: 2, Op: "account=a,amount=1,operation=deposit"})
-	assert.Len(t, look(t, c, 0).got, 4, "and then requests go through at once")
+	// The pre-prepare P0 broadcast for the first request brings back the
+	// others' PREPAREs at any moment, so count the requests alone.
+	requests := 0
+	for _, m := range look(t, c, 0).got {
+		if m == "client REQUEST" {
+			requests++
+		}
+	}
+	assert.Equal(t, 2, requests, "and then requests go through at once")
 }
