@@ -10,8 +10,9 @@ import (
 // first thing that differed from what the case expects, and the command
 // that replays it, a line each. A student acts on those two; the whole
 // message, with the transcript, is in the reports, which the grade names
-// once under the list.
-func failureText(msg, name string) string {
+// once under the list. byName is the command that reruns the spec when its
+// message names none (its process died before it could).
+func failureText(msg, byName string) string {
 	var b strings.Builder
 	b.WriteString("  " + report.FirstProblem(msg) + "\n")
 	for line := range strings.SplitSeq(msg, "\n") {
@@ -20,8 +21,8 @@ func failureText(msg, name string) string {
 			return b.String()
 		}
 	}
-	if name != "" {
-		b.WriteString("  replay: make grade CASE=" + name + "\n")
+	if byName != "" {
+		b.WriteString("  replay: " + byName + "\n")
 	}
 	return b.String()
 }

@@ -2,10 +2,13 @@ package driver
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestFailureText(t *testing.T) {
@@ -21,15 +24,37 @@ func TestFailureText(t *testing.T) {
 		msg:  head + "\ntranscript (seed 1):\n" + long.String(),
 		want: "  line 30, P0 (view 0): expected stable checkpoint at n1000, found stable checkpoint at n0\n  replay: make grade CASE=case7 SEED=1 RUNS=1\n",
 	}, {
-		name: "a crash names the process's death, and the case replays by name",
+		name: "a crash names the process's death, and the case replays by name, from the folder graded",
 		msg:  "the test process died while running this spec (an os.Exit, or a panic on a goroutine of its own?); its last output:\n" + long.String(),
-		want: "  the test process died while running this spec (an os.Exit, or a panic on a goroutine of its own?); its last output:\n  replay: make grade CASE=case7\n",
+		want: "  the test process died while running this spec (an os.Exit, or a panic on a goroutine of its own?); its last output:\n  replay: make grade CASE=case7 CASES=mycases\n",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := failureText(tt.msg, "case7")
+			got := failureText(tt.msg, "make grade CASE=case7 CASES=mycases")
 			assert.Equal(t, tt.want, got)
 			assert.LessOrEqual(t, strings.Count(got, "\n"), 2, "a few lines per spec")
+		})
+	}
+}
+
+// A spec whose process died replays from what was graded: its tree, its
+// hand-in folder, its case folder and the seed asked for.
+func TestReplayByName(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(root, "solution"), 0o755))
+	tests := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"the reference, every seed", Options{Root: root, Tree: "solution"}, "make grade CASE=c"},
+		{"a seed asked for", Options{Root: root, Tree: "solution", Seed: "7"}, "make grade CASE=c SEED=7 RUNS=1"},
+		{"a folder of the TA's cases", Options{Root: root, Tree: "solution", Cases: "mycases"}, "make grade CASE=c CASES=mycases"},
+		{"a hand-in folder", Options{Root: root, Tree: "solution", Report: ReportOptions{from: "hand/in"}}, "make grade CASE=c SUBMISSION=hand/in"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.o.replayByName("c"))
 		})
 	}
 }

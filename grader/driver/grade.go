@@ -213,7 +213,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		return cmdline.ExitUsage
 	}
 	fmt.Fprint(stdout, res.Table())
-	printFailures(stdout, res, o.Reports)
+	printFailures(stdout, res, o.Reports, o.replayByName)
 	if err := writeReports(o, res, time.Since(start)); err != nil {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
 		return cmdline.ExitUsage
@@ -693,14 +693,14 @@ func SpecName(sr types.SpecReport) string {
 // did not pass: what differed first and how to replay it. The rest (the
 // whole message, the transcript, the diagram) is in the reports, and the
 // last line says where.
-func printFailures(w io.Writer, res grader.Result, reports string) {
+func printFailures(w io.Writer, res grader.Result, reports string, replay func(name string) string) {
 	failed := 0
 	for _, row := range res.Rows {
 		if row.State == "passed" {
 			continue
 		}
 		failed++
-		fmt.Fprintf(w, "\n--- %s: %s\n%s", row.Name, row.State, failureText(row.Message, row.Name))
+		fmt.Fprintf(w, "\n--- %s: %s\n%s", row.Name, row.State, failureText(row.Message, replay(row.Name)))
 	}
 	if failed > 0 {
 		fmt.Fprintf(w, "\n%d spec(s) did not pass; the whole story of each, with its transcript and diagram: %s\n", failed, filepath.Join(reports, report.HTMLFile))

@@ -463,16 +463,24 @@ func (o Options) caseOf(row grader.Row, t *report.Trace) report.Case {
 	case t != nil && t.Replay != "":
 		c.Replay = t.Replay
 	case row.Name != "":
-		// No run of it reported: every seed, unless one was asked for.
-		c.Replay = "make grade CASE=" + row.Name
-		if o.Seed != "" {
-			c.Replay += " SEED=" + o.Seed + " RUNS=1"
-		}
-		if st, err := o.settings(); err == nil {
-			c.Replay += st.ReplayTarget()
-		}
+		c.Replay = o.replayByName(row.Name)
 	}
 	return c
+}
+
+// replayByName is the command that reruns the spec called name when no run
+// of it was reported (its process died, or it did not run): every seed,
+// unless one was asked for, of what this grade graded, from the case
+// folder it graded.
+func (o Options) replayByName(name string) string {
+	cmd := "make grade CASE=" + name
+	if o.Seed != "" {
+		cmd += " SEED=" + o.Seed + " RUNS=1"
+	}
+	if st, err := o.settings(); err == nil {
+		cmd += st.ReplayTarget()
+	}
+	return cmd
 }
 
 // writeReports writes every report of a finished grade beside score.json,
