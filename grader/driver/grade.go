@@ -51,7 +51,10 @@ type Options struct {
 	// means it is never stopped from outside.
 	Ctx     context.Context
 	Overlay string // a go build -overlay file: a submission's files in the tree
-	Limits  Limits // zero means DefaultLimits
+	// Unmap turns the overlay's paths in the build's output back into the
+	// submission's own; nil when there is no overlay.
+	Unmap  func(string) string
+	Limits Limits // zero means DefaultLimits
 }
 
 // settings are what the suite is told: the cases, the tree's name and the
@@ -471,7 +474,11 @@ func buildSuite(o Options, pkg string) (string, func(), error) {
 	case why != "":
 		return "", nil, fmt.Errorf("the tree %s did not compile within %s: the compiler was stopped (a huge array or constant?)", o.Tree, o.Limits.Build)
 	}
-	return "", nil, fmt.Errorf("the tree %s does not build:\n%s", o.Tree, grader.Tail(out.String(), 60))
+	msg := out.String()
+	if o.Unmap != nil {
+		msg = o.Unmap(msg)
+	}
+	return "", nil, fmt.Errorf("the tree %s does not build:\n%s", o.Tree, grader.Tail(msg, 60))
 }
 
 // suiteRun is what one test process left: its spec reports (none if it

@@ -58,7 +58,7 @@ func openSubmission(o *Options, dir string, fs *flag.FlagSet, stdout, stderr io.
 	if len(f.Ignored) > 0 {
 		fmt.Fprintf(stdout, "  ignored, not files a student edits: %s\n", strings.Join(f.Ignored, ", "))
 	}
-	o.Root, o.Tree, o.Overlay = ws.Root, submission.Tree, ws.Overlay
+	o.Root, o.Tree, o.Overlay, o.Unmap = ws.Root, submission.Tree, ws.Overlay, ws.Unmap
 	return ws, cmdline.ExitOK
 }
 

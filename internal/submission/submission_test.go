@@ -1,6 +1,7 @@
 package submission
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,6 +123,17 @@ func TestPrepare(t *testing.T) {
 	kitCommit, err := os.ReadFile("testdata/kit/skeleton/commit.go")
 	require.NoError(t, err)
 	assert.NotEqual(t, string(clean), string(kitCommit), "the kit is not written to")
+
+	// A compiler error names the build's copy; Unmap names the student's file.
+	var copied string
+	for kitPath, sub := range overlayOf(t, w) {
+		if strings.HasSuffix(kitPath, "commit.go") {
+			copied = sub
+		}
+	}
+	require.NotEmpty(t, copied)
+	assert.Equal(t, filepath.Join(w.Found.Dir, "commit.go")+":25:2: declared and not used: x",
+		w.Unmap(copied+":25:2: declared and not used: x"))
 
 	require.NoError(t, w.Close())
 	assert.NoFileExists(t, w.Overlay, "closing removes the overlay")
@@ -282,4 +294,14 @@ func startsWith(t *testing.T, got, want []string) {
 	for i, w := range want {
 		assert.True(t, strings.HasPrefix(got[i], w), "got %q, want it to start with %q", got[i], w)
 	}
+}
+
+// overlayOf reads the workspace's overlay: each kit path and its copy.
+func overlayOf(t *testing.T, w *Workspace) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(w.Overlay)
+	require.NoError(t, err)
+	var o struct{ Replace map[string]string }
+	require.NoError(t, json.Unmarshal(data, &o))
+	return o.Replace
 }

@@ -198,6 +198,14 @@ func Prepare(kitRoot, dir string) (*Workspace, []Violation, error) {
 	return w, nil, nil
 }
 
+// Unmap turns the paths of the submitted files' copies in what the build
+// printed (a compiler error, say) back into the paths they were read
+// from, so that a message leads to the student's file, not to a
+// temporary copy that is gone by the time anyone reads it.
+func (w *Workspace) Unmap(out string) string {
+	return strings.ReplaceAll(out, w.dir+string(filepath.Separator), w.Found.Dir+string(filepath.Separator))
+}
+
 // Files returns the tree's editable files as the build sees them: each
 // path in the kit's tree, read through the overlay.
 func (w *Workspace) Files() (map[string][]byte, error) {
