@@ -21,7 +21,8 @@ const RobustnessDir = "robustness"
 
 // LoadCases parses every case file in dir and in dir/robustness, the lab's
 // cases first, each group sorted by file name. A malformed file is an
-// error naming file and line; so is a folder with no cases.
+// error naming file and line; so is a folder with no cases, and so are two
+// cases that would be graded as one (see checkUnique).
 func LoadCases(dir string) ([]*script.Case, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -59,6 +60,7 @@ func LoadCases(dir string) ([]*script.Case, error) {
 		}
 		cases = append(cases, c)
 	}
+	errs = append(errs, checkUnique(cases)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -66,6 +68,32 @@ func LoadCases(dir string) ([]*script.Case, error) {
 		return nil, fmt.Errorf("no %s files in %s", CaseExt, dir)
 	}
 	return cases, nil
+}
+
+// checkUnique refuses two cases with the same name or the same title. The
+// name (the file's, see Name) labels the spec, keys its row in the reports
+// and is what CASE= selects, so two files of one name, one in the folder
+// and one in robustness/, would share a row and run together; the title is
+// the spec's text and the heading a student reads. Both are compared
+// ignoring case, as Ginkgo's label filters compare labels.
+func checkUnique(cases []*script.Case) []error {
+	var errs []error
+	names, titles := map[string]*script.Case{}, map[string]*script.Case{}
+	for _, c := range cases {
+		name := strings.ToLower(Name(c))
+		if first, ok := names[name]; ok {
+			errs = append(errs, fmt.Errorf("%s and %s: two cases named %q (a case's name is its file name, which CASE= selects and the reports key its score by): rename one", first.File, c.File, Name(c)))
+		} else {
+			names[name] = c
+		}
+		title := strings.ToLower(strings.TrimSpace(c.Title))
+		if first, ok := titles[title]; ok {
+			errs = append(errs, fmt.Errorf("%s and %s: two cases titled %q (the title is the spec's name in the reports): give each its own", first.File, c.File, c.Title))
+		} else {
+			titles[title] = c
+		}
+	}
+	return errs
 }
 
 // Robust reports whether c is a robustness case.
