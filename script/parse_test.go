@@ -1,9 +1,12 @@
 package script
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // parseErr parses text as x.case and returns its error's text, "" when it
@@ -40,4 +43,87 @@ func TestParseBoundsTicks(t *testing.T) {
 			assert.Contains(t, got, tt.err)
 		})
 	}
+}
+
+// deposit is a case from the lab's transcripts, one line a string.
+var deposit = []string{
+	"title: TA5 - base deposit",
+	"points: 5",
+	"phases: pre-prepare, prepare, commit",
+	"balances: alice=100",
+	"votes: manual",
+	"byzantine: P3",
+	"",
+	"client: send account=alice,amount=10,operation=deposit",
+	"P0 (primary): tx",
+	"P1, P2, P3: prepare yes",
+	"P0, P1, P2, P3: progress",
+	"P0 (primary): status",
+	"P0, P1, P2, P3: ack commit",
+	"P0, P1, P2, P3: progress",
+	"",
+	"expect P0, P1, P2, P3: request 1 committed",
+	"expect P0, P1, P2, P3: balance alice=110",
+	"expect client: request 1 committed",
+}
+
+// depositWith is deposit with line n (from 1) replaced by edit(line).
+func depositWith(n int, edit func(string) string) string {
+	lines := slices.Clone(deposit)
+	lines[n-1] = edit(lines[n-1])
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func TestParseTrailingComments(t *testing.T) {
+	want, err := Parse("x.case", depositWith(1, func(l string) string { return l }))
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		line    int
+		comment string
+	}{
+		{"after points", 2, " # five points"},
+		{"after votes", 5, " # typed"},
+		{"after the Byzantine replicas", 6, " # the liar"},
+		{"after the title", 1, " # the first"},
+		{"after a send", 8, " # ten"},
+		{"after a bare tx, two spaces before", 9, "  # order it"},
+		{"after a vote, three spaces before", 10, "   # everyone votes yes"},
+		{"after progress, a tab before", 11, "\t# all four"},
+		{"after status", 12, " # look"},
+		{"after ack commit", 13, " # all four"},
+		{"after a balance", 17, "  # was 100"},
+		{"after the client's outcome", 18, " # the client too"},
+		{"a comment holding a colon and a hash", 13, " # note: P0 # again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse("x.case", depositWith(tt.line, func(l string) string { return l + tt.comment }))
+			require.NoError(t, err)
+			assert.Equal(t, want, got, "the comment changes nothing")
+		})
+	}
+}
+
+func TestParseComments(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		err  string // "" when the case parses
+	}{
+		{"a whole-line comment among the headers", depositWith(4, func(l string) string { return l + "\n# a comment among headers" }), ""},
+		{"an indented comment", depositWith(11, func(l string) string { return l + "\n   # indented" }), ""},
+		{"a tab-indented comment", depositWith(11, func(l string) string { return l + "\n\t# indented" }), ""},
+		{"a hash inside a word is kept", depositWith(1, func(string) string { return "title: Case#5 - deposit" }), ""},
+		{"a C-style comment", depositWith(11, func(l string) string { return l + "\n// C-style comment" }), `x.case:12: "// C-style comment": a comment starts with "#", not "//"`},
+		{"a C-style comment with a colon", depositWith(11, func(l string) string { return l + "\n// note: here" }), `x.case:12: "// note: here": a comment starts with "#", not "//"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.err, parseErr(tt.text), tt.text)
+		})
+	}
+	c, err := Parse("x.case", depositWith(1, func(string) string { return "title: Case#5 - deposit # the fifth" }))
+	require.NoError(t, err)
+	assert.Equal(t, "Case#5 - deposit", c.Title)
 }

@@ -25,8 +25,10 @@
 //
 // Text in parentheses after a replica's name, "(primary)" or "(replica,
 // Byzantine)", is a note for the reader and is ignored, so a transcript can
-// be pasted as it was printed. Blank lines and lines starting with # are
-// skipped. The same command parser serves the cluster console.
+// be pasted as it was printed. Blank lines are skipped, and so is a
+// comment: from a "#" that starts a line, or follows a space or a tab, to
+// the end of the line (see stripComment). The same command parser serves
+// the cluster console.
 package script
 
 import (
@@ -268,12 +270,15 @@ func Parse(file, text string) (*Case, error) {
 	c := &Case{File: file, N: 4, Manual: true, Balances: map[string]int{}}
 	seen := map[string]bool{}
 	for i, raw := range strings.Split(text, "\n") {
-		line := strings.TrimSpace(raw)
-		if line == "" || strings.HasPrefix(line, "#") {
+		line := strings.TrimSpace(stripComment(raw))
+		if line == "" {
 			continue
 		}
 		fail := func(format string, args ...any) error {
 			return &Error{File: file, Line: i + 1, Msg: fmt.Sprintf(format, args...)}
+		}
+		if strings.HasPrefix(line, "//") {
+			return nil, fail("%q: a comment starts with \"#\", not \"//\"", line)
 		}
 		left, right, ok := strings.Cut(line, ":")
 		if !ok {
@@ -407,6 +412,20 @@ func Parse(file, text string) (*Case, error) {
 		}
 	}
 	return c, nil
+}
+
+// stripComment cuts a comment off a line: a "#" that starts the line,
+// after any indentation, or that follows a space or a tab, starts one, to
+// the end of the line. A "#" inside a word ("n#1") is kept, so that only
+// what a reader takes for a comment is dropped; no step, expectation or
+// operation has a "#" after a space.
+func stripComment(line string) string {
+	for i := range len(line) {
+		if line[i] == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
+			return line[:i]
+		}
+	}
+	return line
 }
 
 // checkExpect checks an expect or check line against the steps before it:
