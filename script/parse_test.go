@@ -127,3 +127,57 @@ func TestParseComments(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Case#5 - deposit", c.Title)
 }
+
+func TestParseExplainsMistakes(t *testing.T) {
+	const headers = "title, points, phases, balances, votes, replicas, byzantine, checkpoint-interval, window, explore"
+	const noOp = `client: want "send account=A,amount=N,operation=deposit|withdraw [times N]": the operation is missing (such as account=alice,amount=10,operation=deposit)`
+	line := func(n int, text string) string { return depositWith(n, func(string) string { return text }) }
+	tests := []struct {
+		name string
+		text string
+		err  string
+	}{
+		{"a misspelt header", depositWith(5, func(l string) string { return l + "\nreplica: 4" }),
+			`x.case:6: unknown header "replica": did you mean "replicas"? (the headers are ` + headers + ")"},
+		{"a header with a letter too many", line(4, "ballances: alice=100"), `x.case:4: unknown header "ballances": did you mean "balances"? (the headers are ` + headers + ")"},
+		{"a header with an underscore", line(5, "votes: manual\nCheckpoint_Interval: 5"), `x.case:6: unknown header "Checkpoint_Interval": did you mean "checkpoint-interval"? (the headers are ` + headers + ")"},
+		{"a misspelt client", line(8, "clent: send account=alice,amount=10,operation=deposit"), `x.case:8: "clent" is neither a header nor a replica name: did you mean "client"?`},
+		{"a word like nothing known", line(6, "liar: P3"), `x.case:6: "liar" is neither a header (` + headers + `) nor a replica name (P0, P1, ...)`},
+		{"a letter for a digit in a replica", line(10, "Pl, P2, P3: prepare yes"), `x.case:10: unknown replica "Pl": did you mean P1?`},
+		{"a send with no operation", line(8, "client: send"), "x.case:8: " + noOp},
+		{"a queue with no operation", line(8, "client: queue"), "x.case:8: " + noOp},
+		{"times with no operation", line(8, "client: send times 3"), "x.case:8: " + noOp},
+		{"an invalid request with no operation", line(8, "client: send (invalid)"), "x.case:8: " + noOp},
+		{"nothing for the client", line(8, "client:"), "x.case:8: " + noOp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.err, parseErr(tt.text))
+		})
+	}
+}
+
+func TestParseIgnoresTabsAndByteOrderMarks(t *testing.T) {
+	want, err := Parse("x.case", depositWith(1, func(l string) string { return l }))
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		text string
+	}{
+		{"a tab after expect", depositWith(17, func(string) string { return "expect\tP0, P1, P2, P3:\tbalance alice=110" })},
+		{"tabs in a step", depositWith(10, func(string) string { return "P1,\tP2,\tP3:\tprepare\tyes" })},
+		{"a byte-order mark", "\ufeff" + depositWith(1, func(l string) string { return l })},
+		{"a byte-order mark and CRLF line ends", "\ufeff" + strings.ReplaceAll(depositWith(1, func(l string) string { return l }), "\n", "\r\n")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse("x.case", tt.text)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		})
+	}
+	c, err := Parse("x.case", depositWith(14, func(l string) string { return l + "\ncheck\tP0:\texecuted 1" }))
+	require.NoError(t, err, "a tab after check")
+	assert.Equal(t, Assert, c.Steps[len(c.Steps)-1].Action)
+	assert.Equal(t, "check P0: executed 1", c.Steps[len(c.Steps)-1].Text)
+}

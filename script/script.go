@@ -269,8 +269,12 @@ func (e *Error) Error() string {
 func Parse(file, text string) (*Case, error) {
 	c := &Case{File: file, N: 4, Manual: true, Balances: map[string]int{}}
 	seen := map[string]bool{}
+	// An editor may begin the file with a byte-order mark, which would
+	// otherwise stick to the first header's name.
+	text = strings.TrimPrefix(text, "\ufeff")
 	for i, raw := range strings.Split(text, "\n") {
-		line := strings.TrimSpace(stripComment(raw))
+		// A tab is a space: "expect\tP0: ..." is an expect line.
+		line := strings.TrimSpace(stripComment(strings.ReplaceAll(raw, "\t", " ")))
 		if line == "" {
 			continue
 		}
@@ -361,6 +365,9 @@ func Parse(file, text string) (*Case, error) {
 			}
 			c.Steps = append(c.Steps, Step{Line: i + 1, Text: "tick " + right, Action: Tick, Ticks: n})
 		default:
+			if err := unknownKey(left); err != nil {
+				return nil, fail("%v", err)
+			}
 			if len(c.Expects) > 0 {
 				return nil, fail("step after the first expect line; expect lines come last")
 			}
@@ -543,6 +550,70 @@ func (e Explore) Runs() int {
 }
 
 func isHeader(key string) bool { return slices.Contains(headers, key) }
+
+// lineWords are the words other than headers that may stand before a
+// line's colon.
+var lineWords = []string{"client", "tick", "network", "expect", "check"}
+
+// unknownKey explains a line whose left side is one word that names
+// neither a header, nor a replica, nor the client, tick or network: a
+// misspelt header ("replica: 4") would otherwise be reported as a replica
+// name that is not one. It suggests the nearest word, within two typos.
+// It is nil for anything else, which the step parser explains.
+func unknownKey(left string) error {
+	key := strings.ToLower(strings.TrimSpace(left))
+	if key == "" || strings.ContainsAny(key, ", ()") || slices.Contains(lineWords, key) {
+		return nil
+	}
+	if _, err := lab.ParseID(key); err == nil {
+		return nil
+	}
+	if strings.Contains(replicaError(key).Error(), "did you mean") {
+		return nil // "Pl" for P1: the replica parser's guess is the better one
+	}
+	list := strings.Join(headers, ", ")
+	switch near := nearest(key, slices.Concat(headers, lineWords)); {
+	case isHeader(near):
+		return fmt.Errorf("unknown header %q: did you mean %q? (the headers are %s)", left, near, list)
+	case near != "":
+		return fmt.Errorf("%q is neither a header nor a replica name: did you mean %q?", left, near)
+	}
+	return fmt.Errorf("%q is neither a header (%s) nor a replica name (P0, P1, ...)", left, list)
+}
+
+// nearest returns the word of words closest to w, when at most two edits
+// (a letter added, dropped or changed) away and fewer than w has letters;
+// otherwise "".
+func nearest(w string, words []string) string {
+	best, bestD := "", 3
+	for _, c := range words {
+		if d := editDistance(w, c); d < bestD && d < len(w) {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
 
 func (c *Case) header(key, v string) error {
 	switch key {
@@ -749,14 +820,11 @@ const MaxTimes = 5000
 // may be left out, as in the lab's transcripts.
 func parseSend(command string) (string, int, error) {
 	text := strings.TrimSpace(command)
-	for _, verb := range []string{"send ", "tx "} {
-		if strings.HasPrefix(strings.ToLower(text), verb) {
-			text = strings.TrimSpace(text[len(verb):])
-			break
-		}
+	if f := strings.Fields(text); len(f) > 0 && (strings.EqualFold(f[0], "send") || strings.EqualFold(f[0], "tx")) {
+		text = strings.TrimSpace(text[len(f[0]):])
 	}
 	times := 1
-	if op, n, ok := strings.Cut(text, " times "); ok {
+	if op, n, ok := strings.Cut(" "+text, " times "); ok {
 		t, err := positive(strings.TrimSpace(n))
 		if err != nil {
 			return "", 0, fmt.Errorf("times: %v", err)
@@ -766,10 +834,15 @@ func parseSend(command string) (string, int, error) {
 		}
 		text, times = strings.TrimSpace(op), t
 	}
-	if op, ok := strings.CutSuffix(text, "(invalid)"); ok {
+	op, invalid := strings.CutSuffix(text, "(invalid)")
+	if text = strings.TrimSpace(op); text == "" {
+		// Said apart, as the bank's own message would quote the verb or
+		// the times as a malformed operation.
+		return "", 0, fmt.Errorf("client: want \"send account=A,amount=N,operation=deposit|withdraw [times N]\": the operation is missing (such as account=alice,amount=10,operation=deposit)")
+	}
+	if invalid {
 		// A request meant to be refused: well formed, but the bank's rules
 		// are not checked.
-		text = strings.TrimSpace(op)
 		if _, err := lab.ParseOperation(text); err != nil {
 			return "", 0, fmt.Errorf("client: %v", err)
 		}
