@@ -334,10 +334,12 @@ func Parse(file, text string) (*Case, error) {
 				return nil, fail("tick: at most %v", err)
 			}
 			e.Line = i + 1
+			// Checked with the step in place: its own ticks may bring
+			// what it waits for, a view change for one.
+			c.Steps = append(c.Steps, Step{Line: i + 1, Text: "tick: " + right, Action: TickUntil, Expect: e, Ticks: limit})
 			if err := c.checkExpect(*e); err != nil {
 				return nil, fail("%v", err)
 			}
-			c.Steps = append(c.Steps, Step{Line: i + 1, Text: "tick: " + right, Action: TickUntil, Expect: e, Ticks: limit})
 		case key == "network":
 			if len(c.Expects) > 0 {
 				return nil, fail("step after the first expect line; expect lines come last")
@@ -418,6 +420,9 @@ func Parse(file, text string) (*Case, error) {
 			return nil, &Error{File: file, Line: e.Line, Msg: err.Error()}
 		}
 	}
+	if err := c.contradiction(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -436,7 +441,8 @@ func stripComment(line string) string {
 }
 
 // checkExpect checks an expect or check line against the steps before it:
-// the replicas it names exist and the request it names has been sent.
+// the replicas it names exist, the request it names has been sent, and
+// what it expects is within reach (see possible).
 func (c *Case) checkExpect(e Expect) error {
 	sends := c.requests()
 	if e.Kind == ExpectOutcome && e.Request > sends {
@@ -457,7 +463,7 @@ func (c *Case) checkExpect(e Expect) error {
 			}
 		}
 	}
-	return nil
+	return c.possible(e)
 }
 
 // requests counts the requests the steps so far make the client send or
