@@ -23,6 +23,12 @@
 //
 //	check P1, P2, P3: view 1 primary P1
 //
+// An operation alone at a replica, after a bare "tx", is the line the
+// lab's transcripts show typed at the primary's data> prompt; it sends
+// nothing, and checks that the replica is ordering that operation:
+//
+//	P0 (primary): account=alice,amount=100,operation=deposit
+//
 // Text in parentheses after a replica's name, "(primary)" or "(replica,
 // Byzantine)", is a note for the reader and is ignored, so a transcript can
 // be pasted as it was printed. Blank lines are skipped, and so is a
