@@ -23,10 +23,18 @@
 //
 //	check P1, P2, P3: view 1 primary P1
 //
+// An operation alone at a replica, after a bare "tx", is the line the
+// lab's transcripts show typed at the primary's data> prompt; it sends
+// nothing, and checks that the replica is ordering that operation:
+//
+//	P0 (primary): account=alice,amount=100,operation=deposit
+//
 // Text in parentheses after a replica's name, "(primary)" or "(replica,
 // Byzantine)", is a note for the reader and is ignored, so a transcript can
-// be pasted as it was printed. Blank lines and lines starting with # are
-// skipped. The same command parser serves the cluster console.
+// be pasted as it was printed. Blank lines are skipped, and so is a
+// comment: from a "#" that starts a line, or follows a space or a tab, to
+// the end of the line (see stripComment). The same command parser serves
+// the cluster console.
 package script
 
 import (
@@ -267,13 +275,20 @@ func (e *Error) Error() string {
 func Parse(file, text string) (*Case, error) {
 	c := &Case{File: file, N: 4, Manual: true, Balances: map[string]int{}}
 	seen := map[string]bool{}
+	// An editor may begin the file with a byte-order mark, which would
+	// otherwise stick to the first header's name.
+	text = strings.TrimPrefix(text, "\ufeff")
 	for i, raw := range strings.Split(text, "\n") {
-		line := strings.TrimSpace(raw)
-		if line == "" || strings.HasPrefix(line, "#") {
+		// A tab is a space: "expect\tP0: ..." is an expect line.
+		line := strings.TrimSpace(stripComment(strings.ReplaceAll(raw, "\t", " ")))
+		if line == "" {
 			continue
 		}
 		fail := func(format string, args ...any) error {
 			return &Error{File: file, Line: i + 1, Msg: fmt.Sprintf(format, args...)}
+		}
+		if strings.HasPrefix(line, "//") {
+			return nil, fail("%q: a comment starts with \"#\", not \"//\"", line)
 		}
 		left, right, ok := strings.Cut(line, ":")
 		if !ok {
@@ -321,11 +336,16 @@ func Parse(file, text string) (*Case, error) {
 			if err != nil {
 				return nil, fail("%v", err)
 			}
+			if err := c.tickBudget(limit); err != nil {
+				return nil, fail("tick: at most %v", err)
+			}
 			e.Line = i + 1
+			// Checked with the step in place: its own ticks may bring
+			// what it waits for, a view change for one.
+			c.Steps = append(c.Steps, Step{Line: i + 1, Text: "tick: " + right, Action: TickUntil, Expect: e, Ticks: limit})
 			if err := c.checkExpect(*e); err != nil {
 				return nil, fail("%v", err)
 			}
-			c.Steps = append(c.Steps, Step{Line: i + 1, Text: "tick: " + right, Action: TickUntil, Expect: e, Ticks: limit})
 		case key == "network":
 			if len(c.Expects) > 0 {
 				return nil, fail("step after the first expect line; expect lines come last")
@@ -342,6 +362,9 @@ func Parse(file, text string) (*Case, error) {
 			c.Steps = append(c.Steps, s)
 		case key == "tick":
 			n, err := positive(right)
+			if err == nil {
+				err = c.tickBudget(n)
+			}
 			if err != nil {
 				return nil, fail("tick: %v", err)
 			}
@@ -350,6 +373,9 @@ func Parse(file, text string) (*Case, error) {
 			}
 			c.Steps = append(c.Steps, Step{Line: i + 1, Text: "tick " + right, Action: Tick, Ticks: n})
 		default:
+			if err := unknownKey(left); err != nil {
+				return nil, fail("%v", err)
+			}
 			if len(c.Expects) > 0 {
 				return nil, fail("step after the first expect line; expect lines come last")
 			}
@@ -400,11 +426,29 @@ func Parse(file, text string) (*Case, error) {
 			return nil, &Error{File: file, Line: e.Line, Msg: err.Error()}
 		}
 	}
+	if err := c.contradiction(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
+// stripComment cuts a comment off a line: a "#" that starts the line,
+// after any indentation, or that follows a space or a tab, starts one, to
+// the end of the line. A "#" inside a word ("n#1") is kept, so that only
+// what a reader takes for a comment is dropped; no step, expectation or
+// operation has a "#" after a space.
+func stripComment(line string) string {
+	for i := range len(line) {
+		if line[i] == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
+			return line[:i]
+		}
+	}
+	return line
+}
+
 // checkExpect checks an expect or check line against the steps before it:
-// the replicas it names exist and the request it names has been sent.
+// the replicas it names exist, the request it names has been sent, and
+// what it expects is within reach (see possible).
 func (c *Case) checkExpect(e Expect) error {
 	sends := c.requests()
 	if e.Kind == ExpectOutcome && e.Request > sends {
@@ -425,7 +469,7 @@ func (c *Case) checkExpect(e Expect) error {
 			}
 		}
 	}
-	return nil
+	return c.possible(e)
 }
 
 // requests counts the requests the steps so far make the client send or
@@ -442,6 +486,32 @@ func (c *Case) requests() int {
 		}
 	}
 	return n
+}
+
+// MaxTicks bounds the ticks of one case: its "tick: N" lines and the "at
+// most N" of its "tick: until" lines, all together. Every tick is played
+// under every seed and leaves its mark in the trace, so a case asking for
+// a billion would run out of memory or time, and the grade would blame
+// the replica. The shipped cases tick 600 times at most; the view-change
+// timer, doubling from 20 ticks, times out eight views in a row within
+// 5,100.
+const MaxTicks = 10000
+
+// tickBudget checks that n more ticks keep the case within MaxTicks.
+func (c *Case) tickBudget(n int) error {
+	if n > MaxTicks {
+		return fmt.Errorf("%d: a case ticks at most %d times in all", n, MaxTicks)
+	}
+	spent := 0
+	for _, s := range c.Steps {
+		if s.Action == Tick || s.Action == TickUntil {
+			spent += s.Ticks
+		}
+	}
+	if spent+n > MaxTicks {
+		return fmt.Errorf("%d: with the %d ticks of the lines before, more than the %d a case ticks at most in all", n, spent, MaxTicks)
+	}
+	return nil
 }
 
 // Phases a case may name; they are the TODO phases of the skeleton, in
@@ -492,6 +562,70 @@ func (e Explore) Runs() int {
 }
 
 func isHeader(key string) bool { return slices.Contains(headers, key) }
+
+// lineWords are the words other than headers that may stand before a
+// line's colon.
+var lineWords = []string{"client", "tick", "network", "expect", "check"}
+
+// unknownKey explains a line whose left side is one word that names
+// neither a header, nor a replica, nor the client, tick or network: a
+// misspelt header ("replica: 4") would otherwise be reported as a replica
+// name that is not one. It suggests the nearest word, within two typos.
+// It is nil for anything else, which the step parser explains.
+func unknownKey(left string) error {
+	key := strings.ToLower(strings.TrimSpace(left))
+	if key == "" || strings.ContainsAny(key, ", ()") || slices.Contains(lineWords, key) {
+		return nil
+	}
+	if _, err := lab.ParseID(key); err == nil {
+		return nil
+	}
+	if strings.Contains(replicaError(key).Error(), "did you mean") {
+		return nil // "Pl" for P1: the replica parser's guess is the better one
+	}
+	list := strings.Join(headers, ", ")
+	switch near := nearest(key, slices.Concat(headers, lineWords)); {
+	case isHeader(near):
+		return fmt.Errorf("unknown header %q: did you mean %q? (the headers are %s)", left, near, list)
+	case near != "":
+		return fmt.Errorf("%q is neither a header nor a replica name: did you mean %q?", left, near)
+	}
+	return fmt.Errorf("%q is neither a header (%s) nor a replica name (P0, P1, ...)", left, list)
+}
+
+// nearest returns the word of words closest to w, when at most two edits
+// (a letter added, dropped or changed) away and fewer than w has letters;
+// otherwise "".
+func nearest(w string, words []string) string {
+	best, bestD := "", 3
+	for _, c := range words {
+		if d := editDistance(w, c); d < bestD && d < len(w) {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
 
 func (c *Case) header(key, v string) error {
 	switch key {
@@ -698,14 +832,11 @@ const MaxTimes = 5000
 // may be left out, as in the lab's transcripts.
 func parseSend(command string) (string, int, error) {
 	text := strings.TrimSpace(command)
-	for _, verb := range []string{"send ", "tx "} {
-		if strings.HasPrefix(strings.ToLower(text), verb) {
-			text = strings.TrimSpace(text[len(verb):])
-			break
-		}
+	if f := strings.Fields(text); len(f) > 0 && (strings.EqualFold(f[0], "send") || strings.EqualFold(f[0], "tx")) {
+		text = strings.TrimSpace(text[len(f[0]):])
 	}
 	times := 1
-	if op, n, ok := strings.Cut(text, " times "); ok {
+	if op, n, ok := strings.Cut(" "+text, " times "); ok {
 		t, err := positive(strings.TrimSpace(n))
 		if err != nil {
 			return "", 0, fmt.Errorf("times: %v", err)
@@ -715,10 +846,15 @@ func parseSend(command string) (string, int, error) {
 		}
 		text, times = strings.TrimSpace(op), t
 	}
-	if op, ok := strings.CutSuffix(text, "(invalid)"); ok {
+	op, invalid := strings.CutSuffix(text, "(invalid)")
+	if text = strings.TrimSpace(op); text == "" {
+		// Said apart, as the bank's own message would quote the verb or
+		// the times as a malformed operation.
+		return "", 0, fmt.Errorf("client: want \"send account=A,amount=N,operation=deposit|withdraw [times N]\": the operation is missing (such as account=alice,amount=10,operation=deposit)")
+	}
+	if invalid {
 		// A request meant to be refused: well formed, but the bank's rules
 		// are not checked.
-		text = strings.TrimSpace(op)
 		if _, err := lab.ParseOperation(text); err != nil {
 			return "", 0, fmt.Errorf("client: %v", err)
 		}
