@@ -403,6 +403,23 @@ func TestReplyChecks(t *testing.T) {
 	}
 }
 
+// Send is for replicas: a reply sent with it, which would skip the checks
+// Reply makes, never reaches the client, as over TCP.
+func TestAReplySentWithSendIsDropped(t *testing.T) {
+	s, _ := cluster(t, Options{}, func(f *fake) {
+		f.onReceive = func(f *fake, _ lab.ID, m lab.Message) {
+			if q, ok := m.(*lab.Request); ok {
+				f.env.Send(lab.Client, &lab.Reply{Seq: 1, Client: q.Client, Timestamp: q.Timestamp, Replica: f.id, Committed: true, Result: "a=1"})
+			}
+		}
+	})
+	n := s.Send("account=a,amount=1,operation=deposit")
+	require.NoError(t, s.Err())
+	done, _ := s.Outcome(n)
+	assert.False(t, done, "no outcome from replies that went around Reply")
+	assert.Empty(t, s.Replies(n))
+}
+
 func TestCommitAckNeedsAPreparedCertificate(t *testing.T) {
 	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
 	d := lab.Digest(req)
