@@ -327,7 +327,21 @@ func (s *Cluster) deliverOne() {
 	s.trace.deliver(from, to, m, false, data)
 	n.see(m)
 	n.heard.add(from, m)
-	n.receive(from, m)
+	n.receive(from, n.handed(m, data))
+}
+
+// handed is the message replica n is handed: a copy of its own when the
+// simulator keeps m, so that what the replica does to what it receives
+// changes neither the report nor the adversary's votes. The simulator keeps
+// every message in the trace, and the pre-prepares a Byzantine replica
+// receives, on which its scripted votes and forgeries rest (see). A quiet
+// run keeps nothing else an honest replica receives for later: those go as
+// they are.
+func (n *node) handed(m lab.Message, data []byte) lab.Message {
+	if n.sim.trace.quiet && n.honest {
+		return m
+	}
+	return clone(m, data)
 }
 
 // ErrCut stops a run that reached Options.Cut.
@@ -743,30 +757,37 @@ func (s *Cluster) sent(m lab.Message) ([]byte, lab.Message) {
 			return data, m // read at once and never kept: no copy needed
 		}
 	}
-	switch m := m.(type) { // the busiest kinds hold no pointers: a copy of the value will do
+	return data, clone(m, data)
+}
+
+// clone copies m, whose encoding is data: the busiest kinds by value,
+// since they hold no pointers but a request's, whose fields are strings
+// that nothing changes; the others by decoding data.
+func clone(m lab.Message, data []byte) lab.Message {
+	switch m := m.(type) {
 	case *lab.Prepare:
 		c := *m
-		return data, &c
+		return &c
 	case *lab.Commit:
 		c := *m
-		return data, &c
+		return &c
 	case *lab.Checkpoint:
 		c := *m
-		return data, &c
-	case *lab.PrePrepare: // a request's fields are strings, which nothing changes
+		return &c
+	case *lab.PrePrepare:
 		c := *m
 		if m.Request != nil {
 			r := *m.Request
 			c.Request = &r
 		}
 		c.Batch = slices.Clone(m.Batch)
-		return data, &c
+		return &c
 	}
 	c, err := wire.Decode(data)
 	if err != nil {
-		return data, m // the delivery will fail on it, and say why
+		return m // the delivery will fail on it, and say why
 	}
-	return data, c
+	return c
 }
 
 // lied passes a copy of m through the replica's lie, so that the lie

@@ -271,6 +271,32 @@ func TestVoteToForgesAboutTheLastPrePrepare(t *testing.T) {
 		"a forged vote arrives twice, about the pre-prepare P3 last received")
 }
 
+// What a replica does to a message it received is its own business: the
+// adversary's votes and the transcript keep what was delivered.
+func TestAReplicaChangesOnlyItsOwnCopyOfWhatItReceives(t *testing.T) {
+	for _, quiet := range []bool{false, true} {
+		t.Run(fmt.Sprintf("quiet=%v", quiet), func(t *testing.T) {
+			s, fakes := cluster(t, Options{Byzantine: []lab.ID{3}, Quiet: quiet}, func(f *fake) {
+				f.onDo = func(f *fake, c lab.Command) error {
+					f.env.Broadcast(&lab.PrePrepare{View: 0, Seq: 4, Digest: "d"})
+					return nil
+				}
+				f.onReceive = func(f *fake, _ lab.ID, m lab.Message) {
+					if pp, ok := m.(*lab.PrePrepare); ok {
+						pp.Seq, pp.Digest = -7, "scribbled"
+					}
+				}
+			})
+			require.NoError(t, s.Do(0, lab.Command{Op: lab.OpPropose}))
+			require.NoError(t, s.VoteTo(3, 1, lab.OpAck, false))
+			assert.Equal(t, []string{"P0:PRE-PREPARE v0 n4 null", "P3:COMMIT v0 n4 abort", "P3:COMMIT v0 n4 abort"}, fakes[1].got)
+			if !quiet {
+				assert.NotContains(t, s.Trace().Transcript(true), "n-7")
+			}
+		})
+	}
+}
+
 // chatty replicas answer every message, so the order of delivery shows in
 // the trace.
 func chatty(f *fake) {
