@@ -21,7 +21,10 @@ import (
 //     strconv and unicode export a few, all writable), and so no dot
 //     import, which would hide such a use behind a bare name;
 //   - no iter.Pull: its coroutine is a goroutine in all but name, and one
-//     never stopped outlives the replica.
+//     never stopped outlives the replica;
+//   - no fmt.State or fmt.ScanState: fmt hands a Format or Scan method its
+//     own printer or scanner, which it keeps in a pool that every replica
+//     in the process draws from, so one kept is a mailbox between them.
 //
 // Constants, types and functions stay legal: they hold no state.
 
@@ -110,6 +113,8 @@ func sharedState(f *ast.File, at func(token.Pos, string)) {
 				at(sel.Pos(), ip+"."+sel.Sel.Name+" is a variable that every replica in the process shares: a replica may not use it")
 			case ok && ip == "iter" && strings.HasPrefix(sel.Sel.Name, "Pull"):
 				at(sel.Pos(), "iter."+sel.Sel.Name+" starts a coroutine, which outlives the call that made it unless stopped: a replica may not start one (range over the sequence instead)")
+			case ok && ip == "fmt" && (sel.Sel.Name == "State" || sel.Sel.Name == "ScanState"):
+				at(sel.Pos(), "fmt."+sel.Sel.Name+" is fmt's own printer or scanner, which fmt keeps in a pool that every replica in the process shares: a replica may not use it (give a type a String method instead of a Format method)")
 			}
 		}
 		return true

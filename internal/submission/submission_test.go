@@ -247,6 +247,13 @@ func TestReadRefusesALinkedFolder(t *testing.T) {
 	}
 }
 
+func TestRulesRefuseFmtsOwnPrinterAndScanner(t *testing.T) {
+	got := violations(t, "testdata/fmtstate/recovery.go")
+	require.Len(t, got, 2, "%q", got)
+	assert.Contains(t, got[0], "recovery.go:10: fmt.State is fmt's own printer")
+	assert.Contains(t, got[1], "recovery.go:14: fmt.ScanState is fmt's own printer or scanner")
+}
+
 func TestRulesRefuseDotImportsAndCoroutines(t *testing.T) {
 	got := violations(t, "testdata/dot/recovery.go")
 	require.Len(t, got, 2, "%q", got)

@@ -1,0 +1,18 @@
+package skeleton
+
+import (
+	"fmt"
+)
+
+type mailbox struct{ kept any }
+
+// Format would keep fmt's own printer, which every replica shares.
+func (m *mailbox) Format(f fmt.State, verb rune) { m.kept = f }
+
+type scanned struct{}
+
+func (scanned) Scan(s fmt.ScanState, verb rune) error { return nil }
+
+type fine struct{}
+
+func (fine) String() string { return fmt.Sprint("fine") }
