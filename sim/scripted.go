@@ -158,7 +158,7 @@ func (n *node) keepViewChange(vc *lab.ViewChange) {
 // later: the pre-prepares, directly or in a NEW-VIEW, so that a scripted
 // vote is about the view the cluster is in, and the view changes, which a
 // forged NEW-VIEW rests on. Other messages it ignores.
-func (n *node) see(m lab.Message) {
+func (n *node) see(from lab.ID, m lab.Message) {
 	remember := func(pp *lab.PrePrepare) {
 		if old, ok := n.seen[pp.Seq]; !ok || pp.View >= old.View {
 			n.seen[pp.Seq] = pp
@@ -169,7 +169,9 @@ func (n *node) see(m lab.Message) {
 		remember(m)
 		n.lastPP = m
 	case *lab.ViewChange:
-		n.keepViewChange(m)
+		if m.Replica == from { // one in another's name is no view change of that replica's
+			n.keepViewChange(m)
+		}
 	case *lab.NewView:
 		for i := range m.PrePrepares {
 			remember(&m.PrePrepares[i])

@@ -98,7 +98,7 @@ func TestPrePrepareAtFollowsTheNewView(t *testing.T) {
 	pp, ok := s.PrePrepareAt(2, 1, -1)
 	require.True(t, ok)
 	assert.Equal(t, 0, pp.View)
-	s.nodes[2].see(&lab.NewView{View: 1, PrePrepares: []lab.PrePrepare{{View: 1, Seq: 1, Digest: old.Digest, Request: &req}}})
+	s.nodes[2].see(1, &lab.NewView{View: 1, PrePrepares: []lab.PrePrepare{{View: 1, Seq: 1, Digest: old.Digest, Request: &req}}})
 	pp, ok = s.PrePrepareAt(2, 1, -1)
 	require.True(t, ok)
 	assert.Equal(t, 1, pp.View, "the re-issued pre-prepare of view 1")

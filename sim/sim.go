@@ -325,7 +325,10 @@ func (s *Cluster) deliverOne() {
 		return
 	}
 	s.trace.deliver(from, to, m, false, data)
-	n.see(m)
+	n.see(from, m)
+	if q, ok := m.(*lab.StateRequest); ok {
+		n.asked(from, q)
+	}
 	n.heard.add(from, m)
 	n.receive(from, n.handed(m, data))
 }
@@ -384,9 +387,9 @@ func (s *Cluster) sendEncoded(from, to lab.ID, m lab.Message, data []byte, forge
 	if !forged && from != lab.Client {
 		n := s.nodes[from]
 		n.sent[lab.KindOf(m)]++
-		n.see(m) // a primary knows what it proposed, a replica its view change
+		n.see(from, m) // a primary knows what it proposed, a replica its view change
 		if n.honest {
-			if err := n.checkSend(m); err != nil {
+			if err := n.checkSend(to, m); err != nil {
 				s.fail(err)
 				return
 			}
@@ -444,6 +447,9 @@ type node struct {
 	// viewChanges is the last VIEW-CHANGE received or sent, by view and
 	// the replica it names (see ViewChangeFrom).
 	viewChanges map[int]map[lab.ID]lab.ViewChange
+	// stateAsks holds the nonces of the last STATE-REQUESTs each replica
+	// sent this one: what a state reply of its may answer.
+	stateAsks map[lab.ID][]int
 	// sent counts what the replica's code sent, by kind (see Sent).
 	sent map[lab.Kind]int
 	// lie, when set, rewrites or drops what a Byzantine replica sends.
@@ -463,11 +469,15 @@ type node struct {
 	typedVote bool
 }
 
-// checkSend says what is wrong with a message an honest replica sends: a
-// commit ack without a prepared certificate, or a state reply that does
-// not tell the replica's own state.
-func (n *node) checkSend(m lab.Message) error {
+// checkSend says what is wrong with a message an honest replica sends to
+// to: one in another replica's name, a commit ack without a prepared
+// certificate, or a state reply that does not tell the replica's own state
+// or that no one asked for.
+func (n *node) checkSend(to lab.ID, m lab.Message) error {
 	s := n.sim
+	if id, ok := namedSender(m); ok && id != n.id {
+		return fmt.Errorf("%s sent a %s in %s's name: a replica's messages carry its own ID (Replica: %s), as the others check that a message comes from the replica it names", n.id, lab.KindOf(m), id, n.id)
+	}
 	switch m := m.(type) {
 	case *lab.PrePrepare:
 		if p := lab.Primary(m.View, s.opts.N); p != n.id {
@@ -498,9 +508,55 @@ func (n *node) checkSend(m lab.Message) error {
 			return n.heard.checkAck(n.id, s.opts.N, m, s.digestName)
 		}
 	case *lab.StateReply:
+		if !slices.Contains(n.stateAsks[to], m.Nonce) {
+			return fmt.Errorf("%s sent %s a STATE-REPLY (nonce %d) it did not ask for: a state reply answers a STATE-REQUEST, to the replica that sent it, with its nonce", n.id, to, m.Nonce)
+		}
+		if !n.heard.inView(m.View, s.opts.N) {
+			return fmt.Errorf("%s sent a STATE-REPLY in view %d, which it has no grounds to be in: it saw no NEW-VIEW for it, and no f+1 state replies name it", n.id, m.View)
+		}
 		return n.checkStateReply(m)
 	}
 	return nil
+}
+
+// namedSender is the replica a message says it comes from, for the kinds
+// that say so.
+func namedSender(m lab.Message) (lab.ID, bool) {
+	switch m := m.(type) {
+	case *lab.Prepare:
+		return m.Replica, true
+	case *lab.Commit:
+		return m.Replica, true
+	case *lab.Checkpoint:
+		return m.Replica, true
+	case *lab.ViewChange:
+		return m.Replica, true
+	case *lab.StateRequest:
+		return m.Replica, true
+	case *lab.StateReply:
+		return m.Replica, true
+	}
+	return 0, false
+}
+
+// maxStateAsks bounds the nonces kept of each replica's STATE-REQUESTs: a
+// reply answers a recent one, and a Byzantine replica that asks without
+// end costs no more than that.
+const maxStateAsks = 16
+
+// asked records a STATE-REQUEST that n received from its sender.
+func (n *node) asked(from lab.ID, q *lab.StateRequest) {
+	if q.Replica != from {
+		return
+	}
+	if n.stateAsks == nil {
+		n.stateAsks = map[lab.ID][]int{}
+	}
+	asks := n.stateAsks[from]
+	if len(asks) == maxStateAsks {
+		asks = append(asks[:0], asks[1:]...)
+	}
+	n.stateAsks[from] = append(asks, q.Nonce)
 }
 
 // checkTypedVote: a replica that takes a typed vote casts it. One that

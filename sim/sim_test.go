@@ -111,7 +111,7 @@ func TestPanicIsTheReplicasFailure(t *testing.T) {
 func TestFloodingFailsInsteadOfHanging(t *testing.T) {
 	s, _ := cluster(t, Options{MaxDeliveries: 1000}, func(f *fake) {
 		f.onDo = broadcastOnDo
-		f.onReceive = func(f *fake, from lab.ID, m lab.Message) { f.env.Send(from, m) }
+		f.onReceive = func(f *fake, from lab.ID, m lab.Message) { f.env.Send(from, &lab.Prepare{Seq: 1, Replica: f.id}) }
 	})
 	_ = s.Do(0, lab.Command{Op: lab.OpProgress})
 	require.Error(t, s.Err())
@@ -505,19 +505,19 @@ func TestStateTransferChecks(t *testing.T) {
 			name: "executed on f+1 reports",
 			report: func(f *fake) {
 				f.bank.Execute(1, req)
-				f.env.Send(0, &lab.StateReply{Replica: f.id, Checkpoint: genesis, Committed: entry})
+				f.env.Send(0, &lab.StateReply{Replica: f.id, Nonce: 1, Checkpoint: genesis, Committed: entry})
 			},
 		},
 		{
 			name:   "a report of what the sender has not executed",
-			report: func(f *fake) { f.env.Send(0, &lab.StateReply{Replica: f.id, Checkpoint: genesis, Committed: entry}) },
+			report: func(f *fake) { f.env.Send(0, &lab.StateReply{Replica: f.id, Nonce: 1, Checkpoint: genesis, Committed: entry}) },
 			want:   "P1 sent a STATE-REPLY reporting n1 executed, but its bank has run only up to n0",
 		},
 		{
 			name: "a checkpoint the sender never took",
 			report: func(f *fake) {
 				f.bank.Execute(1, req)
-				f.env.Send(0, &lab.StateReply{Replica: f.id, Checkpoint: f.bank.Snapshot()})
+				f.env.Send(0, &lab.StateReply{Replica: f.id, Nonce: 1, Checkpoint: f.bank.Snapshot()})
 			},
 			want: "P1 sent a STATE-REPLY with a checkpoint at n1",
 		},
@@ -526,7 +526,7 @@ func TestStateTransferChecks(t *testing.T) {
 			report: func(f *fake) {
 				f.bank.Execute(1, req)
 				f.env.Checkpointed(f.bank.Snapshot(), false)
-				f.env.Send(0, &lab.StateReply{Replica: f.id, Checkpoint: f.bank.Snapshot()})
+				f.env.Send(0, &lab.StateReply{Replica: f.id, Nonce: 1, Checkpoint: f.bank.Snapshot()})
 			},
 		},
 		{
@@ -535,10 +535,20 @@ func TestStateTransferChecks(t *testing.T) {
 				f.bank.Execute(1, req)
 				f.env.Checkpointed(f.bank.Snapshot(), false)
 				if f.id == 3 {
-					f.env.Send(0, &lab.StateReply{Replica: f.id, Checkpoint: f.bank.Snapshot()})
+					f.env.Send(0, &lab.StateReply{Replica: f.id, Nonce: 1, Checkpoint: f.bank.Snapshot()})
 				}
 			},
 			want: "P0 restored a snapshot at n1 on the state replies of 1 replica(s) that reach it",
+		},
+		{
+			name:   "a reply in a view the sender has no grounds to be in",
+			report: func(f *fake) { f.env.Send(0, &lab.StateReply{Replica: f.id, Nonce: 1, View: 3, Checkpoint: genesis}) },
+			want:   "P1 sent a STATE-REPLY in view 3, which it has no grounds to be in",
+		},
+		{
+			name:   "a reply to a request that was not made",
+			report: func(f *fake) { f.env.Send(0, &lab.StateReply{Replica: f.id, Nonce: 2, Checkpoint: genesis}) },
+			want:   "P1 sent P0 a STATE-REPLY (nonce 2) it did not ask for",
 		},
 		{
 			name: "a checkpoint of a state the bank is not in",
@@ -555,6 +565,8 @@ func TestStateTransferChecks(t *testing.T) {
 					switch c.Op {
 					case lab.OpPropose:
 						prepare(f, req)
+					case lab.OpRecover: // P0 asks for the others' state
+						f.env.Broadcast(&lab.StateRequest{Replica: f.id, Nonce: 1})
 					case lab.OpPrepare: // P1, P2 and P3 ack among themselves: P0 hears none
 						for j := lab.ID(1); j < 4; j++ {
 							if j != f.id {
@@ -582,6 +594,7 @@ func TestStateTransferChecks(t *testing.T) {
 			for i := range 4 {
 				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpPropose})
 			}
+			_ = s.Do(0, lab.Command{Op: lab.OpRecover})
 			for i := 1; i < 4; i++ {
 				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpPrepare})
 			}
@@ -662,6 +675,30 @@ func TestProtocolChecksOnWhatIsSent(t *testing.T) {
 				return nil
 			},
 			want: "P1 sent a PRE-PREPARE for n1 in view 1, which it has no grounds to be in",
+		},
+		{
+			name: "a vote in another replica's name",
+			do: func(f *fake, c lab.Command) error {
+				f.env.Broadcast(&lab.Prepare{Seq: 1, Digest: d, Replica: 2, Yes: true})
+				return nil
+			},
+			want: "P1 sent a PREPARE in P2's name",
+		},
+		{
+			name: "a VIEW-CHANGE in another replica's name",
+			do: func(f *fake, c lab.Command) error {
+				f.env.Send(0, &lab.ViewChange{View: 1, Replica: 3})
+				return nil
+			},
+			want: "P1 sent a VIEW-CHANGE in P3's name",
+		},
+		{
+			name: "a STATE-REPLY no one asked for",
+			do: func(f *fake, c lab.Command) error {
+				f.env.Send(0, &lab.StateReply{Replica: f.id, Nonce: 1, Checkpoint: f.bank.Snapshot()})
+				return nil
+			},
+			want: "P1 sent P0 a STATE-REPLY (nonce 1) it did not ask for",
 		},
 		{
 			name: "a NEW-VIEW on no view changes",

@@ -11,21 +11,24 @@ import (
 
 // chatter broadcasts the same-looking prepare several times on each Do, so
 // that only the identity of a send can tell its deliveries apart.
-type chatter struct{ env lab.Env }
+type chatter struct {
+	id  lab.ID
+	env lab.Env
+}
 
 func (c *chatter) Receive(lab.ID, lab.Message) {}
 func (c *chatter) Tick()                       {}
 func (c *chatter) Status() lab.Status          { return lab.Status{} }
 func (c *chatter) Do(lab.Command) error {
 	for range 5 {
-		c.env.Broadcast(&lab.Prepare{Seq: 1, Yes: true})
+		c.env.Broadcast(&lab.Prepare{Seq: 1, Replica: c.id, Yes: true})
 	}
 	return nil
 }
 
 func TestDeliveriesPairWithTheirSends(t *testing.T) {
 	for seed := range uint64(10) {
-		s := New(func(_ lab.Config, env lab.Env) lab.Replica { return &chatter{env} }, Options{Seed: seed, Duplicate: 0.5})
+		s := New(func(cfg lab.Config, env lab.Env) lab.Replica { return &chatter{cfg.ID, env} }, Options{Seed: seed, Duplicate: 0.5})
 		require.NoError(t, s.Do(0, lab.Command{Op: lab.OpProgress}))
 		require.NoError(t, s.Do(2, lab.Command{Op: lab.OpProgress}))
 		events := s.Trace().Events()
