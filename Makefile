@@ -33,7 +33,8 @@
 #                              many at once as there are cores; writes
 #                              reports/gradebook.csv and reports/NAME/
 #   make grade HIDDEN=a,b*     mark TA-only cases: Gradescope shows them to
-#                              students once the grades are published
+#                              students once the grades are published; each
+#                              name or pattern must match a case
 #   make gradescope [HIDDEN=..] build the Gradescope autograder zip
 #                              (default dist/gradescope/autograder.zip)
 #   make skeleton              regenerate skeleton/ from solution/'s markers

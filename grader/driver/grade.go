@@ -163,6 +163,10 @@ func Command(args []string, stdout, stderr io.Writer) int {
 			return cmdline.ExitUsage
 		}
 	}
+	if err := o.checkHidden(); err != nil {
+		fmt.Fprintln(stderr, "pbftlab grade:", err)
+		return cmdline.ExitUsage
+	}
 	ctx, cancel := context.WithTimeoutCause(ctx, o.Limits.Total, errTooLong)
 	defer cancel()
 	o.Ctx = ctx

@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -63,7 +62,7 @@ func (r ReportOptions) progressFile() string {
 
 // addReportFlags adds grade's report flags.
 func addReportFlags(fs *flag.FlagSet, r *ReportOptions) {
-	fs.StringVar(&r.hidden, "hidden", os.Getenv(HiddenEnv), "TA-only cases, comma-separated names or patterns: results.json shows them to students once grades are published (default $"+HiddenEnv+")")
+	fs.StringVar(&r.hidden, "hidden", os.Getenv(HiddenEnv), "TA-only cases, comma-separated names or patterns, each matching at least one case: results.json shows them to students once grades are published (default $"+HiddenEnv+")")
 	fs.StringVar(&r.label, "label", "", "what the reports call the graded tree (default: its folder)")
 }
 
@@ -94,7 +93,7 @@ func (r ReportOptions) isHidden(name string) bool {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
-		if ok, _ := path.Match(p, name); ok || p == name {
+		if hiddenBy(p, name) {
 			return true
 		}
 	}

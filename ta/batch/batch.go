@@ -89,6 +89,10 @@ func Command(args []string, stdout, stderr io.Writer) int {
 			return cmdline.ExitUsage
 		}
 	}
+	if err := checkCases(root, cases, hidden); err != nil {
+		fmt.Fprintln(stderr, "pbftlab batch:", err)
+		return cmdline.ExitUsage
+	}
 	for flag, v := range map[string]string{"-cases": cases, "-seed": seed, "-runs": runs, "-hidden": hidden} {
 		if v != "" {
 			o.pass = append(o.pass, flag, v)
@@ -126,6 +130,22 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		return cmdline.ExitFailed
 	}
 	return cmdline.ExitOK
+}
+
+// checkCases loads the case folder (dir, or the kit's) and checks the
+// TA-only list against it once, before any grade: a malformed case or a
+// hidden name that matches no case would otherwise cost every submission
+// its grade, or leave a case visible in every results.json.
+func checkCases(root, dir, hidden string) error {
+	if dir == "" {
+		dir = filepath.Join(root, "cases")
+	}
+	cases, err := grader.LoadCases(dir)
+	if err != nil {
+		return err
+	}
+	_, err = driver.HiddenCases(cases, dir, hidden)
+	return err
 }
 
 // submissionFolders lists the folders inside dir, sorted; a stray file or

@@ -109,6 +109,36 @@ func TestBatchGradesEverySubmission(t *testing.T) {
 	}
 }
 
+// The case folder and the TA-only list are checked once, before any
+// submission is graded: either would otherwise cost every submission its
+// grade, or leave a case visible in every results.json.
+func TestBatchChecksTheCasesFirst(t *testing.T) {
+	subs := t.TempDir()
+	gradetest.HandIn(t, filepath.Join(subs, "ada"), gradetest.TreeFiles(t, submission.Tree))
+	malformed := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(malformed, "bad.case"), []byte("title: bad\npoints: 1\nP0: fly\n"), 0o644))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "a hidden typo", args: []string{"-hidden", "robust9_f_crash"},
+			want: `pbftlab batch: -hidden: "robust9_f_crash" matches no case in ` + filepath.Join(gradetest.Root(t), "cases") + ` (did you mean robust9_f_crashed?)`},
+		{name: "a hidden pattern that matches nothing", args: []string{"-hidden", "ta5_*"}, want: `"ta5_*" matches no case`},
+		{name: "a malformed case", args: []string{"-cases", malformed}, want: "bad.case:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reports := filepath.Join(t.TempDir(), "reports")
+			var stdout, stderr bytes.Buffer
+			code := Command(append([]string{"-submissions", subs, "-reports", reports}, tc.args...), &stdout, &stderr)
+			assert.Equal(t, cmdline.ExitUsage, code)
+			assert.Contains(t, stderr.String(), tc.want)
+			assert.NotContains(t, stdout.String(), "grading", "no submission was graded")
+			assert.NoFileExists(t, filepath.Join(reports, GradebookFile))
+		})
+	}
+}
+
 func TestGradebookFromGrades(t *testing.T) {
 	passed := &report.Gradescope{Score: 27, Tests: []report.GradescopeTest{
 		{MaxScore: 5, Score: 5, Status: "passed", ExtraData: report.TestData{Case: "0_robust", Kind: "robustness", State: "passed"}},

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"pbftlab/grader"
 	"pbftlab/grader/driver"
 	"pbftlab/internal/atomicfile"
 	"pbftlab/internal/cmdline"
@@ -58,18 +59,34 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
 		return cmdline.ExitUsage
 	}
+	hides, err := hiddenCases(filepath.Join(root, "cases"), hidden)
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
+		return cmdline.ExitUsage
+	}
 	files, err := writeBundle(root, out, bundleSettings{hidden: hidden, goVersion: goVersion})
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
 		return cmdline.ExitUsage
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s, %s and %d kit files (Go %s", out, setupScript, autograderEntry, files, goVersion)
-	if hidden != "" {
-		fmt.Fprintf(stdout, "; TA-only cases: %s", hidden)
+	if len(hides) > 0 {
+		fmt.Fprintf(stdout, "; TA-only cases: %s", strings.Join(hides, ", "))
 	}
 	fmt.Fprintln(stdout, ")")
 	fmt.Fprintln(stdout, "upload it as the assignment's autograder; students submit their skeleton/ files")
 	return cmdline.ExitOK
+}
+
+// hiddenCases loads the cases the bundle grades and returns those the
+// TA-only list hides. A list entry that hides none is an error: the zip
+// would otherwise show students the case it was meant to keep from them.
+func hiddenCases(dir, hidden string) ([]string, error) {
+	cases, err := grader.LoadCases(dir)
+	if err != nil {
+		return nil, err
+	}
+	return driver.HiddenCases(cases, dir, hidden)
 }
 
 type bundleSettings struct {

@@ -88,6 +88,33 @@ func TestBundleRefusesWhatTheShellWouldRun(t *testing.T) {
 	assert.Contains(t, stderr.String(), "not a Go release")
 }
 
+// The TA-only list must hide cases of the bundle: an entry that matches
+// none is refused, and no zip is written, rather than a zip that shows
+// students the case it was meant to keep from them.
+func TestBundleChecksTheHiddenList(t *testing.T) {
+	for _, tc := range []struct {
+		name, hidden string
+		code         int
+		want         string
+	}{
+		{name: "a pattern", hidden: "case7_*", code: cmdline.ExitOK, want: "TA-only cases: case7_checkpoint)"},
+		{name: "names", hidden: "robust9_f_crashed,case2_withdraw", code: cmdline.ExitOK, want: "TA-only cases: case2_withdraw, robust9_f_crashed)"},
+		{name: "a pattern that matches nothing", hidden: "ta5_*", code: cmdline.ExitUsage, want: `-hidden: "ta5_*" matches no case in `},
+		{name: "a typo", hidden: "case7_*,robust9_f_crash", code: cmdline.ExitUsage, want: `"robust9_f_crash" matches no case in ` + filepath.Join(gradetest.Root(t), "cases") + ` (did you mean robust9_f_crashed?)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "autograder.zip")
+			var stdout, stderr bytes.Buffer
+			code := Command([]string{"-out", out, "-hidden", tc.hidden, "-go", "go1.26.8"}, &stdout, &stderr)
+			assert.Equal(t, tc.code, code, stderr.String())
+			assert.Contains(t, stdout.String()+stderr.String(), tc.want)
+			if tc.code != cmdline.ExitOK {
+				assert.NoFileExists(t, out)
+			}
+		})
+	}
+}
+
 func readZipped(t *testing.T, f *zip.File) string {
 	t.Helper()
 	r, err := f.Open()
