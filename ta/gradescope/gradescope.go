@@ -156,11 +156,15 @@ func fillTemplate(tmpl []byte, s bundleSettings) []byte {
 	return []byte(strings.ReplaceAll(out, "__PBFTLAB_GO_VERSION__", s.goVersion))
 }
 
-// bundleFiles lists the kit files that go into the bundle: all of them but
+// bundleFiles lists the kit files that go into the bundle: the files git
+// tracks, as the student release takes them (submission.TrackedFiles), but
 // the reference, run output, the zip itself, and tests that need the
-// reference to build.
+// reference to build. Untracked files stay out: a TA's scratch folder, a
+// student's hand-in being looked at, or a copy of the reference under
+// another name would otherwise reach Gradescope's image, where a
+// submission's code runs.
 func bundleFiles(root, out string) ([]string, error) {
-	all, err := submission.KitFiles(root)
+	all, err := submission.TrackedFiles(root)
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,65 @@ func TestBundleHoldsScriptsAndKitWithoutSolution(t *testing.T) {
 	assert.Contains(t, setup, `go_version="go1.26.8"`)
 }
 
+// The bundle takes the kit's files by the student release's rule, the
+// files git tracks, so that nothing a TA keeps in the kit without
+// committing it (a scratch folder, a student's hand-in, a copy of the
+// reference under another name) reaches Gradescope's image.
+func TestBundleTakesOnlyTrackedFiles(t *testing.T) {
+	root := t.TempDir()
+	for _, tc := range []struct {
+		rel    string
+		state  string // tracked (in git's index), untracked or ignored
+		zipped bool
+	}{
+		{rel: "go.mod", state: "tracked", zipped: true},
+		{rel: ".gitignore", state: "tracked", zipped: true},
+		{rel: gradescopeDir + "/" + setupScript, state: "tracked", zipped: true},
+		{rel: gradescopeDir + "/" + autograderEntry, state: "tracked", zipped: true},
+		{rel: "lab/replica.go", state: "tracked", zipped: true},
+		{rel: "solution/commit.go", state: "tracked", zipped: false},
+		{rel: "scratch/notes.txt", state: "untracked", zipped: false},
+		{rel: "solution_copy/commit.go", state: "untracked", zipped: false},
+		{rel: "cases/ta_secret.case", state: "untracked", zipped: false},
+		{rel: "reports/score.json", state: "ignored", zipped: false},
+	} {
+		t.Run(tc.rel, func(t *testing.T) {
+			path := filepath.Join(root, filepath.FromSlash(tc.rel))
+			require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+			text := "x\n"
+			switch tc.rel {
+			case "go.mod":
+				text = "module pbftlab\n"
+			case ".gitignore":
+				text = "/reports/\n"
+			}
+			require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+		})
+	}
+	git := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	git("init", "-q")
+	git("add", "go.mod", ".gitignore", gradescopeDir, "lab", "solution")
+
+	out := filepath.Join(root, "dist", "autograder.zip")
+	_, err := writeBundle(root, out, bundleSettings{goVersion: "go1.26.8"})
+	require.NoError(t, err)
+	zr, err := zip.OpenReader(out)
+	require.NoError(t, err)
+	defer zr.Close()
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	assert.ElementsMatch(t, []string{setupScript, autograderEntry, "go.mod", ".gitignore",
+		gradescopeDir + "/" + setupScript, gradescopeDir + "/" + autograderEntry, "lab/replica.go"}, names,
+		"the tracked files but the reference: no untracked or ignored file")
+}
+
 func TestBundleIsReproducible(t *testing.T) {
 	a, err := os.ReadFile(buildBundle(t, ""))
 	require.NoError(t, err)
