@@ -37,6 +37,10 @@
 #                              name or pattern must match a case
 #   make gradescope [HIDDEN=..] build the Gradescope autograder zip
 #                              (default dist/gradescope/autograder.zip)
+#   make gradescope CASES=dir [HIDDEN=..]  the zip carries dir's case files
+#                              and grades them in place of cases/, as make
+#                              grade CASES=dir does: cases/ ships in the
+#                              student release, so secret cases go in dir
 #   make skeleton              regenerate skeleton/ from solution/'s markers
 #   make handout [DEST=dir]    write the student release (default dist/handout)
 #   make stress TREE=skeleton  stress the student tree instead
@@ -82,13 +86,13 @@ PHASE_TREE = $(if $(SUBMISSION),-submission $(SUBMISSION),-tree skeleton)
 
 # A TA grades a submission's files, or a folder of them; TA-only cases
 # apply to both.
-GRADED += $(if $(HIDDEN),-hidden $(HIDDEN))
+GRADED += $(if $(HIDDEN),-hidden '$(HIDDEN)')
 # Batch grading passes on what applies to every submission.
 BATCH_FLAGS = -submissions $(SUBMISSIONS) -reports $(REPORTS) \
 	$(if $(CASES),-cases $(CASES)) \
 	$(if $(SEED),-seed $(SEED)) \
 	$(if $(RUNS),-runs $(RUNS)) \
-	$(if $(HIDDEN),-hidden $(HIDDEN))
+	$(if $(HIDDEN),-hidden '$(HIDDEN)')
 GRADE_CMD = $(if $(SUBMISSIONS),batch $(BATCH_FLAGS),grade $(GRADE_FLAGS))
 #ta}
 
@@ -117,7 +121,7 @@ grade:
 #ta{
 
 gradescope:
-	$(GO) run ./cmd/pbftlab gradescope $(if $(DEST),-out $(DEST)) $(if $(HIDDEN),-hidden $(HIDDEN))
+	$(GO) run ./cmd/pbftlab gradescope $(if $(DEST),-out $(DEST)) $(if $(CASES),-cases $(CASES)) $(if $(HIDDEN),-hidden '$(HIDDEN)')
 #ta}
 
 test: fmt-check vet lint unit $(TEST_MORE)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -174,6 +175,84 @@ func TestBundleChecksTheHiddenList(t *testing.T) {
 	}
 }
 
+// taCases writes a TA's case folder: two of the kit's cases, a secret
+// one and a robustness one, beside files that are not cases (notes, a
+// hidden folder), and returns it.
+func taCases(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "ta-cases")
+	kitCases := filepath.Join(gradetest.Root(t), "cases")
+	for rel, from := range map[string]string{
+		"case1_deposit.case":                 "case1_deposit.case",
+		"ta_withdraw.case":                   "case2_withdraw.case",
+		"robustness/ta_twin_primary.case":    "robustness/robust3_twin_primary.case",
+		".git/objects/case7_checkpoint.case": "case7_checkpoint.case",
+		"notes/how_i_wrote_them.case.txt":    "case7_checkpoint.case",
+	} {
+		data, err := os.ReadFile(filepath.Join(kitCases, filepath.FromSlash(from)))
+		require.NoError(t, err)
+		path := filepath.Join(dir, filepath.FromSlash(rel))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, data, 0o644))
+	}
+	return dir
+}
+
+// make gradescope CASES=dir puts the TA's case files in the bundle, and
+// its scripts grade them in place of the kit's cases/, as make grade
+// CASES=dir does; the TA-only list is checked against that folder.
+func TestBundleCarriesTheTAsCases(t *testing.T) {
+	dir := taCases(t)
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		code  int
+		want  string   // in the output
+		cases []string // the bundle's case folder, and the files in it
+	}{
+		{name: "the kit's cases", args: nil, code: cmdline.ExitOK,
+			want: "kit files (Go go1.26.8)", cases: []string{"cases"}},
+		{name: "the kit's cases named", args: []string{"-cases", filepath.Join(gradetest.Root(t), "cases")}, code: cmdline.ExitOK,
+			want: "kit files (Go go1.26.8)", cases: []string{"cases"}},
+		{name: "the TA's cases", args: []string{"-cases", dir, "-hidden", "ta_*"}, code: cmdline.ExitOK,
+			want:  "and 3 case files from " + dir + " in autograder-cases/, graded in place of the kit's cases/ (Go go1.26.8; TA-only cases: ta_withdraw, ta_twin_primary)",
+			cases: []string{"autograder-cases", "autograder-cases/case1_deposit.case", "autograder-cases/robustness/ta_twin_primary.case", "autograder-cases/ta_withdraw.case"}},
+		{name: "hidden names a kit case the folder lacks", args: []string{"-cases", dir, "-hidden", "case7_*"}, code: cmdline.ExitUsage,
+			want: `-hidden: "case7_*" matches no case in ` + dir},
+		{name: "no such folder", args: []string{"-cases", filepath.Join(dir, "missing")}, code: cmdline.ExitUsage,
+			want: "reading cases"},
+		{name: "a folder with no cases", args: []string{"-cases", filepath.Join(dir, "notes")}, code: cmdline.ExitUsage,
+			want: "no .case files in"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "autograder.zip")
+			var stdout, stderr bytes.Buffer
+			code := Command(append([]string{"-out", out, "-go", "go1.26.8"}, tc.args...), &stdout, &stderr)
+			require.Equal(t, tc.code, code, stderr.String())
+			assert.Contains(t, stdout.String()+stderr.String(), tc.want)
+			if tc.code != cmdline.ExitOK {
+				assert.NoFileExists(t, out)
+				return
+			}
+			zr, err := zip.OpenReader(out)
+			require.NoError(t, err)
+			defer zr.Close()
+			var bundledCases []string
+			for _, f := range zr.File {
+				switch {
+				case strings.HasPrefix(f.Name, "autograder-cases/"):
+					bundledCases = append(bundledCases, f.Name)
+				case f.Name == autograderEntry:
+					assert.Contains(t, readZipped(t, f), `cases="${PBFTLAB_CASES:-`+tc.cases[0]+`}"`)
+				case f.Name == setupScript:
+					assert.Contains(t, readZipped(t, f), `pbftlab grade -cases "`+tc.cases[0]+`"`)
+				}
+			}
+			assert.ElementsMatch(t, tc.cases[1:], bundledCases, "the TA's case files and nothing else of the folder")
+		})
+	}
+}
+
 func readZipped(t *testing.T, f *zip.File) string {
 	t.Helper()
 	r, err := f.Open()
@@ -198,7 +277,8 @@ func unzip(t *testing.T, zipPath, dest string) {
 }
 
 // runAutograder runs the bundle's script with every path moved, as it
-// runs on Gradescope, and returns the results.json it left.
+// runs on Gradescope, and returns the results.json it left. The case
+// folder and the TA-only cases are the bundle's own.
 func runAutograder(t *testing.T, kit, sub string) (report.Gradescope, []byte, string) {
 	t.Helper()
 	results := filepath.Join(t.TempDir(), "results")
@@ -206,9 +286,12 @@ func runAutograder(t *testing.T, kit, sub string) (report.Gradescope, []byte, st
 	if _, err := os.Stat(kit); err != nil {
 		cmd = exec.Command("bash", filepath.Join(gradetest.Root(t), gradescopeDir, autograderEntry))
 	}
-	cmd.Env = append(os.Environ(),
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "PBFTLAB_HIDDEN=") || strings.HasPrefix(kv, "PBFTLAB_CASES=")
+	})
+	cmd.Env = append(env,
 		"PBFTLAB_KIT="+kit, "PBFTLAB_SUBMISSION="+sub, "PBFTLAB_RESULTS="+results,
-		"PBFTLAB_BIN="+filepath.Join(t.TempDir(), "no-such-binary"), "PBFTLAB_HIDDEN=")
+		"PBFTLAB_BIN="+filepath.Join(t.TempDir(), "no-such-binary"))
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "run_autograder always exits 0:\n%s", out)
 	data, err := os.ReadFile(filepath.Join(results, report.ResultsFile))
@@ -279,5 +362,25 @@ func TestRunAutograderOnFakeSubmissions(t *testing.T) {
 		assert.Zero(t, g.Score)
 		assert.Contains(t, g.Output, "could not grade this submission")
 		assert.Contains(t, string(data), `"tests": []`)
+	})
+	// Last, as it unpacks a bundle with the TA's cases over the same kit
+	// (whose compiled packages the build cache then keeps): the grade
+	// takes the TA's cases alone, the secret ones TA-only.
+	t.Run("the TA's cases", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "autograder.zip")
+		var stdout, stderr bytes.Buffer
+		code := Command([]string{"-out", out, "-cases", taCases(t), "-hidden", "ta_*", "-go", "go1.26.8"}, &stdout, &stderr)
+		require.Equal(t, cmdline.ExitOK, code, stderr.String())
+		unzip(t, out, kit)
+		sub := filepath.Join(t.TempDir(), "submission")
+		gradetest.HandIn(t, sub, gradetest.TreeFiles(t, "solution"))
+		g, _, log := runAutograder(t, kit, sub)
+		visibility := map[string]string{}
+		for _, test := range g.Tests {
+			visibility[test.ExtraData.Case] = test.Visibility
+			assert.Equal(t, "passed", test.Status, test.Name)
+		}
+		assert.Equal(t, map[string]string{"case1_deposit": report.VisibilityVisible, "ta_withdraw": report.VisibilityAfterPublished, "ta_twin_primary": report.VisibilityAfterPublished}, visibility, log)
+		assert.Equal(t, report.VisibilityHidden, g.StdoutVisibility)
 	})
 }
