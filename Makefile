@@ -31,7 +31,8 @@
 # student tree):
 #   make grade SUBMISSIONS=dir grade every submission folder inside dir, as
 #                              many at once as there are cores; writes
-#                              reports/gradebook.csv and reports/NAME/
+#                              reports/gradebook.csv and reports/NAME/, a
+#                              row for every entry (a zip's says to unpack it)
 #   make grade HIDDEN=a,b*     mark TA-only cases: Gradescope shows them to
 #                              students once the grades are published; each
 #                              name or pattern must match a case
