@@ -24,6 +24,12 @@
 #   grading could not run; make's last lines name that code and what it
 #   means (make itself exits 2 for either failure), as does
 #   reports/score.json's exit_code.
+#ta{
+#   A batch (SUBMISSIONS=dir) exits with the worst of its submissions'
+#   codes: 0 when each was graded and passed every spec, 1 when each was
+#   graded and one did not pass a spec, 2 when one could not be graded
+#   (or the batch could not run or was stopped).
+#ta}
 #   reports/report.html tells the whole story of each spec.
 #ta{
 #
@@ -114,8 +120,18 @@ help:
 # links again only when the tool has changed.
 PBFTLAB = dist/pbftlab
 run_grade = $(GO) build -o $(PBFTLAB) ./cmd/pbftlab || exit 2; ./$(PBFTLAB) $(1); code=$$?; \
-	if [ $$code -ne 0 ]; then echo "make $@: the grade exited $$code ($$( [ $$code -eq 1 ] && echo 'a spec did not pass' || echo 'grading could not run or was stopped' ))" >&2; fi; \
+	if [ $$code -ne 0 ]; then echo "make $@: $(RAN) exited $$code ($$( [ $$code -eq 1 ] && echo '$(EXIT1)' || echo '$(EXIT2)' ))" >&2; fi; \
 	exit $$code
+# What ran, and what its codes 1 and 2 mean, for run_grade's last line.
+RAN   = the grade
+EXIT1 = a spec did not pass
+EXIT2 = grading could not run or was stopped
+#ta{
+# A batch's code is the worst of its submissions' (see make help).
+grade: RAN   = $(if $(SUBMISSIONS),the batch,the grade)
+grade: EXIT1 = $(if $(SUBMISSIONS),every submission was graded and one did not pass a spec,a spec did not pass)
+grade: EXIT2 = $(if $(SUBMISSIONS),a submission could not be graded or the batch could not run or was stopped: see the state column of the gradebook,grading could not run or was stopped)
+#ta}
 
 grade:
 	@$(call run_grade,$(GRADE_CMD))

@@ -127,10 +127,27 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "graded %d submissions in %s (%d could not be graded); gradebook: %s\n",
 		len(grades)-errors, time.Since(start).Round(100*time.Millisecond), errors, filepath.Join(o.reports, GradebookFile))
-	if errors > 0 {
-		return cmdline.ExitFailed
+	return exitCode(grades)
+}
+
+// exitCode is the batch's exit code: the worst of its submissions', on a
+// single grade's scale, so that make and a script read both alike.
+// ExitUsage when a submission could not be graded (refused, not built,
+// stopped, or not reached when the batch was interrupted): the gradebook
+// has a row without a score that a TA must look at. ExitFailed when every
+// submission was graded and one did not pass a spec; ExitOK when each
+// passed every spec.
+func exitCode(grades []submissionGrade) int {
+	code := cmdline.ExitOK
+	for _, g := range grades {
+		if g.err != "" {
+			return cmdline.ExitUsage
+		}
+		if _, _, failed := g.points(); failed > 0 {
+			code = cmdline.ExitFailed
+		}
 	}
-	return cmdline.ExitOK
+	return code
 }
 
 // checkCases loads the case folder (dir, or the kit's) and checks the

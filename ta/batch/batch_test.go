@@ -68,7 +68,7 @@ func TestBatchGradesEverySubmission(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := Command([]string{"-submissions", subs, "-reports", reports, "-j", "2", "-runs", "1"}, &stdout, &stderr)
 	out := stdout.String() + stderr.String()
-	assert.Equal(t, cmdline.ExitFailed, code, "six submissions could not be graded:\n%s", out)
+	assert.Equal(t, cmdline.ExitUsage, code, "six submissions could not be graded:\n%s", out)
 	for _, want := range []string{"grading 8 submissions", "[1/8] ", "[8/8] ", "graded 2 submissions", "(6 could not be graded)"} {
 		assert.Contains(t, out, want)
 	}
@@ -204,6 +204,34 @@ func TestSubmissionEntries(t *testing.T) {
 					assert.Contains(t, got[i].refuse, want.refuse, want.name)
 				}
 			}
+		})
+	}
+}
+
+// A batch exits with the worst of its submissions' codes, on a single
+// grade's scale: 2 when one could not be graded, else 1 when one did not
+// pass a spec, else 0.
+func TestBatchExitCode(t *testing.T) {
+	passed := &report.Gradescope{Score: 10, Tests: []report.GradescopeTest{{MaxScore: 10, Score: 10, Status: "passed"}}}
+	failed := &report.Gradescope{Score: 0, Tests: []report.GradescopeTest{{MaxScore: 10, Status: "failed"}}}
+	ok := submissionGrade{name: "ok", code: cmdline.ExitOK, results: passed}
+	failing := submissionGrade{name: "failing", code: cmdline.ExitFailed, results: failed}
+	refused := submissionGrade{name: "refused", code: cmdline.ExitUsage, err: "breaks 1 rule(s)"}
+	zipped := submissionGrade{name: "a.zip", code: -1, err: "a.zip is a zip: unpack it first"}
+	stopped := submissionGrade{name: "slow", code: cmdline.ExitUsage, results: failed, err: "incomplete: some cases did not run"}
+	for _, tc := range []struct {
+		name   string
+		grades []submissionGrade
+		want   int
+	}{
+		{"every submission passed", []submissionGrade{ok, ok}, cmdline.ExitOK},
+		{"every submission graded, one failing a spec", []submissionGrade{ok, failing}, cmdline.ExitFailed},
+		{"every submission ungradable", []submissionGrade{refused, zipped}, cmdline.ExitUsage},
+		{"one ungradable among graded ones", []submissionGrade{ok, failing, refused}, cmdline.ExitUsage},
+		{"one stopped by its time limit", []submissionGrade{ok, stopped}, cmdline.ExitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, exitCode(tc.grades))
 		})
 	}
 }
