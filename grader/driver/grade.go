@@ -167,6 +167,10 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
 		return cmdline.ExitUsage
 	}
+	if err := removeGradebook(o.Reports, stdout); err != nil {
+		fmt.Fprintln(stderr, "pbftlab grade:", err)
+		return cmdline.ExitUsage
+	}
 	ctx, cancel := context.WithTimeoutCause(ctx, o.Limits.Total, errTooLong)
 	defer cancel()
 	o.Ctx = ctx
@@ -187,7 +191,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
 		return cmdline.ExitUsage
 	}
-	logFile, err := os.Create(filepath.Join(o.Reports, "suite.log"))
+	logFile, err := os.Create(filepath.Join(o.Reports, SuiteLogFile))
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
 		return cmdline.ExitUsage

@@ -30,7 +30,7 @@ import (
 )
 
 // GradebookFile is the batch's table of grades, in the reports folder.
-const GradebookFile = "gradebook.csv"
+const GradebookFile = report.GradebookFile
 
 // batchOptions say what to grade and where the reports go.
 type batchOptions struct {
@@ -112,6 +112,10 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pbftlab batch:", err)
 		return cmdline.ExitUsage
 	}
+	if err := removeGradeReports(o.reports); err != nil {
+		fmt.Fprintln(stderr, "pbftlab batch:", err)
+		return cmdline.ExitUsage
+	}
 	fmt.Fprintf(stdout, "grading %d submissions from %s, %d at a time\n", len(entries), o.submissions, o.jobs)
 	start := time.Now()
 	grades := batch(o, entries, stdout)
@@ -128,6 +132,19 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "graded %d submissions in %s (%d could not be graded); gradebook: %s\n",
 		len(grades)-errors, time.Since(start).Round(100*time.Millisecond), errors, filepath.Join(o.reports, GradebookFile))
 	return exitCode(grades)
+}
+
+// removeGradeReports removes the reports a single grade left at the top of
+// the reports folder (score.json, results.json, report.html, ...): beside
+// the batch's gradebook they would read as a current grade. Folders
+// (each submission's, an earlier stress run's) stay.
+func removeGradeReports(reports string) error {
+	for _, name := range driver.ReportFiles() {
+		if err := os.Remove(filepath.Join(reports, name)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // exitCode is the batch's exit code: the worst of its submissions', on a

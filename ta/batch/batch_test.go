@@ -236,6 +236,41 @@ func TestBatchExitCode(t *testing.T) {
 	}
 }
 
+// A batch removes the reports a single grade left at the top of its
+// report folder, which beside the new gradebook would read as a current
+// grade; folders (an earlier batch's submissions, a stress run) stay.
+func TestBatchRemovesAnEarlierGradesReports(t *testing.T) {
+	subs := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(subs, "ada.zip"), []byte("PK"), 0o644))
+	reports := filepath.Join(t.TempDir(), "reports")
+	earlier := []struct {
+		rel  string
+		kept bool
+	}{
+		{report.ScoreFile, false}, {report.ResultsFile, false}, {report.JUnitFile, false},
+		{report.SummaryFile, false}, {report.HTMLFile, false}, {"suite.log", false},
+		{"bob/" + report.ResultsFile, true}, {"stress/case1-1.txt", true}, {"notes.txt", true},
+	}
+	for _, f := range earlier {
+		p := filepath.Join(reports, filepath.FromSlash(f.rel))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte("earlier"), 0o644))
+	}
+	var stdout, stderr bytes.Buffer
+	code := Command([]string{"-submissions", subs, "-reports", reports}, &stdout, &stderr)
+	require.Equal(t, cmdline.ExitUsage, code, "the zip is not graded: %s", stdout.String()+stderr.String())
+	assert.FileExists(t, filepath.Join(reports, GradebookFile))
+	for _, f := range earlier {
+		t.Run(f.rel, func(t *testing.T) {
+			if f.kept {
+				assert.FileExists(t, filepath.Join(reports, filepath.FromSlash(f.rel)))
+			} else {
+				assert.NoFileExists(t, filepath.Join(reports, filepath.FromSlash(f.rel)))
+			}
+		})
+	}
+}
+
 func TestGradebookFromGrades(t *testing.T) {
 	passed := &report.Gradescope{Score: 27, Tests: []report.GradescopeTest{
 		{MaxScore: 5, Score: 5, Status: "passed", ExtraData: report.TestData{Case: "0_robust", Kind: "robustness", State: "passed"}},
