@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,8 +95,27 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "; TA-only cases: %s", strings.Join(hides, ", "))
 	}
 	fmt.Fprintln(stdout, ")")
+	if dir := cmp.Or(s.cases, filepath.Join(root, "cases")); len(hides) > 0 && inRelease(root, dir) {
+		fmt.Fprintf(stdout, "note: the TA-only cases are in %s, which the student release (make handout) carries too: students can read them; keep cases they must not see in a folder outside the kit, or not committed to it, and pass -cases (make gradescope CASES=dir)\n", dir)
+	}
 	fmt.Fprintln(stdout, "upload it as the assignment's autograder; students submit their skeleton/ files")
 	return cmdline.ExitOK
+}
+
+// inRelease reports whether the folder dir holds files the student
+// release carries: files git tracks in the kit at root, outside its
+// TA-only folders.
+func inRelease(root, dir string) bool {
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return false
+	}
+	files, err := submission.TrackedFiles(root)
+	if err != nil {
+		return false
+	}
+	rel = filepath.ToSlash(rel)
+	return slices.ContainsFunc(files, func(f string) bool { return kit.Under(f, rel) && kit.InRelease(f) })
 }
 
 // hiddenCases loads the cases the bundle grades and returns those the

@@ -131,6 +131,34 @@ func TestBundleTakesOnlyTrackedFiles(t *testing.T) {
 		"the tracked files but the reference: no untracked or ignored file")
 }
 
+// A case folder is noted as one students have when the release carries
+// it: tracked in the kit, outside its TA-only folders.
+func TestInRelease(t *testing.T) {
+	root := t.TempDir()
+	for _, rel := range []string{"go.mod", "cases/a.case", "secret/b.case", "ta/cases/c.case"} {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte("x\n"), 0o644))
+	}
+	for _, args := range [][]string{{"init", "-q"}, {"add", "go.mod", "cases", "ta"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	for _, tc := range []struct {
+		dir  string
+		want bool
+	}{
+		{filepath.Join(root, "cases"), true},
+		{filepath.Join(root, "secret"), false},
+		{filepath.Join(root, "ta", "cases"), false},
+		{t.TempDir(), false},
+	} {
+		assert.Equal(t, tc.want, inRelease(root, tc.dir), tc.dir)
+	}
+}
+
 func TestBundleIsReproducible(t *testing.T) {
 	a, err := os.ReadFile(buildBundle(t, ""))
 	require.NoError(t, err)
@@ -212,6 +240,8 @@ func TestBundleCarriesTheTAsCases(t *testing.T) {
 	}{
 		{name: "the kit's cases", args: nil, code: cmdline.ExitOK,
 			want: "kit files (Go go1.26.8)", cases: []string{"cases"}},
+		{name: "TA-only cases of the kit's", args: []string{"-hidden", "case7_*"}, code: cmdline.ExitOK,
+			want: "note: the TA-only cases are in " + filepath.Join(gradetest.Root(t), "cases") + ", which the student release (make handout) carries too", cases: []string{"cases"}},
 		{name: "the kit's cases named", args: []string{"-cases", filepath.Join(gradetest.Root(t), "cases")}, code: cmdline.ExitOK,
 			want: "kit files (Go go1.26.8)", cases: []string{"cases"}},
 		{name: "the TA's cases", args: []string{"-cases", dir, "-hidden", "ta_*"}, code: cmdline.ExitOK,
@@ -233,6 +263,9 @@ func TestBundleCarriesTheTAsCases(t *testing.T) {
 			if tc.code != cmdline.ExitOK {
 				assert.NoFileExists(t, out)
 				return
+			}
+			if !strings.Contains(tc.want, "note:") {
+				assert.NotContains(t, stdout.String(), "note:", "only cases students have are noted")
 			}
 			zr, err := zip.OpenReader(out)
 			require.NoError(t, err)
