@@ -44,10 +44,11 @@
 #                              name or pattern must match a case
 #   make gradescope [HIDDEN=..] build the Gradescope autograder zip
 #                              (default dist/gradescope/autograder.zip)
-#   make gradescope CASES=dir [HIDDEN=..]  the zip carries dir's case files
-#                              and grades them in place of cases/, as make
-#                              grade CASES=dir does: cases/ ships in the
-#                              student release, so secret cases go in dir
+#   make gradescope CASES=dir  the zip carries dir's case files and grades
+#                              them in place of cases/ (HIDDEN= applies to
+#                              them), as make grade CASES=dir does: cases/
+#                              ships in the student release, so secret
+#                              cases go in a folder of your own
 #   make skeleton              regenerate skeleton/ from solution/'s markers
 #   make handout [DEST=dir]    write the student release (default dist/handout)
 #   make stress TREE=skeleton  stress the student tree instead
