@@ -24,6 +24,12 @@
 #   grading could not run; make's last lines name that code and what it
 #   means (make itself exits 2 for either failure), as does
 #   reports/score.json's exit_code.
+#ta{
+#   A batch (SUBMISSIONS=dir) exits with the worst of its submissions'
+#   codes: 0 when each was graded and passed every spec, 1 when each was
+#   graded and one did not pass a spec, 2 when one could not be graded
+#   (or the batch could not run or was stopped).
+#ta}
 #   reports/report.html tells the whole story of each spec.
 #ta{
 #
@@ -31,11 +37,18 @@
 # student tree):
 #   make grade SUBMISSIONS=dir grade every submission folder inside dir, as
 #                              many at once as there are cores; writes
-#                              reports/gradebook.csv and reports/NAME/
+#                              reports/gradebook.csv and reports/NAME/, a
+#                              row for every entry (a zip's says to unpack it)
 #   make grade HIDDEN=a,b*     mark TA-only cases: Gradescope shows them to
-#                              students once the grades are published
+#                              students once the grades are published; each
+#                              name or pattern must match a case
 #   make gradescope [HIDDEN=..] build the Gradescope autograder zip
 #                              (default dist/gradescope/autograder.zip)
+#   make gradescope CASES=dir  the zip carries dir's case files and grades
+#                              them in place of cases/ (HIDDEN= applies to
+#                              them), as make grade CASES=dir does: cases/
+#                              ships in the student release, so secret
+#                              cases go in a folder of your own
 #   make skeleton              regenerate skeleton/ from solution/'s markers
 #   make handout [DEST=dir]    write the student release (default dist/handout)
 #   make stress TREE=skeleton  stress the student tree instead
@@ -81,13 +94,13 @@ PHASE_TREE = $(if $(SUBMISSION),-submission $(SUBMISSION),-tree skeleton)
 
 # A TA grades a submission's files, or a folder of them; TA-only cases
 # apply to both.
-GRADED += $(if $(HIDDEN),-hidden $(HIDDEN))
+GRADED += $(if $(HIDDEN),-hidden '$(HIDDEN)')
 # Batch grading passes on what applies to every submission.
 BATCH_FLAGS = -submissions $(SUBMISSIONS) -reports $(REPORTS) \
 	$(if $(CASES),-cases $(CASES)) \
 	$(if $(SEED),-seed $(SEED)) \
 	$(if $(RUNS),-runs $(RUNS)) \
-	$(if $(HIDDEN),-hidden $(HIDDEN))
+	$(if $(HIDDEN),-hidden '$(HIDDEN)')
 GRADE_CMD = $(if $(SUBMISSIONS),batch $(BATCH_FLAGS),grade $(GRADE_FLAGS))
 #ta}
 
@@ -108,15 +121,25 @@ help:
 # links again only when the tool has changed.
 PBFTLAB = dist/pbftlab
 run_grade = $(GO) build -o $(PBFTLAB) ./cmd/pbftlab || exit 2; ./$(PBFTLAB) $(1); code=$$?; \
-	if [ $$code -ne 0 ]; then echo "make $@: the grade exited $$code ($$( [ $$code -eq 1 ] && echo 'a spec did not pass' || echo 'grading could not run or was stopped' ))" >&2; fi; \
+	if [ $$code -ne 0 ]; then echo "make $@: $(RAN) exited $$code ($$( [ $$code -eq 1 ] && echo '$(EXIT1)' || echo '$(EXIT2)' ))" >&2; fi; \
 	exit $$code
+# What ran, and what its codes 1 and 2 mean, for run_grade's last line.
+RAN   = the grade
+EXIT1 = a spec did not pass
+EXIT2 = grading could not run or was stopped
+#ta{
+# A batch's code is the worst of its submissions' (see make help).
+grade: RAN   = $(if $(SUBMISSIONS),the batch,the grade)
+grade: EXIT1 = $(if $(SUBMISSIONS),every submission was graded and one did not pass a spec,a spec did not pass)
+grade: EXIT2 = $(if $(SUBMISSIONS),a submission could not be graded or the batch could not run or was stopped: see the state column of the gradebook,grading could not run or was stopped)
+#ta}
 
 grade:
 	@$(call run_grade,$(GRADE_CMD))
 #ta{
 
 gradescope:
-	$(GO) run ./cmd/pbftlab gradescope $(if $(DEST),-out $(DEST)) $(if $(HIDDEN),-hidden $(HIDDEN))
+	$(GO) run ./cmd/pbftlab gradescope $(if $(DEST),-out $(DEST)) $(if $(CASES),-cases $(CASES)) $(if $(HIDDEN),-hidden '$(HIDDEN)')
 #ta}
 
 test: fmt-check vet lint unit $(TEST_MORE)

@@ -166,6 +166,14 @@ func Command(args []string, stdout, stderr io.Writer) int {
 			return cmdline.ExitUsage
 		}
 	}
+	if err := o.checkHidden(); err != nil {
+		fmt.Fprintln(stderr, "pbftlab grade:", err)
+		return cmdline.ExitUsage
+	}
+	if err := removeGradebook(o.Reports, stdout); err != nil {
+		fmt.Fprintln(stderr, "pbftlab grade:", err)
+		return cmdline.ExitUsage
+	}
 	ctx, cancel := context.WithTimeoutCause(ctx, o.Limits.Total, errTooLong)
 	defer cancel()
 	o.Ctx = ctx
@@ -186,7 +194,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
 		return cmdline.ExitUsage
 	}
-	logFile, err := os.Create(filepath.Join(o.Reports, "suite.log"))
+	logFile, err := os.Create(filepath.Join(o.Reports, SuiteLogFile))
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab grade:", err)
 		return cmdline.ExitUsage

@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -27,6 +26,32 @@ import (
 // case names or patterns ("hidden_*"). results.json shows them to students
 // only once the grades are published.
 const HiddenEnv = "PBFTLAB_HIDDEN"
+
+// SuiteLogFile is the suite's own output, which a grade keeps beside its
+// reports.
+const SuiteLogFile = "suite.log"
+
+// ReportFiles lists the files a grade writes at the top of its report
+// folder, for a batch to remove a single grade's stale ones.
+func ReportFiles() []string {
+	return []string{report.ScoreFile, report.ResultsFile, report.JUnitFile, report.SummaryFile, report.HTMLFile, SuiteLogFile}
+}
+
+// removeGradebook removes the gradebook an earlier batch left in the
+// grade's report folder: beside this grade's reports it would read as
+// current. It says so, as the gradebook may be the TA's only table of
+// that batch; each submission's reports stay in their folders.
+func removeGradebook(reports string, stdout io.Writer) error {
+	path := filepath.Join(reports, report.GradebookFile)
+	err := os.Remove(path)
+	switch {
+	case err == nil:
+		fmt.Fprintf(stdout, "removed %s, an earlier batch's, which would read as current beside this grade's reports (its submissions' reports stay in their folders)\n", path)
+	case os.IsNotExist(err):
+		err = nil
+	}
+	return err
+}
 
 // followEvery is how often a grade in progress rereads the progress file
 // and rewrites results.json. The suite runs in another process and says
@@ -63,7 +88,7 @@ func (r ReportOptions) progressFile() string {
 
 // addReportFlags adds grade's report flags.
 func addReportFlags(fs *flag.FlagSet, r *ReportOptions) {
-	fs.StringVar(&r.hidden, "hidden", os.Getenv(HiddenEnv), "TA-only cases, comma-separated names or patterns: results.json shows them to students once grades are published (default $"+HiddenEnv+")")
+	fs.StringVar(&r.hidden, "hidden", os.Getenv(HiddenEnv), "TA-only cases, comma-separated names or patterns, each matching at least one case: results.json shows them to students once grades are published (default $"+HiddenEnv+")")
 	fs.StringVar(&r.label, "label", "", "what the reports call the graded tree (default: its folder)")
 }
 
@@ -94,7 +119,7 @@ func (r ReportOptions) isHidden(name string) bool {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
-		if ok, _ := path.Match(p, name); ok || p == name {
+		if hiddenBy(p, name) {
 			return true
 		}
 	}

@@ -15,6 +15,9 @@ const (
 	JUnitFile   = "junit.xml"
 	SummaryFile = "summary.md"
 	HTMLFile    = "report.html"
+	// GradebookFile is a batch's table of grades (ta/batch), named here so
+	// that a single grade in the same folder can remove a stale one.
+	GradebookFile = "gradebook.csv"
 )
 
 // MarshalResults renders results.json.

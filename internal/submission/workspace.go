@@ -118,7 +118,7 @@ func Read(dir string, editable []string, module string) (*Found, []Violation, er
 	}
 	vs = append(vs, Sizes(byPath)...)
 	if len(found.Files) == 0 && len(vs) == 0 {
-		return nil, nil, fmt.Errorf("%s holds none of the files a submission may contain (%s)", src, strings.Join(editable, ", "))
+		return nil, nil, noFilesError(src, editable)
 	}
 	gos, _ := filepath.Glob(filepath.Join(src, "*.go"))
 	for _, p := range gos {

@@ -26,10 +26,11 @@ import (
 	"pbftlab/internal/atomicfile"
 	"pbftlab/internal/cmdline"
 	"pbftlab/internal/kit"
+	"pbftlab/internal/submission"
 )
 
 // GradebookFile is the batch's table of grades, in the reports folder.
-const GradebookFile = "gradebook.csv"
+const GradebookFile = report.GradebookFile
 
 // batchOptions say what to grade and where the reports go.
 type batchOptions struct {
@@ -62,7 +63,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	o := batchOptions{root: root}
 	var cases, seed, runs, hidden string
 	fs := cmdline.NewFlags("pbftlab", "batch", "batch -submissions DIR [-reports DIR] [-j N] [-cases DIR] [-seed N] [-runs N] [-hidden LIST]", stderr)
-	fs.StringVar(&o.submissions, "submissions", "", "the folder holding one folder per submission")
+	fs.StringVar(&o.submissions, "submissions", "", "the folder holding one folder per submission; every entry gets a gradebook row (a zip's says to unpack it)")
 	fs.StringVar(&o.reports, "reports", filepath.Join(root, "reports"), "where to write gradebook.csv and each submission's reports")
 	fs.IntVar(&o.jobs, "j", runtime.NumCPU(), "submissions graded at once")
 	fs.StringVar(&cases, "cases", "", "the folder of case files (default the kit's)")
@@ -89,6 +90,10 @@ func Command(args []string, stdout, stderr io.Writer) int {
 			return cmdline.ExitUsage
 		}
 	}
+	if err := checkCases(root, cases, hidden); err != nil {
+		fmt.Fprintln(stderr, "pbftlab batch:", err)
+		return cmdline.ExitUsage
+	}
 	for flag, v := range map[string]string{"-cases": cases, "-seed": seed, "-runs": runs, "-hidden": hidden} {
 		if v != "" {
 			o.pass = append(o.pass, flag, v)
@@ -98,7 +103,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pbftlab batch:", err)
 		return cmdline.ExitUsage
 	}
-	names, err := submissionFolders(o.submissions)
+	entries, err := submissionEntries(o.submissions)
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab batch:", err)
 		return cmdline.ExitUsage
@@ -107,9 +112,13 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pbftlab batch:", err)
 		return cmdline.ExitUsage
 	}
-	fmt.Fprintf(stdout, "grading %d submissions from %s, %d at a time\n", len(names), o.submissions, o.jobs)
+	if err := removeGradeReports(o.reports); err != nil {
+		fmt.Fprintln(stderr, "pbftlab batch:", err)
+		return cmdline.ExitUsage
+	}
+	fmt.Fprintf(stdout, "grading %d submissions from %s, %d at a time\n", len(entries), o.submissions, o.jobs)
 	start := time.Now()
-	grades := batch(o, names, stdout)
+	grades := batch(o, entries, stdout)
 	if err := writeGradebook(filepath.Join(o.reports, GradebookFile), grades); err != nil {
 		fmt.Fprintln(stderr, "pbftlab batch:", err)
 		return cmdline.ExitUsage
@@ -122,41 +131,140 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "graded %d submissions in %s (%d could not be graded); gradebook: %s\n",
 		len(grades)-errors, time.Since(start).Round(100*time.Millisecond), errors, filepath.Join(o.reports, GradebookFile))
-	if errors > 0 {
-		return cmdline.ExitFailed
-	}
-	return cmdline.ExitOK
+	return exitCode(grades)
 }
 
-// submissionFolders lists the folders inside dir, sorted; a stray file or
-// a hidden folder is not a submission. A link is listed: its grade refuses
-// it, and the gradebook says so, rather than grade what it points to
-// (another student's folder) or leave a student out without a word.
-func submissionFolders(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
+// removeGradeReports removes the reports a single grade left at the top of
+// the reports folder (score.json, results.json, report.html, ...): beside
+// the batch's gradebook they would read as a current grade. Folders
+// (each submission's, an earlier stress run's) stay.
+func removeGradeReports(reports string) error {
+	for _, name := range driver.ReportFiles() {
+		if err := os.Remove(filepath.Join(reports, name)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// exitCode is the batch's exit code: the worst of its submissions', on a
+// single grade's scale, so that make and a script read both alike.
+// ExitUsage when a submission could not be graded (refused, not built,
+// stopped, or not reached when the batch was interrupted): the gradebook
+// has a row without a score that a TA must look at. ExitFailed when every
+// submission was graded and one did not pass a spec; ExitOK when each
+// passed every spec.
+func exitCode(grades []submissionGrade) int {
+	code := cmdline.ExitOK
+	for _, g := range grades {
+		if g.err != "" {
+			return cmdline.ExitUsage
+		}
+		if _, _, failed := g.points(); failed > 0 {
+			code = cmdline.ExitFailed
+		}
+	}
+	return code
+}
+
+// checkCases loads the case folder (dir, or the kit's) and checks the
+// TA-only list against it once, before any grade: a malformed case or a
+// hidden name that matches no case would otherwise cost every submission
+// its grade, or leave a case visible in every results.json.
+func checkCases(root, dir, hidden string) error {
+	if dir == "" {
+		dir = filepath.Join(root, "cases")
+	}
+	cases, err := grader.LoadCases(dir)
+	if err != nil {
+		return err
+	}
+	_, err = driver.HiddenCases(cases, dir, hidden)
+	return err
+}
+
+// entry is one entry of the submissions folder: a submission to grade, or
+// one refused before any grade, with why.
+type entry struct {
+	name   string
+	refuse string // why it cannot be graded; "" to grade it
+}
+
+// submissionEntries lists every entry of dir but hidden ones (.DS_Store,
+// .git), sorted, each to get a gradebook row: a folder or a link is
+// graded (a link's grade refuses it, and the gradebook says so, rather
+// than grade what it points to, another student's folder, say); a zip or
+// any other file is refused with what to do, so that no student is left
+// out of the gradebook without a word. A dir that holds a submission's
+// own Go files is one submission, not a folder of them: an error that
+// says how to grade it.
+func submissionEntries(dir string) ([]entry, error) {
+	if err := notOneSubmission(dir); err != nil {
+		return nil, err
+	}
+	des, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, e := range entries {
-		if (e.IsDir() || e.Type()&os.ModeSymlink != 0) && !strings.HasPrefix(e.Name(), ".") {
-			names = append(names, e.Name())
+	var entries []entry
+	for _, e := range des {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
 		}
+		entries = append(entries, entry{name: e.Name(), refuse: refusal(dir, e)})
 	}
-	if len(names) == 0 {
+	if len(entries) == 0 {
 		return nil, fmt.Errorf("%s holds no submission folders", dir)
 	}
-	return names, nil
+	return entries, nil
+}
+
+// refusal says why an entry of the submissions folder is not graded, or
+// "" when it is. Zips are not unpacked: a submission is read from its
+// own folder, as a single grade reads it, and the TA unpacks an archive
+// once, with a tool of their choice, and can see what it held; the
+// grade's replay commands then name a folder that stays.
+func refusal(dir string, e os.DirEntry) string {
+	if e.IsDir() || e.Type()&os.ModeSymlink != 0 {
+		return ""
+	}
+	path := filepath.Join(dir, e.Name())
+	if strings.EqualFold(filepath.Ext(e.Name()), ".zip") {
+		unpacked := filepath.Join(dir, strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())))
+		return fmt.Sprintf("%s is a zip: unpack it first into a folder of its own and remove the zip (unzip -d %s %s && rm %s)", e.Name(), unpacked, path, path)
+	}
+	return fmt.Sprintf("%s is a file, not a submission folder: each submission is a folder of its own holding the student's files (or their %s/)", e.Name(), submission.Tree)
+}
+
+// notOneSubmission refuses a submissions folder that is itself one
+// submission, holding the student's Go files (or a skeleton/ with them):
+// each file would otherwise get a row of its own, and the TA meant a
+// single grade.
+func notOneSubmission(dir string) error {
+	src, err := submission.Source(dir)
+	if err != nil {
+		return nil // a link or not a folder: reading it says so
+	}
+	gos, _ := filepath.Glob(filepath.Join(src, "*.go"))
+	if len(gos) == 0 {
+		return nil
+	}
+	names := make([]string, len(gos))
+	for i, p := range gos {
+		names[i] = filepath.Base(p)
+	}
+	return fmt.Errorf("%s is one submission (it holds %s), not a folder of submission folders: grade it with make grade SUBMISSION=%s (pbftlab grade -submission %s)",
+		dir, strings.Join(names, ", "), dir, dir)
 }
 
 // batch grades the submissions, o.jobs at a time, each by a grade process
 // of its own, exactly as a single submission is graded, and prints a line
 // as each finishes. An interrupt stops starting new grades; the running
 // ones get the signal too and write their partial reports.
-func batch(o batchOptions, names []string, stdout io.Writer) []submissionGrade {
-	grades := make([]submissionGrade, len(names))
-	for i, n := range names {
-		grades[i] = submissionGrade{name: n, code: -1, err: "not graded: the batch was interrupted"}
+func batch(o batchOptions, entries []entry, stdout io.Writer) []submissionGrade {
+	grades := make([]submissionGrade, len(entries))
+	for i, e := range entries {
+		grades[i] = submissionGrade{name: e.name, code: -1, err: "not graded: the batch was interrupted"}
 	}
 	signals, stopSignals := cmdline.Interrupts()
 	defer stopSignals()
@@ -179,7 +287,19 @@ func batch(o batchOptions, names []string, stdout io.Writer) []submissionGrade {
 			mu.Unlock()
 		}
 	}()
-	for i, name := range names {
+	// record keeps a submission's grade and prints its line.
+	record := func(i int, g submissionGrade) {
+		mu.Lock()
+		defer mu.Unlock()
+		grades[i] = g
+		finished++
+		fmt.Fprintf(stdout, "[%d/%d] %s\n", finished, len(entries), g.line())
+	}
+	for i, e := range entries {
+		if e.refuse != "" {
+			record(i, submissionGrade{name: e.name, code: -1, err: e.refuse})
+			continue
+		}
 		slots <- struct{}{}
 		mu.Lock()
 		stop := stopping
@@ -192,7 +312,7 @@ func batch(o batchOptions, names []string, stdout io.Writer) []submissionGrade {
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			g := gradeOne(o, name, func(cmd *exec.Cmd, started bool) {
+			record(i, gradeOne(o, e.name, func(cmd *exec.Cmd, started bool) {
 				mu.Lock()
 				defer mu.Unlock()
 				if started {
@@ -200,12 +320,7 @@ func batch(o batchOptions, names []string, stdout io.Writer) []submissionGrade {
 				} else {
 					delete(running, cmd)
 				}
-			})
-			mu.Lock()
-			grades[i] = g
-			finished++
-			fmt.Fprintf(stdout, "[%d/%d] %s\n", finished, len(names), g.line())
-			mu.Unlock()
+			}))
 		}()
 	}
 	wg.Wait()

@@ -53,6 +53,11 @@ func TestBatchGradesEverySubmission(t *testing.T) {
 	broken["prepare.go"] = append(broken["prepare.go"], []byte("\nfunc half() int { return \"half\" }\n")...)
 	gradetest.HandIn(t, filepath.Join(subs, "cy"), broken)
 	require.NoError(t, os.WriteFile(filepath.Join(subs, "notes.txt"), []byte("not a submission"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(subs, ".DS_Store"), []byte("hidden"), 0o644))
+	// A zip and a hand-in unpacked one folder too deep each get a row
+	// that says what to do.
+	require.NoError(t, os.WriteFile(filepath.Join(subs, "fay.zip"), []byte("PK"), 0o644))
+	gradetest.HandIn(t, filepath.Join(subs, "gus", "pbft-lab-main", submission.Tree), gradetest.TreeFiles(t, submission.Tree))
 	// A folder that is a link to another student's, and one whose skeleton
 	// is: neither is graded as the other student's work.
 	require.NoError(t, os.Symlink(filepath.Join(subs, "ada"), filepath.Join(subs, "dan")))
@@ -63,8 +68,8 @@ func TestBatchGradesEverySubmission(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := Command([]string{"-submissions", subs, "-reports", reports, "-j", "2", "-runs", "1"}, &stdout, &stderr)
 	out := stdout.String() + stderr.String()
-	assert.Equal(t, cmdline.ExitFailed, code, "three submissions could not be graded:\n%s", out)
-	for _, want := range []string{"grading 5 submissions", "[1/5] ", "[5/5] ", "graded 2 submissions", "(3 could not be graded)"} {
+	assert.Equal(t, cmdline.ExitUsage, code, "six submissions could not be graded:\n%s", out)
+	for _, want := range []string{"grading 8 submissions", "[1/8] ", "[8/8] ", "graded 2 submissions", "(6 could not be graded)"} {
 		assert.Contains(t, out, want)
 	}
 
@@ -72,10 +77,18 @@ func TestBatchGradesEverySubmission(t *testing.T) {
 	assert.Equal(t, []string{"submission", "score", "max", "robustness", "robustness_max", "total", "total_max"}, header[:7])
 	assert.Equal(t, "state", header[len(header)-1])
 	assert.Contains(t, header, "case2_withdraw")
-	require.Len(t, rows, 5)
+	require.Len(t, rows, 8, "every entry but a hidden one has a row")
 	for _, linked := range []string{"dan", "eve"} {
 		assert.Equal(t, "", rows[linked]["score"], linked)
 		assert.Contains(t, rows[linked]["state"], "a link", linked)
+	}
+	for name, want := range map[string]string{
+		"notes.txt": "error: notes.txt is a file, not a submission folder",
+		"fay.zip":   "error: fay.zip is a zip: unpack it first into a folder of its own and remove the zip (unzip -d " + filepath.Join(subs, "fay") + " " + filepath.Join(subs, "fay.zip"),
+		"gus":       "its Go files are in " + filepath.Join(subs, "gus", "pbft-lab-main", submission.Tree) + ": point the grade at that folder",
+	} {
+		assert.Equal(t, "", rows[name]["score"], name)
+		assert.Contains(t, rows[name]["state"], want, name)
 	}
 
 	ada, bob, cy := rows["ada"], rows["bob"], rows["cy"]
@@ -106,6 +119,155 @@ func TestBatchGradesEverySubmission(t *testing.T) {
 		assert.Equal(t, name, g.ExtraData.Tree)
 		assert.FileExists(t, filepath.Join(reports, name, report.HTMLFile))
 		assert.FileExists(t, filepath.Join(reports, name, "grade.log"))
+	}
+}
+
+// The case folder and the TA-only list are checked once, before any
+// submission is graded: either would otherwise cost every submission its
+// grade, or leave a case visible in every results.json.
+func TestBatchChecksTheCasesFirst(t *testing.T) {
+	subs := t.TempDir()
+	gradetest.HandIn(t, filepath.Join(subs, "ada"), gradetest.TreeFiles(t, submission.Tree))
+	malformed := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(malformed, "bad.case"), []byte("title: bad\npoints: 1\nP0: fly\n"), 0o644))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "a hidden typo", args: []string{"-hidden", "robust9_f_crash"},
+			want: `pbftlab batch: -hidden: "robust9_f_crash" matches no case in ` + filepath.Join(gradetest.Root(t), "cases") + ` (did you mean robust9_f_crashed?)`},
+		{name: "a hidden pattern that matches nothing", args: []string{"-hidden", "ta5_*"}, want: `"ta5_*" matches no case`},
+		{name: "a malformed case", args: []string{"-cases", malformed}, want: "bad.case:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reports := filepath.Join(t.TempDir(), "reports")
+			var stdout, stderr bytes.Buffer
+			code := Command(append([]string{"-submissions", subs, "-reports", reports}, tc.args...), &stdout, &stderr)
+			assert.Equal(t, cmdline.ExitUsage, code)
+			assert.Contains(t, stderr.String(), tc.want)
+			assert.NotContains(t, stdout.String(), "grading", "no submission was graded")
+			assert.NoFileExists(t, filepath.Join(reports, GradebookFile))
+		})
+	}
+}
+
+// Every entry of the submissions folder but a hidden one gets a row: a
+// folder or a link to grade, a zip or a stray file refused with what to
+// do. A folder that is one submission is refused whole, with the command
+// that grades it.
+func TestSubmissionEntries(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files []string // in the submissions folder; a trailing / makes a folder, @ a link to one
+		want  []entry  // refuse holds a part of the reason
+		err   string
+	}{
+		{name: "folders, a link, a zip and a file",
+			files: []string{"ada/", "bob@", "cy.ZIP", "notes.txt", ".DS_Store", ".git/"},
+			want: []entry{{name: "ada"}, {name: "bob"}, {name: "cy.ZIP", refuse: "cy.ZIP is a zip: unpack it first"},
+				{name: "notes.txt", refuse: "notes.txt is a file, not a submission folder"}}},
+		{name: "a folder of one submission's files", files: []string{"commit.go", "prepare.go", "notes.txt"},
+			err: "is one submission (it holds commit.go, prepare.go), not a folder of submission folders: grade it with make grade SUBMISSION="},
+		{name: "a whole tree", files: []string{"skeleton/", "skeleton/commit.go"},
+			err: "is one submission (it holds commit.go), not a folder"},
+		{name: "nothing", files: nil, err: "holds no submission folders"},
+		{name: "hidden entries only", files: []string{".DS_Store"}, err: "holds no submission folders"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range tc.files {
+				p := filepath.Join(dir, strings.TrimRight(f, "/@"))
+				switch {
+				case strings.HasSuffix(f, "/"):
+					require.NoError(t, os.MkdirAll(p, 0o755))
+				case strings.HasSuffix(f, "@"):
+					require.NoError(t, os.Symlink(t.TempDir(), p))
+				default:
+					require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+					require.NoError(t, os.WriteFile(p, []byte("x"), 0o644))
+				}
+			}
+			got, err := submissionEntries(dir)
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, got, len(tc.want))
+			for i, want := range tc.want {
+				assert.Equal(t, want.name, got[i].name)
+				if want.refuse == "" {
+					assert.Empty(t, got[i].refuse, want.name)
+				} else {
+					assert.Contains(t, got[i].refuse, want.refuse, want.name)
+				}
+			}
+		})
+	}
+}
+
+// A batch exits with the worst of its submissions' codes, on a single
+// grade's scale: 2 when one could not be graded, else 1 when one did not
+// pass a spec, else 0.
+func TestBatchExitCode(t *testing.T) {
+	passed := &report.Gradescope{Score: 10, Tests: []report.GradescopeTest{{MaxScore: 10, Score: 10, Status: "passed"}}}
+	failed := &report.Gradescope{Score: 0, Tests: []report.GradescopeTest{{MaxScore: 10, Status: "failed"}}}
+	ok := submissionGrade{name: "ok", code: cmdline.ExitOK, results: passed}
+	failing := submissionGrade{name: "failing", code: cmdline.ExitFailed, results: failed}
+	refused := submissionGrade{name: "refused", code: cmdline.ExitUsage, err: "breaks 1 rule(s)"}
+	zipped := submissionGrade{name: "a.zip", code: -1, err: "a.zip is a zip: unpack it first"}
+	stopped := submissionGrade{name: "slow", code: cmdline.ExitUsage, results: failed, err: "incomplete: some cases did not run"}
+	for _, tc := range []struct {
+		name   string
+		grades []submissionGrade
+		want   int
+	}{
+		{"every submission passed", []submissionGrade{ok, ok}, cmdline.ExitOK},
+		{"every submission graded, one failing a spec", []submissionGrade{ok, failing}, cmdline.ExitFailed},
+		{"every submission ungradable", []submissionGrade{refused, zipped}, cmdline.ExitUsage},
+		{"one ungradable among graded ones", []submissionGrade{ok, failing, refused}, cmdline.ExitUsage},
+		{"one stopped by its time limit", []submissionGrade{ok, stopped}, cmdline.ExitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, exitCode(tc.grades))
+		})
+	}
+}
+
+// A batch removes the reports a single grade left at the top of its
+// report folder, which beside the new gradebook would read as a current
+// grade; folders (an earlier batch's submissions, a stress run) stay.
+func TestBatchRemovesAnEarlierGradesReports(t *testing.T) {
+	subs := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(subs, "ada.zip"), []byte("PK"), 0o644))
+	reports := filepath.Join(t.TempDir(), "reports")
+	earlier := []struct {
+		rel  string
+		kept bool
+	}{
+		{report.ScoreFile, false}, {report.ResultsFile, false}, {report.JUnitFile, false},
+		{report.SummaryFile, false}, {report.HTMLFile, false}, {"suite.log", false},
+		{"bob/" + report.ResultsFile, true}, {"stress/case1-1.txt", true}, {"notes.txt", true},
+	}
+	for _, f := range earlier {
+		p := filepath.Join(reports, filepath.FromSlash(f.rel))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte("earlier"), 0o644))
+	}
+	var stdout, stderr bytes.Buffer
+	code := Command([]string{"-submissions", subs, "-reports", reports}, &stdout, &stderr)
+	require.Equal(t, cmdline.ExitUsage, code, "the zip is not graded: %s", stdout.String()+stderr.String())
+	assert.FileExists(t, filepath.Join(reports, GradebookFile))
+	for _, f := range earlier {
+		t.Run(f.rel, func(t *testing.T) {
+			if f.kept {
+				assert.FileExists(t, filepath.Join(reports, filepath.FromSlash(f.rel)))
+			} else {
+				assert.NoFileExists(t, filepath.Join(reports, filepath.FromSlash(f.rel)))
+			}
+		})
 	}
 }
 

@@ -6,15 +6,18 @@ package gradescope
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
+	"pbftlab/grader"
 	"pbftlab/grader/driver"
 	"pbftlab/internal/atomicfile"
 	"pbftlab/internal/cmdline"
@@ -30,6 +33,11 @@ const (
 	autograderEntry = "run_autograder"
 )
 
+// bundledCases is the folder of the bundle that holds the TA's case files
+// (-cases), beside the kit's own cases/: those ship in the student release
+// too, so secret cases cannot live there.
+const bundledCases = "autograder-cases"
+
 // bundleTime stamps every entry, so that one kit always gives the same zip.
 var bundleTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -42,86 +50,204 @@ func Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
 		return cmdline.ExitUsage
 	}
-	var out, hidden, goVersion string
-	fs := cmdline.NewFlags("pbftlab", "gradescope", "gradescope [-out FILE] [-hidden LIST] [-go VERSION]", stderr)
+	var out string
+	var s bundleSettings
+	fs := cmdline.NewFlags("pbftlab", "gradescope", "gradescope [-out FILE] [-cases DIR] [-hidden LIST] [-go VERSION]", stderr)
 	fs.StringVar(&out, "out", filepath.Join(root, "dist", "gradescope", "autograder.zip"), "the zip to write")
-	fs.StringVar(&hidden, "hidden", os.Getenv(driver.HiddenEnv), "TA-only cases, as for grade: students see them once grades are published")
-	fs.StringVar(&goVersion, "go", runtime.Version(), "the Go release setup.sh installs")
+	fs.StringVar(&s.cases, "cases", "", "a folder of case files (the TA's, secret ones included) that the zip carries and grades in place of the kit's cases/, as grade -cases does (default: the kit's cases/, which students have too)")
+	fs.StringVar(&s.hidden, "hidden", os.Getenv(driver.HiddenEnv), "TA-only cases of the graded folder, as for grade: students see them once grades are published")
+	fs.StringVar(&s.goVersion, "go", runtime.Version(), "the Go release setup.sh installs")
 	if code, ok := cmdline.ParseNone("pbftlab", fs, args); !ok {
 		return code
 	}
-	if !goRelease.MatchString(goVersion) {
-		fmt.Fprintf(stderr, "pbftlab gradescope: %q is not a Go release setup.sh can download (want e.g. go1.26.8); pass -go\n", goVersion)
+	if !goRelease.MatchString(s.goVersion) {
+		fmt.Fprintf(stderr, "pbftlab gradescope: %q is not a Go release setup.sh can download (want e.g. go1.26.8); pass -go\n", s.goVersion)
 		return cmdline.ExitUsage
 	}
-	if out, err = filepath.Abs(out); err != nil {
-		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
-		return cmdline.ExitUsage
+	for _, p := range []*string{&out, &s.cases} {
+		if *p == "" {
+			continue
+		}
+		if *p, err = filepath.Abs(*p); err != nil {
+			fmt.Fprintln(stderr, "pbftlab gradescope:", err)
+			return cmdline.ExitUsage
+		}
 	}
-	files, err := writeBundle(root, out, bundleSettings{hidden: hidden, goVersion: goVersion})
+	if s.cases == filepath.Join(root, "cases") {
+		s.cases = "" // the kit's own, already in the bundle
+	}
+	hides, err := hiddenCases(cmp.Or(s.cases, filepath.Join(root, "cases")), s.hidden)
 	if err != nil {
 		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
 		return cmdline.ExitUsage
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s, %s and %d kit files (Go %s", out, setupScript, autograderEntry, files, goVersion)
-	if hidden != "" {
-		fmt.Fprintf(stdout, "; TA-only cases: %s", hidden)
+	b, err := writeBundle(root, out, s)
+	if err != nil {
+		fmt.Fprintln(stderr, "pbftlab gradescope:", err)
+		return cmdline.ExitUsage
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s, %s and %d kit files", out, setupScript, autograderEntry, b.kitFiles)
+	if s.cases != "" {
+		fmt.Fprintf(stdout, ", and %d case files from %s in %s/, graded in place of the kit's cases/", b.caseFiles, s.cases, bundledCases)
+	}
+	fmt.Fprintf(stdout, " (Go %s", s.goVersion)
+	if len(hides) > 0 {
+		fmt.Fprintf(stdout, "; TA-only cases: %s", strings.Join(hides, ", "))
 	}
 	fmt.Fprintln(stdout, ")")
+	if dir := cmp.Or(s.cases, filepath.Join(root, "cases")); len(hides) > 0 && inRelease(root, dir) {
+		fmt.Fprintf(stdout, "note: the TA-only cases are in %s, which the student release (make handout) carries too: students can read them; keep cases they must not see in a folder outside the kit, or not committed to it, and pass -cases (make gradescope CASES=dir)\n", dir)
+	}
 	fmt.Fprintln(stdout, "upload it as the assignment's autograder; students submit their skeleton/ files")
 	return cmdline.ExitOK
+}
+
+// inRelease reports whether the folder dir holds files the student
+// release carries: files git tracks in the kit at root, outside its
+// TA-only folders.
+func inRelease(root, dir string) bool {
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return false
+	}
+	files, err := submission.TrackedFiles(root)
+	if err != nil {
+		return false
+	}
+	rel = filepath.ToSlash(rel)
+	return slices.ContainsFunc(files, func(f string) bool { return kit.Under(f, rel) && kit.InRelease(f) })
+}
+
+// hiddenCases loads the cases the bundle grades and returns those the
+// TA-only list hides. A list entry that hides none is an error: the zip
+// would otherwise show students the case it was meant to keep from them.
+func hiddenCases(dir, hidden string) ([]string, error) {
+	cases, err := grader.LoadCases(dir)
+	if err != nil {
+		return nil, err
+	}
+	return driver.HiddenCases(cases, dir, hidden)
 }
 
 type bundleSettings struct {
 	hidden    string // TA-only case names or patterns
 	goVersion string // e.g. go1.26.8
+	cases     string // the TA's case folder (absolute), or "" for the kit's cases/
+}
+
+// bundled is what went into a bundle.
+type bundled struct {
+	kitFiles  int // the kit's own files
+	caseFiles int // the TA's case files, in bundledCases
+}
+
+// casesFolder is the case folder run_autograder and setup.sh grade with,
+// relative to the kit's root in the bundle.
+func (s bundleSettings) casesFolder() string {
+	if s.cases != "" {
+		return bundledCases
+	}
+	return "cases"
 }
 
 // writeBundle writes the autograder zip: the two scripts at its root, with
-// the settings filled in, and the kit beside them, so that Gradescope's
-// /autograder/source is the kit's root. It returns how many kit files went
-// in.
-func writeBundle(root, out string, s bundleSettings) (int, error) {
+// the settings filled in, the kit beside them, so that Gradescope's
+// /autograder/source is the kit's root, and the TA's case files, if any,
+// in bundledCases.
+func writeBundle(root, out string, s bundleSettings) (bundled, error) {
+	var b bundled
 	scripts := map[string][]byte{}
 	for _, name := range []string{setupScript, autograderEntry} {
 		tmpl, err := os.ReadFile(filepath.Join(root, gradescopeDir, name))
 		if err != nil {
-			return 0, err
+			return b, err
 		}
 		scripts[name] = fillTemplate(tmpl, s)
 	}
 	files, err := bundleFiles(root, out)
 	if err != nil {
-		return 0, err
+		return b, err
+	}
+	cases, err := caseFiles(s.cases)
+	if err != nil {
+		return b, err
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return 0, err
+		return b, err
 	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, name := range []string{setupScript, autograderEntry} {
 		if err := addEntry(zw, name, 0o755, scripts[name]); err != nil {
-			return 0, err
+			return b, err
 		}
 	}
 	for _, rel := range files {
-		path := filepath.Join(root, filepath.FromSlash(rel))
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return 0, err
+		if kit.Under(rel, bundledCases) {
+			return b, fmt.Errorf("the kit has %s, where the bundle puts the TA's cases; rename it", rel)
 		}
-		fi, err := os.Stat(path)
-		if err != nil {
-			return 0, err
+		if err := addFile(zw, rel, filepath.Join(root, filepath.FromSlash(rel))); err != nil {
+			return b, err
 		}
-		if err := addEntry(zw, rel, fi.Mode().Perm()|0o644, data); err != nil {
-			return 0, err
+	}
+	for _, rel := range cases {
+		if err := addFile(zw, bundledCases+"/"+rel, filepath.Join(s.cases, filepath.FromSlash(rel))); err != nil {
+			return b, err
 		}
 	}
 	if err := zw.Close(); err != nil {
-		return 0, err
+		return b, err
 	}
-	return len(files), atomicfile.Write(out, buf.Bytes())
+	b.kitFiles, b.caseFiles = len(files), len(cases)
+	return b, atomicfile.Write(out, buf.Bytes())
+}
+
+// addFile adds the file at path to the zip as name, keeping its
+// permission bits (a script stays executable).
+func addFile(zw *zip.Writer, name, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	return addEntry(zw, name, fi.Mode().Perm()|0o644, data)
+}
+
+// caseFiles lists the case files of the TA's folder dir, as slash paths
+// relative to it: every file named *.case at any depth, so that whatever
+// grade -cases reads there (the folder's cases and its robustness/) is in
+// the bundle, and nothing else is, even when dir is pointed at a folder
+// holding more than cases. Hidden folders (.git) are left out; a link is
+// taken when it leads to a file, as grade reads it.
+func caseFiles(dir string) ([]string, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != dir && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(d.Name(), grader.CaseExt) {
+			return nil
+		}
+		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		files = append(files, filepath.ToSlash(rel))
+		return err
+	})
+	return files, err
 }
 
 // fillTemplate puts the bundle's settings into a script. The hidden list
@@ -135,15 +261,22 @@ func fillTemplate(tmpl []byte, s bundleSettings) []byte {
 		}
 		return -1
 	}, s.hidden)
-	out := strings.ReplaceAll(string(tmpl), "__PBFTLAB_HIDDEN__", hidden)
-	return []byte(strings.ReplaceAll(out, "__PBFTLAB_GO_VERSION__", s.goVersion))
+	return []byte(strings.NewReplacer(
+		"__PBFTLAB_HIDDEN__", hidden,
+		"__PBFTLAB_GO_VERSION__", s.goVersion,
+		"__PBFTLAB_CASES__", s.casesFolder(),
+	).Replace(string(tmpl)))
 }
 
-// bundleFiles lists the kit files that go into the bundle: all of them but
+// bundleFiles lists the kit files that go into the bundle: the files git
+// tracks, as the student release takes them (submission.TrackedFiles), but
 // the reference, run output, the zip itself, and tests that need the
-// reference to build.
+// reference to build. Untracked files stay out: a TA's scratch folder, a
+// student's hand-in being looked at, or a copy of the reference under
+// another name would otherwise reach Gradescope's image, where a
+// submission's code runs.
 func bundleFiles(root, out string) ([]string, error) {
-	all, err := submission.KitFiles(root)
+	all, err := submission.TrackedFiles(root)
 	if err != nil {
 		return nil, err
 	}

@@ -32,12 +32,13 @@ chmod +x run_autograder
 go mod download
 go build -o /usr/local/bin/pbftlab ./cmd/pbftlab
 go tool ginkgo version
-# Grade the untouched skeleton once: it puts everything a grade compiles in
-# the build cache and shows the image works. The skeleton scores nothing,
+# Grade the untouched skeleton once, on the cases run_autograder grades: it
+# puts everything a grade compiles in the build cache and shows the image
+# works and the cases load. The skeleton scores nothing,
 # so the grade's own exit code says "failed"; only a grade that could not
 # run at all (exit 2) stops the build.
 code=0
-pbftlab grade -reports /tmp/pbftlab-setup-check >/dev/null || code=$?
+pbftlab grade -cases "__PBFTLAB_CASES__" -reports /tmp/pbftlab-setup-check >/dev/null || code=$?
 if [ "$code" -ge 2 ]; then
 	echo "setup.sh: grading the skeleton did not run (exit $code)" >&2
 	exit 1
