@@ -509,9 +509,11 @@ func TestStateTransferChecks(t *testing.T) {
 			},
 		},
 		{
-			name:   "a report of what the sender has not executed",
-			report: func(f *fake) { f.env.Send(0, &lab.StateReply{Replica: f.id, Nonce: 1, Checkpoint: genesis, Committed: entry}) },
-			want:   "P1 sent a STATE-REPLY reporting n1 executed, but its bank has run only up to n0",
+			name: "a report of what the sender has not executed",
+			report: func(f *fake) {
+				f.env.Send(0, &lab.StateReply{Replica: f.id, Nonce: 1, Checkpoint: genesis, Committed: entry})
+			},
+			want: "P1 sent a STATE-REPLY reporting n1 executed, but its bank has run only up to n0",
 		},
 		{
 			name: "a checkpoint the sender never took",
