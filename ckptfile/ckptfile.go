@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"pbftlab/lab"
 )
@@ -94,7 +95,18 @@ func (t Tx) Status() string {
 
 // format writes "n99 v0 client7000#17 committed account=...,operation=deposit => alice=99".
 func (t Tx) format() string {
-	return fmt.Sprintf("n%d v%d %s#%d %s %s => %s", t.Seq, t.View, t.Client, t.Timestamp, t.Status(), t.Op, t.Result)
+	return oneLine(fmt.Sprintf("n%d v%d %s#%d %s %s => %s", t.Seq, t.View, t.Client, t.Timestamp, t.Status(), t.Op, t.Result))
+}
+
+// oneLine keeps what a replica chose (an account, a client's name, an
+// operation) on the line it belongs to: a string with a line break or
+// another character that does not print is written quoted, so that it
+// cannot start a block of its own in the file.
+func oneLine(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 func parseTx(line string) (Tx, error) {
@@ -550,7 +562,11 @@ func formatBalances(b map[string]int) string {
 	}
 	parts := make([]string, 0, len(b))
 	for _, k := range slices.Sorted(maps.Keys(b)) {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, b[k]))
+		name := oneLine(k)
+		if strings.ContainsAny(name, ",=") {
+			name = strconv.Quote(k) // a key that would read as two
+		}
+		parts = append(parts, fmt.Sprintf("%s=%d", name, b[k]))
 	}
 	return strings.Join(parts, ",")
 }

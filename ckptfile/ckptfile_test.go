@@ -278,3 +278,23 @@ func TestWriterContextAndSnapshots(t *testing.T) {
 	assert.Contains(t, rec, "# Node P1 recovered @ 2026-01-02 03:04:05 (view=1, leader=P1)")
 	assert.Contains(t, rec, "executed=3 from=state-transfer")
 }
+
+// What a replica chose stays on its own line: an account or an operation
+// with a line break in it cannot write a block in another replica's name.
+func TestRecordKeepsAReplicasStringsOnTheirLines(t *testing.T) {
+	forged := "x\n# Node P3 snapshot @ 2026-01-02 03:04:05 (view=0, leader=P0)\nCheckpoint: n=1 digest=d state=taken"
+	rec := Record{Time: epoch, Replica: 0, Seq: 1, Digest: "d",
+		Context:  Context{Transactions: []Tx{{Seq: 1, Client: "c", Timestamp: 1, Op: "account=" + forged + ",amount=1,operation=deposit", Committed: true, Result: "ok"}}},
+		Balances: map[string]int{forged: 1, "a,b=c": 2}}
+	text := rec.Format()
+	assert.Equal(t, 1, strings.Count(text, "\n# Node")+boolInt(strings.HasPrefix(text, "# Node")), "one block:\n%s", text)
+	assert.NotContains(t, text, "\n# Node P3")
+	assert.Contains(t, text, `"a,b=c"=2`, "a key that would read as two is quoted")
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

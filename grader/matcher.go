@@ -2,6 +2,7 @@ package grader
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/onsi/gomega/types"
 )
@@ -27,7 +28,28 @@ func (everyExpectation) Match(actual any) (bool, error) {
 	return p.msg == "", nil
 }
 
-func (everyExpectation) FailureMessage(actual any) string { return actual.(played).msg }
+func (everyExpectation) FailureMessage(actual any) string {
+	return boundMessage(actual.(played).msg, maxFailureMessage)
+}
+
+// maxFailureMessage bounds a spec's failure message. The transcript in it
+// is bounded already; what a replica chose to put in its status and its
+// messages (an account name of a megabyte, say) is not, and the message
+// travels through the progress file into every report.
+const maxFailureMessage = 1 << 20
+
+// boundMessage keeps the first max bytes of msg, at a character boundary,
+// and says how much it left out.
+func boundMessage(msg string, max int) string {
+	if len(msg) <= max {
+		return msg
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(msg[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s\n... %d more bytes of this message left out", msg[:n], len(msg)-n)
+}
 
 func (everyExpectation) NegatedFailureMessage(any) string {
 	return "expected an expectation of the case to break, and every one held"

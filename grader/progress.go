@@ -101,6 +101,7 @@ func traceOf(c *script.Case, s *sim.Cluster, r run, failures []script.Failure, e
 // failure message already has the transcript.
 func attachTrace(t *report.Trace) {
 	if t != nil {
+		t.Fit(report.MaxTraceBytes)
 		ginkgo.AddReportEntry(report.TraceEntry, t, ginkgo.ReportEntryVisibilityNever)
 	}
 }

@@ -69,6 +69,14 @@ func (s *Cluster) checkpointed(n *node, snap lab.Snapshot, stable bool) {
 			n.id, snap.Seq, snap.Digest, n.bank.LastExecuted(), n.bank.Digest()))
 		return
 	}
+	if n.honest {
+		// The files and the state replies show a snapshot's contents:
+		// they must be the state its digest names.
+		if err := lab.NewBank(nil, nil).Restore(snap); err != nil {
+			s.fail(fmt.Errorf("%s reported a checkpoint whose contents are not the state its digest names (%v): report the snapshot the bank made", n.id, err))
+			return
+		}
+	}
 	// The maps are the replica's, to change after the report: kept as
 	// they are now.
 	snap.Balances, snap.Clients = maps.Clone(snap.Balances), maps.Clone(snap.Clients)

@@ -113,3 +113,29 @@ func TestCheckpointFilesElsewhere(t *testing.T) {
 	_, ok := mem.Read(ckptfile.ReplicaLog(2))
 	assert.True(t, ok)
 }
+
+// A checkpoint's contents are the state its digest names: a snapshot with
+// a balance added after the bank made it is refused, stable or taken.
+func TestACheckpointsContentsMatchItsDigest(t *testing.T) {
+	for _, stable := range []bool{false, true} {
+		s := New(func(cfg lab.Config, env lab.Env) lab.Replica {
+			return &forger{reporter{env: env, bank: cfg.Bank}, stable}
+		}, Options{})
+		err := s.Do(0, take)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "P0 reported a checkpoint whose contents are not the state its digest names")
+	}
+}
+
+// forger reports its bank's snapshot with one more account in it.
+type forger struct {
+	reporter
+	stable bool
+}
+
+func (f *forger) Do(lab.Command) error {
+	snap := f.bank.Snapshot()
+	snap.Balances["x\n# Node P3"] = 1
+	f.env.Checkpointed(snap, f.stable)
+	return nil
+}

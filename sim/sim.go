@@ -96,6 +96,9 @@ type Cluster struct {
 	// are those it keeps, in the order they were sent.
 	holds []Filter
 	held  []netHeld
+	// typedOps are the operations typed after "tx" at any replica: the
+	// requests a replica may make up itself (see knownRequest).
+	typedOps map[string]bool
 }
 
 type decision struct {
@@ -115,11 +118,12 @@ func New(newReplica lab.NewFunc, opts Options) *Cluster {
 		opts.ClientTimeout = 10
 	}
 	s := &Cluster{
-		opts:    opts,
-		rng:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
-		faults:  rand.New(rand.NewPCG(opts.Seed^0x5851f42d4c957f2d, opts.Seed)),
-		decided: map[int]decision{},
-		watch:   newWatch(opts.CallLimit),
+		opts:     opts,
+		rng:      rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		faults:   rand.New(rand.NewPCG(opts.Seed^0x5851f42d4c957f2d, opts.Seed)),
+		decided:  map[int]decision{},
+		watch:    newWatch(opts.CallLimit),
+		typedOps: map[string]bool{},
 	}
 	s.trace.quiet = opts.Quiet
 	s.net.init(opts.N + 1)
@@ -212,9 +216,13 @@ func (s *Cluster) Do(id lab.ID, c lab.Command) error {
 	if c.Op == lab.OpProgress {
 		n.heard.progress++
 	}
+	if c.Op == lab.OpPropose && c.Arg != "" {
+		s.typedOps[c.Arg] = true
+	}
 	votesBefore := n.sent[lab.KindPrepare] + n.sent[lab.KindCommit]
+	// A typed vote may be cast during the command, not while the network
+	// settles after it.
 	n.typing, n.typedVote = c.Op, c.Vote
-	defer func() { n.typing = 0 }()
 	var err error
 	n.call("Do("+c.String()+")", func() {
 		// The error is the replica's value: its Error method is replica
@@ -223,6 +231,7 @@ func (s *Cluster) Do(id lab.ID, c lab.Command) error {
 			err = errors.New(err.Error())
 		}
 	})
+	n.typing = 0
 	if err != nil {
 		s.trace.note("%s refused %q: %v", id, c.String(), err)
 	} else if s.opts.Manual && n.honest && n.failure == nil {
@@ -486,6 +495,11 @@ func (n *node) checkSend(to lab.ID, m lab.Message) error {
 		if !n.heard.inView(m.View, s.opts.N) {
 			return fmt.Errorf("%s sent a PRE-PREPARE for n%d in view %d, which it has no grounds to be in: it sent no NEW-VIEW for it, and no f+1 state replies name it", n.id, m.Seq, m.View)
 		}
+		for _, q := range requestsOf(m) {
+			if !s.knownRequest(q) {
+				return fmt.Errorf("%s ordered a request at n%d (%s) that no client sent: a primary orders clients' requests, or an operation typed at its console", n.id, m.Seq, s.requestName(q))
+			}
+		}
 	case *lab.NewView:
 		if vcs := n.viewChangesFor(m.View); count(vcs) < lab.Quorum(s.opts.N) {
 			return fmt.Errorf("%s sent a NEW-VIEW for view %d on VIEW-CHANGEs from %s: a new view starts on 2f+1 = %d of them, its own included", n.id, m.View, idList(vcs), lab.Quorum(s.opts.N))
@@ -507,6 +521,10 @@ func (n *node) checkSend(to lab.ID, m lab.Message) error {
 		if m.Yes {
 			return n.heard.checkAck(n.id, s.opts.N, m, s.digestName)
 		}
+	case *lab.Request:
+		if !s.knownRequest(m) {
+			return fmt.Errorf("%s sent a REQUEST (%s) that no client sent: a replica forwards clients' requests, it never makes one up", n.id, s.requestName(m))
+		}
 	case *lab.StateReply:
 		if !slices.Contains(n.stateAsks[to], m.Nonce) {
 			return fmt.Errorf("%s sent %s a STATE-REPLY (nonce %d) it did not ask for: a state reply answers a STATE-REQUEST, to the replica that sent it, with its nonce", n.id, to, m.Nonce)
@@ -517,6 +535,35 @@ func (n *node) checkSend(to lab.ID, m lab.Message) error {
 		return n.checkStateReply(m)
 	}
 	return nil
+}
+
+// knownRequest reports whether q is one the client sent (or a scripted
+// Byzantine primary was given), or carries an operation typed at a
+// replica's console, whose client and number the replica chooses.
+func (s *Cluster) knownRequest(q *lab.Request) bool {
+	if q.Client == ClientName && q.Timestamp >= 1 && q.Timestamp <= int64(len(s.client.requests)) {
+		return s.client.requests[q.Timestamp-1].req == *q
+	}
+	return s.typedOps[q.Op]
+}
+
+// requestName names a request in a message: its client, number and
+// operation, cut to a line's worth.
+func (s *Cluster) requestName(q *lab.Request) string {
+	return clip(fmt.Sprintf("%s's request %d: %s", q.Client, q.Timestamp, q.Op))
+}
+
+// requestsOf lists the requests a pre-prepare orders: none for the null
+// request, one, or a batch.
+func requestsOf(pp *lab.PrePrepare) []*lab.Request {
+	var out []*lab.Request
+	if pp.Request != nil {
+		out = append(out, pp.Request)
+	}
+	for i := range pp.Batch {
+		out = append(out, &pp.Batch[i])
+	}
+	return out
 }
 
 // namedSender is the replica a message says it comes from, for the kinds

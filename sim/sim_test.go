@@ -13,6 +13,11 @@ import (
 	"pbftlab/lab"
 )
 
+// typedOp is the operation the tests' requests carry. A primary may order
+// a request no client sent only for an operation typed at a console, so
+// the tests type it with their propose commands.
+const typedOp = "account=a,amount=1,operation=deposit"
+
 // fake is a scriptable replica for testing the simulator itself.
 type fake struct {
 	id   lab.ID
@@ -247,7 +252,7 @@ func TestSafetyChecks(t *testing.T) {
 			if op == 0 {
 				op = lab.OpAck
 			}
-			for _, c := range []lab.Command{{Op: lab.OpPropose}, {Op: lab.OpPrepare}, {Op: op}} {
+			for _, c := range []lab.Command{{Op: lab.OpPropose, Arg: typedOp}, {Op: lab.OpPrepare}, {Op: op}} {
 				for i := range 4 {
 					_ = s.Do(lab.ID(i), c)
 				}
@@ -265,7 +270,7 @@ func TestVoteToForgesAboutTheLastPrePrepare(t *testing.T) {
 		}
 	})
 	assert.ErrorContains(t, s.VoteTo(3, 1, lab.OpPrepare, true), "no pre-prepare")
-	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpPropose}))
+	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpPropose, Arg: typedOp}))
 	require.NoError(t, s.VoteTo(3, 1, lab.OpAck, false))
 	assert.Equal(t, []string{"P0:PRE-PREPARE v0 n4 null", "P3:COMMIT v0 n4 abort", "P3:COMMIT v0 n4 abort"}, fakes[1].got,
 		"a forged vote arrives twice, about the pre-prepare P3 last received")
@@ -287,7 +292,7 @@ func TestAReplicaChangesOnlyItsOwnCopyOfWhatItReceives(t *testing.T) {
 					}
 				}
 			})
-			require.NoError(t, s.Do(0, lab.Command{Op: lab.OpPropose}))
+			require.NoError(t, s.Do(0, lab.Command{Op: lab.OpPropose, Arg: typedOp}))
 			require.NoError(t, s.VoteTo(3, 1, lab.OpAck, false))
 			assert.Equal(t, []string{"P0:PRE-PREPARE v0 n4 null", "P3:COMMIT v0 n4 abort", "P3:COMMIT v0 n4 abort"}, fakes[1].got)
 			if !quiet {
@@ -418,9 +423,9 @@ func TestReplyChecks(t *testing.T) {
 					return nil
 				}
 			})
-			for _, op := range []lab.Op{lab.OpPropose, lab.OpPrepare} {
+			for _, c := range []lab.Command{{Op: lab.OpPropose, Arg: typedOp}, {Op: lab.OpPrepare}} {
 				for i := range 4 {
-					_ = s.Do(lab.ID(i), lab.Command{Op: op})
+					_ = s.Do(lab.ID(i), c)
 				}
 			}
 			_ = s.Do(0, lab.Command{Op: lab.OpProgress})
@@ -477,7 +482,7 @@ func TestCommitAckNeedsAPreparedCertificate(t *testing.T) {
 				}
 			})
 			if tt.pp {
-				_ = s.Do(0, lab.Command{Op: lab.OpPropose})
+				_ = s.Do(0, lab.Command{Op: lab.OpPropose, Arg: typedOp})
 			}
 			for _, id := range tt.prepares {
 				_ = s.Do(id, lab.Command{Op: lab.OpPrepare})
@@ -594,7 +599,7 @@ func TestStateTransferChecks(t *testing.T) {
 				}
 			})
 			for i := range 4 {
-				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpPropose})
+				_ = s.Do(lab.ID(i), lab.Command{Op: lab.OpPropose, Arg: typedOp})
 			}
 			_ = s.Do(0, lab.Command{Op: lab.OpRecover})
 			for i := 1; i < 4; i++ {
@@ -634,7 +639,7 @@ func TestSentMessagesAreCopies(t *testing.T) {
 			return nil
 		}
 	})
-	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpPropose}))
+	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpPropose, Arg: typedOp}))
 	assert.NotContains(t, s.Trace().Transcript(true), "mallory")
 	pp, ok := s.PrePrepareAt(0, 1, -1) // what P0 sent, as the scripted adversary reads it
 	require.True(t, ok)
@@ -701,6 +706,14 @@ func TestProtocolChecksOnWhatIsSent(t *testing.T) {
 				return nil
 			},
 			want: "P1 sent P0 a STATE-REPLY (nonce 1) it did not ask for",
+		},
+		{
+			name: "a request no client sent",
+			do: func(f *fake, c lab.Command) error {
+				f.env.Send(0, &lab.Request{Client: "c", Timestamp: 9, Op: "account=a,amount=9,operation=deposit"})
+				return nil
+			},
+			want: "P1 sent a REQUEST (c's request 9: account=a,amount=9,operation=deposit) that no client sent",
 		},
 		{
 			name: "a NEW-VIEW on no view changes",
@@ -832,4 +845,28 @@ func expectRunErr(t *testing.T, s *Cluster, want string) {
 	}
 	require.Error(t, s.Err())
 	assert.Contains(t, s.Err().Error(), want)
+}
+
+// A primary orders what a client sent, or what was typed at its console:
+// one that makes a request up (to fill the network with long operations,
+// say) fails, and one typed is fine.
+func TestAPrimaryOrdersOnlyRequestsItWasGiven(t *testing.T) {
+	made := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=7,operation=deposit"}
+	for _, tt := range []struct {
+		name, arg, want string
+	}{
+		{"typed", made.Op, ""},
+		{"made up", "", "P0 ordered a request at n1 (c's request 1: account=a,amount=7,operation=deposit) that no client sent"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := cluster(t, Options{}, func(f *fake) {
+				f.onDo = func(f *fake, c lab.Command) error {
+					f.env.Broadcast(&lab.PrePrepare{Seq: 1, Digest: lab.Digest(made), Request: made})
+					return nil
+				}
+			})
+			_ = s.Do(0, lab.Command{Op: lab.OpPropose, Arg: tt.arg})
+			expectRunErr(t, s, tt.want)
+		})
+	}
 }

@@ -465,7 +465,7 @@ func buildSuite(o Options, pkg string) (string, func(), error) {
 	out := newHeadTail(o.Limits.Output)
 	cmd.Stdout = io.MultiWriter(out, o.Log)
 	cmd.Stderr = cmd.Stdout
-	why, err := runBounded(o.Ctx, cmd, o.Limits.Build, nil, 0, 0)
+	why, err := runBounded(o.Ctx, cmd, o.Limits.Build, nil, 0, o.Limits.BuildMemory)
 	if err == nil && why == "" && cmd.ProcessState.Success() {
 		if fi, err := os.Stat(bin); err == nil && fi.Size() > o.Limits.Binary {
 			cleanup()
@@ -485,6 +485,9 @@ func buildSuite(o Options, pkg string) (string, func(), error) {
 	msg := out.String()
 	if o.Unmap != nil {
 		msg = o.Unmap(msg)
+	}
+	if o.Limits.BuildMemory > 0 && strings.Contains(msg, "out of memory") {
+		return "", nil, fmt.Errorf("the tree %s did not compile: the compiler ran out of its %d MB (generic functions that instantiate each other without end?); its output is in suite.log", o.Tree, o.Limits.BuildMemory>>20)
 	}
 	return "", nil, fmt.Errorf("the tree %s does not build:\n%s", o.Tree, grader.Tail(msg, 60))
 }

@@ -13,15 +13,19 @@ import (
 // flood it or exhaust the machine: whatever it does, the grade ends, and
 // ends with reports.
 type Limits struct {
-	Total  time.Duration // the whole grade; past it, what has not run is reported as not run
-	Build  time.Duration // compiling the suite: a compile-time bound
-	List   time.Duration // the dry run that lists the specs
-	Stall  time.Duration // a test process in which no spec finishes for this long is stopped; 0 derives it from the seeds
-	Memory uint64        // address space of a test process, in bytes (RLIMIT_AS where the system has it)
-	GoMem  string        // GOMEMLIMIT of a test process: the Go runtime collects harder before the hard limit
-	Output int           // a test process's output kept in memory: its first and last output/2 bytes
-	Log    int64         // suite.log on disk, for the whole grade
-	Binary int64         // the test binary's size: what a huge static array would make it
+	Total time.Duration // the whole grade; past it, what has not run is reported as not run
+	Build time.Duration // compiling the suite: a compile-time bound
+	// BuildMemory caps the address space of the go command and of each
+	// compiler and linker it starts (RLIMIT_AS where the system has it):
+	// generic code can make the compiler instantiate without end.
+	BuildMemory uint64
+	List        time.Duration // the dry run that lists the specs
+	Stall       time.Duration // a test process in which no spec finishes for this long is stopped; 0 derives it from the seeds
+	Memory      uint64        // address space of a test process, in bytes (RLIMIT_AS where the system has it)
+	GoMem       string        // GOMEMLIMIT of a test process: the Go runtime collects harder before the hard limit
+	Output      int           // a test process's output kept in memory: its first and last output/2 bytes
+	Log         int64         // suite.log on disk, for the whole grade
+	Binary      int64         // the test binary's size: what a huge static array would make it
 }
 
 // DefaultLimits are generous for any honest replica: the reference's whole
@@ -30,14 +34,16 @@ type Limits struct {
 // compile too.
 func DefaultLimits() Limits {
 	return Limits{
-		Total:  20 * time.Minute,
-		Build:  5 * time.Minute,
-		List:   time.Minute,
-		Memory: 3 << 30,
-		GoMem:  "1GiB",
-		Output: 256 << 10,
-		Log:    8 << 20,
-		Binary: 256 << 20,
+		Total: 20 * time.Minute,
+		Build: 5 * time.Minute,
+		// The whole kit, standard library included, builds in 1 GiB.
+		BuildMemory: 2 << 30,
+		List:        time.Minute,
+		Memory:      3 << 30,
+		GoMem:       "1GiB",
+		Output:      256 << 10,
+		Log:         8 << 20,
+		Binary:      256 << 20,
 	}
 }
 

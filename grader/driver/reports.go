@@ -294,7 +294,7 @@ func readProgress(file string) map[string]types.SpecReport {
 
 // maxProgressLine bounds one line of the progress file; a longer one is
 // skipped like any line that does not parse.
-const maxProgressLine = 64 << 20
+const maxProgressLine = 16 << 20
 
 // progressLog reads the progress file as the suite appends to it, each
 // line once: a grade followed every second for minutes, with every spec's

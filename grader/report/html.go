@@ -104,6 +104,7 @@ svg.diagram .halo { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke
 <pre class="differ">{{differs .}}</pre>{{end}}
 {{with .Replay}}<p>Replay: <code>{{.}}</code></p>{{end}}
 {{with .Trace}}<h3>Messages, seed {{.Seed}}{{if .Passed}} (passed){{end}}</h3>
+{{with .Cut}}<p class="meta">{{.}}</p>{{end}}
 <div class="diagram-box">{{diagram .}}</div>
 {{template "trace-steps" .}}
 <details{{if not .Passed}} open{{end}}><summary>Transcript, seed {{.Seed}}</summary>

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -22,6 +23,12 @@ const (
 	MaxEvents          = 1500 // events kept for the diagram
 	MaxTranscriptLines = 600  // transcript lines kept, head and tail
 	MaxLineLen         = 400  // characters kept of one transcript line
+	// MaxTraceBytes bounds one trace as JSON. The reference's largest is
+	// about 300 KB; a replica that fills its messages or its status with
+	// long strings would otherwise make a trace, and the reports that
+	// embed a hundred of them, as large as it likes (see Fit).
+	MaxTraceBytes = 2 << 20
+	maxLabelName  = 40 // characters of a client's name on an arrow
 )
 
 // Trace is one simulated run of a case, in a form that survives JSON: the
@@ -42,6 +49,38 @@ type Trace struct {
 	// beginning and its end, which holds its last steps and checkpoints.
 	Gap   int    `json:"gap,omitempty"`
 	Steps *Steps `json:"steps,omitempty"` // the step-through, for a failing run
+	Cut   string `json:"cut,omitempty"`   // what Fit left out, and why
+}
+
+// Fit makes t at most max bytes as JSON: it drops the step-through first,
+// then the events, and says so in Cut; what went wrong and the bounded
+// transcript stay.
+func (t *Trace) Fit(max int) {
+	size := func() int {
+		data, err := json.Marshal(t)
+		if err != nil {
+			return 0
+		}
+		return len(data)
+	}
+	n := size()
+	if n <= max {
+		return
+	}
+	if t.Steps != nil {
+		t.Steps = nil
+		t.Cut = fmt.Sprintf("the step-through is left out: the trace came to %d KB, more than the %d KB a trace may take", n>>10, max>>10)
+		if n = size(); n <= max {
+			return
+		}
+	}
+	t.Events, t.Omitted, t.Gap = nil, 0, 0
+	t.Cut = fmt.Sprintf("the diagram and step-through are left out: the trace came to %d KB, more than the %d KB a trace may take", n>>10, max>>10)
+	for i := range t.Failures {
+		t.Failures[i] = clip(t.Failures[i], max/(4*len(t.Failures)))
+	}
+	t.Error = clip(t.Error, max/4)
+	t.Transcript = clip(t.Transcript, max/4)
 }
 
 // String keeps Ginkgo's console and report from printing the whole trace a
@@ -95,10 +134,12 @@ type Msg struct {
 // MsgOf describes m for the diagram: its kind, view, sequence number and
 // vote, and the label its arrow carries.
 func MsgOf(m lab.Message) Msg {
-	out := Msg{Kind: lab.KindOf(m).String(), Text: lab.Describe(m)}
+	// A message's strings are the replica's to choose: a text or label
+	// keeps a line's worth of them.
+	out := Msg{Kind: lab.KindOf(m).String(), Text: clip(lab.Describe(m), MaxLineLen)}
 	switch m := m.(type) {
 	case *lab.Request:
-		out.Label = fmt.Sprintf("%s#%d", m.Client, m.Timestamp)
+		out.Label = fmt.Sprintf("%s#%d", clip(m.Client, maxLabelName), m.Timestamp)
 	case *lab.PrePrepare:
 		out.View, out.Seq = m.View, m.Seq
 		out.Label = fmt.Sprintf("v%d n%d", m.View, m.Seq)

@@ -1,10 +1,12 @@
 package report
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"pbftlab/lab"
 )
@@ -39,4 +41,37 @@ func TestBoundLines(t *testing.T) {
 	assert.Equal(t, "x\nx\n... 92 lines left out ...\nx\nx\nx\nx\nx\nx\n", got)
 	long := BoundLines("ééééé", 10, 3) // a cut never splits a character
 	assert.True(t, strings.HasPrefix(long, "é "), long)
+}
+
+// A message's strings are the replica's: the text and label of a message
+// keep a line's worth, however long the replica made them.
+func TestMsgOfBoundsWhatTheReplicaChose(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	got := MsgOf(&lab.Request{Client: long, Timestamp: 1, Op: long})
+	assert.LessOrEqual(t, len(got.Text), MaxLineLen+len("…"))
+	assert.LessOrEqual(t, len(got.Label), maxLabelName+len("…#1"))
+}
+
+func TestFitKeepsATraceWithinItsBound(t *testing.T) {
+	big := func() *Trace {
+		tr := &Trace{Seed: 1, Failures: []string{strings.Repeat("f", 1<<20)}, Error: "stuck", Transcript: "P0 -> P1 PREPARE"}
+		for i := range 20000 {
+			tr.Events = append(tr.Events, Event{Kind: KindSend, Index: i, Msg: &Msg{Kind: "REQUEST", Text: strings.Repeat("y", MaxLineLen)}})
+		}
+		tr.Steps = &Steps{}
+		return tr
+	}
+	for _, max := range []int{64 << 10, 1 << 20} {
+		tr := big()
+		tr.Fit(max)
+		data, err := json.Marshal(tr)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, len(data), max)
+		assert.Contains(t, tr.Cut, "left out")
+		assert.Equal(t, "stuck", tr.Error, "what stopped the run stays")
+	}
+	small := &Trace{Seed: 1, Transcript: "x", Steps: &Steps{}}
+	small.Fit(MaxTraceBytes)
+	assert.NotNil(t, small.Steps, "a trace within its bound is left whole")
+	assert.Empty(t, small.Cut)
 }
