@@ -78,7 +78,8 @@ func (c Config) WithDefaults() Config {
 }
 
 // Env is the replica's only way out. The kit implements it differently in
-// the simulator, over TCP and on stdin and stdout; a replica cannot tell.
+// the simulator, over TCP and on stdin and stdout; a replica does the same
+// whichever it is given, and the simulator checks every step it takes.
 type Env interface {
 	// Send sends m to one replica. Sending to yourself is not allowed: record
 	// your own vote directly.
