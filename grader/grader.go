@@ -299,6 +299,9 @@ func replay(name string, seed uint64) string {
 // tree when it is not the reference, and the case folder when it is not
 // the kit's.
 func (st Settings) ReplayTarget() string {
+	if st.ForStudent {
+		return ""
+	}
 	var s string
 	if st.Submission != "" {
 		s += " SUBMISSION=" + st.Submission

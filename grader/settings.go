@@ -31,6 +31,9 @@ type Settings struct {
 	// named it: a replay command names it instead of the tree, so that it
 	// grades the hand-in again and not the kit's tree.
 	Submission string `json:"submission,omitempty"`
+	// ForStudent writes replay commands for the student's own copy of the
+	// kit, naming no tree, hand-in or case folder of this grade's.
+	ForStudent bool `json:"for_student,omitempty"`
 	// Progress is the file the suite appends each finished spec's report
 	// to (see recordProgress).
 	Progress string `json:"progress,omitempty"`

@@ -51,6 +51,7 @@ func TestReplayByName(t *testing.T) {
 		{"a seed asked for", Options{Root: root, Tree: "solution", Seed: "7"}, "make grade CASE=c SEED=7 RUNS=1"},
 		{"a folder of the TA's cases", Options{Root: root, Tree: "solution", Cases: "mycases"}, "make grade CASE=c CASES=mycases"},
 		{"a hand-in folder", Options{Root: root, Tree: "solution", Report: ReportOptions{from: "hand/in"}}, "make grade CASE=c SUBMISSION=hand/in"},
+		{"for the student's own kit", Options{Root: root, Tree: "solution", Cases: "/autograder/cases", Seed: "2", Report: ReportOptions{from: "/autograder/submission", student: true}}, "make grade CASE=c SEED=2 RUNS=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -68,6 +68,7 @@ func (o Options) settings() (grader.Settings, error) {
 		st.Tree = tree
 	}
 	st.Submission = o.Report.from
+	st.ForStudent = o.Report.student
 	var err error
 	if st.Seed, st.Runs, err = SeedsOf(o.Seed, o.Runs, st); err != nil {
 		return st, err

@@ -65,8 +65,12 @@ type ReportOptions struct {
 	hidden string
 	label  string // what the reports call the graded tree, if not its folder
 	from   string // the submission folder, when grading one
-	live   *progress
-	log    *progressLog // the progress file when the grade is not followed
+	// student writes replay commands for the student's own copy of the
+	// kit, which grades its skeleton from its cases/: none of this grade's
+	// folders (a server's, on Gradescope) means anything there.
+	student bool
+	live    *progress
+	log     *progressLog // the progress file when the grade is not followed
 }
 
 // progress is the progress file, read as the suite appends to it.
@@ -90,6 +94,7 @@ func (r ReportOptions) progressFile() string {
 func addReportFlags(fs *flag.FlagSet, r *ReportOptions) {
 	fs.StringVar(&r.hidden, "hidden", os.Getenv(HiddenEnv), "TA-only cases, comma-separated names or patterns, each matching at least one case: results.json shows them to students once grades are published (default $"+HiddenEnv+")")
 	fs.StringVar(&r.label, "label", "", "what the reports call the graded tree (default: its folder)")
+	fs.BoolVar(&r.student, "student-replay", false, "write replay commands for the student's own copy of the kit (make grade CASE=... SEED=...), without this grade's folders")
 }
 
 // followProgress starts following the grade, so that results.json stays

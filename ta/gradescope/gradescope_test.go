@@ -361,6 +361,20 @@ func TestRunAutograderOnFakeSubmissions(t *testing.T) {
 		assert.Equal(t, max, g.Score)
 		assert.Equal(t, "submission", g.ExtraData.Tree)
 	})
+	t.Run("a failing case replays in the student's own kit", func(t *testing.T) {
+		sub := filepath.Join(t.TempDir(), "submission")
+		gradetest.HandIn(t, sub, gradetest.TreeFiles(t, submission.Tree))
+		g, _, out := runAutograder(t, kit, sub)
+		replays := 0
+		for _, test := range g.Tests {
+			if strings.Contains(test.Output, "make grade CASE=") {
+				replays++
+				assert.NotContains(t, test.Output, "SUBMISSION=", "the server's folders mean nothing in the student's kit")
+				assert.NotContains(t, test.Output, "CASES=")
+			}
+		}
+		assert.NotZero(t, replays, out)
+	})
 	t.Run("rejected", func(t *testing.T) {
 		sub := filepath.Join(t.TempDir(), "submission")
 		files := gradetest.TreeFiles(t, submission.Tree)
