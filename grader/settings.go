@@ -104,6 +104,7 @@ func ReadSettings() (Settings, error) {
 		s.Duplicate = got.Duplicate
 	}
 	s.Cases, s.Tree, s.Submission, s.Progress, s.Report, s.Stress = got.Cases, got.Tree, got.Submission, got.Progress, got.Report, got.Stress
+	s.ForStudent = got.ForStudent
 	if s.ScheduleText = got.ScheduleText; s.ScheduleText != "" {
 		sched, err := sim.ParseSchedule(s.ScheduleText)
 		if err != nil {

@@ -215,7 +215,7 @@ func taCases(t *testing.T) string {
 		"ta_withdraw.case":                   "case2_withdraw.case",
 		"robustness/ta_twin_primary.case":    "robustness/robust3_twin_primary.case",
 		".git/objects/case7_checkpoint.case": "case7_checkpoint.case",
-		"notes/how_i_wrote_them.case.txt":    "case7_checkpoint.case",
+		"notes/how_i_wrote_them.txt":         "case7_checkpoint.case",
 	} {
 		data, err := os.ReadFile(filepath.Join(kitCases, filepath.FromSlash(from)))
 		require.NoError(t, err)
