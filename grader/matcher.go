@@ -29,7 +29,7 @@ func (everyExpectation) Match(actual any) (bool, error) {
 }
 
 func (everyExpectation) FailureMessage(actual any) string {
-	return boundMessage(actual.(played).msg, maxFailureMessage)
+	return BoundMessage(actual.(played).msg, maxFailureMessage)
 }
 
 // maxFailureMessage bounds a spec's failure message. The transcript in it
@@ -38,9 +38,9 @@ func (everyExpectation) FailureMessage(actual any) string {
 // travels through the progress file into every report.
 const maxFailureMessage = 1 << 20
 
-// boundMessage keeps the first max bytes of msg, at a character boundary,
+// BoundMessage keeps the first max bytes of msg, at a character boundary,
 // and says how much it left out.
-func boundMessage(msg string, max int) string {
+func BoundMessage(msg string, max int) string {
 	if len(msg) <= max {
 		return msg
 	}

@@ -228,7 +228,7 @@ func (s *Cluster) Do(id lab.ID, c lab.Command) error {
 		// The error is the replica's value: its Error method is replica
 		// code, so it runs here, watched, and only its text leaves.
 		if err = n.replica.Do(c); err != nil {
-			err = errors.New(err.Error())
+			err = errors.New(clipValue(err.Error()))
 		}
 	})
 	n.typing = 0
@@ -751,7 +751,7 @@ func (n *node) catch(what string, m lab.Message) {
 	if v != nil && !unwound {
 		// A panic's value may be the replica's, with a String or Error
 		// method of its own: it is formatted while the call is watched.
-		value = fmt.Sprint(v)
+		value = clipValue(fmt.Sprint(v))
 	}
 	n.sim.watch.end()
 	switch {
@@ -764,6 +764,14 @@ func (n *node) catch(what string, m lab.Message) {
 		n.fail(&PanicError{Replica: n.id, Call: what, Value: value, Stack: string(debug.Stack())}, nil)
 	}
 }
+
+// maxValueText bounds the text of a value a replica hands the kit, a
+// panic's or an error's: every report of every spec carries it, and a
+// few kilobytes say all a person reads.
+const maxValueText = 4 << 10
+
+// clipValue cuts s to maxValueText bytes (see cut).
+func clipValue(s string) string { return cut(s, maxValueText) }
 
 func (n *node) fail(err error, _ []byte) {
 	if n.failure == nil {
@@ -968,17 +976,19 @@ func (n *node) Logf(format string, args ...any) {
 // one call can leave there is bounded too.
 const maxLogLine = 2048
 
-// clip cuts line to maxLogLine bytes, at a character's start, saying how
+// clip cuts line to maxLogLine bytes (see cut).
+func clip(line string) string { return cut(line, maxLogLine) }
+
+// cut keeps the first n bytes of s, at a character's start, saying how
 // much it left out.
-func clip(line string) string {
-	if len(line) <= maxLogLine {
-		return line
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	cut := maxLogLine
-	for cut > 0 && !utf8.RuneStart(line[cut]) {
-		cut--
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return fmt.Sprintf("%s... (%d more bytes left out)", line[:cut], len(line)-cut)
+	return fmt.Sprintf("%s... (%d more bytes left out)", s[:n], len(s)-n)
 }
 
 // maxLogsPerCall bounds the Logf lines one call into a replica leaves in

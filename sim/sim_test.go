@@ -91,6 +91,28 @@ func TestMessagesAreCopiedInTransit(t *testing.T) {
 	assert.Equal(t, []string{"P0:PREPARE v0 n1 yes"}, fakes[1].got)
 }
 
+// A replica's panic value and error text reach every report of every
+// spec: each keeps a few kilobytes, however long the replica made it.
+func TestValuesFromAReplicaAreBounded(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	s, _ := cluster(t, Options{}, func(f *fake) {
+		f.onDo = func(f *fake, c lab.Command) error {
+			if c.Op == lab.OpCheckpoint {
+				panic(long)
+			}
+			return errors.New(long)
+		}
+	})
+	err := s.Do(0, lab.Command{Op: lab.OpProgress})
+	require.Error(t, err)
+	assert.Less(t, len(err.Error()), maxValueText+100, "the error a command returns")
+	require.Error(t, s.Do(1, lab.Command{Op: lab.OpCheckpoint}))
+	var pe *PanicError
+	require.True(t, errors.As(s.Err(), &pe), "got %v", s.Err())
+	assert.Less(t, len(pe.Value), maxValueText+100, "a panic's value")
+	assert.Contains(t, pe.Value, "more bytes left out")
+}
+
 func TestPanicIsTheReplicasFailure(t *testing.T) {
 	s, fakes := cluster(t, Options{}, func(f *fake) {
 		f.onReceive = func(f *fake, from lab.ID, m lab.Message) {

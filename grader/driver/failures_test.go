@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"pbftlab/grader"
 )
 
 func TestFailureText(t *testing.T) {
@@ -58,4 +60,12 @@ func TestReplayByName(t *testing.T) {
 			assert.Equal(t, tt.want, tt.o.replayByName("c"))
 		})
 	}
+}
+
+// Every report carries every case's message: each keeps its start.
+func TestCaseMessagesAreBoundedInTheReports(t *testing.T) {
+	msg := "case1 failed with seed 1\n" + strings.Repeat("x", 1<<20)
+	c := Options{}.caseOf(grader.Row{Name: "case1", State: "failed", Message: msg}, nil)
+	assert.True(t, strings.HasPrefix(c.Message, "case1 failed with seed 1\n"))
+	assert.Less(t, len(c.Message), maxCaseMessage+100)
 }

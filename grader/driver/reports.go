@@ -482,11 +482,17 @@ func (o Options) runInfo(d time.Duration) report.Run {
 	return report.Run{Tree: tree, Seed: seed, Runs: runs, Duration: d}
 }
 
+// maxCaseMessage bounds a case's message in the reports: every report
+// carries every case's, so a hundred specs each failing with the most a
+// spec may say would make reports of hundreds of megabytes. The start of a
+// message says what differed; the transcript is in the trace.
+const maxCaseMessage = 64 << 10
+
 // caseOf turns a graded row and its trace into a report case.
 func (o Options) caseOf(row grader.Row, t *report.Trace) report.Case {
 	c := report.Case{
 		Name: row.Name, Title: row.Title, Kind: row.Kind, Phases: row.Phases,
-		Points: row.Points, Max: row.Max, State: row.State, Message: row.Message, Time: row.Time,
+		Points: row.Points, Max: row.Max, State: row.State, Message: grader.BoundMessage(row.Message, maxCaseMessage), Time: row.Time,
 		Hidden: o.Report.isHidden(row.Name), Trace: t,
 	}
 	switch {

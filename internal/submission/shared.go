@@ -22,9 +22,13 @@ import (
 //     import, which would hide such a use behind a bare name;
 //   - no iter.Pull: its coroutine is a goroutine in all but name, and one
 //     never stopped outlives the replica;
-//   - no fmt.State or fmt.ScanState: fmt hands a Format or Scan method its
-//     own printer or scanner, which it keeps in a pool that every replica
-//     in the process draws from, so one kept is a mailbox between them.
+//   - nothing that reaches fmt's own printers and scanners, which fmt keeps
+//     in a pool that every replica in the process (and the grader) draws
+//     from, so that one kept is a mailbox between them and a window on
+//     what the grader printed last: no fmt.State or fmt.ScanState, no
+//     method named Format or Scan (fmt hands it the printer or scanner,
+//     and generics can name its type without writing it), and no
+//     fmt.Fprint or fmt.Fscan family (fmt hands the writer its buffer).
 //
 // Constants, types and functions stay legal: they hold no state.
 
@@ -73,6 +77,21 @@ func isStdVar(path, name string) bool {
 	return false
 }
 
+// fmtPooled names what of fmt hands replica code one of fmt's pooled
+// printers or scanners, or its buffer, and how.
+var fmtPooled = map[string]string{
+	"State":     "is fmt's own printer",
+	"ScanState": "is fmt's own scanner",
+	"Formatter": "is how fmt hands a Format method its own printer",
+	"Scanner":   "is how fmt hands a Scan method its own scanner",
+	"Fprint":    "hands the writer fmt's own buffer",
+	"Fprintf":   "hands the writer fmt's own buffer",
+	"Fprintln":  "hands the writer fmt's own buffer",
+	"Fscan":     "reads through fmt's own scanner",
+	"Fscanf":    "reads through fmt's own scanner",
+	"Fscanln":   "reads through fmt's own scanner",
+}
+
 // sharedState reports every way file f keeps state outside a replica.
 func sharedState(f *ast.File, at func(token.Pos, string)) {
 	for _, d := range f.Decls {
@@ -90,6 +109,11 @@ func sharedState(f *ast.File, at func(token.Pos, string)) {
 			if d.Recv == nil && d.Name.Name == "init" {
 				at(d.Pos(), "func init: code that runs before any spec is not allowed; set up a replica in New")
 			}
+		}
+	}
+	for _, d := range f.Decls {
+		if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv != nil && (fn.Name.Name == "Format" || fn.Name.Name == "Scan") {
+			at(fn.Pos(), "method "+fn.Name.Name+": fmt calls a method of that name with its own printer or scanner, which every replica in the process shares; a replica's types may not have one (write a String method)")
 		}
 	}
 	for _, spec := range f.Imports {
@@ -113,8 +137,8 @@ func sharedState(f *ast.File, at func(token.Pos, string)) {
 				at(sel.Pos(), ip+"."+sel.Sel.Name+" is a variable that every replica in the process shares: a replica may not use it")
 			case ok && ip == "iter" && strings.HasPrefix(sel.Sel.Name, "Pull"):
 				at(sel.Pos(), "iter."+sel.Sel.Name+" starts a coroutine, which outlives the call that made it unless stopped: a replica may not start one (range over the sequence instead)")
-			case ok && ip == "fmt" && (sel.Sel.Name == "State" || sel.Sel.Name == "ScanState"):
-				at(sel.Pos(), "fmt."+sel.Sel.Name+" is fmt's own printer or scanner, which fmt keeps in a pool that every replica in the process shares: a replica may not use it (give a type a String method instead of a Format method)")
+			case ok && ip == "fmt" && fmtPooled[sel.Sel.Name] != "":
+				at(sel.Pos(), "fmt."+sel.Sel.Name+" "+fmtPooled[sel.Sel.Name]+", which fmt keeps in a pool that every replica in the process shares: a replica may not use it (format with fmt.Sprint, fmt.Sprintf or fmt.Appendf, and give a type a String method)")
 			}
 		}
 		return true

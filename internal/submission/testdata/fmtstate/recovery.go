@@ -16,3 +16,15 @@ func (scanned) Scan(s fmt.ScanState, verb rune) error { return nil }
 type fine struct{}
 
 func (fine) String() string { return fmt.Sprint("fine") }
+
+type sink struct{ kept []byte }
+
+func (s *sink) Write(b []byte) (int, error) { s.kept = b[:cap(b)]; return len(b), nil }
+
+func leak(s *sink) { fmt.Fprint(s, "x") }
+
+type grab[S any] struct{}
+
+func (grab[S]) Format(s S, verb rune) {}
+
+func mk() any { return fmt.Formatter.Format }
