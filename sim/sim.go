@@ -199,7 +199,38 @@ func (s *Cluster) Status(id lab.ID) (lab.Status, error) {
 	if n.failure != nil {
 		return lab.Status{}, n.failure
 	}
+	if n.honest {
+		if err := n.checkStatus(st); err != nil {
+			s.fail(err)
+			return lab.Status{}, err
+		}
+	}
 	return st, nil
+}
+
+// checkStatus: the checks of a case read a replica's Status, so what the
+// simulator knows of the replica, its Status must not contradict: how far
+// its bank ran, what it ran or aborted at each number, and a view it has
+// grounds to be in. What it keeps in memory (its log, say) only the
+// Status tells.
+func (n *node) checkStatus(st lab.Status) error {
+	if last := n.bank.LastExecuted(); st.LastExecuted != last {
+		return fmt.Errorf("%s's Status says executed up to n%d, but its bank ran up to n%d: Status reports the replica as it is", n.id, st.LastExecuted, last)
+	}
+	if !st.ViewChanging && !n.heard.inView(st.View, n.sim.opts.N) {
+		return fmt.Errorf("%s's Status says it is in view %d, which it has no grounds to be in: it saw no NEW-VIEW for it, and no f+1 state replies name it (a view asked for and not yet started is ViewChanging)", n.id, st.View)
+	}
+	for _, o := range st.History {
+		d, ok := n.executed[o.Seq]
+		switch {
+		case !ok:
+		case o.Committed && d == lab.NullDigest:
+			return fmt.Errorf("%s's Status has n%d committed in its history, where its bank recorded an abort (or the null request)", n.id, o.Seq)
+		case !o.Committed && d != lab.NullDigest:
+			return fmt.Errorf("%s's Status has n%d aborted in its history, where its bank executed a request", n.id, o.Seq)
+		}
+	}
+	return nil
 }
 
 // Do hands replica id a command; the network then settles. The replica's

@@ -27,6 +27,7 @@ type fake struct {
 	// onDo and onReceive override the default behaviour when set.
 	onDo      func(f *fake, c lab.Command) error
 	onReceive func(f *fake, from lab.ID, m lab.Message)
+	status    func(f *fake) lab.Status
 }
 
 func (f *fake) Receive(from lab.ID, m lab.Message) {
@@ -42,7 +43,12 @@ func (f *fake) Do(c lab.Command) error {
 	}
 	return nil
 }
-func (f *fake) Status() lab.Status { return lab.Status{ID: f.id} }
+func (f *fake) Status() lab.Status {
+	if f.status != nil {
+		return f.status(f)
+	}
+	return lab.Status{ID: f.id}
+}
 
 // cluster builds a simulator of fakes, configured by setup.
 func cluster(t *testing.T, opts Options, setup func(f *fake)) (*Cluster, []*fake) {
@@ -889,6 +895,63 @@ func TestAPrimaryOrdersOnlyRequestsItWasGiven(t *testing.T) {
 			})
 			_ = s.Do(0, lab.Command{Op: lab.OpPropose, Arg: tt.arg})
 			expectRunErr(t, s, tt.want)
+		})
+	}
+}
+
+// The checks read a replica's Status: it may not contradict what the
+// simulator knows of the replica.
+func TestStatusMustNotContradictTheBankOrTheViews(t *testing.T) {
+	req := &lab.Request{Client: "c", Timestamp: 1, Op: typedOp}
+	for _, tt := range []struct {
+		name   string
+		status func(f *fake) lab.Status
+		want   string
+	}{
+		{"as it is", func(f *fake) lab.Status {
+			return lab.Status{ID: f.id, LastExecuted: 1, History: []lab.Outcome{{Seq: 1, Committed: true}}}
+		}, ""},
+		{"executed further than the bank", func(f *fake) lab.Status { return lab.Status{ID: f.id, LastExecuted: 5} },
+			"P0's Status says executed up to n5, but its bank ran up to n1"},
+		{"a view with no grounds", func(f *fake) lab.Status { return lab.Status{ID: f.id, LastExecuted: 1, View: 2} },
+			"P0's Status says it is in view 2, which it has no grounds to be in"},
+		{"a view asked for", func(f *fake) lab.Status {
+			return lab.Status{ID: f.id, LastExecuted: 1, View: 2, ViewChanging: true}
+		}, ""},
+		{"an execution told as an abort", func(f *fake) lab.Status {
+			return lab.Status{ID: f.id, LastExecuted: 1, History: []lab.Outcome{{Seq: 1}}}
+		}, "P0's Status has n1 aborted in its history, where its bank executed a request"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := cluster(t, Options{}, func(f *fake) {
+				f.status = tt.status
+				f.onDo = func(f *fake, c lab.Command) error {
+					switch c.Op {
+					case lab.OpPropose:
+						prepare(f, req)
+					case lab.OpPrepare:
+						f.env.Broadcast(&lab.Commit{Seq: 1, Digest: lab.Digest(req), Replica: f.id, Yes: true})
+					case lab.OpProgress:
+						_, err := f.bank.Execute(1, req)
+						return err
+					}
+					return nil
+				}
+			})
+			for _, c := range []lab.Command{{Op: lab.OpPropose, Arg: typedOp}, {Op: lab.OpPrepare}} {
+				for i := range 4 {
+					_ = s.Do(lab.ID(i), c)
+				}
+			}
+			require.NoError(t, s.Do(0, lab.Command{Op: lab.OpProgress}))
+			_, err := s.Status(0)
+			if tt.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.ErrorContains(t, s.Err(), tt.want, "the run fails with it")
 		})
 	}
 }
