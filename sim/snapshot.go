@@ -157,7 +157,7 @@ func (n *node) state() *ReplicaState {
 func (n *node) status() (st lab.Status, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = fmt.Errorf("%s panicked in Status: %v", n.id, v)
+			err = fmt.Errorf("%s panicked in Status: %s", n.id, clipValue(fmt.Sprint(v)))
 		}
 	}()
 	return n.replica.Status(), nil
