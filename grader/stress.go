@@ -166,7 +166,8 @@ func Stress(t *testing.T, newReplica lab.NewFunc, st Settings, cases []*script.C
 	if tree == "" {
 		tree = "solution"
 	}
-	report := runStress(targets, seeds, st.Seed, runtime.GOMAXPROCS(0), stressRunLimit, dir, tree, os.Stdout)
+	replay := func(name string, seed uint64) string { return StressReplay(tree, st.Cases, name, seed) }
+	report := runStress(targets, seeds, st.Seed, runtime.GOMAXPROCS(0), stressRunLimit, dir, replay, os.Stdout)
 	data, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +197,7 @@ type stressResult struct {
 
 // runStress plays the jobs on workers goroutines and gathers the report,
 // writing a progress line to progress every tenth of the way.
-func runStress(targets []stressTarget, seeds int, first uint64, workers int, limit time.Duration, dir, tree string, progress io.Writer) StressReport {
+func runStress(targets []stressTarget, seeds int, first uint64, workers int, limit time.Duration, dir string, replay func(name string, seed uint64) string, progress io.Writer) StressReport {
 	start := time.Now()
 	report := StressReport{Seeds: seeds, FirstSeed: first, Workers: workers}
 	for _, tg := range targets {
@@ -258,7 +259,7 @@ func runStress(targets []stressTarget, seeds int, first uint64, workers int, lim
 	for i, k := range kept {
 		for _, r := range k {
 			f := StressFailure{Seed: r.seed, Network: r.net.String(), Message: Tail(r.msg, 20)}
-			f.Transcript = writeStressTranscript(targets[i], r, dir, tree)
+			f.Transcript = writeStressTranscript(targets[i], r, dir, replay)
 			report.Targets[i].Failed = append(report.Targets[i].Failed, f)
 		}
 	}
@@ -293,9 +294,9 @@ func playJob(tg stressTarget, j stressJob, limit time.Duration) stressResult {
 // writeStressTranscript plays a failing seed again with the trace on and
 // writes what happened to NAME-SEED.txt in dir; it returns the file name,
 // or "" when it could not.
-func writeStressTranscript(tg stressTarget, r stressResult, dir, tree string) string {
+func writeStressTranscript(tg stressTarget, r stressResult, dir string, replay func(name string, seed uint64) string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s failed with seed %d (%s)\n\n%s\n\nreplay: %s\n\n", tg.name, r.seed, r.net, r.msg, StressReplay(tree, tg.name, r.seed))
+	fmt.Fprintf(&b, "%s failed with seed %d (%s)\n\n%s\n\nreplay: %s\n\n", tg.name, r.seed, r.net, r.msg, replay(tg.name, r.seed))
 	if r.stuck {
 		b.WriteString("(no transcript: the run never finished)\n")
 	} else {
@@ -321,11 +322,16 @@ func replayTraced(tg stressTarget, r stressResult) (msg, transcript string) {
 	return tg.play(r.seed, r.net, true)
 }
 
-// StressReplay is the command that plays one seed of one case again.
-func StressReplay(tree, name string, seed uint64) string {
+// StressReplay is the command that plays one seed of one case again: of
+// the tree when it is not the reference, from the case folder when it is
+// not the kit's.
+func StressReplay(tree, cases, name string, seed uint64) string {
 	t := ""
 	if tree != "" && tree != "solution" {
 		t = " TREE=" + tree
+	}
+	if cases != "" && !kitCases(cases) {
+		t += " CASES=" + cases
 	}
 	return fmt.Sprintf("make stress%s CASE=%s SEED=%d N=1", t, name, seed)
 }

@@ -70,7 +70,7 @@ func TestStressFindsFailingSeeds(t *testing.T) {
 	targets := stressTargets(broken, cases, only)
 	require.Len(t, targets, 3)
 	dir := t.TempDir()
-	rep := runStress(targets, 4, 1, 2, 300*time.Millisecond, dir, "mytree", io.Discard)
+	rep := runStress(targets, 4, 1, 2, 300*time.Millisecond, dir, replayOf("mytree", "/tmp/mycases"), io.Discard)
 
 	require.Len(t, rep.Targets, 3)
 	byName := map[string]StressTarget{}
@@ -89,7 +89,7 @@ func TestStressFindsFailingSeeds(t *testing.T) {
 
 	data, err := os.ReadFile(filepath.Join(dir, stuck.Failed[0].Transcript))
 	require.NoError(t, err)
-	assert.Contains(t, string(data), "replay: make stress TREE=mytree CASE=case1_deposit SEED=")
+	assert.Contains(t, string(data), "replay: make stress TREE=mytree CASES=/tmp/mycases CASE=case1_deposit SEED=")
 }
 
 func TestStressKeepsTranscriptsOfFailures(t *testing.T) {
@@ -98,7 +98,7 @@ func TestStressKeepsTranscriptsOfFailures(t *testing.T) {
 	// Votes are never evaluated: every expectation of Case 2 fails.
 	lazy := func(cfg lab.Config, env lab.Env) lab.Replica { return noProgress{solution.New(cfg, env)} }
 	dir := t.TempDir()
-	rep := runStress(stressTargets(lazy, cases, []string{"case2_withdraw"}), 3, 5, 2, time.Minute, dir, "solution", io.Discard)
+	rep := runStress(stressTargets(lazy, cases, []string{"case2_withdraw"}), 3, 5, 2, time.Minute, dir, replayOf("solution", ""), io.Discard)
 	require.Len(t, rep.Targets, 1)
 	tg := rep.Targets[0]
 	assert.Equal(t, 3, tg.Failures)
@@ -119,7 +119,7 @@ func TestStressKeepsTranscriptsOfFailures(t *testing.T) {
 
 	// With more failures than it keeps, a run keeps the lowest seeds, in
 	// order, however its workers finish.
-	rep = runStress(stressTargets(lazy, cases, []string{"case2_withdraw"}), maxTranscripts+4, 1, 4, time.Minute, t.TempDir(), "solution", io.Discard)
+	rep = runStress(stressTargets(lazy, cases, []string{"case2_withdraw"}), maxTranscripts+4, 1, 4, time.Minute, t.TempDir(), replayOf("solution", ""), io.Discard)
 	require.Len(t, rep.Targets[0].Failed, maxTranscripts)
 	for i, f := range rep.Targets[0].Failed {
 		assert.Equal(t, uint64(i+1), f.Seed)
@@ -134,4 +134,9 @@ func (n noProgress) Do(c lab.Command) error {
 		return nil
 	}
 	return n.Replica.Do(c)
+}
+
+// replayOf is the replay command of a stress run of tree, from cases.
+func replayOf(tree, cases string) func(string, uint64) string {
+	return func(name string, seed uint64) string { return StressReplay(tree, cases, name, seed) }
 }

@@ -187,7 +187,7 @@ func printStress(w io.Writer, o stressOptions, rep grader.StressReport) {
 	fmt.Fprintf(w, "\nFailing seeds (transcripts in %s):\n", o.reports)
 	for _, t := range rep.Targets {
 		for _, f := range t.Failed {
-			fmt.Fprintf(w, "\n--- %s, seed %d (%s)\n%s\nreplay: %s\n", t.Name, f.Seed, f.Network, indentLines(grader.Head(f.Message, 6)), grader.StressReplay(o.replayTree(), t.Name, f.Seed))
+			fmt.Fprintf(w, "\n--- %s, seed %d (%s)\n%s\nreplay: %s\n", t.Name, f.Seed, f.Network, indentLines(grader.Head(f.Message, 6)), grader.StressReplay(o.replayTree(), o.cases, t.Name, f.Seed))
 			if f.Transcript != "" {
 				fmt.Fprintf(w, "transcript: %s\n", filepath.Join(o.reports, f.Transcript))
 				if o.verbose {
