@@ -112,7 +112,7 @@ GRADE_CMD = $(if $(SUBMISSIONS),batch $(BATCH_FLAGS),grade $(GRADE_FLAGS))
 all: test
 
 help:
-	@sed -n '2,/^$$/p' Makefile | grep -v '^#ta[{}]' | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^$$/p' Makefile | grep -v '^#ta[{}]' | sed 's/^# \{0,1\}//'
 
 # run_grade runs pbftlab with its arguments and prints the grade's own code
 # (0 passed, 1 a spec failed, 2 could not grade) when it is not 0: make

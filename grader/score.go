@@ -117,7 +117,11 @@ func (res Result) Table() string {
 		fmt.Fprintf(w, "%s\t%s\t%d/%d\t%s\t%s\n", row.Name, strings.Join(row.Phases, ","), row.Points, row.Max, row.State, row.Time.Round(time.Millisecond))
 	}
 	w.Flush()
-	fmt.Fprintf(&b, "Score: %d/%d\n", res.Score, res.Max)
+	fmt.Fprintf(&b, "Score: %d/%d", res.Score, res.Max)
+	if res.Max == 0 && res.RobMax > 0 {
+		b.WriteString(" (none of the lab's cases is among the specs graded: each needs a later phase)")
+	}
+	b.WriteString("\n")
 	if res.RobMax > 0 {
 		fmt.Fprintf(&b, "Robustness: %d/%d\n", res.RobScore, res.RobMax)
 	}

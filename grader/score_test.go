@@ -2,6 +2,7 @@ package grader
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -45,5 +46,22 @@ func TestNaturalCompare(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, naturalCompare(tt.a, tt.b), "%s vs %s", tt.a, tt.b)
+	}
+}
+
+// A grade of the early phases has no lab case in it: its Score line says
+// why it reads 0/0.
+func TestTableSaysWhyTheScoreIsEmpty(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		res  Result
+		want string
+	}{
+		{"robustness specs only", Result{RobScore: 1, RobMax: 2}, "Score: 0/0 (none of the lab's cases is among the specs graded: each needs a later phase)\nRobustness: 1/2\n"},
+		{"a lab case", Result{Score: 10, Max: 10, RobMax: 2}, "Score: 10/10\nRobustness: 0/2\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.True(t, strings.HasSuffix(tt.res.Table(), tt.want), tt.res.Table())
+		})
 	}
 }

@@ -740,7 +740,7 @@ func (ps *player) forge(adv Adversary, from lab.ID, f Forgery) error {
 	case lab.KindCheckpoint:
 		d, ok := adv.CheckpointDigest(from, f.Seq)
 		if !ok && !f.Wrong && f.Digest == nil {
-			return fmt.Errorf("%s took no checkpoint at n%d: say \"wrong digest\" to send one anyway", from, f.Seq)
+			return fmt.Errorf("%s reported no checkpoint taken at n%d (env.Checkpointed), and this line sends the digest of the one it took: in a replica, check that takeCheckpoint reports its snapshot; in a case file, say \"wrong digest\" to send one anyway", from, f.Seq)
 		}
 		if err := ps.digest(adv, f, &d); err != nil {
 			return err
