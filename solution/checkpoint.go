@@ -147,7 +147,7 @@ func stableProof(votes map[lab.ID]lab.Checkpoint, quorum int) ([]lab.Checkpoint,
 // replica that has not reached that state fetches it from the others.
 func (r *Replica) markStable(proof []lab.Checkpoint) {
 	seq := proof[0].Seq
-	// BEGIN TODO(checkpoint): record the stable checkpoint and its proof, report your snapshot with env.Checkpointed(snapshot, true) when its digest matches, and discard the log, the snapshots and the checkpoint messages at or below it
+	// BEGIN TODO(checkpoint): record the stable checkpoint and its proof, report your snapshot with env.Checkpointed(snapshot, true) when its digest matches, and discard what it makes unnecessary (collectGarbage: the log at or below it moves the watermarks)
 	r.stableSeq, r.stableDigest = seq, proof[0].Digest
 	r.proofSeq, r.proof = seq, proof
 	r.stableSnap = nil
