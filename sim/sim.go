@@ -535,6 +535,13 @@ func (n *node) checkSend(to lab.ID, m lab.Message) error {
 		if vcs := n.viewChangesFor(m.View); count(vcs) < lab.Quorum(s.opts.N) {
 			return fmt.Errorf("%s sent a NEW-VIEW for view %d on VIEW-CHANGEs from %s: a new view starts on 2f+1 = %d of them, its own included", n.id, m.View, idList(vcs), lab.Quorum(s.opts.N))
 		}
+		for i := 1; i < len(m.ViewChanges); i++ {
+			if m.ViewChanges[i-1].Replica >= m.ViewChanges[i].Replica {
+				// A map's order would make each run of a seed send other
+				// bytes, and a replay show another run.
+				return fmt.Errorf("%s sent a NEW-VIEW for view %d whose VIEW-CHANGEs are not in replica order (%s before %s): list them by replica, once each, so that every run of a seed sends the same message", n.id, m.View, m.ViewChanges[i-1].Replica, m.ViewChanges[i].Replica)
+			}
+		}
 	case *lab.Prepare:
 		if s.opts.Manual && n.typing != lab.OpPrepare {
 			return fmt.Errorf("%s voted %s on n%d without being told to: with typed votes, a replica votes only on \"prepare yes|no\"", n.id, yesNoWord(m.Yes, "yes", "no"), m.Seq)

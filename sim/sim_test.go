@@ -955,3 +955,41 @@ func TestStatusMustNotContradictTheBankOrTheViews(t *testing.T) {
 		})
 	}
 }
+
+// A NEW-VIEW lists its view changes in replica order, so that each run of
+// a seed sends the same bytes.
+func TestNewViewListsItsViewChangesInReplicaOrder(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		order []lab.ID
+		want  string
+	}{
+		{"in order", []lab.ID{0, 1, 2}, ""},
+		{"out of order", []lab.ID{2, 0, 1}, "P1 sent a NEW-VIEW for view 1 whose VIEW-CHANGEs are not in replica order (P2 before P0)"},
+		{"twice", []lab.ID{0, 0, 1, 2}, "not in replica order (P0 before P0)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := cluster(t, Options{}, func(f *fake) {
+				f.onDo = func(f *fake, c lab.Command) error {
+					if c.Op == lab.OpViewChange {
+						f.env.Broadcast(&lab.ViewChange{View: 1, Replica: f.id})
+						return nil
+					}
+					var nv lab.NewView
+					nv.View = 1
+					for _, id := range tt.order {
+						nv.ViewChanges = append(nv.ViewChanges, lab.ViewChange{View: 1, Replica: id})
+					}
+					f.env.Broadcast(&nv)
+					return nil
+				}
+			})
+			for _, id := range []lab.ID{0, 2} {
+				require.NoError(t, s.Do(id, lab.Command{Op: lab.OpViewChange}))
+			}
+			require.NoError(t, s.Do(1, lab.Command{Op: lab.OpViewChange}))
+			_ = s.Do(1, lab.Command{Op: lab.OpProgress}) // the new primary's NEW-VIEW
+			expectRunErr(t, s, tt.want)
+		})
+	}
+}
