@@ -174,6 +174,35 @@ func prepare(f *fake, req *lab.Request) {
 	f.env.Broadcast(&lab.Prepare{Seq: 1, Digest: lab.Digest(req), Replica: f.id, Yes: true})
 }
 
+// acked builds a cluster of fakes in which every replica has prepared req
+// at n1 and acked commit to the others, so that each holds a commit
+// certificate; then, at the fake, do handles any other command.
+func acked(t *testing.T, req *lab.Request, setup func(f *fake), do func(f *fake, c lab.Command) error) *Cluster {
+	t.Helper()
+	s, _ := cluster(t, Options{}, func(f *fake) {
+		if setup != nil {
+			setup(f)
+		}
+		f.onDo = func(f *fake, c lab.Command) error {
+			switch c.Op {
+			case lab.OpPropose:
+				prepare(f, req)
+			case lab.OpPrepare:
+				f.env.Broadcast(&lab.Commit{Seq: 1, Digest: lab.Digest(req), Replica: f.id, Yes: true})
+			default:
+				return do(f, c)
+			}
+			return nil
+		}
+	})
+	for _, c := range []lab.Command{{Op: lab.OpPropose, Arg: req.Op}, {Op: lab.OpPrepare}} {
+		for i := range 4 {
+			_ = s.Do(lab.ID(i), c)
+		}
+	}
+	return s
+}
+
 func TestSafetyChecks(t *testing.T) {
 	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
 	d := lab.Digest(req)
@@ -399,7 +428,6 @@ func TestLogLinesPerCallAreBounded(t *testing.T) {
 
 func TestReplyChecks(t *testing.T) {
 	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
-	d := lab.Digest(req)
 	tests := []struct {
 		name string
 		do   func(f *fake) // at P0, once every replica acked commit
@@ -438,24 +466,10 @@ func TestReplyChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _ := cluster(t, Options{}, func(f *fake) {
-				f.onDo = func(f *fake, c lab.Command) error {
-					switch c.Op {
-					case lab.OpPropose:
-						prepare(f, req)
-					case lab.OpPrepare:
-						f.env.Broadcast(&lab.Commit{Seq: 1, Digest: d, Replica: f.id, Yes: true})
-					default:
-						tt.do(f)
-					}
-					return nil
-				}
+			s := acked(t, req, nil, func(f *fake, _ lab.Command) error {
+				tt.do(f)
+				return nil
 			})
-			for _, c := range []lab.Command{{Op: lab.OpPropose, Arg: typedOp}, {Op: lab.OpPrepare}} {
-				for i := range 4 {
-					_ = s.Do(lab.ID(i), c)
-				}
-			}
 			_ = s.Do(0, lab.Command{Op: lab.OpProgress})
 			expectRunErr(t, s, tt.want)
 		})
@@ -923,26 +937,10 @@ func TestStatusMustNotContradictTheBankOrTheViews(t *testing.T) {
 		}, "P0's Status has n1 aborted in its history, where its bank executed a request"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _ := cluster(t, Options{}, func(f *fake) {
-				f.status = tt.status
-				f.onDo = func(f *fake, c lab.Command) error {
-					switch c.Op {
-					case lab.OpPropose:
-						prepare(f, req)
-					case lab.OpPrepare:
-						f.env.Broadcast(&lab.Commit{Seq: 1, Digest: lab.Digest(req), Replica: f.id, Yes: true})
-					case lab.OpProgress:
-						_, err := f.bank.Execute(1, req)
-						return err
-					}
-					return nil
-				}
+			s := acked(t, req, func(f *fake) { f.status = tt.status }, func(f *fake, _ lab.Command) error {
+				_, err := f.bank.Execute(1, req)
+				return err
 			})
-			for _, c := range []lab.Command{{Op: lab.OpPropose, Arg: typedOp}, {Op: lab.OpPrepare}} {
-				for i := range 4 {
-					_ = s.Do(lab.ID(i), c)
-				}
-			}
 			require.NoError(t, s.Do(0, lab.Command{Op: lab.OpProgress}))
 			_, err := s.Status(0)
 			if tt.want == "" {
