@@ -2,9 +2,10 @@ package grader
 
 import (
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/onsi/gomega/types"
+
+	"pbftlab/grader/report"
 )
 
 // The spec's one assertion is a Gomega matcher on the seed it played:
@@ -29,7 +30,7 @@ func (everyExpectation) Match(actual any) (bool, error) {
 }
 
 func (everyExpectation) FailureMessage(actual any) string {
-	return BoundMessage(actual.(played).msg, maxFailureMessage)
+	return report.Bound(actual.(played).msg, maxFailureMessage)
 }
 
 // maxFailureMessage bounds a spec's failure message. The transcript in it
@@ -37,19 +38,6 @@ func (everyExpectation) FailureMessage(actual any) string {
 // messages (an account name of a megabyte, say) is not, and the message
 // travels through the progress file into every report.
 const maxFailureMessage = 1 << 20
-
-// BoundMessage keeps the first max bytes of msg, at a character boundary,
-// and says how much it left out.
-func BoundMessage(msg string, max int) string {
-	if len(msg) <= max {
-		return msg
-	}
-	n := max
-	for n > 0 && !utf8.RuneStart(msg[n]) {
-		n--
-	}
-	return fmt.Sprintf("%s\n... %d more bytes of this message left out", msg[:n], len(msg)-n)
-}
 
 func (everyExpectation) NegatedFailureMessage(any) string {
 	return "expected an expectation of the case to break, and every one held"

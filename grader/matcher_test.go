@@ -35,5 +35,5 @@ func TestTheMatcherBoundsTheMessage(t *testing.T) {
 	assert.True(t, strings.HasPrefix(got[0], head), "the start, which names what broke, stays")
 	assert.LessOrEqual(t, len(got[0]), maxFailureMessage+100)
 	assert.True(t, utf8.ValidString(got[0]))
-	assert.Contains(t, got[0], "more bytes of this message left out")
+	assert.Contains(t, got[0], " more bytes)", "and says how much it left out")
 }

@@ -492,7 +492,7 @@ const maxCaseMessage = 64 << 10
 func (o Options) caseOf(row grader.Row, t *report.Trace) report.Case {
 	c := report.Case{
 		Name: row.Name, Title: row.Title, Kind: row.Kind, Phases: row.Phases,
-		Points: row.Points, Max: row.Max, State: row.State, Message: grader.BoundMessage(row.Message, maxCaseMessage), Time: row.Time,
+		Points: row.Points, Max: row.Max, State: row.State, Message: report.Bound(row.Message, maxCaseMessage), Time: row.Time,
 		Hidden: o.Report.isHidden(row.Name), Trace: t,
 	}
 	switch {
