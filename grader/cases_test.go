@@ -56,21 +56,7 @@ func TestLoadCasesRefusesCasesGradedAsOne(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeTree(t, dir, tt.files)
-			cases, err := LoadCases(dir)
-			if len(tt.want) == 0 {
-				require.NoError(t, err)
-				assert.Len(t, cases, len(tt.files))
-				return
-			}
-			require.Error(t, err)
-			for _, w := range tt.want {
-				assert.Contains(t, err.Error(), w)
-			}
-			assert.Nil(t, cases)
-		})
+		t.Run(tt.name, func(t *testing.T) { expectLoad(t, tt.files, len(tt.files), tt.want) })
 	}
 }
 
@@ -113,20 +99,26 @@ func TestLoadCasesRefusesCasesItWouldNotRead(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeTree(t, dir, tt.files)
-			cases, err := LoadCases(dir)
-			if len(tt.want) == 0 {
-				require.NoError(t, err)
-				assert.Len(t, cases, tt.cases)
-				return
-			}
-			require.Error(t, err)
-			for _, w := range tt.want {
-				assert.Contains(t, err.Error(), w)
-			}
-			assert.Nil(t, cases)
-		})
+		t.Run(tt.name, func(t *testing.T) { expectLoad(t, tt.files, tt.cases, tt.want) })
 	}
+}
+
+// expectLoad writes files into a case folder and loads it: with want
+// empty, n cases come back; otherwise none, and an error saying each of
+// want.
+func expectLoad(t *testing.T, files map[string]string, n int, want []string) {
+	t.Helper()
+	dir := t.TempDir()
+	writeTree(t, dir, files)
+	cases, err := LoadCases(dir)
+	if len(want) == 0 {
+		require.NoError(t, err)
+		assert.Len(t, cases, n)
+		return
+	}
+	require.Error(t, err)
+	for _, w := range want {
+		assert.Contains(t, err.Error(), w)
+	}
+	assert.Nil(t, cases)
 }
