@@ -217,37 +217,27 @@ func addFile(zw *zip.Writer, name, path string) error {
 }
 
 // caseFiles lists the case files of the TA's folder dir, as slash paths
-// relative to it: every file named *.case at any depth, so that whatever
-// grade -cases reads there (the folder's cases and its robustness/) is in
-// the bundle, and nothing else is, even when dir is pointed at a folder
-// holding more than cases. Hidden folders (.git) are left out; a link is
-// taken when it leads to a file, as grade reads it.
+// relative to it: exactly the files grade -cases reads there (the
+// folder's cases and its robustness/), as the loader finds them, so that
+// the bundle carries what the grade reads and nothing else, even when dir
+// is a folder holding more than cases.
 func caseFiles(dir string) ([]string, error) {
 	if dir == "" {
 		return nil, nil
 	}
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	cases, err := grader.LoadCases(dir)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]string, 0, len(cases))
+	for _, c := range cases {
+		rel, err := filepath.Rel(dir, c.File)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if d.IsDir() {
-			if p != dir && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(d.Name(), grader.CaseExt) {
-			return nil
-		}
-		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
 		files = append(files, filepath.ToSlash(rel))
-		return err
-	})
-	return files, err
+	}
+	return files, nil
 }
 
 // fillTemplate puts the bundle's settings into a script. The hidden list
