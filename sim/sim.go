@@ -221,13 +221,8 @@ func (n *node) checkStatus(st lab.Status) error {
 		return fmt.Errorf("%s's Status says it is in view %d, which it has no grounds to be in: it saw no NEW-VIEW for it, and no f+1 state replies name it (a view asked for and not yet started is ViewChanging)", n.id, st.View)
 	}
 	for _, o := range st.History {
-		d, ok := n.executed[o.Seq]
-		switch {
-		case !ok:
-		case o.Committed && d == lab.NullDigest:
-			return fmt.Errorf("%s's Status has n%d committed in its history, where its bank recorded an abort (or the null request)", n.id, o.Seq)
-		case !o.Committed && d != lab.NullDigest:
-			return fmt.Errorf("%s's Status has n%d aborted in its history, where its bank executed a request", n.id, o.Seq)
+		if bank := n.ranOtherwise(o.Seq, o.Committed); bank != "" {
+			return fmt.Errorf("%s's Status has n%d %s in its history, where its bank %s", n.id, o.Seq, yesNoWord(o.Committed, "committed", "aborted"), bank)
 		}
 	}
 	return nil
@@ -733,17 +728,28 @@ func (n *node) checkReply(r lab.Reply) error {
 		return fmt.Errorf("%s replied to %s's request %d (n%d, %s) before executing or aborting it: a reply tells how a request ended, so it goes once the bank has run the request (bank.Execute or bank.Abort)",
 			n.id, r.Client, r.Timestamp, r.Seq, yesNoWord(r.Committed, "committed", "aborted"))
 	}
-	d, ok := n.executed[r.Seq]
-	switch {
-	case !ok && r.Seq > n.heard.pruned && r.Seq > n.bank.LastExecuted():
+	if _, ok := n.executed[r.Seq]; !ok && r.Seq > n.heard.pruned && r.Seq > n.bank.LastExecuted() {
 		return fmt.Errorf("%s replied to %s's request %d for n%d, which its bank has not reached (it ran up to n%d)", n.id, r.Client, r.Timestamp, r.Seq, n.bank.LastExecuted())
-	case !ok:
-	case r.Committed && d == lab.NullDigest:
-		return fmt.Errorf("%s replied committed to %s's request %d at n%d, where its bank recorded an abort (or the null request)", n.id, r.Client, r.Timestamp, r.Seq)
-	case !r.Committed && d != lab.NullDigest:
-		return fmt.Errorf("%s replied aborted to %s's request %d at n%d, where its bank executed a request", n.id, r.Client, r.Timestamp, r.Seq)
+	}
+	if bank := n.ranOtherwise(r.Seq, r.Committed); bank != "" {
+		return fmt.Errorf("%s replied %s to %s's request %d at n%d, where its bank %s", n.id, yesNoWord(r.Committed, "committed", "aborted"), r.Client, r.Timestamp, r.Seq, bank)
 	}
 	return nil
+}
+
+// ranOtherwise says what n's bank did at seq when the replica says it
+// committed (or aborted) there and the bank did the other, "" when they
+// agree or the bank's record of seq is gone (below a stable checkpoint).
+func (n *node) ranOtherwise(seq int, committed bool) string {
+	d, ok := n.executed[seq]
+	switch {
+	case !ok:
+	case committed && d == lab.NullDigest:
+		return "recorded an abort (or the null request)"
+	case !committed && d != lab.NullDigest:
+		return "executed a request"
+	}
+	return ""
 }
 
 // CheckpointReport is one checkpoint a replica reported through its Env.
