@@ -530,12 +530,12 @@ func (n *node) checkSend(to lab.ID, m lab.Message) error {
 		if vcs := n.viewChangesFor(m.View); count(vcs) < lab.Quorum(s.opts.N) {
 			return fmt.Errorf("%s sent a NEW-VIEW for view %d on VIEW-CHANGEs from %s: a new view starts on 2f+1 = %d of them, its own included", n.id, m.View, idList(vcs), lab.Quorum(s.opts.N))
 		}
-		for i := 1; i < len(m.ViewChanges); i++ {
-			if m.ViewChanges[i-1].Replica >= m.ViewChanges[i].Replica {
-				// A map's order would make each run of a seed send other
-				// bytes, and a replay show another run.
-				return fmt.Errorf("%s sent a NEW-VIEW for view %d whose VIEW-CHANGEs are not in replica order (%s before %s): list them by replica, once each, so that every run of a seed sends the same message", n.id, m.View, m.ViewChanges[i-1].Replica, m.ViewChanges[i].Replica)
-			}
+		if a, b, ok := outOfOrder(len(m.ViewChanges), func(i int) lab.ID { return m.ViewChanges[i].Replica }); !ok {
+			return fmt.Errorf("%s sent a NEW-VIEW for view %d whose VIEW-CHANGEs are not in replica order (%s before %s): list them by replica, once each, so that every run of a seed sends the same message", n.id, m.View, a, b)
+		}
+	case *lab.ViewChange:
+		if a, b, ok := outOfOrder(len(m.Checkpoints), func(i int) lab.ID { return m.Checkpoints[i].Replica }); !ok {
+			return fmt.Errorf("%s sent a VIEW-CHANGE for view %d whose stable checkpoint proof is not in replica order (%s before %s): stableProof lists the matching checkpoints by replica, once each, so that every run of a seed sends the same message", n.id, m.View, a, b)
 		}
 	case *lab.Prepare:
 		if s.opts.Manual && n.typing != lab.OpPrepare {
@@ -568,6 +568,19 @@ func (n *node) checkSend(to lab.ID, m lab.Message) error {
 		return n.checkStateReply(m)
 	}
 	return nil
+}
+
+// outOfOrder finds the first of k replicas, the i-th named by id(i), that
+// does not come after the one before it. A list built in a map's order
+// would make each run of a seed send other bytes, and a replay show
+// another run than the one that failed.
+func outOfOrder(k int, id func(int) lab.ID) (before, after lab.ID, ok bool) {
+	for i := 1; i < k; i++ {
+		if id(i-1) >= id(i) {
+			return id(i - 1), id(i), false
+		}
+	}
+	return 0, 0, true
 }
 
 // knownRequest reports whether q is one the client sent (or a scripted

@@ -954,6 +954,41 @@ func TestStatusMustNotContradictTheBankOrTheViews(t *testing.T) {
 	}
 }
 
+// A VIEW-CHANGE's stable checkpoint proof lists its checkpoints in replica
+// order, for the same reason.
+func TestViewChangeListsItsProofInReplicaOrder(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		order []lab.ID
+		want  string
+	}{
+		{"in order", []lab.ID{0, 1, 3}, ""},
+		{"out of order", []lab.ID{3, 0, 1}, "P2 sent a VIEW-CHANGE for view 1 whose stable checkpoint proof is not in replica order (P3 before P0)"},
+		{"twice", []lab.ID{0, 1, 1}, "not in replica order (P1 before P1)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := cluster(t, Options{}, func(f *fake) {
+				f.onDo = func(f *fake, c lab.Command) error {
+					vc := &lab.ViewChange{View: 1, Replica: f.id}
+					for _, id := range tt.order {
+						vc.Checkpoints = append(vc.Checkpoints, lab.Checkpoint{Replica: id})
+					}
+					f.env.Broadcast(vc)
+					return nil
+				}
+			})
+			err := s.Do(2, lab.Command{Op: lab.OpViewChange})
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			expectRunErr(t, s, tt.want)
+		})
+	}
+}
+
 // A NEW-VIEW lists its view changes in replica order, so that each run of
 // a seed sends the same bytes.
 func TestNewViewListsItsViewChangesInReplicaOrder(t *testing.T) {

@@ -127,7 +127,7 @@ func (r *Replica) checkStable(seq int) {
 // on the state digest, and returns them sorted by replica. votes holds one
 // checkpoint per replica, all for one sequence number.
 func stableProof(votes map[lab.ID]lab.Checkpoint, quorum int) ([]lab.Checkpoint, bool) {
-	// BEGIN TODO(checkpoint): a checkpoint is stable with 2f+1 matching digests from distinct replicas (f+1 is not enough); return those checkpoints as its proof
+	// BEGIN TODO(checkpoint): a checkpoint is stable with 2f+1 matching digests from distinct replicas (f+1 is not enough); return those checkpoints, in replica order, as its proof
 	byDigest := map[string][]lab.Checkpoint{}
 	for _, id := range slices.Sorted(maps.Keys(votes)) {
 		c := votes[id]
