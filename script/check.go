@@ -21,6 +21,12 @@ type Failure struct {
 	Found    string
 }
 
+// viewChangeStory is a cluster that can say what a replica got of a view
+// change still under way (sim.Cluster.ViewChangeStory).
+type viewChangeStory interface {
+	ViewChangeStory(id lab.ID, view int) string
+}
+
 func (f Failure) Error() string {
 	where := f.Replica.String()
 	if f.Replica != lab.Client {
@@ -163,6 +169,9 @@ func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
 		f.Found = fmt.Sprintf("view %d led by %s", st.View, st.Primary)
 		if st.ViewChanging {
 			f.Found += " with a view change under way"
+			if vs, ok := cl.(viewChangeStory); ok {
+				f.Found += " (" + vs.ViewChangeStory(id, st.View) + ")"
+			}
 		}
 		if st.View == e.View && st.Primary == e.Primary && !st.ViewChanging {
 			return f, true

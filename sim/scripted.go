@@ -2,7 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"pbftlab/lab"
 	"pbftlab/wire"
@@ -137,6 +139,33 @@ func (s *Cluster) ViewChangeFrom(id lab.ID, view int, from lab.ID) (lab.ViewChan
 	return vc, ok
 }
 
+// ViewChangeStory says, for a replica whose change to view is still under
+// way, what it got of that view change: whose VIEW-CHANGEs it holds and
+// whether a NEW-VIEW reached it. It is what a failed view expectation adds
+// to "a view change under way", which has many causes.
+func (s *Cluster) ViewChangeStory(id lab.ID, view int) string {
+	n := s.nodes[id]
+	var held []string
+	for _, r := range slices.Sorted(maps.Keys(n.viewChanges[view])) {
+		held = append(held, r.String())
+	}
+	story := fmt.Sprintf("it holds VIEW-CHANGEs for view %d from %s", view, strings.Join(held, ", "))
+	if len(held) == 0 {
+		story = fmt.Sprintf("it holds no VIEW-CHANGE for view %d", view)
+	}
+	switch from, ok := n.newViews[view]; {
+	case ok && from == id:
+		story += fmt.Sprintf("; it sent NEW-VIEW for view %d itself and did not enter the view", view)
+	case ok:
+		story += fmt.Sprintf("; a NEW-VIEW for view %d from %s reached it and it did not enter the view (was the NEW-VIEW refused? its log says)", view, from)
+	case lab.Primary(view, s.opts.N) == id:
+		story += fmt.Sprintf("; it leads view %d and sent no NEW-VIEW (2f+1 = %d VIEW-CHANGEs start it)", view, lab.Quorum(s.opts.N))
+	default:
+		story += fmt.Sprintf("; no NEW-VIEW for view %d reached it", view)
+	}
+	return story
+}
+
 // keepViewChange remembers a copy of a VIEW-CHANGE n received or sent.
 func (n *node) keepViewChange(vc *lab.ViewChange) {
 	c, err := wire.Decode(wire.Encode(vc))
@@ -173,6 +202,12 @@ func (n *node) see(from lab.ID, m lab.Message) {
 			n.keepViewChange(m)
 		}
 	case *lab.NewView:
+		if n.newViews == nil {
+			n.newViews = map[int]lab.ID{}
+		}
+		if _, ok := n.newViews[m.View]; !ok {
+			n.newViews[m.View] = from
+		}
 		for i := range m.PrePrepares {
 			remember(&m.PrePrepares[i])
 		}

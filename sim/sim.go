@@ -482,6 +482,9 @@ type node struct {
 	// viewChanges is the last VIEW-CHANGE received or sent, by view and
 	// the replica it names (see ViewChangeFrom).
 	viewChanges map[int]map[lab.ID]lab.ViewChange
+	// newViews is the sender of the first NEW-VIEW for each view that
+	// reached the replica or that it sent (see ViewChangeStory).
+	newViews map[int]lab.ID
 	// stateAsks holds the nonces of the last STATE-REQUESTs each replica
 	// sent this one: what a state reply of its may answer.
 	stateAsks map[lab.ID][]int

@@ -954,6 +954,29 @@ func TestStatusMustNotContradictTheBankOrTheViews(t *testing.T) {
 	}
 }
 
+// A view change still under way is told with what the replica got of it:
+// whose VIEW-CHANGEs it holds, and whether a NEW-VIEW reached it.
+func TestViewChangeStory(t *testing.T) {
+	s, _ := cluster(t, Options{}, func(f *fake) {
+		f.onDo = func(f *fake, c lab.Command) error {
+			if f.id == 1 && c.Op == lab.OpProgress {
+				f.env.Send(2, &lab.NewView{View: 1})
+				return nil
+			}
+			f.env.Broadcast(&lab.ViewChange{View: 1, Replica: f.id})
+			return nil
+		}
+	})
+	assert.Equal(t, "it holds no VIEW-CHANGE for view 1; no NEW-VIEW for view 1 reached it", s.ViewChangeStory(3, 1))
+	require.NoError(t, s.Do(0, lab.Command{Op: lab.OpViewChange}))
+	require.NoError(t, s.Do(2, lab.Command{Op: lab.OpViewChange}))
+	assert.Equal(t, "it holds VIEW-CHANGEs for view 1 from P0, P2; no NEW-VIEW for view 1 reached it", s.ViewChangeStory(3, 1))
+	assert.Equal(t, "it holds VIEW-CHANGEs for view 1 from P0, P2; it leads view 1 and sent no NEW-VIEW (2f+1 = 3 VIEW-CHANGEs start it)", s.ViewChangeStory(1, 1))
+	require.NoError(t, s.Do(1, lab.Command{Op: lab.OpViewChange}))
+	require.NoError(t, s.Do(1, lab.Command{Op: lab.OpProgress}))
+	assert.Equal(t, "it holds VIEW-CHANGEs for view 1 from P0, P1, P2; a NEW-VIEW for view 1 from P1 reached it and it did not enter the view (was the NEW-VIEW refused? its log says)", s.ViewChangeStory(2, 1))
+}
+
 // A VIEW-CHANGE's stable checkpoint proof lists its checkpoints in replica
 // order, for the same reason.
 func TestViewChangeListsItsProofInReplicaOrder(t *testing.T) {
