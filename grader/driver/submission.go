@@ -77,6 +77,10 @@ func warnRules(o Options, w io.Writer) {
 	if err != nil {
 		return
 	}
+	if added, err := submission.Added(dir); err == nil && len(added) > 0 {
+		fmt.Fprintf(w, "warning: a hand-in takes only %s/%s; %s would be left out, and whatever uses it would not compile: put its code in those files\n",
+			submission.Tree, strings.Join(submission.Files, ", "), strings.Join(added, ", "))
+	}
 	editable, err := submission.Editable(dir)
 	if err != nil {
 		return

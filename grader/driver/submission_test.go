@@ -91,4 +91,8 @@ func TestWarnRules(t *testing.T) {
 	write("skeleton/commit.go", "package skeleton\n")
 	warnRules(Options{Root: root, Tree: filepath.Join(root, "skeleton")}, &out)
 	assert.Empty(t, out.String(), "a tree that breaks no rule")
+
+	write("skeleton/util.go", "package skeleton\n")
+	warnRules(Options{Root: root, Tree: "skeleton"}, &out)
+	assert.Contains(t, out.String(), "util.go would be left out", "a file a hand-in does not take")
 }

@@ -321,3 +321,40 @@ func overlayOf(t *testing.T, w *Workspace) map[string]string {
 	require.NoError(t, json.Unmarshal(data, &o))
 	return o.Replace
 }
+
+// The files a hand-in may replace are the kit's tree as it ships: the
+// skeleton's Go files, tests aside, neither more nor fewer.
+func TestFilesAreTheSkeletons(t *testing.T) {
+	added, err := Added(filepath.Join("..", "..", Tree))
+	require.NoError(t, err)
+	assert.Empty(t, added, "a Go file of skeleton/ missing from Files")
+	editable, err := Editable(filepath.Join("..", "..", Tree))
+	require.NoError(t, err)
+	assert.Equal(t, Files, editable, "a file of Files missing from skeleton/")
+}
+
+// A file a student added to their own copy of the kit is left out of the
+// build of a hand-in, as a TA's clean kit has no such file.
+func TestPrepareLeavesOutAFileAddedToTheKitsTree(t *testing.T) {
+	kit := t.TempDir()
+	require.NoError(t, os.CopyFS(kit, os.DirFS("testdata/kit")))
+	added := filepath.Join(kit, Tree, "util.go")
+	require.NoError(t, os.WriteFile(added, []byte("package skeleton\n\nfunc helper() {}\n"), 0o644))
+	w, vs, err := Prepare(kit, "testdata/clean")
+	require.NoError(t, err)
+	require.Empty(t, vs)
+	t.Cleanup(func() { assert.NoError(t, w.Close()) })
+	overlay := overlayOf(t, w)
+	require.Contains(t, overlay, added)
+	assert.Empty(t, overlay[added], "an empty backing path: the build sees no such file")
+	files, err := w.Files()
+	require.NoError(t, err)
+	assert.NotContains(t, files, added)
+
+	// The go command itself does not see it.
+	list := exec.Command("go", "list", "-e", "-overlay", w.Overlay, "-f", "{{.GoFiles}}", "./"+Tree)
+	list.Dir = kit
+	out, err := list.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "[commit.go prepare.go]", strings.TrimSpace(string(out)))
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,10 +20,37 @@ import (
 // replica, graded by its grade test.
 const Tree = "skeleton"
 
-// Editable lists the files of the tree a student may change: the Go files
-// at its top, except tests. The grade test, the commands under cmd/ and
-// anything else stay the kit's.
+// Files are the files of the tree a student may change, as the kit ships
+// it: one per PBFT phase and the replica's state, log and timer. The list
+// is fixed rather than read from the folder, so that a file a student adds
+// to the kit's own tree is no more taken there than in a TA's clean kit.
+var Files = []string{
+	"checkpoint.go", "commit.go", "log.go", "newview.go", "prepare.go",
+	"preprepare.go", "recovery.go", "replica.go", "timer.go", "viewchange.go",
+}
+
+// Editable lists the files of Files that the tree in treeDir holds. The
+// grade test, the commands under cmd/ and anything else stay the kit's.
 func Editable(treeDir string) ([]string, error) {
+	var names []string
+	for _, n := range Files {
+		fi, err := os.Lstat(filepath.Join(treeDir, n))
+		if err == nil && fi.Mode().IsRegular() {
+			names = append(names, n)
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s holds none of the files a student edits (%s)", treeDir, strings.Join(Files, ", "))
+	}
+	return names, nil
+}
+
+// Added lists the Go files of the tree in treeDir, tests aside, that are
+// not among Files: what a student added to their own copy of the kit,
+// which a build of a hand-in leaves out.
+func Added(treeDir string) ([]string, error) {
 	entries, err := os.ReadDir(treeDir)
 	if err != nil {
 		return nil, err
@@ -30,12 +58,9 @@ func Editable(treeDir string) ([]string, error) {
 	var names []string
 	for _, e := range entries {
 		n := e.Name()
-		if e.Type().IsRegular() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
+		if strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && !slices.Contains(Files, n) {
 			names = append(names, n)
 		}
-	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("%s holds no Go files to edit", treeDir)
 	}
 	return names, nil
 }
@@ -187,6 +212,17 @@ func Prepare(kitRoot, dir string) (*Workspace, []Violation, error) {
 		}
 		replace[filepath.Join(kitRoot, Tree, name)] = p
 	}
+	// A file added to the kit's own tree (a student grading their hand-in
+	// in their copy of the kit) is left out, as a TA's clean kit has no
+	// such file: an empty backing path means the file does not exist.
+	added, err := Added(filepath.Join(kitRoot, Tree))
+	if err != nil {
+		w.Close()
+		return nil, nil, err
+	}
+	for _, name := range added {
+		replace[filepath.Join(kitRoot, Tree, name)] = ""
+	}
 	overlay, err := json.Marshal(map[string]any{"Replace": replace})
 	if err == nil {
 		err = os.WriteFile(w.Overlay, overlay, 0o644)
@@ -219,6 +255,9 @@ func (w *Workspace) Files() (map[string][]byte, error) {
 	}
 	out := map[string][]byte{}
 	for kit, sub := range o.Replace {
+		if sub == "" {
+			continue // a file left out of the build
+		}
 		if out[kit], err = os.ReadFile(sub); err != nil {
 			return nil, err
 		}
