@@ -135,7 +135,11 @@ func (ps *player) step(st Step) ([]Failure, error) {
 		for ; ticks < st.Ticks && len(checkExpect(cl, *st.Expect)) > 0 && cl.Err() == nil; ticks++ {
 			cl.Tick()
 		}
-		if fs := checkExpect(cl, *st.Expect); len(fs) > 0 {
+		if err := cl.Err(); err != nil {
+			// The run stopped (a panic, a safety violation): that is the
+			// failure, not the expectation it stopped short of.
+			log(fmt.Sprintf("    (stopped after %d ticks: %v)", ticks, err))
+		} else if fs := checkExpect(cl, *st.Expect); len(fs) > 0 {
 			log(fmt.Sprintf("    (still not so after %d ticks: %v)", ticks, fs[0]))
 		} else {
 			log(fmt.Sprintf("    (so after %d ticks)", ticks))
