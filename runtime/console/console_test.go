@@ -20,12 +20,14 @@ type fakeReplica struct {
 	calls   []string
 	fail    error // returned by Do
 	crashed bool
+	manual  bool
 }
 
 func (f *fakeReplica) ID() lab.ID          { return f.id }
 func (f *fakeReplica) N() int              { return 4 }
 func (f *fakeReplica) Peers() tcp.Peers    { return tcp.DefaultPeers(4) }
 func (f *fakeReplica) Byzantine() []lab.ID { return []lab.ID{3} }
+func (f *fakeReplica) Manual() bool        { return f.manual }
 func (f *fakeReplica) Do(c lab.Command) error {
 	f.calls = append(f.calls, "do "+c.String())
 	return f.fail

@@ -54,29 +54,52 @@ func orders(req *lab.Request) func(s *lab.Status, c lab.Command) error {
 // the request being ordered, or opens the data> prompt when none waits.
 func TestTxThenItsDataLine(t *testing.T) {
 	const op = "account=alice,amount=100,operation=deposit"
+	const withdraw = "account=alice,amount=20,operation=withdraw"
+	orderedAtN1 := []lab.Entry{{Seq: 1, Request: deposit, Phase: lab.PhasePrePrepared}}
 	for _, tc := range []struct {
 		name    string
+		manual  bool
 		waiting *lab.Request
+		log     []lab.Entry   // what the primary holds before the first line
+		history []lab.Outcome // likewise
 		lines   []string
 		want    []string // a piece of each line's answer
 		calls   []string
 	}{
-		{"the data line names the request ordered", deposit, []string{"tx", op},
-			[]string{"ok: tx: ordering n1: " + op, "ok: data> " + op + ": the request being ordered at n1"}, []string{"do tx"}},
-		{"fields in another order are the same operation", deposit, []string{"tx", "operation=deposit,account=alice,amount=100"},
-			[]string{"ordering n1", "the request being ordered"}, []string{"do tx"}},
-		{"a data line that differs says how", deposit, []string{"tx", "account=alice,amount=50,operation=deposit"},
-			[]string{"ordering n1", "error: data> this is not the request being ordered at n1: that one is " + op + " from client client7000 (you typed amount 50, not 100)"}, []string{"do tx"}},
-		{"with nothing waiting, the data line is the operation", nil, []string{"tx", op},
-			[]string{"type the operation on the next line (data>)", "ok: tx " + op}, []string{"do tx", "do tx " + op}},
-		{"a bad data line orders nothing", nil, []string{"tx", "account=alice,amount=l00,operation=deposit"},
-			[]string{"data>", `error: data> operation "account=alice,amount=l00,operation=deposit": amount "l00" is not a whole number`}, []string{"do tx"}},
-		{"an operation line out of place", deposit, []string{op}, []string{"error: an operation line answers the data> prompt of a bare tx"}, nil},
-		{"a query leaves the data> prompt open", nil, []string{"tx", "status", op}, []string{"data>", "P0: view 0", "ok: tx " + op}, []string{"do tx", "do tx " + op}},
-		{"a command after a bare tx with nothing waiting", nil, []string{"tx", "progress"}, []string{"data>", "-- no operation after tx: nothing ordered\nok: progress"}, []string{"do tx", "do progress"}},
+		{name: "the data line names the request ordered", manual: true, waiting: deposit, lines: []string{"tx", op},
+			want: []string{"ok: tx: ordering n1: " + op, "ok: data> " + op + ": the request being ordered at n1"}, calls: []string{"do tx"}},
+		{name: "fields in another order are the same operation", manual: true, waiting: deposit, lines: []string{"tx", "operation=deposit,account=alice,amount=100"},
+			want: []string{"ordering n1", "the request being ordered"}, calls: []string{"do tx"}},
+		{name: "a data line that differs says how", manual: true, waiting: deposit, lines: []string{"tx", "account=alice,amount=50,operation=deposit"},
+			want: []string{"ordering n1", "error: data> this is not the request being ordered at n1: that one is " + op + " from client client7000 (you typed amount 50, not 100)"}, calls: []string{"do tx"}},
+		{name: "with nothing waiting, the data line is the operation", manual: true, lines: []string{"tx", op},
+			want: []string{"ok: tx: no client request is waiting; type the operation on the next line (data>)", "ok: tx " + op}, calls: []string{"do tx", "do tx " + op}},
+		{name: "a bad data line orders nothing", manual: true, lines: []string{"tx", "account=alice,amount=l00,operation=deposit"},
+			want: []string{"data>", `error: data> operation "account=alice,amount=l00,operation=deposit": amount "l00" is not a whole number`}, calls: []string{"do tx"}},
+		{name: "an operation line out of place", manual: true, waiting: deposit, lines: []string{op}, want: []string{"error: an operation line answers the data> prompt of a bare tx"}},
+		{name: "a query leaves the data> prompt open", manual: true, lines: []string{"tx", "status", op}, want: []string{"data>", "P0: view 0", "ok: tx " + op}, calls: []string{"do tx", "do tx " + op}},
+		{name: "a command after a bare tx with nothing waiting", manual: true, lines: []string{"tx", "progress"}, want: []string{"data>", "-- no operation after tx: nothing ordered\nok: progress"}, calls: []string{"do tx", "do progress"}},
+		{name: "manual votes: a request ordered earlier is not named again", manual: true, log: orderedAtN1, lines: []string{"tx", withdraw},
+			want: []string{"type the operation on the next line (data>)", "ok: tx " + withdraw}, calls: []string{"do tx", "do tx " + withdraw}},
+
+		// Automatic votes: the primary ordered the client's request as it
+		// arrived, before the transcript's tx.
+		{name: "automatic votes: the request ordered on arrival is checked, not ordered again", log: orderedAtN1, lines: []string{"tx", op},
+			want: []string{"ok: tx: " + op + " (client client7000, timestamp 5) was already ordered as n1 when it arrived (automatic votes); the operation line that follows is checked against it, not sent again",
+				"ok: data> " + op + ": the request ordered at n1 (client client7000) when it arrived; not sent again"},
+			calls: []string{"do tx"}},
+		{name: "automatic votes: a data line that differs says how, and orders nothing", log: orderedAtN1, lines: []string{"tx", "account=alice,amount=50,operation=deposit"},
+			want:  []string{"already ordered as n1", "error: data> this is not the request ordered at n1: that one is " + op + " from client client7000 (you typed amount 50, not 100)"},
+			calls: []string{"do tx"}},
+		{name: "automatic votes: a request executed already is the one named", history: []lab.Outcome{{Seq: 1, Request: *deposit, Committed: true, Result: "alice=100"}}, lines: []string{"tx", op},
+			want: []string{"already ordered as n1", "ok: data> " + op + ": the request ordered at n1"}, calls: []string{"do tx"}},
+		{name: "automatic votes: a second bare tx opens the data> prompt", log: orderedAtN1, lines: []string{"tx", op, "tx", withdraw},
+			want: []string{"already ordered as n1", "not sent again", "type the operation on the next line (data>)", "ok: tx " + withdraw}, calls: []string{"do tx", "do tx", "do tx " + withdraw}},
+		{name: "automatic votes: with no request at all, the data line is the operation", lines: []string{"tx", op},
+			want: []string{"type the operation on the next line (data>)", "ok: tx " + op}, calls: []string{"do tx", "do tx " + op}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &stateReplica{fakeReplica: fakeReplica{id: 0}, st: lab.Status{ID: 0, Primary: 0}, do: orders(tc.waiting)}
+			r := &stateReplica{fakeReplica: fakeReplica{id: 0, manual: tc.manual}, st: lab.Status{ID: 0, Primary: 0, Log: tc.log, History: tc.history}, do: orders(tc.waiting)}
 			c := NewReplicaConsole(r, nil)
 			for i, line := range tc.lines {
 				text, _, err := c.Command(line)
@@ -84,7 +107,7 @@ func TestTxThenItsDataLine(t *testing.T) {
 					text = "error: " + err.Error()
 				}
 				assert.Contains(t, text, tc.want[i], "answer to %q", line)
-				if i == 0 && tc.waiting == nil && len(tc.lines) > 1 && looksLikeOperation(tc.lines[1]) {
+				if i == 0 && tc.waiting == nil && tc.log == nil && tc.history == nil && len(tc.lines) > 1 && looksLikeOperation(tc.lines[1]) {
 					assert.Equal(t, "data> ", c.Prompt("P0> "))
 				}
 			}

@@ -20,6 +20,9 @@ type Replica interface {
 	N() int
 	Peers() tcp.Peers
 	Byzantine() []lab.ID
+	// Manual reports whether the replica waits for typed votes; without
+	// them, a primary orders each client request as it arrives.
+	Manual() bool
 	Do(c lab.Command) error
 	VoteTo(to lab.ID, op lab.Op, yes bool) error
 	Crash() error
@@ -52,6 +55,9 @@ type ReplicaConsole struct {
 	// as the original lab does, whether or not a new checkpoint is due.
 	Snapshot func() (string, error)
 	data     *dataWait
+	// named is the request the last tx named, ordered by it or found
+	// ordered already, so that a second bare tx does not name it again.
+	named *lab.Request
 }
 
 // NewReplicaConsole makes the console of r; ev, when not nil, is the
