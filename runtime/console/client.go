@@ -426,6 +426,13 @@ func (cc *ClientConsole) awaitNextSend() bool {
 	return true
 }
 
+// queueSends is how many requests the queue has sent.
+func (cc *ClientConsole) queueSends() int {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.sends
+}
+
 // status is ClientStatus, and the requests queued behind the one
 // outstanding.
 func (cc *ClientConsole) status() string {

@@ -65,15 +65,17 @@ func NewClusterConsole(c Cluster, events []*Events, clientEvents *ClientEvents, 
 func RunCluster(cc *ClusterConsole, in io.Reader, out *Out, prompt string) error {
 	return loop(in, out, func() string { return cc.prompt(prompt) }, func(line string) bool {
 		quit := cc.Command(line, out)
+		// The client's queue sends its next request when the one before
+		// it has its outcome: a quiet network in between, or one that
+		// settles while the next request leaves, is not the end of the
+		// line's work.
 		for {
+			sends := cc.client.queueSends()
 			if err := cc.c.Settle(); err != nil {
 				out.Print("", "error: "+oneLine(err))
 				break
 			}
-			// The client's queue sends its next request when the one
-			// before it has its outcome: a quiet network in between is
-			// not the end of the line's work.
-			if !cc.client.awaitNextSend() {
+			if !cc.client.awaitNextSend() && cc.client.queueSends() == sends {
 				break
 			}
 		}

@@ -363,7 +363,11 @@ func (f *fakeClient) Requests() []tcp.RequestInfo {
 	defer f.mu.Unlock()
 	var out []tcp.RequestInfo
 	for i, op := range f.sent {
-		out = append(out, tcp.RequestInfo{N: i + 1, Request: lab.Request{Client: "client7000", Timestamp: int64(i + 1), Op: op}})
+		info := tcp.RequestInfo{N: i + 1, Request: lab.Request{Client: "client7000", Timestamp: int64(i + 1), Op: op}}
+		if o, ok := f.outcomes[i+1]; ok {
+			info.Outcome = &o
+		}
+		out = append(out, info)
 	}
 	return out
 }
@@ -479,4 +483,34 @@ func TestClusterCommand(t *testing.T) {
 			assert.Contains(t, out.String(), tc.text)
 		})
 	}
+}
+
+// settlingCluster is a fake cluster whose network, as it settles, gives
+// every request sent its outcome.
+type settlingCluster struct{ *fakeCluster }
+
+func (c settlingCluster) Settle() error {
+	c.client.mu.Lock()
+	sent := len(c.client.sent)
+	c.client.mu.Unlock()
+	for n := 1; n <= sent; n++ {
+		c.client.decide(n)
+	}
+	return nil
+}
+
+// The cluster console takes a line as done once the network settles; the
+// requests of a send line go out one at a time, each when the one before
+// it has its outcome, so it also waits for those.
+func TestRunClusterWaitsForTheQueuedRequests(t *testing.T) {
+	c := settlingCluster{newFakeCluster()}
+	cc := NewClusterConsole(c, nil, nil, nil)
+	defer cc.Close()
+	var out bytes.Buffer
+	err := RunCluster(cc, strings.NewReader("client: send account=a,amount=1,operation=deposit times 3\nclient: status\n"), NewOut(&out), "")
+	require.ErrorIs(t, err, ErrEndOfInput)
+	assert.Contains(t, out.String(), "client: client client7000: view 0, 3 requests\n"+
+		"client:   request 1 client7000#1 account=a,amount=1,operation=deposit: committed (ok); replies from none\n"+
+		"client:   request 2 client7000#2 account=a,amount=1,operation=deposit: committed (ok); replies from none\n"+
+		"client:   request 3 client7000#3 account=a,amount=1,operation=deposit: committed (ok); replies from none\n")
 }
