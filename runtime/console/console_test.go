@@ -74,7 +74,7 @@ func TestReplicaCommand(t *testing.T) {
 		{line: "Prepare   NO", calls: []string{"do prepare no"}, text: "ok: Prepare NO"},
 		{line: "ack commit", calls: []string{"do ack commit"}},
 		{line: "ack abort", calls: []string{"do ack abort"}},
-		{line: "prepare to P1 no", calls: []string{"vote prepare to P1 false"}},
+		{line: "prepare to P1 no", calls: []string{"vote prepare to P1 false"}, text: "ok: prepare to P1 no (sent twice, as the cases send a Byzantine vote: P1 must count it once)"},
 		{line: "ack to P2 commit", calls: []string{"vote ack to P2 true"}},
 		{line: "tx", calls: []string{"do tx"}},
 		{line: "tx account=bob,amount=5,operation=deposit", calls: []string{"do tx account=bob,amount=5,operation=deposit"}},
