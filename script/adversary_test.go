@@ -358,7 +358,7 @@ func TestHistoryAgrees(t *testing.T) {
 		{"from a later checkpoint", p0.History[1:], true, ""},
 		{"behind", p0.History[:2], true, ""},
 		{"nothing yet", nil, true, ""},
-		{"another view", []lab.Outcome{done(2, 0, 2, true, "a=2"), done(3, 0, 3, false, "aborted")}, false, "c#3 account=a,amount=1,operation=deposit aborted at n3 in view 0 (aborted), where P0 has c#3 account=a,amount=1,operation=deposit aborted at n3 in view 1 (aborted)"},
+		{"another view", []lab.Outcome{done(2, 0, 2, true, "a=2"), done(3, 0, 3, false, "aborted")}, false, "c#3 account=a,amount=1,operation=deposit aborted at n3 in view 0, where P0 has c#3 account=a,amount=1,operation=deposit aborted at n3 in view 1"},
 		{"another result", []lab.Outcome{done(2, 0, 2, true, "aborted")}, false, "in view 0 (aborted), where P0 has"},
 		{"a gap", []lab.Outcome{done(1, 0, 1, true, "a=1"), done(3, 1, 3, false, "aborted")}, false, "where P0 has c#2"},
 	}

@@ -83,7 +83,7 @@ func repliesText(replies []lab.Reply) string {
 		if !r.Committed {
 			word = "aborted"
 		}
-		parts = append(parts, fmt.Sprintf("%s replied %s (%s)", r.Replica, word, r.Result))
+		parts = append(parts, fmt.Sprintf("%s replied %s%s", r.Replica, word, resultNote(r.Committed, r.Result)))
 	}
 	return "only " + strings.Join(parts, ", ")
 }
@@ -275,7 +275,7 @@ func checkHistoryAgrees(f Failure, other lab.ID, st, ot lab.Status) (Failure, bo
 }
 
 func describeOutcome(o lab.Outcome) string {
-	return fmt.Sprintf("%s#%d %s %s at n%d in view %d (%s)", o.Request.Client, o.Request.Timestamp, o.Request.Op, outcomeWord(o.Committed), o.Seq, o.View, o.Result)
+	return fmt.Sprintf("%s#%d %s %s at n%d in view %d%s", o.Request.Client, o.Request.Timestamp, o.Request.Op, outcomeWord(o.Committed), o.Seq, o.View, resultNote(o.Committed, o.Result))
 }
 
 // checkLogAgrees compares the entries both logs hold, sequence number by
@@ -368,7 +368,7 @@ func checkOutcome(f Failure, req lab.Request, e Expect, st lab.Status, n int) (F
 			continue
 		}
 		f.Seq = o.Seq
-		f.Found = fmt.Sprintf("%s at n%d in view %d (%s)", outcomeWord(o.Committed), o.Seq, o.View, o.Result)
+		f.Found = fmt.Sprintf("%s at n%d in view %d%s", outcomeWord(o.Committed), o.Seq, o.View, resultNote(o.Committed, o.Result))
 		if le, ok := logEntry(st, o.Seq); ok {
 			f.Found += "; in its log: " + describeVotes(le)
 		}

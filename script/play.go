@@ -264,7 +264,7 @@ func FormatStatus(st lab.Status, balances map[string]int) string {
 	}
 	b.WriteByte('\n')
 	for _, o := range st.History {
-		fmt.Fprintf(&b, "    n%d v%d %s#%d %s: %s (%s)\n", o.Seq, o.View, o.Request.Client, o.Request.Timestamp, o.Request.Op, outcomeWord(o.Committed), o.Result)
+		fmt.Fprintf(&b, "    n%d v%d %s#%d %s: %s%s\n", o.Seq, o.View, o.Request.Client, o.Request.Timestamp, o.Request.Op, outcomeWord(o.Committed), resultNote(o.Committed, o.Result))
 	}
 	for _, e := range st.Log {
 		if e.Executed {
@@ -273,6 +273,16 @@ func FormatStatus(st lab.Status, balances map[string]int) string {
 		fmt.Fprintf(&b, "  pending n%d v%d %s: %s\n", e.Seq, e.View, describeRequest(e.Request), describeVotes(e))
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// resultNote is a result in parentheses after the outcome's word, or
+// nothing when the result only repeats it: an aborted request's result
+// is "aborted" unless a replica says why.
+func resultNote(committed bool, result string) string {
+	if !committed && (result == "" || result == "aborted") {
+		return ""
+	}
+	return " (" + result + ")"
 }
 
 func outcomeWord(committed bool) string {

@@ -584,7 +584,7 @@ func unknownKey(left string) error {
 		return nil // "Pl" for P1: the replica parser's guess is the better one
 	}
 	list := strings.Join(headers, ", ")
-	switch near := nearest(key, slices.Concat(headers, lineWords)); {
+	switch near := Nearest(key, slices.Concat(headers, lineWords)); {
 	case isHeader(near):
 		return fmt.Errorf("unknown header %q: did you mean %q? (the headers are %s)", left, near, list)
 	case near != "":
@@ -593,10 +593,11 @@ func unknownKey(left string) error {
 	return fmt.Errorf("%q is neither a header (%s) nor a replica name (P0, P1, ...)", left, list)
 }
 
-// nearest returns the word of words closest to w, when at most two edits
+// Nearest returns the word of words closest to w, when at most two edits
 // (a letter added, dropped or changed) away and fewer than w has letters;
-// otherwise "".
-func nearest(w string, words []string) string {
+// otherwise "". The consoles guess a mistyped command with it, as the case
+// parser guesses a header.
+func Nearest(w string, words []string) string {
 	best, bestD := "", 3
 	for _, c := range words {
 		if d := editDistance(w, c); d < bestD && d < len(w) {

@@ -165,9 +165,27 @@ func TestRepliesText(t *testing.T) {
 		{nil, "no replica replied"},
 		{[]lab.Reply{{Replica: 1, Committed: true, Result: "alice=100"}}, "only P1 replied committed (alice=100)"},
 		{[]lab.Reply{{Replica: 0, Committed: true, Result: "alice=100"}, {Replica: 2, Result: "aborted"}},
-			"only P0 replied committed (alice=100), P2 replied aborted (aborted)"},
+			"only P0 replied committed (alice=100), P2 replied aborted"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, repliesText(tt.replies))
+	}
+}
+
+// An outcome's result follows its word unless it only repeats it: a
+// transcript says "aborted", not "aborted (aborted)", and keeps a reason.
+func TestResultNote(t *testing.T) {
+	for _, tc := range []struct {
+		committed bool
+		result    string
+		want      string
+	}{
+		{true, "alice=100", " (alice=100)"},
+		{true, "rejected: insufficient funds", " (rejected: insufficient funds)"},
+		{false, "aborted", ""},
+		{false, "", ""},
+		{false, "aborted: the view changed", " (aborted: the view changed)"},
+	} {
+		assert.Equal(t, tc.want, resultNote(tc.committed, tc.result), "%v %q", tc.committed, tc.result)
 	}
 }

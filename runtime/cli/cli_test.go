@@ -205,3 +205,28 @@ func TestStayRunsOnAfterItsInput(t *testing.T) {
 	go func() { _, _ = io.Copy(io.Discard, r) }()
 	assert.Equal(t, 0, <-done)
 }
+
+// A checkpoint folder that cannot be one is refused at the start, not at
+// every write.
+func TestBadDirIsRefusedAtTheStart(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "afile")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
+	peers := writePeers(t, dir)
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{args: []string{"node", "P1", "-dir", file}, code: 2, stderr: "-dir " + file + ": " + file + " is not a directory"},
+		{args: []string{"primary", "-dir", filepath.Join(file, "sub", "dir")}, code: 2, stderr: file + " is not a directory"},
+		{args: []string{"cluster", "-dir", file}, code: 2, stderr: "is not a directory"},
+		{args: []string{"node", "P1", "-tick", "0", "-dir", filepath.Join(dir, "new", "folder")}, code: 0},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := run(t, "quit\n", append(tc.args, "-peers", peers)...)
+			assert.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", stdout, stderr)
+			assert.Contains(t, stderr, tc.stderr)
+		})
+	}
+}

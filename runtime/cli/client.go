@@ -71,7 +71,9 @@ func runClient(_ lab.NewFunc, args []string, stdin io.Reader, stdout, stderr io.
 	if interactive(stdin) {
 		prompt = "client> "
 	}
-	return untilInterrupted(out, c.stay, func() error { return console.RunClient(console.NewClientConsole(client, events), stdin, out, prompt) })
+	cc := console.NewClientConsole(client, events)
+	defer cc.Close()
+	return untilInterrupted(out, c.stay, func() error { return console.RunClient(cc, stdin, out, prompt) })
 }
 
 // holdPort keeps the client's port open while it runs. The replicas answer

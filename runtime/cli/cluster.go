@@ -98,5 +98,6 @@ func runCluster(newReplica lab.NewFunc, args []string, stdin io.Reader, stdout, 
 		return files.snapshot(id, n.Snapshot(), st)
 	}
 	cc := console.NewClusterConsole(console.ClusterOf(cl), events, clientEvents, snapshot)
+	defer cc.Close()
 	return untilInterrupted(out, c.stay, func() error { return console.RunCluster(cc, stdin, out, prompt) })
 }

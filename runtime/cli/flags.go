@@ -6,9 +6,12 @@ import (
 
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"pbftlab/lab"
@@ -94,7 +97,27 @@ func (r *replicaFlags) check(n int) error {
 	if len(r.byzantine) > lab.Faulty(n) {
 		return fmt.Errorf("-byzantine: %d Byzantine replicas, but %d replicas tolerate only %d", len(r.byzantine), n, lab.Faulty(n))
 	}
-	return nil
+	return checkDir(r.dir)
+}
+
+// checkDir refuses, at the start, a checkpoint folder that cannot be one:
+// a file, or a path under a file. Otherwise the replica would run with no
+// files and say so at every write. A folder that does not exist yet is
+// made at the first write.
+func checkDir(dir string) error {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		switch {
+		case err == nil && fi.IsDir():
+			return nil
+		case err == nil:
+			return fmt.Errorf("-dir %s: %s is not a directory", dir, d)
+		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+			return fmt.Errorf("-dir %s: %v", dir, err)
+		case filepath.Dir(d) == d:
+			return nil
+		}
+	}
 }
 
 // balancesFlag reads "alice=100,bob=50".

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +17,10 @@ import (
 type Client interface {
 	Name() string
 	Send(op string) int
+	// Outcome is request n's outcome, once f+1 replicas agree on it.
+	Outcome(n int) (tcp.Outcome, bool)
+	// Wait returns request n's outcome once it has one.
+	Wait(ctx context.Context, n int) (tcp.Outcome, error)
 	Requests() []tcp.RequestInfo
 	View() int
 	Network
@@ -36,6 +41,12 @@ type ClientEvents struct {
 	// replies keeps every reply received, for list.
 	replies []string
 	batches []*batch
+	// answered and resent count, by request, the replies and the resends,
+	// for the hint about a request nobody answers; hinted is set once the
+	// hint is given.
+	answered map[int]int
+	resent   map[int]int
+	hinted   bool
 }
 
 // batch is the requests of one send ... times K.
@@ -83,6 +94,10 @@ func (e *ClientEvents) Replied(from lab.ID, n int, r lab.Reply) {
 	e.count++
 	line := fmt.Sprintf("reply %d from %s: request %d (n%d, view %d) %s", e.count, from, n, r.Seq, r.View, OutcomeText(r.Committed, r.Result))
 	e.replies = append(e.replies, line)
+	if e.answered == nil {
+		e.answered = map[int]int{}
+	}
+	e.answered[n]++
 	quiet := e.quiet(n) != nil
 	e.mu.Unlock()
 	if !quiet {
@@ -122,23 +137,56 @@ func (e *ClientEvents) Decided(n int, o tcp.Outcome) {
 
 // Noted prints what the transport says.
 func (e *ClientEvents) Noted(line string) {
-	if e.quietNote(line) {
-		return
+	quiet, hint := e.resend(line)
+	if !quiet {
+		e.out.Print(e.prefix, "-- "+line)
 	}
-	e.out.Print(e.prefix, "-- "+line)
+	if hint != "" {
+		e.out.Print(e.prefix, "-- "+hint)
+	}
 }
 
-// quietNote keeps the resends of a batch's requests from flooding the
-// console: one line per resend round is enough.
-func (e *ClientEvents) quietNote(line string) bool {
+// hintAfter is the number of resends of a request no replica has answered
+// after which the client says what may be wrong.
+const hintAfter = 3
+
+// resend reads a resend note. Resends of a batch's requests are quiet:
+// one line per resend round is enough. A request that no replica answers
+// after hintAfter resends gets a hint, once per client: with --manual
+// votes the replicas' timers are off, so nothing happens until someone
+// types it, a dead primary included.
+func (e *ClientEvents) resend(line string) (quiet bool, hint string) {
 	var n int
 	if _, err := fmt.Sscanf(line, "request %d unanswered", &n); err != nil {
-		return false
+		return false, ""
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.resent == nil {
+		e.resent = map[int]int{}
+	}
+	e.resent[n]++
+	if !e.hinted && e.resent[n] >= hintAfter && e.answered[n] == 0 {
+		e.hinted = true
+		hint = fmt.Sprintf("no replica has answered request %d after %d resends. With --manual votes nothing moves until it is typed: "+
+			"tx and the votes at a live primary, or view change at the backups if the primary is dead (their view-change timers are off)", n, hintAfter)
+	}
 	b := e.quiet(n)
-	return b != nil && n != b.first+b.decided
+	return b != nil && n != b.first+b.decided, hint
+}
+
+// sentFromQueue tells that request n, queued until the one before it had
+// its outcome, went out; a batch's requests go without a word.
+func (e *ClientEvents) sentFromQueue(n int, op string) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	quiet := e.quiet(n) != nil
+	e.mu.Unlock()
+	if !quiet {
+		e.out.Printf(e.prefix, "-- sent request %d: %s (request %d has its outcome)", n, op, n-1)
+	}
 }
 
 // Replies lists every reply received, as list prints them.
@@ -148,16 +196,48 @@ func (e *ClientEvents) Replies() []string {
 	return append([]string(nil), e.replies...)
 }
 
-// ClientConsole is the client's console.
+// ClientConsole is the client's console. It has one request outstanding
+// at a time, as PBFT's client does: a request typed while the one before
+// it has no outcome waits in the console's queue, and the queue goes out
+// in order, each request once the one before it has its outcome. Replicas
+// execute a client's requests in timestamp order and take an older
+// timestamp for a duplicate (lab.Bank), so two requests in flight at once
+// could be ordered the other way round by a new primary, and the older
+// one would be refused as executed when it never was.
 type ClientConsole struct {
 	c  Client
 	ev *ClientEvents // may be nil
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu   sync.Mutex
+	cond *sync.Cond // on mu: a queued request went out, or the queue stopped
+	// queue holds the operations typed and not yet sent, oldest first.
+	queue []string
+	// outstanding is the number of the last request sent, 0 before any.
+	outstanding int
+	// draining is set while a goroutine sends the queue.
+	draining bool
+	// sends counts the requests the queue sent.
+	sends int
 }
 
 // NewClientConsole makes the console of c; ev, when not nil, is the
-// observer printing c's replies.
+// observer printing c's replies. Close stops its queue.
 func NewClientConsole(c Client, ev *ClientEvents) *ClientConsole {
-	return &ClientConsole{c: c, ev: ev}
+	ctx, cancel := context.WithCancel(context.Background())
+	cc := &ClientConsole{c: c, ev: ev, ctx: ctx, cancel: cancel}
+	cc.cond = sync.NewCond(&cc.mu)
+	return cc
+}
+
+// Close stops sending the queued requests, which are dropped, and waits
+// for the queue's goroutine to end.
+func (cc *ClientConsole) Close() {
+	cc.cancel()
+	cc.wg.Wait()
 }
 
 // RunClient reads client commands from in until quit (nil) or the end of
@@ -176,10 +256,15 @@ func RunClient(c *ClientConsole, in io.Reader, out *Out, prompt string) error {
 }
 
 // ClientCommand carries out one line at a console of c that has no
-// events to read from.
+// events to read from; what it queues is dropped when it returns.
 func ClientCommand(c Client, line string) (text string, quit bool, err error) {
-	return NewClientConsole(c, nil).Command(line)
+	cc := NewClientConsole(c, nil)
+	defer cc.Close()
+	return cc.Command(line)
 }
+
+// clientCommands are the commands a mistyped one is compared with.
+var clientCommands = []string{"send", "status", "list", "net", "help", "quit"}
 
 // Command carries out one line at the client's console.
 func (cc *ClientConsole) Command(line string) (text string, quit bool, err error) {
@@ -188,19 +273,25 @@ func (cc *ClientConsole) Command(line string) (text string, quit bool, err error
 		return "", false, nil
 	}
 	switch words[0] {
+	case "help", "?", "quit", "exit", "status", "list", "net":
+		if len(words) > 1 {
+			return "", false, fmt.Errorf("%s takes no argument: type %s alone", words[0], words[0])
+		}
+	}
+	switch words[0] {
 	case "help", "?":
 		return clientHelp, false, nil
 	case "quit", "exit":
 		return "", true, nil
 	case "status":
-		return ClientStatus(cc.c), false, nil
+		return cc.status(), false, nil
 	case "list":
 		return cc.list(), false, nil
 	case "net":
 		return NetReport(cc.c), false, nil
 	}
 	if words[0] != "send" && words[0] != "tx" && !strings.Contains(words[0], "=") {
-		return "", false, fmt.Errorf("unknown command %q: the client takes send OPERATION [times N] (or the operation alone), status, list, net, help and quit", words[0])
+		return "", false, unknownCommand(line, clientCommands, "send OPERATION [times N] (or the operation alone), status, list, net, help, quit")
 	}
 	// "account=bob, amount=5, operation=deposit" means what it says.
 	for strings.Contains(line, ", ") || strings.Contains(line, " ,") {
@@ -213,8 +304,7 @@ func (cc *ClientConsole) Command(line string) (text string, quit bool, err error
 	if err != nil {
 		return "", false, fmt.Errorf("not sent: %w", err)
 	}
-	text, err = cc.send(st)
-	return text, false, err
+	return cc.send(st), false, nil
 }
 
 // list is the original's list: how many replies arrived, and each one.
@@ -236,24 +326,129 @@ func (cc *ClientConsole) list() string {
 	return b.String()
 }
 
-// send sends the requests of a parsed send line.
-func (cc *ClientConsole) send(st script.Step) (string, error) {
+// send sends the requests of a parsed send line, or queues them behind
+// the request outstanding.
+func (cc *ClientConsole) send(st script.Step) string {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	// Requests are numbered from 1 in the order this client sends them,
+	// and only the console sends: the queue's numbers are known already.
+	first := len(cc.c.Requests()) + len(cc.queue) + 1
+	last := first + st.Times - 1
 	if st.Times > 1 {
 		// The batch is announced before its first request leaves, so
-		// that no reply to it is printed on its own. Requests are
-		// numbered from 1 in the order this client sends them.
-		next := len(cc.c.Requests()) + 1
-		cc.ev.expect(next, next+st.Times-1, st.Op)
+		// that no reply to it is printed on its own.
+		cc.ev.expect(first, last, st.Op)
 	}
-	first := cc.c.Send(st.Op)
-	last := first
-	for range st.Times - 1 {
-		last = cc.c.Send(st.Op)
+	for range st.Times {
+		cc.queue = append(cc.queue, st.Op)
 	}
-	if first == last {
-		return fmt.Sprintf("ok: sent request %d: %s", first, st.Op), nil
+	sent := 0
+	if !cc.draining && !cc.waiting() {
+		sent = cc.c.Send(cc.queue[0])
+		cc.queue = cc.queue[1:]
+		cc.outstanding = sent
 	}
-	return fmt.Sprintf("ok: sent requests %d to %d: %s (one line when all are decided)", first, last, st.Op), nil
+	if len(cc.queue) > 0 && !cc.draining {
+		cc.draining = true
+		cc.wg.Add(1)
+		go cc.drain()
+	}
+	const after = "sent when the request before it has its outcome"
+	switch {
+	case sent != 0 && first == last:
+		return fmt.Sprintf("ok: sent request %d: %s", first, st.Op)
+	case sent != 0 && first+1 == last:
+		return fmt.Sprintf("ok: sent request %d, queued request %d: %s (%s; one line when both are decided)", first, last, st.Op, after)
+	case sent != 0:
+		return fmt.Sprintf("ok: sent request %d, queued requests %d to %d: %s (each %s; one line when all are decided)", first, first+1, last, st.Op, after)
+	case first == last:
+		return fmt.Sprintf("ok: queued: request %d: %s (%s)", first, st.Op, after)
+	}
+	return fmt.Sprintf("ok: queued: requests %d to %d: %s (each %s; one line when all are decided)", first, last, st.Op, after)
+}
+
+// waiting reports whether the last request sent has no outcome yet; mu is
+// held.
+func (cc *ClientConsole) waiting() bool {
+	if cc.outstanding == 0 {
+		return false
+	}
+	_, done := cc.c.Outcome(cc.outstanding)
+	return !done
+}
+
+// drain sends the queue, each request once the one before it has its
+// outcome, until the queue is empty or the console closes.
+func (cc *ClientConsole) drain() {
+	defer cc.wg.Done()
+	for {
+		cc.mu.Lock()
+		n := cc.outstanding
+		cc.mu.Unlock()
+		var err error
+		if n > 0 {
+			_, err = cc.c.Wait(cc.ctx, n)
+		}
+		cc.mu.Lock()
+		if err != nil || len(cc.queue) == 0 {
+			cc.draining = false
+			cc.cond.Broadcast()
+			cc.mu.Unlock()
+			return
+		}
+		op := cc.queue[0]
+		cc.queue = cc.queue[1:]
+		n = cc.c.Send(op)
+		cc.outstanding = n
+		cc.sends++
+		cc.cond.Broadcast()
+		cc.mu.Unlock()
+		cc.ev.sentFromQueue(n, op)
+	}
+}
+
+// awaitNextSend waits, when the queue is about to send (the request
+// outstanding has its outcome and another waits), until it has, and
+// reports whether it waited. The cluster console uses it so that a quiet
+// network between one request's outcome and the next one's leaving is not
+// taken for the end of the line's work.
+func (cc *ClientConsole) awaitNextSend() bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if !cc.draining || len(cc.queue) == 0 || cc.waiting() {
+		return false
+	}
+	sends := cc.sends
+	for cc.draining && cc.sends == sends {
+		cc.cond.Wait()
+	}
+	return true
+}
+
+// queueSends is how many requests the queue has sent.
+func (cc *ClientConsole) queueSends() int {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.sends
+}
+
+// status is ClientStatus, and the requests queued behind the one
+// outstanding.
+func (cc *ClientConsole) status() string {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	text := ClientStatus(cc.c)
+	if len(cc.queue) == 0 {
+		return text
+	}
+	var b strings.Builder
+	b.WriteString(text)
+	first := len(cc.c.Requests()) + 1
+	for i, op := range cc.queue {
+		fmt.Fprintf(&b, "\n  request %d %s: queued (sent when the request before it has its outcome)", first+i, op)
+	}
+	return b.String()
 }
 
 // ClientStatus lists every request the client sent and how it stands.

@@ -65,12 +65,26 @@ func NewClusterConsole(c Cluster, events []*Events, clientEvents *ClientEvents, 
 func RunCluster(cc *ClusterConsole, in io.Reader, out *Out, prompt string) error {
 	return loop(in, out, func() string { return cc.prompt(prompt) }, func(line string) bool {
 		quit := cc.Command(line, out)
-		if err := cc.c.Settle(); err != nil {
-			out.Print("", "error: "+oneLine(err))
+		// The client's queue sends its next request when the one before
+		// it has its outcome: a quiet network in between, or one that
+		// settles while the next request leaves, is not the end of the
+		// line's work.
+		for {
+			sends := cc.client.queueSends()
+			if err := cc.c.Settle(); err != nil {
+				out.Print("", "error: "+oneLine(err))
+				break
+			}
+			if !cc.client.awaitNextSend() && cc.client.queueSends() == sends {
+				break
+			}
 		}
 		return quit
 	})
 }
+
+// Close stops the client's queue.
+func (cc *ClusterConsole) Close() { cc.client.Close() }
 
 // prompt is "P0 data> " while a bare tx at P0 waits for its operation.
 func (cc *ClusterConsole) prompt(normal string) string {
@@ -85,7 +99,9 @@ func (cc *ClusterConsole) prompt(normal string) string {
 // ClusterCommand carries out one line at a cluster console that remembers
 // nothing from earlier lines.
 func ClusterCommand(c Cluster, line string, out *Out) (quit bool) {
-	return NewClusterConsole(c, nil, nil, nil).Command(line, out)
+	cc := NewClusterConsole(c, nil, nil, nil)
+	defer cc.Close()
+	return cc.Command(line, out)
 }
 
 // Command carries out one line of the cluster console, printing its
@@ -103,7 +119,7 @@ func (cc *ClusterConsole) Command(line string, out *Out) (quit bool) {
 			for i := range c.N() {
 				out.Print("", StatusReport(c.Replica(lab.ID(i)), len(w) == 2))
 			}
-			out.Print("", ClientStatus(c.Client()))
+			out.Print("", cc.client.status())
 		default:
 			out.Print("", fmt.Sprintf("error: want \"TARGETS: COMMAND\" (as \"P1, P2: prepare yes\" or \"client: send ...\"), or help, status, quit; got %q", line))
 		}

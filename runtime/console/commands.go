@@ -14,11 +14,15 @@ import (
 // the operation, so every transcript has the operation on a line of its
 // own. In the kit, tx orders the request the client sent; the operation
 // line that follows is then checked against it (ordered), or, when no
-// request was waiting, it is the operation to order (propose).
+// request was waiting, it is the operation to order (propose). With
+// automatic votes the primary has ordered the client's request as it
+// arrived, before the tx of the transcript: the line is checked against
+// that request (ordered, with already set), never ordered a second time.
 type dataWait struct {
 	propose bool
 	ordered *lab.Request
 	seq     int
+	already bool
 }
 
 // looksLikeOperation reports whether a line is a bank operation written
@@ -34,7 +38,9 @@ func looksLikeOperation(line string) bool {
 }
 
 // tx orders a request: "tx OPERATION" a new one, a bare "tx" the oldest
-// one waiting; a bare tx with nothing waiting opens the data> prompt.
+// one waiting; a bare tx with nothing waiting names the request the
+// primary ordered by itself (automatic votes), or else opens the data>
+// prompt.
 func (c *ReplicaConsole) tx(st script.Step) (string, bool, error) {
 	before, serr := c.r.Status()
 	err := c.ev.Typed(func() error { return c.r.Do(st.Cmd) })
@@ -42,14 +48,31 @@ func (c *ReplicaConsole) tx(st script.Step) (string, bool, error) {
 		if err != nil {
 			return "", false, err
 		}
+		if after, err := c.r.Status(); err == nil && serr == nil {
+			if e, ok := newestEntry(before, after); ok {
+				c.named = e.Request
+			}
+		}
 		return okLine(st), false, nil
 	}
 	if err != nil {
-		if serr == nil && before.Primary == c.r.ID() && !before.ViewChanging && !c.r.Crashed() {
-			c.data = &dataWait{propose: true}
-			return fmt.Sprintf("ok: tx: no client request is waiting (%v); type the operation on the next line (data>), as account=alice,amount=100,operation=deposit", oneLine(err)), false, nil
+		if serr != nil || before.Primary != c.r.ID() || before.ViewChanging || c.r.Crashed() {
+			return "", false, err
 		}
-		return "", false, err
+		if e, ok := lastOrdered(before); ok && !c.r.Manual() && !sameRequest(e.Request, c.named) {
+			c.data = &dataWait{ordered: e.Request, seq: e.Seq, already: true}
+			c.named = e.Request
+			return fmt.Sprintf("ok: tx: %s (client %s, timestamp %d) was already ordered as n%d when it arrived (automatic votes); the operation line that follows is checked against it, not sent again",
+				e.Request.Op, e.Request.Client, e.Request.Timestamp, e.Seq), false, nil
+		}
+		c.data = &dataWait{propose: true}
+		why := oneLine(err)
+		if strings.HasPrefix(why, "no client request is waiting") {
+			why = ""
+		} else {
+			why = " (" + why + ")"
+		}
+		return fmt.Sprintf("ok: tx: no client request is waiting%s; type the operation on the next line (data>), as account=alice,amount=100,operation=deposit", why), false, nil
 	}
 	after, aerr := c.r.Status()
 	if serr != nil || aerr != nil {
@@ -60,7 +83,33 @@ func (c *ReplicaConsole) tx(st script.Step) (string, bool, error) {
 		return okLine(st), false, nil
 	}
 	c.data = &dataWait{ordered: e.Request, seq: e.Seq}
+	c.named = e.Request
 	return fmt.Sprintf("ok: tx: ordering n%d: %s (client %s, timestamp %d)", e.Seq, e.Request.Op, e.Request.Client, e.Request.Timestamp), false, nil
+}
+
+// lastOrdered is the request at the highest sequence number the replica
+// holds, in its log or its history; null requests do not count.
+func lastOrdered(st lab.Status) (lab.Entry, bool) {
+	var found lab.Entry
+	ok := false
+	newer := func(seq, view int) bool { return !ok || seq > found.Seq || seq == found.Seq && view > found.View }
+	for _, e := range st.Log {
+		if e.Request != nil && newer(e.Seq, e.View) {
+			found, ok = e, true
+		}
+	}
+	for _, o := range st.History {
+		if newer(o.Seq, o.View) {
+			r := o.Request
+			found, ok = lab.Entry{Seq: o.Seq, View: o.View, Request: &r}, true
+		}
+	}
+	return found, ok
+}
+
+// sameRequest reports whether a and b are one client's same request.
+func sameRequest(a, b *lab.Request) bool {
+	return a != nil && b != nil && a.Client == b.Client && a.Timestamp == b.Timestamp
 }
 
 // newestEntry finds the entry of after's log that before did not have,
@@ -91,8 +140,15 @@ func (c *ReplicaConsole) dataLine(wait *dataWait, op string) (string, bool, erro
 		return c.tx(st)
 	}
 	want := wait.ordered.Op
+	being := "being ordered"
+	if wait.already {
+		being = "ordered"
+	}
 	if diff := operationDiff(want, op); diff != "" {
-		return "", false, fmt.Errorf("data> this is not the request being ordered at n%d: that one is %s from client %s (%s). The kit orders what the client sent; to order this operation too, type tx %s", wait.seq, want, wait.ordered.Client, diff, op)
+		return "", false, fmt.Errorf("data> this is not the request %s at n%d: that one is %s from client %s (%s). The kit orders what the client sent; to order this operation too, type tx %s", being, wait.seq, want, wait.ordered.Client, diff, op)
+	}
+	if wait.already {
+		return fmt.Sprintf("ok: data> %s: the request ordered at n%d (client %s) when it arrived; not sent again", op, wait.seq, wait.ordered.Client), false, nil
 	}
 	return fmt.Sprintf("ok: data> %s: the request being ordered at n%d (client %s)", op, wait.seq, wait.ordered.Client), false, nil
 }

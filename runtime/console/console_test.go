@@ -2,10 +2,15 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,12 +25,14 @@ type fakeReplica struct {
 	calls   []string
 	fail    error // returned by Do
 	crashed bool
+	manual  bool
 }
 
 func (f *fakeReplica) ID() lab.ID          { return f.id }
 func (f *fakeReplica) N() int              { return 4 }
 func (f *fakeReplica) Peers() tcp.Peers    { return tcp.DefaultPeers(4) }
 func (f *fakeReplica) Byzantine() []lab.ID { return []lab.ID{3} }
+func (f *fakeReplica) Manual() bool        { return f.manual }
 func (f *fakeReplica) Do(c lab.Command) error {
 	f.calls = append(f.calls, "do "+c.String())
 	return f.fail
@@ -67,7 +74,7 @@ func TestReplicaCommand(t *testing.T) {
 		{line: "Prepare   NO", calls: []string{"do prepare no"}, text: "ok: Prepare NO"},
 		{line: "ack commit", calls: []string{"do ack commit"}},
 		{line: "ack abort", calls: []string{"do ack abort"}},
-		{line: "prepare to P1 no", calls: []string{"vote prepare to P1 false"}},
+		{line: "prepare to P1 no", calls: []string{"vote prepare to P1 false"}, text: "ok: prepare to P1 no (sent twice, as the cases send a Byzantine vote: P1 must count it once)"},
 		{line: "ack to P2 commit", calls: []string{"vote ack to P2 true"}},
 		{line: "tx", calls: []string{"do tx"}},
 		{line: "tx account=bob,amount=5,operation=deposit", calls: []string{"do tx account=bob,amount=5,operation=deposit"}},
@@ -93,6 +100,23 @@ func TestReplicaCommand(t *testing.T) {
 		{line: "tick 0", err: "not a number of ticks"},
 		{line: "net now", err: "no argument"},
 		{line: "send account=alice,amount=1,operation=deposit", err: "client's command"},
+		{line: "checkpoint 5", err: "checkpoint takes no argument: type checkpoint alone"},
+		{line: "quit now", err: "quit takes no argument"},
+		{line: "help me", err: "help takes no argument"},
+		{line: "list 3", err: "list takes no argument"},
+		{line: "progress now", err: "progress takes no argument"},
+		{line: "crash P1", err: "crash takes no argument"},
+		{line: "data x", err: "data takes no argument: type data alone (at the primary, tx opens a data> prompt"},
+		{line: "status al", err: "want status, or status all"},
+		{line: "stauts", err: `unknown command "stauts": did you mean status? (commands: tx, prepare yes|no, ack commit|abort, progress, crash, recover, view change, checkpoint, status [all], data, list, net, tick [N], help, quit)`},
+		{line: "progres", err: "did you mean progress?"},
+		{line: "veiw change", err: "did you mean view change?"},
+		{line: "view chnage", err: `want "view change"`},
+		{line: "lie in checkpoints", err: "lie is a command of the case files, played by the grader's simulator, not at a console"},
+		{line: "withhold PREPARE from P1", err: "withhold is a command of the case files"},
+		{line: "stop lying", err: "stop is a command of the case files"},
+		{line: "send PREPARE v0 n1 yes to P1", err: "send KIND ... to PX is a command of the case files"},
+		{line: "tx account=bob,amount=5,operation=deposit to P1", err: "tx ... to PX is a command of the case files"},
 	} {
 		t.Run(tc.line, func(t *testing.T) {
 			r := &fakeReplica{id: 1}
@@ -108,6 +132,31 @@ func TestReplicaCommand(t *testing.T) {
 			require.NoError(t, err)
 			assert.Contains(t, text, tc.text)
 		})
+	}
+}
+
+// The unknown-command error lists the commands the console takes, the
+// single-replica votes only where they work, and stays one short line
+// whatever was typed.
+func TestUnknownCommandListsWhatWorks(t *testing.T) {
+	for _, tc := range []struct {
+		id         lab.ID
+		line       string
+		has, hasNo []string
+	}{
+		{id: 1, line: "bogus", has: []string{"status [all]", "net", "help", "quit"}, hasNo: []string{"prepare to PX", "lie", "withhold", "send KIND"}},
+		{id: 3, line: "bogus", has: []string{"prepare to PX yes|no, ack to PX commit|abort"}, hasNo: []string{"lie", "withhold"}},
+		{id: 1, line: "\x00\x01\xfe" + strings.Repeat("garbage\x07", 5000), has: []string{`unknown command "\x00\x01\xfe`, `..."`}},
+	} {
+		_, _, err := ReplicaCommand(&fakeReplica{id: tc.id}, tc.line)
+		require.Error(t, err)
+		for _, want := range tc.has {
+			assert.Contains(t, err.Error(), want)
+		}
+		for _, unwanted := range tc.hasNo {
+			assert.NotContains(t, err.Error(), unwanted)
+		}
+		assert.Less(t, len(err.Error()), 300, err.Error())
 	}
 }
 
@@ -160,17 +209,165 @@ func TestRunReplicaEndsWithItsInput(t *testing.T) {
 	assert.Equal(t, "P1> ok: crash\nP1> ", out.String(), "a prompt before each line")
 }
 
-type fakeClient struct{ sent []string }
+// A line of any length costs that line only: one short error, and the
+// console goes on, at a replica and at the client alike.
+func TestLongLinesCostThatLineOnly(t *testing.T) {
+	tooLong := func(n int) string {
+		return fmt.Sprintf("error: line too long: %d bytes, at most %d; ignored", n, MaxLine)
+	}
+	for _, tc := range []struct {
+		name string
+		line string
+		want string // the answer to line
+	}{
+		{"one byte too long", strings.Repeat("y", MaxLine+1), tooLong(MaxLine + 1)},
+		{"many times too long", strings.Repeat("z", 3*MaxLine+7), tooLong(3*MaxLine + 7)},
+		{"too long, with a carriage return", strings.Repeat("z", MaxLine+5) + "\r", tooLong(MaxLine + 5)},
+		{"the longest line carried out", strings.Repeat("q", MaxLine), `error: unknown command "` + strings.Repeat("q", maxQuoted) + `..."`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &fakeReplica{id: 1}
+			var out bytes.Buffer
+			err := RunReplica(NewReplicaConsole(r, nil), strings.NewReader("crash\n"+tc.line+"\nrecover\n"), NewOut(&out), "")
+			require.ErrorIs(t, err, ErrEndOfInput)
+			assert.Equal(t, []string{"crash", "recover"}, r.calls, "the lines around it are carried out")
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			require.Len(t, lines, 3, out.String())
+			assert.True(t, strings.HasPrefix(lines[1], tc.want), lines[1])
+			assert.Less(t, len(lines[1]), 400, "the error does not repeat the line")
+
+			out.Reset()
+			c := newFakeClient()
+			err = RunClient(NewClientConsole(c, nil), strings.NewReader(tc.line+"\nsend account=a,amount=1,operation=deposit\n"), NewOut(&out), "")
+			require.ErrorIs(t, err, ErrEndOfInput)
+			assert.Len(t, c.sent, 1, "the client carries on")
+			assert.True(t, strings.HasPrefix(out.String(), tc.want), out.String()[:min(out.Len(), 200)])
+		})
+	}
+}
+
+func TestLineReader(t *testing.T) {
+	type line struct {
+		text string
+		n    int
+	}
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want []line
+	}{
+		{in: "", max: 10},
+		{in: "a\nbc\n", max: 10, want: []line{{"a", 1}, {"bc", 2}}},
+		{in: "a\r\nbc", max: 10, want: []line{{"a", 1}, {"bc", 2}}},
+		{in: "\n\nx", max: 10, want: []line{{"", 0}, {"", 0}, {"x", 1}}},
+		{in: "0123456789\n01234567890\nok\n", max: 10, want: []line{{"0123456789", 10}, {"", 11}, {"ok", 2}}},
+		{in: "0123456789012\r\n", max: 10, want: []line{{"", 13}}},
+		{in: strings.Repeat("x", 200000) + "\nok", max: 1000, want: []line{{"", 200000}, {"ok", 2}}},
+	} {
+		lr := newLineReader(strings.NewReader(tc.in), tc.max)
+		var got []line
+		for {
+			text, n, err := lr.next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			require.NoError(t, err)
+			got = append(got, line{text, n})
+		}
+		assert.Equal(t, tc.want, got, "%.40q", tc.in)
+	}
+}
+
+// fakeClient records the requests sent; a test gives them outcomes with
+// decide.
+type fakeClient struct {
+	mu       sync.Mutex
+	sent     []string
+	outcomes map[int]tcp.Outcome
+	changed  chan struct{} // closed, and made anew, when sent or outcomes change
+}
+
+func newFakeClient() *fakeClient { return &fakeClient{changed: make(chan struct{})} }
 
 func (f *fakeClient) Name() string { return "client7000" }
 func (f *fakeClient) Send(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.sent = append(f.sent, op)
+	f.change()
 	return len(f.sent)
 }
+
+// change wakes whoever waits on the client; mu is held.
+func (f *fakeClient) change() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// decide gives request n its outcome.
+func (f *fakeClient) decide(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.outcomes == nil {
+		f.outcomes = map[int]tcp.Outcome{}
+	}
+	f.outcomes[n] = tcp.Outcome{Committed: true, Result: "ok"}
+	f.change()
+}
+
+func (f *fakeClient) Outcome(n int) (tcp.Outcome, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.outcomes[n]
+	return o, ok
+}
+
+func (f *fakeClient) Wait(ctx context.Context, n int) (tcp.Outcome, error) {
+	for {
+		f.mu.Lock()
+		o, ok := f.outcomes[n]
+		changed := f.changed
+		f.mu.Unlock()
+		if ok {
+			return o, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return tcp.Outcome{}, ctx.Err()
+		}
+	}
+}
+
+// awaitSent waits until k requests have been sent, and returns them.
+func (f *fakeClient) awaitSent(t *testing.T, k int) []string {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		f.mu.Lock()
+		sent, changed := slices.Clone(f.sent), f.changed
+		f.mu.Unlock()
+		if len(sent) >= k {
+			return sent
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("%d requests sent, not %d", len(sent), k)
+		}
+	}
+}
+
 func (f *fakeClient) Requests() []tcp.RequestInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var out []tcp.RequestInfo
 	for i, op := range f.sent {
-		out = append(out, tcp.RequestInfo{N: i + 1, Request: lab.Request{Client: "client7000", Timestamp: int64(i + 1), Op: op}})
+		info := tcp.RequestInfo{N: i + 1, Request: lab.Request{Client: "client7000", Timestamp: int64(i + 1), Op: op}}
+		if o, ok := f.outcomes[i+1]; ok {
+			info.Outcome = &o
+		}
+		out = append(out, info)
 	}
 	return out
 }
@@ -192,7 +389,8 @@ func TestClientCommand(t *testing.T) {
 		{line: "send " + op, sent: []string{op}, text: "ok: sent request 1"},
 		{line: "tx " + op, sent: []string{op}},
 		{line: op, sent: []string{op}},
-		{line: "send " + op + " times 3", sent: []string{op, op, op}, text: "ok: sent requests 1 to 3"},
+		{line: "send " + op + " times 3", sent: []string{op}, text: "ok: sent request 1, queued requests 2 to 3: " + op + " (each sent when the request before it has its outcome; one line when all are decided)"},
+		{line: "send " + op + " times 2", sent: []string{op}, text: "ok: sent request 1, queued request 2: " + op},
 		{line: "send account=alice,amount=-5,operation=deposit", err: "not sent: client: want"},
 		{line: "send account=alice,amount=0,operation=deposit", err: "amount 0 is not a positive whole number"},
 		{line: "send account=alice,amount=5,operation=steal", err: `unknown operation "steal"`},
@@ -204,12 +402,17 @@ func TestClientCommand(t *testing.T) {
 		{line: "net", text: "messages: sent none; handled none"},
 		{line: "help", text: "send account="},
 		{line: "quit", quit: true},
-		{line: "foo", err: `unknown command "foo": the client takes send`},
+		{line: "foo", err: `unknown command "foo" (commands: send OPERATION [times N] (or the operation alone), status, list, net, help, quit)`},
+		{line: "sned " + op, err: `unknown command "sned account=alice,amount=100,op...": did you mean send?`},
+		{line: "stauts", err: "did you mean status?"},
+		{line: "quit now", err: "quit takes no argument: type quit alone"},
+		{line: "status all", err: "status takes no argument"},
+		{line: "help me", err: "help takes no argument"},
 		{line: "send account=alice, amount=100 ,operation=deposit", sent: []string{op}},
 		{line: "send " + op + " times 6000", err: "at most 5000 requests"},
 	} {
 		t.Run(tc.line, func(t *testing.T) {
-			c := &fakeClient{}
+			c := newFakeClient()
 			text, quit, err := ClientCommand(c, tc.line)
 			assert.Equal(t, tc.quit, quit)
 			assert.Equal(t, tc.sent, c.sent)
@@ -229,7 +432,7 @@ type fakeCluster struct {
 }
 
 func newFakeCluster() *fakeCluster {
-	c := &fakeCluster{client: &fakeClient{}}
+	c := &fakeCluster{client: newFakeClient()}
 	for i := range 4 {
 		c.replicas = append(c.replicas, &fakeReplica{id: lab.ID(i)})
 	}
@@ -280,4 +483,34 @@ func TestClusterCommand(t *testing.T) {
 			assert.Contains(t, out.String(), tc.text)
 		})
 	}
+}
+
+// settlingCluster is a fake cluster whose network, as it settles, gives
+// every request sent its outcome.
+type settlingCluster struct{ *fakeCluster }
+
+func (c settlingCluster) Settle() error {
+	c.client.mu.Lock()
+	sent := len(c.client.sent)
+	c.client.mu.Unlock()
+	for n := 1; n <= sent; n++ {
+		c.client.decide(n)
+	}
+	return nil
+}
+
+// The cluster console takes a line as done once the network settles; the
+// requests of a send line go out one at a time, each when the one before
+// it has its outcome, so it also waits for those.
+func TestRunClusterWaitsForTheQueuedRequests(t *testing.T) {
+	c := settlingCluster{newFakeCluster()}
+	cc := NewClusterConsole(c, nil, nil, nil)
+	defer cc.Close()
+	var out bytes.Buffer
+	err := RunCluster(cc, strings.NewReader("client: send account=a,amount=1,operation=deposit times 3\nclient: status\n"), NewOut(&out), "")
+	require.ErrorIs(t, err, ErrEndOfInput)
+	assert.Contains(t, out.String(), "client: client client7000: view 0, 3 requests\n"+
+		"client:   request 1 client7000#1 account=a,amount=1,operation=deposit: committed (ok); replies from none\n"+
+		"client:   request 2 client7000#2 account=a,amount=1,operation=deposit: committed (ok); replies from none\n"+
+		"client:   request 3 client7000#3 account=a,amount=1,operation=deposit: committed (ok); replies from none\n")
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -32,6 +33,11 @@ type Events struct {
 	typed     atomic.Bool
 	// lastDelivery is the last delivery told, to mark an exact repeat.
 	lastDelivery string
+	// reissue sums up the votes on the entries a new view re-issues for
+	// sequence numbers this replica executed already; quiet is set while
+	// the step under way handles one of them.
+	reissue reissue
+	quiet   bool
 
 	mu sync.Mutex
 	// ownView is the view the replica asked for without being told to
@@ -75,9 +81,20 @@ func (e *Events) AskedByItself(view int) bool {
 	return own
 }
 
-// Delivered prints a message handed to the replica.
+// Delivered prints a message handed to the replica. A vote on an entry
+// that a new view re-issues, for a sequence number this replica executed
+// already, is counted, not printed: a view change after a thousand
+// requests would otherwise bury the console in votes that change nothing
+// here.
 func (e *Events) Delivered(from lab.ID, m lab.Message) {
 	e.cause, e.causeFrom = m, from
+	if view, seq, ok := ordered(m); ok && e.aboutReissued(view, seq) {
+		if lines := e.reissue.count(view, voteKind(m), seq, from); len(lines) > 0 {
+			e.out.Print(e.prefix, strings.Join(lines, "\n"))
+		}
+		e.quiet = true
+		return
+	}
 	line := describeDelivery(from, m)
 	if line == "" {
 		return
@@ -94,6 +111,9 @@ func (e *Events) Delivered(from lab.ID, m lab.Message) {
 			line += fmt.Sprintf(" (outside the watermarks (%d, %d]: dropped)", e.prev.Low, e.prev.High)
 		}
 	}
+	if summary := e.reissue.summary(); len(summary) > 0 {
+		e.out.Print(e.prefix, strings.Join(summary, "\n"))
+	}
 	if line == e.lastDelivery {
 		// A Byzantine replica's typed vote goes twice, as in the cases,
 		// to test that it counts once: said so, not shown as a second vote.
@@ -102,6 +122,38 @@ func (e *Events) Delivered(from lab.ID, m lab.Message) {
 	}
 	e.lastDelivery = line
 	e.out.Print(e.prefix, line)
+}
+
+// aboutReissued reports whether a message of the three phases is about
+// an entry that a new view re-issues for a sequence number executed here
+// already: one the view re-issued, or, while this replica waits for the
+// view's NEW-VIEW (the others' votes can come first), one executed above
+// its stable checkpoint, which it holds no entry of the view for.
+func (e *Events) aboutReissued(view, seq int) bool {
+	if e.reissue.has(view, seq) {
+		return true
+	}
+	p := e.prev
+	if !p.ViewChanging || view != p.View || seq <= p.Low || seq > p.LastExecuted {
+		return false
+	}
+	for _, en := range p.Log {
+		if en.View == view && en.Seq == seq {
+			return false
+		}
+	}
+	return true
+}
+
+// voteKind names a message of the three phases as the console does.
+func voteKind(m lab.Message) string {
+	switch m := m.(type) {
+	case *lab.Prepare:
+		return "prepare " + word(m.Yes, "yes", "no")
+	case *lab.Commit:
+		return "ack " + word(m.Yes, "commit", "abort")
+	}
+	return "pre-prepare"
 }
 
 // ordered is the view and sequence number of a message of the three
@@ -143,11 +195,106 @@ func (e *Events) Stepped(st lab.Status) {
 		e.ownView = -1
 		e.mu.Unlock()
 	}
+	quiet := e.quiet
+	e.quiet = false
 	lines := statusChanges(e.prev, st, why)
+	fresh := reissuedSeqs(e.prev, st)
 	e.prev = st
+	lines = append(e.reissue.add(st.View, fresh), lines...)
+	// What was counted is told at the first step that is not the handling
+	// of a counted vote: a tick (every 100ms by default), a command, any
+	// other message.
+	if !quiet || len(lines) > 0 {
+		lines = append(lines, e.reissue.summary()...)
+	}
 	if len(lines) > 0 {
 		e.out.Print(e.prefix, strings.Join(lines, "\n"))
 	}
+}
+
+// reissue is what Events keeps of the entries a new view re-issues for
+// sequence numbers the replica executed already, and of the votes on them
+// not yet told.
+type reissue struct {
+	view   int
+	seqs   map[int]bool // the view's re-issued entries
+	told   bool         // the view's re-issue has been told
+	untold []int        // entries re-issued and not told yet
+	kinds  []string     // kinds of vote counted, in the order first seen
+	votes  map[string]*tally
+}
+
+// tally counts the votes of one kind.
+type tally struct {
+	n    int
+	seqs map[int]bool
+	from map[lab.ID]bool
+}
+
+// has reports whether seq is an entry of view re-issued and executed here.
+func (r *reissue) has(view, seq int) bool { return view == r.view && r.seqs[seq] }
+
+// to makes view the one whose re-issued entries are kept, and returns
+// what was still to tell of the one before.
+func (r *reissue) to(view int) []string {
+	if r.seqs != nil && view == r.view {
+		return nil
+	}
+	told := r.summary()
+	*r = reissue{view: view, seqs: map[int]bool{}}
+	return told
+}
+
+// add records the entries view re-issued in one step, and returns what
+// was still to tell of an earlier view.
+func (r *reissue) add(view int, seqs []int) []string {
+	if len(seqs) == 0 {
+		return nil
+	}
+	told := r.to(view)
+	for _, s := range seqs {
+		r.seqs[s] = true
+	}
+	r.untold = append(r.untold, seqs...)
+	return told
+}
+
+// count adds a vote of kind on entry seq of view from a replica, and
+// returns what was still to tell of an earlier view.
+func (r *reissue) count(view int, kind string, seq int, from lab.ID) []string {
+	told := r.to(view)
+	if r.votes == nil {
+		r.votes = map[string]*tally{}
+	}
+	t := r.votes[kind]
+	if t == nil {
+		t = &tally{seqs: map[int]bool{}, from: map[lab.ID]bool{}}
+		r.votes[kind] = t
+		r.kinds = append(r.kinds, kind)
+	}
+	t.n++
+	t.seqs[seq] = true
+	t.from[from] = true
+	return told
+}
+
+// summary is the lines that tell the entries re-issued and the votes
+// counted since the last summary, and forgets them.
+func (r *reissue) summary() []string {
+	var out []string
+	switch {
+	case len(r.untold) > 0 && !r.told:
+		out = append(out, fmt.Sprintf("view %d re-issues %s, executed here already: their votes are summed up, a line per kind, not shown one by one", r.view, seqRanges(r.untold)))
+		r.told = true
+	case len(r.untold) > 0:
+		out = append(out, fmt.Sprintf("view %d also re-issues %s, executed here already: their votes are summed up too", r.view, seqRanges(r.untold)))
+	}
+	for _, kind := range r.kinds {
+		t := r.votes[kind]
+		out = append(out, fmt.Sprintf("re-issued %s of view %d: %d %s, from %s", seqRanges(slices.Collect(maps.Keys(t.seqs))), r.view, t.n, kind, idList(slices.Collect(maps.Keys(t.from)))))
+	}
+	r.untold, r.kinds, r.votes = nil, nil, nil
+	return out
 }
 
 // Logged prints a line the replica logged.
@@ -259,7 +406,7 @@ func viewLine(prev, st lab.Status, why stepCause) string {
 
 // statusChanges lists, as console lines, what differs from prev to st.
 // Entries a new view re-issues for sequence numbers this replica had
-// executed already are summed up in one line, not told one by one.
+// executed already are left out: Events sums them up (reissuedSeqs).
 func statusChanges(prev, st lab.Status, why stepCause) []string {
 	var out []string
 	if line := viewLine(prev, st, why); line != "" {
@@ -270,16 +417,9 @@ func statusChanges(prev, st lab.Status, why stepCause) []string {
 	for _, e := range prev.Log {
 		before[key{e.View, e.Seq}] = e
 	}
-	var reissued []int
 	for _, e := range st.Log {
 		old, seen := before[key{e.View, e.Seq}]
-		if seen && old.Phase == e.Phase {
-			continue
-		}
-		if e.Seq <= prev.LastExecuted {
-			if !seen {
-				reissued = append(reissued, e.Seq)
-			}
+		if seen && old.Phase == e.Phase || e.Seq <= prev.LastExecuted {
 			continue
 		}
 		switch e.Phase {
@@ -304,9 +444,6 @@ func statusChanges(prev, st lab.Status, why stepCause) []string {
 				idList(e.PrepareYes), idList(e.PrepareNo), idList(e.CommitYes), idList(e.CommitNo)))
 		}
 	}
-	if len(reissued) > 0 {
-		out = append(out, fmt.Sprintf("view %d re-issues %s, executed here already: their votes are not shown", st.View, seqRanges(reissued)))
-	}
 	if len(st.History) > len(prev.History) {
 		for _, o := range st.History[len(prev.History):] {
 			out = append(out, fmt.Sprintf("executed n%d: %s#%d %s %s", o.Seq, o.Request.Client, o.Request.Timestamp, o.Request.Op, OutcomeText(o.Committed, o.Result)))
@@ -316,6 +453,24 @@ func statusChanges(prev, st lab.Status, why stepCause) []string {
 		out = append(out, fmt.Sprintf("stable checkpoint now n%d: watermarks (%d, %d]", st.StableSeq, st.Low, st.High))
 	}
 	return out
+}
+
+// reissuedSeqs lists the entries that appear in st's log, from prev, for
+// sequence numbers the replica had executed already: those a new view
+// re-issues.
+func reissuedSeqs(prev, st lab.Status) []int {
+	type key struct{ view, seq int }
+	before := map[key]bool{}
+	for _, e := range prev.Log {
+		before[key{e.View, e.Seq}] = true
+	}
+	var seqs []int
+	for _, e := range st.Log {
+		if e.Seq <= prev.LastExecuted && !before[key{e.View, e.Seq}] {
+			seqs = append(seqs, e.Seq)
+		}
+	}
+	return seqs
 }
 
 // seqRanges writes sequence numbers as "n1", "n1-n3" or "n1-n3, n5".

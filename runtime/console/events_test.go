@@ -68,7 +68,7 @@ func TestStatusChanges(t *testing.T) {
 			[]string{"entered view 1, led by P1 (this replica leads it: it sent NEW-VIEW)"}},
 		{"a new view led by another, learnt by state transfer", base, with(func(s *lab.Status) { s.View, s.Primary = 2, 2 }), []string{"entered view 2, led by P2"}},
 		{"a view it leads, learnt by state transfer after a restart", base, with(func(s *lab.Status) { s.View, s.Primary = 1, 1 }), []string{"entered view 1, led by P1 (this replica leads it)"}},
-		{"a re-issued entry executed already is summed up", with(func(s *lab.Status) {
+		{"a re-issued entry executed already is left to Events, which sums up its votes", with(func(s *lab.Status) {
 			s.LastExecuted = 1
 			s.Log = []lab.Entry{entry(lab.PhaseCommitted)}
 		}), with(func(s *lab.Status) {
@@ -76,7 +76,7 @@ func TestStatusChanges(t *testing.T) {
 			e := entry(lab.PhasePrePrepared)
 			e.View = 1
 			s.Log = []lab.Entry{entry(lab.PhaseCommitted), e}
-		}), []string{"entered view 1, led by P2", "view 1 re-issues n1, executed here already: their votes are not shown"}},
+		}), []string{"entered view 1, led by P2"}},
 		{"a stable checkpoint", base, with(func(s *lab.Status) { s.StableSeq, s.Low, s.High = 100, 100, 300 }), []string{"stable checkpoint now n100: watermarks (100, 300]"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,5 +120,48 @@ P1: pre-prepare received from P0: n1 v0 null request (of view 0, before this rep
 P1: log: my own line
 P1: checkpoint n100 is stable (digest d)
 P1: -- lost the connection to P2
+`, out.String())
+}
+
+// After a view change, the entries the new view re-issues for sequence
+// numbers executed here already are told in one line, and their votes are
+// summed up, a line per kind, at the first step that is not one of them:
+// a tick, a command, another message. Votes on other entries are printed
+// as they come.
+func TestEventsSumUpTheReissuedEntriesVotes(t *testing.T) {
+	req := &lab.Request{Client: "c", Timestamp: 1, Op: "account=a,amount=1,operation=deposit"}
+	executed := func(view, seqs int) lab.Status {
+		st := lab.Status{ID: 2, View: view, Primary: lab.ID(view), LastExecuted: 5}
+		for seq := 1; seq <= seqs; seq++ {
+			st.Log = append(st.Log, lab.Entry{View: view, Seq: seq, Request: req, Phase: lab.PhasePrePrepared})
+		}
+		return st
+	}
+	var out bytes.Buffer
+	e := NewEvents(NewOut(&out), "P2: ", 2, 4)
+	e.Stepped(lab.Status{ID: 2, LastExecuted: 5})
+	e.Delivered(1, &lab.NewView{View: 1})
+	e.Stepped(executed(1, 3))
+	for seq := 1; seq <= 3; seq++ {
+		for _, from := range []lab.ID{1, 3} {
+			e.Delivered(from, &lab.Prepare{View: 1, Seq: seq, Replica: from, Yes: true})
+			e.Stepped(executed(1, 3))
+		}
+	}
+	e.Stepped(executed(1, 3)) // a tick
+	e.Stepped(executed(1, 3)) // another: nothing new to tell
+	e.Delivered(1, &lab.Commit{View: 1, Seq: 2, Replica: 1, Yes: true})
+	e.Stepped(executed(1, 5)) // n4 and n5 re-issued later
+	e.Delivered(3, &lab.Commit{View: 1, Seq: 5, Replica: 3})
+	e.Stepped(executed(1, 5))
+	e.Delivered(1, &lab.Prepare{View: 1, Seq: 6, Replica: 1, Yes: true})
+	assert.Equal(t, `P2: new view from P1: view 1, on 0 view changes, re-issuing 0 pre-prepares
+P2: entered view 1, led by P1 (NEW-VIEW from P1)
+P2: view 1 re-issues n1-n3, executed here already: their votes are summed up, a line per kind, not shown one by one
+P2: re-issued n1-n3 of view 1: 6 prepare yes, from P1 P3
+P2: view 1 also re-issues n4-n5, executed here already: their votes are summed up too
+P2: re-issued n2 of view 1: 1 ack commit, from P1
+P2: re-issued n5 of view 1: 1 ack abort, from P3
+P2: prepare yes from P1 on n6 v1
 `, out.String())
 }

@@ -25,8 +25,10 @@ const replicaHelp = `commands at a replica:
 // clientHelp is what "help" prints at the client's console.
 const clientHelp = `commands at the client:
   send account=A,amount=N,operation=deposit|withdraw [times K]
-                              send a request (K of them, summed up in one line); tx is the same
-  status                      every request sent, the replies to it and its outcome
+                              send a request (K of them, summed up in one line); tx is the same;
+                              one is outstanding at a time: the next waits in a queue until the
+                              one before it has its outcome
+  status                      every request sent or queued, the replies to it and its outcome
   list                        how many replies arrived, and the last ones
   net                         connections and message counts
   help                        this list

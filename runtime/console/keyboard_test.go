@@ -54,29 +54,52 @@ func orders(req *lab.Request) func(s *lab.Status, c lab.Command) error {
 // the request being ordered, or opens the data> prompt when none waits.
 func TestTxThenItsDataLine(t *testing.T) {
 	const op = "account=alice,amount=100,operation=deposit"
+	const withdraw = "account=alice,amount=20,operation=withdraw"
+	orderedAtN1 := []lab.Entry{{Seq: 1, Request: deposit, Phase: lab.PhasePrePrepared}}
 	for _, tc := range []struct {
 		name    string
+		manual  bool
 		waiting *lab.Request
+		log     []lab.Entry   // what the primary holds before the first line
+		history []lab.Outcome // likewise
 		lines   []string
 		want    []string // a piece of each line's answer
 		calls   []string
 	}{
-		{"the data line names the request ordered", deposit, []string{"tx", op},
-			[]string{"ok: tx: ordering n1: " + op, "ok: data> " + op + ": the request being ordered at n1"}, []string{"do tx"}},
-		{"fields in another order are the same operation", deposit, []string{"tx", "operation=deposit,account=alice,amount=100"},
-			[]string{"ordering n1", "the request being ordered"}, []string{"do tx"}},
-		{"a data line that differs says how", deposit, []string{"tx", "account=alice,amount=50,operation=deposit"},
-			[]string{"ordering n1", "error: data> this is not the request being ordered at n1: that one is " + op + " from client client7000 (you typed amount 50, not 100)"}, []string{"do tx"}},
-		{"with nothing waiting, the data line is the operation", nil, []string{"tx", op},
-			[]string{"type the operation on the next line (data>)", "ok: tx " + op}, []string{"do tx", "do tx " + op}},
-		{"a bad data line orders nothing", nil, []string{"tx", "account=alice,amount=l00,operation=deposit"},
-			[]string{"data>", `error: data> operation "account=alice,amount=l00,operation=deposit": amount "l00" is not a whole number`}, []string{"do tx"}},
-		{"an operation line out of place", deposit, []string{op}, []string{"error: an operation line answers the data> prompt of a bare tx"}, nil},
-		{"a query leaves the data> prompt open", nil, []string{"tx", "status", op}, []string{"data>", "P0: view 0", "ok: tx " + op}, []string{"do tx", "do tx " + op}},
-		{"a command after a bare tx with nothing waiting", nil, []string{"tx", "progress"}, []string{"data>", "-- no operation after tx: nothing ordered\nok: progress"}, []string{"do tx", "do progress"}},
+		{name: "the data line names the request ordered", manual: true, waiting: deposit, lines: []string{"tx", op},
+			want: []string{"ok: tx: ordering n1: " + op, "ok: data> " + op + ": the request being ordered at n1"}, calls: []string{"do tx"}},
+		{name: "fields in another order are the same operation", manual: true, waiting: deposit, lines: []string{"tx", "operation=deposit,account=alice,amount=100"},
+			want: []string{"ordering n1", "the request being ordered"}, calls: []string{"do tx"}},
+		{name: "a data line that differs says how", manual: true, waiting: deposit, lines: []string{"tx", "account=alice,amount=50,operation=deposit"},
+			want: []string{"ordering n1", "error: data> this is not the request being ordered at n1: that one is " + op + " from client client7000 (you typed amount 50, not 100)"}, calls: []string{"do tx"}},
+		{name: "with nothing waiting, the data line is the operation", manual: true, lines: []string{"tx", op},
+			want: []string{"ok: tx: no client request is waiting; type the operation on the next line (data>)", "ok: tx " + op}, calls: []string{"do tx", "do tx " + op}},
+		{name: "a bad data line orders nothing", manual: true, lines: []string{"tx", "account=alice,amount=l00,operation=deposit"},
+			want: []string{"data>", `error: data> operation "account=alice,amount=l00,operation=deposit": amount "l00" is not a whole number`}, calls: []string{"do tx"}},
+		{name: "an operation line out of place", manual: true, waiting: deposit, lines: []string{op}, want: []string{"error: an operation line answers the data> prompt of a bare tx"}},
+		{name: "a query leaves the data> prompt open", manual: true, lines: []string{"tx", "status", op}, want: []string{"data>", "P0: view 0", "ok: tx " + op}, calls: []string{"do tx", "do tx " + op}},
+		{name: "a command after a bare tx with nothing waiting", manual: true, lines: []string{"tx", "progress"}, want: []string{"data>", "-- no operation after tx: nothing ordered\nok: progress"}, calls: []string{"do tx", "do progress"}},
+		{name: "manual votes: a request ordered earlier is not named again", manual: true, log: orderedAtN1, lines: []string{"tx", withdraw},
+			want: []string{"type the operation on the next line (data>)", "ok: tx " + withdraw}, calls: []string{"do tx", "do tx " + withdraw}},
+
+		// Automatic votes: the primary ordered the client's request as it
+		// arrived, before the transcript's tx.
+		{name: "automatic votes: the request ordered on arrival is checked, not ordered again", log: orderedAtN1, lines: []string{"tx", op},
+			want: []string{"ok: tx: " + op + " (client client7000, timestamp 5) was already ordered as n1 when it arrived (automatic votes); the operation line that follows is checked against it, not sent again",
+				"ok: data> " + op + ": the request ordered at n1 (client client7000) when it arrived; not sent again"},
+			calls: []string{"do tx"}},
+		{name: "automatic votes: a data line that differs says how, and orders nothing", log: orderedAtN1, lines: []string{"tx", "account=alice,amount=50,operation=deposit"},
+			want:  []string{"already ordered as n1", "error: data> this is not the request ordered at n1: that one is " + op + " from client client7000 (you typed amount 50, not 100)"},
+			calls: []string{"do tx"}},
+		{name: "automatic votes: a request executed already is the one named", history: []lab.Outcome{{Seq: 1, Request: *deposit, Committed: true, Result: "alice=100"}}, lines: []string{"tx", op},
+			want: []string{"already ordered as n1", "ok: data> " + op + ": the request ordered at n1"}, calls: []string{"do tx"}},
+		{name: "automatic votes: a second bare tx opens the data> prompt", log: orderedAtN1, lines: []string{"tx", op, "tx", withdraw},
+			want: []string{"already ordered as n1", "not sent again", "type the operation on the next line (data>)", "ok: tx " + withdraw}, calls: []string{"do tx", "do tx", "do tx " + withdraw}},
+		{name: "automatic votes: with no request at all, the data line is the operation", lines: []string{"tx", op},
+			want: []string{"type the operation on the next line (data>)", "ok: tx " + op}, calls: []string{"do tx", "do tx " + op}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &stateReplica{fakeReplica: fakeReplica{id: 0}, st: lab.Status{ID: 0, Primary: 0}, do: orders(tc.waiting)}
+			r := &stateReplica{fakeReplica: fakeReplica{id: 0, manual: tc.manual}, st: lab.Status{ID: 0, Primary: 0, Log: tc.log, History: tc.history}, do: orders(tc.waiting)}
 			c := NewReplicaConsole(r, nil)
 			for i, line := range tc.lines {
 				text, _, err := c.Command(line)
@@ -84,7 +107,7 @@ func TestTxThenItsDataLine(t *testing.T) {
 					text = "error: " + err.Error()
 				}
 				assert.Contains(t, text, tc.want[i], "answer to %q", line)
-				if i == 0 && tc.waiting == nil && len(tc.lines) > 1 && looksLikeOperation(tc.lines[1]) {
+				if i == 0 && tc.waiting == nil && tc.log == nil && tc.history == nil && len(tc.lines) > 1 && looksLikeOperation(tc.lines[1]) {
 					assert.Equal(t, "data> ", c.Prompt("P0> "))
 				}
 			}
@@ -208,11 +231,12 @@ func TestOutcomeText(t *testing.T) {
 func TestTimesIsSummedUp(t *testing.T) {
 	var out bytes.Buffer
 	ev := NewClientEvents(NewOut(&out), "")
-	c := &fakeClient{}
+	c := newFakeClient()
 	cc := NewClientConsole(c, ev)
+	defer cc.Close()
 	text, _, err := cc.Command("send account=alice,amount=1,operation=deposit times 3")
 	require.NoError(t, err)
-	assert.Equal(t, "ok: sent requests 1 to 3: account=alice,amount=1,operation=deposit (one line when all are decided)", text)
+	assert.Equal(t, "ok: sent request 1, queued requests 2 to 3: account=alice,amount=1,operation=deposit (each sent when the request before it has its outcome; one line when all are decided)", text)
 	for n := 1; n <= 3; n++ {
 		for from := range lab.ID(2) {
 			ev.Replied(from, n, lab.Reply{Seq: n, Replica: from, Committed: true, Result: fmt.Sprintf("alice=%d", n)})
@@ -243,4 +267,112 @@ func TestViewChangeCompletedByTheNewPrimary(t *testing.T) {
 	text, _, err := NewReplicaConsole(r, ev).Command("view change")
 	require.NoError(t, err)
 	assert.Equal(t, "ok: view change: asked for view 1, which this replica leads; with its own, 2f+1 replicas had asked, so it sent NEW-VIEW and the view has started", text)
+}
+
+// The client has one request outstanding at a time, as PBFT's client
+// does: a request typed while the one before it has no outcome is queued,
+// and the queue goes out in order, each request once the one before it
+// has its outcome. Two requests in flight could be ordered the other way
+// round by a new primary, and the bank would take the older one for a
+// duplicate.
+func TestClientSendsOneRequestAtATime(t *testing.T) {
+	const (
+		a = "account=a,amount=1,operation=deposit"
+		b = "account=b,amount=1,operation=deposit"
+		c = "account=c,amount=1,operation=deposit"
+	)
+	var out bytes.Buffer
+	client := newFakeClient()
+	cc := NewClientConsole(client, NewClientEvents(NewOut(&out), ""))
+	defer cc.Close()
+	for _, step := range []struct {
+		line   string // typed, or empty
+		decide int    // the request given its outcome, or 0
+		text   string // the answer to line
+		sent   []string
+	}{
+		{line: "send " + a, text: "ok: sent request 1: " + a, sent: []string{a}},
+		{line: "send " + b, text: "ok: queued: request 2: " + b + " (sent when the request before it has its outcome)", sent: []string{a}},
+		{line: "send " + c + " times 2", text: "ok: queued: requests 3 to 4: " + c + " (each sent when the request before it has its outcome; one line when all are decided)", sent: []string{a}},
+		{line: "status", text: "  request 2 " + b + ": queued (sent when the request before it has its outcome)\n  request 3 " + c + ": queued", sent: []string{a}},
+		{decide: 1, sent: []string{a, b}},
+		{decide: 2, sent: []string{a, b, c}},
+		{decide: 3, sent: []string{a, b, c, c}},
+	} {
+		if step.decide > 0 {
+			client.decide(step.decide)
+			assert.Equal(t, step.sent, client.awaitSent(t, len(step.sent)), "after request %d's outcome", step.decide)
+			continue
+		}
+		text, _, err := cc.Command(step.line)
+		require.NoError(t, err, step.line)
+		assert.Contains(t, text, step.text, step.line)
+		assert.Equal(t, step.sent, client.awaitSent(t, len(step.sent)), step.line)
+	}
+	client.decide(4)
+	cc.wg.Wait() // the queue is empty: its goroutine ends
+	text, _, err := cc.Command("send " + a)
+	require.NoError(t, err)
+	assert.Equal(t, "ok: sent request 5: "+a, text, "with nothing outstanding, a request goes at once")
+	assert.Equal(t, "-- sent request 2: "+b+" (request 1 has its outcome)\n", out.String(), "a batch's requests go without a word")
+}
+
+// Closing the console stops its queue: what is still queued is dropped.
+func TestClientConsoleCloseDropsTheQueue(t *testing.T) {
+	client := newFakeClient()
+	cc := NewClientConsole(client, nil)
+	_, _, err := cc.Command("send account=a,amount=1,operation=deposit times 3")
+	require.NoError(t, err)
+	cc.Close()
+	client.decide(1)
+	assert.Len(t, client.awaitSent(t, 1), 1)
+}
+
+// The cluster console waits after each line until the network settles; a
+// queued request leaves only once the one before it has its outcome, so
+// it also waits for that request to go out before it calls the line done.
+func TestAwaitNextSend(t *testing.T) {
+	client := newFakeClient()
+	cc := NewClientConsole(client, nil)
+	defer cc.Close()
+	_, _, err := cc.Command("send account=a,amount=1,operation=deposit times 2")
+	require.NoError(t, err)
+	assert.False(t, cc.awaitNextSend(), "request 1 has no outcome: nothing is about to go")
+	client.decide(1)
+	cc.awaitNextSend() // true if it waited; false if request 2 was out already
+	client.mu.Lock()
+	assert.Len(t, client.sent, 2, "request 2 is out when awaitNextSend returns")
+	client.mu.Unlock()
+	assert.False(t, cc.awaitNextSend(), "request 2 has no outcome")
+}
+
+// A request nobody answers after a few resends gets one hint: with
+// --manual votes, nothing happens until it is typed, a dead primary's
+// replacement included.
+func TestUnansweredRequestHint(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		replies int
+		resends int
+		hints   int
+	}{
+		{name: "two resends", resends: 2},
+		{name: "three resends", resends: 3, hints: 1},
+		{name: "the hint is given once", resends: 6, hints: 1},
+		{name: "a replica answered", replies: 1, resends: 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			ev := NewClientEvents(NewOut(&out), "")
+			for range tc.replies {
+				ev.Replied(1, 1, lab.Reply{Seq: 1, Replica: 1, Committed: true, Result: "a=1"})
+			}
+			for range tc.resends {
+				ev.Noted("request 1 unanswered after 1s (next try in 2s); sending it to every replica")
+			}
+			assert.Equal(t, tc.resends, strings.Count(out.String(), "-- request 1 unanswered"), "every resend is told")
+			assert.Equal(t, tc.hints, strings.Count(out.String(), "-- no replica has answered request 1 after 3 resends. With --manual votes nothing moves until it is typed: "+
+				"tx and the votes at a live primary, or view change at the backups if the primary is dead (their view-change timers are off)"), out.String())
+		})
+	}
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,9 @@ type Replica interface {
 	N() int
 	Peers() tcp.Peers
 	Byzantine() []lab.ID
+	// Manual reports whether the replica waits for typed votes; without
+	// them, a primary orders each client request as it arrives.
+	Manual() bool
 	Do(c lab.Command) error
 	VoteTo(to lab.ID, op lab.Op, yes bool) error
 	Crash() error
@@ -52,6 +56,9 @@ type ReplicaConsole struct {
 	// as the original lab does, whether or not a new checkpoint is due.
 	Snapshot func() (string, error)
 	data     *dataWait
+	// named is the request the last tx named, ordered by it or found
+	// ordered already, so that a second bare tx does not name it again.
+	named *lab.Request
 }
 
 // NewReplicaConsole makes the console of r; ev, when not nil, is the
@@ -94,19 +101,25 @@ var ErrEndOfInput = errors.New("end of input")
 // loop reads lines and hands each non-blank one to do until it says quit
 // (nil) or the input ends (ErrEndOfInput). A quit gets one line back, so
 // a person sees that the console heard it; the end of the input is told
-// by whoever decides what happens next (see cli).
+// by whoever decides what happens next (see cli). A line longer than
+// MaxLine is skipped with one error: whatever is piped in, a line costs
+// that line only, never the process.
 func loop(in io.Reader, out *Out, prompt func() string, do func(line string) (quit bool)) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	lr := newLineReader(in, MaxLine)
 	for {
 		out.prompt(prompt())
-		if !sc.Scan() {
-			if err := sc.Err(); err != nil {
-				return err
+		text, n, err := lr.next()
+		switch {
+		case err != nil:
+			if errors.Is(err, io.EOF) {
+				return ErrEndOfInput
 			}
-			return ErrEndOfInput
+			return err
+		case n > MaxLine:
+			out.Printf("", "error: line too long: %d bytes, at most %d; ignored", n, MaxLine)
+			continue
 		}
-		line := strings.TrimSpace(sc.Text())
+		line := strings.TrimSpace(text)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -115,6 +128,56 @@ func loop(in io.Reader, out *Out, prompt func() string, do func(line string) (qu
 			return nil
 		}
 	}
+}
+
+// MaxLine is the longest console line carried out, in bytes: far more
+// than any command or operation, little enough that a stray stream of
+// bytes with no newline costs bounded memory.
+const MaxLine = 1 << 20
+
+// lineReader reads lines of any length. It keeps at most max bytes of
+// each: a longer line is read to its end and reported by its length
+// alone.
+type lineReader struct {
+	r   *bufio.Reader
+	max int
+}
+
+func newLineReader(in io.Reader, max int) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(in, 64<<10), max: max}
+}
+
+// next returns the next line without its line ending, and its length in
+// bytes; when the length is over max, the text is left out. The last
+// line of the input needs no newline; after it, next returns io.EOF.
+func (lr *lineReader) next() (string, int, error) {
+	var buf, last []byte
+	read := 0
+	for {
+		chunk, err := lr.r.ReadSlice('\n')
+		read += len(chunk)
+		if read <= lr.max+len("\r\n") {
+			buf = append(buf, chunk...)
+		}
+		last = chunk
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil && (!errors.Is(err, io.EOF) || read == 0) {
+			return "", 0, err
+		}
+		break
+	}
+	ending := 0
+	if bytes.HasSuffix(last, []byte("\r\n")) {
+		ending = 2
+	} else if bytes.HasSuffix(last, []byte("\n")) {
+		ending = 1
+	}
+	if n := read - ending; n > lr.max {
+		return "", n, nil
+	}
+	return string(buf[:len(buf)-ending]), read - ending, nil
 }
 
 // ReplicaCommand carries out one console line at replica r, with a console
@@ -145,20 +208,21 @@ func (c *ReplicaConsole) Command(line string) (text string, quit bool, err error
 		}
 	}
 	r := c.r
+	if len(words) > 1 && noArgument[words[0]] {
+		hint := ""
+		if words[0] == "data" {
+			hint = " (at the primary, tx opens a data> prompt for an operation)"
+		}
+		return "", false, fmt.Errorf("%s takes no argument: type %s alone%s", words[0], words[0], hint)
+	}
 	switch words[0] {
 	case "help", "?":
 		return replicaHelp, false, nil
 	case "quit", "exit":
 		return "", true, nil
 	case "net":
-		if len(words) > 1 {
-			return "", false, fmt.Errorf("net takes no argument")
-		}
 		return NetReport(r), false, nil
 	case "data":
-		if len(words) > 1 {
-			return "", false, fmt.Errorf("data takes no argument (at the primary, tx opens a data> prompt for an operation)")
-		}
 		return DataReport(r), false, nil
 	case "status":
 		switch {
@@ -179,11 +243,24 @@ func (c *ReplicaConsole) Command(line string) (text string, quit bool, err error
 			}
 		}
 		return fmt.Sprintf("ok: %d tick(s)", k), false, nil
+	case "view":
+		if len(words) != 2 || words[1] != "change" {
+			return "", false, fmt.Errorf("want \"view change\"")
+		}
 	case "send":
-		return "", false, fmt.Errorf("send is the client's command; at the primary, tx [OPERATION] orders a request")
+		return "", false, fmt.Errorf("send is the client's command; at the primary, tx [OPERATION] orders a request (send KIND ... to PX is %s)", caseFileOnly)
+	case "lie", "withhold", "stop":
+		return "", false, fmt.Errorf("%s is %s", words[0], caseFileOnly)
+	case "tx":
+		if slices.Contains(words, "to") {
+			return "", false, fmt.Errorf("tx ... to PX is %s", caseFileOnly)
+		}
 	}
 	if looksLikeOperation(line) {
 		return "", false, fmt.Errorf("an operation line answers the data> prompt of a bare tx at the primary; to order this one, type tx %s", strings.TrimSpace(line))
+	}
+	if !slices.Contains(replicaWords, words[0]) {
+		return "", false, unknownCommand(line, replicaCommands, c.commandList())
 	}
 	st, err := script.ParseCommand(line)
 	if err != nil {
@@ -191,6 +268,63 @@ func (c *ReplicaConsole) Command(line string) (text string, quit bool, err error
 	}
 	return c.step(st)
 }
+
+// noArgument holds the commands of a replica's console that take no
+// argument: one given is refused rather than ignored, so "checkpoint 5"
+// and "quit now" are told alike.
+var noArgument = map[string]bool{
+	"help": true, "?": true, "quit": true, "exit": true, "net": true, "data": true,
+	"list": true, "progress": true, "crash": true, "recover": true, "checkpoint": true, "viewchange": true,
+}
+
+// caseFileOnly ends the error for the Byzantine commands of the case
+// language that a console does not take: the grader's simulator plays
+// them, the TCP runtime has no way to.
+const caseFileOnly = "a command of the case files, played by the grader's simulator, not at a console; a Byzantine replica's console votes to one replica: prepare to PX yes|no, ack to PX commit|abort"
+
+// replicaWords are the first words of the commands ParseCommand reads for
+// a replica's console.
+var replicaWords = []string{"tx", "prepare", "ack", "progress", "crash", "recover", "view", "viewchange", "checkpoint", "list", "status"}
+
+// replicaCommands are the commands a mistyped one is compared with.
+var replicaCommands = []string{"status", "status all", "data", "list", "tx", "prepare yes", "prepare no", "ack commit", "ack abort",
+	"progress", "crash", "recover", "view change", "checkpoint", "tick", "net", "help", "quit"}
+
+// commandList names the commands this replica's console takes, the
+// single-replica votes only at a Byzantine replica, which alone may send
+// them.
+func (c *ReplicaConsole) commandList() string {
+	list := "tx, prepare yes|no, ack commit|abort, progress, crash, recover, view change, checkpoint, status [all], data, list, net, tick [N], help, quit"
+	if slices.Contains(c.r.Byzantine(), c.r.ID()) {
+		list += ", prepare to PX yes|no, ack to PX commit|abort"
+	}
+	return list
+}
+
+// unknownCommand is the error for a line that starts with no command: the
+// line, cut short (a stray stream of bytes costs one short line per line),
+// the command it is nearest to, and the commands there are.
+func unknownCommand(line string, known []string, list string) error {
+	// A guess is made for a few words, not for a stray stream of bytes.
+	typed, guess := strings.Join(strings.Fields(strings.ToLower(line)), " "), ""
+	if len(typed) <= maxQuoted {
+		guess = script.Nearest(typed, known)
+	}
+	if first := strings.Fields(typed)[0]; guess == "" && len(first) <= maxQuoted {
+		guess = script.Nearest(first, known)
+	}
+	shown := strings.TrimSpace(line)
+	if len(shown) > maxQuoted {
+		shown = shown[:maxQuoted] + "..."
+	}
+	if guess != "" {
+		return fmt.Errorf("unknown command %q: did you mean %s? (commands: %s)", shown, guess, list)
+	}
+	return fmt.Errorf("unknown command %q (commands: %s)", shown, list)
+}
+
+// maxQuoted bounds how much of an unknown line its error repeats.
+const maxQuoted = 32
 
 // query reports whether a command only reads: it changes nothing at the
 // replica.
@@ -225,7 +359,12 @@ func (c *ReplicaConsole) step(st script.Step) (string, bool, error) {
 		}
 		err = c.ev.Typed(func() error { return r.Do(st.Cmd) })
 	case script.VoteTo:
-		err = r.VoteTo(st.To, st.Cmd.Op, st.Cmd.Vote)
+		if err := r.VoteTo(st.To, st.Cmd.Op, st.Cmd.Vote); err != nil {
+			return "", false, err
+		}
+		// The runtime sends it twice, as the cases do, to check that the
+		// receiver counts it once; its console shows both arrivals.
+		return fmt.Sprintf("%s (sent twice, as the cases send a Byzantine vote: %s must count it once)", okLine(st), st.To), false, nil
 	case script.Crash:
 		err = r.Crash()
 	case script.Recover:

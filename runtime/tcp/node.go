@@ -269,6 +269,10 @@ func (n *Node) Peers() Peers { return n.cfg.Peers }
 // Byzantine lists the cluster's Byzantine replicas.
 func (n *Node) Byzantine() []lab.ID { return slices.Clone(n.cfg.Byzantine) }
 
+// Manual reports whether the replica waits for typed votes (lab.Config's
+// Manual) rather than ordering and voting by itself.
+func (n *Node) Manual() bool { return n.cfg.Replica.Manual }
+
 // Links describes the node's connections.
 func (n *Node) Links() []LinkInfo { return n.tr.Links() }
 

@@ -152,3 +152,32 @@ func TestWrongKeyIsSaidOnce(t *testing.T) {
 	assert.Equal(t, 1, refusals, "P2 says it once of P0")
 	intruder.discard()
 }
+
+// A request typed while the one before it has no outcome waits in the
+// client's queue: PBFT's client has one request outstanding. With two in
+// flight, a new primary could order the later one first, and the bank
+// would refuse the earlier one as a duplicate it never executed.
+func TestClientQueuesARequestUntilTheOneBeforeHasItsOutcome(t *testing.T) {
+	pc := startCluster(t, build(t), automatic(), "-tick", "10ms")
+	for _, id := range []lab.ID{2, 3} {
+		_, err := pc.replicas[id].command("crash")
+		require.NoError(t, err)
+	}
+	a, b := "account=a,amount=1,operation=deposit", "account=b,amount=1,operation=deposit"
+	answer, err := pc.client.command("send " + a)
+	require.NoError(t, err)
+	assert.Equal(t, "ok: sent request 1: "+a, answer)
+	pc.client.await("a resend", func(line string) bool { return strings.HasPrefix(line, "-- request 1 unanswered") })
+	for _, id := range []lab.ID{2, 3} {
+		_, err := pc.replicas[id].command("recover")
+		require.NoError(t, err)
+	}
+	answer, err = pc.client.command("send " + b)
+	require.NoError(t, err)
+	if answer != "ok: sent request 2: "+b { // request 1 may have its outcome already
+		assert.Equal(t, "ok: queued: request 2: "+b+" (sent when the request before it has its outcome)", answer)
+	}
+	assert.Contains(t, awaitOutcome(t, pc.client, 1), "request 1 committed (a=1)")
+	assert.Contains(t, awaitOutcome(t, pc.client, 2), "request 2 committed (b=1)")
+	pc.until(0, "both deposits", func(st lab.Status, b map[string]int) bool { return b["a"] == 1 && b["b"] == 1 })
+}
