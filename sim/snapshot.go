@@ -153,11 +153,26 @@ func (n *node) state() *ReplicaState {
 	return out
 }
 
-// status calls Status, turning a panic into an error.
+// status calls Status, turning a panic into an error. The call is watched
+// like every other: a Status that never returns (one that loops only when
+// it is asked for the trace, say) is the replica's stuck call, found within
+// the call limit, not a spec that runs to its own.
 func (n *node) status() (st lab.Status, err error) {
+	n.sim.watch.begin(n.id, "Status")
 	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("%s panicked in Status: %s", n.id, clipValue(fmt.Sprint(v)))
+		v := recover()
+		var value string
+		if _, unwound := v.(unwind); v != nil && !unwound {
+			value = clipValue(fmt.Sprint(v)) // formatted while watched
+		}
+		n.sim.watch.end()
+		switch v := v.(type) {
+		case nil:
+		case unwind:
+			n.fail(v.err, nil)
+			err = v.err
+		default:
+			err = fmt.Errorf("%s panicked in Status: %s", n.id, value)
 		}
 	}()
 	return n.replica.Status(), nil

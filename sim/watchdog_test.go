@@ -24,6 +24,7 @@ type stuck struct {
 	onReceive func(r *stuck, m lab.Message)
 	onTick    func(r *stuck)
 	onDo      func(r *stuck)
+	onStatus  func(r *stuck)
 	depth     int
 	// err is what Do returns.
 	err error
@@ -51,7 +52,12 @@ func (r *stuck) Do(c lab.Command) error {
 	return r.err
 }
 
-func (r *stuck) Status() lab.Status { return lab.Status{} }
+func (r *stuck) Status() lab.Status {
+	if r.onStatus != nil {
+		r.onStatus(r)
+	}
+	return lab.Status{}
+}
 
 // The three functions of a recursion that never ends, each calling its Env
 // as real code does.
@@ -120,6 +126,19 @@ func TestStuckCallsUnwindAndSayWhere(t *testing.T) {
 		act:   func(s *sim.Cluster) { _ = s.Do(3, lab.Command{Op: lab.OpPrepare, Vote: true}) },
 		call:  "P3 in Do(prepare yes) did not return within",
 		shows: []string{"spin", "Do"},
+	}, {
+		// The trace reads Status after each delivery: that call is
+		// watched too, or a Status that loops only then would hold the
+		// run until the spec's own limit.
+		name: "an endless loop in Status, read for the trace",
+		setup: func(id lab.ID, r *stuck) {
+			if id == 1 {
+				r.onStatus = (*stuck).spin
+			}
+		},
+		act:   func(s *sim.Cluster) { _ = s.Do(0, lab.Command{Op: lab.OpPropose}) },
+		call:  "P1 in Status did not return within",
+		shows: []string{"spin", "Status"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
