@@ -118,9 +118,3 @@ func benchLoad(b *testing.B, rc lab.Config, k, window int) {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(len(all)), "cpu-µs/req")
 	}
 }
-
-// percentile is the p-th percentile of sorted, by the nearest-rank method.
-func percentile(sorted []time.Duration, p int) time.Duration {
-	i := (len(sorted)*p + 99) / 100
-	return sorted[max(0, min(i, len(sorted))-1)]
-}

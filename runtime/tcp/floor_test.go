@@ -273,3 +273,11 @@ func (s *udpFloorSender) send(to []int, m fMsg) {
 		batch = batch[n:]
 	}
 }
+
+// percentile is the p-th percentile of sorted, by the nearest-rank method.
+// (Here, not in bench_test.go, which imports the solution: the student
+// release leaves that file out and keeps this one.)
+func percentile(sorted []time.Duration, p int) time.Duration {
+	i := (len(sorted)*p + 99) / 100
+	return sorted[max(0, min(i, len(sorted))-1)]
+}
