@@ -102,6 +102,9 @@ type Node struct {
 	// many short ones.
 	busy  atomic.Pointer[call]
 	calls atomic.Uint64
+	// stuck names the call the watchdog last reported as not returning,
+	// while it still has not (see Stuck).
+	stuck atomic.Pointer[string]
 	// receiving describes a Receive of each kind of message, so that the
 	// busiest call allocates nothing to say what it is.
 	receiving [256]call
@@ -244,11 +247,15 @@ func (n *Node) watch() {
 			switch {
 			case c == nil || k != n.calls.Load():
 				seen = 0 // no call, or one that has just begun
+				n.stuck.Store(nil)
 			case k != seen:
 				seen, since = k, now
+				n.stuck.Store(nil)
 			case k != told && now.Sub(since) >= stuckAfter:
 				told = k
-				n.note(fmt.Sprintf("%s has been in %s for %v and handles nothing else meanwhile: is the replica in an endless loop?", n.cfg.ID, c.name(), now.Sub(since).Round(time.Second)))
+				what := c.name()
+				n.stuck.Store(&what)
+				n.note(fmt.Sprintf("%s has been in %s for %v and handles nothing else meanwhile: is the replica in an endless loop? (nothing stops a call that does not return: Ctrl-C leaves)", n.cfg.ID, what, now.Sub(since).Round(time.Second)))
 			}
 		}
 	}
@@ -286,12 +293,29 @@ func (n *Node) Rejected() uint64           { return n.tr.Rejected() }
 // Close stops the node and waits for its goroutines.
 func (n *Node) Close() {
 	n.cancel()
+	if n.Stuck() != "" {
+		// The call holds the lock and never lets it go, and the ticker
+		// waits for the lock: closing the links is all that can be done,
+		// and the process that leaves ends the call.
+		n.tr.Close()
+		return
+	}
 	n.mu.Lock()
 	n.closed = true
 	n.mu.Unlock()
 	n.tr.Close()
 	n.ticker.Wait()
 	close(n.done)
+}
+
+// Stuck names the call into the replica that the node reported as not
+// returning (an endless loop, most likely), or is empty while there is
+// none.
+func (n *Node) Stuck() string {
+	if p := n.stuck.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 func (n *Node) note(line string) {

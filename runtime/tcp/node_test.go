@@ -243,6 +243,17 @@ func TestStuckReplicaIsReported(t *testing.T) {
 			t.Fatal("the stuck call was never reported")
 		}
 	}
+	assert.Equal(t, "Do(progress)", n.Stuck())
+
+	// Closing a node whose call never returns does not wait for it (the
+	// call holds the lock): the process can leave on Ctrl-C.
+	closed := make(chan struct{})
+	go func() { n.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(deadline):
+		t.Fatal("Close waited for the stuck call")
+	}
 	close(release)
 	require.NoError(t, <-done)
 }
