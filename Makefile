@@ -148,8 +148,9 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# Env.Logf takes a format, as fmt.Printf does: vet checks its arguments too.
 vet:
-	$(GO) vet ./...
+	$(GO) vet -printf.funcs=Logf ./...
 
 lint:
 	$(GO) tool staticcheck ./...
