@@ -149,7 +149,7 @@ func New(newReplica lab.NewFunc, opts Options) *Cluster {
 			BatchSize:          opts.BatchSize,
 		}
 		s.nodes = append(s.nodes, n)
-		n.call("building the replica", func() { n.replica = newReplica(cfg, n) })
+		n.call("building the replica", func() { n.replica = newReplica(cfg, env{n}) })
 		if n.replica == nil && n.failure == nil {
 			n.fail(errors.New("the constructor returned a nil replica"), nil)
 		}
