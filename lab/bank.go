@@ -82,7 +82,14 @@ func (e constError) Error() string { return string(e) }
 // request timestamp executed for each client, which is what lets a replica
 // execute a request at most once. It belongs to the kit; a replica creates
 // one with NewBank and drives it only through Execute and Restore.
-type Bank struct {
+//
+// Its state sits behind a pointer: a replica that overwrites the Bank it
+// was given (*cfg.Bank = *other) replaces only that pointer, and the
+// runtime, which watches execution through the state's observer, sees the
+// change (Same) instead of losing sight of what the replica executes.
+type Bank struct{ s *bankState }
+
+type bankState struct {
 	balances map[string]int
 	clients  map[string]int64
 	last     int
@@ -102,12 +109,17 @@ type Execution struct {
 // NewBank returns a bank holding the given starting balances, at sequence
 // number 0. The runtime passes observe to watch execution; it may be nil.
 func NewBank(balances map[string]int, observe func(Execution)) *Bank {
-	b := &Bank{balances: map[string]int{}, clients: map[string]int64{}, observe: observe}
+	b := &Bank{&bankState{balances: map[string]int{}, clients: map[string]int64{}, observe: observe}}
 	for k, v := range balances {
-		b.balances[k] = v
+		b.s.balances[k] = v
 	}
 	return b
 }
+
+// Same reports whether b holds the very state that other held when the
+// runtime handed it over: false once either has been overwritten with
+// another bank's.
+func (b *Bank) Same(other *Bank) bool { return b.s == other.s }
 
 // Validate says whether op would be applied to the bank as it is now: a
 // known operation, a positive amount, and no overdraft.
@@ -144,11 +156,11 @@ func (b *Bank) check(op string) (Operation, error) {
 	if err != nil {
 		return o, err
 	}
-	if o.Kind == "withdraw" && b.balances[o.Account] < o.Amount {
-		return o, fmt.Errorf("insufficient funds: %s has %d, withdraw %d", o.Account, b.balances[o.Account], o.Amount)
+	if o.Kind == "withdraw" && b.s.balances[o.Account] < o.Amount {
+		return o, fmt.Errorf("insufficient funds: %s has %d, withdraw %d", o.Account, b.s.balances[o.Account], o.Amount)
 	}
-	if o.Kind == "deposit" && b.balances[o.Account] > math.MaxInt-o.Amount {
-		return o, fmt.Errorf("too large: %s has %d, and a deposit of %d would take it past %d, the most an account holds", o.Account, b.balances[o.Account], o.Amount, math.MaxInt)
+	if o.Kind == "deposit" && b.s.balances[o.Account] > math.MaxInt-o.Amount {
+		return o, fmt.Errorf("too large: %s has %d, and a deposit of %d would take it past %d, the most an account holds", o.Account, b.s.balances[o.Account], o.Amount, math.MaxInt)
 	}
 	return o, nil
 }
@@ -160,17 +172,17 @@ func (b *Bank) check(op string) (Operation, error) {
 // a request the client already had executed leaves the balances as they are
 // and says why in the result.
 func (b *Bank) Execute(seq int, r *Request) (string, error) {
-	if seq != b.last+1 {
-		err := fmt.Errorf("seq %d after seq %d: %w", seq, b.last, ErrOutOfOrder)
-		if b.observe != nil {
-			b.observe(Execution{Seq: seq, Digest: Digest(r), Err: err})
+	if seq != b.s.last+1 {
+		err := fmt.Errorf("seq %d after seq %d: %w", seq, b.s.last, ErrOutOfOrder)
+		if b.s.observe != nil {
+			b.s.observe(Execution{Seq: seq, Digest: Digest(r), Err: err})
 		}
 		return "", err
 	}
-	b.last = seq
+	b.s.last = seq
 	result := b.apply(r)
-	if b.observe != nil {
-		b.observe(Execution{Seq: seq, Digest: Digest(r)})
+	if b.s.observe != nil {
+		b.s.observe(Execution{Seq: seq, Digest: Digest(r)})
 	}
 	return result, nil
 }
@@ -181,21 +193,21 @@ func (b *Bank) Execute(seq int, r *Request) (string, error) {
 // it arrives a second time (Executed reports it). Sequence numbers must come
 // in order, as for Execute.
 func (b *Bank) Abort(seq int, r *Request) error {
-	if seq != b.last+1 {
-		err := fmt.Errorf("seq %d after seq %d: %w", seq, b.last, ErrOutOfOrder)
-		if b.observe != nil {
-			b.observe(Execution{Seq: seq, Digest: NullDigest, Err: err})
+	if seq != b.s.last+1 {
+		err := fmt.Errorf("seq %d after seq %d: %w", seq, b.s.last, ErrOutOfOrder)
+		if b.s.observe != nil {
+			b.s.observe(Execution{Seq: seq, Digest: NullDigest, Err: err})
 		}
 		return err
 	}
-	b.last = seq
+	b.s.last = seq
 	if r != nil {
-		if ts, ok := b.clients[r.Client]; !ok || r.Timestamp > ts {
-			b.clients[r.Client] = r.Timestamp
+		if ts, ok := b.s.clients[r.Client]; !ok || r.Timestamp > ts {
+			b.s.clients[r.Client] = r.Timestamp
 		}
 	}
-	if b.observe != nil {
-		b.observe(Execution{Seq: seq, Digest: NullDigest})
+	if b.s.observe != nil {
+		b.s.observe(Execution{Seq: seq, Digest: NullDigest})
 	}
 	return nil
 }
@@ -204,20 +216,20 @@ func (b *Bank) Abort(seq int, r *Request) error {
 // Execute applies one, and returns their results in the same order. The
 // observer sees one execution at seq, with the batch's digest.
 func (b *Bank) ExecuteBatch(seq int, batch []Request) ([]string, error) {
-	if seq != b.last+1 {
-		err := fmt.Errorf("seq %d after seq %d: %w", seq, b.last, ErrOutOfOrder)
-		if b.observe != nil {
-			b.observe(Execution{Seq: seq, Digest: BatchDigest(batch), Err: err})
+	if seq != b.s.last+1 {
+		err := fmt.Errorf("seq %d after seq %d: %w", seq, b.s.last, ErrOutOfOrder)
+		if b.s.observe != nil {
+			b.s.observe(Execution{Seq: seq, Digest: BatchDigest(batch), Err: err})
 		}
 		return nil, err
 	}
-	b.last = seq
+	b.s.last = seq
 	results := make([]string, len(batch))
 	for i := range batch {
 		results[i] = b.apply(&batch[i])
 	}
-	if b.observe != nil {
-		b.observe(Execution{Seq: seq, Digest: BatchDigest(batch)})
+	if b.s.observe != nil {
+		b.s.observe(Execution{Seq: seq, Digest: BatchDigest(batch)})
 	}
 	return results, nil
 }
@@ -226,49 +238,49 @@ func (b *Bank) apply(r *Request) string {
 	if r == nil {
 		return "no-op"
 	}
-	if ts, ok := b.clients[r.Client]; ok && r.Timestamp <= ts {
+	if ts, ok := b.s.clients[r.Client]; ok && r.Timestamp <= ts {
 		return "duplicate: already executed"
 	}
-	b.clients[r.Client] = r.Timestamp
+	b.s.clients[r.Client] = r.Timestamp
 	o, err := b.check(r.Op)
 	if err != nil {
 		return "rejected: " + err.Error()
 	}
 	if o.Kind == "deposit" {
-		b.balances[o.Account] += o.Amount
+		b.s.balances[o.Account] += o.Amount
 	} else {
-		b.balances[o.Account] -= o.Amount
+		b.s.balances[o.Account] -= o.Amount
 	}
 	var buf [64]byte
 	res := append(append(buf[:0], o.Account...), '=')
-	return string(strconv.AppendInt(res, int64(b.balances[o.Account]), 10))
+	return string(strconv.AppendInt(res, int64(b.s.balances[o.Account]), 10))
 }
 
 // Executed reports whether the request (client, timestamp) or a later one
 // from the same client has already been executed.
 func (b *Bank) Executed(client string, timestamp int64) bool {
-	ts, ok := b.clients[client]
+	ts, ok := b.s.clients[client]
 	return ok && timestamp <= ts
 }
 
 // LastExecuted is the sequence number of the last request executed.
-func (b *Bank) LastExecuted() int { return b.last }
+func (b *Bank) LastExecuted() int { return b.s.last }
 
 // Balance returns the balance of account.
-func (b *Bank) Balance(account string) int { return b.balances[account] }
+func (b *Bank) Balance(account string) int { return b.s.balances[account] }
 
 // Balances returns a copy of every balance.
-func (b *Bank) Balances() map[string]int { return maps.Clone(b.balances) }
+func (b *Bank) Balances() map[string]int { return maps.Clone(b.s.balances) }
 
 // Digest is a short hash of the state: balances and client table, in a
 // fixed order so that equal states have equal digests on every replica.
 func (b *Bank) Digest() string {
 	h := sha256.New()
-	for _, k := range slices.Sorted(maps.Keys(b.balances)) {
-		fmt.Fprintf(h, "b\x00%s\x00%d\x00", k, b.balances[k])
+	for _, k := range slices.Sorted(maps.Keys(b.s.balances)) {
+		fmt.Fprintf(h, "b\x00%s\x00%d\x00", k, b.s.balances[k])
 	}
-	for _, k := range slices.Sorted(maps.Keys(b.clients)) {
-		fmt.Fprintf(h, "c\x00%s\x00%d\x00", k, b.clients[k])
+	for _, k := range slices.Sorted(maps.Keys(b.s.clients)) {
+		fmt.Fprintf(h, "c\x00%s\x00%d\x00", k, b.s.clients[k])
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
@@ -284,29 +296,29 @@ type Snapshot struct {
 
 // Snapshot returns a copy of the state as it is after LastExecuted.
 func (b *Bank) Snapshot() Snapshot {
-	return Snapshot{Seq: b.last, Digest: b.Digest(), Balances: maps.Clone(b.balances), Clients: maps.Clone(b.clients)}
+	return Snapshot{Seq: b.s.last, Digest: b.Digest(), Balances: maps.Clone(b.s.balances), Clients: maps.Clone(b.s.clients)}
 }
 
 // Restore replaces the state with s, as a recovering replica does once f+1
 // replicas vouch for it. It refuses a snapshot whose digest does not match
 // its contents, and one older than the state it has.
 func (b *Bank) Restore(s Snapshot) error {
-	if s.Seq < b.last {
-		return fmt.Errorf("snapshot at seq %d is older than the state at seq %d", s.Seq, b.last)
+	if s.Seq < b.s.last {
+		return fmt.Errorf("snapshot at seq %d is older than the state at seq %d", s.Seq, b.s.last)
 	}
-	nb := &Bank{balances: maps.Clone(s.Balances), clients: maps.Clone(s.Clients)}
-	if nb.balances == nil {
-		nb.balances = map[string]int{}
+	nb := &Bank{&bankState{balances: maps.Clone(s.Balances), clients: maps.Clone(s.Clients)}}
+	if nb.s.balances == nil {
+		nb.s.balances = map[string]int{}
 	}
-	if nb.clients == nil {
-		nb.clients = map[string]int64{}
+	if nb.s.clients == nil {
+		nb.s.clients = map[string]int64{}
 	}
 	if d := nb.Digest(); d != s.Digest {
 		return fmt.Errorf("snapshot at seq %d: digest %s does not match its contents (%s)", s.Seq, s.Digest, d)
 	}
-	b.balances, b.clients, b.last = nb.balances, nb.clients, s.Seq
-	if b.observe != nil {
-		b.observe(Execution{Seq: s.Seq, Digest: s.Digest, Restored: true})
+	b.s.balances, b.s.clients, b.s.last = nb.s.balances, nb.s.clients, s.Seq
+	if b.s.observe != nil {
+		b.s.observe(Execution{Seq: s.Seq, Digest: s.Digest, Restored: true})
 	}
 	return nil
 }

@@ -138,6 +138,7 @@ func New(newReplica lab.NewFunc, opts Options) *Cluster {
 	for i := range opts.N {
 		n := &node{sim: s, id: lab.ID(i), honest: !slices.Contains(opts.Byzantine, lab.ID(i)), seen: map[int]*lab.PrePrepare{}, sent: map[lab.Kind]int{}}
 		n.bank = lab.NewBank(opts.Balances, n.observe)
+		n.given = *n.bank
 		cfg := lab.Config{
 			ID:                 n.id,
 			N:                  opts.N,
@@ -472,6 +473,9 @@ type node struct {
 	honest      bool
 	replica     lab.Replica
 	bank        *lab.Bank
+	// given is a copy of the Bank value handed to the replica: the same
+	// state, for telling whether the replica overwrote its bank.
+	given lab.Bank
 	crashed     bool
 	failure     error
 	lastPP      *lab.PrePrepare
@@ -814,6 +818,9 @@ func (n *node) catch(what string, m lab.Message) {
 		value = clipValue(fmt.Sprint(v))
 	}
 	n.sim.watch.end()
+	if n.overwroteBank() {
+		return
+	}
 	switch {
 	case unwound:
 		n.fail(u.err, nil)
@@ -823,6 +830,17 @@ func (n *node) catch(what string, m lab.Message) {
 		}
 		n.fail(&PanicError{Replica: n.id, Call: what, Value: value, Stack: string(debug.Stack())}, nil)
 	}
+}
+
+// overwroteBank fails a replica that has overwritten the Bank it was
+// given with another bank's state, and says whether it did: what it
+// executes would no longer reach the safety checks.
+func (n *node) overwroteBank() bool {
+	if n.bank.Same(&n.given) || n.failure != nil {
+		return false
+	}
+	n.fail(fmt.Errorf("%s overwrote the bank it was given (*cfg.Bank = ...): a replica executes on that bank, through Execute, Abort and Restore, and keeps it", n.id), nil)
+	return true
 }
 
 // maxValueText bounds the text of a value a replica hands the kit, a

@@ -1049,3 +1049,38 @@ func TestNewViewListsItsViewChangesInReplicaOrder(t *testing.T) {
 		})
 	}
 }
+
+// A replica that overwrites the bank it was given (so that its executions
+// no longer reach the safety checks) fails, whether it does so when it is
+// built or later.
+func TestAReplicaThatOverwritesItsBankFails(t *testing.T) {
+	const want = "P1 overwrote the bank it was given (*cfg.Bank = ...)"
+	t.Run("when built", func(t *testing.T) {
+		s := New(func(cfg lab.Config, env lab.Env) lab.Replica {
+			if cfg.ID == 1 {
+				*cfg.Bank = *lab.NewBank(cfg.Bank.Balances(), nil)
+			}
+			return &fake{id: cfg.ID, env: env, bank: cfg.Bank}
+		}, Options{})
+		require.Error(t, s.Failure(1))
+		assert.Contains(t, s.Failure(1).Error(), want)
+		assert.NoError(t, s.Failure(0))
+	})
+	t.Run("in a command", func(t *testing.T) {
+		s, _ := cluster(t, Options{}, func(f *fake) {
+			f.onDo = func(f *fake, c lab.Command) error {
+				saved := *f.bank
+				*f.bank = saved // the same state again: nothing to see
+				if f.id == 1 {
+					*f.bank = *lab.NewBank(nil, nil)
+				}
+				return nil
+			}
+		})
+		require.NoError(t, s.Do(0, lab.Command{Op: lab.OpProgress}))
+		assert.NoError(t, s.Failure(0), "a copy of the Bank value is the same bank")
+		_ = s.Do(1, lab.Command{Op: lab.OpProgress})
+		require.Error(t, s.Failure(1))
+		assert.Contains(t, s.Failure(1).Error(), want)
+	})
+}

@@ -166,6 +166,10 @@ func (n *node) status() (st lab.Status, err error) {
 			value = clipValue(fmt.Sprint(v)) // formatted while watched
 		}
 		n.sim.watch.end()
+		if n.overwroteBank() {
+			err = n.failure
+			return
+		}
 		switch v := v.(type) {
 		case nil:
 		case unwind:
