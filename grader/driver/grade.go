@@ -203,7 +203,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	defer logFile.Close()
 	o.Log = logFile
 	if o.Verbose {
-		o.Log = io.MultiWriter(logFile, stdout)
+		o.Log = io.MultiWriter(logFile, report.PrintableWriter(stdout))
 	}
 
 	defer followProgress(&o, stderr)()
@@ -719,7 +719,9 @@ func printFailures(w io.Writer, res grader.Result, reports string, replay func(n
 			continue
 		}
 		failed++
-		fmt.Fprintf(w, "\n--- %s: %s\n%s", row.Name, row.State, failureText(row.Message, replay(row.Name)))
+		// A message quotes what the replica chose to say: escaped, so that
+		// it cannot move the cursor or draw a summary of its own.
+		fmt.Fprintf(w, "\n--- %s: %s\n%s", row.Name, row.State, report.Printable(failureText(row.Message, replay(row.Name))))
 	}
 	if failed > 0 {
 		fmt.Fprintf(w, "\n%d spec(s) did not pass; the whole story of each, with its transcript and diagram: %s\n", failed, filepath.Join(reports, report.HTMLFile))
