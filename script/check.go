@@ -21,6 +21,50 @@ type Failure struct {
 	Found    string
 }
 
+// missedCheckpoints says, for the first checkpoints other replicas made
+// stable and id did not, what id did there: whether it took the
+// checkpoint at all, and with the digest the others agreed on. "Found 9"
+// alone does not say which rule failed.
+func missedCheckpoints(cl Cluster, id lab.ID, own []int) string {
+	missed := map[int][]lab.ID{}
+	for r := range cl.N() {
+		if lab.ID(r) == id {
+			continue
+		}
+		for _, seq := range cl.StableCheckpoints(lab.ID(r)) {
+			if !slices.Contains(own, seq) && !slices.Contains(missed[seq], lab.ID(r)) {
+				missed[seq] = append(missed[seq], lab.ID(r))
+			}
+		}
+	}
+	adv, _ := cl.(Adversary)
+	var notes []string
+	for _, seq := range slices.Sorted(maps.Keys(missed)) {
+		if len(notes) == 3 {
+			notes = append(notes, fmt.Sprintf("%d more", len(missed)-3))
+			break
+		}
+		note := fmt.Sprintf("n%d is stable at %s", seq, lab.JoinIDs(missed[seq], " "))
+		if adv != nil {
+			mine, took := adv.CheckpointDigest(id, seq)
+			theirs, _ := adv.CheckpointDigest(missed[seq][0], seq)
+			switch {
+			case !took:
+				note += fmt.Sprintf(", and %s took no checkpoint there", id)
+			case mine != theirs:
+				note += fmt.Sprintf(", where %s took one with another digest", id)
+			default:
+				note += fmt.Sprintf(", where %s took the same checkpoint but did not make it stable", id)
+			}
+		}
+		notes = append(notes, note)
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(notes, "; ") + ")"
+}
+
 // viewChangeStory is a cluster that can say what a replica got of a view
 // change still under way (sim.Cluster.ViewChangeStory).
 type viewChangeStory interface {
@@ -198,6 +242,7 @@ func checkReplica(cl Cluster, e Expect, id lab.ID) (Failure, bool) {
 		if distinct == e.N {
 			return f, true
 		}
+		f.Found += missedCheckpoints(cl, id, seqs)
 	case ExpectLogAtMost:
 		f.Expected = fmt.Sprintf("at most %d log entries", e.N)
 		f.Found = fmt.Sprintf("%d log entries", len(st.Log))
