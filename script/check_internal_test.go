@@ -15,7 +15,7 @@ type stableStub struct {
 	stable map[lab.ID][]int
 }
 
-func (s stableStub) N() int                             { return 4 }
+func (s stableStub) N() int                            { return 4 }
 func (s stableStub) StableCheckpoints(id lab.ID) []int { return s.stable[id] }
 
 // A stable-count failure names the checkpoints the others made stable and
