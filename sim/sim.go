@@ -468,14 +468,14 @@ func (s *Cluster) fail(err error) {
 
 // node is one replica and what the simulator knows about it.
 type node struct {
-	sim         *Cluster
-	id          lab.ID
-	honest      bool
-	replica     lab.Replica
-	bank        *lab.Bank
+	sim     *Cluster
+	id      lab.ID
+	honest  bool
+	replica lab.Replica
+	bank    *lab.Bank
 	// given is a copy of the Bank value handed to the replica: the same
 	// state, for telling whether the replica overwrote its bank.
-	given lab.Bank
+	given       lab.Bank
 	crashed     bool
 	failure     error
 	lastPP      *lab.PrePrepare
