@@ -28,9 +28,12 @@
 //
 // A frame is a 4-byte big-endian length followed by that many bytes. When a
 // connection opens, the side that accepted it sends its replica ID, a fresh
-// random nonce and its incarnation; the dialling side answers with its own
-// ID (and, for a client, its name), its own nonce and incarnation, and an
-// HMAC-SHA256 tag over all that and the acceptor's nonce. Every later frame
+// random nonce and its incarnation. The dialling side answers with its own
+// ID (and, for a client, its name), its own nonce and incarnation, its
+// settings (see Settings), and an HMAC-SHA256 tag over all that and the
+// acceptor's nonce. The acceptor's first frame says whether it took the
+// greeting: an acknowledgement, or, refusing a replica started with other
+// settings, its own settings, after which it hangs up. Every later frame
 // carries a counter, then a message in the wire.Encode form with its number
 // and an acknowledgement, or an acknowledgement alone, then a tag over the
 // sender, the receiver, the receiver's nonce and everything before it. The
@@ -45,6 +48,16 @@
 // The cluster key comes from a key file given to every process, or, when
 // none is given, from DefaultKey: a published value that is only good enough
 // for a lab on the loopback interface.
+//
+// # Settings
+//
+// Replicas that run together must agree on their number, the checkpoint
+// interval, the window, the batch size and the starting balances (see
+// Settings). A replica's greeting carries a short, canonical description
+// of them, and the acceptor refuses a replica whose settings differ,
+// telling it its own: each side then notes which setting differs, with
+// both values and the flag that sets it, once, however often the two try
+// again to connect. Clients carry no settings.
 //
 // # One call at a time
 //

@@ -209,8 +209,9 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		_ = ln.Close()
 		return nil, n.failure
 	}
+	settings := ReplicaSettings(cfg.Peers.N(), cfg.Replica, cfg.Balances)
 	n.tr = StartTransport(TransportConfig{
-		Self: cfg.ID, Peers: cfg.Peers, Keys: cfg.Keys, Listener: ln,
+		Self: cfg.ID, Peers: cfg.Peers, Keys: cfg.Keys, Listener: ln, Settings: &settings,
 		Deliver: n.deliver, Note: n.note, Connected: n.connected, Inflight: cfg.Inflight,
 		MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff, QueueLimit: cfg.QueueLimit,
 	})
