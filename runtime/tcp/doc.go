@@ -29,7 +29,8 @@
 // A frame is a 4-byte big-endian length followed by that many bytes. When a
 // connection opens, the side that accepted it sends its replica ID, a fresh
 // random nonce and its incarnation. The dialling side answers with its own
-// ID (and, for a client, its name), its own nonce and incarnation, its
+// ID (and, for a client, its name), its own nonce and incarnation, the
+// acceptor's incarnation as it read it, a flag (see Restarts), its
 // settings (see Settings), and an HMAC-SHA256 tag over all that and the
 // acceptor's nonce. The acceptor's first frame says whether it took the
 // greeting: an acknowledgement, or, refusing a replica started with other
@@ -48,6 +49,20 @@
 // The cluster key comes from a key file given to every process, or, when
 // none is given, from DefaultKey: a published value that is only good enough
 // for a lab on the loopback interface.
+//
+// # Restarts
+//
+// A replica that dials another says, with the flag, whether it has
+// delivered messages from a run of that replica other than the one whose
+// incarnation it just read. A process killed and started again learns so
+// from the first of the others that reconnects to it (Transport.EarlierRun):
+// the cluster heard from an earlier run of it, even when, nothing having
+// executed yet, the others' state cannot tell it from a cluster starting
+// for the first time. A replica sends on the links it dials, each after its
+// greeting, so what a replica said of earlier runs is known before
+// anything it sends is delivered. A node restarted as the primary of the
+// cluster's view uses it to leave that view, whose sequence numbers its
+// previous run may have given out (see Node.Rejoin).
 //
 // # Settings
 //

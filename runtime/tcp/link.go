@@ -51,6 +51,9 @@ type link struct {
 	peer lab.ID
 	name string      // the client's name, when the peer is a client
 	inc  incarnation // the peer's
+	// earlier, on a link another replica dialled, says that it has
+	// delivered messages from an earlier run of this endpoint.
+	earlier bool
 
 	seal sealer
 	open opener
@@ -372,11 +375,15 @@ type greeter struct {
 	// settings are a replica's (see Settings); a client carries none, and
 	// nobody compares a client's.
 	settings []setting
+	// heardFrom says whether this endpoint has delivered messages from a
+	// run of replica peer other than inc; nil for a client.
+	heardFrom func(peer lab.ID, inc incarnation) bool
 }
 
 // greet is the dialling side of the handshake: it reads the welcome, checks
 // that the process it reached is want, and answers with its own identity,
-// nonce and settings, tagged with the pair's key.
+// nonce and settings, and whether it has heard from another run of want
+// than the one that welcomed it, all tagged with the pair's key.
 func (g *greeter) greet(conn net.Conn, want lab.ID) (*link, error) {
 	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	defer func() { _ = conn.SetDeadline(time.Time{}) }()
@@ -392,8 +399,9 @@ func (g *greeter) greet(conn net.Conn, want lab.ID) (*link, error) {
 	if peer != want {
 		return nil, fmt.Errorf("the process listening there is %s, not %s (check the ports)", peer, want)
 	}
-	h := hello{id: g.self, name: g.name, inc: g.inc, settings: g.settings}
+	h := hello{id: g.self, name: g.name, inc: g.inc, yourInc: peerInc, settings: g.settings}
 	_, _ = rand.Read(h.nonce[:])
+	h.earlier = g.heardFrom != nil && g.heardFrom(want, peerInc)
 	body := h.body()
 	key := g.keys.pair(g.self, want)
 	if err := writeFrame(conn, append(body, tag(key, helloLabel, g.self, want, theirs, body)...)); err != nil {
@@ -470,9 +478,14 @@ func (g *greeter) welcome(conn net.Conn, valid func(id lab.ID, name string) erro
 	if !hmac.Equal(got, tag(key, helloLabel, h.id, g.self, ours, body)) {
 		return nil, claimed, fmt.Errorf("%w: greeting claiming to be %s does not verify (is it using the same cluster key?)", ErrAuth, claimed)
 	}
+	if h.yourInc != g.inc {
+		// The welcome is not tagged: it was altered on the way.
+		return nil, claimed, fmt.Errorf("the greeting of %s answers a welcome this process did not send", claimed)
+	}
 	l := newLink(conn, r, g.self, h.id, h.name, h.inc,
 		sealer{key: key, from: g.self, to: h.id, nonce: h.nonce},
 		opener{key: key, from: h.id, to: g.self, nonce: ours})
+	l.earlier = h.earlier && h.id != lab.Client
 	if h.id != lab.Client {
 		if err := mismatch(h.id, g.settings, h.settings); err != nil {
 			_, _ = conn.Write(l.seal.frame([]byte{frameSettings}, encodeSettings(g.settings)))
@@ -506,12 +519,21 @@ func parseWelcome(b []byte) (id lab.ID, n nonce, inc incarnation, err error) {
 
 // hello is the dialler's half of the handshake.
 type hello struct {
-	id       lab.ID
-	name     string // a client's
-	nonce    nonce
-	inc      incarnation
+	id    lab.ID
+	name  string // a client's
+	nonce nonce
+	inc   incarnation
+	// yourInc is the acceptor's incarnation, from its welcome: what
+	// earlier speaks of, under the tag.
+	yourInc incarnation
+	// earlier: the dialler has delivered messages from a run of the
+	// acceptor other than yourInc.
+	earlier  bool
 	settings []setting
 }
+
+// helloEarlier is hello.earlier's bit in the flags byte.
+const helloEarlier byte = 1
 
 func (h hello) body() []byte {
 	b := binary.BigEndian.AppendUint32(nil, uint32(int32(h.id)))
@@ -519,6 +541,12 @@ func (h hello) body() []byte {
 	b = append(b, h.name...)
 	b = append(b, h.nonce[:]...)
 	b = append(b, h.inc[:]...)
+	b = append(b, h.yourInc[:]...)
+	var flags byte
+	if h.earlier {
+		flags |= helloEarlier
+	}
+	b = append(b, flags)
 	return append(b, encodeSettings(h.settings)...)
 }
 
@@ -529,14 +557,20 @@ func parseHello(b []byte) (hello, error) {
 	}
 	h.id = lab.ID(int32(binary.BigEndian.Uint32(b)))
 	k := int(b[4])
-	if k > maxName || len(b) < 5+k+nonceSize+len(h.inc) {
+	if k > maxName || len(b) < 5+k+nonceSize+2*len(h.inc)+1 {
 		return h, errors.New("malformed greeting")
 	}
 	h.name = string(b[5 : 5+k])
 	b = b[5+k:]
 	b = b[copy(h.nonce[:], b):]
 	b = b[copy(h.inc[:], b):]
-	settings, rest, err := decodeSettings(b)
+	b = b[copy(h.yourInc[:], b):]
+	flags := b[0]
+	if flags&^helloEarlier != 0 {
+		return h, errors.New("malformed greeting")
+	}
+	h.earlier = flags&helloEarlier != 0
+	settings, rest, err := decodeSettings(b[1:])
 	if err != nil || len(rest) != 0 {
 		return h, errors.New("malformed greeting")
 	}

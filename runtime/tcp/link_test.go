@@ -47,7 +47,7 @@ func handshake(t *testing.T, dialler, acceptor *greeter, want lab.ID) (dialled, 
 }
 
 // replicaGreeter is the greeter of replica self in a cluster of four with
-// the lab's settings.
+// the lab's settings, which has heard from no other run of anyone.
 func replicaGreeter(keys *Keyring, self lab.ID) *greeter {
 	return &greeter{keys: keys, self: self, inc: newIncarnation(), settings: labSettings.describe()}
 }
@@ -117,8 +117,47 @@ func TestHandshake(t *testing.T) {
 	}
 }
 
+// The dialler says, under the greeting's tag, whether it has heard from a
+// run of the acceptor other than the one that welcomed it; a client never
+// does.
+func TestHandshakeSaysWhetherAnEarlierRunWasHeard(t *testing.T) {
+	keys := keyring(t, "cluster")
+	for _, tc := range []struct {
+		name  string
+		heard func(acceptor *greeter) func(lab.ID, incarnation) bool
+		self  lab.ID
+		want  bool
+	}{
+		{name: "heard from another run", self: 1, want: true, heard: func(*greeter) func(lab.ID, incarnation) bool {
+			return func(peer lab.ID, inc incarnation) bool { return peer == 2 }
+		}},
+		{name: "heard from this run only", self: 1, heard: func(acc *greeter) func(lab.ID, incarnation) bool {
+			return func(peer lab.ID, inc incarnation) bool { return peer == 2 && inc != acc.inc }
+		}},
+		{name: "heard from another replica", self: 1, heard: func(*greeter) func(lab.ID, incarnation) bool {
+			return func(peer lab.ID, inc incarnation) bool { return peer == 3 }
+		}},
+		{name: "a client", self: lab.Client},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			acceptor := replicaGreeter(keys, 2)
+			dialler := replicaGreeter(keys, tc.self)
+			if tc.self == lab.Client {
+				dialler = &greeter{keys: keys, self: lab.Client, name: "alice"}
+			}
+			if tc.heard != nil {
+				dialler.heardFrom = tc.heard(acceptor)
+			}
+			_, a, dErr, aErr := handshake(t, dialler, acceptor, 2)
+			require.NoError(t, dErr)
+			require.NoError(t, aErr)
+			assert.Equal(t, tc.want, a.earlier)
+		})
+	}
+}
+
 func TestHelloRoundTrip(t *testing.T) {
-	h := hello{id: 3, inc: newIncarnation(), settings: labSettings.describe()}
+	h := hello{id: 3, inc: newIncarnation(), yourInc: newIncarnation(), earlier: true, settings: labSettings.describe()}
 	_, _ = rand.Read(h.nonce[:])
 	got, err := parseHello(h.body())
 	require.NoError(t, err)

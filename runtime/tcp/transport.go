@@ -36,6 +36,10 @@ type TransportConfig struct {
 	// share (see Settings); a link to a replica with other settings is
 	// refused, and noted once. A client leaves it nil.
 	Settings *Settings
+	// EarlierRun, when set, is called once EarlierRun becomes true, from
+	// the goroutine of the link that brought the news, before anything that
+	// link carries is delivered.
+	EarlierRun func()
 	// Deliver receives every authenticated payload, from the goroutine that
 	// reads its connection. client is the client's name when from is
 	// lab.Client. payload is good only until Deliver returns: the reader
@@ -87,6 +91,10 @@ type Transport struct {
 
 	dialers map[lab.ID]*dialer // fixed at start
 	hello   greeter
+	// earlier is set once a replica has said, connecting, that it
+	// delivered messages from an earlier run of this endpoint (see
+	// EarlierRun).
+	earlier atomic.Bool
 
 	mu       sync.Mutex
 	accepted map[*link]bool        // links others dialled
@@ -146,8 +154,11 @@ func StartTransport(cfg TransportConfig) *Transport {
 		changed:      make(chan struct{}),
 	}
 	t.hello = greeter{keys: cfg.Keys, self: cfg.Self, name: cfg.Name, inc: newIncarnation()}
-	if cfg.Self != lab.Client && cfg.Settings != nil {
-		t.hello.settings = cfg.Settings.describe()
+	if cfg.Self != lab.Client {
+		t.hello.heardFrom = t.heardFrom
+		if cfg.Settings != nil {
+			t.hello.settings = cfg.Settings.describe()
+		}
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.ackClock = time.AfterFunc(time.Hour, t.tickAcks)
@@ -232,6 +243,30 @@ func (t *Transport) SendClient(name string, payload []byte) error {
 	t.mu.Unlock()
 	t.flush(l, box.q)
 	return nil
+}
+
+// EarlierRun reports whether another replica, connecting to this one, has
+// said that it delivered messages from an earlier run of this endpoint: a
+// process killed and started again, into a cluster that heard from it
+// before. A replica cannot tell that from the others' state (a primary
+// restarted before anything executed finds what a cluster starting for
+// the first time finds), but the others' transports remember every run of
+// every sender. A replica's messages go on the links it dials, each after
+// its handshake, so once a message from a replica has been delivered,
+// what that replica had to say of earlier runs is known here.
+func (t *Transport) EarlierRun() bool { return t.earlier.Load() }
+
+// heardFrom says whether a message from a run of replica peer other than
+// inc has been delivered here.
+func (t *Transport) heardFrom(peer lab.ID, inc incarnation) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for o := range t.delivered {
+		if o.peer == peer && o.name == "" && o.inc != inc {
+			return true
+		}
+	}
+	return false
 }
 
 // tellSettings notes a link to peer refused because the two replicas'
@@ -386,6 +421,10 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 			t.refuse(conn.RemoteAddr(), claimed, err)
 		}
 		return
+	}
+	if l.earlier && !t.earlier.Swap(true) && t.cfg.EarlierRun != nil {
+		// Before anything the link carries is delivered (see EarlierRun).
+		t.cfg.EarlierRun()
 	}
 	var q *queue
 	t.mu.Lock()

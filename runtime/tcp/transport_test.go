@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -651,4 +652,53 @@ func linkTo(e *endpoint, peer lab.ID) LinkInfo {
 		}
 	}
 	return LinkInfo{}
+}
+
+// A replica restarted (a new transport on the same port) into a cluster
+// that delivered messages from its previous run learns so from the
+// others' greetings, before it receives anything from them; one that
+// joins for the first time, or whose previous run sent nothing, does not.
+func TestEarlierRun(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// first plays the first run of P0, with P1 up; nil for none.
+		first func(t *testing.T, p0, p1 *endpoint)
+		want  bool
+	}{
+		{name: "the first run"},
+		{name: "a restart after the first run sent", want: true, first: func(t *testing.T, p0, p1 *endpoint) {
+			p0.tr.Send(1, []byte("from the first run"))
+			p1.expect(t, 0, "from the first run")
+		}},
+		{name: "a restart after the first run only received", first: func(t *testing.T, p0, p1 *endpoint) {
+			p1.tr.Send(0, []byte("to the first run"))
+			p0.expect(t, 1, "to the first run")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addrs := freeAddrs(t, 4)
+			peers := Peers{Replicas: addrs}
+			keys := keyring(t, "cluster")
+			p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
+			if tc.first != nil {
+				first := start(t, 0, peers, keys, listen(t, addrs[0]))
+				tc.first(t, first, p1)
+				assert.False(t, first.tr.EarlierRun(), "the first run has no earlier one")
+				first.tr.Close()
+			}
+			var told atomic.Int32
+			p0 := start(t, 0, peers, keys, listen(t, addrs[0]), func(cfg *TransportConfig) {
+				cfg.EarlierRun = func() { told.Add(1) }
+			})
+			p1.tr.Send(0, []byte("to P0"))
+			p0.expectAfter(t, 1, "to P0", "to the first run")
+			assert.Equal(t, tc.want, p0.tr.EarlierRun())
+			if tc.want {
+				assert.Equal(t, int32(1), told.Load(), "told once")
+			} else {
+				assert.Zero(t, told.Load())
+			}
+			assert.False(t, p1.tr.EarlierRun(), "P1 did not restart")
+		})
+	}
 }
