@@ -230,3 +230,53 @@ func TestBadDirIsRefusedAtTheStart(t *testing.T) {
 		})
 	}
 }
+
+// Two replicas started with different settings refuse each other, and
+// each says which setting differs and which flag sets it.
+func TestReplicasWithDifferentSettingsSaySo(t *testing.T) {
+	dir := t.TempDir()
+	peers := writePeers(t, dir)
+	type replica struct {
+		in    *io.PipeWriter
+		lines chan string // every line of its output, read as it comes
+		done  chan int
+	}
+	start := func(id string, flags ...string) replica {
+		inR, inW := io.Pipe()
+		outR, outW := io.Pipe()
+		r := replica{in: inW, lines: make(chan string, 1000), done: make(chan int, 1)}
+		args := append([]string{"node", id, "-peers", peers, "-dir", dir, "-tick", "0"}, flags...)
+		go func() {
+			r.done <- Run(newIdle, args, inR, outW, io.Discard)
+			_ = outW.Close()
+		}()
+		go func() {
+			defer close(r.lines)
+			sc := bufio.NewScanner(outR)
+			for sc.Scan() {
+				select {
+				case r.lines <- sc.Text():
+				default: // nobody waits for it any more
+				}
+			}
+		}()
+		return r
+	}
+	awaitLine := func(r replica, want string) {
+		t.Helper()
+		for line := range r.lines {
+			if strings.Contains(line, want) {
+				return
+			}
+		}
+		t.Fatalf("the replica's output ended without %q", want)
+	}
+	p1 := start("P1", "-checkpoint-interval", "10")
+	p2 := start("P2", "-balances", "alice=100")
+	awaitLine(p1, "-- P2 runs with checkpoint interval 100, this replica with 10: start every process with the same --checkpoint-interval")
+	awaitLine(p2, "-- P1 runs with checkpoint interval 10, this replica with 100: start every process with the same --checkpoint-interval")
+	for _, r := range []replica{p1, p2} {
+		_, _ = io.WriteString(r.in, "quit\n")
+		assert.Equal(t, 0, <-r.done)
+	}
+}

@@ -31,6 +31,9 @@ type Events struct {
 	cause     lab.Message
 	causeFrom lab.ID
 	typed     atomic.Bool
+	// acted is set for a step that is a command the node hands the replica
+	// of its own accord (see Acted).
+	acted bool
 	// lastDelivery is the last delivery told, to mark an exact repeat.
 	lastDelivery string
 	// reissue sums up the votes on the entries a new view re-issues for
@@ -170,9 +173,18 @@ func ordered(m lab.Message) (view, seq int, ok bool) {
 	return 0, 0, false
 }
 
+// Acted prints why the node hands the replica a command of its own. The
+// step that follows is told as a command typed here would be: the replica
+// did not move by itself.
+func (e *Events) Acted(_ lab.Command, why string) {
+	e.acted = true
+	e.out.Print(e.prefix, "-- "+why)
+}
+
 // Stepped prints what changed in the replica's status.
 func (e *Events) Stepped(st lab.Status) {
-	typed := e.typed.Load()
+	typed := e.typed.Load() || e.acted
+	e.acted = false
 	why := stepCause{typed: typed, msg: e.cause, from: e.causeFrom}
 	e.cause = nil
 	switch {

@@ -165,3 +165,23 @@ P2: re-issued n5 of view 1: 1 ack abort, from P3
 P2: prepare yes from P1 on n6 v1
 `, out.String())
 }
+
+// A command the node hands the replica of its own accord prints its
+// reason, and the view it asks for is told without a reason of the
+// replica's own (no timer expired here); a view change typed afterwards
+// asks for the next view, as after a typed one.
+func TestEventsTellsWhatTheNodeDid(t *testing.T) {
+	var out bytes.Buffer
+	e := NewEvents(NewOut(&out), "P0: ", 0, 4)
+	e.Acted(lab.Command{Op: lab.OpViewChange}, "this replica restarted as the primary of view 0")
+	e.Stepped(lab.Status{ID: 0, View: 1, Primary: 1, ViewChanging: true})
+	e.Stepped(lab.Status{ID: 0, View: 2, Primary: 2, ViewChanging: true})
+	assert.Equal(t, `P0: -- this replica restarted as the primary of view 0
+P0: asked for view 1 (to be led by P1); it starts when P1 sends NEW-VIEW
+P0: asked for view 2 (to be led by P2); it starts when P2 sends NEW-VIEW (its view-change timer expired)
+`, out.String(), "only the step that follows is the node's")
+	assert.True(t, e.AskedByItself(2))
+	e.Acted(lab.Command{Op: lab.OpViewChange}, "again")
+	e.Stepped(lab.Status{ID: 0, View: 3, Primary: 3, ViewChanging: true})
+	assert.False(t, e.AskedByItself(3), "the node's command is not the replica's own move")
+}

@@ -28,9 +28,13 @@
 //
 // A frame is a 4-byte big-endian length followed by that many bytes. When a
 // connection opens, the side that accepted it sends its replica ID, a fresh
-// random nonce and its incarnation; the dialling side answers with its own
-// ID (and, for a client, its name), its own nonce and incarnation, and an
-// HMAC-SHA256 tag over all that and the acceptor's nonce. Every later frame
+// random nonce and its incarnation. The dialling side answers with its own
+// ID (and, for a client, its name), its own nonce and incarnation, the
+// acceptor's incarnation as it read it, a flag (see Restarts), its
+// settings (see Settings), and an HMAC-SHA256 tag over all that and the
+// acceptor's nonce. The acceptor's first frame says whether it took the
+// greeting: an acknowledgement, or, refusing a replica started with other
+// settings, its own settings, after which it hangs up. Every later frame
 // carries a counter, then a message in the wire.Encode form with its number
 // and an acknowledgement, or an acknowledgement alone, then a tag over the
 // sender, the receiver, the receiver's nonce and everything before it. The
@@ -45,6 +49,30 @@
 // The cluster key comes from a key file given to every process, or, when
 // none is given, from DefaultKey: a published value that is only good enough
 // for a lab on the loopback interface.
+//
+// # Restarts
+//
+// A replica that dials another says, with the flag, whether it has
+// delivered messages from a run of that replica other than the one whose
+// incarnation it just read. A process killed and started again learns so
+// from the first of the others that reconnects to it (Transport.EarlierRun):
+// the cluster heard from an earlier run of it, even when, nothing having
+// executed yet, the others' state cannot tell it from a cluster starting
+// for the first time. A replica sends on the links it dials, each after its
+// greeting, so what a replica said of earlier runs is known before
+// anything it sends is delivered. A node restarted as the primary of the
+// cluster's view uses it to leave that view, whose sequence numbers its
+// previous run may have given out (see Node.Rejoin).
+//
+// # Settings
+//
+// Replicas that run together must agree on their number, the checkpoint
+// interval, the window, the batch size and the starting balances (see
+// Settings). A replica's greeting carries a short, canonical description
+// of them, and the acceptor refuses a replica whose settings differ,
+// telling it its own: each side then notes which setting differs, with
+// both values and the flag that sets it, once, however often the two try
+// again to connect. Clients carry no settings.
 //
 // # One call at a time
 //

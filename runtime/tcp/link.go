@@ -27,7 +27,7 @@ const readBuffer = 32 << 10
 const handshakeTimeout = 5 * time.Second
 
 const (
-	welcomeMagic = "PBFT1"
+	welcomeMagic = "PBFT2"
 	helloLabel   = "pbftlab hello\x00"
 	maxName      = 64
 )
@@ -51,6 +51,9 @@ type link struct {
 	peer lab.ID
 	name string      // the client's name, when the peer is a client
 	inc  incarnation // the peer's
+	// earlier, on a link another replica dialled, says that it has
+	// delivered messages from an earlier run of this endpoint.
+	earlier bool
 
 	seal sealer
 	open opener
@@ -362,10 +365,26 @@ func (l *link) close() {
 	l.closing.Do(func() { go l.conn.Close() })
 }
 
+// greeter is what an endpoint says of itself when a connection opens (see
+// doc.go), and what it needs to judge what the other side says.
+type greeter struct {
+	keys *Keyring
+	self lab.ID
+	name string // a client's name
+	inc  incarnation
+	// settings are a replica's (see Settings); a client carries none, and
+	// nobody compares a client's.
+	settings []setting
+	// heardFrom says whether this endpoint has delivered messages from a
+	// run of replica peer other than inc; nil for a client.
+	heardFrom func(peer lab.ID, inc incarnation) bool
+}
+
 // greet is the dialling side of the handshake: it reads the welcome, checks
-// that the process it reached is want, and answers with its own identity
-// and nonce, tagged with the pair's key.
-func greet(conn net.Conn, keys *Keyring, self lab.ID, name string, inc incarnation, want lab.ID) (*link, error) {
+// that the process it reached is want, and answers with its own identity,
+// nonce and settings, and whether it has heard from another run of want
+// than the one that welcomed it, all tagged with the pair's key.
+func (g *greeter) greet(conn net.Conn, want lab.ID) (*link, error) {
 	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	defer func() { _ = conn.SetDeadline(time.Time{}) }()
 	r := bufio.NewReaderSize(conn, readBuffer)
@@ -380,42 +399,62 @@ func greet(conn net.Conn, keys *Keyring, self lab.ID, name string, inc incarnati
 	if peer != want {
 		return nil, fmt.Errorf("the process listening there is %s, not %s (check the ports)", peer, want)
 	}
-	var ours nonce
-	_, _ = rand.Read(ours[:])
-	body := helloBody(self, name, ours, inc)
-	key := keys.pair(self, want)
-	if err := writeFrame(conn, append(body, tag(key, helloLabel, self, want, theirs, body)...)); err != nil {
+	h := hello{id: g.self, name: g.name, inc: g.inc, yourInc: peerInc, settings: g.settings}
+	_, _ = rand.Read(h.nonce[:])
+	h.earlier = g.heardFrom != nil && g.heardFrom(want, peerInc)
+	body := h.body()
+	key := g.keys.pair(g.self, want)
+	if err := writeFrame(conn, append(body, tag(key, helloLabel, g.self, want, theirs, body)...)); err != nil {
 		return nil, err
 	}
-	l := newLink(conn, r, self, want, "", peerInc,
-		sealer{key: key, from: self, to: want, nonce: theirs},
-		opener{key: key, from: want, to: self, nonce: ours})
-	// The acceptor's first frame says it took the greeting. One that hangs
-	// up instead refuses this process: it has another cluster key, most
+	l := newLink(conn, r, g.self, want, "", peerInc,
+		sealer{key: key, from: g.self, to: want, nonce: theirs},
+		opener{key: key, from: want, to: g.self, nonce: h.nonce})
+	// The acceptor's first frame says it took the greeting, or refuses
+	// settings other than its own, which it gives. One that hangs up
+	// instead refuses this process: it has another cluster key, most
 	// likely, and will refuse it again.
-	if kind, _, _, _, err := l.receive(); err != nil || kind != frameAck {
-		if err == nil {
-			err = errors.New("it did not acknowledge the greeting")
-		}
-		return nil, fmt.Errorf("%w (%v)", ErrRefused, err)
+	frame, err = l.readFrame()
+	if err == nil {
+		body, err = l.open.open(frame)
 	}
-	return l, nil
+	switch {
+	case err != nil:
+	case len(body) == 9 && body[0] == frameAck:
+		return l, nil
+	case len(body) >= 1 && body[0] == frameSettings:
+		settings, rest, derr := decodeSettings(body[1:])
+		if derr == nil && len(rest) == 0 {
+			if serr := mismatch(want, g.settings, settings); serr != nil {
+				return nil, serr
+			}
+		}
+		err = errors.New("it refused this process's settings, which are the same as its own (a process running other code?)")
+	default:
+		err = errors.New("it did not acknowledge the greeting")
+	}
+	return nil, fmt.Errorf("%w (%v)", ErrRefused, err)
 }
+
+// frameSettings is the acceptor's first frame when it refuses the
+// dialler's settings: its own, for the dialler to say what differs.
+const frameSettings byte = 's'
 
 // ErrRefused is the error of a connection whose greeting the peer refused.
 var ErrRefused = errors.New("it refuses this process: most likely the two were started with different --key files (every process needs the same one)")
 
 // welcome is the accepting side of the handshake: it sends its identity and
 // a fresh nonce, then checks the dialler's answer. valid says whether the
-// claimed identity may connect at all; the tag proves the claim.
+// claimed identity may connect at all; the tag proves the claim. A replica
+// whose settings differ is refused, and told this endpoint's settings.
 // It returns, even when the greeting is refused, whom the dialler claimed
 // to be ("P2", "client alice"), "" when it did not get that far.
-func welcome(conn net.Conn, keys *Keyring, self lab.ID, inc incarnation, valid func(id lab.ID, name string) error) (*link, string, error) {
+func (g *greeter) welcome(conn net.Conn, valid func(id lab.ID, name string) error) (*link, string, error) {
 	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	defer func() { _ = conn.SetDeadline(time.Time{}) }()
 	var ours nonce
 	_, _ = rand.Read(ours[:])
-	if err := writeFrame(conn, welcomeBody(self, ours, inc)); err != nil {
+	if err := writeFrame(conn, welcomeBody(g.self, ours, g.inc)); err != nil {
 		return nil, "", err
 	}
 	r := bufio.NewReaderSize(conn, readBuffer)
@@ -427,21 +466,32 @@ func welcome(conn net.Conn, keys *Keyring, self lab.ID, inc incarnation, valid f
 		return nil, "", fmt.Errorf("%w: greeting too short", ErrAuth)
 	}
 	body, got := frame[:len(frame)-tagSize], frame[len(frame)-tagSize:]
-	peer, name, theirs, peerInc, err := parseHello(body)
+	h, err := parseHello(body)
 	if err != nil {
 		return nil, "", err
 	}
-	claimed := who(peer, name)
-	if err := valid(peer, name); err != nil {
+	claimed := who(h.id, h.name)
+	if err := valid(h.id, h.name); err != nil {
 		return nil, claimed, err
 	}
-	key := keys.pair(peer, self)
-	if !hmac.Equal(got, tag(key, helloLabel, peer, self, ours, body)) {
+	key := g.keys.pair(h.id, g.self)
+	if !hmac.Equal(got, tag(key, helloLabel, h.id, g.self, ours, body)) {
 		return nil, claimed, fmt.Errorf("%w: greeting claiming to be %s does not verify (is it using the same cluster key?)", ErrAuth, claimed)
 	}
-	l := newLink(conn, r, self, peer, name, peerInc,
-		sealer{key: key, from: self, to: peer, nonce: theirs},
-		opener{key: key, from: peer, to: self, nonce: ours})
+	if h.yourInc != g.inc {
+		// The welcome is not tagged: it was altered on the way.
+		return nil, claimed, fmt.Errorf("the greeting of %s answers a welcome this process did not send", claimed)
+	}
+	l := newLink(conn, r, g.self, h.id, h.name, h.inc,
+		sealer{key: key, from: g.self, to: h.id, nonce: h.nonce},
+		opener{key: key, from: h.id, to: g.self, nonce: ours})
+	l.earlier = h.earlier && h.id != lab.Client
+	if h.id != lab.Client {
+		if err := mismatch(h.id, g.settings, h.settings); err != nil {
+			_, _ = conn.Write(l.seal.frame([]byte{frameSettings}, encodeSettings(g.settings)))
+			return nil, claimed, err
+		}
+	}
 	// The first frame says the greeting was accepted (see greet).
 	if err := l.sendAck(0); err != nil {
 		return nil, claimed, err
@@ -458,7 +508,7 @@ func welcomeBody(self lab.ID, n nonce, inc incarnation) []byte {
 
 func parseWelcome(b []byte) (id lab.ID, n nonce, inc incarnation, err error) {
 	if len(b) != len(welcomeMagic)+4+nonceSize+len(inc) || string(b[:len(welcomeMagic)]) != welcomeMagic {
-		return 0, n, inc, errors.New("the process listening there does not speak this lab's protocol")
+		return 0, n, inc, errors.New("the process listening there does not speak this lab's protocol (or another version of it)")
 	}
 	b = b[len(welcomeMagic):]
 	id = lab.ID(int32(binary.BigEndian.Uint32(b)))
@@ -467,27 +517,65 @@ func parseWelcome(b []byte) (id lab.ID, n nonce, inc incarnation, err error) {
 	return id, n, inc, nil
 }
 
-func helloBody(self lab.ID, name string, n nonce, inc incarnation) []byte {
-	b := binary.BigEndian.AppendUint32(nil, uint32(int32(self)))
-	b = append(b, byte(len(name)))
-	b = append(b, name...)
-	b = append(b, n[:]...)
-	return append(b, inc[:]...)
+// hello is the dialler's half of the handshake.
+type hello struct {
+	id    lab.ID
+	name  string // a client's
+	nonce nonce
+	inc   incarnation
+	// yourInc is the acceptor's incarnation, from its welcome: what
+	// earlier speaks of, under the tag.
+	yourInc incarnation
+	// earlier: the dialler has delivered messages from a run of the
+	// acceptor other than yourInc.
+	earlier  bool
+	settings []setting
 }
 
-func parseHello(b []byte) (id lab.ID, name string, n nonce, inc incarnation, err error) {
+// helloEarlier is hello.earlier's bit in the flags byte.
+const helloEarlier byte = 1
+
+func (h hello) body() []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(int32(h.id)))
+	b = append(b, byte(len(h.name)))
+	b = append(b, h.name...)
+	b = append(b, h.nonce[:]...)
+	b = append(b, h.inc[:]...)
+	b = append(b, h.yourInc[:]...)
+	var flags byte
+	if h.earlier {
+		flags |= helloEarlier
+	}
+	b = append(b, flags)
+	return append(b, encodeSettings(h.settings)...)
+}
+
+func parseHello(b []byte) (hello, error) {
+	var h hello
 	if len(b) < 5 {
-		return 0, "", n, inc, errors.New("greeting too short")
+		return h, errors.New("greeting too short")
 	}
-	id = lab.ID(int32(binary.BigEndian.Uint32(b)))
+	h.id = lab.ID(int32(binary.BigEndian.Uint32(b)))
 	k := int(b[4])
-	if k > maxName || len(b) != 5+k+nonceSize+len(inc) {
-		return 0, "", n, inc, errors.New("malformed greeting")
+	if k > maxName || len(b) < 5+k+nonceSize+2*len(h.inc)+1 {
+		return h, errors.New("malformed greeting")
 	}
-	name = string(b[5 : 5+k])
-	copy(n[:], b[5+k:])
-	copy(inc[:], b[5+k+nonceSize:])
-	return id, name, n, inc, nil
+	h.name = string(b[5 : 5+k])
+	b = b[5+k:]
+	b = b[copy(h.nonce[:], b):]
+	b = b[copy(h.inc[:], b):]
+	b = b[copy(h.yourInc[:], b):]
+	flags := b[0]
+	if flags&^helloEarlier != 0 {
+		return h, errors.New("malformed greeting")
+	}
+	h.earlier = flags&helloEarlier != 0
+	settings, rest, err := decodeSettings(b[1:])
+	if err != nil || len(rest) != 0 {
+		return h, errors.New("malformed greeting")
+	}
+	h.settings = settings
+	return h, nil
 }
 
 // who names a peer in messages: "P2", or "client alice" for a client.

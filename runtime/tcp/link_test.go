@@ -3,6 +3,7 @@ package tcp
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"io"
 	"net"
@@ -15,19 +16,20 @@ import (
 	"pbftlab/lab"
 )
 
-// handshake runs both sides of a greeting over an in-memory connection.
-func handshake(t *testing.T, dialKeys, acceptKeys *Keyring, self lab.ID, name string, want, acceptor lab.ID) (dialled, accepted *link, dialErr, acceptErr error) {
+// handshake runs both sides of a greeting over an in-memory connection:
+// dialler, meaning to reach want, and acceptor.
+func handshake(t *testing.T, dialler, acceptor *greeter, want lab.ID) (dialled, accepted *link, dialErr, acceptErr error) {
 	t.Helper()
 	a, b := net.Pipe()
 	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		accepted, _, acceptErr = welcome(b, acceptKeys, acceptor, newIncarnation(), func(id lab.ID, name string) error {
+		accepted, _, acceptErr = acceptor.welcome(b, func(id lab.ID, name string) error {
 			if id == lab.Client && name == "" {
 				return errors.New("no name")
 			}
-			if id == acceptor {
+			if id == acceptor.self {
 				return errors.New("same ID")
 			}
 			return nil
@@ -36,7 +38,7 @@ func handshake(t *testing.T, dialKeys, acceptKeys *Keyring, self lab.ID, name st
 			_ = b.Close()
 		}
 	}()
-	dialled, dialErr = greet(a, dialKeys, self, name, newIncarnation(), want)
+	dialled, dialErr = dialler.greet(a, want)
 	if dialErr != nil {
 		_ = a.Close()
 	}
@@ -44,29 +46,44 @@ func handshake(t *testing.T, dialKeys, acceptKeys *Keyring, self lab.ID, name st
 	return dialled, accepted, dialErr, acceptErr
 }
 
+// replicaGreeter is the greeter of replica self in a cluster of four with
+// the lab's settings, which has heard from no other run of anyone.
+func replicaGreeter(keys *Keyring, self lab.ID) *greeter {
+	return &greeter{keys: keys, self: self, inc: newIncarnation(), settings: labSettings.describe()}
+}
+
+var labSettings = ReplicaSettings(4, lab.Config{}, map[string]int{"alice": 100})
+
 func TestHandshake(t *testing.T) {
 	keys := keyring(t, "cluster")
+	other := labSettings
+	other.CheckpointInterval = 10
 	for _, tc := range []struct {
 		name       string
-		dialKeys   *Keyring
-		self       lab.ID
-		client     string
+		dialler    *greeter
 		want       lab.ID // whom the dialler means to reach
 		acceptor   lab.ID // who answers
 		dialOK     bool
 		refused    bool // the dialler learns that the acceptor refused it
 		acceptOK   bool
 		acceptAuth bool // the acceptor's refusal is an authentication failure
+		settings   bool // both sides refuse the other's settings
 	}{
-		{name: "replica to replica", dialKeys: keys, self: 1, want: 2, acceptor: 2, dialOK: true, acceptOK: true},
-		{name: "client to replica", dialKeys: keys, self: lab.Client, client: "alice", want: 0, acceptor: 0, dialOK: true, acceptOK: true},
-		{name: "another cluster key", dialKeys: keyring(t, "intruder"), self: 1, want: 2, acceptor: 2, refused: true, acceptAuth: true},
-		{name: "the wrong process at the port", dialKeys: keys, self: 1, want: 3, acceptor: 2},
-		{name: "a client with no name", dialKeys: keys, self: lab.Client, want: 0, acceptor: 0, refused: true},
-		{name: "a replica claiming the acceptor's own ID", dialKeys: keys, self: 2, want: 2, acceptor: 2, refused: true},
+		{name: "replica to replica", dialler: replicaGreeter(keys, 1), want: 2, acceptor: 2, dialOK: true, acceptOK: true},
+		{name: "client to replica", dialler: &greeter{keys: keys, self: lab.Client, name: "alice"}, want: 0, acceptor: 0, dialOK: true, acceptOK: true},
+		{name: "another cluster key", dialler: replicaGreeter(keyring(t, "intruder"), 1), want: 2, acceptor: 2, refused: true, acceptAuth: true},
+		{name: "the wrong process at the port", dialler: replicaGreeter(keys, 1), want: 3, acceptor: 2},
+		{name: "a client with no name", dialler: &greeter{keys: keys, self: lab.Client}, want: 0, acceptor: 0, refused: true},
+		{name: "a replica claiming the acceptor's own ID", dialler: replicaGreeter(keys, 2), want: 2, acceptor: 2, refused: true},
+		{name: "a replica with other settings", dialler: &greeter{keys: keys, self: 1, settings: other.describe()}, want: 2, acceptor: 2, settings: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, a, dErr, aErr := handshake(t, tc.dialKeys, keys, tc.self, tc.client, tc.want, tc.acceptor)
+			d, a, dErr, aErr := handshake(t, tc.dialler, replicaGreeter(keys, tc.acceptor), tc.want)
+			if tc.settings {
+				assert.EqualError(t, dErr, "P2 runs with checkpoint interval 100, this replica with 10: start every process with the same --checkpoint-interval (the two do not connect until then)")
+				assert.EqualError(t, aErr, "P1 runs with checkpoint interval 10, this replica with 100: start every process with the same --checkpoint-interval (the two do not connect until then)")
+				return
+			}
 			if tc.dialOK {
 				require.NoError(t, dErr)
 			} else {
@@ -79,8 +96,9 @@ func TestHandshake(t *testing.T) {
 				return
 			}
 			require.NoError(t, aErr)
-			assert.Equal(t, tc.self, a.peer)
-			assert.Equal(t, tc.client, a.name)
+			assert.Equal(t, tc.dialler.self, a.peer)
+			assert.Equal(t, tc.dialler.name, a.name)
+			assert.Equal(t, tc.dialler.inc, a.inc)
 
 			// Both directions carry authenticated frames.
 			go func() { _ = d.sendMessage(1, 0, []byte("request")) }()
@@ -99,6 +117,65 @@ func TestHandshake(t *testing.T) {
 	}
 }
 
+// The dialler says, under the greeting's tag, whether it has heard from a
+// run of the acceptor other than the one that welcomed it; a client never
+// does.
+func TestHandshakeSaysWhetherAnEarlierRunWasHeard(t *testing.T) {
+	keys := keyring(t, "cluster")
+	for _, tc := range []struct {
+		name  string
+		heard func(acceptor *greeter) func(lab.ID, incarnation) bool
+		self  lab.ID
+		want  bool
+	}{
+		{name: "heard from another run", self: 1, want: true, heard: func(*greeter) func(lab.ID, incarnation) bool {
+			return func(peer lab.ID, inc incarnation) bool { return peer == 2 }
+		}},
+		{name: "heard from this run only", self: 1, heard: func(acc *greeter) func(lab.ID, incarnation) bool {
+			return func(peer lab.ID, inc incarnation) bool { return peer == 2 && inc != acc.inc }
+		}},
+		{name: "heard from another replica", self: 1, heard: func(*greeter) func(lab.ID, incarnation) bool {
+			return func(peer lab.ID, inc incarnation) bool { return peer == 3 }
+		}},
+		{name: "a client", self: lab.Client},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			acceptor := replicaGreeter(keys, 2)
+			dialler := replicaGreeter(keys, tc.self)
+			if tc.self == lab.Client {
+				dialler = &greeter{keys: keys, self: lab.Client, name: "alice"}
+			}
+			if tc.heard != nil {
+				dialler.heardFrom = tc.heard(acceptor)
+			}
+			_, a, dErr, aErr := handshake(t, dialler, acceptor, 2)
+			require.NoError(t, dErr)
+			require.NoError(t, aErr)
+			assert.Equal(t, tc.want, a.earlier)
+		})
+	}
+}
+
+func TestHelloRoundTrip(t *testing.T) {
+	h := hello{id: 3, inc: newIncarnation(), yourInc: newIncarnation(), earlier: true, settings: labSettings.describe()}
+	_, _ = rand.Read(h.nonce[:])
+	got, err := parseHello(h.body())
+	require.NoError(t, err)
+	assert.Equal(t, h, got)
+
+	c := hello{id: lab.Client, name: "alice"}
+	got, err = parseHello(c.body())
+	require.NoError(t, err)
+	assert.Equal(t, "alice", got.name)
+	assert.Empty(t, got.settings)
+
+	body := h.body()
+	for _, bad := range [][]byte{body[:len(body)-1], append(body, 0), body[:5]} {
+		_, err := parseHello(bad)
+		assert.Error(t, err, "%d bytes", len(bad))
+	}
+}
+
 func TestHandshakeRefusesAStranger(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
@@ -106,7 +183,7 @@ func TestHandshakeRefusesAStranger(t *testing.T) {
 		_ = writeFrame(b, []byte("HTTP/1.1 200 OK"))
 		_ = b.Close()
 	}()
-	_, err := greet(a, keyring(t, "k"), 1, "", newIncarnation(), 2)
+	_, err := replicaGreeter(keyring(t, "k"), 1).greet(a, 2)
 	assert.ErrorContains(t, err, "does not speak this lab's protocol")
 }
 

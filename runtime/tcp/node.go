@@ -33,6 +33,11 @@ type Observer interface {
 	Logged(line string)
 	// Checkpointed: a checkpoint the replica reported through its Env.
 	Checkpointed(s lab.Snapshot, stable bool)
+	// Acted: the node is about to hand the replica command c of its own
+	// accord, for the reason why, a sentence to show as it is; the step's
+	// Stepped follows. Such a step is neither the replica's own doing nor
+	// a command typed at a console.
+	Acted(c lab.Command, why string)
 	// Noted: what the runtime has to say: connections, crashes, frames
 	// dropped, a replica that panicked.
 	Noted(line string)
@@ -126,6 +131,9 @@ type Node struct {
 	// rejoin is the state transfer a process makes when it starts, while
 	// it lasts (see Rejoin).
 	rejoin *rejoin
+	// rejoinedView is the view the replica was in when its rejoin ended,
+	// the one it learned from the others; -1 until then.
+	rejoinedView int
 }
 
 // rejoin holds back the requests a restarted process receives until it
@@ -194,9 +202,10 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		}
 	}
 	n := &Node{
-		cfg:  cfg,
-		done: make(chan struct{}),
-		bank: lab.NewBank(cfg.Balances, cfg.Executed),
+		cfg:          cfg,
+		done:         make(chan struct{}),
+		bank:         lab.NewBank(cfg.Balances, cfg.Executed),
+		rejoinedView: -1,
 	}
 	for k := range n.receiving {
 		n.receiving[k].kind = lab.Kind(k)
@@ -212,8 +221,9 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		_ = ln.Close()
 		return nil, n.failure
 	}
+	settings := ReplicaSettings(cfg.Peers.N(), cfg.Replica, cfg.Balances)
 	n.tr = StartTransport(TransportConfig{
-		Self: cfg.ID, Peers: cfg.Peers, Keys: cfg.Keys, Listener: ln,
+		Self: cfg.ID, Peers: cfg.Peers, Keys: cfg.Keys, Listener: ln, Settings: &settings, EarlierRun: n.earlierRun,
 		Deliver: n.deliver, Note: n.note, Connected: n.connected, Inflight: cfg.Inflight,
 		MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff, QueueLimit: cfg.QueueLimit,
 	})
@@ -424,6 +434,8 @@ func (n *Node) replyAgain(req *lab.Request) {
 // others for their state and view, as after a crash. Started with a
 // cluster that is running, it catches up by itself (f+1 matching replies);
 // started with the others, it learns that there is nothing to catch up.
+// A process restarted as the primary of the view the cluster is in asks,
+// when the rejoin ends, for the next view (see leaveLostView).
 func (n *Node) Rejoin() error {
 	return n.call(func() error {
 		if n.failure != nil {
@@ -443,8 +455,8 @@ func (n *Node) Rejoin() error {
 	})
 }
 
-// endRejoin hands the replica the requests held back while it rejoined;
-// mu is held.
+// endRejoin hands the replica the requests held back while it rejoined,
+// once it has left a view it cannot lead (see leaveLostView); mu is held.
 func (n *Node) endRejoin() {
 	rj := n.rejoin
 	if rj == nil {
@@ -452,9 +464,67 @@ func (n *Node) endRejoin() {
 	}
 	n.rejoin = nil
 	rj.expired.Stop()
+	if !n.crashed && n.failure == nil {
+		n.guard("Status", func() { n.rejoinedView = n.replica.Status().View })
+		n.leaveLostView()
+	}
 	for _, h := range rj.held {
 		n.handle(h.from, h.m)
 	}
+}
+
+// earlierRun hears that another replica has delivered messages from an
+// earlier run of this process. The news may come after the rejoin ended:
+// from a replica whose connection came up late, after the rejoin had
+// waited rejoinWait for state replies.
+func (n *Node) earlierRun() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.closed && n.rejoin == nil {
+		n.leaveLostView()
+	}
+}
+
+// leaveLostView asks for the next view when this process restarted as the
+// primary of the view the cluster is in; mu is held. The process has lost
+// its log, and with it the sequence numbers its previous run assigned in
+// that view: ordering a request now, it would give one of them to another
+// request, and a backup that pre-prepared the first would refuse the
+// second while a primary that forgot the first decides the second, two
+// honest replicas deciding differently at one number. PBFT counts a
+// primary that lost its log as faulty, and a faulty primary is replaced
+// by a view change, whose new primary learns what was prepared from the
+// others. Only the view learned when the process rejoined is lost: one it
+// enters later, with its own NEW-VIEW, it leads knowing what was prepared.
+// A cluster starting for the first time reports the same state (view 0,
+// nothing executed); what tells the two apart is whether the others heard
+// from an earlier run of this process (Transport.EarlierRun).
+func (n *Node) leaveLostView() {
+	if n.crashed || n.failure != nil || n.rejoinedView < 0 || !n.tr.EarlierRun() {
+		return
+	}
+	var st lab.Status
+	n.guard("Status", func() { st = n.replica.Status() })
+	if n.failure != nil || st.Primary != n.cfg.ID || st.ViewChanging || st.View != n.rejoinedView {
+		return
+	}
+	others := "the others follow once a request waits too long at them (their view-change timers)"
+	if n.cfg.Replica.Manual {
+		others = "with --manual the others do not follow by themselves: type view change at them"
+	}
+	c := lab.Command{Op: lab.OpViewChange}
+	if n.cfg.Observer != nil {
+		n.cfg.Observer.Acted(c, fmt.Sprintf("this replica restarted as the primary of view %d and lost its log: asking for view %d rather than reuse sequence numbers its previous run may have assigned; %s", st.View, st.View+1, others))
+	}
+	var err error
+	n.guard("Do("+c.String()+")", func() { err = n.replica.Do(c) })
+	if n.failure != nil {
+		return
+	}
+	if err != nil {
+		n.note(fmt.Sprintf("%s could not ask for view %d (%v): type view change at every replica", n.cfg.ID, st.View+1, err))
+	}
+	n.stepped()
 }
 
 // receive is guard for Receive, the busiest call.

@@ -25,6 +25,11 @@ type fake struct {
 	got       []string
 	recovered int
 	ticks     int
+	// view is the view the replica is in, or asks for when changing.
+	view     int
+	changing bool
+	// viewChanges counts the view change commands.
+	viewChanges int
 }
 
 func newFake(cfg lab.Config, env lab.Env) lab.Replica { return &fake{cfg: cfg, env: env} }
@@ -47,6 +52,9 @@ func (f *fake) Do(c lab.Command) error {
 	switch {
 	case c.Op == lab.OpRecover:
 		f.recovered++
+	case c.Op == lab.OpViewChange:
+		f.viewChanges++
+		f.view, f.changing = f.view+1, true
 	case c.Op == lab.OpPropose && c.Arg == "panic":
 		var votes []int
 		_ = votes[len(f.got)] // out of range: the kind of bug student code has
@@ -59,7 +67,9 @@ func (f *fake) Do(c lab.Command) error {
 	return nil
 }
 
-func (f *fake) Status() lab.Status { return lab.Status{ID: f.cfg.ID, Primary: 0} }
+func (f *fake) Status() lab.Status {
+	return lab.Status{ID: f.cfg.ID, View: f.view, Primary: lab.Primary(f.view, f.cfg.N), ViewChanging: f.changing}
+}
 
 // look reads replica id's fake on its own goroutine.
 func look(t *testing.T, c *Cluster, id lab.ID) fake {
@@ -193,11 +203,12 @@ func TestPortInUse(t *testing.T) {
 
 type noteObserver func(string)
 
-func (noteObserver) Delivered(lab.ID, lab.Message)   {}
-func (noteObserver) Stepped(lab.Status)              {}
-func (noteObserver) Logged(string)                   {}
-func (noteObserver) Checkpointed(lab.Snapshot, bool) {}
-func (f noteObserver) Noted(line string)             { f(line) }
+func (noteObserver) Delivered(lab.ID, lab.Message)     {}
+func (noteObserver) Stepped(lab.Status)                {}
+func (noteObserver) Logged(string)                     {}
+func (noteObserver) Checkpointed(lab.Snapshot, bool)   {}
+func (f noteObserver) Noted(line string)               { f(line) }
+func (f noteObserver) Acted(_ lab.Command, why string) { f(why) }
 
 func sorted(s []string) []string {
 	out := append([]string(nil), s...)
@@ -336,4 +347,71 @@ func TestRejoinHoldsRequestsUntilTheStateArrives(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, requests, "and then requests go through at once")
+}
+
+// A node that rejoined as the primary of its view asks for the next one
+// once it knows that another replica heard from an earlier run of its
+// process, whether it learns so before its rejoin ends or after (from a
+// replica whose connection came up late); a backup does not, nor does a
+// primary of a view entered since the rejoin, nor one whose process ran
+// for the first time.
+func TestRejoinedPrimaryLeavesTheViewIfItRanBefore(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		id     lab.ID
+		before bool // told of an earlier run before the rejoin ends
+		after  bool // told after it
+		enter  int  // a view the replica enters after the rejoin, 0 for none
+		want   int  // view changes asked for
+	}{
+		{name: "a first run", id: 0},
+		{name: "told before the rejoin ends", id: 0, before: true, want: 1},
+		{name: "told after the rejoin ends", id: 0, after: true, want: 1},
+		{name: "told both", id: 0, before: true, after: true, want: 1},
+		{name: "a backup", id: 1, before: true, after: true},
+		{name: "told in a view entered since", id: 0, enter: 4, after: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var notes []string
+			c := fakeCluster(t, ClusterConfig{NoClient: true, Observer: func(lab.ID) Observer {
+				return noteObserver(func(line string) {
+					mu.Lock()
+					defer mu.Unlock()
+					notes = append(notes, line)
+				})
+			}})
+			n := c.Nodes[tc.id]
+			// As the transport tells the node, once.
+			tell := func() {
+				if !n.tr.earlier.Swap(true) {
+					n.tr.cfg.EarlierRun()
+				}
+			}
+			require.NoError(t, n.Rejoin())
+			if tc.before {
+				tell()
+			}
+			for _, from := range []lab.ID{2, 3} {
+				n.cfg.Inflight.add(1)
+				require.NoError(t, n.call(func() error { n.handle(from, &lab.StateReply{Replica: from}); return nil }))
+			}
+			require.NoError(t, n.call(func() error {
+				require.Nil(t, n.rejoin, "f+1 state replies end the rejoin")
+				if tc.enter > 0 {
+					f := n.replica.(*fake)
+					f.view, f.changing = tc.enter, false
+				}
+				return nil
+			}))
+			if tc.after {
+				tell()
+			}
+			assert.Equal(t, tc.want, look(t, c, tc.id).viewChanges)
+			mu.Lock()
+			defer mu.Unlock()
+			said := strings.Contains(strings.Join(notes, "\n"), "this replica restarted as the primary of view 0 and lost its log: asking for view 1")
+			assert.Equal(t, tc.want > 0, said, "notes: %q", notes)
+		})
+	}
 }

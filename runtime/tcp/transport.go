@@ -32,6 +32,14 @@ type TransportConfig struct {
 	Keys  *Keyring // nil means DefaultKeyring
 	// Listener is where the endpoint accepts connections; a client has none.
 	Listener net.Listener
+	// Settings are a replica's, which every replica it connects to must
+	// share (see Settings); a link to a replica with other settings is
+	// refused, and noted once. A client leaves it nil.
+	Settings *Settings
+	// EarlierRun, when set, is called once EarlierRun becomes true, from
+	// the goroutine of the link that brought the news, before anything that
+	// link carries is delivered.
+	EarlierRun func()
 	// Deliver receives every authenticated payload, from the goroutine that
 	// reads its connection. client is the client's name when from is
 	// lab.Client. payload is good only until Deliver returns: the reader
@@ -82,7 +90,11 @@ type Transport struct {
 	wg     sync.WaitGroup
 
 	dialers map[lab.ID]*dialer // fixed at start
-	inc     incarnation
+	hello   greeter
+	// earlier is set once a replica has said, connecting, that it
+	// delivered messages from an earlier run of this endpoint (see
+	// EarlierRun).
+	earlier atomic.Bool
 
 	mu       sync.Mutex
 	accepted map[*link]bool        // links others dialled
@@ -92,6 +104,9 @@ type Transport struct {
 	// last connected: the first is reported, the others only counted.
 	refused   map[string]int
 	delivered map[origin]uint64 // the last message number delivered from each sender
+	// settingsTold is the note last given of each replica refused for its
+	// settings, until a link with it comes up (see tellSettings).
+	settingsTold map[lab.ID]string
 
 	sent     counts
 	rejected atomic.Uint64
@@ -129,14 +144,21 @@ func StartTransport(cfg TransportConfig) *Transport {
 		cfg.MaxBackoff = max(DefaultMaxBackoff, cfg.MinBackoff)
 	}
 	t := &Transport{
-		cfg:       cfg,
-		dialers:   map[lab.ID]*dialer{},
-		inc:       newIncarnation(),
-		accepted:  map[*link]bool{},
-		clients:   map[string]*clientBox{},
-		refused:   map[string]int{},
-		delivered: map[origin]uint64{},
-		changed:   make(chan struct{}),
+		cfg:          cfg,
+		dialers:      map[lab.ID]*dialer{},
+		accepted:     map[*link]bool{},
+		clients:      map[string]*clientBox{},
+		refused:      map[string]int{},
+		delivered:    map[origin]uint64{},
+		settingsTold: map[lab.ID]string{},
+		changed:      make(chan struct{}),
+	}
+	t.hello = greeter{keys: cfg.Keys, self: cfg.Self, name: cfg.Name, inc: newIncarnation()}
+	if cfg.Self != lab.Client {
+		t.hello.heardFrom = t.heardFrom
+		if cfg.Settings != nil {
+			t.hello.settings = cfg.Settings.describe()
+		}
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.ackClock = time.AfterFunc(time.Hour, t.tickAcks)
@@ -221,6 +243,46 @@ func (t *Transport) SendClient(name string, payload []byte) error {
 	t.mu.Unlock()
 	t.flush(l, box.q)
 	return nil
+}
+
+// EarlierRun reports whether another replica, connecting to this one, has
+// said that it delivered messages from an earlier run of this endpoint: a
+// process killed and started again, into a cluster that heard from it
+// before. A replica cannot tell that from the others' state (a primary
+// restarted before anything executed finds what a cluster starting for
+// the first time finds), but the others' transports remember every run of
+// every sender. A replica's messages go on the links it dials, each after
+// its handshake, so once a message from a replica has been delivered,
+// what that replica had to say of earlier runs is known here.
+func (t *Transport) EarlierRun() bool { return t.earlier.Load() }
+
+// heardFrom says whether a message from a run of replica peer other than
+// inc has been delivered here.
+func (t *Transport) heardFrom(peer lab.ID, inc incarnation) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for o := range t.delivered {
+		if o.peer == peer && o.name == "" && o.inc != inc {
+			return true
+		}
+	}
+	return false
+}
+
+// tellSettings notes a link to peer refused because the two replicas'
+// settings differ. Each refuses the other again at every attempt to
+// connect, and the one line saying what to change must not be buried
+// under its repetitions: a line is given once, until a link with peer
+// comes up, or the difference changes.
+func (t *Transport) tellSettings(peer lab.ID, err error) {
+	line := err.Error()
+	t.mu.Lock()
+	told := t.settingsTold[peer] == line
+	t.settingsTold[peer] = line
+	t.mu.Unlock()
+	if !told {
+		t.cfg.Note(line)
+	}
 }
 
 // Sent counts the messages queued so far, by receiver: "P1", ..., "client".
@@ -351,7 +413,7 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 	defer t.wg.Done()
 	// Closing the transport must not wait for a handshake to time out.
 	stop := context.AfterFunc(t.ctx, func() { _ = conn.Close() })
-	l, claimed, err := welcome(conn, t.cfg.Keys, t.cfg.Self, t.inc, t.validPeer)
+	l, claimed, err := t.hello.welcome(conn, t.validPeer)
 	stop()
 	if err != nil {
 		_ = conn.Close()
@@ -359,6 +421,10 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 			t.refuse(conn.RemoteAddr(), claimed, err)
 		}
 		return
+	}
+	if l.earlier && !t.earlier.Swap(true) && t.cfg.EarlierRun != nil {
+		// Before anything the link carries is delivered (see EarlierRun).
+		t.cfg.EarlierRun()
 	}
 	var q *queue
 	t.mu.Lock()
@@ -368,6 +434,9 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		return
 	}
 	delete(t.refused, claimed)
+	if l.peer != lab.Client {
+		delete(t.settingsTold, l.peer)
+	}
 	t.accepted[l] = true
 	if l.peer == lab.Client {
 		box := t.clients[l.name]
@@ -421,6 +490,11 @@ func (t *Transport) refuse(addr net.Addr, claimed string, err error) {
 	t.refused[key]++
 	first := t.refused[key] == 1
 	t.mu.Unlock()
+	var se *settingsError
+	if errors.As(err, &se) {
+		t.tellSettings(se.peer, err)
+		return
+	}
 	if !first {
 		return
 	}
@@ -860,13 +934,20 @@ func (d *dialer) run() {
 		if err != nil {
 			d.set(false, err)
 			kind := "unreachable"
-			if errors.Is(err, ErrRefused) {
+			var se *settingsError
+			switch {
+			case errors.As(err, &se):
+				kind = "settings"
+			case errors.Is(err, ErrRefused):
 				kind = "refused"
 			}
 			if told != kind && t.ctx.Err() == nil {
-				if kind == "refused" {
+				switch kind {
+				case "settings":
+					t.tellSettings(d.peer, err)
+				case "refused":
 					t.cfg.Note(fmt.Sprintf("%s at %s: %v; retrying less and less often", d.peer, d.addr, err))
-				} else {
+				default:
 					t.cfg.Note(fmt.Sprintf("cannot reach %s at %s yet (%v); retrying in the background", d.peer, d.addr, err))
 				}
 				told = kind
@@ -880,6 +961,9 @@ func (d *dialer) run() {
 			continue
 		}
 		wait, told = t.cfg.MinBackoff, ""
+		t.mu.Lock()
+		delete(t.settingsTold, d.peer)
+		t.mu.Unlock()
 		d.set(true, nil)
 		t.cfg.Connected(fmt.Sprintf("connected to %s at %s", d.peer, d.addr))
 		err = d.serve(l)
@@ -900,7 +984,7 @@ func (d *dialer) connect() (*link, error) {
 		return nil, err
 	}
 	stop := context.AfterFunc(d.t.ctx, func() { _ = conn.Close() })
-	l, err := greet(conn, d.t.cfg.Keys, d.t.cfg.Self, d.t.cfg.Name, d.t.inc, d.peer)
+	l, err := d.t.hello.greet(conn, d.peer)
 	stop()
 	if err != nil {
 		_ = conn.Close()

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,12 +30,38 @@ type endpoint struct {
 	got   chan received
 	mu    sync.Mutex
 	notes []string
+	noted chan struct{} // a token after each note
 }
 
 func (e *endpoint) note(line string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.notes = append(e.notes, line)
+	select {
+	case e.noted <- struct{}{}:
+	default:
+	}
+}
+
+// count says how many notes contain part.
+func (e *endpoint) count(part string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return strings.Count(strings.Join(e.notes, "\n"), part)
+}
+
+// awaitNote waits for a note that contains part.
+func (e *endpoint) awaitNote(t *testing.T, part string) {
+	t.Helper()
+	for e.count(part) == 0 {
+		select {
+		case <-e.noted:
+		case <-time.After(deadline):
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			t.Fatalf("no note %q within %v; notes:\n%s", part, deadline, strings.Join(e.notes, "\n"))
+		}
+	}
 }
 
 func (e *endpoint) expect(t *testing.T, from lab.ID, payload string) {
@@ -65,18 +92,28 @@ func (e *endpoint) expectAfter(t *testing.T, from lab.ID, payload string, earlie
 	}
 }
 
-// start starts replica self of peers, listening on ln (nil for none).
-func start(t *testing.T, self lab.ID, peers Peers, keys *Keyring, ln net.Listener) *endpoint {
+// start starts replica self of peers, listening on ln (nil for none), its
+// configuration changed by each of with.
+func start(t *testing.T, self lab.ID, peers Peers, keys *Keyring, ln net.Listener, with ...func(*TransportConfig)) *endpoint {
 	t.Helper()
-	e := &endpoint{got: make(chan received, 100)}
-	e.tr = StartTransport(TransportConfig{
+	e := &endpoint{got: make(chan received, 100), noted: make(chan struct{}, 1)}
+	cfg := TransportConfig{
 		Self: self, Peers: peers, Keys: keys, Listener: ln,
 		Deliver:    func(from lab.ID, _ string, p []byte) { e.got <- received{from, string(p)} },
 		Note:       e.note,
 		MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond,
-	})
+	}
+	for _, f := range with {
+		f(&cfg)
+	}
+	e.tr = StartTransport(cfg)
 	t.Cleanup(e.tr.Close)
 	return e
+}
+
+// withSettings gives a transport the settings s.
+func withSettings(s Settings) func(*TransportConfig) {
+	return func(cfg *TransportConfig) { cfg.Settings = &s }
 }
 
 // freeAddrs reserves n loopback addresses and frees them again, for
@@ -202,14 +239,9 @@ func TestWrongKeyIsReportedOnce(t *testing.T) {
 		case <-time.After(time.Millisecond):
 		}
 	}
-	count := func(e *endpoint, part string) int {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		return strings.Count(strings.Join(e.notes, "\n"), part)
-	}
-	assert.Equal(t, 1, count(p1, "refused P0"), "the acceptor says it once")
-	assert.Equal(t, 1, count(intruder, "different --key files"), "the dialler says it once")
-	assert.Zero(t, count(intruder, "lost the connection"), "a refusal is not a lost connection")
+	assert.Equal(t, 1, p1.count("refused P0"), "the acceptor says it once")
+	assert.Equal(t, 1, intruder.count("different --key files"), "the dialler says it once")
+	assert.Zero(t, intruder.count("lost the connection"), "a refusal is not a lost connection")
 }
 
 func TestClientGetsRepliesOnItsOwnConnection(t *testing.T) {
@@ -538,4 +570,135 @@ func TestWrongKeyIsToldAfterUnreachable(t *testing.T) {
 	}
 	assert.Equal(t, 1, count(intruder, "cannot reach P1"))
 	assert.Equal(t, 1, count(intruder, "different --key files"), "the refusal is told though the peer was unreachable before")
+}
+
+// Two replicas started with different settings refuse each other, and
+// each says once, however often the two try again, which setting differs
+// and both values; with the same settings they connect.
+func TestSettingsMustAgree(t *testing.T) {
+	k10 := labSettings
+	k10.CheckpointInterval = 10
+	for _, tc := range []struct {
+		name  string
+		p1    Settings
+		note0 string // what P0 says; "" when the two connect
+		note1 string // what P1 says
+	}{
+		{name: "the same settings", p1: labSettings},
+		{
+			name:  "another checkpoint interval",
+			p1:    k10,
+			note0: "P1 runs with checkpoint interval 10, this replica with 100: start every process with the same --checkpoint-interval",
+			note1: "P0 runs with checkpoint interval 100, this replica with 10: start every process with the same --checkpoint-interval",
+		},
+		{
+			name:  "no starting balances",
+			p1:    ReplicaSettings(4, lab.Config{}, nil),
+			note0: "P1 runs with starting balances none, this replica with alice=100: start every process with the same --balances",
+			note1: "P0 runs with starting balances alice=100, this replica with none: start every process with the same --balances",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addrs := freeAddrs(t, 4)
+			peers := Peers{Replicas: addrs}
+			keys := keyring(t, "cluster")
+			p0 := start(t, 0, peers, keys, listen(t, addrs[0]), withSettings(labSettings))
+			p1 := start(t, 1, peers, keys, listen(t, addrs[1]), withSettings(tc.p1))
+			p0.tr.Send(1, []byte("to P1"))
+			p1.tr.Send(0, []byte("to P0"))
+			if tc.note0 == "" {
+				p1.expect(t, 0, "to P1")
+				p0.expect(t, 1, "to P0")
+				assert.Zero(t, p0.count("runs with"))
+				return
+			}
+			p0.awaitNote(t, tc.note0)
+			p1.awaitNote(t, tc.note1)
+			// Let each refuse the other a few more times: the refusals
+			// are counted, not printed, and nothing is delivered.
+			limit := time.Now().Add(deadline)
+			for refusals(p0, "P1") < 3 || refusals(p1, "P0") < 3 {
+				select {
+				case r := <-p0.got:
+					t.Fatalf("P0 delivered %+v from a replica with other settings", r)
+				case r := <-p1.got:
+					t.Fatalf("P1 delivered %+v from a replica with other settings", r)
+				case <-time.After(time.Millisecond):
+				}
+				require.True(t, time.Now().Before(limit), "fewer than 3 refusals on each side within %v", deadline)
+			}
+			assert.Equal(t, 1, p0.count("runs with"), "P0 says it once")
+			assert.Equal(t, 1, p1.count("runs with"), "P1 says it once")
+			assert.Zero(t, p0.count("lost the connection")+p1.count("lost the connection"), "a refusal is not a lost connection")
+			assert.Zero(t, p0.tr.Rejected(), "nor an authentication failure")
+			assert.Contains(t, linkTo(p1, 0).Err, tc.note1, "net says why the link is down")
+		})
+	}
+}
+
+// refusals counts the greetings e refused from a peer claiming to be
+// claimed since that peer last connected.
+func refusals(e *endpoint, claimed string) int {
+	e.tr.mu.Lock()
+	defer e.tr.mu.Unlock()
+	return e.tr.refused[claimed]
+}
+
+// linkTo describes e's outbound link to peer.
+func linkTo(e *endpoint, peer lab.ID) LinkInfo {
+	for _, l := range e.tr.Links() {
+		if l.Outbound && l.Peer == peer {
+			return l
+		}
+	}
+	return LinkInfo{}
+}
+
+// A replica restarted (a new transport on the same port) into a cluster
+// that delivered messages from its previous run learns so from the
+// others' greetings, before it receives anything from them; one that
+// joins for the first time, or whose previous run sent nothing, does not.
+func TestEarlierRun(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// first plays the first run of P0, with P1 up; nil for none.
+		first func(t *testing.T, p0, p1 *endpoint)
+		want  bool
+	}{
+		{name: "the first run"},
+		{name: "a restart after the first run sent", want: true, first: func(t *testing.T, p0, p1 *endpoint) {
+			p0.tr.Send(1, []byte("from the first run"))
+			p1.expect(t, 0, "from the first run")
+		}},
+		{name: "a restart after the first run only received", first: func(t *testing.T, p0, p1 *endpoint) {
+			p1.tr.Send(0, []byte("to the first run"))
+			p0.expect(t, 1, "to the first run")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addrs := freeAddrs(t, 4)
+			peers := Peers{Replicas: addrs}
+			keys := keyring(t, "cluster")
+			p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
+			if tc.first != nil {
+				first := start(t, 0, peers, keys, listen(t, addrs[0]))
+				tc.first(t, first, p1)
+				assert.False(t, first.tr.EarlierRun(), "the first run has no earlier one")
+				first.tr.Close()
+			}
+			var told atomic.Int32
+			p0 := start(t, 0, peers, keys, listen(t, addrs[0]), func(cfg *TransportConfig) {
+				cfg.EarlierRun = func() { told.Add(1) }
+			})
+			p1.tr.Send(0, []byte("to P0"))
+			p0.expectAfter(t, 1, "to P0", "to the first run")
+			assert.Equal(t, tc.want, p0.tr.EarlierRun())
+			if tc.want {
+				assert.Equal(t, int32(1), told.Load(), "told once")
+			} else {
+				assert.Zero(t, told.Load())
+			}
+			assert.False(t, p1.tr.EarlierRun(), "P1 did not restart")
+		})
+	}
 }
