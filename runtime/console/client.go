@@ -288,7 +288,14 @@ func (cc *ClientConsole) Command(line string) (text string, quit bool, err error
 	case "list":
 		return cc.list(), false, nil
 	case "net":
-		return NetReport(cc.c), false, nil
+		report := NetReport(cc.c)
+		if k := cc.queued(); k > 0 {
+			// Before the counts: the network may look settled while
+			// the client still has requests to send, one at a time.
+			links, counts, _ := strings.Cut(report, "\nmessages: ")
+			report = fmt.Sprintf("%s\nrequests queued: %d (sent one at a time, each when the one before has its outcome)\nmessages: %s", links, k, counts)
+		}
+		return report, false, nil
 	}
 	if words[0] != "send" && words[0] != "tx" && !strings.Contains(words[0], "=") {
 		return "", false, unknownCommand(line, clientCommands, "send OPERATION [times N] (or the operation alone), status, list, net, help, quit")
@@ -431,6 +438,13 @@ func (cc *ClientConsole) queueSends() int {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	return cc.sends
+}
+
+// queued is how many requests wait behind the one outstanding.
+func (cc *ClientConsole) queued() int {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return len(cc.queue)
 }
 
 // status is ClientStatus, and the requests queued behind the one

@@ -295,6 +295,7 @@ func TestClientSendsOneRequestAtATime(t *testing.T) {
 		{line: "send " + b, text: "ok: queued: request 2: " + b + " (sent when the request before it has its outcome)", sent: []string{a}},
 		{line: "send " + c + " times 2", text: "ok: queued: requests 3 to 4: " + c + " (each sent when the request before it has its outcome; one line when all are decided)", sent: []string{a}},
 		{line: "status", text: "  request 2 " + b + ": queued (sent when the request before it has its outcome)\n  request 3 " + c + ": queued", sent: []string{a}},
+		{line: "net", text: "\nrequests queued: 3 (sent one at a time, each when the one before has its outcome)\nmessages: ", sent: []string{a}},
 		{decide: 1, sent: []string{a, b}},
 		{decide: 2, sent: []string{a, b, c}},
 		{decide: 3, sent: []string{a, b, c, c}},

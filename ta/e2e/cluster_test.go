@@ -208,6 +208,10 @@ type counts map[string]map[string]uint64 // process → "sent P1" / "handled cli
 
 var countRE = regexp.MustCompile(`^messages: sent (.*); handled (.*); rejected (\d+)$`)
 
+// queuedRE reads the line a client's net report has while requests wait
+// in its queue.
+var queuedRE = regexp.MustCompile(`^requests queued: (\d+) `)
+
 // netCounts asks every process for its message counts.
 func (pc *procCluster) netCounts() counts {
 	for _, p := range pc.all() {
@@ -221,6 +225,13 @@ func (pc *procCluster) netCounts() counts {
 			pc.t.Fatalf("%s: cannot read %q", p.name, got[len(got)-1])
 		}
 		c := map[string]uint64{"rejected": parseUint(pc.t, m[3])}
+		// A client with requests still queued has more to send: the
+		// network is not settled, however balanced its counts.
+		if len(got) >= 2 {
+			if q := queuedRE.FindStringSubmatch(got[len(got)-2]); q != nil {
+				c["queued"] = parseUint(pc.t, q[1])
+			}
+		}
 		for verb, list := range map[string]string{"sent": m[1], "handled": m[2]} {
 			if list == "none" {
 				continue
@@ -239,7 +250,7 @@ func (pc *procCluster) netCounts() counts {
 // receiver, and none failed authentication.
 func (c counts) balanced() bool {
 	for from, m := range c {
-		if m["rejected"] > 0 {
+		if m["rejected"] > 0 || m["queued"] > 0 {
 			return false
 		}
 		for k, n := range m {
