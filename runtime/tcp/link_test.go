@@ -282,7 +282,7 @@ func TestInlineWriteNeverWaits(t *testing.T) {
 	require.NoError(t, w.(*net.TCPConn).SetWriteBuffer(64<<10))
 	l := newLink(w, bufio.NewReader(w), 0, 1, "", incarnation{}, sealer{key: []byte("k")}, opener{})
 	q := newQueue(0)
-	l.q, l.gen = q, q.rewind()
+	l.q, l.gen = q, q.again()
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 

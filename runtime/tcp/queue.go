@@ -22,6 +22,14 @@ type queue struct {
 	next  uint64 // number of the next message to write on this connection
 	gen   int    // counts rewinds: a writer of an older connection is ignored
 	wake  chan struct{}
+	// peer is the run (incarnation) of the peer the last connection
+	// reached, once there was one (met), and wrote the number of the last
+	// message written to it: a new run of the peer is a process with a
+	// fresh memory, which gets what waited for it, not what its previous
+	// run may have received (see rewind).
+	peer  incarnation
+	met   bool
+	wrote uint64
 }
 
 type item struct {
@@ -62,14 +70,30 @@ func (q *queue) signal() {
 	}
 }
 
-// rewind starts a new connection: everything not acknowledged is to be
-// written again. It returns the generation the connection's writer uses.
-func (q *queue) rewind() int {
+// rewind starts a new connection, to the run peer of the peer: everything
+// not acknowledged is to be written again. When peer is another run than
+// the last connection reached, the messages written to that run are
+// dropped first (dropped counts them): the old process may have handled
+// them before it died, and the new one, which starts afresh and catches up
+// by state transfer, could only mistake them for its own (a STATE-REPLY
+// that answers its predecessor's request, with the same nonce). Messages
+// never written, queued while the peer was down, still go. It returns the
+// generation the connection's writer uses.
+func (q *queue) rewind(peer incarnation) (gen, dropped int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.met && peer != q.peer {
+		for dropped < len(q.items) && q.items[dropped].no <= q.wrote {
+			dropped++
+		}
+		n := copy(q.items, q.items[dropped:])
+		clear(q.items[n:])
+		q.items = q.items[:n]
+	}
+	q.peer, q.met = peer, true
 	q.gen++
 	q.next = 0
-	return q.gen
+	return q.gen, dropped
 }
 
 // peek returns the next message to write on the connection of generation
@@ -115,6 +139,7 @@ func (q *queue) written(gen int, no uint64) {
 	if gen == q.gen && no >= q.next {
 		q.next = no + 1
 	}
+	q.wrote = max(q.wrote, no)
 }
 
 // ack drops every message numbered up to no: the peer has them. Those

@@ -586,7 +586,10 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 	var more <-chan struct{}
 	l.wmu.Lock()
 	if q != nil {
-		l.q, l.gen, more = q, q.rewind(), q.wake
+		var dropped int
+		l.q, more = q, q.wake
+		l.gen, dropped = q.rewind(l.inc)
+		t.cfg.Inflight.add(-dropped)
 	}
 	l.wmu.Unlock()
 	for {

@@ -116,6 +116,27 @@ func withSettings(s Settings) func(*TransportConfig) {
 	return func(cfg *TransportConfig) { cfg.Settings = &s }
 }
 
+// waitDown waits until e's link to peer is down: what e sends from then on
+// waits for the peer's next run, while what it wrote before went to the
+// run that died, and is lost with it.
+func waitDown(t *testing.T, e *endpoint, peer lab.ID) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		e.tr.mu.Lock()
+		changed := e.tr.changed
+		e.tr.mu.Unlock()
+		if !e.tr.dialers[peer].info().Up {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("the link to %s never went down", peer)
+		}
+	}
+}
+
 // freeAddrs reserves n loopback addresses and frees them again, for
 // processes started later.
 func freeAddrs(t *testing.T, n int) []string {
@@ -154,6 +175,7 @@ func TestReconnect(t *testing.T) {
 			p0.tr.Send(1, []byte("one"))
 			p1.expect(t, 0, "one")
 			p1.tr.Close()
+			waitDown(t, p0, 1) // what P1's run had on the wire is lost with it
 			p0.tr.Send(1, []byte("two"))
 			p0.tr.Send(1, []byte("three"))
 			p1 = startP1()
@@ -167,6 +189,7 @@ func TestReconnect(t *testing.T) {
 				p0.tr.Send(1, []byte(m))
 				p1.expectAfter(t, 0, m, sent...)
 				p1.tr.Close()
+				waitDown(t, p0, 1)
 				sent = append(sent, m)
 			}
 		}},
@@ -353,33 +376,55 @@ func TestQueue(t *testing.T) {
 		{"writes in order", func(q *queue) []string {
 			q.push([]byte("a"))
 			q.push([]byte("b"))
-			return payloads(q, q.rewind())
+			return payloads(q, q.again())
 		}, []string{"a", "b"}},
 		{"a new connection writes again what was not acknowledged", func(q *queue) []string {
 			q.push([]byte("a"))
 			q.push([]byte("b"))
 			q.push([]byte("c"))
-			payloads(q, q.rewind())
+			payloads(q, q.again())
 			q.ack(1)
-			return payloads(q, q.rewind())
+			return payloads(q, q.again())
 		}, []string{"b", "c"}},
 		{"acknowledged messages are gone", func(q *queue) []string {
 			q.push([]byte("a"))
 			q.push([]byte("b"))
-			payloads(q, q.rewind())
+			payloads(q, q.again())
 			q.ack(2)
-			return payloads(q, q.rewind())
+			return payloads(q, q.again())
 		}, nil},
 		{"a full queue drops its oldest", func(q *queue) []string {
 			for _, p := range []string{"a", "b", "c", "d"} {
 				q.push([]byte(p))
 			}
-			return payloads(q, q.rewind())
+			return payloads(q, q.again())
 		}, []string{"b", "c", "d"}},
+		{"a new run of the peer gets what was never written, not what its previous run was sent", func(q *queue) []string {
+			q.push([]byte("a"))
+			q.push([]byte("b"))
+			first, _ := q.rewind(incarnation{1})
+			payloads(q, first) // a and b reach run 1, which dies before acknowledging
+			q.push([]byte("c")) // queued while the peer is down
+			gen, dropped := q.rewind(incarnation{2})
+			if dropped != 2 {
+				return []string{fmt.Sprintf("dropped %d", dropped)}
+			}
+			return payloads(q, gen)
+		}, []string{"c"}},
+		{"the same run of the peer, reconnected, gets everything again", func(q *queue) []string {
+			q.push([]byte("a"))
+			first, _ := q.rewind(incarnation{1})
+			payloads(q, first)
+			gen, dropped := q.rewind(incarnation{1})
+			if dropped != 0 {
+				return []string{fmt.Sprintf("dropped %d", dropped)}
+			}
+			return payloads(q, gen)
+		}, []string{"a"}},
 		{"an older connection's writer gets nothing", func(q *queue) []string {
 			q.push([]byte("a"))
-			old := q.rewind()
-			q.rewind()
+			old := q.again()
+			q.again()
 			_, ok, stale := q.peek(old)
 			if ok || !stale {
 				return []string{"the old writer was served"}
@@ -523,7 +568,7 @@ func TestQueueUnwritten(t *testing.T) {
 	for _, p := range []string{"a", "b", "c", "d", "e"} {
 		q.push([]byte(p))
 	}
-	gen := q.rewind()
+	gen := q.again()
 	names := func(items []item) (out []string) {
 		for _, it := range items {
 			out = append(out, string(it.payload))
@@ -541,7 +586,7 @@ func TestQueueUnwritten(t *testing.T) {
 	items, _ = q.unwritten(items[:0], gen, 3)
 	assert.Empty(t, items)
 
-	again := q.rewind()
+	again := q.again()
 	items, _ = q.unwritten(nil, again, 10)
 	assert.Equal(t, []string{"b", "c", "d", "e"}, names(items), "a new connection writes what was not acknowledged")
 	_, stale = q.unwritten(nil, gen, 10)
@@ -685,6 +730,7 @@ func TestEarlierRun(t *testing.T) {
 				tc.first(t, first, p1)
 				assert.False(t, first.tr.EarlierRun(), "the first run has no earlier one")
 				first.tr.Close()
+				waitDown(t, p1, 0)
 			}
 			var told atomic.Int32
 			p0 := start(t, 0, peers, keys, listen(t, addrs[0]), func(cfg *TransportConfig) {
