@@ -20,9 +20,12 @@
 // run of each sender (its incarnation, a random value a process draws when
 // it starts), so while both processes live a message is delivered exactly
 // once, in order, whatever happens to the connections between them. A peer
-// that is down when a message is sent gets it when it comes back; one that
-// was killed and restarted gets, too, what its previous run received but had
-// not yet acknowledged.
+// that is down when a message is sent gets it when it comes back. What was
+// written to a run that then died is not written again to the next run:
+// the old process may have handled it, and the new one, which starts
+// afresh and catches up by state transfer, could only mistake it for its
+// own (a STATE-REPLY answering its predecessor's request, under the same
+// nonce). Such a message is lost with the run, as PBFT allows.
 //
 // # Frames and authentication
 //
