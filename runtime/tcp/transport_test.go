@@ -403,7 +403,7 @@ func TestQueue(t *testing.T) {
 			q.push([]byte("a"))
 			q.push([]byte("b"))
 			first, _ := q.rewind(incarnation{1})
-			payloads(q, first) // a and b reach run 1, which dies before acknowledging
+			payloads(q, first)  // a and b reach run 1, which dies before acknowledging
 			q.push([]byte("c")) // queued while the peer is down
 			gen, dropped := q.rewind(incarnation{2})
 			if dropped != 2 {
