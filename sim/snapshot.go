@@ -158,7 +158,6 @@ func (n *node) state() *ReplicaState {
 // it is asked for the trace, say) is the replica's stuck call, found within
 // the call limit, not a spec that runs to its own.
 func (n *node) status() (st lab.Status, err error) {
-	n.sim.watch.begin(n.id, "Status")
 	defer func() {
 		v := recover()
 		var value string
@@ -179,6 +178,7 @@ func (n *node) status() (st lab.Status, err error) {
 			err = fmt.Errorf("%s panicked in Status: %s", n.id, value)
 		}
 	}()
+	n.sim.watch.begin(n.id, "Status")
 	return n.replica.Status(), nil
 }
 

@@ -67,6 +67,10 @@ type StuckError struct {
 	// Unwound says whether the call was ended (at an Env call); when it
 	// was not, the goroutine is still running.
 	Unwound bool
+	// Slow says that no one call ran past the limit, but the calls
+	// together, each returning, held the run for After (see busyLimit).
+	Slow  bool
+	Calls uint64 // the calls made until then, when Slow
 	call    uint64 // which call of its Cluster it was
 	w       *watch // whose call it was
 	gid     string // the stuck goroutine's number in Stack's header
@@ -118,6 +122,9 @@ func goroutineID(g string) string {
 }
 
 func (e *StuckError) Error() string {
+	if e.Slow {
+		return fmt.Sprintf("%s's calls took about %s in all over %d calls, each returning: too slow for a run a correct replica finishes in milliseconds (a slow loop in every call?)", e.Replica, e.After.Round(100*time.Millisecond), e.Calls)
+	}
 	return fmt.Sprintf("%s in %s did not return within %s", e.Replica, e.Call, e.After.Round(100*time.Millisecond))
 }
 
@@ -151,6 +158,11 @@ type watch struct {
 	// stuck is set by the watchdog, and taken by the first Env call of
 	// the stuck call.
 	stuck atomic.Pointer[StuckError]
+	// slow is set by the watchdog once the calls together took too long
+	// (see busyLimit), and ends the next call as it begins.
+	slow atomic.Pointer[StuckError]
+	// busy counts the watchdog's looks that found a call in progress.
+	busy int
 
 	// The watchdog's own notes, touched by its goroutine only.
 	seen    uint64    // the call last seen in progress
@@ -175,6 +187,16 @@ func (w *watch) begin(id lab.ID, what string) {
 	w.replica.Store(int32(id))
 	w.calls.Add(1)
 	w.depth.Add(1)
+	w.checkSlow()
+}
+
+// checkSlow ends a call as it begins once the replica's calls have been
+// found too slow together: it unwinds like a stuck call, through the
+// caller's catch, and the replica fails.
+func (w *watch) checkSlow() {
+	if se := w.slow.Load(); se != nil {
+		panic(unwind{se})
+	}
 }
 
 // beginReceive records the start of Receive(m) from from.
@@ -204,6 +226,7 @@ func (w *watch) beginReceive(id, from lab.ID, m lab.Message) {
 	w.seq.Store(seq)
 	w.calls.Add(1)
 	w.depth.Add(1)
+	w.checkSlow()
 }
 
 // end records that the current call returned or unwound. A call found
@@ -250,6 +273,18 @@ func (w *watch) describe(call uint64) (lab.ID, string, bool) {
 	return id, what, w.calls.Load() == call
 }
 
+// busyLimit and busyPerCall bound the calls of one run together: a
+// replica whose calls each return within the call limit, but slowly (a
+// tenth of a second in every Receive), would hold every spec to its own
+// limit, and a whole grade past its. A run is too slow once its calls
+// have been found in progress for busyLimit and took, on average, more
+// than busyPerCall each; a correct replica's call takes microseconds, so
+// the largest case, a thousand requests, stays far below both.
+const (
+	busyLimit   = time.Second
+	busyPerCall = 200 * time.Microsecond
+)
+
 // inspect is the watchdog's look at one Cluster.
 func (w *watch) inspect(now time.Time) {
 	if w.depth.Load() <= 0 {
@@ -257,6 +292,12 @@ func (w *watch) inspect(now time.Time) {
 		return
 	}
 	call := w.calls.Load()
+	w.busy++
+	if busy := time.Duration(w.busy) * patrolEvery; busy >= busyLimit && busy > busyPerCall*time.Duration(call) && w.slow.Load() == nil {
+		id, _, _ := w.describe(call)
+		w.slow.Store(&StuckError{Replica: id, Call: "its calls", After: busy, Slow: true, Calls: call, w: w})
+		fmt.Fprintf(stuckOut(), "pbftlab: %v\n", w.slow.Load())
+	}
 	if call != w.seen {
 		w.seen, w.since = call, now
 		return

@@ -335,3 +335,24 @@ func TestExplainStack(t *testing.T) {
 		})
 	}
 }
+
+// A replica whose calls each return, but slowly, is stopped once they have
+// held the run for busyLimit together: otherwise every spec would run to
+// its own limit, and a grade past its.
+func TestSlowCallsTogetherStopTheRun(t *testing.T) {
+	quiet(t)
+	s := sim.New(build(func(id lab.ID, r *stuck) {
+		r.onTick = func(r *stuck) {
+			for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
+			}
+		}
+	}), sim.Options{})
+	for i := 0; i < 100 && s.Err() == nil; i++ {
+		s.Tick()
+	}
+	se, ok := errors.AsType[*sim.StuckError](s.Err())
+	require.True(t, ok, "the run ends with a StuckError, not %v", s.Err())
+	assert.True(t, se.Slow)
+	assert.Contains(t, se.Error(), "calls took about")
+	assert.Contains(t, se.Error(), "too slow")
+}
