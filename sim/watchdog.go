@@ -71,9 +71,9 @@ type StuckError struct {
 	// together, each returning, held the run for After (see busyLimit).
 	Slow  bool
 	Calls uint64 // the calls made until then, when Slow
-	call    uint64 // which call of its Cluster it was
-	w       *watch // whose call it was
-	gid     string // the stuck goroutine's number in Stack's header
+	call  uint64 // which call of its Cluster it was
+	w     *watch // whose call it was
+	gid   string // the stuck goroutine's number in Stack's header
 }
 
 // Spinning reports whether the stuck call is, at this moment, running its
