@@ -62,11 +62,11 @@ func (s *Cluster) FinalCheckpoint() (string, ckptfile.Final, error) {
 // matching checkpoints as enough fails the run here, at the moment it
 // does so.
 func (s *Cluster) checkpointed(n *node, snap lab.Snapshot, stable bool) {
-	if !stable && n.honest && (snap.Seq != n.bank.LastExecuted() || snap.Digest != n.bank.Digest()) {
+	if !stable && n.honest && (snap.Seq != n.given.LastExecuted() || snap.Digest != n.given.Digest()) {
 		// A checkpoint taken is the replica's state as it is: one of any
 		// other state would let replicas vouch for states none reached.
 		s.fail(fmt.Errorf("%s reported taking a checkpoint at n%d (digest %s), but its bank is at n%d (digest %s): a checkpoint is a snapshot of the replica's own state when it takes it",
-			n.id, snap.Seq, snap.Digest, n.bank.LastExecuted(), n.bank.Digest()))
+			n.id, snap.Seq, snap.Digest, n.given.LastExecuted(), n.given.Digest()))
 		return
 	}
 	if n.honest {

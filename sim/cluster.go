@@ -43,7 +43,7 @@ func (s *Cluster) Replies(n int) []lab.Reply {
 }
 
 // Balances returns replica id's balances.
-func (s *Cluster) Balances(id lab.ID) map[string]int { return s.nodes[id].bank.Balances() }
+func (s *Cluster) Balances(id lab.ID) map[string]int { return s.nodes[id].given.Balances() }
 
 // StableCheckpoints lists the sequence numbers replica id reported stable.
 func (s *Cluster) StableCheckpoints(id lab.ID) []int {

@@ -138,7 +138,8 @@ func New(newReplica lab.NewFunc, opts Options) *Cluster {
 	for i := range opts.N {
 		n := &node{sim: s, id: lab.ID(i), honest: !slices.Contains(opts.Byzantine, lab.ID(i)), seen: map[int]*lab.PrePrepare{}, sent: map[lab.Kind]int{}}
 		n.bank = lab.NewBank(opts.Balances, n.observe)
-		n.given = *n.bank
+		given := *n.bank
+		n.given = &given
 		cfg := lab.Config{
 			ID:                 n.id,
 			N:                  opts.N,
@@ -215,7 +216,7 @@ func (s *Cluster) Status(id lab.ID) (lab.Status, error) {
 // grounds to be in. What it keeps in memory (its log, say) only the
 // Status tells.
 func (n *node) checkStatus(st lab.Status) error {
-	if last := n.bank.LastExecuted(); st.LastExecuted != last {
+	if last := n.given.LastExecuted(); st.LastExecuted != last {
 		return fmt.Errorf("%s's Status says executed up to n%d, but its bank ran up to n%d: Status reports the replica as it is", n.id, st.LastExecuted, last)
 	}
 	if !st.ViewChanging && !n.heard.inView(st.View, n.sim.opts.N) {
@@ -474,8 +475,10 @@ type node struct {
 	replica lab.Replica
 	bank    *lab.Bank
 	// given is a copy of the Bank value handed to the replica: the same
-	// state, for telling whether the replica overwrote its bank.
-	given       lab.Bank
+	// state, which the simulator's checks read, so that even within a
+	// call they see the state the replica was given, not what it may
+	// have put in its place; and which tells whether it did (Same).
+	given       *lab.Bank
 	crashed     bool
 	failure     error
 	lastPP      *lab.PrePrepare
@@ -709,8 +712,8 @@ func (n *node) checkStateReply(r *lab.StateReply) error {
 		return fmt.Errorf("%s sent a STATE-REPLY with a checkpoint at n%d (digest %s) it never reported taking (env.Checkpointed): a state reply carries the replica's own stable checkpoint", n.id, cp.Seq, cp.Digest)
 	}
 	for _, pp := range r.Committed {
-		if pp.Seq > n.bank.LastExecuted() {
-			return fmt.Errorf("%s sent a STATE-REPLY reporting n%d executed, but its bank has run only up to n%d: a state reply reports what the replica executed", n.id, pp.Seq, n.bank.LastExecuted())
+		if pp.Seq > n.given.LastExecuted() {
+			return fmt.Errorf("%s sent a STATE-REPLY reporting n%d executed, but its bank has run only up to n%d: a state reply reports what the replica executed", n.id, pp.Seq, n.given.LastExecuted())
 		}
 		want := lab.NullDigest
 		if pp.Digest != lab.NullDigest {
@@ -744,12 +747,12 @@ func (s *Cluster) checkRestore(n *node, seq int, digest string) error {
 // replica's bank has executed or aborted the request, and says committed
 // only of a request the bank executed at that sequence number.
 func (n *node) checkReply(r lab.Reply) error {
-	if !n.bank.Executed(r.Client, r.Timestamp) {
+	if !n.given.Executed(r.Client, r.Timestamp) {
 		return fmt.Errorf("%s replied to %s's request %d (n%d, %s) before executing or aborting it: a reply tells how a request ended, so it goes once the bank has run the request (bank.Execute or bank.Abort)",
 			n.id, r.Client, r.Timestamp, r.Seq, yesNoWord(r.Committed, "committed", "aborted"))
 	}
-	if _, ok := n.executed[r.Seq]; !ok && r.Seq > n.heard.pruned && r.Seq > n.bank.LastExecuted() {
-		return fmt.Errorf("%s replied to %s's request %d for n%d, which its bank has not reached (it ran up to n%d)", n.id, r.Client, r.Timestamp, r.Seq, n.bank.LastExecuted())
+	if _, ok := n.executed[r.Seq]; !ok && r.Seq > n.heard.pruned && r.Seq > n.given.LastExecuted() {
+		return fmt.Errorf("%s replied to %s's request %d for n%d, which its bank has not reached (it ran up to n%d)", n.id, r.Client, r.Timestamp, r.Seq, n.given.LastExecuted())
 	}
 	if bank := n.ranOtherwise(r.Seq, r.Committed); bank != "" {
 		return fmt.Errorf("%s replied %s to %s's request %d at n%d, where its bank %s", n.id, yesNoWord(r.Committed, "committed", "aborted"), r.Client, r.Timestamp, r.Seq, bank)
@@ -836,7 +839,7 @@ func (n *node) catch(what string, m lab.Message) {
 // given with another bank's state, and says whether it did: what it
 // executes would no longer reach the safety checks.
 func (n *node) overwroteBank() bool {
-	if n.bank.Same(&n.given) || n.failure != nil {
+	if n.bank.Same(n.given) || n.failure != nil {
 		return false
 	}
 	n.fail(fmt.Errorf("%s overwrote the bank it was given (*cfg.Bank = ...): a replica executes on that bank, through Execute, Abort and Restore, and keeps it", n.id), nil)
@@ -863,7 +866,7 @@ func (n *node) observe(e lab.Execution) {
 	s := n.sim
 	if e.Err != nil {
 		if n.honest {
-			s.fail(fmt.Errorf("%s tried to execute n%d after n%d: the bank refused it, as requests run in sequence order, each once", n.id, e.Seq, n.bank.LastExecuted()))
+			s.fail(fmt.Errorf("%s tried to execute n%d after n%d: the bank refused it, as requests run in sequence order, each once", n.id, e.Seq, n.given.LastExecuted()))
 		}
 		return
 	}

@@ -124,7 +124,7 @@ func lastDelivery(events []Event) int {
 // as if nobody had asked, because whether a run is traced must not change
 // its outcome.
 func (n *node) state() *ReplicaState {
-	out := &ReplicaState{Crashed: n.crashed, Balances: n.bank.Balances()}
+	out := &ReplicaState{Crashed: n.crashed, Balances: n.given.Balances()}
 	if n.failure != nil {
 		out.Failure = n.failure.Error()
 		return out
