@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -793,7 +794,23 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("%s panicked in %s: %v", e.Replica, e.Call, e.Value)
+	msg := fmt.Sprintf("%s panicked in %s: %v", e.Replica, e.Call, e.Value)
+	if f, ok := e.Where(); ok {
+		msg += fmt.Sprintf(" (at %s, in %s)", f.Where(), f.Short())
+	}
+	return msg
+}
+
+// Where is the innermost frame of the replica's own code in the panic's
+// stack: the line a person looks at first, which the runtime's and the
+// standard library's frames above it hide.
+func (e *PanicError) Where() (Frame, bool) {
+	for _, f := range ParseStack(e.Stack).Frames {
+		if p := f.pkg(); strings.HasPrefix(p, "pbftlab/") && !kit(p) {
+			return f, true
+		}
+	}
+	return Frame{}, false
 }
 
 // call runs replica code, turning a panic into the replica's failure.

@@ -1084,3 +1084,28 @@ func TestAReplicaThatOverwritesItsBankFails(t *testing.T) {
 		assert.Contains(t, s.Failure(1).Error(), want)
 	})
 }
+
+// A panic names the innermost line of the replica's own code, past the
+// runtime's and the standard library's frames.
+func TestPanicErrorSaysWhere(t *testing.T) {
+	stack := `goroutine 7 [running]:
+runtime/debug.Stack()
+	/usr/local/go/src/runtime/debug/stack.go:26 +0x5e
+pbftlab/sim.(*node).catch(0xc000123, {0x0, 0x0}, {0x0, 0x0})
+	/kit/sim/sim.go:820 +0x9a
+panic({0x5d6f20?, 0x6a1c30?})
+	/usr/local/go/src/runtime/panic.go:792 +0x132
+sort.Slice(...)
+	/usr/local/go/src/sort/slice.go:23 +0x10
+pbftlab/skeleton.checkNewView(0xc000456)
+	/kit/skeleton/newview.go:101 +0x3c
+pbftlab/skeleton.(*Replica).onNewView(0xc000789)
+	/kit/skeleton/viewchange.go:130 +0x25
+pbftlab/sim.(*node).receive(0xc000123)
+	/kit/sim/sim.go:810 +0x77
+`
+	e := &PanicError{Replica: 2, Call: "Receive(NEW-VIEW)", Value: "TODO", Stack: stack}
+	assert.Equal(t, "P2 panicked in Receive(NEW-VIEW): TODO (at skeleton/newview.go:101, in checkNewView)", e.Error())
+	e.Stack = "goroutine 7 [running]:\npbftlab/sim.(*node).catch()\n\t/kit/sim/sim.go:820 +0x9a\n"
+	assert.Equal(t, "P2 panicked in Receive(NEW-VIEW): TODO", e.Error(), "no frame of the replica's own")
+}
