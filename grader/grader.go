@@ -256,8 +256,13 @@ func playOnce(c *script.Case, newReplica lab.NewFunc, st Settings, r run) played
 		fmt.Fprintf(&b, "  %v\n", f)
 		fmt.Fprintf(&what, "%v\n", f)
 	}
-	transcript := Tail(s.Trace().Transcript(true), 400)
-	fmt.Fprintf(&b, "\nreproduce: %s\n\ntranscript (seed %d):\n%s", reproduce(c, r), r.seed, transcript)
+	whole := s.Trace().Transcript(true)
+	transcript := Tail(whole, 400)
+	shown := transcript
+	if st, _ := ReadSettings(); st.Whole {
+		shown = whole // V=1: the suite's output, which the person asked for, has it all
+	}
+	fmt.Fprintf(&b, "\nreproduce: %s\n\ntranscript (seed %d):\n%s", reproduce(c, r), r.seed, shown)
 	p.msg = b.String()
 	p.key = what.String() + transcript
 	return p

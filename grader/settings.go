@@ -34,6 +34,9 @@ type Settings struct {
 	// ForStudent writes replay commands for the student's own copy of the
 	// kit, naming no tree, hand-in or case folder of this grade's.
 	ForStudent bool `json:"for_student,omitempty"`
+	// Whole puts a failing run's whole transcript in its message, not its
+	// last lines (make grade V=1, which prints the suite's output).
+	Whole bool `json:"whole,omitempty"`
 	// Progress is the file the suite appends each finished spec's report
 	// to (see recordProgress).
 	Progress string `json:"progress,omitempty"`
@@ -104,7 +107,7 @@ func ReadSettings() (Settings, error) {
 		s.Duplicate = got.Duplicate
 	}
 	s.Cases, s.Tree, s.Submission, s.Progress, s.Report, s.Stress = got.Cases, got.Tree, got.Submission, got.Progress, got.Report, got.Stress
-	s.ForStudent = got.ForStudent
+	s.ForStudent, s.Whole = got.ForStudent, got.Whole
 	if s.ScheduleText = got.ScheduleText; s.ScheduleText != "" {
 		sched, err := sim.ParseSchedule(s.ScheduleText)
 		if err != nil {

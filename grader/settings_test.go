@@ -15,7 +15,7 @@ func TestSettingsCrossInOneVariable(t *testing.T) {
 		assert.Equal(t, DefaultSettings(), st)
 	})
 	t.Run("what the driver sets arrives, the defaults fill in the rest", func(t *testing.T) {
-		sent := Settings{Seed: 7, Cases: "/tmp/cases", ScheduleText: "fifo", Tree: "skeleton", Submission: "subs/ada", ForStudent: true, Progress: "/tmp/p.jsonl", Report: "/tmp/r.json",
+		sent := Settings{Seed: 7, Cases: "/tmp/cases", ScheduleText: "fifo", Tree: "skeleton", Submission: "subs/ada", ForStudent: true, Whole: true, Progress: "/tmp/p.jsonl", Report: "/tmp/r.json",
 			Stress: &StressSettings{Seeds: 20, Dir: "/tmp/stress", Only: []string{"a", "b"}}}
 		t.Setenv(SettingsEnv, sent.Encode())
 		st, err := ReadSettings()

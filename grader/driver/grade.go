@@ -69,6 +69,7 @@ func (o Options) settings() (grader.Settings, error) {
 	}
 	st.Submission = o.Report.from
 	st.ForStudent = o.Report.student
+	st.Whole = o.Verbose
 	var err error
 	if st.Seed, st.Runs, err = SeedsOf(o.Seed, o.Runs, st); err != nil {
 		return st, err
