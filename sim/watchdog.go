@@ -123,7 +123,7 @@ func goroutineID(g string) string {
 
 func (e *StuckError) Error() string {
 	if e.Slow {
-		return fmt.Sprintf("%s's calls took about %s in all over %d calls, each returning: too slow for a run a correct replica finishes in milliseconds (a slow loop in every call?)", e.Replica, e.After.Round(100*time.Millisecond), e.Calls)
+		return fmt.Sprintf("%s's calls took about %s in all over %d calls, each returning: too slow for a run a correct replica finishes in milliseconds (a slow loop, or much printing, in every call?)", e.Replica, e.After.Round(100*time.Millisecond), e.Calls)
 	}
 	return fmt.Sprintf("%s in %s did not return within %s", e.Replica, e.Call, e.After.Round(100*time.Millisecond))
 }

@@ -188,6 +188,7 @@ func CaseMarkdown(c Case) string {
 
 // fence puts s in a code block whose fence no line of s can close.
 func fence(s string) string {
+	s = Printable(s) // a lone carriage return is a line end to Markdown
 	f := "```"
 	for strings.Contains(s, f) {
 		f += "`"

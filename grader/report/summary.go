@@ -43,7 +43,7 @@ func Summary(r Run) string {
 		}
 		fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n\n%s", htmlText(c.Name), htmlText(FirstProblem(c.reason())), fence(BoundLines(c.reason(), 60, MaxLineLen)))
 		if c.Replay != "" {
-			fmt.Fprintf(&b, "\nReplay: `%s`\n", c.Replay)
+			fmt.Fprintf(&b, "\nReplay: %s\n", code(c.Replay))
 		}
 		b.WriteString("\n</details>\n")
 	}
@@ -65,7 +65,7 @@ func stateMark(state string) string {
 
 // mdText keeps a value from breaking a Markdown table cell.
 func mdText(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(Printable(s), "|", `\|`)
 	return strings.ReplaceAll(s, "\n", " ")
 }
 
@@ -73,5 +73,22 @@ func mdText(s string) string {
 // <summary>; built once, like escaper.
 var summaryEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// htmlText escapes the few characters that matter inside <summary>.
-func htmlText(s string) string { return summaryEscaper.Replace(s) }
+// htmlText escapes the few characters that matter inside <summary>, and
+// every control character: Markdown ends a line at a lone carriage return,
+// so a replica's "\r\r" would close the block and write Markdown of its
+// own (a heading with a score, a table of passed cases).
+func htmlText(s string) string { return summaryEscaper.Replace(Printable(s)) }
+
+// code is s as a Markdown code span, delimited by more backticks than any
+// run of them s holds.
+func code(s string) string {
+	s = Printable(s)
+	tick := "`"
+	for strings.Contains(s, tick) {
+		tick += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return tick + " " + s + " " + tick
+	}
+	return tick + s + tick
+}

@@ -39,3 +39,17 @@ func TestSummaryShowsErrorsAndIncompleteRuns(t *testing.T) {
 	assert.Contains(t, got, "Grading could not run")
 	assert.Contains(t, got, "skeleton/x.go:3")
 }
+
+// A replica's text cannot end the details block and write Markdown of its
+// own: a lone carriage return is a line end to Markdown, so control
+// characters are escaped, and a replay with backticks stays one code span.
+func TestSummaryKeepsAReplicasTextInItsBlock(t *testing.T) {
+	r := failingRun()
+	r.Cases[1].Message = "case2_withdraw failed with seed 2\n  P1 (view 0, seq 1): expected request 1 committed, found committed (ok\r\r### Score: 100/100\r\r| case1 | 10/10 | passed |\x1b[2J)\n"
+	r.Cases[1].Replay = "make grade CASE=case2_withdraw SUBMISSION='a`b'"
+	got := Summary(r)
+	assert.NotContains(t, got, "\r", "no carriage return reaches the file")
+	assert.NotContains(t, got, "\x1b")
+	assert.Contains(t, got, `(ok\x0d\x0d### Score: 100/100\x0d\x0d`)
+	assert.Contains(t, got, "Replay: ``make grade CASE=case2_withdraw SUBMISSION='a`b'``")
+}
