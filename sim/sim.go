@@ -1066,9 +1066,14 @@ func (n *node) Logf(format string, args ...any) {
 	case n.logged == maxLogsPerCall+1:
 		n.sim.trace.log(n.id, fmt.Sprintf("... and more lines in this call, left out: a call keeps its first %d", maxLogsPerCall))
 	case n.logged <= maxLogsPerCall:
-		n.sim.trace.log(n.id, clip(fmt.Sprintf(format, args...)))
+		n.sim.trace.log(n.id, oneLine.Replace(clip(fmt.Sprintf(format, args...))))
 	}
 }
+
+// oneLine keeps a Logf line one line in the transcript: a line break in
+// it would start a line without the replica's name, which a CI log may
+// read as a command of its own ("::error::...").
+var oneLine = strings.NewReplacer("\n", `\n`, "\r", `\r`)
 
 // maxLogLine bounds one Logf line in the trace: with maxLogsPerCall, what
 // one call can leave there is bounded too.

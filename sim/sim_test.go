@@ -1109,3 +1109,21 @@ pbftlab/sim.(*node).receive(0xc000123)
 	e.Stack = "goroutine 7 [running]:\npbftlab/sim.(*node).catch()\n\t/kit/sim/sim.go:820 +0x9a\n"
 	assert.Equal(t, "P2 panicked in Receive(NEW-VIEW): TODO", e.Error(), "no frame of the replica's own")
 }
+
+// A Logf line stays one line in the trace, whatever breaks it holds.
+func TestLogLineStaysOneLine(t *testing.T) {
+	s, _ := cluster(t, Options{}, func(f *fake) {
+		f.onDo = func(f *fake, c lab.Command) error {
+			f.env.Logf("first\n::error::forged\r\nlast")
+			return nil
+		}
+	})
+	require.NoError(t, s.Do(1, lab.Command{Op: lab.OpProgress}))
+	var lines []string
+	for _, e := range s.Trace().Events() {
+		if e.Kind == EventLog {
+			lines = append(lines, e.Text)
+		}
+	}
+	assert.Equal(t, []string{`first\n::error::forged\r\nlast`}, lines)
+}
