@@ -868,8 +868,8 @@ func (n *node) overwroteBank() bool {
 // few kilobytes say all a person reads.
 const maxValueText = 4 << 10
 
-// clipValue cuts s to maxValueText bytes (see cut).
-func clipValue(s string) string { return cut(s, maxValueText) }
+// clipValue cuts s to maxValueText bytes (see cut), on one line.
+func clipValue(s string) string { return oneLine.Replace(cut(s, maxValueText)) }
 
 func (n *node) fail(err error, _ []byte) {
 	if n.failure == nil {
