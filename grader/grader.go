@@ -309,17 +309,35 @@ func (st Settings) ReplayTarget() string {
 	}
 	var s string
 	if st.Submission != "" {
-		s += " SUBMISSION=" + st.Submission
+		s += " SUBMISSION=" + ShellWord(st.Submission)
 	} else if tree := st.Tree; tree != "" && tree != "solution" {
-		s += " TREE=" + tree
+		s += " TREE=" + ShellWord(tree)
 	}
 	// A case from another folder is found only there. The kit's own
 	// folder is cases/ beside go.mod; the suite may run elsewhere, so the
 	// folder itself says whether it is one.
 	if dir := st.Cases; dir != "" && !kitCases(dir) {
-		s += " CASES=" + dir
+		s += " CASES=" + ShellWord(dir)
 	}
 	return s
+}
+
+// ShellWord is s as one word of a shell command: as it is when it holds
+// only characters no shell reads specially, else in single quotes. A
+// replay command is pasted into a shell, and a folder's name is whatever
+// its owner chose ("my sub", "$(...)", a backtick).
+func ShellWord(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_./:@%+,=-", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // kitCases reports whether dir is a kit's own case folder: cases/ at the

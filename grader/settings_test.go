@@ -41,3 +41,18 @@ func TestSettingsCrossInOneVariable(t *testing.T) {
 		})
 	}
 }
+
+func TestShellWord(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"subs/ada", "subs/ada"},
+		{"/tmp/x-1.2_a", "/tmp/x-1.2_a"},
+		{"my sub", "'my sub'"},
+		{"a$(echo hi)`b`", "'a$(echo hi)`b`'"},
+		{"it's", `'it'\''s'`},
+		{"", "''"},
+	} {
+		assert.Equal(t, tt.want, ShellWord(tt.in), tt.in)
+	}
+	st := Settings{Submission: "my sub $(x)", Cases: "/tmp/my cases"}
+	assert.Equal(t, " SUBMISSION='my sub $(x)' CASES='/tmp/my cases'", st.ReplayTarget())
+}

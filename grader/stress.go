@@ -328,10 +328,10 @@ func replayTraced(tg stressTarget, r stressResult) (msg, transcript string) {
 func StressReplay(tree, cases, name string, seed uint64) string {
 	t := ""
 	if tree != "" && tree != "solution" {
-		t = " TREE=" + tree
+		t = " TREE=" + ShellWord(tree)
 	}
 	if cases != "" && !kitCases(cases) {
-		t += " CASES=" + cases
+		t += " CASES=" + ShellWord(cases)
 	}
 	return fmt.Sprintf("make stress%s CASE=%s SEED=%d N=1", t, name, seed)
 }
