@@ -347,7 +347,7 @@ func TestSlowCallsTogetherStopTheRun(t *testing.T) {
 			}
 		}
 	}), sim.Options{})
-	for i := 0; i < 100 && s.Err() == nil; i++ {
+	for i := 0; i < 200 && s.Err() == nil; i++ {
 		s.Tick()
 	}
 	se, ok := errors.AsType[*sim.StuckError](s.Err())
