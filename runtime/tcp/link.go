@@ -210,6 +210,11 @@ func (l *link) parse(frame []byte) (kind byte, no, ack uint64, payload []byte, e
 	if err != nil {
 		return 0, 0, 0, nil, err
 	}
+	return parseBody(body)
+}
+
+// parseBody says what an authenticated frame's body carries.
+func parseBody(body []byte) (kind byte, no, ack uint64, payload []byte, err error) {
 	switch {
 	case len(body) == 9 && body[0] == frameAck:
 		return frameAck, 0, binary.BigEndian.Uint64(body[1:]), nil, nil
@@ -420,8 +425,6 @@ func (g *greeter) greet(conn net.Conn, want lab.ID) (*link, error) {
 	}
 	switch {
 	case err != nil:
-	case len(body) == 9 && body[0] == frameAck:
-		return l, nil
 	case len(body) >= 1 && body[0] == frameSettings:
 		settings, rest, derr := decodeSettings(body[1:])
 		if derr == nil && len(rest) == 0 {
@@ -431,6 +434,9 @@ func (g *greeter) greet(conn net.Conn, want lab.ID) (*link, error) {
 		}
 		err = errors.New("it refused this process's settings, which are the same as its own (a process running other code?)")
 	default:
+		if kind, _, _, _, perr := parseBody(body); perr == nil && kind == frameAck {
+			return l, nil
+		}
 		err = errors.New("it did not acknowledge the greeting")
 	}
 	return nil, fmt.Errorf("%w (%v)", ErrRefused, err)

@@ -51,15 +51,18 @@ type setting struct{ name, value string }
 // tells a person what to change.
 const (
 	settingReplicas = "replicas"
+	settingInterval = "checkpoint interval"
+	settingWindow   = "window"
+	settingBatch    = "batch size"
 	settingBalances = "starting balances"
 )
 
 var settingFlags = map[string]string{
-	settingReplicas:       "peers file (--peers)",
-	"checkpoint interval": "--checkpoint-interval",
-	"window":              "--window",
-	"batch size":          "--batch",
-	settingBalances:       "--balances",
+	settingReplicas: "peers file (--peers)",
+	settingInterval: "--checkpoint-interval",
+	settingWindow:   "--window",
+	settingBatch:    "--batch",
+	settingBalances: "--balances",
 }
 
 // Bounds on what a greeting's settings may hold, so that a greeting stays
@@ -75,9 +78,9 @@ const (
 func (s Settings) describe() []setting {
 	return []setting{
 		{settingReplicas, strconv.Itoa(s.N)},
-		{"checkpoint interval", strconv.Itoa(s.CheckpointInterval)},
-		{"window", strconv.Itoa(s.Window)},
-		{"batch size", strconv.Itoa(s.BatchSize)},
+		{settingInterval, strconv.Itoa(s.CheckpointInterval)},
+		{settingWindow, strconv.Itoa(s.Window)},
+		{settingBatch, strconv.Itoa(s.BatchSize)},
 		{settingBalances, describeBalances(s.Balances)},
 	}
 }
