@@ -119,20 +119,23 @@ func withSettings(s Settings) func(*TransportConfig) {
 // waitDown waits until e's link to peer is down: what e sends from then on
 // waits for the peer's next run, while what it wrote before went to the
 // run that died, and is lost with it.
-func waitDown(t *testing.T, e *endpoint, peer lab.ID) {
+func waitDown(t *testing.T, e *endpoint, peer lab.ID) { t.Helper(); waitLink(t, e, peer, false) }
+
+// waitLink waits until e's link to peer is up, or down.
+func waitLink(t *testing.T, e *endpoint, peer lab.ID, up bool) {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
 		e.tr.mu.Lock()
 		changed := e.tr.changed
 		e.tr.mu.Unlock()
-		if !e.tr.dialers[peer].info().Up {
+		if e.tr.dialers[peer].info().Up == up {
 			return
 		}
 		select {
 		case <-changed:
 		case <-timeout:
-			t.Fatalf("the link to %s never went down", peer)
+			t.Fatalf("the link to %s never went %s", peer, map[bool]string{true: "up", false: "down"}[up])
 		}
 	}
 }
@@ -729,6 +732,9 @@ func TestEarlierRun(t *testing.T) {
 				first := start(t, 0, peers, keys, listen(t, addrs[0]))
 				tc.first(t, first, p1)
 				assert.False(t, first.tr.EarlierRun(), "the first run has no earlier one")
+				// P1's link to the first run is up before it ends, so that
+				// what P1 sends next cannot go to that run as it dies.
+				waitLink(t, p1, 0, true)
 				first.tr.Close()
 				waitDown(t, p1, 0)
 			}
