@@ -288,14 +288,12 @@ func (cc *ClientConsole) Command(line string) (text string, quit bool, err error
 	case "list":
 		return cc.list(), false, nil
 	case "net":
-		report := NetReport(cc.c)
 		if k := cc.queued(); k > 0 {
-			// Before the counts: the network may look settled while
-			// the client still has requests to send, one at a time.
-			links, counts, _ := strings.Cut(report, "\nmessages: ")
-			report = fmt.Sprintf("%s\nrequests queued: %d (sent one at a time, each when the one before has its outcome)\nmessages: %s", links, k, counts)
+			// The network may look settled while the client still has
+			// requests to send, one at a time.
+			return netReport(cc.c, fmt.Sprintf("requests queued: %d (sent one at a time, each when the one before has its outcome)", k)), false, nil
 		}
-		return report, false, nil
+		return NetReport(cc.c), false, nil
 	}
 	if words[0] != "send" && words[0] != "tx" && !strings.Contains(words[0], "=") {
 		return "", false, unknownCommand(line, clientCommands, "send OPERATION [times N] (or the operation alone), status, list, net, help, quit")

@@ -439,7 +439,11 @@ func Members(r Replica) string {
 // NetReport is what net prints: each connection, then the message counts.
 // Its last line is the one scripts read: messages sent to and handled from
 // each peer.
-func NetReport(n Network) string {
+func NetReport(n Network) string { return netReport(n) }
+
+// netReport is NetReport with more lines before the counts, which end it
+// (a reader waits for them).
+func netReport(n Network, more ...string) string {
 	var b strings.Builder
 	b.WriteString("links:")
 	for _, l := range n.Links() {
@@ -458,6 +462,9 @@ func NetReport(n Network) string {
 		if l.Queued > 0 {
 			fmt.Fprintf(&b, ", %d queued", l.Queued)
 		}
+	}
+	for _, line := range more {
+		b.WriteString("\n" + line)
 	}
 	fmt.Fprintf(&b, "\nmessages: sent %s; handled %s; rejected %d", countList(n.Sent()), countList(n.Handled()), n.Rejected())
 	return b.String()
