@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"pbftlab/lab"
 	"pbftlab/wire"
@@ -145,11 +144,8 @@ func (s *Cluster) ViewChangeFrom(id lab.ID, view int, from lab.ID) (lab.ViewChan
 // to "a view change under way", which has many causes.
 func (s *Cluster) ViewChangeStory(id lab.ID, view int) string {
 	n := s.nodes[id]
-	var held []string
-	for _, r := range slices.Sorted(maps.Keys(n.viewChanges[view])) {
-		held = append(held, r.String())
-	}
-	story := fmt.Sprintf("it holds VIEW-CHANGEs for view %d from %s", view, strings.Join(held, ", "))
+	held := slices.Sorted(maps.Keys(n.viewChanges[view]))
+	story := fmt.Sprintf("it holds VIEW-CHANGEs for view %d from %s", view, lab.JoinIDs(held, ", "))
 	if len(held) == 0 {
 		story = fmt.Sprintf("it holds no VIEW-CHANGE for view %d", view)
 	}
