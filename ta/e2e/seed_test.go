@@ -137,26 +137,9 @@ func TestSeedTranscriptInFiveTerminals(t *testing.T) {
 	c := automatic()
 	c.Manual = true
 	pc := startCluster(t, build(t), c)
-	for _, line := range strings.Split(strings.TrimSpace(seedTranscript), "\n") {
-		left, command, _ := strings.Cut(line, ":")
-		var targets []*proc
-		if strings.HasPrefix(strings.TrimSpace(left), "client") {
-			targets = []*proc{pc.client}
-		} else {
-			st, err := script.ParseStep(left, "status")
-			require.NoError(t, err, line)
-			for _, id := range st.Targets {
-				targets = append(targets, pc.replicas[id])
-			}
-		}
-		for _, p := range targets {
-			p.type_(strings.TrimSpace(command))
-			p.type_("net")
-			for _, answer := range p.await("net report", isCounts) {
-				assert.NotContains(t, answer, "error:", "%s: %s", p.name, line)
-			}
-		}
-		pc.settle()
+	answers := typeAtConsoles(t, pc, strings.Split(strings.TrimSpace(seedTranscript), "\n"))
+	for name, answer := range answers {
+		assert.NotContains(t, answer, "error:", "%s refused a line of the transcript", name)
 	}
 	for i, want := range seedOutcomes {
 		r, ok := pc.clientRequest(i + 1)
