@@ -8,7 +8,7 @@
 #   make grade CASE=case2_withdraw SEED=7 RUNS=1   rerun one case with one seed
 #   make grade CASE=case2_withdraw SEED=7 SCHEDULE=12:1 RUNS=1
 #                              replay a failure on the order it was shrunk to
-#   make grade V=1             and show the suite's output as it runs
+#   make grade V=1             and show the suite's output as it runs, with each failing run's whole transcript
 #   make grade CASES=dir       grade against another folder of case files
 #   make stress N=200          play every case and robustness spec under N
 #                              seeds of message order on every core
