@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -116,7 +117,12 @@ func (m *mac) sum(dst, body []byte) []byte {
 	return m.h.Sum(dst)
 }
 
-const frameLabel = "pbftlab frame\x00"
+// Frames on a connection and datagrams are tagged under different labels,
+// so that neither passes for the other.
+const (
+	frameLabel    = "pbftlab frame\x00"
+	datagramLabel = "pbftlab datagram\x00"
+)
 
 // sealer authenticates what one side of a connection sends. One goroutine
 // uses it at a time.
@@ -126,6 +132,7 @@ type sealer struct {
 	nonce    nonce // the receiver's
 	counter  uint64
 	mac      *mac
+	label    string // frameLabel when empty
 }
 
 // frame returns a whole frame, length prefix included, for head and
@@ -138,7 +145,7 @@ func (s *sealer) frame(head, payload []byte) []byte {
 // writer can put several frames in one buffer and one write.
 func (s *sealer) appendFrame(dst, head, payload []byte) []byte {
 	if s.mac == nil {
-		s.mac = newMAC(s.key, frameLabel, s.from, s.to, s.nonce)
+		s.mac = newMAC(s.key, cmp.Or(s.label, frameLabel), s.from, s.to, s.nonce)
 	}
 	s.counter++
 	start := len(dst)
@@ -162,6 +169,7 @@ type opener struct {
 	last     uint64
 	mac      *mac
 	buf      []byte
+	label    string // frameLabel when empty
 }
 
 // open verifies a frame body and returns its payload. A frame is accepted
@@ -171,7 +179,7 @@ func (o *opener) open(frame []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: a %d-byte frame is too short to carry a tag", ErrAuth, len(frame))
 	}
 	if o.mac == nil {
-		o.mac = newMAC(o.key, frameLabel, o.from, o.to, o.nonce)
+		o.mac = newMAC(o.key, cmp.Or(o.label, frameLabel), o.from, o.to, o.nonce)
 	}
 	body, got := frame[:len(frame)-tagSize], frame[len(frame)-tagSize:]
 	o.buf = o.mac.sum(o.buf[:0], body)

@@ -27,7 +27,7 @@ const readBuffer = 32 << 10
 const handshakeTimeout = 5 * time.Second
 
 const (
-	welcomeMagic = "PBFT2"
+	welcomeMagic = "PBFT3"
 	helloLabel   = "pbftlab hello\x00"
 	maxName      = 64
 )
@@ -54,6 +54,16 @@ type link struct {
 	// earlier, on a link another replica dialled, says that it has
 	// delivered messages from an earlier run of this endpoint.
 	earlier bool
+	// datagrams says that the acceptor of the link reads datagrams from
+	// the dialler (see datagram.go): on the dialler's side, dg then sends
+	// them; on the acceptor's, dgOpen checks them.
+	datagrams bool
+	dgSeal    sealer // for dg
+	dg        *dgSender
+	dgOpen    *opener
+	// dgPort, on a link a client dialled, is where the client reads
+	// datagrams (see hello).
+	dgPort uint16
 
 	seal sealer
 	open opener
@@ -130,28 +140,52 @@ func (l *link) tryOnce(fd uintptr) bool {
 }
 
 // What a frame carries, after its counter: a message, with its number in
-// the sender's queue and the acknowledgement of every message up to a
-// number the other way, or that acknowledgement alone.
+// the sender's queue, the acknowledgement of every message up to a number
+// the other way, and the number of the oldest message in the sender's
+// queue; or that acknowledgement alone.
+//
+// The oldest number lets the receiver deliver in order what arrives out of
+// order (a message sent as a datagram overtaken by one written on the
+// connection, see datagram.go): message no follows the last one delivered
+// if it is numbered next, or if it is the oldest the sender still has, so
+// that every message before it was either delivered or dropped by the
+// sender for good (its queue was full, or they went to an earlier run of
+// the receiver). Anything else waits for the messages before it.
 const (
 	frameMessage byte = 'm'
 	frameAck     byte = 'a'
+	// frameAccept is the acceptor's first frame when it takes the
+	// greeting: a flags byte follows (acceptDatagrams).
+	frameAccept byte = 'A'
 )
 
+// acceptDatagrams, in the accept frame, says that the acceptor reads
+// datagrams at the address the dialler reached it (see datagram.go).
+const acceptDatagrams byte = 1
+
+// frameBody is what an authenticated frame carries.
+type frameBody struct {
+	kind            byte
+	no, ack, oldest uint64
+	payload         []byte
+}
+
 // sendMessage writes message no, acknowledging every message up to ack, as
-// one authenticated frame.
-func (l *link) sendMessage(no, ack uint64, payload []byte) error {
-	_, err := l.conn.Write(l.appendMessage(nil, no, ack, payload))
+// one authenticated frame; oldest is the oldest number the sender has.
+func (l *link) sendMessage(no, ack, oldest uint64, payload []byte) error {
+	_, err := l.conn.Write(appendMessage(&l.seal, nil, no, ack, oldest, payload))
 	return err
 }
 
 // appendMessage appends the frame of message no, acknowledging every
-// message up to ack, to dst.
-func (l *link) appendMessage(dst []byte, no, ack uint64, payload []byte) []byte {
-	var head [17]byte
+// message up to ack, sealed by s, to dst.
+func appendMessage(s *sealer, dst []byte, no, ack, oldest uint64, payload []byte) []byte {
+	var head [25]byte
 	head[0] = frameMessage
 	binary.BigEndian.PutUint64(head[1:], no)
 	binary.BigEndian.PutUint64(head[9:], ack)
-	return l.seal.appendFrame(dst, head[:], payload)
+	binary.BigEndian.PutUint64(head[17:], oldest)
+	return s.appendFrame(dst, head[:], payload)
 }
 
 // sendAck acknowledges every message up to ack; wmu is held, or the link
@@ -179,15 +213,14 @@ func (l *link) wakeWriter() {
 	}
 }
 
-// receive returns the next frame: its kind, the message number of a
-// message, the acknowledgement it carries, and the message. The message
-// lies in the link's buffer, and the next call reads over it. An error
-// wrapping ErrAuth concerns that frame alone and the link stays usable; any
-// other error ends the link.
-func (l *link) receive() (kind byte, no, ack uint64, payload []byte, err error) {
+// receive returns what the next frame carries. The message lies in the
+// link's buffer, and the next call reads over it. An error wrapping ErrAuth
+// concerns that frame alone and the link stays usable; any other error
+// ends the link.
+func (l *link) receive() (frameBody, error) {
 	frame, err := l.readFrame()
 	if err != nil {
-		return 0, 0, 0, nil, err
+		return frameBody{}, err
 	}
 	return l.parse(frame)
 }
@@ -205,23 +238,31 @@ func (l *link) readFrame() ([]byte, error) {
 }
 
 // parse authenticates a frame and says what it carries, as receive does.
-func (l *link) parse(frame []byte) (kind byte, no, ack uint64, payload []byte, err error) {
+func (l *link) parse(frame []byte) (frameBody, error) {
 	body, err := l.open.open(frame)
 	if err != nil {
-		return 0, 0, 0, nil, err
+		return frameBody{}, err
 	}
 	return parseBody(body)
 }
 
 // parseBody says what an authenticated frame's body carries.
-func parseBody(body []byte) (kind byte, no, ack uint64, payload []byte, err error) {
+func parseBody(body []byte) (frameBody, error) {
 	switch {
 	case len(body) == 9 && body[0] == frameAck:
-		return frameAck, 0, binary.BigEndian.Uint64(body[1:]), nil, nil
-	case len(body) >= 17 && body[0] == frameMessage:
-		return frameMessage, binary.BigEndian.Uint64(body[1:]), binary.BigEndian.Uint64(body[9:]), body[17:], nil
+		return frameBody{kind: frameAck, ack: binary.BigEndian.Uint64(body[1:])}, nil
+	case len(body) >= 25 && body[0] == frameMessage:
+		return frameBody{
+			kind:    frameMessage,
+			no:      binary.BigEndian.Uint64(body[1:]),
+			ack:     binary.BigEndian.Uint64(body[9:]),
+			oldest:  binary.BigEndian.Uint64(body[17:]),
+			payload: body[25:],
+		}, nil
+	case len(body) == 2 && body[0] == frameAccept:
+		return frameBody{kind: frameAccept, ack: uint64(body[1])}, nil
 	}
-	return 0, 0, 0, nil, errors.New("a malformed frame (an authenticated peer running other code?)")
+	return frameBody{}, errors.New("a malformed frame (an authenticated peer running other code?)")
 }
 
 // readFrames hands handle each frame that arrives, in order, until the
@@ -383,6 +424,12 @@ type greeter struct {
 	// heardFrom says whether this endpoint has delivered messages from a
 	// run of replica peer other than inc; nil for a client.
 	heardFrom func(peer lab.ID, inc incarnation) bool
+	// datagrams says that this endpoint reads datagrams from replicas at
+	// its listening address (see datagram.go).
+	datagrams bool
+	// dgPort is the port at which a client reads the replies sent to it
+	// as datagrams, 0 for none.
+	dgPort uint16
 }
 
 // greet is the dialling side of the handshake: it reads the welcome, checks
@@ -404,7 +451,7 @@ func (g *greeter) greet(conn net.Conn, want lab.ID) (*link, error) {
 	if peer != want {
 		return nil, fmt.Errorf("the process listening there is %s, not %s (check the ports)", peer, want)
 	}
-	h := hello{id: g.self, name: g.name, inc: g.inc, yourInc: peerInc, settings: g.settings}
+	h := hello{id: g.self, name: g.name, inc: g.inc, yourInc: peerInc, settings: g.settings, dgPort: g.dgPort}
 	_, _ = rand.Read(h.nonce[:])
 	h.earlier = g.heardFrom != nil && g.heardFrom(want, peerInc)
 	body := h.body()
@@ -415,6 +462,9 @@ func (g *greeter) greet(conn net.Conn, want lab.ID) (*link, error) {
 	l := newLink(conn, r, g.self, want, "", peerInc,
 		sealer{key: key, from: g.self, to: want, nonce: theirs},
 		opener{key: key, from: want, to: g.self, nonce: h.nonce})
+	if g.dgPort != 0 {
+		l.dgOpen = &opener{key: key, from: want, to: g.self, nonce: h.nonce, label: datagramLabel}
+	}
 	// The acceptor's first frame says it took the greeting, or refuses
 	// settings other than its own, which it gives. One that hangs up
 	// instead refuses this process: it has another cluster key, most
@@ -434,7 +484,11 @@ func (g *greeter) greet(conn net.Conn, want lab.ID) (*link, error) {
 		}
 		err = errors.New("it refused this process's settings, which are the same as its own (a process running other code?)")
 	default:
-		if kind, _, _, _, perr := parseBody(body); perr == nil && kind == frameAck {
+		if b, perr := parseBody(body); perr == nil && b.kind == frameAccept {
+			if b.ack&uint64(acceptDatagrams) != 0 {
+				l.datagrams = true
+				l.dgSeal = sealer{key: key, from: g.self, to: want, nonce: theirs, label: datagramLabel}
+			}
 			return l, nil
 		}
 		err = errors.New("it did not acknowledge the greeting")
@@ -498,8 +552,19 @@ func (g *greeter) welcome(conn net.Conn, valid func(id lab.ID, name string) erro
 			return nil, claimed, err
 		}
 	}
-	// The first frame says the greeting was accepted (see greet).
-	if err := l.sendAck(0); err != nil {
+	// The first frame says the greeting was accepted (see greet), and
+	// whether this endpoint reads datagrams from the dialler.
+	var flags byte
+	if g.datagrams {
+		flags |= acceptDatagrams
+		l.datagrams = true
+		l.dgOpen = &opener{key: key, from: h.id, to: g.self, nonce: ours, label: datagramLabel}
+		if h.dgPort != 0 {
+			l.dgPort = h.dgPort
+			l.dgSeal = sealer{key: key, from: g.self, to: h.id, nonce: h.nonce, label: datagramLabel}
+		}
+	}
+	if _, err := conn.Write(l.seal.frame([]byte{frameAccept, flags}, nil)); err != nil {
 		return nil, claimed, err
 	}
 	return l, claimed, nil
@@ -536,6 +601,9 @@ type hello struct {
 	// acceptor other than yourInc.
 	earlier  bool
 	settings []setting
+	// dgPort is where a client reads datagrams, 0 for none (see
+	// datagram.go); replicas leave it 0.
+	dgPort uint16
 }
 
 // helloEarlier is hello.earlier's bit in the flags byte.
@@ -553,6 +621,7 @@ func (h hello) body() []byte {
 		flags |= helloEarlier
 	}
 	b = append(b, flags)
+	b = binary.BigEndian.AppendUint16(b, h.dgPort)
 	return append(b, encodeSettings(h.settings)...)
 }
 
@@ -563,7 +632,7 @@ func parseHello(b []byte) (hello, error) {
 	}
 	h.id = lab.ID(int32(binary.BigEndian.Uint32(b)))
 	k := int(b[4])
-	if k > maxName || len(b) < 5+k+nonceSize+2*len(h.inc)+1 {
+	if k > maxName || len(b) < 5+k+nonceSize+2*len(h.inc)+3 {
 		return h, errors.New("malformed greeting")
 	}
 	h.name = string(b[5 : 5+k])
@@ -576,7 +645,8 @@ func parseHello(b []byte) (hello, error) {
 		return h, errors.New("malformed greeting")
 	}
 	h.earlier = flags&helloEarlier != 0
-	settings, rest, err := decodeSettings(b[1:])
+	h.dgPort = binary.BigEndian.Uint16(b[1:])
+	settings, rest, err := decodeSettings(b[3:])
 	if err != nil || len(rest) != 0 {
 		return h, errors.New("malformed greeting")
 	}

@@ -101,18 +101,18 @@ func TestHandshake(t *testing.T) {
 			assert.Equal(t, tc.dialler.inc, a.inc)
 
 			// Both directions carry authenticated frames.
-			go func() { _ = d.sendMessage(1, 0, []byte("request")) }()
-			kind, no, ack, got, err := a.receive()
+			go func() { _ = d.sendMessage(1, 0, 1, []byte("request")) }()
+			fb, err := a.receive()
 			require.NoError(t, err)
-			assert.Equal(t, []any{frameMessage, uint64(1), uint64(0), "request"}, []any{kind, no, ack, string(got)})
-			go func() { _ = a.sendMessage(1, 1, []byte("reply")) }()
-			kind, no, ack, got, err = d.receive()
+			assert.Equal(t, []any{frameMessage, uint64(1), uint64(0), uint64(1), "request"}, []any{fb.kind, fb.no, fb.ack, fb.oldest, string(fb.payload)})
+			go func() { _ = a.sendMessage(1, 1, 1, []byte("reply")) }()
+			fb, err = d.receive()
 			require.NoError(t, err)
-			assert.Equal(t, []any{frameMessage, uint64(1), uint64(1), "reply"}, []any{kind, no, ack, string(got)})
+			assert.Equal(t, []any{frameMessage, uint64(1), uint64(1), uint64(1), "reply"}, []any{fb.kind, fb.no, fb.ack, fb.oldest, string(fb.payload)})
 			go func() { _ = d.sendAck(1) }()
-			kind, _, ack, _, err = a.receive()
+			fb, err = a.receive()
 			require.NoError(t, err)
-			assert.Equal(t, []any{frameAck, uint64(1)}, []any{kind, ack})
+			assert.Equal(t, []any{frameAck, uint64(1)}, []any{fb.kind, fb.ack})
 		})
 	}
 }
@@ -310,6 +310,6 @@ func TestInlineWriteNeverWaits(t *testing.T) {
 		}
 	}
 	require.NoError(t, w.Close())
-	frame := func(payload int) int64 { return int64(4 + counterSize + 17 + payload + tagSize) }
+	frame := func(payload int) int64 { return int64(4 + counterSize + 25 + payload + tagSize) }
 	assert.Equal(t, frame(4<<20)+frame(len("next")), <-received)
 }

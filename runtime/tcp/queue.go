@@ -112,15 +112,43 @@ func (q *queue) peek(gen int) (it item, ok, stale bool) {
 
 // unwritten appends to dst the messages not yet written on the connection
 // of generation gen, oldest first, at most max of them; stale says a newer
-// connection has taken the queue over.
-func (q *queue) unwritten(dst []item, gen, max int) (_ []item, stale bool) {
+// connection has taken the queue over. oldest is the number of the oldest
+// message queued: every message numbered below it is acknowledged, or
+// dropped for good (see frame heads in link.go).
+func (q *queue) unwritten(dst []item, gen, max int) (_ []item, oldest uint64, stale bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if gen != q.gen {
-		return dst, true
+		return dst, 0, true
 	}
 	i := q.index(q.next)
-	return append(dst, q.items[i:min(len(q.items), i+max)]...), false
+	return append(dst, q.items[i:min(len(q.items), i+max)]...), q.oldestLocked(), false
+}
+
+// oldest is the number of the oldest message queued, or, with none
+// queued, of the next one to be.
+func (q *queue) oldest() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.oldestLocked()
+}
+
+func (q *queue) oldestLocked() uint64 {
+	if len(q.items) == 0 {
+		return q.last + 1
+	}
+	return q.items[0].no
+}
+
+// resend has the connection of generation gen write every message not yet
+// acknowledged again, as a new connection would: what went as datagrams
+// and was not acknowledged in time may have been lost (see datagram.go).
+func (q *queue) resend(gen int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if gen == q.gen {
+		q.next = 0
+	}
 }
 
 // index is the position of the first item numbered no or above. Items are

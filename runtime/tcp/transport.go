@@ -57,6 +57,9 @@ type TransportConfig struct {
 	// Backoff bounds between reconnection attempts; zero means the defaults.
 	MinBackoff, MaxBackoff time.Duration
 	QueueLimit             int
+	// NoDatagrams keeps every message on the connections: the replica
+	// neither reads datagrams nor sends them (see datagram.go).
+	NoDatagrams bool
 }
 
 // clientBox holds the replies for one client, across its connections: a
@@ -103,7 +106,12 @@ type Transport struct {
 	// refused counts the refused greetings of each claimed peer since it
 	// last connected: the first is reported, the others only counted.
 	refused   map[string]int
-	delivered map[origin]uint64 // the last message number delivered from each sender
+	delivered map[origin]*inbox // what was delivered from each sender
+	// dgFrom is, for each sender, the newest link whose datagrams this
+	// endpoint reads: a replica's or a client's that dialled it, or, at a
+	// client, its own to a replica.
+	dgFrom map[dgKey]dgLink
+	dg     *datagrams // nil when the endpoint reads no datagrams
 	// settingsTold is the note last given of each replica refused for its
 	// settings, until a link with it comes up (see tellSettings).
 	settingsTold map[lab.ID]string
@@ -149,7 +157,8 @@ func StartTransport(cfg TransportConfig) *Transport {
 		accepted:     map[*link]bool{},
 		clients:      map[string]*clientBox{},
 		refused:      map[string]int{},
-		delivered:    map[origin]uint64{},
+		delivered:    map[origin]*inbox{},
+		dgFrom:       map[dgKey]dgLink{},
 		settingsTold: map[lab.ID]string{},
 		changed:      make(chan struct{}),
 	}
@@ -161,6 +170,28 @@ func StartTransport(cfg TransportConfig) *Transport {
 		}
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
+	if (cfg.Listener != nil || cfg.Self == lab.Client) && !cfg.NoDatagrams {
+		var at net.Addr
+		if cfg.Listener != nil {
+			at = cfg.Listener.Addr()
+		}
+		dg, err := listenDatagrams(t, at)
+		switch {
+		case err != nil && cfg.Self == lab.Client:
+			cfg.Note(fmt.Sprintf("cannot read datagrams (%v): replies come on the connections only, which is slower", err))
+		case err != nil:
+			cfg.Note(fmt.Sprintf("cannot read datagrams at %s (%v): the others send to this replica on their connections only, which is slower", at, err))
+		default:
+			t.dg = dg
+			t.hello.datagrams = cfg.Self != lab.Client
+			t.hello.dgPort = dg.port()
+			if cfg.Self != lab.Client {
+				t.hello.dgPort = 0 // a replica reads at its listening address
+			}
+			t.wg.Add(1)
+			go dg.read()
+		}
+	}
 	t.ackClock = time.AfterFunc(time.Hour, t.tickAcks)
 	t.ackClock.Stop()
 	for i := range cfg.Peers.N() {
@@ -361,6 +392,9 @@ func (t *Transport) Close() {
 	if t.cfg.Listener != nil {
 		_ = t.cfg.Listener.Close()
 	}
+	if t.dg != nil {
+		t.dg.close()
+	}
 	t.mu.Lock()
 	for l := range t.accepted {
 		l.close()
@@ -426,6 +460,9 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		// Before anything the link carries is delivered (see EarlierRun).
 		t.cfg.EarlierRun()
 	}
+	if l.peer == lab.Client {
+		l.dg = t.dg.newSender(l, "") // replies as datagrams, if the client reads them
+	}
 	var q *queue
 	t.mu.Lock()
 	if t.ctx.Err() != nil {
@@ -453,6 +490,9 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		}
 		box.link, q = l, box.q
 	}
+	if l.dgOpen != nil {
+		t.dgFrom[dgKey{l.peer, l.name}] = dgLink{l, q}
+	}
 	t.mu.Unlock()
 	if q != nil {
 		t.cfg.Connected(fmt.Sprintf("client %s connected", l.name))
@@ -465,6 +505,9 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 
 	t.mu.Lock()
 	delete(t.accepted, l)
+	if k := (dgKey{l.peer, l.name}); t.dgFrom[k].l == l {
+		delete(t.dgFrom, k)
+	}
 	if box := t.clients[l.name]; l.peer == lab.Client && box.link == l {
 		box.link = nil
 	}
@@ -649,7 +692,7 @@ func (l *link) writeQueued(inline bool) (wrote, more, stale bool, err error) {
 	if l.q == nil {
 		return false, false, false, nil
 	}
-	got, stale := l.q.unwritten(l.items[:0], l.gen, writeBatch)
+	got, oldest, stale := l.q.unwritten(l.items[:0], l.gen, writeBatch)
 	l.items = got
 	if stale || len(got) == 0 {
 		return false, false, stale, nil
@@ -659,7 +702,7 @@ func (l *link) writeQueued(inline bool) (wrote, more, stale bool, err error) {
 	var last uint64
 	n := 0
 	for _, it := range got {
-		buf = l.appendMessage(buf, it.no, owed, it.payload)
+		buf = appendMessage(&l.seal, buf, it.no, owed, oldest, it.payload)
 		last = it.no
 		n++
 		if len(buf) >= maxWrite {
@@ -735,7 +778,7 @@ func (t *Transport) flush(l *link, q *queue) {
 		}
 		h.mu.Unlock()
 	}
-	if !writeNow(l) {
+	if !writeNow(l, true) {
 		q.signal()
 	}
 }
@@ -789,7 +832,7 @@ func (t *Transport) writeHeld(links []heldLink) {
 		return
 	}
 	for _, hl := range links {
-		if !writeNow(hl.l) {
+		if !writeNow(hl.l, false) {
 			hl.q.signal()
 		}
 	}
@@ -806,9 +849,17 @@ func (t *Transport) writeHeld(links []heldLink) {
 // the queue; when it did not, the caller wakes the link's writer (see
 // queue.signal). If the write fails, the link ends and the next
 // connection writes the message again.
-func writeNow(l *link) bool {
+//
+// A message goes as a datagram when it can (dgOK) and its link sends them:
+// not what was held under load, which one write on the connection carries
+// at a fraction of what a datagram each costs.
+func writeNow(l *link, dgOK bool) bool {
 	if l == nil || !l.wmu.TryLock() {
 		return false
+	}
+	if dgOK && l.dg != nil && l.sendDatagrams() {
+		l.wmu.Unlock()
+		return true
 	}
 	if l.raw == nil {
 		_ = l.conn.SetWriteDeadline(time.Now().Add(inlineWriteLimit))
@@ -847,7 +898,9 @@ func (t *Transport) readLoop(l *link, q *queue) error {
 			t.holdFrom()
 			held = true
 		}
+		t.dg.cork()
 		err := t.receive(l, q, from, frame)
+		t.dg.uncork()
 		switch {
 		case held && !more:
 			held = false
@@ -861,7 +914,7 @@ func (t *Transport) readLoop(l *link, q *queue) error {
 
 // receive handles one frame that arrived on l.
 func (t *Transport) receive(l *link, q *queue, from origin, frame []byte) error {
-	kind, no, ack, payload, err := l.parse(frame)
+	fb, err := l.parse(frame)
 	if errors.Is(err, ErrAuth) {
 		t.rejected.Add(1)
 		t.cfg.Note(fmt.Sprintf("dropped a frame from %s: %v", who(l.peer, l.name), err))
@@ -870,24 +923,16 @@ func (t *Transport) receive(l *link, q *queue, from origin, frame []byte) error 
 	if err != nil {
 		return err
 	}
-	if q != nil && ack > 0 {
-		q.ack(ack)
+	if l.dg != nil && !l.dg.ready.Load() {
+		l.dg.ready.Store(true)
 	}
-	if kind == frameAck {
+	if q != nil && fb.ack > 0 {
+		q.ack(fb.ack)
+	}
+	if fb.kind != frameMessage {
 		return nil
 	}
-	t.mu.Lock()
-	last := t.delivered[from]
-	fresh := no > last
-	if fresh {
-		t.delivered[from] = no
-		last = no
-	}
-	t.mu.Unlock()
-	if fresh {
-		t.cfg.Deliver(l.peer, l.name, payload)
-	}
-	t.owe(l, last)
+	t.take(l, from, fb)
 	return nil
 }
 
@@ -999,13 +1044,26 @@ func (d *dialer) connect() (*link, error) {
 // serve writes the queue to l and reads what the peer sends back (replies,
 // for a client) until the connection breaks or the transport closes.
 func (d *dialer) serve(l *link) error {
+	t := d.t
+	l.dg = t.dg.newSender(l, t.cfg.Name)
 	d.mu.Lock()
 	d.cur = l
 	d.mu.Unlock()
+	key := dgKey{peer: d.peer}
+	if l.dgOpen != nil {
+		t.mu.Lock()
+		t.dgFrom[key] = dgLink{l, d.q}
+		t.mu.Unlock()
+	}
 	defer func() {
 		d.mu.Lock()
 		d.cur = nil
 		d.mu.Unlock()
+		t.mu.Lock()
+		if t.dgFrom[key].l == l {
+			delete(t.dgFrom, key)
+		}
+		t.mu.Unlock()
 	}()
 	if d.t.ctx.Err() != nil {
 		l.close()

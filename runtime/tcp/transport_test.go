@@ -578,21 +578,23 @@ func TestQueueUnwritten(t *testing.T) {
 		}
 		return out
 	}
-	items, stale := q.unwritten(nil, gen, 3)
+	items, oldest, stale := q.unwritten(nil, gen, 3)
 	require.False(t, stale)
+	assert.Equal(t, uint64(1), oldest)
 	assert.Equal(t, []string{"a", "b", "c"}, names(items))
 	q.written(gen, items[len(items)-1].no)
 	q.ack(1)
-	items, _ = q.unwritten(items[:0], gen, 3)
+	items, oldest, _ = q.unwritten(items[:0], gen, 3)
 	assert.Equal(t, []string{"d", "e"}, names(items))
+	assert.Equal(t, uint64(2), oldest, "a is acknowledged, b is the oldest queued")
 	q.written(gen, items[len(items)-1].no)
-	items, _ = q.unwritten(items[:0], gen, 3)
+	items, _, _ = q.unwritten(items[:0], gen, 3)
 	assert.Empty(t, items)
 
 	again := q.again()
-	items, _ = q.unwritten(nil, again, 10)
+	items, _, _ = q.unwritten(nil, again, 10)
 	assert.Equal(t, []string{"b", "c", "d", "e"}, names(items), "a new connection writes what was not acknowledged")
-	_, stale = q.unwritten(nil, gen, 10)
+	_, _, stale = q.unwritten(nil, gen, 10)
 	assert.True(t, stale)
 }
 
