@@ -58,7 +58,7 @@ func runClient(_ lab.NewFunc, args []string, stdin io.Reader, stdout, stderr io.
 	events := console.NewClientEvents(out, "")
 	client := tcp.StartClient(tcp.ClientConfig{
 		Name: *name, Peers: peers, Keys: keys, Retry: *retry,
-		Observer: events,
+		Observer: events, TCPOnly: c.tcpOnly,
 	})
 	defer client.Close()
 	resend := "never resends"

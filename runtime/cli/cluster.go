@@ -53,7 +53,7 @@ func runCluster(newReplica lab.NewFunc, args []string, stdin io.Reader, stdout, 
 	cl, err := tcp.StartCluster(tcp.ClusterConfig{
 		Peers: &peers, Keys: keys, New: newReplica, Replica: r.config(),
 		Balances: r.balances, Byzantine: r.byzantine, Tick: r.tick,
-		ClientName: *name, Retry: *retry,
+		ClientName: *name, Retry: *retry, TCPOnly: c.tcpOnly,
 		Observer: func(id lab.ID) tcp.Observer {
 			ev := console.NewEvents(out, id.String()+": ", id, peers.N())
 			ev.Logs = r.logs

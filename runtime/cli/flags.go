@@ -23,11 +23,13 @@ type common struct {
 	peersFile string
 	keyFile   string
 	stay      bool
+	tcpOnly   bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.peersFile, "peers", "", "peers `file`: one \"NAME HOST:PORT\" line per replica (P0 ...) and the client (default: the lab's ports, P0-P3 on 127.0.0.1:5000-5003, client on 7000)")
 	fs.StringVar(&c.keyFile, "key", "", "cluster key `file`, the same for every process (default: the lab's published key, fit for loopback only)")
+	fs.BoolVar(&c.tcpOnly, "tcp-only", false, "send every message on the TCP connections, never as a UDP datagram: slower, for a network that lets only TCP through (without it, a link whose datagrams go unanswered falls back by itself)")
 }
 
 // registerStay adds -stay, for the commands with a console.

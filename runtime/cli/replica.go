@@ -106,7 +106,7 @@ func serveReplica(newReplica lab.NewFunc, id lab.ID, port int, c common, r repli
 	node, err := tcp.StartNode(tcp.NodeConfig{
 		ID: id, Peers: peers, Keys: keys, New: newReplica, Replica: r.config(),
 		Balances: r.balances, Byzantine: r.byzantine, Tick: r.tick,
-		Observer: watch, Checkpointed: watch.checkpointed,
+		Observer: watch, Checkpointed: watch.checkpointed, TCPOnly: c.tcpOnly,
 	})
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func runCase(newReplica lab.NewFunc, args []string, _ io.Reader, stdout, stderr 
 		N: cs.N, Keys: keys, New: newReplica,
 		Replica:  lab.Config{Manual: cs.Manual, CheckpointInterval: cs.CheckpointInterval, Window: cs.Window},
 		Balances: cs.Balances, Byzantine: cs.Byzantine,
-		RetryTicks: clientRetryTicks, SettleTimeout: *settle,
+		RetryTicks: clientRetryTicks, SettleTimeout: *settle, TCPOnly: c.tcpOnly,
 	}
 	if c.peersFile != "" {
 		peers, err := c.peers()

@@ -459,6 +459,9 @@ func netReport(n Network, more ...string) string {
 		default:
 			fmt.Fprintf(&b, "from %s at %s: up", whoLink(l), l.Addr)
 		}
+		if l.Up && l.Datagrams != "" {
+			fmt.Fprintf(&b, ", %s", l.Datagrams)
+		}
 		if l.Queued > 0 {
 			fmt.Fprintf(&b, ", %d queued", l.Queued)
 		}

@@ -47,6 +47,9 @@ type ClientConfig struct {
 
 	MinBackoff, MaxBackoff time.Duration
 	QueueLimit             int
+	// TCPOnly keeps every message on the TCP connections: no datagrams
+	// (see TransportConfig.NoDatagrams).
+	TCPOnly bool
 }
 
 // DefaultRetry is the client's timer of the command line: long enough that
@@ -106,6 +109,7 @@ func StartClient(cfg ClientConfig) *Client {
 		Self: lab.Client, Name: cfg.Name, Peers: cfg.Peers, Keys: cfg.Keys,
 		Deliver: c.deliver, Note: c.note, Connected: c.connected, Inflight: cfg.Inflight,
 		MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff, QueueLimit: cfg.QueueLimit,
+		NoDatagrams: cfg.TCPOnly,
 	})
 	if cfg.Retry > 0 {
 		c.wg.Add(1)

@@ -39,6 +39,9 @@ type ClusterConfig struct {
 	ClientObserver ClientObserver
 	Checkpointed   func(id lab.ID, s lab.Snapshot, stable bool, st lab.Status)
 	SettleTimeout  time.Duration
+	// TCPOnly keeps every message on the TCP connections: no datagrams
+	// (see TransportConfig.NoDatagrams).
+	TCPOnly bool
 }
 
 // Cluster is every replica and a client in one process, talking over real
@@ -82,7 +85,7 @@ func StartCluster(cfg ClusterConfig) (*Cluster, error) {
 		nc := NodeConfig{
 			ID: id, Peers: peers, Keys: cfg.Keys, Listener: ln, New: cfg.New,
 			Replica: cfg.Replica, Balances: cfg.Balances, Byzantine: cfg.Byzantine,
-			Tick: cfg.Tick, Inflight: c.inflight, QuietLinks: true,
+			Tick: cfg.Tick, Inflight: c.inflight, QuietLinks: true, TCPOnly: cfg.TCPOnly,
 		}
 		if cfg.Observer != nil {
 			nc.Observer = cfg.Observer(id)
@@ -168,6 +171,7 @@ func (c *Cluster) NewClient(name string, obs ClientObserver) *Client {
 	return StartClient(ClientConfig{
 		Name: name, Peers: c.Peers(), Keys: c.cfg.Keys, Retry: c.cfg.Retry,
 		RetryTicks: c.cfg.RetryTicks, Observer: obs, Inflight: c.inflight, QuietLinks: true,
+		TCPOnly: c.cfg.TCPOnly,
 	})
 }
 

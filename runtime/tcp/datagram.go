@@ -62,9 +62,6 @@ const (
 	// dgFlushAt is how many datagrams a batch holds before it goes
 	// whatever else is under way.
 	dgFlushAt = 64
-	// dgHead bounds what comes before the frame in a datagram: the
-	// sender, and a client's name.
-	dgHead = 4 + 1 + maxName
 )
 
 // datagrams is an endpoint's datagram socket: what it reads, and the batch
@@ -82,6 +79,9 @@ type datagrams struct {
 	// after a later one of its link would be refused as a replay.
 	sendMu sync.Mutex
 	spare  []ipv4.Message
+
+	// arrived counts the datagrams whose tag verified.
+	arrived atomic.Uint64
 
 	// The clock that looks for datagrams not acknowledged in time.
 	clock   *time.Timer
@@ -180,11 +180,27 @@ type dgSender struct {
 	// be dropped, and wait for the clock to be sent again).
 	ready atomic.Bool
 
-	// The clock's, under d.checkMu: the last number sent when it last came
-	// round, whether a datagram was ever acknowledged, and rounds lost.
+	// resent is the last number the clock had written again on the
+	// connection: messages up to it go there, not as datagrams.
+	resent atomic.Uint64
+
+	// The clock's, under d.checkMu: the last number sent as a datagram
+	// when it last came round, whether a datagram was ever acknowledged,
+	// and the rounds whose datagrams went unacknowledged.
 	await  uint64
 	acked  bool
 	losses int
+}
+
+// state describes the sender for LinkInfo.Datagrams.
+func (g *dgSender) state() string {
+	switch {
+	case g == nil:
+		return ""
+	case g.off.Load():
+		return "datagrams given up"
+	}
+	return "datagrams"
 }
 
 // newSender makes the datagram sender of l, when both ends take
@@ -223,7 +239,8 @@ func (l *link) sendDatagrams() (all bool) {
 	}
 	got, oldest, stale := l.q.unwritten(l.items[:0], l.gen, dgWindow)
 	l.items = got
-	if stale || len(got) == 0 {
+	if stale || len(got) == 0 || got[0].no <= g.resent.Load() {
+		clear(got)
 		return false
 	}
 	room := dgWindow
@@ -358,7 +375,11 @@ func (d *datagrams) check() {
 		oldest := q.oldest()
 		switch {
 		case g.await >= oldest:
+			// A datagram sent before the last round is still not
+			// acknowledged: everything unacknowledged goes again, on
+			// the connection.
 			l.wmu.Lock()
+			g.resent.Store(g.sent.Load())
 			q.resend(l.gen)
 			l.wmu.Unlock()
 			q.signal()
@@ -370,7 +391,7 @@ func (d *datagrams) check() {
 			g.acked = true
 		}
 		g.await = 0
-		if sent := g.sent.Load(); sent >= oldest && !g.off.Load() {
+		if sent := g.sent.Load(); sent >= oldest && sent > g.resent.Load() && !g.off.Load() {
 			g.await, waiting = sent, true
 		}
 	}
@@ -465,6 +486,7 @@ func (t *Transport) receiveDatagram(b []byte) {
 		t.rejected.Add(1)
 		return
 	}
+	t.dg.arrived.Add(1)
 	if in.q != nil && fb.ack > 0 {
 		in.q.ack(fb.ack)
 	}

@@ -83,6 +83,9 @@ type NodeConfig struct {
 
 	MinBackoff, MaxBackoff time.Duration
 	QueueLimit             int
+	// TCPOnly keeps every message on the TCP connections: no datagrams
+	// (see TransportConfig.NoDatagrams).
+	TCPOnly bool
 }
 
 // ErrClosed is returned by a node or client that has been closed.
@@ -226,6 +229,7 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		Self: cfg.ID, Peers: cfg.Peers, Keys: cfg.Keys, Listener: ln, Settings: &settings, EarlierRun: n.earlierRun,
 		Deliver: n.deliver, Note: n.note, Connected: n.connected, Inflight: cfg.Inflight,
 		MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff, QueueLimit: cfg.QueueLimit,
+		NoDatagrams: cfg.TCPOnly,
 	})
 	if cfg.Tick > 0 {
 		n.ticker.Add(1)

@@ -331,6 +331,10 @@ type LinkInfo struct {
 	Up       bool
 	Queued   int    // messages not yet acknowledged by the peer
 	Err      string // why an outbound link is down
+	// Datagrams says how the link sends messages besides its connection:
+	// "datagrams", "datagrams given up" (they went unacknowledged), or ""
+	// for none (see datagram.go).
+	Datagrams string
 }
 
 // Links describes the outbound links, replica by replica, then the inbound
@@ -345,7 +349,7 @@ func (t *Transport) Links() []LinkInfo {
 	t.mu.Lock()
 	var in []LinkInfo
 	for l := range t.accepted {
-		li := LinkInfo{Peer: l.peer, Name: l.name, Addr: l.conn.RemoteAddr().String(), Up: true}
+		li := LinkInfo{Peer: l.peer, Name: l.name, Addr: l.conn.RemoteAddr().String(), Up: true, Datagrams: l.dg.state()}
 		if box := t.clients[l.name]; l.peer == lab.Client && box != nil {
 			li.Queued = box.q.len()
 		}
@@ -634,7 +638,17 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 		l.gen, dropped = q.rewind(l.inc)
 		t.cfg.Inflight.add(-dropped)
 	}
+	var err error
+	if l.dgOpen != nil {
+		// The link is where this endpoint's datagram socket finds it: a
+		// frame tells the other end, which sends no datagram before it
+		// hears from this one (see dgSender.ready).
+		err = l.sendAck(l.ackSent.Load())
+	}
 	l.wmu.Unlock()
+	if err != nil {
+		return fail(err)
+	}
 	for {
 		l.wmu.Lock()
 		wrote, _, stale, err := l.writeQueued(false)
@@ -953,7 +967,11 @@ type dialer struct {
 func (d *dialer) info() LinkInfo {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return LinkInfo{Peer: d.peer, Addr: d.addr, Outbound: true, Up: d.up, Queued: d.q.len(), Err: d.err}
+	li := LinkInfo{Peer: d.peer, Addr: d.addr, Outbound: true, Up: d.up, Queued: d.q.len(), Err: d.err}
+	if d.cur != nil {
+		li.Datagrams = d.cur.dg.state()
+	}
+	return li
 }
 
 func (d *dialer) set(up bool, err error) {

@@ -1,0 +1,198 @@
+package tcp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pbftlab/lab"
+)
+
+// withoutDatagrams keeps a transport on its connections.
+func withoutDatagrams(cfg *TransportConfig) { cfg.NoDatagrams = true }
+
+// pingPong sends n messages from a to b one at a time, each once the last
+// has arrived, as the lab's protocol does at the keyboard.
+func pingPong(t *testing.T, a, b *endpoint, to lab.ID, n int) {
+	t.Helper()
+	for i := range n {
+		a.tr.Send(to, []byte(fmt.Sprint(i)))
+		b.expect(t, a.tr.cfg.Self, fmt.Sprint(i))
+	}
+}
+
+// Between two replicas that read datagrams, a message sent alone goes as
+// a datagram once the link has heard from the other end; with
+// NoDatagrams on either side, every message goes on the connection. Either
+// way each arrives once, in order.
+func TestMessagesGoAsDatagrams(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		with     []func(*TransportConfig)
+		atLeast  uint64
+		atMost   uint64
+		linkSays string
+	}{
+		{name: "both read datagrams", atLeast: 40, atMost: 50, linkSays: "datagrams"},
+		{name: "tcp only", with: []func(*TransportConfig){withoutDatagrams}, atLeast: 0, atMost: 0, linkSays: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addrs := freeAddrs(t, 2)
+			peers := Peers{Replicas: addrs}
+			keys := keyring(t, "cluster")
+			p0 := start(t, 0, peers, keys, listen(t, addrs[0]), tc.with...)
+			p1 := start(t, 1, peers, keys, listen(t, addrs[1]), tc.with...)
+			pingPong(t, p0, p1, 1, 50)
+			arrived := uint64(0)
+			if p1.tr.dg != nil {
+				arrived = p1.tr.dg.arrived.Load()
+			}
+			assert.GreaterOrEqual(t, arrived, tc.atLeast)
+			assert.LessOrEqual(t, arrived, tc.atMost)
+			assert.Equal(t, tc.linkSays, linkTo(p0, 1).Datagrams)
+			assert.Zero(t, p1.tr.Rejected())
+		})
+	}
+}
+
+// A client sends its requests and gets its replies as datagrams too: the
+// replica sends them to the port the client gave in its greeting.
+func TestClientTalksInDatagrams(t *testing.T) {
+	addrs := freeAddrs(t, 1)
+	peers := Peers{Replicas: addrs}
+	keys := keyring(t, "cluster")
+	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
+	c := start(t, lab.Client, peers, keys, nil, func(cfg *TransportConfig) { cfg.Name = "alice" })
+	for i := range 30 {
+		c.tr.Send(0, []byte(fmt.Sprint("request ", i)))
+		p0.expect(t, lab.Client, fmt.Sprint("request ", i))
+		require.NoError(t, p0.tr.SendClient("alice", []byte(fmt.Sprint("reply ", i))))
+		c.expect(t, 0, fmt.Sprint("reply ", i))
+	}
+	assert.Greater(t, p0.tr.dg.arrived.Load(), uint64(20), "requests as datagrams")
+	assert.Greater(t, c.tr.dg.arrived.Load(), uint64(20), "replies as datagrams")
+}
+
+// Datagrams that never arrive (here the receiver's socket is closed, as a
+// firewall letting only TCP through would have it) are written again on
+// the connection: every message still arrives, once and in order, and
+// after dgGiveUp such rounds the link gives datagrams up and says so.
+func TestLostDatagramsGoOnTheConnection(t *testing.T) {
+	addrs := freeAddrs(t, 2)
+	peers := Peers{Replicas: addrs}
+	keys := keyring(t, "cluster")
+	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
+	p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
+	p1.got = make(chan received, 1000)
+	require.NoError(t, p1.tr.dg.conn.Close())
+	pingPong(t, p0, p1, 1, 10)
+	p0.awaitNote(t, "datagrams to P1 at "+addrs[1]+" go unacknowledged")
+	assert.Equal(t, "datagrams given up", linkTo(p0, 1).Datagrams)
+	for i := range 200 {
+		p0.tr.Send(1, []byte(fmt.Sprint("after ", i)))
+	}
+	for i := range 200 {
+		p1.expect(t, 0, fmt.Sprint("after ", i))
+	}
+	assert.Equal(t, 1, p0.count("go unacknowledged"), "said once")
+}
+
+// A datagram that does not verify is dropped and counted, never
+// delivered: garbage, one that names a sender without its key, and one
+// sent again (a replay).
+func TestForgedDatagramsAreDropped(t *testing.T) {
+	addrs := freeAddrs(t, 2)
+	peers := Peers{Replicas: addrs}
+	keys := keyring(t, "cluster")
+	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
+	p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
+	pingPong(t, p0, p1, 1, 3) // the link is up and has heard from P1
+
+	conn, err := net.Dial("udp", addrs[1])
+	require.NoError(t, err)
+	defer conn.Close()
+	// What P0 would send, sealed by a key that is not the cluster's.
+	other := keyring(t, "another cluster")
+	p1.tr.mu.Lock()
+	nonce := p1.tr.dgFrom[dgKey{peer: 0}].l.dgOpen.nonce
+	p1.tr.mu.Unlock()
+	forged := binary.BigEndian.AppendUint32(nil, 0)
+	s := sealer{key: other.pair(0, 1), from: 0, to: 1, nonce: nonce, label: datagramLabel}
+	forged = appendMessage(&s, forged, 100, 0, 4, []byte("forged"))
+	// A true one (P0's next message, as an attacker who had P0's key
+	// could make it), sent twice: the second is a replay.
+	s = sealer{key: keys.pair(0, 1), from: 0, to: 1, nonce: nonce, label: datagramLabel, counter: 1 << 40}
+	replayed := appendMessage(&s, binary.BigEndian.AppendUint32(nil, 0), 4, 0, 4, []byte("true"))
+
+	before := p1.tr.Rejected()
+	for _, b := range [][]byte{[]byte("garbage"), forged, replayed, replayed} {
+		_, err := conn.Write(b)
+		require.NoError(t, err)
+	}
+	p1.expect(t, 0, "true")
+	give := time.After(deadline)
+	for p1.tr.Rejected() < before+3 {
+		select {
+		case <-give:
+			t.Fatalf("rejected %d datagrams, want 3", p1.tr.Rejected()-before)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	select {
+	case r := <-p1.got:
+		t.Fatalf("delivered %q", r.payload)
+	default:
+	}
+}
+
+// The receiver delivers each sender's messages in order and once, however
+// they arrive: a message kept until the ones before it come, and skipped
+// numbers the sender has dropped for good (its oldest moved past them).
+func TestInboxDeliversInOrder(t *testing.T) {
+	type frame struct{ no, oldest uint64 }
+	for _, tc := range []struct {
+		name   string
+		frames []frame
+		want   []uint64
+		acked  uint64
+	}{
+		{"in order", []frame{{1, 1}, {2, 1}, {3, 1}}, []uint64{1, 2, 3}, 3},
+		{"overtaken", []frame{{2, 1}, {3, 1}, {1, 1}}, []uint64{1, 2, 3}, 3},
+		{"twice", []frame{{1, 1}, {1, 1}, {3, 2}, {3, 2}, {2, 2}}, []uint64{1, 2, 3}, 3},
+		{"the sender dropped the first", []frame{{3, 3}, {4, 3}}, []uint64{3, 4}, 4},
+		{"a gap still to come", []frame{{1, 1}, {3, 2}}, []uint64{1}, 1},
+		{"kept, then passed by one the sender says follows a drop", []frame{{1, 1}, {3, 2}, {5, 5}, {6, 5}}, []uint64{1, 5, 6}, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []uint64
+			tr := &Transport{delivered: map[origin]*inbox{}}
+			tr.cfg.Deliver = func(_ lab.ID, _ string, p []byte) { got = append(got, binary.BigEndian.Uint64(p)) }
+			tr.ackClock = time.AfterFunc(time.Hour, func() {})
+			defer tr.ackClock.Stop()
+			l := &link{peer: 0, wake: make(chan struct{}, 1)}
+			for _, f := range tc.frames {
+				payload := binary.BigEndian.AppendUint64(nil, f.no)
+				tr.take(l, origin{peer: 0}, frameBody{kind: frameMessage, no: f.no, oldest: f.oldest, payload: payload})
+				payload[0] = 0xff // the reader's buffer is read over: what is kept is a copy
+			}
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.acked, l.ackOwed.Load(), "acknowledges what it delivered, in order")
+		})
+	}
+}
+
+// What is kept ahead of its turn is bounded: one message too many is
+// dropped, for its sender to write again.
+func TestInboxKeepsABoundedNumber(t *testing.T) {
+	in := &inbox{}
+	for no := uint64(2); no < maxAhead+10; no++ {
+		in.keep(frameBody{no: no, oldest: 1, payload: []byte("x")})
+	}
+	assert.Len(t, in.ahead, maxAhead)
+	assert.Equal(t, maxAhead, in.size)
+}
