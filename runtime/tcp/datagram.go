@@ -373,12 +373,16 @@ func (d *datagrams) check() {
 		}
 		g := l.dg
 		oldest := q.oldest()
-		switch {
-		case g.await >= oldest:
+		if g.await >= oldest {
+			if !l.wmu.TryLock() {
+				// The link's writer is writing (to a peer that reads
+				// slowly, perhaps): the next round looks again.
+				waiting = true
+				continue
+			}
 			// A datagram sent before the last round is still not
 			// acknowledged: everything unacknowledged goes again, on
 			// the connection.
-			l.wmu.Lock()
 			g.resent.Store(g.sent.Load())
 			q.resend(l.gen)
 			l.wmu.Unlock()
@@ -387,7 +391,7 @@ func (d *datagrams) check() {
 			if !g.acked && g.losses >= dgGiveUp && !g.off.Swap(true) {
 				t.cfg.Note(fmt.Sprintf("datagrams to %s at %s go unacknowledged (a firewall that lets only TCP through?); this link sends everything on its connection", who(l.peer, l.name), g.to))
 			}
-		case g.await > 0:
+		} else if g.await > 0 {
 			g.acked = true
 		}
 		g.await = 0
