@@ -18,8 +18,13 @@
 // leaves the unacknowledged messages queued, and the next connection writes
 // them again. The receiver remembers the last number it delivered from each
 // run of each sender (its incarnation, a random value a process draws when
-// it starts), so while both processes live a message is delivered exactly
-// once, in order, whatever happens to the connections between them. A peer
+// it starts), and each message says the oldest number its sender still
+// has; a message delivered is the next one, or the oldest its sender has
+// (those before were delivered, or dropped by the sender for good), and
+// one that arrives early waits for those before it (see inbox). So while
+// both processes live a message is delivered exactly once, in order,
+// whatever happens to the connections between them, and whichever way it
+// came (see Datagrams). A peer
 // that is down when a message is sent gets it when it comes back. What was
 // written to a run that then died is not written again to the next run:
 // the old process may have handled it, and the new one, which starts
@@ -33,14 +38,16 @@
 // connection opens, the side that accepted it sends its replica ID, a fresh
 // random nonce and its incarnation. The dialling side answers with its own
 // ID (and, for a client, its name), its own nonce and incarnation, the
-// acceptor's incarnation as it read it, a flag (see Restarts), its
-// settings (see Settings), and an HMAC-SHA256 tag over all that and the
-// acceptor's nonce. The acceptor's first frame says whether it took the
-// greeting: an acknowledgement, or, refusing a replica started with other
+// acceptor's incarnation as it read it, a flag (see Restarts), a client's
+// datagram port (see Datagrams), its settings (see Settings), and an
+// HMAC-SHA256 tag over all that and the acceptor's nonce. The acceptor's
+// first frame says whether it took the greeting: an acceptance, saying
+// whether it reads datagrams, or, refusing a replica started with other
 // settings, its own settings, after which it hangs up. Every later frame
-// carries a counter, then a message in the wire.Encode form with its number
-// and an acknowledgement, or an acknowledgement alone, then a tag over the
-// sender, the receiver, the receiver's nonce and everything before it. The
+// carries a counter, then a message in the wire.Encode form with its
+// number, an acknowledgement and the oldest number queued, or an
+// acknowledgement alone, then a tag over the sender, the receiver, the
+// receiver's nonce and everything before it. The
 // tag's key belongs to the pair of endpoints: it is derived from the cluster
 // key, so a replica cannot speak in another's name, and a frame cannot be
 // replayed on another connection (other nonce) or twice on the same one
@@ -52,6 +59,19 @@
 // The cluster key comes from a key file given to every process, or, when
 // none is given, from DefaultKey: a published value that is only good enough
 // for a lab on the loopback interface.
+//
+// # Datagrams
+//
+// A replica also reads UDP datagrams at its listening address, and a
+// client at a port it gives in its greeting. The acceptor's first frame
+// says whether it reads them; a link whose both ends do sends most of its
+// messages that way (see datagram.go for why, and for how a lost one is
+// sent again), from the moment a frame has come from the other end. A
+// datagram carries what a frame carries, under a tag of its own label and
+// counter, bound to the connection's nonce: it proves what a frame proves,
+// and is checked against the connection it was sent under. The connection
+// carries the rest: greetings, acknowledgements, messages too large for
+// a datagram, what was held under load, and whatever went unacknowledged.
 //
 // # Restarts
 //
