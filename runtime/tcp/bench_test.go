@@ -14,19 +14,25 @@ import (
 	"pbftlab/solution"
 )
 
-// BenchmarkTCPCluster measures the reference replica over real TCP on
-// loopback: four replicas in this process, automatic votes, no clock, and
-// closed-loop clients, each sending its next request as soon as f+1
-// replicas have answered the last. It reports the latency percentiles of
-// one request (p50, p99) and the throughput of 1, 16 and 64 clients. The
-// replicas run the lab's protocol (no batching), one sequence number at a
-// time.
+// BenchmarkTCPCluster measures the reference replica over real sockets on
+// loopback (TCP connections, and datagrams where they serve): four
+// replicas in this process, automatic votes, no clock, and closed-loop
+// clients, each sending its next request as soon as f+1 replicas have
+// answered the last. It reports the latency percentiles of one request
+// (p50, p99) and the throughput of 1, 16 and 64 clients. The replicas run
+// the lab's protocol (no batching), one sequence number at a time.
 func BenchmarkTCPCluster(b *testing.B) {
 	for _, clients := range []int{1, 16, 64} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			benchLoad(b, lab.Config{}, clients, 1)
+			benchLoad(b, tcp.ClusterConfig{}, clients, 1)
 		})
 	}
+}
+
+// BenchmarkTCPOnly is BenchmarkTCPCluster with one client on the TCP
+// connections alone (--tcp-only): what datagrams save a lone request.
+func BenchmarkTCPOnly(b *testing.B) {
+	benchLoad(b, tcp.ClusterConfig{TCPOnly: true}, 1, 1)
 }
 
 // BenchmarkTCPBatch measures the same cluster with batching and
@@ -39,15 +45,16 @@ func BenchmarkTCPCluster(b *testing.B) {
 func BenchmarkTCPBatch(b *testing.B) {
 	for _, batch := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("B=%d", batch), func(b *testing.B) {
-			benchLoad(b, lab.Config{BatchSize: batch}, 16, 32)
+			benchLoad(b, tcp.ClusterConfig{Replica: lab.Config{BatchSize: batch}}, 16, 32)
 		})
 	}
 }
 
-// benchLoad runs b.N requests through a cluster of replicas configured by
-// rc, from k clients that each keep window requests outstanding.
-func benchLoad(b *testing.B, rc lab.Config, k, window int) {
-	c, err := tcp.StartCluster(tcp.ClusterConfig{New: solution.New, Replica: rc, NoClient: true})
+// benchLoad runs b.N requests through a cluster configured by cc, from k
+// clients that each keep window requests outstanding.
+func benchLoad(b *testing.B, cc tcp.ClusterConfig, k, window int) {
+	cc.New, cc.NoClient = solution.New, true
+	c, err := tcp.StartCluster(cc)
 	if err != nil {
 		b.Fatal(err)
 	}

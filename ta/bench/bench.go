@@ -133,7 +133,7 @@ func measure(o benchOptions) (*table, error) {
 		return nil, fmt.Errorf("the simulator benchmark failed:\n%s", grader.Tail(out, 30))
 	}
 	t.sim = parseBench(out)
-	out, err = o.run("go", "test", "-run", "^$", "-bench", "^(BenchmarkTCPCluster|BenchmarkTCPBatch|BenchmarkFloor)$", "-benchtime", "2s",
+	out, err = o.run("go", "test", "-run", "^$", "-bench", "^(BenchmarkTCPCluster|BenchmarkTCPOnly|BenchmarkTCPBatch|BenchmarkFloor)$", "-benchtime", "2s",
 		"-count", strconv.Itoa(o.count), "./runtime/tcp")
 	if err != nil {
 		return nil, fmt.Errorf("the TCP benchmarks failed:\n%s", grader.Tail(out, 30))
@@ -280,10 +280,12 @@ func (t *table) print(w io.Writer) {
 	row("simulator: messages per committed request, n = 4", decimal(lab, "msgs/req")+" (2n²-n+1 = 29, and 12 CHECKPOINT per 100)")
 	row("simulator, batching: B = 10 | 100", count(t.sim["Simulator/batch=10"], "req/s", " req/s")+" | "+count(t.sim["Simulator/batch=100"], "req/s", " req/s"))
 	one := t.tcp["TCPCluster/clients=1"]
-	row("TCP loopback, 1 client: p50 | p99 latency", micro(one, "p50-µs")+" | "+micro(one, "p99-µs"))
+	row("loopback, 1 client: p50 | p99 latency", micro(one, "p50-µs")+" | "+micro(one, "p99-µs"))
+	only := t.tcp["TCPOnly"]
+	row("  on the TCP connections alone (--tcp-only): p50 | p99", micro(only, "p50-µs")+" | "+micro(only, "p99-µs"))
 	row("  the bare pattern, no MAC, no replica: p50 over TCP | over UDP, sendmmsg", micro(t.tcp["Floor/tcp"], "p50-µs")+" | "+micro(t.tcp["Floor/udp-sendmmsg"], "p50-µs"))
-	row("TCP loopback, 1 | 16 | 64 clients (req/s)", joined(t.tcp, "req/s", "TCPCluster/clients=1", "TCPCluster/clients=16", "TCPCluster/clients=64"))
-	row("TCP loopback, batching B = 1 | 10 | 100 (req/s)", joined(t.tcp, "req/s", "TCPBatch/B=1", "TCPBatch/B=10", "TCPBatch/B=100"))
+	row("loopback, 1 | 16 | 64 clients (req/s)", joined(t.tcp, "req/s", "TCPCluster/clients=1", "TCPCluster/clients=16", "TCPCluster/clients=64"))
+	row("loopback, batching B = 1 | 10 | 100 (req/s)", joined(t.tcp, "req/s", "TCPBatch/B=1", "TCPBatch/B=10", "TCPBatch/B=100"))
 	row("  processor time per request (µs), 1 client | 64 clients", joined(t.tcp, "cpu-µs/req", "TCPCluster/clients=1", "TCPCluster/clients=64"))
 	row("  processor time per request (µs), B = 1 | 10 | 100", joined(t.tcp, "cpu-µs/req", "TCPBatch/B=1", "TCPBatch/B=10", "TCPBatch/B=100"))
 	tw.Flush()
