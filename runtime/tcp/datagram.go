@@ -250,6 +250,8 @@ func (l *link) sendDatagrams() (all bool) {
 	owed := l.ackOwed.Load()
 	var last uint64
 	n := 0
+	g.d.cork()
+	defer g.d.uncork()
 	for _, it := range got {
 		if n >= room || len(g.head)+4+counterSize+25+len(it.payload)+tagSize > maxDatagram {
 			break
@@ -300,7 +302,8 @@ func (d *datagrams) add(b []byte, to net.Addr) {
 
 // cork holds the datagrams sent from now on until uncork: a call into the
 // replica that votes to three peers sends its three datagrams in one
-// system call. Calls may overlap; the batch goes when the last ends.
+// system call. Calls may overlap; the batch goes when the last ends. A
+// nil datagrams does nothing.
 func (d *datagrams) cork() {
 	if d == nil {
 		return

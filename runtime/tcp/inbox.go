@@ -62,9 +62,9 @@ func (t *Transport) take(l *link, from origin, fb frameBody) {
 	case fb.no > in.last:
 		in.keep(fb)
 	}
-	last := in.last
+	// Under mu, so that what two readers owe only grows.
+	t.owe(l, in.last)
 	in.mu.Unlock()
-	t.owe(l, last)
 }
 
 // deliverAhead delivers the messages kept ahead that are now next; in.mu

@@ -562,7 +562,14 @@ func (n *Node) stepped() {
 
 // guard runs replica code, turning a panic into the replica's failure: the
 // process stays up, says what happened, and the replica does nothing more.
+//
+// What the call sends as datagrams goes out together when it returns (see
+// datagrams.cork); the transport is nil while the replica is built.
 func (n *Node) guard(what string, f func()) {
+	if n.tr != nil {
+		n.tr.dg.cork()
+		defer n.tr.dg.uncork()
+	}
 	n.calls.Add(1)
 	n.busy.Store(&call{what: what})
 	defer n.recovered(what, 0)
