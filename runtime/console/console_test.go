@@ -514,3 +514,29 @@ func TestRunClusterWaitsForTheQueuedRequests(t *testing.T) {
 		"client:   request 2 client7000#2 account=a,amount=1,operation=deposit: committed (ok); replies from none\n"+
 		"client:   request 3 client7000#3 account=a,amount=1,operation=deposit: committed (ok); replies from none\n")
 }
+
+// fakeNetwork is a Network with fixed links and no traffic.
+type fakeNetwork []tcp.LinkInfo
+
+func (f fakeNetwork) Links() []tcp.LinkInfo    { return f }
+func (fakeNetwork) Sent() map[string]uint64    { return nil }
+func (fakeNetwork) Handled() map[string]uint64 { return nil }
+func (fakeNetwork) Rejected() uint64           { return 0 }
+
+// net says which links send datagrams besides their connection, and which
+// gave them up; a link that is down says nothing of them.
+func TestNetReportSaysWhichLinksSendDatagrams(t *testing.T) {
+	report := NetReport(fakeNetwork{
+		{Peer: 1, Addr: "127.0.0.1:5001", Outbound: true, Up: true, Datagrams: "datagrams"},
+		{Peer: 2, Addr: "127.0.0.1:5002", Outbound: true, Up: true, Datagrams: "datagrams given up", Queued: 3},
+		{Peer: 3, Addr: "127.0.0.1:5003", Outbound: true, Datagrams: "datagrams"},
+		{Peer: lab.Client, Name: "alice", Addr: "127.0.0.1:40000", Up: true, Datagrams: "datagrams"},
+	})
+	assert.Equal(t, []string{
+		"links:",
+		"  to P1 at 127.0.0.1:5001: up, datagrams",
+		"  to P2 at 127.0.0.1:5002: up, datagrams given up, 3 queued",
+		"  to P3 at 127.0.0.1:5003: down",
+		"  from client alice at 127.0.0.1:40000: up, datagrams",
+	}, strings.Split(report, "\n")[:5])
+}

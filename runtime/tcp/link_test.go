@@ -157,7 +157,7 @@ func TestHandshakeSaysWhetherAnEarlierRunWasHeard(t *testing.T) {
 }
 
 func TestHelloRoundTrip(t *testing.T) {
-	h := hello{id: 3, inc: newIncarnation(), yourInc: newIncarnation(), earlier: true, settings: labSettings.describe()}
+	h := hello{id: 3, inc: newIncarnation(), yourInc: newIncarnation(), earlier: true, settings: labSettings.describe(), dgPort: 40001}
 	_, _ = rand.Read(h.nonce[:])
 	got, err := parseHello(h.body())
 	require.NoError(t, err)
