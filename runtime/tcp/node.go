@@ -309,9 +309,10 @@ func (n *Node) Close() {
 	n.cancel()
 	if n.Stuck() != "" {
 		// The call holds the lock and never lets it go, and the ticker
-		// waits for the lock: closing the links is all that can be done,
-		// and the process that leaves ends the call.
-		n.tr.Close()
+		// and any reader handing a message over wait for the lock:
+		// closing the links is all that can be done, and the process that
+		// leaves ends the call.
+		n.tr.stop()
 		return
 	}
 	n.mu.Lock()

@@ -256,8 +256,31 @@ func TestStuckReplicaIsReported(t *testing.T) {
 	}
 	assert.Equal(t, "Do(progress)", n.Stuck())
 
+	// A message from another replica arrives meanwhile: its reader waits
+	// for the replica, which the stuck call holds.
+	p0 := start(t, 0, Peers{Replicas: addrs}, DefaultKeyring(), listen(t, addrs[0]), withSettings(ReplicaSettings(4, lab.Config{}, nil)))
+	p0.tr.Send(1, wire.Encode(&lab.Prepare{View: 0, Seq: 1, Digest: "d", Replica: 0}))
+	give := time.After(deadline)
+	for waiting := false; !waiting; {
+		n.tr.mu.Lock()
+		for _, in := range n.tr.delivered {
+			if in.mu.TryLock() {
+				in.mu.Unlock()
+			} else {
+				waiting = true // held from the choice of the message to its delivery
+			}
+		}
+		n.tr.mu.Unlock()
+		select {
+		case <-time.After(time.Millisecond):
+		case <-give:
+			t.Fatal("the message never reached the node")
+		}
+	}
+
 	// Closing a node whose call never returns does not wait for it (the
-	// call holds the lock): the process can leave on Ctrl-C.
+	// call holds the lock), nor for a reader waiting for that call: the
+	// process can leave on Ctrl-C.
 	closed := make(chan struct{})
 	go func() { n.Close(); close(closed) }()
 	select {

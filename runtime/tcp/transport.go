@@ -391,6 +391,13 @@ func (t *Transport) WaitConnected(ctx context.Context) error {
 // Close stops listening and dialling, closes every connection and waits
 // for the transport's goroutines to end.
 func (t *Transport) Close() {
+	t.stop()
+	t.wg.Wait()
+}
+
+// stop is Close without the wait: a goroutine handing a message to a
+// replica whose call never returns would never end.
+func (t *Transport) stop() {
 	t.cancel()
 	t.ackClock.Stop()
 	if t.cfg.Listener != nil {
@@ -413,7 +420,6 @@ func (t *Transport) Close() {
 		}
 		d.mu.Unlock()
 	}
-	t.wg.Wait()
 }
 
 func (t *Transport) acceptLoop() {
