@@ -35,9 +35,13 @@ import (
 // once (see Transport.take). A message sent as a datagram stays queued
 // until acknowledged like any other; one still unacknowledged a whole
 // resendAfter after it went is written again on the connection, with every
-// message after it. A link whose datagrams have never been acknowledged
-// after dgGiveUp such rounds (a firewall that lets TCP through and not
-// UDP) stops sending them, and says so once.
+// message after it. A peer that acknowledges what the connection carries
+// and not the datagrams sent since, dgGiveUp rounds in a row (a firewall
+// that lets TCP through and not UDP), has the link stop sending them and
+// say so; it tries them again dgRetryAfter later. A peer that
+// acknowledges nothing at all is slow or stopped (a process suspended
+// with Ctrl-Z), which says nothing of datagrams: the link waits for the
+// connection to carry what it was given.
 const (
 	// maxDatagram bounds a datagram: a larger message goes on the
 	// connection. It fits an Ethernet frame, so that a datagram between
@@ -50,8 +54,9 @@ const (
 	dgWindow = 4 * ackBatch
 	// resendAfter is the period of the clock that looks for datagrams
 	// not acknowledged in time (see datagrams.check).
-	resendAfter = 20 * time.Millisecond
-	dgGiveUp    = 3
+	resendAfter  = 20 * time.Millisecond
+	dgGiveUp     = 3
+	dgRetryAfter = 30 * time.Second
 	// dgReadBatch is how many datagrams one system call reads.
 	dgReadBatch = 32
 	// dgLoad is how many datagrams waiting at once make a backlog: the
@@ -173,7 +178,12 @@ type dgSender struct {
 	head []byte // the sender, as the datagram names it
 	seal sealer
 	sent atomic.Uint64 // the number of the last message sent as a datagram
-	off  atomic.Bool   // the link has given datagrams up
+	// first is the number of the first datagram sent since the clock last
+	// wrote messages again on the connection: once it is acknowledged, a
+	// datagram has arrived, for nothing else carried it.
+	first atomic.Uint64
+	off   atomic.Bool // the link has given datagrams up, since offAt
+	offAt atomic.Int64
 	// ready says that a frame has come on the link since the greeting:
 	// the other end has put the link where its datagrams find it, as it
 	// does before it writes anything (a datagram sent before that would
@@ -185,11 +195,31 @@ type dgSender struct {
 	resent atomic.Uint64
 
 	// The clock's, under d.checkMu: the last number sent as a datagram
-	// when it last came round, whether a datagram was ever acknowledged,
-	// and the rounds whose datagrams went unacknowledged.
-	await  uint64
-	acked  bool
-	losses int
+	// when it last came round; the rounds since it last had the
+	// connection carry what the datagrams had not (0: none pending); the
+	// rounds in a row whose datagrams went unacknowledged while the
+	// connection's were not; and whether the link has said it gives
+	// datagrams up.
+	await   uint64
+	pending int
+	losses  int
+	told    bool
+}
+
+// loss counts a round whose datagrams went unacknowledged while the
+// connection's were; dgGiveUp in a row, with no datagram acknowledged
+// between them, and the link gives datagrams up for dgRetryAfter.
+func (g *dgSender) loss(t *Transport, l *link) {
+	if g.losses++; g.losses < dgGiveUp {
+		return
+	}
+	g.losses = 0
+	g.offAt.Store(time.Now().UnixNano())
+	g.off.Store(true)
+	if !g.told {
+		g.told = true
+		t.cfg.Note(fmt.Sprintf("datagrams to %s at %s go unacknowledged while its connection's messages are acknowledged (a firewall that lets only TCP through?); this link sends everything on its connection, and tries datagrams again every %v", who(l.peer, l.name), g.to, dgRetryAfter))
+	}
 }
 
 // state describes the sender for LinkInfo.Datagrams.
@@ -234,8 +264,14 @@ func (d *datagrams) newSender(l *link, name string) *dgSender {
 // on the connection.
 func (l *link) sendDatagrams() (all bool) {
 	g := l.dg
-	if g == nil || l.q == nil || !g.ready.Load() || g.off.Load() || len(l.rest) > 0 {
+	if g == nil || l.q == nil || !g.ready.Load() || len(l.rest) > 0 {
 		return false
+	}
+	if g.off.Load() {
+		if time.Since(time.Unix(0, g.offAt.Load())) < dgRetryAfter {
+			return false
+		}
+		g.off.Store(false) // the firewall may have changed: try again
 	}
 	got, oldest, stale := l.q.unwritten(l.items[:0], l.gen, dgWindow)
 	l.items = got
@@ -255,6 +291,9 @@ func (l *link) sendDatagrams() (all bool) {
 	for _, it := range got {
 		if n >= room || len(g.head)+4+counterSize+25+len(it.payload)+tagSize > maxDatagram {
 			break
+		}
+		if n == 0 && g.first.Load() <= g.resent.Load() {
+			g.first.Store(it.no)
 		}
 		b := g.d.buffer()
 		b = append(b, g.head...)
@@ -376,13 +415,30 @@ func (d *datagrams) check() {
 		}
 		g := l.dg
 		oldest := q.oldest()
-		if g.await >= oldest {
-			if !l.wmu.TryLock() {
-				// The link's writer is writing (to a peer that reads
-				// slowly, perhaps): the next round looks again.
+		resent := g.resent.Load()
+		if g.pending > 0 {
+			if oldest <= resent {
+				// What the connection carries again is not acknowledged
+				// either: the peer is slow or stopped, which says
+				// nothing of datagrams. The connection will carry it.
+				g.pending++
 				waiting = true
 				continue
 			}
+			if g.pending == 1 {
+				// The connection carried at once what the datagrams had
+				// not in a whole round.
+				g.loss(t, l)
+			}
+			g.pending = 0
+		}
+		switch {
+		case g.await >= oldest && !l.wmu.TryLock():
+			// The link's writer is writing (to a peer that reads
+			// slowly, perhaps): the next round looks again.
+			waiting = true
+			continue
+		case g.await >= oldest:
 			// A datagram sent before the last round is still not
 			// acknowledged: everything unacknowledged goes again, on
 			// the connection.
@@ -390,15 +446,15 @@ func (d *datagrams) check() {
 			q.resend(l.gen)
 			l.wmu.Unlock()
 			q.signal()
-			g.losses++
-			if !g.acked && g.losses >= dgGiveUp && !g.off.Swap(true) {
-				t.cfg.Note(fmt.Sprintf("datagrams to %s at %s go unacknowledged (a firewall that lets only TCP through?); this link sends everything on its connection", who(l.peer, l.name), g.to))
-			}
-		} else if g.await > 0 {
-			g.acked = true
+			g.pending, g.await, waiting = 1, 0, true
+			continue
+		case g.first.Load() > resent && oldest > g.first.Load():
+			g.losses = 0 // a datagram arrived
 		}
 		g.await = 0
-		if sent := g.sent.Load(); sent >= oldest && sent > g.resent.Load() && !g.off.Load() {
+		// Datagrams still out are looked at next round, whether or not
+		// the link has given them up since.
+		if sent := g.sent.Load(); sent >= oldest && sent > resent {
 			g.await, waiting = sent, true
 		}
 	}
@@ -479,7 +535,10 @@ func (t *Transport) receiveDatagram(b []byte) {
 	in, ok := t.dgFrom[key]
 	t.mu.Unlock()
 	if !ok {
-		return // the link it was sent under has ended: the sender writes it again
+		// No link of this endpoint's has that sender: one that has just
+		// ended (its sender writes it again), or a stranger's.
+		t.rejected.Add(1)
+		return
 	}
 	l := in.l
 	body, err := l.dgOpen.open(frame)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -118,10 +119,14 @@ func TestLostDatagramsGoOnTheConnection(t *testing.T) {
 	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
 	p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
 	p1.got = make(chan received, 1000)
+	pingPong(t, p0, p1, 1, 1)
+	awaitReady(t, p0)
+	pingPong(t, p0, p1, 1, 10) // datagrams arrive, are acknowledged...
 	require.NoError(t, p1.tr.dg.conn.Close())
-	pingPong(t, p0, p1, 1, 10)
+	pingPong(t, p0, p1, 1, 10) // ... and then no more
 	p0.awaitNote(t, "datagrams to P1 at "+addrs[1]+" go unacknowledged")
 	assert.Equal(t, "datagrams given up", linkTo(p0, 1).Datagrams)
+	assert.Equal(t, 0, p1.count("unacknowledged"))
 	for i := range 200 {
 		p0.tr.Send(1, []byte(fmt.Sprint("after ", i)))
 	}
@@ -132,8 +137,8 @@ func TestLostDatagramsGoOnTheConnection(t *testing.T) {
 }
 
 // A datagram that does not verify is dropped and counted, never
-// delivered: garbage, one that names a sender without its key, and one
-// sent again (a replay).
+// delivered: garbage, one that names a sender without its key, one sent
+// again (a replay), and one from a sender the receiver has no link with.
 func TestForgedDatagramsAreDropped(t *testing.T) {
 	addrs := freeAddrs(t, 2)
 	peers := Peers{Replicas: addrs}
@@ -159,16 +164,20 @@ func TestForgedDatagramsAreDropped(t *testing.T) {
 	replayed := appendMessage(&s, binary.BigEndian.AppendUint32(nil, 0), 4, 0, 4, []byte("true"))
 
 	before := p1.tr.Rejected()
-	for _, b := range [][]byte{[]byte("garbage"), forged, replayed, replayed} {
+	stranger := binary.BigEndian.AppendUint32(nil, 9) // no replica of this cluster
+	stranger = append(stranger, replayed[4:]...)
+	self := binary.BigEndian.AppendUint32(nil, 1) // the receiver itself
+	self = append(self, replayed[4:]...)
+	for _, b := range [][]byte{[]byte("garbage"), forged, replayed, replayed, stranger, self} {
 		_, err := conn.Write(b)
 		require.NoError(t, err)
 	}
 	p1.expect(t, 0, "true")
 	give := time.After(deadline)
-	for p1.tr.Rejected() < before+3 {
+	for p1.tr.Rejected() < before+5 {
 		select {
 		case <-give:
-			t.Fatalf("rejected %d datagrams, want 3", p1.tr.Rejected()-before)
+			t.Fatalf("rejected %d datagrams, want 5", p1.tr.Rejected()-before)
 		case <-time.After(time.Millisecond):
 		}
 	}
@@ -224,4 +233,50 @@ func TestInboxKeepsABoundedNumber(t *testing.T) {
 	}
 	assert.Len(t, in.ahead, maxAhead)
 	assert.Equal(t, maxAhead, in.size)
+}
+
+// A peer that stops handling messages for a while (a process suspended
+// with Ctrl-Z, a long call into its replica) acknowledges neither its
+// datagrams nor its connection's messages: that says nothing of datagrams,
+// and the link keeps sending them, however often it happens.
+func TestAPausedPeerKeepsDatagrams(t *testing.T) {
+	addrs := freeAddrs(t, 2)
+	peers := Peers{Replicas: addrs}
+	keys := keyring(t, "cluster")
+	var paused sync.RWMutex // held to write while the peer is paused
+	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
+	p1 := start(t, 1, peers, keys, listen(t, addrs[1]), func(cfg *TransportConfig) {
+		deliver := cfg.Deliver
+		cfg.Deliver = func(from lab.ID, client string, p []byte) {
+			paused.RLock()
+			defer paused.RUnlock()
+			deliver(from, client, p)
+		}
+	})
+	pingPong(t, p0, p1, 1, 1)
+	awaitReady(t, p0)
+	rounds := func() int { // since the clock last had the connection carry the datagrams
+		p0.tr.dg.checkMu.Lock()
+		defer p0.tr.dg.checkMu.Unlock()
+		p0.tr.dialers[1].mu.Lock()
+		defer p0.tr.dialers[1].mu.Unlock()
+		return p0.tr.dialers[1].cur.dg.pending
+	}
+	for i := range 2 * dgGiveUp {
+		paused.Lock()
+		p0.tr.Send(1, []byte(fmt.Sprint("while paused ", i)))
+		give := time.After(deadline)
+		for rounds() < 3 {
+			select {
+			case <-give:
+				t.Fatal("the clock never wrote the message again")
+			case <-time.After(time.Millisecond):
+			}
+		}
+		paused.Unlock()
+		p1.expect(t, 0, fmt.Sprint("while paused ", i))
+	}
+	pingPong(t, p0, p1, 1, 5)
+	assert.Equal(t, 0, p0.count("unacknowledged"))
+	assert.Equal(t, "datagrams", linkTo(p0, 1).Datagrams)
 }

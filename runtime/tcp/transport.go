@@ -319,7 +319,9 @@ func (t *Transport) tellSettings(peer lab.ID, err error) {
 // Sent counts the messages queued so far, by receiver: "P1", ..., "client".
 func (t *Transport) Sent() map[string]uint64 { return t.sent.snapshot() }
 
-// Rejected counts the frames dropped because they failed authentication.
+// Rejected counts the frames and datagrams dropped because they failed
+// authentication, and the datagrams from a sender this endpoint has no
+// link with.
 func (t *Transport) Rejected() uint64 { return t.rejected.Load() }
 
 // LinkInfo describes one connection, for the console's "net" command.
