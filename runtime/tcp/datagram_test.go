@@ -62,7 +62,10 @@ func TestMessagesGoAsDatagrams(t *testing.T) {
 		atMost   uint64
 		linkSays string
 	}{
-		{name: "both read datagrams", atLeast: 49, atMost: 50, linkSays: "datagrams"},
+		// A message goes on the connection when it finds the link's
+		// writer busy (writing an acknowledgement, say): nearly all, not
+		// all.
+		{name: "both read datagrams", atLeast: 45, atMost: 50, linkSays: "datagrams"},
 		{name: "tcp only", with: []func(*TransportConfig){withoutDatagrams}, atLeast: 0, atMost: 0, linkSays: ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,8 +107,10 @@ func TestClientTalksInDatagrams(t *testing.T) {
 		require.NoError(t, p0.tr.SendClient("alice", []byte(fmt.Sprint("reply ", i))))
 		c.expect(t, 0, fmt.Sprint("reply ", i))
 	}
-	assert.Equal(t, uint64(30), p0.tr.dg.arrived.Load(), "requests as datagrams")
-	assert.Equal(t, uint64(30), c.tr.dg.arrived.Load(), "replies as datagrams")
+	// A message goes on the connection when it finds the link's writer
+	// busy (writing an acknowledgement, say): nearly all, not all.
+	assert.GreaterOrEqual(t, p0.tr.dg.arrived.Load(), uint64(25), "requests as datagrams")
+	assert.GreaterOrEqual(t, c.tr.dg.arrived.Load(), uint64(25), "replies as datagrams")
 }
 
 // Datagrams that never arrive (here the receiver's socket is closed, as a
