@@ -72,9 +72,11 @@ const (
 // datagrams is an endpoint's datagram socket: what it reads, and the batch
 // of what it is about to send.
 type datagrams struct {
-	t    *Transport
-	conn *net.UDPConn
-	pc   batchConn
+	t       *Transport
+	conn    *net.UDPConn
+	pc      batchConn
+	closed  chan struct{} // closed once the socket is (see close)
+	closing sync.Once
 
 	mu    sync.Mutex
 	corks int // calls under way whose datagrams go when the last ends
@@ -132,7 +134,7 @@ func listenDatagrams(t *Transport, addr net.Addr) (*datagrams, error) {
 	// A burst from three peers must not overflow the socket while its
 	// reader waits for the processor; the system may grant less.
 	_ = conn.SetReadBuffer(4 << 20)
-	d := &datagrams{t: t, conn: conn}
+	d := &datagrams{t: t, conn: conn, closed: make(chan struct{})}
 	if ip := conn.LocalAddr().(*net.UDPAddr).IP; ip.To4() != nil || network == "udp4" {
 		d.pc = ipv4.NewPacketConn(conn)
 	} else {
@@ -143,10 +145,18 @@ func listenDatagrams(t *Transport, addr net.Addr) (*datagrams, error) {
 	return d, nil
 }
 
-// close stops the socket and its clock; the reader returns.
+// close stops the socket and its clock; the reader returns. The socket
+// is closed without waiting for the net package to let go of it: the
+// reader holds it while it hands a message over, and the replica it hands
+// it to may be in a call that never returns (see Node.Close).
 func (d *datagrams) close() {
 	d.clock.Stop()
-	_ = d.conn.Close()
+	d.closing.Do(func() {
+		go func() {
+			_ = d.conn.Close()
+			close(d.closed)
+		}()
+	})
 }
 
 // port is where the socket reads.
@@ -473,7 +483,7 @@ func (d *datagrams) read() {
 	for i := range ms {
 		ms[i].Buffers = [][]byte{make([]byte, maxDatagram)}
 	}
-	handle := func(n int) {
+	handle := func(n int) bool {
 		d.cork()
 		load := n >= dgLoad
 		if load {
@@ -489,6 +499,7 @@ func (d *datagrams) read() {
 			t.release()
 		}
 		d.uncork()
+		return t.ctx.Err() == nil
 	}
 	readAll := newBatchReader(d.conn, d.pc, ms)
 	for {

@@ -30,12 +30,12 @@ type mmsgReader struct {
 	hdrs   []mmsghdr
 	iovs   []syscall.Iovec
 	ms     []ipv4.Message
-	handle func(n int)
+	handle func(n int) bool
 	err    error
 	wait   bool // the last batch left the socket empty
 }
 
-func newBatchReader(conn *net.UDPConn, _ batchConn, ms []ipv4.Message) func(handle func(n int)) error {
+func newBatchReader(conn *net.UDPConn, _ batchConn, ms []ipv4.Message) func(handle func(n int) bool) error {
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		return nil
@@ -48,7 +48,7 @@ func newBatchReader(conn *net.UDPConn, _ batchConn, ms []ipv4.Message) func(hand
 		r.hdrs[i].hdr.Iov = &r.iovs[i]
 		r.hdrs[i].hdr.Iovlen = 1
 	}
-	return func(handle func(n int)) error {
+	return func(handle func(n int) bool) error {
 		r.handle = handle
 		if err := raw.Read(r.loop); err != nil {
 			return err
@@ -58,7 +58,8 @@ func newBatchReader(conn *net.UDPConn, _ batchConn, ms []ipv4.Message) func(hand
 }
 
 // loop reads and hands over batches until the socket is empty, then has
-// the poller wait; it returns true only on an error.
+// the poller wait; it returns true only on an error, or when handle says
+// to stop.
 func (r *mmsgReader) loop(fd uintptr) bool {
 	for {
 		if r.wait {
@@ -81,6 +82,9 @@ func (r *mmsgReader) loop(fd uintptr) bool {
 			r.ms[i].N = int(r.hdrs[i].n)
 		}
 		r.wait = int(n) < len(r.hdrs)
-		r.handle(int(n))
+		if !r.handle(int(n)) {
+			r.err = net.ErrClosed
+			return true
+		}
 	}
 }

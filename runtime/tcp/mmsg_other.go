@@ -9,15 +9,18 @@ import (
 )
 
 // newBatchReader reads batches through the ipv4 or ipv6 package, and
-// hands each over, until an error (see mmsg_linux.go for Linux).
-func newBatchReader(_ *net.UDPConn, pc batchConn, ms []ipv4.Message) func(handle func(n int)) error {
-	return func(handle func(n int)) error {
+// hands each over, until an error or handle says to stop (see
+// mmsg_linux.go for Linux).
+func newBatchReader(_ *net.UDPConn, pc batchConn, ms []ipv4.Message) func(handle func(n int) bool) error {
+	return func(handle func(n int) bool) error {
 		for {
 			n, err := pc.ReadBatch(ms, 0)
 			if err != nil {
 				return err
 			}
-			handle(n)
+			if !handle(n) {
+				return net.ErrClosed
+			}
 		}
 	}
 }

@@ -259,6 +259,8 @@ func TestStuckReplicaIsReported(t *testing.T) {
 	// A message from another replica arrives meanwhile: its reader waits
 	// for the replica, which the stuck call holds.
 	p0 := start(t, 0, Peers{Replicas: addrs}, DefaultKeyring(), listen(t, addrs[0]), withSettings(ReplicaSettings(4, lab.Config{}, nil)))
+	waitLink(t, p0, 1, true)
+	awaitReady(t, p0) // a datagram: the reader that waits holds the datagram socket
 	p0.tr.Send(1, wire.Encode(&lab.Prepare{View: 0, Seq: 1, Digest: "d", Replica: 0}))
 	give := time.After(deadline)
 	for waiting := false; !waiting; {
@@ -277,6 +279,7 @@ func TestStuckReplicaIsReported(t *testing.T) {
 			t.Fatal("the message never reached the node")
 		}
 	}
+	require.Equal(t, uint64(1), n.tr.dg.arrived.Load(), "the message came as a datagram")
 
 	// Closing a node whose call never returns does not wait for it (the
 	// call holds the lock), nor for a reader waiting for that call: the

@@ -395,6 +395,9 @@ func (t *Transport) WaitConnected(ctx context.Context) error {
 func (t *Transport) Close() {
 	t.stop()
 	t.wg.Wait()
+	if t.dg != nil {
+		<-t.dg.closed // its port is free again when Close returns
+	}
 }
 
 // stop is Close without the wait: a goroutine handing a message to a
