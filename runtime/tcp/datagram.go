@@ -39,9 +39,9 @@ import (
 // and not the datagrams sent since, dgGiveUp rounds in a row (a firewall
 // that lets TCP through and not UDP), has the link stop sending them and
 // say so; it tries them again dgRetryAfter later. A peer that
-// acknowledges nothing at all is slow or stopped (a process suspended
-// with Ctrl-Z), which says nothing of datagrams: the link waits for the
-// connection to carry what it was given.
+// acknowledges nothing at all for a while is slow or stopped (a process
+// suspended with Ctrl-Z), which says nothing of datagrams: the link
+// waits for the connection to carry what it was given (see dgPromptly).
 const (
 	// maxDatagram bounds a datagram: a larger message goes on the
 	// connection. It fits an Ethernet frame, so that a datagram between
@@ -57,6 +57,11 @@ const (
 	resendAfter  = 20 * time.Millisecond
 	dgGiveUp     = 3
 	dgRetryAfter = 30 * time.Second
+	// dgPromptly is how many rounds of the clock a peer may take to
+	// acknowledge what the connection carried again, for the datagrams it
+	// had not acknowledged to count as lost: one that takes longer was
+	// slow or stopped, which says nothing of datagrams.
+	dgPromptly = 5
 	// dgReadBatch is how many datagrams one system call reads.
 	dgReadBatch = 32
 	// dgLoad is how many datagrams waiting at once make a backlog: the
@@ -429,14 +434,14 @@ func (d *datagrams) check() {
 		if g.pending > 0 {
 			if oldest <= resent {
 				// What the connection carries again is not acknowledged
-				// either: the peer is slow or stopped, which says
-				// nothing of datagrams. The connection will carry it.
+				// yet either: the peer is slow, or stopped. The
+				// connection will carry it.
 				g.pending++
 				waiting = true
 				continue
 			}
-			if g.pending == 1 {
-				// The connection carried at once what the datagrams had
+			if g.pending <= dgPromptly {
+				// The connection carried promptly what the datagrams had
 				// not in a whole round.
 				g.loss(t, l)
 			}

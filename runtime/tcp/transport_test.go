@@ -3,7 +3,9 @@ package tcp
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -140,15 +142,28 @@ func waitLink(t *testing.T, e *endpoint, peer lab.ID, up bool) {
 	}
 }
 
-// freeAddrs reserves n loopback addresses and frees them again, for
-// processes started later.
+// freeAddrs finds n loopback addresses free for TCP and UDP, for
+// endpoints started later. The ports lie below the range the system
+// gives out to connections as they are made (32768 and up here), so that
+// a connection a test makes in the meantime does not take one.
 func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
 	var out []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		out = append(out, ln.Addr().String())
+	for len(out) < n {
+		port := 20000 + rand.IntN(12000)
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil || slices.Contains(out, addr) {
+			if err == nil {
+				require.NoError(t, ln.Close())
+			}
+			continue
+		}
+		pc, err := net.ListenPacket("udp", addr)
+		if err == nil {
+			require.NoError(t, pc.Close())
+			out = append(out, addr)
+		}
 		require.NoError(t, ln.Close())
 	}
 	return out
