@@ -662,7 +662,14 @@ func (t *Transport) writeLoop(l *link, q *queue, done chan error) error {
 	}
 	for {
 		l.wmu.Lock()
-		wrote, _, stale, err := l.writeQueued(false)
+		// A message that found the link's writer busy goes as a datagram
+		// all the same, unless the endpoint is under load (see holding).
+		wrote := l.dg != nil && !t.underLoad() && l.sendDatagrams()
+		var stale bool
+		var err error
+		if !wrote {
+			wrote, _, stale, err = l.writeQueued(false)
+		}
 		acked := false
 		if err == nil && !wrote && !stale {
 			owed, sent := l.ackOwed.Load(), l.ackSent.Load()
@@ -806,6 +813,13 @@ func (t *Transport) flush(l *link, q *queue) {
 	if !writeNow(l, true) {
 		q.signal()
 	}
+}
+
+// underLoad says whether a reader is working through a backlog.
+func (t *Transport) underLoad() bool {
+	t.hold.mu.Lock()
+	defer t.hold.mu.Unlock()
+	return t.hold.readers > 0
 }
 
 // holdFrom counts a reader that begins working through a backlog.
