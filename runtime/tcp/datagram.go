@@ -36,9 +36,10 @@ import (
 // until acknowledged like any other; one still unacknowledged a whole
 // resendAfter after it went is written again on the connection, with every
 // message after it. A peer that acknowledges what the connection carries
-// and not the datagrams sent since, dgGiveUp rounds in a row (a firewall
-// that lets TCP through and not UDP), has the link stop sending them and
-// say so; it tries them again dgRetryAfter later. A peer that
+// and says, with every acknowledgement, that none of the link's datagrams
+// has arrived since, dgGiveUp rounds in a row (a firewall that lets TCP
+// through and not UDP), has the link stop sending them and say so; it
+// tries them again dgRetryAfter later. A peer that
 // acknowledges nothing at all for a while is slow or stopped (a process
 // suspended with Ctrl-Z), which says nothing of datagrams: the link
 // waits for the connection to carry what it was given (see dgPromptly).
@@ -193,12 +194,11 @@ type dgSender struct {
 	head []byte // the sender, as the datagram names it
 	seal sealer
 	sent atomic.Uint64 // the number of the last message sent as a datagram
-	// first is the number of the first datagram sent since the clock last
-	// wrote messages again on the connection: once it is acknowledged, a
-	// datagram has arrived, for nothing else carried it.
-	first atomic.Uint64
-	off   atomic.Bool // the link has given datagrams up, since offAt
-	offAt atomic.Int64
+	// arrived is how many of the link's datagrams the peer last said had
+	// arrived (see acks).
+	arrived atomic.Uint64
+	off     atomic.Bool // the link has given datagrams up, since offAt
+	offAt   atomic.Int64
 	// ready says that a frame has come on the link since the greeting:
 	// the other end has put the link where its datagrams find it, as it
 	// does before it writes anything (a datagram sent before that would
@@ -213,18 +213,34 @@ type dgSender struct {
 	// when it last came round; the rounds since it last had the
 	// connection carry what the datagrams had not (0: none pending); the
 	// rounds in a row whose datagrams went unacknowledged while the
-	// connection's were not; and whether the link has said it gives
-	// datagrams up.
+	// connection's were not, and none of the link's datagrams arrived;
+	// how many had arrived at the last such round; and whether the link
+	// has said it gives datagrams up.
 	await   uint64
 	pending int
 	losses  int
+	seen    uint64
 	told    bool
 }
 
+// heard takes what a frame that came on l says of l's datagrams.
+func (l *link) heard(a acks) {
+	if g := l.dg; g != nil && a.arrived > g.arrived.Load() {
+		g.arrived.Store(a.arrived)
+	}
+}
+
 // loss counts a round whose datagrams went unacknowledged while the
-// connection's were; dgGiveUp in a row, with no datagram acknowledged
-// between them, and the link gives datagrams up for dgRetryAfter.
+// connection's were. Acknowledgements are cumulative, so a datagram can
+// wait unacknowledged behind a slow message of the connection: a round
+// counts only if no datagram of the link has arrived since the last one.
+// dgGiveUp in a row, and the link gives datagrams up for dgRetryAfter.
 func (g *dgSender) loss(t *Transport, l *link) {
+	arrived := g.arrived.Load()
+	if arrived > g.seen {
+		g.seen, g.losses = arrived, 0
+		return
+	}
 	if g.losses++; g.losses < dgGiveUp {
 		return
 	}
@@ -307,12 +323,9 @@ func (l *link) sendDatagrams() (all bool) {
 		if n >= room || len(g.head)+4+counterSize+25+len(it.payload)+tagSize > maxDatagram {
 			break
 		}
-		if n == 0 && g.first.Load() <= g.resent.Load() {
-			g.first.Store(it.no)
-		}
 		b := g.d.buffer()
 		b = append(b, g.head...)
-		b = appendMessage(&g.seal, b, it.no, owed, oldest, it.payload)
+		b = appendMessage(&g.seal, b, it.no, l.owed(owed), oldest, it.payload)
 		g.d.add(b, g.to)
 		last = it.no
 		n++
@@ -463,8 +476,6 @@ func (d *datagrams) check() {
 			q.signal()
 			g.pending, g.await, waiting = 1, 0, true
 			continue
-		case g.first.Load() > resent && oldest > g.first.Load():
-			g.losses = 0 // a datagram arrived
 		}
 		g.await = 0
 		// Datagrams still out are looked at next round, whether or not
@@ -569,8 +580,10 @@ func (t *Transport) receiveDatagram(b []byte) {
 		return
 	}
 	t.dg.arrived.Add(1)
-	if in.q != nil && fb.ack > 0 {
-		in.q.ack(fb.ack)
+	l.dgArrived.Add(1)
+	l.heard(fb.acks)
+	if in.q != nil && fb.acks.through > 0 {
+		in.q.ack(fb.acks.through)
 	}
 	t.take(l, origin{peer: l.peer, name: l.name, inc: l.inc}, fb)
 }

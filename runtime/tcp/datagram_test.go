@@ -175,11 +175,11 @@ func TestForgedDatagramsAreDropped(t *testing.T) {
 	p1.tr.mu.Unlock()
 	forged := binary.BigEndian.AppendUint32(nil, 0)
 	s := sealer{key: other.pair(0, 1), from: 0, to: 1, nonce: nonce, label: datagramLabel}
-	forged = appendMessage(&s, forged, 100, 0, 4, []byte("forged"))
+	forged = appendMessage(&s, forged, 100, acks{}, 4, []byte("forged"))
 	// A true one (P0's next message, as an attacker who had P0's key
 	// could make it), sent twice: the second is a replay.
 	s = sealer{key: keys.pair(0, 1), from: 0, to: 1, nonce: nonce, label: datagramLabel, counter: 1 << 40}
-	replayed := appendMessage(&s, binary.BigEndian.AppendUint32(nil, 0), 4, 0, 4, []byte("true"))
+	replayed := appendMessage(&s, binary.BigEndian.AppendUint32(nil, 0), 4, acks{}, 4, []byte("true"))
 
 	before := p1.tr.Rejected()
 	stranger := binary.BigEndian.AppendUint32(nil, 9) // no replica of this cluster
@@ -297,4 +297,38 @@ func TestAPausedPeerKeepsDatagrams(t *testing.T) {
 	pingPong(t, p0, p1, 1, 5)
 	assert.Equal(t, 0, p0.count("unacknowledged"))
 	assert.Equal(t, "datagrams", linkTo(p0, 1).Datagrams)
+}
+
+// A round whose datagrams went unacknowledged while the connection's were
+// counts against datagrams only if none of the link's datagrams arrived
+// since the last such round: under load a datagram waits, unacknowledged,
+// behind a slow message of the connection, and it has arrived all the
+// same.
+func TestDatagramLossesNeedDatagramsMissing(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		arrived []uint64 // what the peer says at each round
+		offAt   int      // the round that gives datagrams up, 0 for none
+	}{
+		{"some arrive each round", []uint64{3, 9, 10, 11, 30, 31, 32, 33}, 0},
+		{"none ever arrives", []uint64{0, 0, 0, 0}, 3},
+		{"none arrives any more", []uint64{12, 12, 12, 12, 12}, 4},
+		{"one arrives in between", []uint64{0, 0, 1, 1, 1, 1}, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &Transport{}
+			tr.cfg.Note = func(string) {}
+			g := &dgSender{to: &net.UDPAddr{}}
+			l := &link{dg: g}
+			off := 0
+			for i, a := range tc.arrived {
+				l.heard(acks{arrived: a})
+				g.loss(tr, l)
+				if g.off.Load() && off == 0 {
+					off = i + 1
+				}
+			}
+			assert.Equal(t, tc.offAt, off)
+		})
+	}
 }

@@ -46,7 +46,8 @@
 // settings, its own settings, after which it hangs up. Every later frame
 // carries a counter, then a message in the wire.Encode form with its
 // number, an acknowledgement and the oldest number queued, or an
-// acknowledgement alone, then a tag over the sender, the receiver, the
+// acknowledgement alone (with the count of the link's datagrams that
+// arrived, see Datagrams), then a tag over the sender, the receiver, the
 // receiver's nonce and everything before it. The
 // tag's key belongs to the pair of endpoints: it is derived from the cluster
 // key, so a replica cannot speak in another's name, and a frame cannot be

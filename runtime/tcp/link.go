@@ -64,6 +64,9 @@ type link struct {
 	// dgPort, on a link a client dialled, is where the client reads
 	// datagrams (see hello).
 	dgPort uint16
+	// dgArrived counts the datagrams of the link's peer that arrived
+	// here, told back with every acknowledgement (see acks).
+	dgArrived atomic.Uint64
 
 	seal sealer
 	open opener
@@ -165,43 +168,57 @@ const acceptDatagrams byte = 1
 
 // frameBody is what an authenticated frame carries.
 type frameBody struct {
-	kind            byte
-	no, ack, oldest uint64
-	payload         []byte
+	kind byte
+	no   uint64
+	acks acks
+	// oldest is the number of the oldest message the sender has queued.
+	oldest  uint64
+	payload []byte
 }
 
-// sendMessage writes message no, acknowledging every message up to ack, as
-// one authenticated frame; oldest is the oldest number the sender has.
-func (l *link) sendMessage(no, ack, oldest uint64, payload []byte) error {
-	_, err := l.conn.Write(appendMessage(&l.seal, nil, no, ack, oldest, payload))
+// acks is what a frame says of what came the other way: every message
+// up to through, and how many datagrams of the link have arrived (see
+// datagrams.check).
+type acks struct{ through, arrived uint64 }
+
+// sendMessage writes message no as one authenticated frame; oldest is the
+// oldest number the sender has.
+func (l *link) sendMessage(no uint64, a acks, oldest uint64, payload []byte) error {
+	_, err := l.conn.Write(appendMessage(&l.seal, nil, no, a, oldest, payload))
 	return err
 }
 
-// appendMessage appends the frame of message no, acknowledging every
-// message up to ack, sealed by s, to dst.
-func appendMessage(s *sealer, dst []byte, no, ack, oldest uint64, payload []byte) []byte {
-	var head [25]byte
+// appendMessage appends the frame of message no, sealed by s, to dst.
+func appendMessage(s *sealer, dst []byte, no uint64, a acks, oldest uint64, payload []byte) []byte {
+	var head [33]byte
 	head[0] = frameMessage
 	binary.BigEndian.PutUint64(head[1:], no)
-	binary.BigEndian.PutUint64(head[9:], ack)
-	binary.BigEndian.PutUint64(head[17:], oldest)
+	binary.BigEndian.PutUint64(head[9:], a.through)
+	binary.BigEndian.PutUint64(head[17:], a.arrived)
+	binary.BigEndian.PutUint64(head[25:], oldest)
 	return s.appendFrame(dst, head[:], payload)
+}
+
+// owed is what the link has to acknowledge: every message up to ack.
+func (l *link) owed(ack uint64) acks {
+	return acks{through: ack, arrived: l.dgArrived.Load()}
 }
 
 // sendAck acknowledges every message up to ack; wmu is held, or the link
 // is not yet shared. The frame is built in a buffer of the link's own, as
 // an acknowledgement goes every few milliseconds on every busy link.
 func (l *link) sendAck(ack uint64) error {
-	l.ackBuf = l.appendAck(l.ackBuf[:0], ack)
+	l.ackBuf = l.appendAck(l.ackBuf[:0], l.owed(ack))
 	_, err := l.conn.Write(l.ackBuf)
 	return err
 }
 
-// appendAck appends the frame acknowledging every message up to ack to dst.
-func (l *link) appendAck(dst []byte, ack uint64) []byte {
-	var head [9]byte
+// appendAck appends the frame of an acknowledgement alone to dst.
+func (l *link) appendAck(dst []byte, a acks) []byte {
+	var head [17]byte
 	head[0] = frameAck
-	binary.BigEndian.PutUint64(head[1:], ack)
+	binary.BigEndian.PutUint64(head[1:], a.through)
+	binary.BigEndian.PutUint64(head[9:], a.arrived)
 	return l.seal.appendFrame(dst, head[:], nil)
 }
 
@@ -249,18 +266,18 @@ func (l *link) parse(frame []byte) (frameBody, error) {
 // parseBody says what an authenticated frame's body carries.
 func parseBody(body []byte) (frameBody, error) {
 	switch {
-	case len(body) == 9 && body[0] == frameAck:
-		return frameBody{kind: frameAck, ack: binary.BigEndian.Uint64(body[1:])}, nil
-	case len(body) >= 25 && body[0] == frameMessage:
+	case len(body) == 17 && body[0] == frameAck:
+		return frameBody{kind: frameAck, acks: acks{binary.BigEndian.Uint64(body[1:]), binary.BigEndian.Uint64(body[9:])}}, nil
+	case len(body) >= 33 && body[0] == frameMessage:
 		return frameBody{
 			kind:    frameMessage,
 			no:      binary.BigEndian.Uint64(body[1:]),
-			ack:     binary.BigEndian.Uint64(body[9:]),
-			oldest:  binary.BigEndian.Uint64(body[17:]),
-			payload: body[25:],
+			acks:    acks{binary.BigEndian.Uint64(body[9:]), binary.BigEndian.Uint64(body[17:])},
+			oldest:  binary.BigEndian.Uint64(body[25:]),
+			payload: body[33:],
 		}, nil
 	case len(body) == 2 && body[0] == frameAccept:
-		return frameBody{kind: frameAccept, ack: uint64(body[1])}, nil
+		return frameBody{kind: frameAccept, acks: acks{through: uint64(body[1])}}, nil
 	}
 	return frameBody{}, errors.New("a malformed frame (an authenticated peer running other code?)")
 }
@@ -485,7 +502,7 @@ func (g *greeter) greet(conn net.Conn, want lab.ID) (*link, error) {
 		err = errors.New("it refused this process's settings, which are the same as its own (a process running other code?)")
 	default:
 		if b, perr := parseBody(body); perr == nil && b.kind == frameAccept {
-			if b.ack&uint64(acceptDatagrams) != 0 {
+			if b.acks.through&uint64(acceptDatagrams) != 0 {
 				l.datagrams = true
 				l.dgSeal = sealer{key: key, from: g.self, to: want, nonce: theirs, label: datagramLabel}
 			}

@@ -101,18 +101,19 @@ func TestHandshake(t *testing.T) {
 			assert.Equal(t, tc.dialler.inc, a.inc)
 
 			// Both directions carry authenticated frames.
-			go func() { _ = d.sendMessage(1, 0, 1, []byte("request")) }()
+			go func() { _ = d.sendMessage(1, acks{}, 1, []byte("request")) }()
 			fb, err := a.receive()
 			require.NoError(t, err)
-			assert.Equal(t, []any{frameMessage, uint64(1), uint64(0), uint64(1), "request"}, []any{fb.kind, fb.no, fb.ack, fb.oldest, string(fb.payload)})
-			go func() { _ = a.sendMessage(1, 1, 1, []byte("reply")) }()
+			assert.Equal(t, []any{frameMessage, uint64(1), acks{}, uint64(1), "request"}, []any{fb.kind, fb.no, fb.acks, fb.oldest, string(fb.payload)})
+			go func() { _ = a.sendMessage(1, acks{1, 7}, 1, []byte("reply")) }()
 			fb, err = d.receive()
 			require.NoError(t, err)
-			assert.Equal(t, []any{frameMessage, uint64(1), uint64(1), uint64(1), "reply"}, []any{fb.kind, fb.no, fb.ack, fb.oldest, string(fb.payload)})
+			assert.Equal(t, []any{frameMessage, uint64(1), acks{1, 7}, uint64(1), "reply"}, []any{fb.kind, fb.no, fb.acks, fb.oldest, string(fb.payload)})
+			d.dgArrived.Store(3)
 			go func() { _ = d.sendAck(1) }()
 			fb, err = a.receive()
 			require.NoError(t, err)
-			assert.Equal(t, []any{frameAck, uint64(1)}, []any{fb.kind, fb.ack})
+			assert.Equal(t, []any{frameAck, acks{1, 3}}, []any{fb.kind, fb.acks})
 		})
 	}
 }
@@ -310,6 +311,6 @@ func TestInlineWriteNeverWaits(t *testing.T) {
 		}
 	}
 	require.NoError(t, w.Close())
-	frame := func(payload int) int64 { return int64(4 + counterSize + 25 + payload + tagSize) }
+	frame := func(payload int) int64 { return int64(4 + counterSize + 33 + payload + tagSize) }
 	assert.Equal(t, frame(4<<20)+frame(len("next")), <-received)
 }

@@ -260,26 +260,21 @@ func TestStuckReplicaIsReported(t *testing.T) {
 	// for the replica, which the stuck call holds.
 	p0 := start(t, 0, Peers{Replicas: addrs}, DefaultKeyring(), listen(t, addrs[0]), withSettings(ReplicaSettings(4, lab.Config{}, nil)))
 	waitLink(t, p0, 1, true)
-	awaitReady(t, p0) // a datagram: the reader that waits holds the datagram socket
-	p0.tr.Send(1, wire.Encode(&lab.Prepare{View: 0, Seq: 1, Digest: "d", Replica: 0}))
+	awaitReady(t, p0)
+	// Until one comes as a datagram (a message that finds the link's
+	// writer busy may go on the connection): the datagram reader then
+	// waits too, and it holds the datagram socket.
 	give := time.After(deadline)
-	for waiting := false; !waiting; {
-		n.tr.mu.Lock()
-		for _, in := range n.tr.delivered {
-			if in.mu.TryLock() {
-				in.mu.Unlock()
-			} else {
-				waiting = true // held from the choice of the message to its delivery
+	for i := 1; n.tr.dg.arrived.Load() == 0; i++ {
+		p0.tr.Send(1, wire.Encode(&lab.Prepare{View: 0, Seq: i, Digest: "d", Replica: 0}))
+		for k := 0; k < 100 && n.tr.dg.arrived.Load() == 0; k++ {
+			select {
+			case <-time.After(time.Millisecond):
+			case <-give:
+				t.Fatal("no message came as a datagram")
 			}
 		}
-		n.tr.mu.Unlock()
-		select {
-		case <-time.After(time.Millisecond):
-		case <-give:
-			t.Fatal("the message never reached the node")
-		}
 	}
-	require.Equal(t, uint64(1), n.tr.dg.arrived.Load(), "the message came as a datagram")
 
 	// Closing a node whose call never returns does not wait for it (the
 	// call holds the lock), nor for a reader waiting for that call: the

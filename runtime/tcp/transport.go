@@ -734,7 +734,7 @@ func (l *link) writeQueued(inline bool) (wrote, more, stale bool, err error) {
 	var last uint64
 	n := 0
 	for _, it := range got {
-		buf = appendMessage(&l.seal, buf, it.no, owed, oldest, it.payload)
+		buf = appendMessage(&l.seal, buf, it.no, l.owed(owed), oldest, it.payload)
 		last = it.no
 		n++
 		if len(buf) >= maxWrite {
@@ -965,8 +965,9 @@ func (t *Transport) receive(l *link, q *queue, from origin, frame []byte) error 
 	if l.dg != nil && !l.dg.ready.Load() {
 		l.dg.ready.Store(true)
 	}
-	if q != nil && fb.ack > 0 {
-		q.ack(fb.ack)
+	l.heard(fb.acks)
+	if q != nil && fb.acks.through > 0 {
+		q.ack(fb.acks.through)
 	}
 	if fb.kind != frameMessage {
 		return nil
