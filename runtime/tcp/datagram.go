@@ -320,7 +320,7 @@ func (l *link) sendDatagrams() (all bool) {
 	g.d.cork()
 	defer g.d.uncork()
 	for _, it := range got {
-		if n >= room || len(g.head)+4+counterSize+25+len(it.payload)+tagSize > maxDatagram {
+		if n >= room || len(g.head)+4+counterSize+messageHead+len(it.payload)+tagSize > maxDatagram {
 			break
 		}
 		b := g.d.buffer()

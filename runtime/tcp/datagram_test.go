@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,4 +332,29 @@ func TestDatagramLossesNeedDatagramsMissing(t *testing.T) {
 			assert.Equal(t, tc.offAt, off)
 		})
 	}
+}
+
+// A message goes as a datagram up to maxDatagram bytes with its head and
+// tag, and on the connection beyond: a datagram larger than the reader's
+// buffer would be cut, refused, and sent again a round later.
+func TestLargestDatagram(t *testing.T) {
+	addrs := freeAddrs(t, 2)
+	peers := Peers{Replicas: addrs}
+	keys := keyring(t, "cluster")
+	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
+	p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
+	pingPong(t, p0, p1, 1, 1)
+	awaitReady(t, p0)
+	fits := maxDatagram - (4 + 4 + counterSize + messageHead + tagSize)
+	for _, tc := range []struct {
+		size     int
+		datagram bool
+	}{{fits, true}, {fits + 1, false}} {
+		before := p1.tr.dg.arrived.Load()
+		payload := strings.Repeat("x", tc.size)
+		p0.tr.Send(1, []byte(payload))
+		p1.expect(t, 0, payload)
+		assert.Equal(t, tc.datagram, p1.tr.dg.arrived.Load() > before, "%d bytes", tc.size)
+	}
+	assert.Zero(t, p1.tr.Rejected())
 }

@@ -166,6 +166,13 @@ const (
 // datagrams at the address the dialler reached it (see datagram.go).
 const acceptDatagrams byte = 1
 
+// The heads of a message frame (kind, number, acks, oldest) and of an
+// acknowledgement (kind, acks), before the payload.
+const (
+	messageHead = 1 + 8 + 16 + 8
+	ackHead     = 1 + 16
+)
+
 // frameBody is what an authenticated frame carries.
 type frameBody struct {
 	kind byte
@@ -190,7 +197,7 @@ func (l *link) sendMessage(no uint64, a acks, oldest uint64, payload []byte) err
 
 // appendMessage appends the frame of message no, sealed by s, to dst.
 func appendMessage(s *sealer, dst []byte, no uint64, a acks, oldest uint64, payload []byte) []byte {
-	var head [33]byte
+	var head [messageHead]byte
 	head[0] = frameMessage
 	binary.BigEndian.PutUint64(head[1:], no)
 	binary.BigEndian.PutUint64(head[9:], a.through)
@@ -215,7 +222,7 @@ func (l *link) sendAck(ack uint64) error {
 
 // appendAck appends the frame of an acknowledgement alone to dst.
 func (l *link) appendAck(dst []byte, a acks) []byte {
-	var head [17]byte
+	var head [ackHead]byte
 	head[0] = frameAck
 	binary.BigEndian.PutUint64(head[1:], a.through)
 	binary.BigEndian.PutUint64(head[9:], a.arrived)
@@ -266,18 +273,18 @@ func (l *link) parse(frame []byte) (frameBody, error) {
 // parseBody says what an authenticated frame's body carries.
 func parseBody(body []byte) (frameBody, error) {
 	switch {
-	case len(body) == 17 && body[0] == frameAck:
+	case len(body) == ackHead && body[0] == frameAck:
 		return frameBody{kind: frameAck, acks: acks{binary.BigEndian.Uint64(body[1:]), binary.BigEndian.Uint64(body[9:])}}, nil
-	case len(body) >= 33 && body[0] == frameMessage:
+	case len(body) >= messageHead && body[0] == frameMessage:
 		return frameBody{
 			kind:    frameMessage,
 			no:      binary.BigEndian.Uint64(body[1:]),
 			acks:    acks{binary.BigEndian.Uint64(body[9:]), binary.BigEndian.Uint64(body[17:])},
 			oldest:  binary.BigEndian.Uint64(body[25:]),
-			payload: body[33:],
+			payload: body[messageHead:],
 		}, nil
 	case len(body) == 2 && body[0] == frameAccept:
-		return frameBody{kind: frameAccept, acks: acks{through: uint64(body[1])}}, nil
+		return frameBody{kind: frameAccept, payload: body[1:]}, nil // its flags
 	}
 	return frameBody{}, errors.New("a malformed frame (an authenticated peer running other code?)")
 }
@@ -502,7 +509,7 @@ func (g *greeter) greet(conn net.Conn, want lab.ID) (*link, error) {
 		err = errors.New("it refused this process's settings, which are the same as its own (a process running other code?)")
 	default:
 		if b, perr := parseBody(body); perr == nil && b.kind == frameAccept {
-			if b.acks.through&uint64(acceptDatagrams) != 0 {
+			if b.payload[0]&acceptDatagrams != 0 {
 				l.datagrams = true
 				l.dgSeal = sealer{key: key, from: g.self, to: want, nonce: theirs, label: datagramLabel}
 			}

@@ -311,6 +311,6 @@ func TestInlineWriteNeverWaits(t *testing.T) {
 		}
 	}
 	require.NoError(t, w.Close())
-	frame := func(payload int) int64 { return int64(4 + counterSize + 33 + payload + tagSize) }
+	frame := func(payload int) int64 { return int64(4 + counterSize + messageHead + payload + tagSize) }
 	assert.Equal(t, frame(4<<20)+frame(len("next")), <-received)
 }
