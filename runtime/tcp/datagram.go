@@ -223,12 +223,6 @@ type dgSender struct {
 	told    bool
 }
 
-// heard takes what a frame that came on l says of l's datagrams.
-func (l *link) heard(a acks) {
-	if g := l.dg; g != nil && a.arrived > g.arrived.Load() {
-		g.arrived.Store(a.arrived)
-	}
-}
 
 // loss counts a round whose datagrams went unacknowledged while the
 // connection's were. Acknowledgements are cumulative, so a datagram can
@@ -460,21 +454,19 @@ func (d *datagrams) check() {
 			}
 			g.pending = 0
 		}
-		switch {
-		case g.await >= oldest && !l.wmu.TryLock():
-			// The link's writer is writing (to a peer that reads
-			// slowly, perhaps): the next round looks again.
-			waiting = true
-			continue
-		case g.await >= oldest:
+		if g.await >= oldest {
 			// A datagram sent before the last round is still not
 			// acknowledged: everything unacknowledged goes again, on
-			// the connection.
-			g.resent.Store(g.sent.Load())
-			q.resend(l.gen)
-			l.wmu.Unlock()
-			q.signal()
-			g.pending, g.await, waiting = 1, 0, true
+			// the connection. A link whose writer is writing (to a peer
+			// that reads slowly, perhaps) is looked at next round.
+			if l.wmu.TryLock() {
+				g.resent.Store(g.sent.Load())
+				q.resend(l.gen)
+				l.wmu.Unlock()
+				q.signal()
+				g.pending, g.await = 1, 0
+			}
+			waiting = true
 			continue
 		}
 		g.await = 0
@@ -581,11 +573,7 @@ func (t *Transport) receiveDatagram(b []byte) {
 	}
 	t.dg.arrived.Add(1)
 	l.dgArrived.Add(1)
-	l.heard(fb.acks)
-	if in.q != nil && fb.acks.through > 0 {
-		in.q.ack(fb.acks.through)
-	}
-	t.take(l, origin{peer: l.peer, name: l.name, inc: l.inc}, fb)
+	t.handle(l, in.q, fb)
 }
 
 // parseDgHead splits a datagram into its sender and its frame's body.

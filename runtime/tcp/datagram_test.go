@@ -323,7 +323,7 @@ func TestDatagramLossesNeedDatagramsMissing(t *testing.T) {
 			l := &link{dg: g}
 			off := 0
 			for i, a := range tc.arrived {
-				l.heard(acks{arrived: a})
+				tr.handle(l, nil, frameBody{kind: frameAck, acks: acks{arrived: a}})
 				g.loss(tr, l)
 				if g.off.Load() && off == 0 {
 					off = i + 1

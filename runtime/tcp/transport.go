@@ -925,7 +925,6 @@ const inlineWriteLimit = 200 * time.Millisecond
 // delivered twice. Acknowledgements that arrive release the messages of q.
 // A frame that fails authentication is counted, reported and skipped.
 func (t *Transport) readLoop(l *link, q *queue) error {
-	from := origin{peer: l.peer, name: l.name, inc: l.inc}
 	held := false // this reader is working through a backlog (see holding)
 	defer func() {
 		if held {
@@ -938,7 +937,7 @@ func (t *Transport) readLoop(l *link, q *queue) error {
 			held = true
 		}
 		t.dg.cork()
-		err := t.receive(l, q, from, frame)
+		err := t.receive(l, q, frame)
 		t.dg.uncork()
 		switch {
 		case held && !more:
@@ -952,7 +951,7 @@ func (t *Transport) readLoop(l *link, q *queue) error {
 }
 
 // receive handles one frame that arrived on l.
-func (t *Transport) receive(l *link, q *queue, from origin, frame []byte) error {
+func (t *Transport) receive(l *link, q *queue, frame []byte) error {
 	fb, err := l.parse(frame)
 	if errors.Is(err, ErrAuth) {
 		t.rejected.Add(1)
@@ -962,18 +961,29 @@ func (t *Transport) receive(l *link, q *queue, from origin, frame []byte) error 
 	if err != nil {
 		return err
 	}
-	if l.dg != nil && !l.dg.ready.Load() {
-		l.dg.ready.Store(true)
+	t.handle(l, q, fb)
+	return nil
+}
+
+// handle acts on an authenticated frame that came from l's peer, on l's
+// connection or as a datagram: what it acknowledges of q (what this
+// endpoint sends on l, nil for nothing) goes, and its message, if any, is
+// delivered in its turn.
+func (t *Transport) handle(l *link, q *queue, fb frameBody) {
+	if g := l.dg; g != nil {
+		if !g.ready.Load() {
+			g.ready.Store(true)
+		}
+		if fb.acks.arrived > g.arrived.Load() {
+			g.arrived.Store(fb.acks.arrived)
+		}
 	}
-	l.heard(fb.acks)
 	if q != nil && fb.acks.through > 0 {
 		q.ack(fb.acks.through)
 	}
-	if fb.kind != frameMessage {
-		return nil
+	if fb.kind == frameMessage {
+		t.take(l, origin{peer: l.peer, name: l.name, inc: l.inc}, fb)
 	}
-	t.take(l, from, fb)
-	return nil
 }
 
 // dialer keeps the link to one replica: it connects, writes its queue,
