@@ -223,7 +223,6 @@ type dgSender struct {
 	told    bool
 }
 
-
 // loss counts a round whose datagrams went unacknowledged while the
 // connection's were. Acknowledgements are cumulative, so a datagram can
 // wait unacknowledged behind a slow message of the connection: a round
