@@ -28,27 +28,44 @@ func pingPong(t *testing.T, a, b *endpoint, to lab.ID, n int) {
 	}
 }
 
+// eventually waits until cond holds, looking every millisecond, and fails
+// the test, saying what it waited for, if it does not within deadline.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	give := time.After(deadline)
+	for !cond() {
+		select {
+		case <-give:
+			t.Fatalf("%s: not so within %v", what, deadline)
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// pair starts replicas P0 and P1 of a two-replica cluster, each changed by
+// with, and returns them with their addresses.
+func pair(t *testing.T, with ...func(*TransportConfig)) (p0, p1 *endpoint, addrs []string) {
+	t.Helper()
+	addrs = freeAddrs(t, 2)
+	peers := Peers{Replicas: addrs}
+	keys := keyring(t, "cluster")
+	p0 = start(t, 0, peers, keys, listen(t, addrs[0]), with...)
+	p1 = start(t, 1, peers, keys, listen(t, addrs[1]), with...)
+	return p0, p1, addrs
+}
+
 // awaitReady waits until every link of e that sends datagrams has heard
 // from its other end, from which moment its messages go as datagrams.
 func awaitReady(t *testing.T, e *endpoint) {
 	t.Helper()
-	give := time.After(deadline)
-	for {
-		ready := true
+	eventually(t, "every link of "+who(e.tr.cfg.Self, e.tr.cfg.Name)+" heard from its other end", func() bool {
 		for _, s := range e.tr.sending() {
 			if s.l.dg != nil && !s.l.dg.ready.Load() {
-				ready = false
+				return false
 			}
 		}
-		if ready {
-			return
-		}
-		select {
-		case <-give:
-			t.Fatalf("a link of %s never heard from its other end", who(e.tr.cfg.Self, e.tr.cfg.Name))
-		case <-time.After(time.Millisecond):
-		}
-	}
+		return true
+	})
 }
 
 // Between two replicas that read datagrams, a message sent alone goes as
@@ -70,11 +87,7 @@ func TestMessagesGoAsDatagrams(t *testing.T) {
 		{name: "tcp only", with: []func(*TransportConfig){withoutDatagrams}, atLeast: 0, atMost: 0, linkSays: ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			addrs := freeAddrs(t, 2)
-			peers := Peers{Replicas: addrs}
-			keys := keyring(t, "cluster")
-			p0 := start(t, 0, peers, keys, listen(t, addrs[0]), tc.with...)
-			p1 := start(t, 1, peers, keys, listen(t, addrs[1]), tc.with...)
+			p0, p1, _ := pair(t, tc.with...)
 			pingPong(t, p0, p1, 1, 1)
 			awaitReady(t, p0)
 			pingPong(t, p0, p1, 1, 49)
@@ -120,11 +133,7 @@ func TestClientTalksInDatagrams(t *testing.T) {
 // the connection: every message still arrives, once and in order, and
 // after dgGiveUp such rounds the link gives datagrams up and says so.
 func TestLostDatagramsGoOnTheConnection(t *testing.T) {
-	addrs := freeAddrs(t, 2)
-	peers := Peers{Replicas: addrs}
-	keys := keyring(t, "cluster")
-	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
-	p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
+	p0, p1, addrs := pair(t)
 	p1.got = make(chan received, 1000)
 	pingPong(t, p0, p1, 1, 1)
 	awaitReady(t, p0)
@@ -133,16 +142,13 @@ func TestLostDatagramsGoOnTheConnection(t *testing.T) {
 	// ... and then no more. A message that finds the link's writer busy
 	// goes on the connection, which tells nothing of datagrams: as many
 	// as it takes.
-	give := time.After(deadline)
-	for i := 0; p0.count("go unacknowledged") == 0; i++ {
-		select {
-		case <-give:
-			t.Fatalf("no note that datagrams go unacknowledged within %v", deadline)
-		default:
-		}
+	i := 0
+	eventually(t, "a note that datagrams go unacknowledged", func() bool {
 		p0.tr.Send(1, []byte(fmt.Sprint("lost ", i)))
 		p1.expect(t, 0, fmt.Sprint("lost ", i))
-	}
+		i++
+		return p0.count("go unacknowledged") > 0
+	})
 	assert.Equal(t, 1, p0.count("datagrams to P1 at "+addrs[1]+" go unacknowledged"))
 	assert.Equal(t, "datagrams given up", linkTo(p0, 1).Datagrams)
 	assert.Equal(t, 0, p1.count("unacknowledged"))
@@ -159,11 +165,8 @@ func TestLostDatagramsGoOnTheConnection(t *testing.T) {
 // delivered: garbage, one that names a sender without its key, one sent
 // again (a replay), and one from a sender the receiver has no link with.
 func TestForgedDatagramsAreDropped(t *testing.T) {
-	addrs := freeAddrs(t, 2)
-	peers := Peers{Replicas: addrs}
+	p0, p1, addrs := pair(t)
 	keys := keyring(t, "cluster")
-	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
-	p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
 	pingPong(t, p0, p1, 1, 3) // the link is up and has heard from P1
 
 	conn, err := net.Dial("udp", addrs[1])
@@ -192,14 +195,7 @@ func TestForgedDatagramsAreDropped(t *testing.T) {
 		require.NoError(t, err)
 	}
 	p1.expect(t, 0, "true")
-	give := time.After(deadline)
-	for p1.tr.Rejected() < before+5 {
-		select {
-		case <-give:
-			t.Fatalf("rejected %d datagrams, want 5", p1.tr.Rejected()-before)
-		case <-time.After(time.Millisecond):
-		}
-	}
+	eventually(t, "5 datagrams rejected", func() bool { return p1.tr.Rejected() >= before+5 })
 	select {
 	case r := <-p1.got:
 		t.Fatalf("delivered %q", r.payload)
@@ -259,12 +255,8 @@ func TestInboxKeepsABoundedNumber(t *testing.T) {
 // datagrams nor its connection's messages: that says nothing of datagrams,
 // and the link keeps sending them, however often it happens.
 func TestAPausedPeerKeepsDatagrams(t *testing.T) {
-	addrs := freeAddrs(t, 2)
-	peers := Peers{Replicas: addrs}
-	keys := keyring(t, "cluster")
 	var paused sync.RWMutex // held to write while the peer is paused
-	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
-	p1 := start(t, 1, peers, keys, listen(t, addrs[1]), func(cfg *TransportConfig) {
+	p0, p1, _ := pair(t, func(cfg *TransportConfig) {
 		deliver := cfg.Deliver
 		cfg.Deliver = func(from lab.ID, client string, p []byte) {
 			paused.RLock()
@@ -284,14 +276,7 @@ func TestAPausedPeerKeepsDatagrams(t *testing.T) {
 	for i := range 2 * dgGiveUp {
 		paused.Lock()
 		p0.tr.Send(1, []byte(fmt.Sprint("while paused ", i)))
-		give := time.After(deadline)
-		for rounds() < 3 {
-			select {
-			case <-give:
-				t.Fatal("the clock never wrote the message again")
-			case <-time.After(time.Millisecond):
-			}
-		}
+		eventually(t, "the clock waits a third round for the paused peer", func() bool { return rounds() >= 3 })
 		paused.Unlock()
 		p1.expect(t, 0, fmt.Sprint("while paused ", i))
 	}
@@ -338,11 +323,7 @@ func TestDatagramLossesNeedDatagramsMissing(t *testing.T) {
 // tag, and on the connection beyond: a datagram larger than the reader's
 // buffer would be cut, refused, and sent again a round later.
 func TestLargestDatagram(t *testing.T) {
-	addrs := freeAddrs(t, 2)
-	peers := Peers{Replicas: addrs}
-	keys := keyring(t, "cluster")
-	p0 := start(t, 0, peers, keys, listen(t, addrs[0]))
-	p1 := start(t, 1, peers, keys, listen(t, addrs[1]))
+	p0, p1, _ := pair(t)
 	pingPong(t, p0, p1, 1, 1)
 	awaitReady(t, p0)
 	fits := maxDatagram - (4 + 4 + counterSize + messageHead + tagSize)
