@@ -119,7 +119,7 @@ func listenDatagrams(t *Transport, addr net.Addr) (*datagrams, error) {
 	network := "udp"
 	switch a := addr.(type) {
 	case *net.TCPAddr:
-		ua = &net.UDPAddr{IP: a.IP, Port: a.Port, Zone: a.Zone}
+		ua = udpAddr(a)
 		if a.IP.IsUnspecified() {
 			ua.IP, network = nil, "udp4"
 		}
@@ -151,6 +151,11 @@ func listenDatagrams(t *Transport, addr net.Addr) (*datagrams, error) {
 	return d, nil
 }
 
+// udpAddr is the UDP address of the same host and port as a.
+func udpAddr(a *net.TCPAddr) *net.UDPAddr {
+	return &net.UDPAddr{IP: a.IP, Port: a.Port, Zone: a.Zone}
+}
+
 // close stops the socket and its clock; the reader returns. The socket
 // is closed without waiting for the net package to let go of it: the
 // reader holds it while it hands a message over, and the replica it hands
@@ -167,9 +172,6 @@ func (d *datagrams) close() {
 
 // port is where the socket reads.
 func (d *datagrams) port() uint16 {
-	if d == nil {
-		return 0
-	}
 	return uint16(d.conn.LocalAddr().(*net.UDPAddr).Port)
 }
 
@@ -268,7 +270,7 @@ func (d *datagrams) newSender(l *link, name string) *dgSender {
 	if !ok {
 		return nil
 	}
-	to := &net.UDPAddr{IP: ta.IP, Port: ta.Port, Zone: ta.Zone}
+	to := udpAddr(ta)
 	if l.peer == lab.Client {
 		if l.dgPort == 0 {
 			return nil

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 )
@@ -96,15 +97,7 @@ func (t *Transport) deliverAhead(l *link, in *inbox) {
 // keep copies fb to deliver in its turn, unless it is kept already or
 // there is no room; in.mu is held.
 func (in *inbox) keep(fb frameBody) {
-	i, found := slices.BinarySearchFunc(in.ahead, fb.no, func(e early, no uint64) int {
-		switch {
-		case e.no < no:
-			return -1
-		case e.no > no:
-			return 1
-		}
-		return 0
-	})
+	i, found := slices.BinarySearchFunc(in.ahead, fb.no, func(e early, no uint64) int { return cmp.Compare(e.no, no) })
 	if found || len(in.ahead) >= maxAhead || in.size+len(fb.payload) > maxAheadBytes {
 		return
 	}

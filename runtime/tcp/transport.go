@@ -183,10 +183,10 @@ func StartTransport(cfg TransportConfig) *Transport {
 			cfg.Note(fmt.Sprintf("cannot read datagrams at %s (%v): the others send to this replica on their connections only, which is slower", at, err))
 		default:
 			t.dg = dg
-			t.hello.datagrams = cfg.Self != lab.Client
-			t.hello.dgPort = dg.port()
-			if cfg.Self != lab.Client {
-				t.hello.dgPort = 0 // a replica reads at its listening address
+			if cfg.Self == lab.Client {
+				t.hello.dgPort = dg.port() // a replica reads at its listening address
+			} else {
+				t.hello.datagrams = true
 			}
 			t.wg.Add(1)
 			go dg.read()
