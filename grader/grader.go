@@ -246,6 +246,9 @@ func playOnce(c *script.Case, newReplica lab.NewFunc, st Settings, r run) played
 		}
 		if se, ok := errors.AsType[*sim.StuckError](err); ok {
 			fmt.Fprintf(&b, "    %s\n", stuckDetail(se))
+			// The run itself says it was stuck: the news on StuckCalls
+			// may lose the race with the run's end in runSeeds' select.
+			p.stuck = true
 		}
 	}
 	var what strings.Builder // what went wrong, without a panic's stack, which names goroutines and addresses
