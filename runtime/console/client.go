@@ -152,9 +152,11 @@ const hintAfter = 3
 
 // resend reads a resend note. Resends of a batch's requests are quiet:
 // one line per resend round is enough. A request that no replica answers
-// after hintAfter resends gets a hint, once per client: with --manual
-// votes the replicas' timers are off, so nothing happens until someone
-// types it, a dead primary included.
+// after hintAfter resends gets a hint, once per client. The client does
+// not know the replicas' vote mode, so the hint covers both: automatic
+// votes need a quorum of live replicas; with --manual votes the replicas'
+// timers are off, so nothing happens until someone types it, a dead
+// primary included.
 func (e *ClientEvents) resend(line string) (quiet bool, hint string) {
 	var n int
 	if _, err := fmt.Sscanf(line, "request %d unanswered", &n); err != nil {
@@ -168,7 +170,8 @@ func (e *ClientEvents) resend(line string) (quiet bool, hint string) {
 	e.resent[n]++
 	if !e.hinted && e.resent[n] >= hintAfter && e.answered[n] == 0 {
 		e.hinted = true
-		hint = fmt.Sprintf("no replica has answered request %d after %d resends. With --manual votes nothing moves until it is typed: "+
+		hint = fmt.Sprintf("no replica has answered request %d after %d resends. With automatic votes a request needs 3 of the 4 replicas running and linked (net shows the links). "+
+			"With --manual votes nothing moves until it is typed: "+
 			"tx and the votes at a live primary, or view change at the backups if the primary is dead (their view-change timers are off)", n, hintAfter)
 	}
 	b := e.quiet(n)

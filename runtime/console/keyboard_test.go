@@ -372,7 +372,8 @@ func TestUnansweredRequestHint(t *testing.T) {
 				ev.Noted("request 1 unanswered after 1s (next try in 2s); sending it to every replica")
 			}
 			assert.Equal(t, tc.resends, strings.Count(out.String(), "-- request 1 unanswered"), "every resend is told")
-			assert.Equal(t, tc.hints, strings.Count(out.String(), "-- no replica has answered request 1 after 3 resends. With --manual votes nothing moves until it is typed: "+
+			assert.Equal(t, tc.hints, strings.Count(out.String(), "-- no replica has answered request 1 after 3 resends. With automatic votes a request needs 3 of the 4 replicas running and linked (net shows the links). "+
+				"With --manual votes nothing moves until it is typed: "+
 				"tx and the votes at a live primary, or view change at the backups if the primary is dead (their view-change timers are off)"), out.String())
 		})
 	}
