@@ -47,6 +47,8 @@ type fast struct {
 	heldKeys  map[heldKey]bool
 	replaying bool
 	ahead     map[lab.ID]int
+	// whole is the history as grownOutcomes last returned it.
+	whole []lab.Outcome
 }
 
 const entrySlab = 32
@@ -329,4 +331,27 @@ func requestsOf(os []lab.Outcome) []lab.Request {
 		out[i] = o.Request
 	}
 	return out
+}
+
+// grownOutcomes returns the whole history, as allOutcomes does, without
+// copying all of it each time. A console asks for the replica's Status
+// after every step, and a copy each time made a long session slower with
+// every request. The reference's history only grows: outcomes are
+// appended, and archiveHistory moves a prefix into a chunk unchanged. So
+// one copy is kept, extended by what was added since the last call, and
+// shared by every Status. It is clipped, so that a caller's append copies
+// it rather than writing into it; no caller writes into a Status.
+func (r *Replica) grownOutcomes() []lab.Outcome {
+	have, at := len(r.whole), 0
+	grow := func(c []lab.Outcome) {
+		if at+len(c) > have {
+			r.whole = append(r.whole, c[max(have-at, 0):]...)
+		}
+		at += len(c)
+	}
+	for _, c := range r.archived {
+		grow(c)
+	}
+	grow(r.history)
+	return slices.Clip(r.whole)
 }

@@ -46,3 +46,33 @@ func TestHistoryArchive(t *testing.T) {
 		assert.Equal(t, want, got, "n%d", seq)
 	}
 }
+
+// Status after Status, the history grows while checkpoints archive it; each
+// call returns all of it, and an earlier result, or a caller's append to
+// one, is never changed by a later step.
+func TestHistoryGrowsUnderStatus(t *testing.T) {
+	r, _ := newTestReplica(1, false)
+	var all []lab.Outcome
+	var earlier, extended [][]lab.Outcome
+	marker := lab.Outcome{Seq: -1}
+	for seq := 1; seq <= 2000; seq++ {
+		o := lab.Outcome{Seq: seq, Committed: true, Request: lab.Request{Client: "c", Timestamp: int64(seq)}}
+		all = append(all, o)
+		r.history = append(r.history, o)
+		if seq%100 == 0 {
+			r.stableSeq = seq
+			r.collectGarbage()
+		}
+		if seq%7 == 0 || seq%100 == 0 {
+			got := r.Status().History
+			require.Equal(t, all, got, "after n%d", seq)
+			earlier = append(earlier, got)
+			extended = append(extended, append(got, marker))
+		}
+	}
+	require.NotEmpty(t, r.archived, "the history was archived")
+	for i, h := range earlier {
+		assert.Equal(t, all[:len(h)], h, "a Status of %d outcomes, read again at the end", len(h))
+		assert.Equal(t, append(all[:len(h):len(h)], marker), extended[i], "a caller's append to a Status of %d outcomes", len(h))
+	}
+}
