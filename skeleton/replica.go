@@ -90,6 +90,9 @@ func (r *Replica) inWindow(seq int) bool { return seq > r.low() && seq <= r.high
 // They are kept because they may arrive first: a backup that entered the
 // view before this one may already be voting on the re-issued requests.
 func (r *Replica) Receive(from lab.ID, m lab.Message) {
+	if c, ok := m.(*lab.Checkpoint); ok {
+		r.noticeBehind(from, c)
+	}
 	switch m := m.(type) {
 	case *lab.Request:
 		if r.viewChanging {

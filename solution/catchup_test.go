@@ -53,3 +53,34 @@ func TestCatchingUpToTheStableCheckpoint(t *testing.T) {
 	assert.Equal(t, 2, rep.Checkpoint.Seq)
 	assert.Equal(t, 7, rep.Nonce)
 }
+
+// A replica behind by more than its window asks for the state once f+1
+// replicas, one of them at least honest, announce checkpoints above its
+// high watermark; a batching one only beyond the window it keeps aside.
+func TestNoticeBehind(t *testing.T) {
+	for _, batch := range []int{0, 10} {
+		r, env := newBatchingReplica(1, batch)
+		limit := r.high()
+		if batch > 0 {
+			limit += r.cfg.Window
+		}
+		asked := func() int { return len(sentOf[*lab.StateRequest](env)) }
+		for _, id := range []lab.ID{0, 2} {
+			r.Receive(id, &lab.Checkpoint{Seq: limit, Digest: "d", Replica: id})
+		}
+		assert.Zero(t, asked(), "batch=%d: at the limit, nothing is missed", batch)
+		far := limit + lab.DefaultCheckpointInterval
+		r.Receive(0, &lab.Checkpoint{Seq: far, Digest: "d", Replica: 0})
+		r.Receive(0, &lab.Checkpoint{Seq: far + 100, Digest: "d", Replica: 0})
+		assert.Zero(t, asked(), "batch=%d: one replica, perhaps lying, is not enough", batch)
+		r.Receive(2, &lab.Checkpoint{Seq: far, Digest: "d", Replica: 3}) // not who it claims to be
+		assert.Zero(t, asked(), "batch=%d", batch)
+		r.Receive(2, &lab.Checkpoint{Seq: far, Digest: "d", Replica: 2})
+		assert.Equal(t, 1, asked(), "batch=%d: f+1 replicas ahead: one of them is honest", batch)
+		for _, h := range r.future {
+			assert.LessOrEqual(t, h.seq, limit, "batch=%d: nothing that far ahead is kept", batch)
+		}
+		r.Receive(3, &lab.Checkpoint{Seq: far, Digest: "d", Replica: 3})
+		assert.Equal(t, 1, asked(), "batch=%d: asked once; the next round needs f+1 again", batch)
+	}
+}

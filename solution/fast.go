@@ -40,13 +40,10 @@ type fast struct {
 	// which costs far less than one by one.
 	slab []entry
 	// future holds what a batching replica received for sequence numbers
-	// above its high watermark, until its window moves (see stash); ahead
-	// holds, by replica, the latest checkpoint it announced beyond even
-	// that (see checkBehind).
+	// above its high watermark, until its window moves (see stash).
 	future    []held
 	heldKeys  map[heldKey]bool
 	replaying bool
-	ahead     map[lab.ID]int
 	// whole is the history as grownOutcomes last returned it.
 	whole []lab.Outcome
 }
@@ -203,8 +200,7 @@ func (r *Replica) refill(before int) {
 
 // fastReceive is where a batching replica looks at a message before
 // Receive dispatches it: it may be for a window the replica has not reached
-// yet (see stash), or tell it that it fell far behind (see checkBehind). It
-// reports whether the message was kept aside.
+// yet (see stash). It reports whether the message was kept aside.
 func (r *Replica) fastReceive(from lab.ID, m lab.Message) bool {
 	if !r.batching() {
 		return false
@@ -220,37 +216,9 @@ func (r *Replica) fastReceive(from lab.ID, m lab.Message) bool {
 	case *lab.Commit:
 		return r.stash(from, m, m.View, m.Seq)
 	case *lab.Checkpoint:
-		r.checkBehind(from, m)
 		return r.stash(from, m, 0, m.Seq)
 	}
 	return false
-}
-
-// checkBehind notices that a batching replica has fallen behind by more
-// than it can keep aside (see stash): f+1 replicas, one of them at least
-// honest, announced checkpoints that far above its high watermark. Such a
-// replica cannot catch up on the messages it receives, since it drops
-// those, nor on the CHECKPOINT messages, for the same reason; it asks for
-// the state instead.
-func (r *Replica) checkBehind(from lab.ID, c *lab.Checkpoint) {
-	if c.Replica != from || from == r.id || c.Seq <= r.high()+r.cfg.Window {
-		return
-	}
-	if r.ahead == nil {
-		r.ahead = map[lab.ID]int{}
-	}
-	r.ahead[from] = max(r.ahead[from], c.Seq)
-	behind := 0
-	for _, seq := range r.ahead {
-		if seq > r.high()+r.cfg.Window {
-			behind++
-		}
-	}
-	if behind >= lab.Weak(r.n) {
-		clear(r.ahead)
-		r.env.Logf("%d replicas took checkpoints a window above the high watermark %d: catching up", behind, r.high())
-		r.askForState()
-	}
 }
 
 // held is a message kept aside by stash.

@@ -14,6 +14,44 @@ import (
 type recovery struct {
 	nonce   int
 	replies map[lab.ID]*lab.StateReply // answers to the latest request, one per sender
+	// ahead holds, by replica, the latest checkpoint it announced above
+	// this replica's high watermark (see noticeBehind).
+	ahead map[lab.ID]int
+}
+
+// noticeBehind notices that this replica fell behind by more than its
+// window: f+1 replicas, one of them at least honest, announced checkpoints
+// above its high watermark. Such a replica cannot catch up on the messages
+// it receives, since it drops those beyond its window, CHECKPOINT messages
+// included, so its stable checkpoint never moves; it asks for the state
+// instead. A replica restarted in the middle of a long run, whose state
+// transfer brought a checkpoint the others had left behind by the time it
+// arrived, would otherwise stay behind until the next view change.
+func (r *Replica) noticeBehind(from lab.ID, c *lab.Checkpoint) {
+	limit := r.high()
+	// BEGIN REFERENCE ONLY: a batching replica keeps one more window aside (fast.go)
+	if r.batching() {
+		limit += r.cfg.Window
+	}
+	// END REFERENCE ONLY
+	if c.Replica != from || from == r.id || c.Seq <= limit {
+		return
+	}
+	if r.ahead == nil {
+		r.ahead = map[lab.ID]int{}
+	}
+	r.ahead[from] = max(r.ahead[from], c.Seq)
+	behind := 0
+	for _, seq := range r.ahead {
+		if seq > limit {
+			behind++
+		}
+	}
+	if behind >= lab.Weak(r.n) {
+		clear(r.ahead)
+		r.env.Logf("%d replicas took checkpoints above the high watermark %d: catching up", behind, limit)
+		r.askForState()
+	}
 }
 
 // recoverCommand is the first call a replica gets after a crash.

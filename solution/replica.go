@@ -92,6 +92,9 @@ func (r *Replica) inWindow(seq int) bool { return seq > r.low() && seq <= r.high
 // They are kept because they may arrive first: a backup that entered the
 // view before this one may already be voting on the re-issued requests.
 func (r *Replica) Receive(from lab.ID, m lab.Message) {
+	if c, ok := m.(*lab.Checkpoint); ok {
+		r.noticeBehind(from, c)
+	}
 	// BEGIN REFERENCE ONLY: a batching replica keeps aside what lies beyond its window (fast.go)
 	if r.fastReceive(from, m) {
 		return

@@ -56,27 +56,6 @@ func TestStashAboveTheWindow(t *testing.T) {
 	}
 }
 
-// What lies beyond one more window is not kept; when f+1 replicas report
-// checkpoints that far ahead, the replica asks for the state.
-func TestCheckBehind(t *testing.T) {
-	r, env := newBatchingReplica(1, 10)
-	far := r.high() + r.cfg.Window + lab.DefaultCheckpointInterval
-	r.Receive(0, &lab.Checkpoint{Seq: far, Digest: "d", Replica: 0})
-	r.Receive(0, &lab.Checkpoint{Seq: far + 100, Digest: "d", Replica: 0})
-	assert.Empty(t, sentOf[*lab.StateRequest](env), "one replica, perhaps lying, is not enough")
-	assert.Empty(t, r.future)
-	r.Receive(2, &lab.Checkpoint{Seq: far, Digest: "d", Replica: 3}) // not who it claims to be
-	assert.Empty(t, sentOf[*lab.StateRequest](env))
-	r.Receive(2, &lab.Checkpoint{Seq: far, Digest: "d", Replica: 2})
-	assert.Len(t, sentOf[*lab.StateRequest](env), 1, "f+1 replicas ahead: one of them is honest")
-
-	lab0, env0 := newBatchingReplica(1, 0)
-	for _, id := range []lab.ID{0, 2, 3} {
-		lab0.Receive(id, &lab.Checkpoint{Seq: far, Digest: "d", Replica: id})
-	}
-	assert.Empty(t, sentOf[*lab.StateRequest](env0), "the lab's protocol leaves this alone")
-}
-
 // What stash keeps is one message per sender, kind, view and sequence
 // number: a replica repeating itself takes no more room.
 func TestStashKeepsOneOfEach(t *testing.T) {
