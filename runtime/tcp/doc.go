@@ -91,8 +91,8 @@
 // # Settings
 //
 // Replicas that run together must agree on their number, the checkpoint
-// interval, the window, the batch size and the starting balances (see
-// Settings). A replica's greeting carries a short, canonical description
+// interval, the window, the batch size, the starting balances and whether
+// votes are typed (see Settings). A replica's greeting carries a short, canonical description
 // of them, and the acceptor refuses a replica whose settings differ,
 // telling it its own: each side then notes which setting differs, with
 // both values and the flag that sets it, once, however often the two try

@@ -27,6 +27,10 @@ type Settings struct {
 	Window             int // L
 	BatchSize          int
 	Balances           map[string]int // starting balances
+	// Manual says votes are typed. One replica voting by itself among
+	// replicas whose votes are typed votes before anyone types, and its
+	// view-change timer runs where theirs are off.
+	Manual bool
 }
 
 // ReplicaSettings returns the settings of a replica built with cfg, its
@@ -40,6 +44,7 @@ func ReplicaSettings(n int, cfg lab.Config, balances map[string]int) Settings {
 		Window:             cfg.Window,
 		BatchSize:          cfg.BatchSize,
 		Balances:           maps.Clone(balances),
+		Manual:             cfg.Manual,
 	}
 }
 
@@ -55,6 +60,7 @@ const (
 	settingWindow   = "window"
 	settingBatch    = "batch size"
 	settingBalances = "starting balances"
+	settingVotes    = "votes"
 )
 
 var settingFlags = map[string]string{
@@ -63,6 +69,7 @@ var settingFlags = map[string]string{
 	settingWindow:   "--window",
 	settingBatch:    "--batch",
 	settingBalances: "--balances",
+	settingVotes:    "--manual setting",
 }
 
 // Bounds on what a greeting's settings may hold, so that a greeting stays
@@ -82,7 +89,16 @@ func (s Settings) describe() []setting {
 		{settingWindow, strconv.Itoa(s.Window)},
 		{settingBatch, strconv.Itoa(s.BatchSize)},
 		{settingBalances, describeBalances(s.Balances)},
+		{settingVotes, describeVotes(s.Manual)},
 	}
+}
+
+// describeVotes names the vote mode as a note says it.
+func describeVotes(manual bool) string {
+	if manual {
+		return "typed (--manual)"
+	}
+	return "automatic"
 }
 
 // describeBalances writes balances as "alice=100,bob=50", accounts in

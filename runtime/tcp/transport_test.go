@@ -669,6 +669,12 @@ func TestSettingsMustAgree(t *testing.T) {
 			note1: "P0 runs with checkpoint interval 100, this replica with 10: start every process with the same --checkpoint-interval",
 		},
 		{
+			name:  "another vote mode",
+			p1:    ReplicaSettings(4, lab.Config{Manual: true}, labSettings.Balances),
+			note0: "P1 runs with votes typed (--manual), this replica with automatic: start every process with the same --manual setting",
+			note1: "P0 runs with votes automatic, this replica with typed (--manual): start every process with the same --manual setting",
+		},
+		{
 			name:  "no starting balances",
 			p1:    ReplicaSettings(4, lab.Config{}, nil),
 			note0: "P1 runs with starting balances none, this replica with alice=100: start every process with the same --balances",
