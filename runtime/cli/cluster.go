@@ -24,6 +24,9 @@ func runCluster(newReplica lab.NewFunc, args []string, stdin io.Reader, stdout, 
 	if err != nil {
 		return err
 	}
+	if *retry < 0 {
+		return usagef("-retry %v: cannot be negative (0 never resends)", *retry)
+	}
 	if len(pos) > 0 {
 		return usagef("cluster takes no arguments")
 	}

@@ -91,6 +91,24 @@ func (r *replicaFlags) config() lab.Config {
 }
 
 func (r *replicaFlags) check(n int) error {
+	for _, f := range []struct {
+		name  string
+		value int
+	}{{"checkpoint-interval", r.interval}, {"window", r.window}, {"view-change-timeout", r.timeout}, {"batch", r.batch}} {
+		if f.value < 0 {
+			return usagef("-%s %d: cannot be negative (0 is the default)", f.name, f.value)
+		}
+	}
+	if r.tick < 0 {
+		return usagef("-tick %v: a period cannot be negative (0 stops the clock)", r.tick)
+	}
+	// A window below the checkpoint interval never reaches a checkpoint:
+	// none becomes stable, the window never moves, and the cluster stops
+	// at its high watermark.
+	if cfg := r.config().WithDefaults(); cfg.Window < cfg.CheckpointInterval {
+		return usagef("-window %d is below the checkpoint interval %d: no checkpoint would ever become stable, and the replicas would stop at n%d; give a window of at least the interval (twice it is usual)",
+			cfg.Window, cfg.CheckpointInterval, cfg.Window)
+	}
 	for _, id := range r.byzantine {
 		if int(id) >= n {
 			return fmt.Errorf("-byzantine: %s is not a replica of this %d-replica cluster", id, n)

@@ -13,9 +13,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	"pbftlab/internal/cmdline"
 	"pbftlab/lab"
+	"pbftlab/script"
 )
 
 // Main runs the command named by os.Args and exits with its status.
@@ -115,7 +118,41 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		return nil, err
 	}
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{explainFlagError(fs, err)}
 	}
 	return pos, nil
+}
+
+// explainFlagError adds to the flag package's error what to type instead:
+// the flag nearest to one that does not exist, or the form a value takes.
+func explainFlagError(fs *flag.FlagSet, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if guess := script.Nearest(strings.TrimLeft(name, "-"), names); guess != "" {
+			return fmt.Errorf("%w: did you mean -%s?", err, guess)
+		}
+		return err
+	}
+	_, rest, ok := strings.Cut(msg, " for flag -")
+	if !ok {
+		return err
+	}
+	name, _, _ := strings.Cut(rest, ":")
+	f := fs.Lookup(name)
+	if f == nil {
+		return err
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return err
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return fmt.Errorf("%w (a duration, as 100ms, 2s or 0)", err)
+	case int:
+		return fmt.Errorf("%w (a whole number)", err)
+	}
+	return err
 }
