@@ -69,6 +69,9 @@ type clientBox struct {
 	link *link // the newest connection, nil while there is none
 	// awaited: replies were queued before the client ever connected.
 	awaited bool
+	// toldTwins: a connection replaced one still open, and the console was
+	// told, once, that two clients may share the name.
+	toldTwins bool
 }
 
 // maxAwaitedClients bounds the clients that get replies before they have
@@ -98,6 +101,9 @@ type Transport struct {
 	// delivered messages from an earlier run of this endpoint (see
 	// EarlierRun).
 	earlier atomic.Bool
+	// flapTold: a dialer said why its links break at once; the others,
+	// whose links break for the same reason, need not.
+	flapTold atomic.Bool
 
 	mu       sync.Mutex
 	accepted map[*link]bool        // links others dialled
@@ -486,6 +492,7 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		return
 	}
 	delete(t.refused, claimed)
+	replaced, quiet := false, false
 	if l.peer != lab.Client {
 		delete(t.settingsTold, l.peer)
 	}
@@ -502,6 +509,9 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		}
 		if box.link != nil {
 			box.link.close() // a client has one connection; the newest wins
+			replaced = true
+			quiet = box.toldTwins
+			box.toldTwins = true
 		}
 		box.link, q = l, box.q
 	}
@@ -509,7 +519,11 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		t.dgFrom[dgKey{l.peer, l.name}] = dgLink{l, q}
 	}
 	t.mu.Unlock()
-	if q != nil {
+	switch {
+	case q == nil || quiet:
+	case replaced:
+		t.cfg.Connected(fmt.Sprintf("client %s connected again while its earlier connection was open: restarted, or two clients with that name? Two would replace each other's connection again and again (said once)", l.name))
+	default:
 		t.cfg.Connected(fmt.Sprintf("client %s connected", l.name))
 	}
 
@@ -524,7 +538,7 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		delete(t.dgFrom, k)
 	}
 	if box := t.clients[l.name]; l.peer == lab.Client && box.link == l {
-		box.link = nil
+		box.link, box.toldTwins = nil, false
 	}
 	t.mu.Unlock()
 }
@@ -1031,6 +1045,12 @@ func (d *dialer) run() {
 	// last up: nothing, "unreachable" or "refused". A peer that comes up
 	// with another key after being unreachable is told of again.
 	told := ""
+	// flaps counts the links in a row that broke within flapAfter of
+	// connecting: a peer that takes the connection and drops it at once,
+	// as a replica does to a client whose name another client took over.
+	// Reconnecting at once would spin; those links wait as failed
+	// dials do, and past flapQuiet of them, go without a word.
+	flaps := 0
 	for t.ctx.Err() == nil {
 		l, err := d.connect()
 		if err != nil {
@@ -1062,19 +1082,54 @@ func (d *dialer) run() {
 			wait = min(2*wait, t.cfg.MaxBackoff)
 			continue
 		}
-		wait, told = t.cfg.MinBackoff, ""
+		told = ""
 		t.mu.Lock()
 		delete(t.settingsTold, d.peer)
 		t.mu.Unlock()
 		d.set(true, nil)
-		t.cfg.Connected(fmt.Sprintf("connected to %s at %s", d.peer, d.addr))
+		if flaps < flapQuiet {
+			t.cfg.Connected(fmt.Sprintf("connected to %s at %s", d.peer, d.addr))
+		}
+		up := time.Now()
 		err = d.serve(l)
 		d.set(false, err)
 		if t.ctx.Err() != nil {
 			return
 		}
-		t.cfg.Note(fmt.Sprintf("lost the connection to %s (%v); reconnecting", d.peer, err))
+		if time.Since(up) >= flapAfter {
+			flaps, wait = 0, t.cfg.MinBackoff
+			t.cfg.Note(fmt.Sprintf("lost the connection to %s (%v); reconnecting", d.peer, err))
+			continue
+		}
+		switch flaps++; {
+		case flaps < flapQuiet:
+			t.cfg.Note(fmt.Sprintf("lost the connection to %s (%v); reconnecting", d.peer, err))
+		case flaps == flapQuiet && !t.flapTold.Swap(true):
+			t.cfg.Note(fmt.Sprintf("lost the connection to %s within %v of making it, %d times in a row (%v): %s; retrying less and less often, without a word until a connection lasts",
+				d.peer, flapAfter, flaps, err, t.flapCause()))
+		}
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, t.cfg.MaxBackoff)
 	}
+}
+
+// A link that breaks within flapAfter of being made counts as a flap; from
+// the flapQuiet-th in a row on, the dialer says nothing more of it.
+const (
+	flapAfter = time.Second
+	flapQuiet = 3
+)
+
+// flapCause is the likeliest reason a peer drops each connection at once.
+func (t *Transport) flapCause() string {
+	if t.cfg.Self == lab.Client {
+		return fmt.Sprintf("is another client running with the name %s? A replica keeps one connection per client name, the newest; give each client its own --name", t.cfg.Name)
+	}
+	return "the peer closes each connection as soon as it is made (look at its console)"
 }
 
 func (d *dialer) connect() (*link, error) {

@@ -309,6 +309,43 @@ func TestClientGetsRepliesOnItsOwnConnection(t *testing.T) {
 	}
 }
 
+// Two clients started with one name take the replica's one connection for
+// that name from each other. Each says once what is likely wrong and then
+// backs off quietly, and the replica says it once, instead of a line per
+// reconnection from all three, many times a second.
+func TestTwoClientsWithOneName(t *testing.T) {
+	addrs := freeAddrs(t, 4)
+	peers := Peers{Replicas: addrs[:1]}
+	keys := keyring(t, "cluster")
+	connected := func(cfg *TransportConfig) { cfg.Connected = cfg.Note }
+	p0 := start(t, 0, peers, keys, listen(t, addrs[0]), connected)
+	named := func(cfg *TransportConfig) {
+		cfg.Name = "alice"
+		cfg.MaxBackoff = time.Second
+		cfg.Connected = cfg.Note
+	}
+	a := start(t, lab.Client, peers, keys, nil, named)
+	b := start(t, lab.Client, peers, keys, nil, named)
+	a.tr.Send(0, []byte("from a"))
+	b.tr.Send(0, []byte("from b"))
+	hint := "is another client running with the name alice?"
+	limit := time.After(deadline)
+	for a.count(hint)+b.count(hint) < 2 {
+		select {
+		case <-a.noted:
+		case <-b.noted:
+		case <-limit:
+			t.Fatalf("no hint from both clients within %v", deadline)
+		}
+	}
+	for _, c := range []*endpoint{a, b} {
+		assert.Equal(t, 1, c.count(hint), "each client says it once")
+		assert.Less(t, c.count("lost the connection"), 2*flapQuiet, "and little else before")
+	}
+	assert.Equal(t, 1, p0.count("connected again while its earlier connection was open"), "the replica says it once")
+	assert.Equal(t, 2, p0.count("client alice connected"), "the first connection told as usual, then the note, then nothing")
+}
+
 // A reply to a client that has not connected yet waits for it: a client
 // started before the replicas, or still connecting to this one.
 func TestReplyWaitsForALateClient(t *testing.T) {
