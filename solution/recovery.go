@@ -49,7 +49,7 @@ func (r *Replica) noticeBehind(from lab.ID, c *lab.Checkpoint) {
 	}
 	if behind >= lab.Weak(r.n) {
 		clear(r.ahead)
-		r.env.Logf("%d replicas took checkpoints above the high watermark %d: catching up", behind, limit)
+		r.env.Logf("%d replicas took checkpoints above n%d, beyond what this replica can take part in: catching up", behind, limit)
 		r.askForState()
 	}
 }

@@ -24,8 +24,8 @@ func runClient(_ lab.NewFunc, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	if *retry < 0 {
-		return usagef("-retry %v: cannot be negative (0 never resends)", *retry)
+	if err := nonNegative("retry", *retry, "0 never resends"); err != nil {
+		return err
 	}
 	if len(pos) > 1 {
 		return usagef("want client [PORT], as in client 7000")

@@ -99,8 +99,8 @@ func (r *replicaFlags) check(n int) error {
 			return usagef("-%s %d: cannot be negative (0 is the default)", f.name, f.value)
 		}
 	}
-	if r.tick < 0 {
-		return usagef("-tick %v: a period cannot be negative (0 stops the clock)", r.tick)
+	if err := nonNegative("tick", r.tick, "0 stops the clock"); err != nil {
+		return err
 	}
 	// A window below the checkpoint interval never reaches a checkpoint:
 	// none becomes stable, the window never moves, and the cluster stops
@@ -118,6 +118,14 @@ func (r *replicaFlags) check(n int) error {
 		return fmt.Errorf("-byzantine: %d Byzantine replicas, but %d replicas tolerate only %d", len(r.byzantine), n, lab.Faulty(n))
 	}
 	return checkDir(r.dir)
+}
+
+// nonNegative refuses a negative duration for flag name, saying what 0 does.
+func nonNegative(name string, d time.Duration, zero string) error {
+	if d < 0 {
+		return usagef("-%s %v: cannot be negative (%s)", name, d, zero)
+	}
+	return nil
 }
 
 // checkDir refuses, at the start, a checkpoint folder that cannot be one:

@@ -22,8 +22,8 @@ func runJSON(newReplica lab.NewFunc, args []string, stdin io.Reader, stdout, std
 	if len(pos) > 0 {
 		return usagef("json takes no arguments")
 	}
-	if *tick < 0 {
-		return usagef("-tick %v: a period cannot be negative", *tick)
+	if err := nonNegative("tick", *tick, "0 stops the clock"); err != nil {
+		return err
 	}
 	return jsonNode(newReplica, stdin, stdout, stderr, *tick)
 }

@@ -492,7 +492,7 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		return
 	}
 	delete(t.refused, claimed)
-	replaced, quiet := false, false
+	connected := "" // what the console is told of a client's connection
 	if l.peer != lab.Client {
 		delete(t.settingsTold, l.peer)
 	}
@@ -507,10 +507,13 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 			box.awaited = false
 			t.awaited--
 		}
+		connected = fmt.Sprintf("client %s connected", l.name)
 		if box.link != nil {
 			box.link.close() // a client has one connection; the newest wins
-			replaced = true
-			quiet = box.toldTwins
+			connected += " again while its earlier connection was open: restarted, or two clients with that name? Two would replace each other's connection again and again (said once)"
+			if box.toldTwins {
+				connected = ""
+			}
 			box.toldTwins = true
 		}
 		box.link, q = l, box.q
@@ -519,12 +522,8 @@ func (t *Transport) serveAccepted(conn net.Conn) {
 		t.dgFrom[dgKey{l.peer, l.name}] = dgLink{l, q}
 	}
 	t.mu.Unlock()
-	switch {
-	case q == nil || quiet:
-	case replaced:
-		t.cfg.Connected(fmt.Sprintf("client %s connected again while its earlier connection was open: restarted, or two clients with that name? Two would replace each other's connection again and again (said once)", l.name))
-	default:
-		t.cfg.Connected(fmt.Sprintf("client %s connected", l.name))
+	if connected != "" {
+		t.cfg.Connected(connected)
 	}
 
 	done := make(chan error, 1)
@@ -1096,17 +1095,20 @@ func (d *dialer) run() {
 		if t.ctx.Err() != nil {
 			return
 		}
-		if time.Since(up) >= flapAfter {
+		if time.Since(up) < flapAfter {
+			flaps++
+		} else {
 			flaps, wait = 0, t.cfg.MinBackoff
-			t.cfg.Note(fmt.Sprintf("lost the connection to %s (%v); reconnecting", d.peer, err))
-			continue
 		}
-		switch flaps++; {
+		switch {
 		case flaps < flapQuiet:
 			t.cfg.Note(fmt.Sprintf("lost the connection to %s (%v); reconnecting", d.peer, err))
 		case flaps == flapQuiet && !t.flapTold.Swap(true):
 			t.cfg.Note(fmt.Sprintf("lost the connection to %s within %v of making it, %d times in a row (%v): %s; retrying less and less often, without a word until a connection lasts",
 				d.peer, flapAfter, flaps, err, t.flapCause()))
+		}
+		if flaps == 0 {
+			continue
 		}
 		select {
 		case <-t.ctx.Done():
