@@ -71,7 +71,7 @@ func (r *Replica) evaluateCommit(e *entry, force bool) bool {
 	if e.phase != lab.PhasePrepared {
 		return false
 	}
-	// BEGIN TODO(commit): count commit acks by distinct sender; with 2f+1 of them the entry is committed, on progress short of 2f+1 it is aborted, and otherwise it stays prepared (abort acks alone never abort it: see above)
+	// BEGIN TODO(commit): count commit acks by distinct sender; with 2f+1 of them the entry is committed, on progress short of 2f+1 it is aborted, and otherwise it stays prepared
 	yes, no := e.commitVotes()
 	switch {
 	case len(yes) >= r.quorum():
